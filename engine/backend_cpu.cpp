@@ -1,0 +1,97 @@
+// CPU backend: the reference kernels of kernels/cpu behind the Backend interface.
+#include <cblas.h>
+#include <omp.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "engine/backend.h"
+
+namespace naswot {
+namespace {
+
+std::string cpu_model() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+class CpuBackend final : public Backend {
+ public:
+  explicit CpuBackend(int threads) {
+    if (threads > 0) omp_set_num_threads(threads);
+    // Parallelism comes from OpenMP over sample chunks; each sgemm runs on its calling thread.
+    openblas_set_num_threads(1);
+  }
+  std::string name() const override { return "cpu"; }
+  std::string device() const override {
+    return cpu_model() + ", " + std::to_string(omp_get_max_threads()) + " threads";
+  }
+  float* arena(size_t floats) override {
+    if (arena_.size() < floats) arena_.resize(floats);
+    return arena_.data();
+  }
+  void upload(const float* host, float* dst, size_t n) override { cpu::copy_or_accumulate(n, host, dst, false); }
+  void download(const float* src, float* host, size_t n) override { cpu::copy_or_accumulate(n, src, host, false); }
+  void fill(size_t n, float v, float* y) override { cpu::fill(n, v, y); }
+  void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) override {
+    cpu::conv2d_forward(d, x, w, y);
+  }
+  void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool acc) override {
+    cpu::conv2d_backward_data(d, dy, w, dx, acc);
+  }
+  void batchnorm_forward(int C, size_t M, const float* x, const float* g, const float* b, float eps, float* y,
+                         float* mean, float* rstd) override {
+    cpu::batchnorm_forward(C, M, x, g, b, eps, y, mean, rstd);
+  }
+  void batchnorm_backward(int C, size_t M, const float* dy, const float* x, const float* g, const float* mean,
+                          const float* rstd, float* dx, bool acc) override {
+    cpu::batchnorm_backward(C, M, dy, x, g, mean, rstd, dx, acc);
+  }
+  void relu_forward(size_t n, const float* x, float* y) override { cpu::relu_forward(n, x, y); }
+  void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool acc) override {
+    cpu::relu_backward(n, dy, y, dx, acc);
+  }
+  void add_forward(size_t n, const float* const* xs, int count, float* y) override {
+    cpu::add_forward(n, xs, count, y);
+  }
+  void copy_or_accumulate(size_t n, const float* src, float* dst, bool acc) override {
+    cpu::copy_or_accumulate(n, src, dst, acc);
+  }
+  void avgpool3x3_forward(size_t p, int H, int W, const float* x, float* y) override {
+    cpu::avgpool3x3_forward(p, H, W, x, y);
+  }
+  void avgpool3x3_backward(size_t p, int H, int W, const float* dy, float* dx, bool acc) override {
+    cpu::avgpool3x3_backward(p, H, W, dy, dx, acc);
+  }
+  void avgpool2x2_forward(size_t p, int H, int W, const float* x, float* y) override {
+    cpu::avgpool2x2_forward(p, H, W, x, y);
+  }
+  void avgpool2x2_backward(size_t p, int H, int W, const float* dy, float* dx, bool acc) override {
+    cpu::avgpool2x2_backward(p, H, W, dy, dx, acc);
+  }
+  void global_avgpool_forward(size_t p, int HW, const float* x, float* y) override {
+    cpu::global_avgpool_forward(p, HW, x, y);
+  }
+  void global_avgpool_backward(size_t p, int HW, const float* dy, float* dx, bool acc) override {
+    cpu::global_avgpool_backward(p, HW, dy, dx, acc);
+  }
+  void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* b, float* y) override {
+    cpu::linear_forward(B, In, Out, x, w, b, y);
+  }
+  void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx, bool acc) override {
+    cpu::linear_backward_data(B, In, Out, dy, w, dx, acc);
+  }
+
+ private:
+  std::vector<float> arena_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(int threads) { return std::make_unique<CpuBackend>(threads); }
+
+}  // namespace naswot

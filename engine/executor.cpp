@@ -1,0 +1,145 @@
+// Runs a planned graph: forward in topological order, backward in reverse with gradient accumulation.
+#include "engine/executor.h"
+
+#include "engine/error.h"
+
+namespace naswot {
+namespace {
+
+constexpr float kBnEps = 1e-5f;
+
+// [B][C][HW] <-> [C][B][HW]
+void transpose_bc(const float* src, float* dst, int rows, int cols, size_t inner) {
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c)
+      for (size_t i = 0; i < inner; ++i) dst[(size_t(c) * rows + r) * inner + i] = src[(size_t(r) * cols + c) * inner + i];
+}
+
+ConvDims conv_dims(const Graph& g, const Node& n, int B) {
+  const Shape& in = g.shape(n.inputs[0]);
+  return {B, in.c, in.h, in.w, n.out.c, n.kernel, n.stride, n.pad, n.out.h, n.out.w};
+}
+
+}  // namespace
+
+JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
+                                  int B) {
+  if (params.size() != g.num_params()) fail("executor: parameter vector has the wrong size");
+  plan_ = make_plan(g, B);
+  const Plan& p = plan_;
+  float* A = be_.arena(p.arena_floats);
+  be_.upload(params.data(), A + p.params_off, params.size());
+  auto val = [&](int v) { return A + p.value_off[v]; };
+  auto grad = [&](int v) { return A + p.grad_off[v]; };
+  auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
+  auto count = [&](int v) { return g.nodes[v].out.per_sample() * size_t(B); };
+
+  const Shape in_shape = g.shape(p.input);
+  const size_t row = in_shape.per_sample();
+  const size_t hw = size_t(in_shape.h) * in_shape.w;
+
+  // Forward.
+  for (int v : p.order) {
+    const Node& n = g.nodes[v];
+    const Shape& s = n.out;
+    switch (n.op) {
+      case OpKind::Input:
+        host_.resize(row * B);
+        transpose_bc(batch_nchw, host_.data(), B, s.c, hw);
+        be_.upload(host_.data(), val(v), host_.size());
+        break;
+      case OpKind::Zero: be_.fill(count(v), 0.f, val(v)); break;
+      case OpKind::Conv2d: be_.conv2d_forward(conv_dims(g, n, B), val(n.inputs[0]), prm(n.weight), val(v)); break;
+      case OpKind::BatchNorm: {
+        float* st = A + p.stats_off[v];
+        be_.batchnorm_forward(s.c, size_t(B) * s.h * s.w, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps,
+                              val(v), st, st + s.c);
+        break;
+      }
+      case OpKind::ReLU: be_.relu_forward(count(v), val(n.inputs[0]), val(v)); break;
+      case OpKind::Add: {
+        std::vector<const float*> xs;
+        for (int in : n.inputs) xs.push_back(val(in));
+        be_.add_forward(count(v), xs.data(), int(xs.size()), val(v));
+        break;
+      }
+      case OpKind::AvgPool3x3: be_.avgpool3x3_forward(size_t(s.c) * B, s.h, s.w, val(n.inputs[0]), val(v)); break;
+      case OpKind::AvgPool2x2: {
+        const Shape& is = g.shape(n.inputs[0]);
+        be_.avgpool2x2_forward(size_t(is.c) * B, is.h, is.w, val(n.inputs[0]), val(v));
+        break;
+      }
+      case OpKind::GlobalAvgPool: {
+        const Shape& is = g.shape(n.inputs[0]);
+        be_.global_avgpool_forward(size_t(is.c) * B, is.h * is.w, val(n.inputs[0]), val(v));
+        break;
+      }
+      case OpKind::Linear:
+        be_.linear_forward(B, g.shape(n.inputs[0]).c, s.c, val(n.inputs[0]), prm(n.weight), prm(n.bias), val(v));
+        break;
+    }
+  }
+
+  JacobianResult r;
+  r.batch = B;
+  r.row = row;
+  const Shape out_shape = g.shape(g.output);
+  {
+    std::vector<float> y(count(g.output));
+    be_.download(val(g.output), y.data(), y.size());
+    r.output.resize(y.size());
+    transpose_bc(y.data(), r.output.data(), out_shape.c, B, out_shape.h * out_shape.w);
+  }
+  r.jacobian.assign(row * B, 0.f);
+  if (!p.live[p.input] || !p.needs_grad[g.output]) return r;  // output independent of the input: J = 0
+
+  // Backward of sum_b y_b: the seed gradient is all ones.
+  std::vector<char> has_grad(g.nodes.size(), 0);
+  be_.fill(count(g.output), 1.f, grad(g.output));
+  has_grad[g.output] = 1;
+  auto send = [&](int to) -> std::pair<float*, bool> {
+    const bool acc = has_grad[to];
+    has_grad[to] = 1;
+    return {grad(to), acc};
+  };
+  for (auto it = p.order.rbegin(); it != p.order.rend(); ++it) {
+    const int v = *it;
+    const Node& n = g.nodes[v];
+    if (!p.needs_grad[v] || n.op == OpKind::Input) continue;
+    if (!has_grad[v]) fail("executor: internal error, missing gradient for node " + std::to_string(v));
+    const Shape& s = n.out;
+    const float* gy = grad(v);
+    if (n.op == OpKind::Add) {
+      for (int in : n.inputs)
+        if (p.needs_grad[in]) {
+          auto [dx, acc] = send(in);
+          be_.copy_or_accumulate(count(v), gy, dx, acc);
+        }
+      continue;
+    }
+    const int in = n.inputs.empty() ? -1 : n.inputs[0];
+    if (in < 0 || !p.needs_grad[in]) continue;
+    auto [dx, acc] = send(in);
+    const Shape& is = g.shape(in);
+    switch (n.op) {
+      case OpKind::Conv2d: be_.conv2d_backward_data(conv_dims(g, n, B), gy, prm(n.weight), dx, acc); break;
+      case OpKind::BatchNorm: {
+        const float* st = A + p.stats_off[v];
+        be_.batchnorm_backward(s.c, size_t(B) * s.h * s.w, gy, val(in), prm(n.weight), st, st + s.c, dx, acc);
+        break;
+      }
+      case OpKind::ReLU: be_.relu_backward(count(v), gy, val(v), dx, acc); break;
+      case OpKind::AvgPool3x3: be_.avgpool3x3_backward(size_t(s.c) * B, s.h, s.w, gy, dx, acc); break;
+      case OpKind::AvgPool2x2: be_.avgpool2x2_backward(size_t(is.c) * B, is.h, is.w, gy, dx, acc); break;
+      case OpKind::GlobalAvgPool: be_.global_avgpool_backward(size_t(is.c) * B, is.h * is.w, gy, dx, acc); break;
+      case OpKind::Linear: be_.linear_backward_data(B, is.c, s.c, gy, prm(n.weight), dx, acc); break;
+      default: fail(std::string("executor: no backward for op ") + op_name(n.op));
+    }
+  }
+  host_.resize(row * B);
+  be_.download(grad(p.input), host_.data(), host_.size());
+  transpose_bc(host_.data(), r.jacobian.data(), in_shape.c, B, hw);
+  return r;
+}
+
+}  // namespace naswot

@@ -1,0 +1,76 @@
+// Graph IR: a DAG of tensor ops over channel-major [C][B][H][W] float32 activations.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace naswot {
+
+// Per-sample shape; the batch size is a run-time argument of the executor.
+struct Shape {
+  int c = 0, h = 1, w = 1;
+  size_t per_sample() const { return size_t(c) * h * w; }
+  bool operator==(const Shape&) const = default;
+};
+
+enum class OpKind {
+  Input,          // the image batch
+  Zero,           // constant zeros (a 'none' edge); no inputs, no gradient
+  Conv2d,         // no bias; weight [Cout][Cin][k][k]
+  BatchNorm,      // training mode: batch statistics, biased variance, affine
+  ReLU,
+  Add,            // sum of all inputs, left to right
+  AvgPool3x3,     // stride 1, pad 1, count_include_pad = false
+  AvgPool2x2,     // stride 2, pad 0
+  GlobalAvgPool,  // -> [C][B], shape {C,1,1}
+  Linear,         // with bias; weight [Out][In]
+};
+const char* op_name(OpKind k);
+
+enum class InitKind { KaimingUniformA5, LinearBias, Ones, Zeros };
+
+struct Param {
+  std::string name;
+  std::vector<int> dims;
+  size_t offset = 0;  // into the network's flat parameter vector
+  size_t size = 0;
+  InitKind init = InitKind::Zeros;
+  int fan_in = 0;
+};
+
+struct Node {
+  OpKind op = OpKind::Input;
+  std::vector<int> inputs;
+  Shape out;
+  int kernel = 1, stride = 1, pad = 0;
+  int weight = -1, bias = -1;  // param ids (BatchNorm: weight = gamma, bias = beta)
+  std::string name;
+};
+
+// Built in topological order: every node's inputs precede it.
+struct Graph {
+  std::vector<Node> nodes;
+  std::vector<Param> params;
+  int output = -1;
+
+  int input(Shape s);
+  int zero(Shape s);
+  int conv2d(int x, int cout, int k, int stride, int pad, const std::string& name);
+  int batchnorm(int x, const std::string& name);
+  int relu(int x);
+  int add(std::vector<int> xs);
+  int avgpool3x3(int x);
+  int avgpool2x2(int x);
+  int global_avgpool(int x);
+  int linear(int x, int out_features, const std::string& name);
+
+  size_t num_params() const;   // total trainable parameters (BN gamma/beta included)
+  size_t param_floats() const { return num_params(); }
+  const Shape& shape(int id) const { return nodes.at(size_t(id)).out; }
+
+ private:
+  int push(Node n);
+  int add_param(const std::string& name, std::vector<int> dims, InitKind init, int fan_in);
+};
+
+}  // namespace naswot

@@ -1,0 +1,35 @@
+// PyTorch-default initialisation over counter-based random streams.
+#include "engine/init.h"
+
+#include <cmath>
+
+#include "engine/rng.h"
+
+namespace naswot {
+
+std::vector<float> init_params(const Graph& g, uint64_t seed, uint64_t arch_key) {
+  std::vector<float> w(g.num_params());
+  for (size_t p = 0; p < g.params.size(); ++p) {
+    const Param& prm = g.params[p];
+    float* out = w.data() + prm.offset;
+    switch (prm.init) {
+      case InitKind::Ones:
+        for (size_t i = 0; i < prm.size; ++i) out[i] = 1.f;
+        break;
+      case InitKind::Zeros:
+        for (size_t i = 0; i < prm.size; ++i) out[i] = 0.f;
+        break;
+      case InitKind::KaimingUniformA5:
+      case InitKind::LinearBias: {
+        // Both reduce to a bound of 1/sqrt(fan_in) (gain sqrt(2/(1+5)) * sqrt(3) = 1).
+        const float b = float(1.0 / std::sqrt(double(prm.fan_in)));
+        const uint64_t key = stream_key(seed, arch_key, p);
+        for (size_t i = 0; i < prm.size; ++i) out[i] = -b + 2.f * b * uniform01(key, i);
+        break;
+      }
+    }
+  }
+  return w;
+}
+
+}  // namespace naswot

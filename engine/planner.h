@@ -1,0 +1,27 @@
+// Planner: which nodes run, which values the backward pass keeps, and arena offsets that reuse memory.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "engine/graph.h"
+
+namespace naswot {
+
+struct Plan {
+  int batch = 0;
+  std::vector<int> order;           // live nodes in topological order
+  std::vector<char> live;           // node feeds the output
+  std::vector<char> needs_grad;     // node is on a path input -> output
+  std::vector<size_t> value_off;    // arena offset of each live node's value (floats)
+  std::vector<size_t> grad_off;     // arena offset of each gradient (needs_grad nodes)
+  std::vector<size_t> stats_off;    // BatchNorm nodes: mean[C] then rstd[C]
+  size_t params_off = 0;            // parameters are uploaded here
+  size_t arena_floats = 0;          // total
+  size_t naive_floats = 0;          // what one buffer per value and gradient would need (for reporting)
+  int input = -1;
+};
+
+// Batch-independent per-sample plan scaled by the batch size.
+Plan make_plan(const Graph& g, int batch);
+
+}  // namespace naswot

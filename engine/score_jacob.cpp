@@ -1,0 +1,90 @@
+// Sigma_J by centring, normalising and a float64 SYRK; spectrum by the symmetric solver dsyevd.
+#include "engine/score_jacob.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w,
+                        double* work, const int* lwork, int* iwork, const int* liwork, int* info);
+
+namespace naswot {
+
+const char* status_name(ScoreStatus s) { return s == ScoreStatus::Ok ? "ok" : "degenerate"; }
+
+bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<double>& sigma, std::string* why) {
+  std::vector<double> a(size_t(rows) * cols);
+  for (int r = 0; r < rows; ++r) {
+    const float* src = J + size_t(r) * cols;
+    double* dst = a.data() + size_t(r) * cols;
+    double s = 0;
+    for (size_t c = 0; c < cols; ++c) {
+      if (!std::isfinite(src[c])) {
+        if (why) *why = "non-finite Jacobian entry in row " + std::to_string(r);
+        return false;
+      }
+      s += src[c];
+    }
+    const double mean = s / double(cols);
+    double ss = 0;
+    for (size_t c = 0; c < cols; ++c) {
+      dst[c] = double(src[c]) - mean;
+      ss += dst[c] * dst[c];
+    }
+    if (!(ss > 0)) {
+      if (why) *why = "Jacobian row " + std::to_string(r) + " has zero variance (output independent of input?)";
+      return false;
+    }
+    const double inv = 1.0 / std::sqrt(ss);
+    for (size_t c = 0; c < cols; ++c) dst[c] *= inv;
+  }
+  sigma.assign(size_t(rows) * rows, 0.0);
+  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, rows, int(cols), 1.0, a.data(), int(cols), 0.0, sigma.data(),
+              rows);
+  for (int i = 0; i < rows; ++i)
+    for (int j = i; j < rows; ++j) {
+      const double v = std::clamp(sigma[size_t(i) * rows + j], -1.0, 1.0);
+      sigma[size_t(i) * rows + j] = sigma[size_t(j) * rows + i] = v;
+    }
+  return true;
+}
+
+JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k) {
+  JacobScore out;
+  auto degenerate = [&](std::string why) {
+    out.status = ScoreStatus::Degenerate;
+    out.score = -std::numeric_limits<double>::infinity();
+    out.reason = std::move(why);
+    return out;
+  };
+  std::vector<double> sigma;
+  std::string why;
+  if (!jacobian_correlation(J, rows, cols, sigma, &why)) return degenerate(why);
+
+  // dsyevd on the symmetric matrix (row-major = column-major here by symmetry).
+  const char jobz = 'N', uplo = 'U';
+  int n = rows, info = 0, lwork = -1, liwork = -1, iwq = 0;
+  double wq = 0;
+  std::vector<double> w(static_cast<size_t>(rows));
+  dsyevd_(&jobz, &uplo, &n, sigma.data(), &n, w.data(), &wq, &lwork, &iwq, &liwork, &info);
+  lwork = int(wq);
+  liwork = std::max(1, iwq);
+  std::vector<double> work(static_cast<size_t>(std::max(1, lwork)));
+  std::vector<int> iwork(static_cast<size_t>(liwork));
+  dsyevd_(&jobz, &uplo, &n, sigma.data(), &n, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  if (info != 0) return degenerate("dsyevd failed (info " + std::to_string(info) + ")");
+  out.eigenvalues = w;
+  double s = 0;
+  for (double v : w) {
+    const double t = v + k;
+    if (!(t > 0)) return degenerate("eigenvalue " + std::to_string(v) + " <= -k: log undefined");
+    s += std::log(t) + 1.0 / t;
+  }
+  if (!std::isfinite(s)) return degenerate("non-finite score");
+  out.score = -s;
+  return out;
+}
+
+}  // namespace naswot

@@ -1,0 +1,27 @@
+// The v1 NASWOT score from a Jacobian: eigenvalues of its row-correlation matrix, in float64.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace naswot {
+
+enum class ScoreStatus { Ok, Degenerate };
+const char* status_name(ScoreStatus s);
+
+struct JacobScore {
+  double score = 0;            // -inf when degenerate
+  ScoreStatus status = ScoreStatus::Ok;
+  std::string reason;          // why degenerate
+  std::vector<double> eigenvalues;  // ascending, of Sigma_J
+};
+
+constexpr double kJacobK = 1e-5;
+
+// Row-correlation matrix (np.corrcoef of the rows, clipped to [-1, 1]); rows x rows, row-major.
+// Returns false (and leaves sigma undefined) when a row has zero variance or a non-finite value.
+bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<double>& sigma, std::string* why);
+
+// S = -sum_i [ln(v_i + k) + 1/(v_i + k)] over the eigenvalues v_i of Sigma_J (LAPACK dsyevd).
+JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k = kJacobK);
+
+}  // namespace naswot

@@ -1,0 +1,42 @@
+// CPU reference kernels (the executable specification), channel-major [C][B][H][W] float32.
+#pragma once
+#include <cstddef>
+
+namespace naswot::cpu {
+
+struct ConvDims {
+  int B, Cin, H, W, Cout, k, stride, pad, Ho, Wo;
+};
+
+// Every backward kernel writes dx when accumulate is false and adds to it when true,
+// so the executor can sum gradients of values with several consumers without extra buffers.
+void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y);
+void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool accumulate);
+
+// Training-mode batch norm over M = B*H*W elements per channel; biased variance.
+// Saves per-channel mean and rstd = 1/sqrt(var + eps) for the backward pass.
+void batchnorm_forward(int C, size_t M, const float* x, const float* gamma, const float* beta, float eps,
+                       float* y, float* mean, float* rstd);
+// Full gradient through the batch statistics (couples all samples of the batch).
+void batchnorm_backward(int C, size_t M, const float* dy, const float* x, const float* gamma,
+                        const float* mean, const float* rstd, float* dx, bool accumulate);
+
+void relu_forward(size_t n, const float* x, float* y);
+void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool accumulate);
+void add_forward(size_t n, const float* const* xs, int count, float* y);
+void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate);
+void fill(size_t n, float v, float* y);
+
+// planes = C*B independent H x W images.
+void avgpool3x3_forward(size_t planes, int H, int W, const float* x, float* y);
+void avgpool3x3_backward(size_t planes, int H, int W, const float* dy, float* dx, bool accumulate);
+void avgpool2x2_forward(size_t planes, int H, int W, const float* x, float* y);
+void avgpool2x2_backward(size_t planes, int H, int W, const float* dy, float* dx, bool accumulate);
+void global_avgpool_forward(size_t planes, int HW, const float* x, float* y);
+void global_avgpool_backward(size_t planes, int HW, const float* dy, float* dx, bool accumulate);
+
+// x: [In][B], w: [Out][In], y: [Out][B].
+void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias, float* y);
+void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx, bool accumulate);
+
+}  // namespace naswot::cpu

@@ -1,0 +1,46 @@
+// ReLU, n-ary add, copy/accumulate and fill over flat float arrays.
+#include "kernels/cpu/cpu_kernels.h"
+
+namespace naswot::cpu {
+
+void relu_forward(size_t n, const float* x, float* y) {
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.f ? x[i] : 0.f;
+}
+
+void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool accumulate) {
+  if (accumulate) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; ++i) dx[i] += y[i] > 0.f ? dy[i] : 0.f;
+  } else {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; ++i) dx[i] = y[i] > 0.f ? dy[i] : 0.f;
+  }
+}
+
+void add_forward(size_t n, const float* const* xs, int count, float* y) {
+  // Left to right, like Python's sum over the cell's incoming edges.
+#pragma omp parallel for schedule(static)
+  for (size_t i = 0; i < n; ++i) {
+    float s = xs[0][i];
+    for (int k = 1; k < count; ++k) s += xs[k][i];
+    y[i] = s;
+  }
+}
+
+void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate) {
+  if (accumulate) {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; ++i) dst[i] += src[i];
+  } else {
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
+
+void fill(size_t n, float v, float* y) {
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) y[i] = v;
+}
+
+}  // namespace naswot::cpu

@@ -1,0 +1,7 @@
+// Host-callable CUDA device discovery (compiled only when the CUDA backend is configured).
+#pragma once
+#include <string>
+
+namespace naswot::cuda {
+std::string describe_devices();
+}

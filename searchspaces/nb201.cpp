@@ -1,0 +1,266 @@
+// NAS-Bench-201 encoding (CPython-compatible MT19937 shuffle) and TinyNetwork graph builder.
+#include "searchspaces/nb201.h"
+
+#include <map>
+#include <mutex>
+
+#include "engine/error.h"
+
+namespace naswot::nb201 {
+
+const std::array<const char*, 5> kOpNames = {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3",
+                                             "avg_pool_3x3"};
+
+namespace {
+
+// CPython's random module: MT19937 seeded by init_by_array, shuffle via getrandbits rejection.
+class PyRandom {
+ public:
+  explicit PyRandom(uint32_t seed) {
+    init_genrand(19650218u);
+    const uint32_t key[1] = {seed};
+    int i = 1, j = 0;
+    for (int k = kN; k; --k) {
+      mt_[i] = (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1664525u)) + key[j] + uint32_t(j);
+      if (++i >= kN) {
+        mt_[0] = mt_[kN - 1];
+        i = 1;
+      }
+      if (++j >= 1) j = 0;
+    }
+    for (int k = kN - 1; k; --k) {
+      mt_[i] = (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1566083941u)) - uint32_t(i);
+      if (++i >= kN) {
+        mt_[0] = mt_[kN - 1];
+        i = 1;
+      }
+    }
+    mt_[0] = 0x80000000u;
+  }
+  uint32_t genrand() {
+    if (mti_ >= kN) twist();
+    uint32_t y = mt_[mti_++];
+    y ^= y >> 11;
+    y ^= (y << 7) & 0x9d2c5680u;
+    y ^= (y << 15) & 0xefc60000u;
+    return y ^ (y >> 18);
+  }
+  uint32_t randbelow(uint32_t n) {
+    int k = 0;
+    while ((n >> k) != 0) ++k;  // bit_length
+    uint32_t r;
+    do r = genrand() >> (32 - k);
+    while (r >= n);
+    return r;
+  }
+  template <class T>
+  void shuffle(std::vector<T>& x) {
+    for (size_t i = x.size() - 1; i >= 1; --i) std::swap(x[i], x[randbelow(uint32_t(i + 1))]);
+  }
+
+ private:
+  static constexpr int kN = 624, kM = 397;
+  uint32_t mt_[kN];
+  int mti_ = kN;
+  void init_genrand(uint32_t s) {
+    mt_[0] = s;
+    for (int i = 1; i < kN; ++i) mt_[i] = 1812433253u * (mt_[i - 1] ^ (mt_[i - 1] >> 30)) + uint32_t(i);
+  }
+  void twist() {
+    for (int i = 0; i < kN; ++i) {
+      const uint32_t y = (mt_[i] & 0x80000000u) | (mt_[(i + 1) % kN] & 0x7fffffffu);
+      mt_[i] = mt_[(i + kM) % kN] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
+    }
+    mti_ = 0;
+  }
+};
+
+struct Tables {
+  std::vector<int> index_to_ordinal, ordinal_to_index;
+};
+
+const Tables& tables() {
+  static const Tables t = [] {
+    Tables t;
+    t.index_to_ordinal.resize(kNumArchs);
+    for (int i = 0; i < kNumArchs; ++i) t.index_to_ordinal[i] = i;
+    PyRandom(88).shuffle(t.index_to_ordinal);  // AutoDL's generate_meta_info: random.seed(88); shuffle
+    t.ordinal_to_index.resize(kNumArchs);
+    for (int i = 0; i < kNumArchs; ++i) t.ordinal_to_index[t.index_to_ordinal[i]] = i;
+    return t;
+  }();
+  return t;
+}
+
+}  // namespace
+
+const std::vector<int>& index_to_ordinal_table() { return tables().index_to_ordinal; }
+
+int ordinal(const Arch& a) {
+  int p = 0;
+  for (int op : a.ops) p = p * 5 + op;
+  return p;
+}
+
+Arch from_ordinal(int p) {
+  Arch a;
+  for (int k = kNumEdges - 1; k >= 0; --k) {
+    a.ops[k] = p % 5;
+    p /= 5;
+  }
+  return a;
+}
+
+int index_of(const Arch& a) { return tables().ordinal_to_index[ordinal(a)]; }
+
+Arch from_index(int index) {
+  if (index < 0 || index >= kNumArchs)
+    fail("NAS-Bench-201 index " + std::to_string(index) + " is out of range [0, " + std::to_string(kNumArchs - 1) +
+         "]");
+  return from_ordinal(tables().index_to_ordinal[index]);
+}
+
+std::string to_string(const Arch& a) {
+  std::string s;
+  int e = 0;
+  for (int node = 1; node <= 3; ++node) {
+    if (node > 1) s += "+";
+    s += "|";
+    for (int src = 0; src < node; ++src) s += std::string(kOpNames[a.ops[e++]]) + "~" + std::to_string(src) + "|";
+  }
+  return s;
+}
+
+Arch parse(const std::string& s) {
+  auto bad = [&](const std::string& why) -> Error {
+    return Error("invalid NAS-Bench-201 arch string '" + s + "': " + why +
+                 " (expected e.g. |nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_1x1~1|none~2|)");
+  };
+  std::vector<std::string> groups;
+  size_t start = 0;
+  for (;;) {
+    const size_t plus = s.find('+', start);
+    groups.push_back(s.substr(start, plus == std::string::npos ? std::string::npos : plus - start));
+    if (plus == std::string::npos) break;
+    start = plus + 1;
+  }
+  if (groups.size() != 3)
+    throw bad("found " + std::to_string(groups.size()) + " node groups separated by '+', a cell has 3");
+  Arch a;
+  int e = 0;
+  for (int node = 1; node <= 3; ++node) {
+    const std::string& g = groups[node - 1];
+    if (g.size() < 2 || g.front() != '|' || g.back() != '|')
+      throw bad("node " + std::to_string(node) + "'s group must start and end with '|'");
+    std::vector<std::string> edges;
+    size_t p = 1;
+    while (p < g.size()) {
+      const size_t q = g.find('|', p);
+      edges.push_back(g.substr(p, q - p));
+      p = q + 1;
+    }
+    if (int(edges.size()) != node)
+      throw bad("node " + std::to_string(node) + " has " + std::to_string(edges.size()) + " incoming edges, needs " +
+                std::to_string(node) + " (one from each earlier node): 6 edges in all");
+    for (int src = 0; src < node; ++src) {
+      const std::string& tok = edges[src];
+      const size_t tilde = tok.find('~');
+      if (tilde == std::string::npos) throw bad("edge '" + tok + "' lacks '~<source node>'");
+      const std::string name = tok.substr(0, tilde), from = tok.substr(tilde + 1);
+      if (from != std::to_string(src))
+        throw bad("edge '" + tok + "' of node " + std::to_string(node) + " should come from node " +
+                  std::to_string(src) + " (sources are listed in ascending order)");
+      int op = -1;
+      for (int k = 0; k < 5; ++k)
+        if (name == kOpNames[k]) op = k;
+      if (op < 0)
+        throw bad("unknown op '" + name + "'; ops are none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3");
+      a.ops[e++] = op;
+    }
+  }
+  return a;
+}
+
+Arch resolve(const std::string& spec) {
+  if (spec.empty()) fail("empty architecture");
+  if (spec.find_first_not_of("0123456789") == std::string::npos) {
+    if (spec.size() > 9) fail("NAS-Bench-201 index " + spec + " is out of range [0, 15624]");
+    return from_index(std::stoi(spec));
+  }
+  if (spec[0] == '-' && spec.find_first_not_of("0123456789", 1) == std::string::npos)
+    fail("NAS-Bench-201 index " + spec + " is out of range [0, 15624]");
+  return parse(spec);
+}
+
+namespace {
+
+struct Builder {
+  Graph& g;
+  int reluconvbn(int relu_in, int cout, int k, int stride, int pad, const std::string& name) {
+    const int c = g.conv2d(relu_in, cout, k, stride, pad, name + ".conv");
+    return g.batchnorm(c, name + ".bn");
+  }
+  int resblock(int x, int cout, const std::string& name) {
+    int a = reluconvbn(g.relu(x), cout, 3, 2, 1, name + ".conv_a");
+    int b = reluconvbn(g.relu(a), cout, 3, 1, 1, name + ".conv_b");
+    int s = g.conv2d(g.avgpool2x2(x), cout, 1, 1, 0, name + ".downsample.conv");
+    return g.add({s, b});  // shortcut first, as in the reference
+  }
+  int cell(int x, const Arch& a, const std::string& name) {
+    const int C = g.shape(x).c;
+    std::array<int, 4> node{x, -1, -1, -1};
+    std::array<int, 4> relu_of{-1, -1, -1, -1};  // one ReLU per source node, shared by its conv edges
+    int e = 0;
+    for (int i = 1; i <= 3; ++i) {
+      std::vector<int> terms;
+      for (int j = 0; j < i; ++j, ++e) {
+        const std::string en = name + ".e" + std::to_string(e);
+        const int src = node[j];
+        switch (a.ops[e]) {
+          case None: break;
+          case Skip:
+            if (g.nodes[src].op != OpKind::Zero) terms.push_back(src);
+            break;
+          case Conv1x1:
+          case Conv3x3: {
+            if (relu_of[j] < 0) relu_of[j] = g.relu(src);
+            const int k = a.ops[e] == Conv1x1 ? 1 : 3;
+            terms.push_back(reluconvbn(relu_of[j], C, k, 1, k / 2, en));
+            break;
+          }
+          case AvgPool:
+            if (g.nodes[src].op != OpKind::Zero) terms.push_back(g.avgpool3x3(src));
+            break;
+        }
+      }
+      node[i] = terms.empty() ? g.zero(g.shape(x)) : g.add(terms);
+    }
+    return node[3];
+  }
+};
+
+}  // namespace
+
+Graph build(const Arch& a, const NetConfig& cfg) {
+  if (cfg.C <= 0 || cfg.N < 0 || cfg.num_classes <= 0 || cfg.image < 4 || cfg.image % 4 != 0)
+    fail("nb201: invalid network configuration");
+  for (int op : a.ops)
+    if (op < 0 || op > 4) fail("nb201: op id out of range");
+  Graph g;
+  Builder b{g};
+  int h = g.input({3, cfg.image, cfg.image});
+  h = g.batchnorm(g.conv2d(h, cfg.C, 3, 1, 1, "stem.conv"), "stem.bn");
+  int C = cfg.C, block = 0;
+  for (int stage = 0; stage < 3; ++stage) {
+    if (stage > 0) {
+      C *= 2;
+      h = b.resblock(h, C, "cells." + std::to_string(block++));
+    }
+    for (int i = 0; i < cfg.N; ++i) h = b.cell(h, a, "cells." + std::to_string(block++));
+  }
+  h = g.relu(g.batchnorm(h, "lastact.bn"));
+  g.output = g.linear(g.global_avgpool(h), cfg.num_classes, "classifier");
+  return g;
+}
+
+}  // namespace naswot::nb201
