@@ -38,6 +38,19 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
   const size_t row = in_shape.per_sample();
   const size_t hw = size_t(in_shape.h) * in_shape.w;
 
+  JacobianResult r;
+  auto capture_mask = [&](int v) {
+    const Node& n = g.nodes[v];
+    const size_t inner = size_t(n.out.h) * n.out.w, total = count(v);
+    std::vector<float> cm(total), bc(total);
+    be_.download(val(v), cm.data(), total);
+    transpose_bc(cm.data(), bc.data(), n.out.c, B, inner);
+    JacobianResult::Mask mk{n.name, n.out, std::vector<uint8_t>((total + 7) / 8, 0)};
+    for (size_t i = 0; i < total; ++i)
+      if (bc[i] > 0.f) mk.bits[i / 8] |= uint8_t(0x80u >> (i % 8));
+    r.relu_masks.push_back(std::move(mk));
+  };
+
   // Forward.
   for (int v : p.order) {
     const Node& n = g.nodes[v];
@@ -56,7 +69,10 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
                               val(v), st, st + s.c);
         break;
       }
-      case OpKind::ReLU: be_.relu_forward(count(v), val(n.inputs[0]), val(v)); break;
+      case OpKind::ReLU:
+        be_.relu_forward(count(v), val(n.inputs[0]), val(v));
+        if (capture_masks_) capture_mask(v);  // now: the slot may be reused before the backward pass
+        break;
       case OpKind::Add: {
         std::vector<const float*> xs;
         for (int in : n.inputs) xs.push_back(val(in));
@@ -80,7 +96,6 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
     }
   }
 
-  JacobianResult r;
   r.batch = B;
   r.row = row;
   const Shape out_shape = g.shape(g.output);

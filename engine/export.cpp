@@ -47,6 +47,14 @@ void write_export(const std::string& dir, const ExportInfo& info, const Graph& g
   write_f32(fs::path(dir) / "batch.f32", batch_nchw.data(), batch_nchw.size());
   write_f32(fs::path(dir) / "jacobian.f32", s.jac.jacobian.data(), s.jac.jacobian.size());
   write_f32(fs::path(dir) / "output.f32", s.jac.output.data(), s.jac.output.size());
+  std::ofstream bits(fs::path(dir) / "relu_masks.bin", std::ios::binary);
+  size_t off = 0;
+  for (const auto& mk : s.jac.relu_masks) {
+    m << "relu " << mk.name << " " << off << " " << mk.shape.c << "x" << mk.shape.h << "x" << mk.shape.w << "\n";
+    bits.write(reinterpret_cast<const char*>(mk.bits.data()), std::streamsize(mk.bits.size()));
+    off += mk.bits.size();
+  }
+  if (!bits) fail("cannot write " + dir + "/relu_masks.bin");
 }
 
 }  // namespace naswot

@@ -86,8 +86,9 @@ int Graph::batchnorm(int x, const std::string& name) {
   return push(n);
 }
 
-int Graph::relu(int x) {
+int Graph::relu(int x, const std::string& name) {
   Node n;
+  n.name = name;
   n.op = OpKind::ReLU;
   n.inputs = {x};
   n.out = shape(x);

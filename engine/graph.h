@@ -57,7 +57,7 @@ struct Graph {
   int zero(Shape s);
   int conv2d(int x, int cout, int k, int stride, int pad, const std::string& name);
   int batchnorm(int x, const std::string& name);
-  int relu(int x);
+  int relu(int x, const std::string& name = "");
   int add(std::vector<int> xs);
   int avgpool3x3(int x);
   int avgpool2x2(int x);

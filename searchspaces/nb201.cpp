@@ -1,9 +1,6 @@
 // NAS-Bench-201 encoding (CPython-compatible MT19937 shuffle) and TinyNetwork graph builder.
 #include "searchspaces/nb201.h"
 
-#include <map>
-#include <mutex>
-
 #include "engine/error.h"
 
 namespace naswot::nb201 {
@@ -201,8 +198,8 @@ struct Builder {
     return g.batchnorm(c, name + ".bn");
   }
   int resblock(int x, int cout, const std::string& name) {
-    int a = reluconvbn(g.relu(x), cout, 3, 2, 1, name + ".conv_a");
-    int b = reluconvbn(g.relu(a), cout, 3, 1, 1, name + ".conv_b");
+    int a = reluconvbn(g.relu(x, name + ".conv_a.relu"), cout, 3, 2, 1, name + ".conv_a");
+    int b = reluconvbn(g.relu(a, name + ".conv_b.relu"), cout, 3, 1, 1, name + ".conv_b");
     int s = g.conv2d(g.avgpool2x2(x), cout, 1, 1, 0, name + ".downsample.conv");
     return g.add({s, b});  // shortcut first, as in the reference
   }
@@ -223,7 +220,7 @@ struct Builder {
             break;
           case Conv1x1:
           case Conv3x3: {
-            if (relu_of[j] < 0) relu_of[j] = g.relu(src);
+            if (relu_of[j] < 0) relu_of[j] = g.relu(src, name + ".relu" + std::to_string(j));
             const int k = a.ops[e] == Conv1x1 ? 1 : 3;
             terms.push_back(reluconvbn(relu_of[j], C, k, 1, k / 2, en));
             break;
@@ -258,7 +255,7 @@ Graph build(const Arch& a, const NetConfig& cfg) {
     }
     for (int i = 0; i < cfg.N; ++i) h = b.cell(h, a, "cells." + std::to_string(block++));
   }
-  h = g.relu(g.batchnorm(h, "lastact.bn"));
+  h = g.relu(g.batchnorm(h, "lastact.bn"), "lastact.relu");
   g.output = g.linear(g.global_avgpool(h), cfg.num_classes, "classifier");
   return g;
 }

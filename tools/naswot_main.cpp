@@ -79,6 +79,7 @@ int cmd_score(int argc, char** argv) {
   const std::vector<float> x = make_batch(data, batch, seed, aug);
   auto backend = make_backend(a.get("backend", "auto"), threads);
   Executor ex(*backend);
+  ex.capture_relu_masks(!export_dir.empty());
   std::fprintf(stderr, "# naswot %s | backend %s (%s) | batch %d | seed %llu | augment %s | %d images\n",
                NASWOT_VERSION, backend->name().c_str(), backend->device().c_str(), batch,
                static_cast<unsigned long long>(seed), augment_name(aug), data.n);
