@@ -1,1 +1,201 @@
+// Every op's backward against central finite differences of <g, f(x)>, plus whole-graph Jacobians.
 #include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+
+#include "engine/backend.h"
+#include "engine/executor.h"
+#include "engine/init.h"
+#include "kernels/cpu/cpu_kernels.h"
+#include "tests/test_util.h"
+
+using namespace naswot;
+using naswot::test::random_vec;
+
+namespace {
+
+using Fwd = std::function<void(const float* x, float* y)>;
+using Bwd = std::function<void(const float* dy, float* dx, bool accumulate)>;
+
+// Compares the analytic gradient of L(x) = sum_i g_i f(x)_i with central differences at every input
+// (or a strided subset), and checks that accumulate=true adds to what is already there.
+void gradcheck(std::vector<float> x, size_t ny, const Fwd& f, const Bwd& b, float h, double tol) {
+  const size_t nx = x.size();
+  const std::vector<float> g = random_vec(ny, 99);
+  std::vector<float> dx(nx), y(ny);
+  f(x.data(), y.data());
+  b(g.data(), dx.data(), false);
+  auto L = [&](const std::vector<float>& xx) {
+    std::vector<float> yy(ny);
+    f(xx.data(), yy.data());
+    double s = 0;
+    for (size_t i = 0; i < ny; ++i) s += double(g[i]) * yy[i];
+    return s;
+  };
+  double scale = 1e-12, worst = 0;
+  for (float v : dx) scale = std::max(scale, double(std::fabs(v)));
+  const size_t step = std::max<size_t>(1, nx / 64);
+  for (size_t j = 0; j < nx; j += step) {
+    std::vector<float> xp = x, xm = x;
+    xp[j] += h;
+    xm[j] -= h;
+    const double fd = (L(xp) - L(xm)) / (double(xp[j]) - double(xm[j]));
+    worst = std::max(worst, std::fabs(fd - dx[j]) / scale);
+  }
+  CHECK(worst <= tol);
+  std::vector<float> acc(nx, 0.5f);
+  b(g.data(), acc.data(), true);
+  double acc_err = 0;
+  for (size_t j = 0; j < nx; ++j) acc_err = std::max(acc_err, double(std::fabs(acc[j] - 0.5f - dx[j])));
+  CHECK(acc_err <= 1e-5 * scale + 1e-6);
+}
+
+// Inputs bounded away from 0 so that ReLU kinks stay outside the finite-difference step.
+std::vector<float> away_from_zero(size_t n, uint32_t seed) {
+  auto v = random_vec(n, seed);
+  for (auto& x : v) x = x < 0 ? x - 0.1f : x + 0.1f;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d backward-data matches finite differences") {
+  struct Case {
+    int B, Cin, H, Cout, k, s, p;
+  };
+  for (Case c : {Case{2, 3, 7, 4, 3, 1, 1}, Case{3, 4, 8, 5, 3, 2, 1}, Case{2, 5, 6, 3, 1, 1, 0}, Case{1, 2, 5, 2, 3, 1, 0}}) {
+    CAPTURE(c.k);
+    CAPTURE(c.s);
+    const int Ho = (c.H + 2 * c.p - c.k) / c.s + 1;
+    cpu::ConvDims d{c.B, c.Cin, c.H, c.H, c.Cout, c.k, c.s, c.p, Ho, Ho};
+    const auto w = random_vec(size_t(c.Cout) * c.Cin * c.k * c.k, 5);
+    gradcheck(random_vec(size_t(c.Cin) * c.B * c.H * c.H, 6), size_t(c.Cout) * c.B * Ho * Ho,
+              [&](const float* x, float* y) { cpu::conv2d_forward(d, x, w.data(), y); },
+              [&](const float* dy, float* dx, bool a) { cpu::conv2d_backward_data(d, dy, w.data(), dx, a); }, 0.5f,
+              1e-4);
+  }
+}
+
+TEST_CASE("conv2d forward matches a direct loop") {
+  cpu::ConvDims d{2, 3, 5, 5, 2, 3, 2, 1, 3, 3};
+  const auto x = random_vec(3 * 2 * 25, 1), w = random_vec(2 * 3 * 9, 2);
+  std::vector<float> y(2 * 2 * 9);
+  cpu::conv2d_forward(d, x.data(), w.data(), y.data());
+  for (int co = 0; co < 2; ++co)
+    for (int b = 0; b < 2; ++b)
+      for (int oy = 0; oy < 3; ++oy)
+        for (int ox = 0; ox < 3; ++ox) {
+          double s = 0;
+          for (int ci = 0; ci < 3; ++ci)
+            for (int ky = 0; ky < 3; ++ky)
+              for (int kx = 0; kx < 3; ++kx) {
+                const int iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx;
+                if (iy < 0 || iy >= 5 || ix < 0 || ix >= 5) continue;
+                s += double(w[((co * 3 + ci) * 3 + ky) * 3 + kx]) * x[((ci * 2 + b) * 5 + iy) * 5 + ix];
+              }
+          CHECK(y[((co * 2 + b) * 3 + oy) * 3 + ox] == doctest::Approx(s).epsilon(1e-5));
+        }
+}
+
+TEST_CASE("batch norm backward includes the cross-sample terms") {
+  const int C = 3;
+  const size_t M = 2 * 4 * 4;  // B=2 samples of 4x4: perturbing one sample moves the others' outputs
+  const auto gamma = random_vec(C, 3, 0.5f, 1.5f), beta = random_vec(C, 4);
+  std::vector<float> mean(C), rstd(C);
+  std::vector<float> x0 = random_vec(C * M, 8);
+  gradcheck(x0, C * M,
+            [&](const float* x, float* y) {
+              cpu::batchnorm_forward(C, M, x, gamma.data(), beta.data(), 1e-5f, y, mean.data(), rstd.data());
+            },
+            [&](const float* dy, float* dx, bool a) {
+              std::vector<float> y(C * M);
+              cpu::batchnorm_forward(C, M, x0.data(), gamma.data(), beta.data(), 1e-5f, y.data(), mean.data(),
+                                     rstd.data());
+              cpu::batchnorm_backward(C, M, dy, x0.data(), gamma.data(), mean.data(), rstd.data(), dx, a);
+            },
+            1e-2f, 2e-3);
+}
+
+TEST_CASE("batch norm forward normalises with the biased batch variance") {
+  const std::vector<float> x = {1, 2, 3, 4, 10, 10, 10, 10};  // channel 1 is constant
+  const std::vector<float> g = {2, 1}, b = {0.5f, -1};
+  std::vector<float> y(8), mean(2), rstd(2);
+  cpu::batchnorm_forward(2, 4, x.data(), g.data(), b.data(), 1e-5f, y.data(), mean.data(), rstd.data());
+  const double var = 1.25;  // of 1,2,3,4 with divisor 4
+  CHECK(y[0] == doctest::Approx((1 - 2.5) / std::sqrt(var + 1e-5) * 2 + 0.5).epsilon(1e-6));
+  CHECK(y[5] == doctest::Approx(-1.0));  // constant channel -> beta
+}
+
+TEST_CASE("relu, pools, global pool and linear backward match finite differences") {
+  const int B = 2, C = 3, H = 5, W = 6;
+  const size_t n = size_t(B) * C * H * W, planes = size_t(B) * C;
+  gradcheck(away_from_zero(n, 11), n, [&](const float* x, float* y) { cpu::relu_forward(n, x, y); },
+            [&](const float* dy, float* dx, bool a) {
+              std::vector<float> y(n);
+              const auto x = away_from_zero(n, 11);
+              cpu::relu_forward(n, x.data(), y.data());
+              cpu::relu_backward(n, dy, y.data(), dx, a);
+            },
+            1e-2f, 1e-4);
+  gradcheck(random_vec(n, 12), n, [&](const float* x, float* y) { cpu::avgpool3x3_forward(planes, H, W, x, y); },
+            [&](const float* dy, float* dx, bool a) { cpu::avgpool3x3_backward(planes, H, W, dy, dx, a); }, 0.5f,
+            1e-4);
+  gradcheck(random_vec(n, 13), planes * (H / 2) * (W / 2),
+            [&](const float* x, float* y) { cpu::avgpool2x2_forward(planes, H, W, x, y); },
+            [&](const float* dy, float* dx, bool a) { cpu::avgpool2x2_backward(planes, H, W, dy, dx, a); }, 0.5f,
+            1e-4);
+  gradcheck(random_vec(n, 14), planes, [&](const float* x, float* y) { cpu::global_avgpool_forward(planes, H * W, x, y); },
+            [&](const float* dy, float* dx, bool a) { cpu::global_avgpool_backward(planes, H * W, dy, dx, a); },
+            0.5f, 1e-4);
+  const int In = 7, Out = 3;
+  const auto w = random_vec(size_t(In) * Out, 15), bias = random_vec(Out, 16);
+  gradcheck(random_vec(size_t(In) * B, 17), size_t(Out) * B,
+            [&](const float* x, float* y) { cpu::linear_forward(B, In, Out, x, w.data(), bias.data(), y); },
+            [&](const float* dy, float* dx, bool a) { cpu::linear_backward_data(B, In, Out, dy, w.data(), dx, a); },
+            0.5f, 1e-4);
+}
+
+TEST_CASE("avg_pool_3x3 excludes padding from the divisor") {
+  const std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  std::vector<float> y(9);
+  cpu::avgpool3x3_forward(1, 3, 3, x.data(), y.data());
+  CHECK(y[0] == doctest::Approx((1 + 2 + 4 + 5) / 4.0));
+  CHECK(y[1] == doctest::Approx((1 + 2 + 3 + 4 + 5 + 6) / 6.0));
+  CHECK(y[4] == doctest::Approx(5.0));
+}
+
+TEST_CASE("executor Jacobian of sum_b y_b matches finite differences through a whole graph") {
+  // conv -> BN -> avgpool3x3 + skip -> strided conv -> BN -> 2x2 pool -> GAP -> linear: smooth (no ReLU),
+  // with batch statistics coupling the samples, so every entry of J is checked strictly.
+  Graph g;
+  int x = g.input({2, 6, 6});
+  int h = g.batchnorm(g.conv2d(x, 4, 3, 1, 1, "c1"), "bn1");
+  h = g.add({g.avgpool3x3(h), h});
+  h = g.batchnorm(g.conv2d(h, 3, 3, 2, 1, "c2"), "bn2");
+  h = g.add({g.avgpool2x2(h), g.zero({3, 1, 1})});
+  g.output = g.linear(g.global_avgpool(h), 2, "fc");
+  const auto params = init_params(g, 3, 0);
+  const int B = 3;
+  const auto batch = random_vec(size_t(B) * 2 * 36, 21);
+  auto be = make_cpu_backend(0);
+  Executor ex(*be);
+  const JacobianResult r = ex.jacobian(g, params, batch.data(), B);
+  auto F = [&](const std::vector<float>& xb) {
+    const auto rr = ex.jacobian(g, params, xb.data(), B);
+    double s = 0;
+    for (float v : rr.output) s += v;
+    return s;
+  };
+  double scale = 0, worst = 0;
+  for (float v : r.jacobian) scale = std::max(scale, double(std::fabs(v)));
+  for (size_t j = 0; j < batch.size(); j += 5) {
+    auto xp = batch, xm = batch;
+    xp[j] += 1e-2f;
+    xm[j] -= 1e-2f;
+    const double fd = (F(xp) - F(xm)) / (double(xp[j]) - double(xm[j]));
+    worst = std::max(worst, std::fabs(fd - r.jacobian[j]) / scale);
+  }
+  CHECK(scale > 0);
+  CHECK(worst <= 5e-3);
+}

@@ -1,1 +1,69 @@
+// The Sigma_J score against closed forms, and its degenerate statuses.
 #include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "engine/score_jacob.h"
+#include "tests/test_util.h"
+
+using namespace naswot;
+
+namespace {
+double term(double v) { return std::log(v + kJacobK) + 1.0 / (v + kJacobK); }
+}  // namespace
+
+TEST_CASE("uncorrelated rows: Sigma = I") {
+  // Rows are distinct +-1 Walsh functions of length 8 (zero mean, mutually orthogonal).
+  const int B = 4;
+  std::vector<float> J(B * 8);
+  for (int r = 0; r < B; ++r)
+    for (int c = 0; c < 8; ++c) J[r * 8 + c] = (__builtin_popcount(unsigned((r + 1) & c)) & 1) ? -1.f : 1.f;
+  const JacobScore s = jacob_cov_score(J.data(), B, 8);
+  REQUIRE(s.status == ScoreStatus::Ok);
+  CHECK(s.score == doctest::Approx(-B * term(1.0)).epsilon(1e-12));
+}
+
+TEST_CASE("two rows with correlation rho: eigenvalues 1 +- rho") {
+  // Row 1 = a*u + b*v with u, v orthonormal and zero-mean: rho = a / sqrt(a^2 + b^2).
+  const float u[4] = {1, -1, 1, -1}, v[4] = {1, 1, -1, -1};
+  const double a = 0.6, b = 0.8;
+  std::vector<float> J(8);
+  for (int c = 0; c < 4; ++c) {
+    J[c] = u[c];
+    J[4 + c] = float(a * u[c] + b * v[c]);
+  }
+  const JacobScore s = jacob_cov_score(J.data(), 2, 4);
+  REQUIRE(s.status == ScoreStatus::Ok);
+  CHECK(s.eigenvalues[0] == doctest::Approx(0.4).epsilon(1e-6));
+  CHECK(s.eigenvalues[1] == doctest::Approx(1.6).epsilon(1e-6));
+  CHECK(s.score == doctest::Approx(-(term(0.4) + term(1.6))).epsilon(1e-6));
+}
+
+TEST_CASE("identical rows give a zero eigenvalue and a finite, very low score") {
+  const std::vector<float> row = naswot::test::random_vec(16, 3);
+  std::vector<float> J(row);
+  J.insert(J.end(), row.begin(), row.end());
+  const JacobScore s = jacob_cov_score(J.data(), 2, 16);
+  REQUIRE(s.status == ScoreStatus::Ok);
+  CHECK(std::fabs(s.eigenvalues[0]) < 1e-12);
+  CHECK(s.score == doctest::Approx(-(term(0.0) + term(2.0))).epsilon(1e-6));
+}
+
+TEST_CASE("zero-variance rows and non-finite entries are degenerate with score -inf, never NaN") {
+  std::vector<float> J = naswot::test::random_vec(3 * 10, 4);
+  for (int c = 0; c < 10; ++c) J[10 + c] = 2.5f;  // row 1 constant
+  JacobScore s = jacob_cov_score(J.data(), 3, 10);
+  CHECK(s.status == ScoreStatus::Degenerate);
+  CHECK(std::isinf(s.score));
+  CHECK(s.score < 0);
+  CHECK(s.reason.find("zero variance") != std::string::npos);
+  std::vector<float> zero(3 * 10, 0.f);
+  CHECK(jacob_cov_score(zero.data(), 3, 10).status == ScoreStatus::Degenerate);
+  J = naswot::test::random_vec(3 * 10, 5);
+  J[7] = std::nanf("");
+  s = jacob_cov_score(J.data(), 3, 10);
+  CHECK(s.status == ScoreStatus::Degenerate);
+  CHECK(!std::isnan(s.score));
+  J[7] = INFINITY;
+  CHECK(jacob_cov_score(J.data(), 3, 10).status == ScoreStatus::Degenerate);
+}
