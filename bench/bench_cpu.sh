@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# CPU benchmark: seconds per NB201 architecture, naswot vs a PyTorch v1-style scorer, same archs,
+# same thread count, one run. Usage: bench/bench_cpu.sh [N archs=50] [threads=2]  (NASWOT_DATA must be set)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-50}
+threads=${2:-2}
+data=${NASWOT_DATA:?set NASWOT_DATA to the data directory}
+build=${BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"$(nproc)" --target naswot >/dev/null
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# The same 50 random architectures every time (seeded shuf over the index range).
+seq 0 15624 | shuf -n "$n" --random-source=<(yes 2026) >"$tmp/idx"
+idx=$(paste -sd, "$tmp/idx")
+"$build/naswot" score --arch "$idx" --batch 2 --data "$data" --threads 1 2>/dev/null | tail -n +2 | cut -f2 >"$tmp/archs"
+out="bench/results/cpu_$(date +%Y-%m-%d).md"
+{
+  echo "# CPU benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; threads used: $threads."
+  echo "Command: \`bench/bench_cpu.sh $n $threads\`; $n random NB201 architectures (seeded), real CIFAR-10 batch."
+  echo "naswot: \`naswot score --threads $threads\` wall time / N (includes build, init, forward, backward, Sigma_J, eigenvalues)."
+  echo "PyTorch: bench/torch_v1_reference.py, official v1 procedure (autograd, np.corrcoef, np.linalg.eig), $(/usr/bin/python3 -c 'import torch; print("torch", torch.__version__)')."
+  echo
+  echo "| batch | naswot s/arch | PyTorch s/arch | speed-up |"
+  echo "|---|---|---|---|"
+} >"$out"
+for b in 128 256; do
+  t0=$(date +%s.%N)
+  "$build/naswot" score --arch "$idx" --batch "$b" --data "$data" --threads "$threads" >/dev/null 2>&1
+  t1=$(date +%s.%N)
+  ours=$(echo "($t1 - $t0) / $n" | bc -l)
+  theirs=$(OMP_NUM_THREADS=$threads /usr/bin/python3 bench/torch_v1_reference.py --data "$data" --archs "$tmp/archs" --batch "$b" --threads "$threads")
+  printf '| %d | %.3f | %.3f | %.2fx |\n' "$b" "$ours" "$theirs" "$(echo "$theirs / $ours" | bc -l)" >>"$out"
+done
+cat "$out"

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# CLI error paths: each bad input must exit non-zero with a clear 'naswot: error:' message, never crash.
+set -u
+naswot=$1
+data=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+expect_error() {  # expect_error "<substring of the message>" args...
+  local want=$1
+  shift
+  local out rc
+  out=$(env -u NASWOT_DATA "$naswot" "$@" 2>&1 >/dev/null)
+  rc=$?
+  if [ "$rc" -ne 2 ] || ! grep -qF -- "$want" <<<"$out"; then
+    echo "FAIL: naswot $* -> rc $rc, stderr: $out (wanted exit 2 and '$want')"
+    fails=$((fails + 1))
+  else
+    echo "ok: $want"
+  fi
+}
+
+mkdir -p "$tmp/empty/cifar10" "$tmp/short/cifar10" "$tmp/corrupt/cifar10" "$tmp/tiny/cifar10"
+: >"$tmp/empty/cifar10/data_batch_1.bin"
+head -c 5000 "$data/cifar10/data_batch_1.bin" >"$tmp/short/cifar10/data_batch_1.bin"
+{ printf '\xc8'; head -c 3072 /dev/zero; } >"$tmp/corrupt/cifar10/data_batch_1.bin"
+head -c $((3073 * 10)) "$data/cifar10/data_batch_1.bin" >"$tmp/tiny/cifar10/data_batch_1.bin"
+
+expect_error "unknown op 'nor_conv_5x5'" score --data "$data" --arch '|nor_conv_5x5~0|+|none~0|none~1|+|none~0|none~1|none~2|'
+expect_error "incoming edges" score --data "$data" --arch '|none~0|+|none~0|+|none~0|none~1|none~2|'
+expect_error "node groups" score --data "$data" --arch '|none~0|+|none~0|none~1|'
+expect_error "out of range" score --data "$data" --arch 15625
+expect_error "is empty" score --data "$tmp/empty" --arch 1
+expect_error "truncated" score --data "$tmp/short" --arch 1
+expect_error "label 200" score --data "$tmp/corrupt" --arch 1
+expect_error "larger than the 10 training images" score --data "$tmp/tiny" --arch 1 --batch 32
+expect_error "no CIFAR-10 training batches" score --data "$tmp" --arch 1
+expect_error "no data directory" score --arch 1
+expect_error "unknown option" score --data "$data" --arch 1 --bogus 3
+expect_error "--batch expects an integer" score --data "$data" --arch 1 --batch many
+expect_error "unknown --augment" score --data "$data" --arch 1 --augment rotate
+expect_error "no architecture given" score --data "$data"
+expect_error "unknown --space" score --data "$data" --space nb999 --arch 1
+expect_error "unknown command" frobnicate
+
+# The degenerate architecture is a status, not an error.
+line=$("$naswot" score --data "$data" --arch 10 --batch 8 2>/dev/null | tail -1)
+if grep -qP '^10\t.*\t-inf\tdegenerate\t801841\t' <<<"$line"; then echo "ok: index 10 degenerate"; else
+  echo "FAIL: index 10 line: $line"; fails=$((fails + 1)); fi
+
+[ "$fails" -eq 0 ] && echo "all CLI error checks passed"
+exit "$fails"

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the Debian packages naswot needs to build and test (skips what is already there).
+set -euo pipefail
+pkgs=(cmake g++ make libopenblas-dev doctest-dev python3-torch python3-numpy bc)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds naswot and runs the whole test suite (unit, CLI error paths, PyTorch oracle).
+# Data: $NASWOT_DATA, else ../shared/data beside the checkout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh
+export NASWOT_DATA=${NASWOT_DATA:-$(cd .. && pwd)/shared/data}
+build=${BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DNASWOT_TEST_DATA="$NASWOT_DATA"
+cmake --build "$build" -j"$(nproc)"
+ctest --test-dir "$build" --output-on-failure -L cpu
