@@ -1,4 +1,5 @@
 // Backend seam: every op the executor needs, on memory the backend owns (host RAM or device memory).
+// Tensors are float32, laid out [C][H][W][B] (batch innermost).
 #pragma once
 #include <cstddef>
 #include <memory>
@@ -36,12 +37,12 @@ class Backend {
   virtual void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool accumulate) = 0;
   virtual void add_forward(size_t n, const float* const* xs, int count, float* y) = 0;
   virtual void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate) = 0;
-  virtual void avgpool3x3_forward(size_t planes, int H, int W, const float* x, float* y) = 0;
-  virtual void avgpool3x3_backward(size_t planes, int H, int W, const float* dy, float* dx, bool accumulate) = 0;
-  virtual void avgpool2x2_forward(size_t planes, int H, int W, const float* x, float* y) = 0;
-  virtual void avgpool2x2_backward(size_t planes, int H, int W, const float* dy, float* dx, bool accumulate) = 0;
-  virtual void global_avgpool_forward(size_t planes, int HW, const float* x, float* y) = 0;
-  virtual void global_avgpool_backward(size_t planes, int HW, const float* dy, float* dx, bool accumulate) = 0;
+  virtual void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) = 0;
+  virtual void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) = 0;
+  virtual void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) = 0;
+  virtual void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) = 0;
+  virtual void global_avgpool_forward(int C, int HW, int B, const float* x, float* y) = 0;
+  virtual void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool accumulate) = 0;
   virtual void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias,
                               float* y) = 0;
   virtual void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx,

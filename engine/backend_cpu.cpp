@@ -23,7 +23,7 @@ class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int threads) {
     if (threads > 0) omp_set_num_threads(threads);
-    // Parallelism comes from OpenMP over sample chunks; each sgemm runs on its calling thread.
+    // Parallelism comes from OpenMP over fixed work partitions; each sgemm runs on its calling thread.
     openblas_set_num_threads(1);
   }
   std::string name() const override { return "cpu"; }
@@ -61,23 +61,23 @@ class CpuBackend final : public Backend {
   void copy_or_accumulate(size_t n, const float* src, float* dst, bool acc) override {
     cpu::copy_or_accumulate(n, src, dst, acc);
   }
-  void avgpool3x3_forward(size_t p, int H, int W, const float* x, float* y) override {
-    cpu::avgpool3x3_forward(p, H, W, x, y);
+  void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) override {
+    cpu::avgpool3x3_forward(C, H, W, B, x, y);
   }
-  void avgpool3x3_backward(size_t p, int H, int W, const float* dy, float* dx, bool acc) override {
-    cpu::avgpool3x3_backward(p, H, W, dy, dx, acc);
+  void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
+    cpu::avgpool3x3_backward(C, H, W, B, dy, dx, acc);
   }
-  void avgpool2x2_forward(size_t p, int H, int W, const float* x, float* y) override {
-    cpu::avgpool2x2_forward(p, H, W, x, y);
+  void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) override {
+    cpu::avgpool2x2_forward(C, H, W, B, x, y);
   }
-  void avgpool2x2_backward(size_t p, int H, int W, const float* dy, float* dx, bool acc) override {
-    cpu::avgpool2x2_backward(p, H, W, dy, dx, acc);
+  void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
+    cpu::avgpool2x2_backward(C, H, W, B, dy, dx, acc);
   }
-  void global_avgpool_forward(size_t p, int HW, const float* x, float* y) override {
-    cpu::global_avgpool_forward(p, HW, x, y);
+  void global_avgpool_forward(int C, int HW, int B, const float* x, float* y) override {
+    cpu::global_avgpool_forward(C, HW, B, x, y);
   }
-  void global_avgpool_backward(size_t p, int HW, const float* dy, float* dx, bool acc) override {
-    cpu::global_avgpool_backward(p, HW, dy, dx, acc);
+  void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool acc) override {
+    cpu::global_avgpool_backward(C, HW, B, dy, dx, acc);
   }
   void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* b, float* y) override {
     cpu::linear_forward(B, In, Out, x, w, b, y);

@@ -1,6 +1,11 @@
 // Runs a planned graph: forward in topological order, backward in reverse with gradient accumulation.
 #include "engine/executor.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
 #include "engine/error.h"
 
 namespace naswot {
@@ -8,17 +13,48 @@ namespace {
 
 constexpr float kBnEps = 1e-5f;
 
-// [B][C][HW] <-> [C][B][HW]
-void transpose_bc(const float* src, float* dst, int rows, int cols, size_t inner) {
-  for (int r = 0; r < rows; ++r)
-    for (int c = 0; c < cols; ++c)
-      for (size_t i = 0; i < inner; ++i) dst[(size_t(c) * rows + r) * inner + i] = src[(size_t(r) * cols + c) * inner + i];
+// NASWOT_PROFILE=1: accumulated wall time per op kind and direction, printed at exit.
+struct OpProfile {
+  bool on = std::getenv("NASWOT_PROFILE") != nullptr;
+  double t[2][16] = {}, flops[2][16] = {};
+  ~OpProfile() {
+    if (!on) return;
+    for (int d = 0; d < 2; ++d)
+      for (int k = 0; k < 16; ++k)
+        if (t[d][k] > 0)
+          std::fprintf(stderr, "profile %-8s %-15s %8.3f s %8.1f GFLOP/s\n", d ? "backward" : "forward",
+                       op_name(OpKind(k)), t[d][k], flops[d][k] / t[d][k] * 1e-9);
+  }
+};
+OpProfile g_profile;
+
+struct OpTimer {
+  int dir, kind;
+  double flops = 0;
+  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+  ~OpTimer() {
+    if (!g_profile.on) return;
+    g_profile.t[dir][kind] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    g_profile.flops[dir][kind] += flops;
+  }
+};
+
+// rows x cols -> cols x rows: [B][C*H*W] <-> [C*H*W][B], tiled for cache reuse.
+void transpose(const float* src, float* dst, size_t rows, size_t cols) {
+  constexpr size_t T = 32;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (size_t r0 = 0; r0 < rows; r0 += T)
+    for (size_t c0 = 0; c0 < cols; c0 += T)
+      for (size_t r = r0; r < std::min(rows, r0 + T); ++r)
+        for (size_t c = c0; c < std::min(cols, c0 + T); ++c) dst[c * rows + r] = src[r * cols + c];
 }
 
 ConvDims conv_dims(const Graph& g, const Node& n, int B) {
   const Shape& in = g.shape(n.inputs[0]);
   return {B, in.c, in.h, in.w, n.out.c, n.kernel, n.stride, n.pad, n.out.h, n.out.w};
 }
+
+double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k * d.Ho * d.Wo * double(d.B); }
 
 }  // namespace
 
@@ -36,15 +72,14 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
 
   const Shape in_shape = g.shape(p.input);
   const size_t row = in_shape.per_sample();
-  const size_t hw = size_t(in_shape.h) * in_shape.w;
 
   JacobianResult r;
   auto capture_mask = [&](int v) {
     const Node& n = g.nodes[v];
-    const size_t inner = size_t(n.out.h) * n.out.w, total = count(v);
+    const size_t total = count(v);
     std::vector<float> cm(total), bc(total);
     be_.download(val(v), cm.data(), total);
-    transpose_bc(cm.data(), bc.data(), n.out.c, B, inner);
+    transpose(cm.data(), bc.data(), n.out.per_sample(), size_t(B));
     JacobianResult::Mask mk{n.name, n.out, std::vector<uint8_t>((total + 7) / 8, 0)};
     for (size_t i = 0; i < total; ++i)
       if (bc[i] > 0.f) mk.bits[i / 8] |= uint8_t(0x80u >> (i % 8));
@@ -55,10 +90,11 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
   for (int v : p.order) {
     const Node& n = g.nodes[v];
     const Shape& s = n.out;
+    OpTimer timer{0, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0};
     switch (n.op) {
       case OpKind::Input:
         host_.resize(row * B);
-        transpose_bc(batch_nchw, host_.data(), B, s.c, hw);
+        transpose(batch_nchw, host_.data(), size_t(B), row);
         be_.upload(host_.data(), val(v), host_.size());
         break;
       case OpKind::Zero: be_.fill(count(v), 0.f, val(v)); break;
@@ -79,15 +115,15 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
         be_.add_forward(count(v), xs.data(), int(xs.size()), val(v));
         break;
       }
-      case OpKind::AvgPool3x3: be_.avgpool3x3_forward(size_t(s.c) * B, s.h, s.w, val(n.inputs[0]), val(v)); break;
+      case OpKind::AvgPool3x3: be_.avgpool3x3_forward(s.c, s.h, s.w, B, val(n.inputs[0]), val(v)); break;
       case OpKind::AvgPool2x2: {
         const Shape& is = g.shape(n.inputs[0]);
-        be_.avgpool2x2_forward(size_t(is.c) * B, is.h, is.w, val(n.inputs[0]), val(v));
+        be_.avgpool2x2_forward(is.c, is.h, is.w, B, val(n.inputs[0]), val(v));
         break;
       }
       case OpKind::GlobalAvgPool: {
         const Shape& is = g.shape(n.inputs[0]);
-        be_.global_avgpool_forward(size_t(is.c) * B, is.h * is.w, val(n.inputs[0]), val(v));
+        be_.global_avgpool_forward(is.c, is.h * is.w, B, val(n.inputs[0]), val(v));
         break;
       }
       case OpKind::Linear:
@@ -103,7 +139,7 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
     std::vector<float> y(count(g.output));
     be_.download(val(g.output), y.data(), y.size());
     r.output.resize(y.size());
-    transpose_bc(y.data(), r.output.data(), out_shape.c, B, out_shape.h * out_shape.w);
+    transpose(y.data(), r.output.data(), out_shape.per_sample(), size_t(B));
   }
   r.jacobian.assign(row * B, 0.f);
   if (!p.live[p.input] || !p.needs_grad[g.output]) return r;  // output independent of the input: J = 0
@@ -124,6 +160,7 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
     if (!has_grad[v]) fail("executor: internal error, missing gradient for node " + std::to_string(v));
     const Shape& s = n.out;
     const float* gy = grad(v);
+    OpTimer timer{1, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0};
     if (n.op == OpKind::Add) {
       for (int in : n.inputs)
         if (p.needs_grad[in]) {
@@ -144,16 +181,16 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
         break;
       }
       case OpKind::ReLU: be_.relu_backward(count(v), gy, val(v), dx, acc); break;
-      case OpKind::AvgPool3x3: be_.avgpool3x3_backward(size_t(s.c) * B, s.h, s.w, gy, dx, acc); break;
-      case OpKind::AvgPool2x2: be_.avgpool2x2_backward(size_t(is.c) * B, is.h, is.w, gy, dx, acc); break;
-      case OpKind::GlobalAvgPool: be_.global_avgpool_backward(size_t(is.c) * B, is.h * is.w, gy, dx, acc); break;
+      case OpKind::AvgPool3x3: be_.avgpool3x3_backward(s.c, s.h, s.w, B, gy, dx, acc); break;
+      case OpKind::AvgPool2x2: be_.avgpool2x2_backward(is.c, is.h, is.w, B, gy, dx, acc); break;
+      case OpKind::GlobalAvgPool: be_.global_avgpool_backward(is.c, is.h * is.w, B, gy, dx, acc); break;
       case OpKind::Linear: be_.linear_backward_data(B, is.c, s.c, gy, prm(n.weight), dx, acc); break;
       default: fail(std::string("executor: no backward for op ") + op_name(n.op));
     }
   }
   host_.resize(row * B);
   be_.download(grad(p.input), host_.data(), host_.size());
-  transpose_bc(host_.data(), r.jacobian.data(), in_shape.c, B, hw);
+  transpose(host_.data(), r.jacobian.data(), row, size_t(B));
   return r;
 }
 

@@ -1,4 +1,4 @@
-// Graph IR: a DAG of tensor ops over channel-major [C][B][H][W] float32 activations.
+// Graph IR: a DAG of tensor ops over float32 activations (laid out [C][H][W][B] by the backends).
 #pragma once
 #include <cstddef>
 #include <string>
@@ -8,7 +8,7 @@ namespace naswot {
 
 // Per-sample shape; the batch size is a run-time argument of the executor.
 struct Shape {
-  int c = 0, h = 1, w = 1;
+  int c = 0, h = 1, w = 1;  // channels, height, width
   size_t per_sample() const { return size_t(c) * h * w; }
   bool operator==(const Shape&) const = default;
 };
@@ -65,7 +65,6 @@ struct Graph {
   int linear(int x, int out_features, const std::string& name);
 
   size_t num_params() const;   // total trainable parameters (BN gamma/beta included)
-  size_t param_floats() const { return num_params(); }
   const Shape& shape(int id) const { return nodes.at(size_t(id)).out; }
 
  private:

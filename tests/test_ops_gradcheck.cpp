@@ -64,7 +64,10 @@ TEST_CASE("conv2d backward-data matches finite differences") {
   struct Case {
     int B, Cin, H, Cout, k, s, p;
   };
-  for (Case c : {Case{2, 3, 7, 4, 3, 1, 1}, Case{3, 4, 8, 5, 3, 2, 1}, Case{2, 5, 6, 3, 1, 1, 0}, Case{1, 2, 5, 2, 3, 1, 0}}) {
+  // Includes batch tails (B = 37, 70 are not multiples of the 32-wide register block), output-channel
+  // tails (11, 3), stride 2, no padding, and 1x1 convolutions spanning several sgemm column chunks.
+  for (Case c : {Case{2, 3, 7, 4, 3, 1, 1}, Case{3, 4, 8, 5, 3, 2, 1}, Case{2, 5, 6, 3, 1, 1, 0}, Case{1, 2, 5, 2, 3, 1, 0},
+                 Case{37, 3, 6, 11, 3, 1, 1}, Case{20, 9, 6, 3, 3, 2, 1}, Case{70, 3, 8, 4, 1, 1, 0}}) {
     CAPTURE(c.k);
     CAPTURE(c.s);
     const int Ho = (c.H + 2 * c.p - c.k) / c.s + 1;
@@ -77,7 +80,7 @@ TEST_CASE("conv2d backward-data matches finite differences") {
   }
 }
 
-TEST_CASE("conv2d forward matches a direct loop") {
+TEST_CASE("conv2d forward matches a direct loop ([C][H][W][B] layout)") {
   cpu::ConvDims d{2, 3, 5, 5, 2, 3, 2, 1, 3, 3};
   const auto x = random_vec(3 * 2 * 25, 1), w = random_vec(2 * 3 * 9, 2);
   std::vector<float> y(2 * 2 * 9);
@@ -92,9 +95,9 @@ TEST_CASE("conv2d forward matches a direct loop") {
               for (int kx = 0; kx < 3; ++kx) {
                 const int iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx;
                 if (iy < 0 || iy >= 5 || ix < 0 || ix >= 5) continue;
-                s += double(w[((co * 3 + ci) * 3 + ky) * 3 + kx]) * x[((ci * 2 + b) * 5 + iy) * 5 + ix];
+                s += double(w[((co * 3 + ci) * 3 + ky) * 3 + kx]) * x[((ci * 5 + iy) * 5 + ix) * 2 + b];
               }
-          CHECK(y[((co * 2 + b) * 3 + oy) * 3 + ox] == doctest::Approx(s).epsilon(1e-5));
+          CHECK(y[((co * 3 + oy) * 3 + ox) * 2 + b] == doctest::Approx(s).epsilon(1e-5));
         }
 }
 
@@ -129,7 +132,7 @@ TEST_CASE("batch norm forward normalises with the biased batch variance") {
 
 TEST_CASE("relu, pools, global pool and linear backward match finite differences") {
   const int B = 2, C = 3, H = 5, W = 6;
-  const size_t n = size_t(B) * C * H * W, planes = size_t(B) * C;
+  const size_t n = size_t(B) * C * H * W, planes = size_t(B) * C;  // planes: output size of the global pool
   gradcheck(away_from_zero(n, 11), n, [&](const float* x, float* y) { cpu::relu_forward(n, x, y); },
             [&](const float* dy, float* dx, bool a) {
               std::vector<float> y(n);
@@ -138,15 +141,15 @@ TEST_CASE("relu, pools, global pool and linear backward match finite differences
               cpu::relu_backward(n, dy, y.data(), dx, a);
             },
             1e-2f, 1e-4);
-  gradcheck(random_vec(n, 12), n, [&](const float* x, float* y) { cpu::avgpool3x3_forward(planes, H, W, x, y); },
-            [&](const float* dy, float* dx, bool a) { cpu::avgpool3x3_backward(planes, H, W, dy, dx, a); }, 0.5f,
+  gradcheck(random_vec(n, 12), n, [&](const float* x, float* y) { cpu::avgpool3x3_forward(C, H, W, B, x, y); },
+            [&](const float* dy, float* dx, bool a) { cpu::avgpool3x3_backward(C, H, W, B, dy, dx, a); }, 0.5f,
             1e-4);
   gradcheck(random_vec(n, 13), planes * (H / 2) * (W / 2),
-            [&](const float* x, float* y) { cpu::avgpool2x2_forward(planes, H, W, x, y); },
-            [&](const float* dy, float* dx, bool a) { cpu::avgpool2x2_backward(planes, H, W, dy, dx, a); }, 0.5f,
+            [&](const float* x, float* y) { cpu::avgpool2x2_forward(C, H, W, B, x, y); },
+            [&](const float* dy, float* dx, bool a) { cpu::avgpool2x2_backward(C, H, W, B, dy, dx, a); }, 0.5f,
             1e-4);
-  gradcheck(random_vec(n, 14), planes, [&](const float* x, float* y) { cpu::global_avgpool_forward(planes, H * W, x, y); },
-            [&](const float* dy, float* dx, bool a) { cpu::global_avgpool_backward(planes, H * W, dy, dx, a); },
+  gradcheck(random_vec(n, 14), planes, [&](const float* x, float* y) { cpu::global_avgpool_forward(C, H * W, B, x, y); },
+            [&](const float* dy, float* dx, bool a) { cpu::global_avgpool_backward(C, H * W, B, dy, dx, a); },
             0.5f, 1e-4);
   const int In = 7, Out = 3;
   const auto w = random_vec(size_t(In) * Out, 15), bias = random_vec(Out, 16);
@@ -159,7 +162,7 @@ TEST_CASE("relu, pools, global pool and linear backward match finite differences
 TEST_CASE("avg_pool_3x3 excludes padding from the divisor") {
   const std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9};
   std::vector<float> y(9);
-  cpu::avgpool3x3_forward(1, 3, 3, x.data(), y.data());
+  cpu::avgpool3x3_forward(1, 3, 3, 1, x.data(), y.data());
   CHECK(y[0] == doctest::Approx((1 + 2 + 4 + 5) / 4.0));
   CHECK(y[1] == doctest::Approx((1 + 2 + 3 + 4 + 5 + 6) / 6.0));
   CHECK(y[4] == doctest::Approx(5.0));

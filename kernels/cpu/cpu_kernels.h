@@ -1,4 +1,4 @@
-// CPU reference kernels (the executable specification), channel-major [C][B][H][W] float32.
+// CPU reference kernels (the executable specification) on float32 tensors laid out [C][H][W][B].
 #pragma once
 #include <cstddef>
 
@@ -13,7 +13,7 @@ struct ConvDims {
 void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y);
 void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool accumulate);
 
-// Training-mode batch norm over M = B*H*W elements per channel; biased variance.
+// Training-mode batch norm over the M = H*W*B contiguous elements of each channel; biased variance.
 // Saves per-channel mean and rstd = 1/sqrt(var + eps) for the backward pass.
 void batchnorm_forward(int C, size_t M, const float* x, const float* gamma, const float* beta, float eps,
                        float* y, float* mean, float* rstd);
@@ -27,13 +27,13 @@ void add_forward(size_t n, const float* const* xs, int count, float* y);
 void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate);
 void fill(size_t n, float v, float* y);
 
-// planes = C*B independent H x W images.
-void avgpool3x3_forward(size_t planes, int H, int W, const float* x, float* y);
-void avgpool3x3_backward(size_t planes, int H, int W, const float* dy, float* dx, bool accumulate);
-void avgpool2x2_forward(size_t planes, int H, int W, const float* x, float* y);
-void avgpool2x2_backward(size_t planes, int H, int W, const float* dy, float* dx, bool accumulate);
-void global_avgpool_forward(size_t planes, int HW, const float* x, float* y);
-void global_avgpool_backward(size_t planes, int HW, const float* dy, float* dx, bool accumulate);
+// Pools: x is C x H x W x B; the 2x2 pool's output is C x H/2 x W/2 x B, the global pool's C x B.
+void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y);
+void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate);
+void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y);
+void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate);
+void global_avgpool_forward(int C, int HW, int B, const float* x, float* y);
+void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool accumulate);
 
 // x: [In][B], w: [Out][In], y: [Out][B].
 void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias, float* y);

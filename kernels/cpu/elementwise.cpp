@@ -20,11 +20,14 @@ void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool ac
 
 void add_forward(size_t n, const float* const* xs, int count, float* y) {
   // Left to right, like Python's sum over the cell's incoming edges.
-#pragma omp parallel for schedule(static)
-  for (size_t i = 0; i < n; ++i) {
-    float s = xs[0][i];
-    for (int k = 1; k < count; ++k) s += xs[k][i];
-    y[i] = s;
+  const float* a = xs[0];
+  const float* b = xs[1];
+#pragma omp parallel for simd schedule(static)
+  for (size_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+  for (int k = 2; k < count; ++k) {
+    const float* c = xs[k];
+#pragma omp parallel for simd schedule(static)
+    for (size_t i = 0; i < n; ++i) y[i] += c[i];
   }
 }
 

@@ -1,108 +1,131 @@
-// Average pools (3x3/s1/p1 without padded cells, 2x2/s2) and global average pool, with backward.
+// Average pools (3x3/s1/p1 without padded cells, 2x2/s2) and global average pool on [C][H][W][B], with backward.
+// Every spatial step moves by whole B-vectors, so the inner loops run over the batch and vectorise.
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace naswot::cpu {
 namespace {
 
 // Number of in-image pixels in the 3x3 window centred on (i, j) (count_include_pad = false).
-inline float window_count(int i, int j, int H, int W) {
-  const int rows = 3 - (i == 0) - (i == H - 1);
-  const int cols = 3 - (j == 0) - (j == W - 1);
-  return float(rows * cols);
+inline int window_count(int i, int j, int H, int W) {
+  return (3 - (i == 0) - (i == H - 1)) * (3 - (j == 0) - (j == W - 1));
 }
 
 }  // namespace
 
-void avgpool3x3_forward(size_t planes, int H, int W, const float* x, float* y) {
-  const size_t plane = size_t(H) * W;
-#pragma omp parallel for schedule(static)
-  for (size_t p = 0; p < planes; ++p) {
-    const float* xi = x + p * plane;
-    float* yo = y + p * plane;
-    for (int i = 0; i < H; ++i)
+void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int c = 0; c < C; ++c)
+    for (int i = 0; i < H; ++i) {
+      const float* xc = x + size_t(c) * H * W * B;
       for (int j = 0; j < W; ++j) {
-        float s = 0.f;
-        for (int di = -1; di <= 1; ++di) {
-          const int ii = i + di;
+        float* out = y + ((size_t(c) * H + i) * W + j) * B;
+        const float inv = 1.f / float(window_count(i, j, H, W));
+        for (int b = 0; b < B; ++b) out[b] = 0.f;
+        for (int ii = i - 1; ii <= i + 1; ++ii) {
           if (ii < 0 || ii >= H) continue;
-          for (int dj = -1; dj <= 1; ++dj) {
-            const int jj = j + dj;
-            if (jj >= 0 && jj < W) s += xi[ii * W + jj];
+          for (int jj = j - 1; jj <= j + 1; ++jj) {
+            if (jj < 0 || jj >= W) continue;
+            const float* in = xc + (size_t(ii) * W + jj) * B;
+#pragma omp simd
+            for (int b = 0; b < B; ++b) out[b] += in[b];
           }
         }
-        yo[i * W + j] = s / window_count(i, j, H, W);
+#pragma omp simd
+        for (int b = 0; b < B; ++b) out[b] *= inv;
       }
-  }
+    }
 }
 
-void avgpool3x3_backward(size_t planes, int H, int W, const float* dy, float* dx, bool accumulate) {
-  const size_t plane = size_t(H) * W;
-  // The window is symmetric, so input pixel (i, j) receives from the outputs within distance 1.
-#pragma omp parallel for schedule(static)
-  for (size_t p = 0; p < planes; ++p) {
-    const float* g = dy + p * plane;
-    float* o = dx + p * plane;
-    for (int i = 0; i < H; ++i)
+void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) {
+  // The window is symmetric: input pixel (i, j) receives dy/count from the outputs within distance 1.
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int c = 0; c < C; ++c)
+    for (int i = 0; i < H; ++i) {
+      const float* gc = dy + size_t(c) * H * W * B;
       for (int j = 0; j < W; ++j) {
-        float s = 0.f;
-        for (int di = -1; di <= 1; ++di) {
-          const int ii = i + di;
+        float* out = dx + ((size_t(c) * H + i) * W + j) * B;
+        if (!accumulate)
+          for (int b = 0; b < B; ++b) out[b] = 0.f;
+        for (int ii = i - 1; ii <= i + 1; ++ii) {
           if (ii < 0 || ii >= H) continue;
-          for (int dj = -1; dj <= 1; ++dj) {
-            const int jj = j + dj;
-            if (jj >= 0 && jj < W) s += g[ii * W + jj] / window_count(ii, jj, H, W);
+          for (int jj = j - 1; jj <= j + 1; ++jj) {
+            if (jj < 0 || jj >= W) continue;
+            const float* g = gc + (size_t(ii) * W + jj) * B;
+            const float inv = 1.f / float(window_count(ii, jj, H, W));
+#pragma omp simd
+            for (int b = 0; b < B; ++b) out[b] += g[b] * inv;
           }
         }
-        o[i * W + j] = accumulate ? o[i * W + j] + s : s;
       }
-  }
+    }
 }
 
-void avgpool2x2_forward(size_t planes, int H, int W, const float* x, float* y) {
+void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) {
   const int Ho = H / 2, Wo = W / 2;
-#pragma omp parallel for schedule(static)
-  for (size_t p = 0; p < planes; ++p) {
-    const float* xi = x + p * H * W;
-    float* yo = y + p * Ho * Wo;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int c = 0; c < C; ++c)
     for (int i = 0; i < Ho; ++i)
       for (int j = 0; j < Wo; ++j) {
-        const float* r0 = xi + (2 * i) * W + 2 * j;
-        yo[i * Wo + j] = (r0[0] + r0[1] + r0[W] + r0[W + 1]) / 4.f;
+        const float* r0 = x + ((size_t(c) * H + 2 * i) * W + 2 * j) * B;
+        const float* r1 = r0 + size_t(W) * B;
+        float* out = y + ((size_t(c) * Ho + i) * Wo + j) * B;
+#pragma omp simd
+        for (int b = 0; b < B; ++b) out[b] = (r0[b] + r0[B + b] + r1[b] + r1[B + b]) * 0.25f;
       }
-  }
 }
 
-void avgpool2x2_backward(size_t planes, int H, int W, const float* dy, float* dx, bool accumulate) {
+void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) {
   const int Ho = H / 2, Wo = W / 2;
-#pragma omp parallel for schedule(static)
-  for (size_t p = 0; p < planes; ++p) {
-    const float* g = dy + p * Ho * Wo;
-    float* o = dx + p * H * W;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int c = 0; c < C; ++c)
     for (int i = 0; i < H; ++i)
       for (int j = 0; j < W; ++j) {
+        float* out = dx + ((size_t(c) * H + i) * W + j) * B;
         // Odd trailing rows/columns are dropped by the forward pass and get no gradient.
-        const bool in = (i / 2) < Ho && (j / 2) < Wo;
-        const float v = in ? g[(i / 2) * Wo + j / 2] / 4.f : 0.f;
-        o[i * W + j] = accumulate ? o[i * W + j] + v : v;
+        if (i / 2 >= Ho || j / 2 >= Wo) {
+          if (!accumulate)
+            for (int b = 0; b < B; ++b) out[b] = 0.f;
+          continue;
+        }
+        const float* g = dy + ((size_t(c) * Ho + i / 2) * Wo + j / 2) * B;
+        if (accumulate) {
+#pragma omp simd
+          for (int b = 0; b < B; ++b) out[b] += g[b] * 0.25f;
+        } else {
+#pragma omp simd
+          for (int b = 0; b < B; ++b) out[b] = g[b] * 0.25f;
+        }
       }
+}
+
+void global_avgpool_forward(int C, int HW, int B, const float* x, float* y) {
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < C; ++c) {
+    float* out = y + size_t(c) * B;
+    for (int b = 0; b < B; ++b) out[b] = 0.f;
+    for (int p = 0; p < HW; ++p) {
+      const float* in = x + (size_t(c) * HW + p) * B;
+#pragma omp simd
+      for (int b = 0; b < B; ++b) out[b] += in[b];
+    }
+    for (int b = 0; b < B; ++b) out[b] /= float(HW);
   }
 }
 
-void global_avgpool_forward(size_t planes, int HW, const float* x, float* y) {
+void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool accumulate) {
 #pragma omp parallel for schedule(static)
-  for (size_t p = 0; p < planes; ++p) {
-    float s = 0.f;
-    for (int i = 0; i < HW; ++i) s += x[p * HW + i];
-    y[p] = s / float(HW);
-  }
-}
-
-void global_avgpool_backward(size_t planes, int HW, const float* dy, float* dx, bool accumulate) {
-#pragma omp parallel for schedule(static)
-  for (size_t p = 0; p < planes; ++p) {
-    const float v = dy[p] / float(HW);
-    for (int i = 0; i < HW; ++i) dx[p * HW + i] = accumulate ? dx[p * HW + i] + v : v;
-  }
+  for (int c = 0; c < C; ++c)
+    for (int p = 0; p < HW; ++p) {
+      float* out = dx + (size_t(c) * HW + p) * B;
+      const float* g = dy + size_t(c) * B;
+      if (accumulate) {
+#pragma omp simd
+        for (int b = 0; b < B; ++b) out[b] += g[b] / float(HW);
+      } else {
+#pragma omp simd
+        for (int b = 0; b < B; ++b) out[b] = g[b] / float(HW);
+      }
+    }
 }
 
 }  // namespace naswot::cpu
