@@ -1,7 +1,9 @@
 """Oracle test: engine Jacobians and scores against an independent PyTorch model of NAS-Bench-201.
 
 Runs `naswot score --export` for a fixed set of architectures at batch 32 and 128, rebuilds each
-network in PyTorch from the exported weights and batch, and compares.
+network in PyTorch from the exported weights and batch, and compares. A third run at batch 32 uses
+--augment augment-one, whose near-duplicate inputs give Sigma_J eigenvalues near k (the 'B' column
+carries the augmentation's initial: f = flip-crop, a = augment-one).
 
 Why the reference is float64 with pinned ReLU masks: the v1 Jacobian is discontinuous where a
 pre-activation crosses zero, and with ~10^7 activations per network some lie within float32
@@ -55,13 +57,17 @@ def main():
     archs = FIXED + [str(i) for i in rng.choice(15625, size=args.random, replace=False)]
     failures = []
     n_conditioned = 0
-    print(f"{'B':>4} {'index':>6} {'ties':>5} {'J32 info':>9} {'J32 pin':>9} {'J relerr':>9} {'y err':>9} {'S engine':>14} {'S torch':>14} {'S relerr':>9} "
+    print(f"{'B':>5} {'index':>6} {'ties':>5} {'J32 info':>9} {'J32 pin':>9} {'J relerr':>9} {'y err':>9} {'S engine':>14} {'S torch':>14} {'S relerr':>9} "
           f"{'min eig':>9} {'max deig':>9}  verdict")
-    for B in [int(b) for b in args.batches.split(",")]:
-        out = os.path.join(args.work, f"b{B}")
+    # (batch, augmentation, architectures). augment-one (B copies of one image) makes the Jacobian rows
+    # strongly correlated, so Sigma_J gets eigenvalues near k and the spectrum comparison is exercised.
+    runs = [(int(b), "flip-crop", archs) for b in args.batches.split(",")]
+    runs.append((32, "augment-one", FIXED[:4] + FIXED[5:]))
+    for B, aug, run_archs in runs:
+        out = os.path.join(args.work, f"b{B}-{aug}")
         cmd = [args.naswot, "score", "--space", "nb201", "--batch", str(B), "--seed", "7", "--augment",
-               "flip-crop", "--data", args.data, "--export", out, "--backend", "cpu"]
-        for a in archs:
+               aug, "--data", args.data, "--export", out, "--backend", "cpu"]
+        for a in run_archs:
             cmd += ["--arch", a]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         for d in sorted(os.listdir(out), key=int):
@@ -125,13 +131,13 @@ def main():
             if jscale > 0 and not (float(np.max(np.abs(J_e - J_t))) <= 1e-4 * jscale):
                 n_conditioned += 1  # passed only through the conditioning allowance
             verdict = "ok" if not bad else "FAIL " + ",".join(bad[:4])
-            print(f"{B:>4} {meta['index']:>6} {ties:>5} {j32:9.2e} {err32p:9.2e} {jerr:9.2e} {yerr:9.2e} {s_e:14.6f} "
+            print(f"{B:>4}{aug[0]} {meta['index']:>6} {ties:>5} {j32:9.2e} {err32p:9.2e} {jerr:9.2e} {yerr:9.2e} {s_e:14.6f} "
                   f"{(s_t if s_t is not None else float('-inf')):14.6f} {srel:9.2e} {mineig:9.2e} {dmax:9.2e}  {verdict}",
                   flush=True)
             if bad:
                 failures.append((B, meta["index"], bad))
             shutil.rmtree(os.path.join(out, d))  # exports with masks are large at batch 128
-    n = len(archs) * len(args.batches.split(","))
+    n = sum(len(r[2]) for r in runs)
     print(f"{n - len(failures)}/{n} architecture checks passed "
           f"({n_conditioned} of them with Jacobian error above 1e-4 but within 2x float32 PyTorch's)")
     return 1 if failures else 0
