@@ -2,7 +2,6 @@
 #include "engine/planner.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "engine/error.h"
 
@@ -27,7 +26,7 @@ size_t assign_slots(std::vector<Interval>& iv, size_t base) {
   for (size_t i = 0; i < iv.size(); ++i) {
     int best = -1;
     for (int s = 0; s < int(slots.size()); ++s) {
-      if (slots[s].busy_until >= iv[i].start || getenv("NOREUSE")) continue;
+      if (slots[s].busy_until >= iv[i].start) continue;
       if (best < 0) {
         best = s;
         continue;

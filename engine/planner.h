@@ -21,7 +21,7 @@ struct Plan {
   int input = -1;
 };
 
-// Batch-independent per-sample plan scaled by the batch size.
+// Plans one network at one batch size (cheap: linear in the number of nodes).
 Plan make_plan(const Graph& g, int batch);
 
 }  // namespace naswot
