@@ -32,11 +32,16 @@ std::vector<std::string> Args::all(const std::string& k) const {
   return it == opts.end() ? std::vector<std::string>{} : it->second;
 }
 
-Args parse(int argc, char** argv, int first, const std::set<std::string>& valued, const std::set<std::string>& flags) {
+Args parse(int argc, char** argv, int first, const std::set<std::string>& valued, const std::set<std::string>& flags,
+           bool allow_positional) {
   Args a;
   for (int i = first; i < argc; ++i) {
     std::string s = argv[i];
-    if (s.rfind("--", 0) != 0 && !(s.size() == 2 && s[0] == '-')) fail("unexpected argument '" + s + "'");
+    if (s.rfind("--", 0) != 0 && !(s.size() == 2 && s[0] == '-')) {
+      if (!allow_positional) fail("unexpected argument '" + s + "'");
+      a.positional.push_back(s);
+      continue;
+    }
     std::string key = s.substr(s[1] == '-' ? 2 : 1), val;
     const size_t eq = key.find('=');
     const bool inline_val = eq != std::string::npos;

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# score-space guarantees: SIGKILL at random points + rerun = uninterrupted run; shards merged = single run;
+# a finished run is a no-op; mismatched configurations and foreign files are refused untouched.
+set -u
+naswot=$1
+data=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() {  # check "<what>" <command...>: the command must succeed
+  local what=$1
+  shift
+  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; fails=$((fails + 1)); fi
+}
+opts=(--space nb201 --sample 40 --seed 5 --batch 16 --data "$data" --threads 2)
+scores() { "$naswot" export "$1" --csv | cut -d, -f1-4; }  # seconds differ between runs; scores must not
+
+"$naswot" score-space "${opts[@]}" --out "$tmp/ref.db" 2>/dev/null || { echo "FAIL: reference run"; exit 1; }
+scores "$tmp/ref.db" >"$tmp/ref.csv"
+check "reference run stored 40 architectures" test "$(($(wc -l <"$tmp/ref.csv") - 1))" -eq 40
+
+# Kill -9 at random moments (RANDOM is seeded for reproducibility), then finish.
+RANDOM=42
+prev=0
+for k in 1 2 3 4; do
+  "$naswot" score-space "${opts[@]}" --out "$tmp/kill.db" 2>/dev/null &
+  pid=$!
+  sleep "0.$((RANDOM % 9 + 1))"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  n=$(("$(scores "$tmp/kill.db" 2>/dev/null | wc -l)" - 1))
+  echo "  after kill $k: $n rows stored"
+  [ "$n" -ge "$prev" ] || { echo "FAIL: rows went from $prev to $n"; fails=$((fails + 1)); }
+  prev=$n
+done
+"$naswot" score-space "${opts[@]}" --out "$tmp/kill.db" 2>/dev/null
+scores "$tmp/kill.db" >"$tmp/kill.csv"
+check "killed-and-resumed run equals the uninterrupted run" cmp -s "$tmp/ref.csv" "$tmp/kill.csv"
+
+msg=$("$naswot" score-space "${opts[@]}" --out "$tmp/ref.db" 2>&1)
+check "rerunning a finished run scores nothing" grep -q "0 to score" <<<"$msg"
+
+for i in 0 1 2; do "$naswot" score-space "${opts[@]}" --shard "$i/3" --out "$tmp/s$i.db" 2>/dev/null; done
+"$naswot" merge "$tmp/s0.db" "$tmp/s1.db" "$tmp/s2.db" -o "$tmp/merged.db" 2>/dev/null
+scores "$tmp/merged.db" >"$tmp/merged.csv"
+check "3 shards merged equal the single-process run" cmp -s "$tmp/ref.csv" "$tmp/merged.csv"
+
+"$naswot" score-space --space nb201 --indices 0-3 --seed 5 --batch 32 --data "$data" --out "$tmp/b32.db" 2>/dev/null
+msg=$("$naswot" merge "$tmp/s0.db" "$tmp/b32.db" -o "$tmp/bad.db" 2>&1)
+check "merging different configurations is refused" grep -q "configurations differ (batch: stored 16, requested 32)" <<<"$msg"
+check "and writes no output" test ! -e "$tmp/bad.db"
+msg=$("$naswot" merge "$tmp/s0.db" -o "$tmp/merged.db" 2>&1)
+check "merge refuses to overwrite its output" grep -q "refusing to overwrite" <<<"$msg"
+
+msg=$("$naswot" score-space "${opts[@]}" --batch 32 --out "$tmp/ref.db" 2>&1)
+check "a different configuration into an existing run is refused" grep -q "different configuration" <<<"$msg"
+
+echo "plain text" >"$tmp/notes.db"
+sum=$(sha256sum "$tmp/notes.db")
+msg=$("$naswot" score-space "${opts[@]}" --out "$tmp/notes.db" 2>&1)
+check "a non-database file is refused" grep -q "not a naswot run database" <<<"$msg"
+check "and left untouched" test "$(sha256sum "$tmp/notes.db")" = "$sum"
+/usr/bin/python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()" "$tmp/other.db"
+sum=$(sha256sum "$tmp/other.db")
+msg=$("$naswot" score-space "${opts[@]}" --out "$tmp/other.db" 2>&1)
+check "a foreign SQLite database is refused" grep -q "not a naswot run database" <<<"$msg"
+check "and left untouched" test "$(sha256sum "$tmp/other.db")" = "$sum"
+msg=$("$naswot" score-space "${opts[@]}" --shard 3/3 --out "$tmp/x.db" 2>&1)
+check "a bad --shard is refused" grep -q "0 <= i < n" <<<"$msg"
+
+[ "$fails" -eq 0 ] && echo "all score-space checks passed"
+exit "$fails"

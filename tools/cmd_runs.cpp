@@ -1,0 +1,150 @@
+// 'merge', 'export' and 'report': working with run databases written by score-space.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <numeric>
+
+#include "engine/cifar.h"
+#include "engine/error.h"
+#include "engine/stats.h"
+#include "engine/store.h"
+#include "searchspaces/nb201.h"
+#include "searchspaces/nb201_bench.h"
+#include "tools/cli_args.h"
+#include "tools/commands.h"
+
+namespace naswot {
+
+int cmd_merge(int argc, char** argv) {
+  const cli::Args a = cli::parse(argc, argv, 2, {"o", "out"}, {}, true);
+  const std::string out = a.has("o") ? a.get("o") : a.get("out");
+  if (out.empty() || a.positional.empty()) fail("usage: naswot merge A.db B.db ... -o OUT.db");
+  std::vector<RunStore> in;
+  for (const std::string& p : a.positional) in.push_back(RunStore::open_existing(p));
+  for (size_t i = 1; i < in.size(); ++i) {
+    const std::string diff = config_differences(in[0].config(), in[i].config());
+    if (!diff.empty())
+      fail("cannot merge " + in[i].path() + " into a run with " + in[0].path() + ": configurations differ (" + diff + ")");
+  }
+  std::map<long, ScoreRow> all;
+  for (const RunStore& s : in)
+    for (ScoreRow& r : s.rows()) {
+      auto [it, fresh] = all.emplace(r.index, r);
+      // Scores are deterministic, so the same architecture must agree bit for bit across inputs.
+      if (!fresh && (it->second.status != r.status || std::memcmp(&it->second.score, &r.score, sizeof(double)) != 0))
+        fail("inputs disagree on index " + std::to_string(r.index) + " (" + std::to_string(it->second.score) + " vs " +
+             std::to_string(r.score) + " in " + s.path() + "): not the same run");
+    }
+  RunConfig cfg = in[0].config();
+  cfg.info["merged_from"] = std::to_string(in.size()) + " databases";
+  RunStore dst = RunStore::create_new(out, cfg);
+  std::vector<ScoreRow> rows;
+  for (auto& [i, r] : all) rows.push_back(std::move(r));
+  dst.put_many(rows);
+  std::fprintf(stderr, "# merged %zu databases: %zu architectures into %s\n", in.size(), rows.size(), out.c_str());
+  return 0;
+}
+
+int cmd_export(int argc, char** argv) {
+  const cli::Args a = cli::parse(argc, argv, 2, {"o"}, {"csv"}, true);
+  if (a.positional.size() != 1) fail("usage: naswot export RUN.db --csv [-o FILE.csv]");
+  const RunStore s = RunStore::open_existing(a.positional[0]);
+  FILE* f = stdout;
+  if (a.has("o")) {
+    f = std::fopen(a.get("o").c_str(), "w");
+    if (!f) fail("cannot write " + a.get("o"));
+  }
+  std::fprintf(f, "index,arch,score,status,seconds,reason\n");
+  for (const ScoreRow& r : s.rows())
+    std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,\"%s\"\n", r.index, r.arch.c_str(), r.score, r.status.c_str(), r.seconds,
+                 r.reason.c_str());
+  if (f != stdout) std::fclose(f);
+  return 0;
+}
+
+namespace {
+
+// Order of architectures by score, best first; ties (e.g. all degenerate at -inf) by index.
+std::vector<size_t> by_score(const std::vector<ScoreRow>& rows) {
+  std::vector<size_t> o(rows.size());
+  std::iota(o.begin(), o.end(), 0);
+  std::stable_sort(o.begin(), o.end(), [&](size_t x, size_t y) { return rows[x].score > rows[y].score; });
+  return o;
+}
+
+}  // namespace
+
+int cmd_report(int argc, char** argv) {
+  const cli::Args a = cli::parse(argc, argv, 2, {"benchmark", "data"}, {}, true);
+  if (a.positional.size() != 1) fail("usage: naswot report RUN.db --benchmark nb201 [--data DIR]");
+  const std::string bench = a.get("benchmark", "nb201");
+  if (bench != "nb201") fail("unknown --benchmark '" + bench + "' (supported: nb201)");
+  const RunStore s = RunStore::open_existing(a.positional[0]);
+  const auto& id = s.config().identity;
+  if (id.count("space") && id.at("space") != "nb201") fail(s.path() + " is not a NAS-Bench-201 run");
+  const nb201::AccuracyTable table = nb201::load_accuracy_table(resolve_data_dir(a.get("data")));
+  const std::vector<ScoreRow> rows = s.rows();
+  if (rows.size() < 2) fail(s.path() + " holds fewer than two scored architectures");
+  long degenerate = 0;
+  for (const ScoreRow& r : rows) degenerate += r.status != "ok";
+
+  std::printf("# naswot report: %s\n\n", s.path().c_str());
+  for (const auto& [k, v] : id) std::printf("- %s: %s\n", k.c_str(), v.c_str());
+  for (const auto& [k, v] : s.config().info) std::printf("- %s: %s\n", k.c_str(), v.c_str());
+  std::printf("\n%zu of %d architectures scored, %ld degenerate (score -inf).\n\n", rows.size(), nb201::kNumArchs,
+              degenerate);
+  std::printf("Rank correlation of the score with each accuracy column. 'all': degenerate architectures\n"
+              "included, ranked last and tied with each other; 'ok only': degenerate ones left out.\n\n");
+  std::printf("| column | Kendall tau (all) | Spearman rho (all) | Kendall tau (ok only) | Spearman rho (ok only) | n |\n");
+  std::printf("|---|---|---|---|---|---|\n");
+  for (size_t c = 0; c < table.columns.size(); ++c) {
+    const std::string& name = table.columns[c];
+    if (name.rfind("params", 0) == 0) continue;
+    std::vector<double> sc, acc, sc_ok, acc_ok;
+    for (const ScoreRow& r : rows) {
+      const double v = table.values[r.index][c];
+      if (std::isnan(v)) continue;
+      sc.push_back(r.score);
+      acc.push_back(v);
+      if (r.status == "ok") {
+        sc_ok.push_back(r.score);
+        acc_ok.push_back(v);
+      }
+    }
+    if (sc.size() < 2) continue;
+    const bool ok2 = sc_ok.size() >= 2;
+    std::printf("| %s | %.4f | %.4f | %.4f | %.4f | %zu |\n", name.c_str(), kendall_tau_b(sc, acc),
+                spearman_rho(sc, acc), ok2 ? kendall_tau_b(sc_ok, acc_ok) : NAN, ok2 ? spearman_rho(sc_ok, acc_ok) : NAN,
+                sc.size());
+  }
+  const int col = table.column("c10_test_200");
+  if (col >= 0) {
+    const std::vector<size_t> order = by_score(rows);
+    std::printf("\nTop architectures by score, CIFAR-10 test accuracy (c10_test_200, %%):\n\n");
+    std::printf("| top k | mean | best | best index |\n|---|---|---|---|\n");
+    for (size_t k : {size_t(1), size_t(10), size_t(100)}) {
+      if (k > order.size()) break;
+      double sum = 0, best = -1;
+      long best_i = -1;
+      for (size_t j = 0; j < k; ++j) {
+        const ScoreRow& r = rows[order[j]];
+        const double v = table.values[r.index][col];
+        sum += v;
+        if (v > best) best = v, best_i = r.index;
+      }
+      std::printf("| %zu | %.2f | %.2f | %ld |\n", k, sum / double(k), best, best_i);
+    }
+    size_t best_pos = 0;
+    for (size_t j = 0; j < order.size(); ++j)
+      if (table.values[rows[order[j]].index][col] > table.values[rows[order[best_pos]].index][col]) best_pos = j;
+    const ScoreRow& b = rows[order[best_pos]];
+    std::printf("\nBest scored architecture by c10_test_200: index %ld (%.2f%%), score rank %zu of %zu.\n", b.index,
+                table.values[b.index][col], best_pos + 1, rows.size());
+  }
+  return 0;
+}
+
+}  // namespace naswot

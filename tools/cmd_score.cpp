@@ -1,0 +1,116 @@
+// 'score' (a few architectures, printed) and 'score-space' (a resumable run into a database).
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "engine/error.h"
+#include "engine/export.h"
+#include "engine/progress.h"
+#include "engine/rng.h"
+#include "tools/commands.h"
+#include "tools/scoring_setup.h"
+
+namespace naswot {
+namespace {
+
+std::set<std::string> with(std::set<std::string> extra) {
+  extra.insert(scoring_options().begin(), scoring_options().end());
+  return extra;
+}
+
+// --indices / --sample K / all, then --shard i/n (every n-th of the selection, starting at i).
+std::vector<int> select_indices(const cli::Args& a, uint64_t seed) {
+  std::vector<int> sel;
+  if (a.has("indices") && a.has("sample")) fail("use either --indices or --sample, not both");
+  if (a.has("indices")) {
+    for (const std::string& s : cli::expand_arch_list(a.all("indices"), nb201::kNumArchs))
+      sel.push_back(nb201::index_of(nb201::resolve(s)));
+    std::sort(sel.begin(), sel.end());
+    sel.erase(std::unique(sel.begin(), sel.end()), sel.end());
+  } else if (a.has("sample")) {
+    const int k = int(a.get_int("sample", 0, 1, nb201::kNumArchs));
+    std::vector<int> perm(nb201::kNumArchs);
+    for (int i = 0; i < nb201::kNumArchs; ++i) perm[i] = i;
+    const uint64_t key = stream_key(seed, 0x5A3D1E);
+    for (int i = 0; i < k; ++i) std::swap(perm[i], perm[i + below(key, i, uint64_t(nb201::kNumArchs - i))]);
+    sel.assign(perm.begin(), perm.begin() + k);
+    std::sort(sel.begin(), sel.end());
+  } else {
+    for (int i = 0; i < nb201::kNumArchs; ++i) sel.push_back(i);
+  }
+  if (a.has("shard")) {
+    const std::string s = a.get("shard");
+    int i = -1, n = 0;
+    char extra = 0;
+    if (std::sscanf(s.c_str(), "%d/%d%c", &i, &n, &extra) != 2 || n < 1 || i < 0 || i >= n)
+      fail("--shard expects i/n with 0 <= i < n, got '" + s + "'");
+    std::vector<int> mine;
+    for (size_t p = 0; p < sel.size(); ++p)
+      if (int(p % size_t(n)) == i) mine.push_back(sel[p]);
+    sel.swap(mine);
+  }
+  return sel;
+}
+
+}  // namespace
+
+int cmd_score(int argc, char** argv) {
+  const cli::Args a = cli::parse(argc, argv, 2, with({"arch", "export"}), {});
+  const std::vector<std::string> specs = cli::expand_arch_list(a.all("arch"), nb201::kNumArchs);
+  if (specs.empty()) fail("no architecture given: use --arch INDEX|RANGE|ARCH_STRING|all");
+  // Resolve every architecture before any work, so a typo fails fast.
+  std::vector<nb201::Arch> archs;
+  for (const std::string& s : specs) archs.push_back(nb201::resolve(s));
+  const std::string export_dir = a.get("export");
+  ScoringSetup setup = make_scoring_setup(a);
+  setup.executor->capture_relu_masks(!export_dir.empty());
+  std::fprintf(stderr, "%s\n", setup.banner().c_str());
+  std::printf("index\tarch\tscore\tstatus\tparams\tseconds\n");
+  for (const nb201::Arch& arch : archs) {
+    NetworkScore full;
+    Graph g;
+    std::vector<float> params;
+    const ScoreRow r = setup.score(arch, &full, &g, &params);
+    std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, r.status.c_str(), g.num_params(),
+                r.seconds);
+    std::fflush(stdout);
+    if (!r.reason.empty()) std::fprintf(stderr, "# index %ld degenerate: %s\n", r.index, r.reason.c_str());
+    if (!export_dir.empty()) {
+      ExportInfo info{"nb201", r.arch, r.index, setup.net.num_classes, setup.seed};
+      write_export(export_dir + "/" + std::to_string(r.index), info, g, params, setup.x, setup.batch, full);
+    }
+  }
+  return 0;
+}
+
+int cmd_score_space(int argc, char** argv) {
+  const cli::Args a = cli::parse(argc, argv, 2, with({"out", "shard", "indices", "sample"}), {});
+  const std::string out = a.get("out");
+  if (out.empty()) fail("score-space needs --out FILE.db (the run database; rerun the same command to resume)");
+  const uint64_t seed = uint64_t(a.get_int("seed", 0, 0, (1L << 62)));
+  const std::vector<int> sel = select_indices(a, seed);
+  ScoringSetup setup = make_scoring_setup(a);
+  RunStore store = RunStore::open_for_run(out, setup.run_config());
+  const std::vector<long> done_v = store.done_indices();
+  const std::set<long> done(done_v.begin(), done_v.end());
+  std::vector<int> todo;
+  for (int i : sel)
+    if (!done.count(i)) todo.push_back(i);
+  std::fprintf(stderr, "%s\n# %s: %zu selected, %zu already stored, %zu to score\n", setup.banner().c_str(),
+               out.c_str(), sel.size(), sel.size() - todo.size(), todo.size());
+  if (todo.empty()) return 0;
+  Progress progress(long(sel.size()), long(sel.size() - todo.size()), "score-space");
+  long degenerate = 0;
+  for (int index : todo) {
+    const ScoreRow r = setup.score(nb201::from_index(index));
+    store.put(r);  // committed before the next architecture starts: a kill loses at most this one
+    degenerate += r.status != "ok";
+    progress.tick();
+  }
+  progress.finish();
+  std::fprintf(stderr, "# done: %zu scored now (%ld degenerate), %ld architectures in %s\n", todo.size(), degenerate,
+               store.count(), out.c_str());
+  return 0;
+}
+
+}  // namespace naswot

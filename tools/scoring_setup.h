@@ -1,0 +1,40 @@
+// What every scoring command shares: options, data, batch, backend, run identity, and scoring one arch.
+#pragma once
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/cifar.h"
+#include "engine/executor.h"
+#include "engine/scorer.h"
+#include "engine/store.h"
+#include "searchspaces/nb201.h"
+#include "tools/cli_args.h"
+
+namespace naswot {
+
+// Options accepted by every command that scores networks.
+const std::set<std::string>& scoring_options();
+
+struct ScoringSetup {
+  nb201::NetConfig net;
+  int batch = 128;
+  uint64_t seed = 0;
+  Augment augment = Augment::None;
+  std::string data_dir;
+  ImageSet data;
+  std::vector<float> x;  // the batch every architecture is scored on
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Executor> executor;
+
+  ScoreRow score(const nb201::Arch& arch, NetworkScore* full = nullptr, Graph* graph = nullptr,
+                 std::vector<float>* params = nullptr);
+  RunConfig run_config() const;  // checksums the data files
+  std::string banner() const;
+};
+
+ScoringSetup make_scoring_setup(const cli::Args& a);
+
+}  // namespace naswot
