@@ -1,6 +1,7 @@
 // 'score' (a few architectures, printed) and 'score-space' (a resumable run into a database).
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "engine/error.h"
@@ -55,13 +56,14 @@ std::vector<int> select_indices(const cli::Args& a, uint64_t seed) {
 }  // namespace
 
 int cmd_score(int argc, char** argv) {
-  const cli::Args a = cli::parse(argc, argv, 2, with({"arch", "export"}), {});
+  const cli::Args a = cli::parse(argc, argv, 2, with({"arch", "export", "dump-sigma"}), {});
   const std::vector<std::string> specs = cli::expand_arch_list(a.all("arch"), nb201::kNumArchs);
   if (specs.empty()) fail("no architecture given: use --arch INDEX|RANGE|ARCH_STRING|all");
   // Resolve every architecture before any work, so a typo fails fast.
   std::vector<nb201::Arch> archs;
   for (const std::string& s : specs) archs.push_back(nb201::resolve(s));
-  const std::string export_dir = a.get("export");
+  const std::string export_dir = a.get("export"), sigma_dir = a.get("dump-sigma");
+  if (!sigma_dir.empty()) std::filesystem::create_directories(sigma_dir);
   ScoringSetup setup = make_scoring_setup(a);
   setup.executor->capture_relu_masks(!export_dir.empty());
   std::fprintf(stderr, "%s\n", setup.banner().c_str());
@@ -75,6 +77,15 @@ int cmd_score(int argc, char** argv) {
                 r.seconds);
     std::fflush(stdout);
     if (!r.reason.empty()) std::fprintf(stderr, "# index %ld degenerate: %s\n", r.index, r.reason.c_str());
+    if (!sigma_dir.empty() && r.status == "ok") {
+      // Sigma_J as float64, batch x batch row-major, for histograms like the paper's Figure 1.
+      std::vector<double> sigma;
+      jacobian_correlation(full.jac.jacobian.data(), setup.batch, full.jac.row, sigma, nullptr);
+      const std::string path = sigma_dir + "/" + std::to_string(r.index) + ".sigma.f64";
+      std::FILE* f = std::fopen(path.c_str(), "wb");
+      if (!f || std::fwrite(sigma.data(), sizeof(double), sigma.size(), f) != sigma.size()) fail("cannot write " + path);
+      std::fclose(f);
+    }
     if (!export_dir.empty()) {
       ExportInfo info{"nb201", r.arch, r.index, setup.net.num_classes, setup.seed};
       write_export(export_dir + "/" + std::to_string(r.index), info, g, params, setup.x, setup.batch, full);

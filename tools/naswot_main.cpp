@@ -47,6 +47,8 @@ Options of 'score' and 'score-space':
   --threads N       CPU threads (default: all cores)
   --export DIR      also write weights, input batch, Jacobian and score of every
                     architecture to DIR/<index>/ (format in README, used by the PyTorch oracle)
+  --dump-sigma DIR  (score) write Sigma_J of every non-degenerate architecture to
+                    DIR/<index>.sigma.f64 (B x B float64, row-major)
 
 score prints one tab-separated line per architecture:
   index  arch  score  status  params  seconds
