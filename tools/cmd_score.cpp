@@ -10,6 +10,9 @@
 #include "engine/rng.h"
 #include "tools/commands.h"
 #include "tools/scoring_setup.h"
+#ifdef NASWOT_HAVE_MPI
+#include "tools/score_space_mpi.h"
+#endif
 
 namespace naswot {
 namespace {
@@ -101,6 +104,9 @@ int cmd_score_space(int argc, char** argv) {
   const uint64_t seed = uint64_t(a.get_int("seed", 0, 0, (1L << 62)));
   const std::vector<int> sel = select_indices(a, seed);
   ScoringSetup setup = make_scoring_setup(a);
+#ifdef NASWOT_HAVE_MPI
+  if (mpi_launched()) return score_space_mpi(setup, sel, out);
+#endif
   RunStore store = RunStore::open_for_run(out, setup.run_config());
   const std::vector<long> done_v = store.done_indices();
   const std::set<long> done(done_v.begin(), done_v.end());

@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 export NASWOT_DATA=${NASWOT_DATA:-$(cd .. && pwd)/shared/data}
 build=${BUILD_DIR:-build}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DNASWOT_TEST_DATA="$NASWOT_DATA"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DNASWOT_MPI=ON -DNASWOT_TEST_DATA="$NASWOT_DATA"
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -L cpu

@@ -1,0 +1,156 @@
+// MPI distribution of score-space (built with -DNASWOT_MPI=ON). Rank 0 opens the run database, checks
+// every rank's configuration (including data checksums) against it, and broadcasts what is left to do;
+// rank r scores items r, r+size, ...; rows are sent to rank 0, which commits each as it arrives, so a
+// killed job resumes like a single-process run.
+#include "tools/score_space_mpi.h"
+
+#include <mpi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <set>
+
+#include "engine/error.h"
+#include "engine/progress.h"
+
+namespace naswot {
+namespace {
+
+constexpr int kTagRow = 1, kTagDone = 2;
+
+std::string pack(const ScoreRow& r) {
+  std::string b(sizeof(long) + 2 * sizeof(double), '\0');
+  std::memcpy(b.data(), &r.index, sizeof(long));
+  std::memcpy(b.data() + sizeof(long), &r.score, sizeof(double));
+  std::memcpy(b.data() + sizeof(long) + sizeof(double), &r.seconds, sizeof(double));
+  return b + r.arch + '\n' + r.status + '\n' + r.reason;
+}
+
+ScoreRow unpack(const std::string& b) {
+  ScoreRow r;
+  std::memcpy(&r.index, b.data(), sizeof(long));
+  std::memcpy(&r.score, b.data() + sizeof(long), sizeof(double));
+  std::memcpy(&r.seconds, b.data() + sizeof(long) + sizeof(double), sizeof(double));
+  const std::string rest = b.substr(sizeof(long) + 2 * sizeof(double));
+  const size_t a = rest.find('\n'), s = rest.find('\n', a + 1);
+  r.arch = rest.substr(0, a);
+  r.status = rest.substr(a + 1, s - a - 1);
+  r.reason = rest.substr(s + 1);
+  return r;
+}
+
+std::string bcast_string(std::string s, int root) {
+  long n = long(s.size());
+  MPI_Bcast(&n, 1, MPI_LONG, root, MPI_COMM_WORLD);
+  s.resize(size_t(n));
+  MPI_Bcast(s.data(), int(n), MPI_CHAR, root, MPI_COMM_WORLD);
+  return s;
+}
+
+// Every rank learns whether any rank failed, and rank 0 prints the first message.
+bool all_ok(const std::string& err, int rank) {
+  int bad = err.empty() ? 0 : 1, any = 0;
+  MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (bad) std::fprintf(stderr, "naswot: error (rank %d): %s\n", rank, err.c_str());
+  return any == 0;
+}
+
+std::string identity_text(const RunConfig& c) {
+  std::string s;
+  for (const auto& [k, v] : c.identity) s += k + "=" + v + "\n";
+  return s;
+}
+
+}  // namespace
+
+bool mpi_launched() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"})
+    if (const char* s = std::getenv(v); s && std::atoi(s) > 1) return true;
+  return false;
+}
+
+int score_space_mpi(ScoringSetup& setup, const std::vector<int>& sel, const std::string& out) {
+  int provided = 0, rank = 0, size = 1;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);  // MPI only from the main thread
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  auto finish = [&](int code) {
+    MPI_Finalize();
+    return code;
+  };
+
+  const RunConfig cfg = setup.run_config();
+  std::string err;
+  const std::string root_identity = bcast_string(identity_text(cfg), 0);
+  if (identity_text(cfg) != root_identity)
+    err = "this rank's configuration differs from rank 0's (different data files or options?)";
+  if (!all_ok(err, rank)) return finish(2);
+
+  std::optional<RunStore> store;
+  std::vector<int> todo;
+  if (rank == 0) {
+    try {
+      store.emplace(RunStore::open_for_run(out, cfg));
+      const std::vector<long> done_v = store->done_indices();
+      const std::set<long> done(done_v.begin(), done_v.end());
+      for (int i : sel)
+        if (!done.count(i)) todo.push_back(i);
+    } catch (const Error& e) {
+      err = e.what();
+    }
+  }
+  if (!all_ok(err, rank)) return finish(2);
+  long n = long(todo.size());
+  MPI_Bcast(&n, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+  todo.resize(size_t(n));
+  MPI_Bcast(todo.data(), int(n), MPI_INT, 0, MPI_COMM_WORLD);
+  if (rank == 0)
+    std::fprintf(stderr, "%s\n# %s: %zu selected, %zu already stored, %zu to score on %d ranks\n",
+                 setup.banner().c_str(), out.c_str(), sel.size(), sel.size() - todo.size(), todo.size(), size);
+
+  if (rank != 0) {
+    for (size_t j = size_t(rank); j < todo.size(); j += size_t(size)) {
+      const std::string msg = pack(setup.score(nb201::from_index(todo[j])));
+      MPI_Send(msg.data(), int(msg.size()), MPI_CHAR, 0, kTagRow, MPI_COMM_WORLD);
+    }
+    MPI_Send(nullptr, 0, MPI_CHAR, 0, kTagDone, MPI_COMM_WORLD);
+    return finish(0);
+  }
+
+  Progress progress(long(sel.size()), long(sel.size() - todo.size()), "score-space");
+  int finished = 0;
+  auto receive = [&](bool block) {
+    for (;;) {
+      int flag = 0;
+      MPI_Status st;
+      if (block) MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st), flag = 1;
+      else MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+      if (!flag) return;
+      int len = 0;
+      MPI_Get_count(&st, MPI_CHAR, &len);
+      std::string buf(size_t(len), '\0');
+      MPI_Recv(buf.data(), len, MPI_CHAR, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+      if (st.MPI_TAG == kTagDone) {
+        ++finished;
+      } else {
+        store->put(unpack(buf));
+        progress.tick();
+      }
+      if (block) return;
+    }
+  };
+  for (size_t j = 0; j < todo.size(); j += size_t(size)) {
+    store->put(setup.score(nb201::from_index(todo[j])));
+    progress.tick();
+    receive(false);
+  }
+  while (finished < size - 1) receive(true);
+  progress.finish();
+  std::fprintf(stderr, "# done: %zu scored now on %d ranks, %ld architectures in %s\n", todo.size(), size,
+               store->count(), out.c_str());
+  return finish(0);
+}
+
+}  // namespace naswot
