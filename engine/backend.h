@@ -2,8 +2,10 @@
 // Tensors are float32, laid out [C][H][W][B] (batch innermost).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kernels/cpu/cpu_kernels.h"
 
@@ -47,6 +49,12 @@ class Backend {
                               float* y) = 0;
   virtual void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx,
                                     bool accumulate) = 0;
+
+  // Hamming kernel of ReLU codes: begin (K = 0, B x B), accumulate one site whose values y are
+  // per_sample x B ([C][H][W][B]) with K[a][b] += weight * #{units where (y > 0) agrees}, end (K to host).
+  virtual void hamming_begin(int B) = 0;
+  virtual void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) = 0;
+  virtual std::vector<int64_t> hamming_end() = 0;
 };
 
 std::unique_ptr<Backend> make_cpu_backend(int threads);

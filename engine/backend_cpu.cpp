@@ -85,9 +85,20 @@ class CpuBackend final : public Backend {
   void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx, bool acc) override {
     cpu::linear_backward_data(B, In, Out, dy, w, dx, acc);
   }
+  void hamming_begin(int B) override {
+    kb_ = B;
+    K_.assign(size_t(B) * B, 0);
+  }
+  void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
+    cpu::hamming_accumulate(per_sample, kb_, y, weight, K_.data(), codes_);
+  }
+  std::vector<int64_t> hamming_end() override { return std::move(K_); }
 
  private:
   std::vector<float> arena_;
+  int kb_ = 0;
+  std::vector<int64_t> K_;
+  std::vector<uint64_t> codes_;  // packing scratch, reused across sites
 };
 
 }  // namespace

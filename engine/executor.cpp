@@ -58,35 +58,18 @@ double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k *
 
 }  // namespace
 
-JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
-                                  int B) {
+void Executor::forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+                       PlanMode mode, const std::function<void(int node, const float* value)>& after_relu) {
   if (params.size() != g.num_params()) fail("executor: parameter vector has the wrong size");
-  plan_ = make_plan(g, B);
+  plan_ = make_plan(g, B, mode);
   const Plan& p = plan_;
-  float* A = be_.arena(p.arena_floats);
+  float* A = arena_ = be_.arena(p.arena_floats);
   be_.upload(params.data(), A + p.params_off, params.size());
   auto val = [&](int v) { return A + p.value_off[v]; };
-  auto grad = [&](int v) { return A + p.grad_off[v]; };
   auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
   auto count = [&](int v) { return g.nodes[v].out.per_sample() * size_t(B); };
+  const size_t row = g.shape(p.input).per_sample();
 
-  const Shape in_shape = g.shape(p.input);
-  const size_t row = in_shape.per_sample();
-
-  JacobianResult r;
-  auto capture_mask = [&](int v) {
-    const Node& n = g.nodes[v];
-    const size_t total = count(v);
-    std::vector<float> cm(total), bc(total);
-    be_.download(val(v), cm.data(), total);
-    transpose(cm.data(), bc.data(), n.out.per_sample(), size_t(B));
-    JacobianResult::Mask mk{n.name, n.out, std::vector<uint8_t>((total + 7) / 8, 0)};
-    for (size_t i = 0; i < total; ++i)
-      if (bc[i] > 0.f) mk.bits[i / 8] |= uint8_t(0x80u >> (i % 8));
-    r.relu_masks.push_back(std::move(mk));
-  };
-
-  // Forward.
   for (int v : p.order) {
     const Node& n = g.nodes[v];
     const Shape& s = n.out;
@@ -107,7 +90,7 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
       }
       case OpKind::ReLU:
         be_.relu_forward(count(v), val(n.inputs[0]), val(v));
-        if (capture_masks_) capture_mask(v);  // now: the slot may be reused before the backward pass
+        if (after_relu) after_relu(v, val(v));  // now: the slot may be reused later
         break;
       case OpKind::Add: {
         std::vector<const float*> xs;
@@ -131,7 +114,23 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
         break;
     }
   }
+}
 
+JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
+                                  int B) {
+  JacobianResult r;
+  auto count = [&](int v) { return g.nodes[v].out.per_sample() * size_t(B); };
+  auto capture_mask = [&](int v, const float* y) { r.relu_masks.push_back(mask_of(g, v, y, B)); };
+  forward(g, params, batch_nchw, B, PlanMode::InputGradient,
+          capture_masks_ ? std::function<void(int, const float*)>(capture_mask) : nullptr);
+
+  const Plan& p = plan_;
+  float* A = arena_;
+  auto val = [&](int v) { return A + p.value_off[v]; };
+  auto grad = [&](int v) { return A + p.grad_off[v]; };
+  auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
+  const Shape in_shape = g.shape(p.input);
+  const size_t row = in_shape.per_sample();
   r.batch = B;
   r.row = row;
   const Shape out_shape = g.shape(g.output);
@@ -191,6 +190,36 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
   host_.resize(row * B);
   be_.download(grad(p.input), host_.data(), host_.size());
   transpose(host_.data(), r.jacobian.data(), row, size_t(B));
+  return r;
+}
+
+}  // namespace naswot
+
+namespace naswot {
+
+ReluMask Executor::mask_of(const Graph& g, int v, const float* y, int B) {
+  const Node& n = g.nodes[v];
+  const size_t total = n.out.per_sample() * size_t(B);
+  std::vector<float> cm(total), bc(total);
+  be_.download(y, cm.data(), total);
+  transpose(cm.data(), bc.data(), n.out.per_sample(), size_t(B));
+  ReluMask mk{n.name, n.out, std::vector<uint8_t>((total + 7) / 8, 0)};
+  for (size_t i = 0; i < total; ++i)
+    if (bc[i] > 0.f) mk.bits[i / 8] |= uint8_t(0x80u >> (i % 8));
+  return mk;
+}
+
+HammingResult Executor::hamming_kernel(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+                                       const std::function<int64_t(const Node&)>& weight) {
+  HammingResult r;
+  be_.hamming_begin(B);
+  forward(g, params, batch_nchw, B, PlanMode::ForwardAllReLUs, [&](int v, const float* y) {
+    const Node& n = g.nodes[v];
+    const int64_t w = weight(n);
+    if (w > 0) be_.hamming_accumulate(n.out.per_sample(), y, w);
+    if (capture_masks_) r.relu_masks.push_back(mask_of(g, v, y, B));
+  });
+  r.K = be_.hamming_end();
   return r;
 }
 

@@ -1,6 +1,7 @@
 // Executor: forward pass, then the input-gradient of sum_b y_b (no weight gradients), on any backend.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -10,17 +11,23 @@
 
 namespace naswot {
 
+struct ReluMask {
+  std::string name;
+  Shape shape;
+  std::vector<uint8_t> bits;  // (y > 0) per element in B,C,H,W order, packed MSB-first (numpy packbits)
+};
+
 struct JacobianResult {
   int batch = 0;
   size_t row = 0;                // floats per sample (C*H*W of the input)
   std::vector<float> jacobian;   // batch x row, row b = d(sum_b' y_b')/d x_b in C,H,W order
   std::vector<float> output;     // batch x out_features, the network's outputs y
-  struct Mask {
-    std::string name;
-    Shape shape;
-    std::vector<uint8_t> bits;   // (y > 0) per element in B,C,H,W order, packed MSB-first (numpy packbits)
-  };
-  std::vector<Mask> relu_masks;  // only when capture is on
+  std::vector<ReluMask> relu_masks;  // only when capture is on
+};
+
+struct HammingResult {
+  std::vector<int64_t> K;            // batch x batch, row-major, exact
+  std::vector<ReluMask> relu_masks;  // only when capture is on
 };
 
 class Executor {
@@ -28,13 +35,22 @@ class Executor {
   explicit Executor(Backend& backend) : be_(backend) {}
   // batch_nchw: batch x C x H x W float32, the graph's input; params: g.num_params() floats.
   JacobianResult jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch);
+  // Forward pass only, computing every ReLU (also those off the output's path); at each ReLU site,
+  // K[a][b] += weight(node) * (number of units whose on/off state agrees between samples a and b).
+  // Returns K (batch x batch, row-major), exact integers.
+  HammingResult hamming_kernel(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
+                               const std::function<int64_t(const Node&)>& weight);
   const Plan& last_plan() const { return plan_; }
-  // Debug/oracle aid: also return every live ReLU's activation mask (costs a download per ReLU).
+  // Debug/oracle aid: also return every computed ReLU's activation mask (costs a download per ReLU).
   void capture_relu_masks(bool on) { capture_masks_ = on; }
 
  private:
+  void forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch, PlanMode mode,
+               const std::function<void(int node, const float* value)>& after_relu);
+  ReluMask mask_of(const Graph& g, int node, const float* y, int batch);
   Backend& be_;
   Plan plan_;
+  float* arena_ = nullptr;
   std::vector<float> host_;  // staging for layout changes
   bool capture_masks_ = false;
 };

@@ -1,4 +1,4 @@
-// Writes the oracle export: a line-based manifest plus raw little-endian float32 arrays.
+// Writes the oracle export: a line-based manifest plus raw little-endian arrays.
 #include "engine/export.h"
 
 #include <cstdio>
@@ -10,16 +10,18 @@
 namespace naswot {
 namespace {
 
-void write_f32(const std::filesystem::path& p, const float* data, size_t n) {
+template <class T>
+void write_raw(const std::filesystem::path& p, const T* data, size_t n) {
   std::ofstream f(p, std::ios::binary);
-  if (!f || !f.write(reinterpret_cast<const char*>(data), std::streamsize(n * sizeof(float))))
+  if (!f || !f.write(reinterpret_cast<const char*>(data), std::streamsize(n * sizeof(T))))
     fail("cannot write " + p.string());
 }
 
 }  // namespace
 
 void write_export(const std::string& dir, const ExportInfo& info, const Graph& g, const std::vector<float>& params,
-                  const std::vector<float>& batch_nchw, int batch, const NetworkScore& s) {
+                  const std::vector<float>& batch_nchw, int batch, const JacobianResult* jac,
+                  const HammingResult* ham, const std::vector<int64_t>& relu_weight_by_node) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -28,7 +30,7 @@ void write_export(const std::string& dir, const ExportInfo& info, const Graph& g
   std::ofstream m(fs::path(dir) / "meta.txt");
   if (!m) fail("cannot write " + dir + "/meta.txt");
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", s.score.score);
+  std::snprintf(buf, sizeof buf, "%.17g", info.score);
   m << "naswot-export 1\n"
     << "space " << info.space << "\n"
     << "arch " << info.arch << "\n"
@@ -36,25 +38,35 @@ void write_export(const std::string& dir, const ExportInfo& info, const Graph& g
     << "seed " << info.seed << "\n"
     << "num_classes " << info.num_classes << "\n"
     << "batch " << batch << " " << in.c << " " << in.h << " " << in.w << "\n"
-    << "score " << buf << "\n"
-    << "status " << status_name(s.score.status) << "\n";
+    << "score_kind " << info.score_kind << "\n";
+  if (!info.relu_sites.empty()) m << "relu_sites " << info.relu_sites << "\n";
+  m << "score " << buf << "\n"
+    << "status " << info.status << "\n";
   for (const Param& p : g.params) {
     m << "param " << p.name << " " << p.offset;
     for (size_t i = 0; i < p.dims.size(); ++i) m << (i ? "x" : " ") << p.dims[i];
     m << "\n";
   }
-  write_f32(fs::path(dir) / "params.f32", params.data(), params.size());
-  write_f32(fs::path(dir) / "batch.f32", batch_nchw.data(), batch_nchw.size());
-  write_f32(fs::path(dir) / "jacobian.f32", s.jac.jacobian.data(), s.jac.jacobian.size());
-  write_f32(fs::path(dir) / "output.f32", s.jac.output.data(), s.jac.output.size());
+  write_raw(fs::path(dir) / "params.f32", params.data(), params.size());
+  write_raw(fs::path(dir) / "batch.f32", batch_nchw.data(), batch_nchw.size());
+  const std::vector<ReluMask>& masks = jac ? jac->relu_masks : ham->relu_masks;
   std::ofstream bits(fs::path(dir) / "relu_masks.bin", std::ios::binary);
   size_t off = 0;
-  for (const auto& mk : s.jac.relu_masks) {
-    m << "relu " << mk.name << " " << off << " " << mk.shape.c << "x" << mk.shape.h << "x" << mk.shape.w << "\n";
+  for (const ReluMask& mk : masks) {
+    int64_t w = 0;
+    for (size_t v = 0; v < g.nodes.size(); ++v)
+      if (g.nodes[v].op == OpKind::ReLU && g.nodes[v].name == mk.name) w = relu_weight_by_node[v];
+    m << "relu " << mk.name << " " << off << " " << mk.shape.c << "x" << mk.shape.h << "x" << mk.shape.w << " " << w
+      << "\n";
     bits.write(reinterpret_cast<const char*>(mk.bits.data()), std::streamsize(mk.bits.size()));
     off += mk.bits.size();
   }
   if (!bits) fail("cannot write " + dir + "/relu_masks.bin");
+  if (jac) {
+    write_raw(fs::path(dir) / "jacobian.f32", jac->jacobian.data(), jac->jacobian.size());
+    write_raw(fs::path(dir) / "output.f32", jac->output.data(), jac->output.size());
+  }
+  if (ham) write_raw(fs::path(dir) / "khamming.i64", ham->K.data(), ham->K.size());
 }
 
 }  // namespace naswot

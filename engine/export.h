@@ -1,10 +1,11 @@
-// Export of a scored network (weights, input batch, engine Jacobian and score) for the PyTorch oracle.
+// Export of a scored network (weights, input batch, engine results and score) for the PyTorch oracle.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "engine/executor.h"
 #include "engine/graph.h"
-#include "engine/scorer.h"
 
 namespace naswot {
 
@@ -13,10 +14,16 @@ struct ExportInfo {
   long index = -1;
   int num_classes = 1;
   uint64_t seed = 0;
+  std::string score_kind;  // jacob_cov | hamming
+  std::string relu_sites;  // hamming only: each | reference
+  double score = 0;
+  std::string status;
 };
 
-// Writes DIR/meta.txt, DIR/params.f32, DIR/batch.f32, DIR/jacobian.f32, DIR/output.f32 (format in README).
+// Writes DIR/meta.txt, params.f32, batch.f32, relu_masks.bin, and jacobian.f32 + output.f32 (jac) or
+// khamming.i64 (ham) (format in README). relu_weight gives each ReLU's Hamming-site weight (or 0).
 void write_export(const std::string& dir, const ExportInfo& info, const Graph& g, const std::vector<float>& params,
-                  const std::vector<float>& batch_nchw, int batch, const NetworkScore& s);
+                  const std::vector<float>& batch_nchw, int batch, const JacobianResult* jac,
+                  const HammingResult* ham, const std::vector<int64_t>& relu_weight_by_node);
 
 }  // namespace naswot

@@ -45,6 +45,11 @@ struct Node {
   int kernel = 1, stride = 1, pad = 0;
   int weight = -1, bias = -1;  // param ids (BatchNorm: weight = gamma, bias = beta)
   std::string name;
+  // ReLU nodes: how many ReLU modules of the reference network this node stands for (a search space
+  // may share one ReLU between edges with the same input), and whether they sit inside
+  // ReLU-Conv-BN blocks (the v2 reference's hooks count those twice). Used by the Hamming score.
+  int relu_modules = 1;
+  bool relu_in_block = false;
 };
 
 // Built in topological order: every node's inputs precede it.

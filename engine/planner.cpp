@@ -56,7 +56,7 @@ size_t assign_slots(std::vector<Interval>& iv, size_t base) {
 
 }  // namespace
 
-Plan make_plan(const Graph& g, int batch) {
+Plan make_plan(const Graph& g, int batch, PlanMode mode) {
   if (batch < 2) fail("batch size must be at least 2 (the score correlates samples)");
   const int n = int(g.nodes.size());
   if (g.output < 0 || g.output >= n) fail("graph has no output");
@@ -69,6 +69,10 @@ Plan make_plan(const Graph& g, int batch) {
   p.stats_off.assign(n, 0);
 
   p.live[g.output] = 1;
+  if (mode == PlanMode::ForwardAllReLUs)
+    for (int i = 0; i < n; ++i)
+      if (g.nodes[i].op == OpKind::ReLU) p.live[i] = 1;
+  const bool gradient = mode == PlanMode::InputGradient;
   for (int i = n - 1; i >= 0; --i)
     if (p.live[i])
       for (int in : g.nodes[i].inputs) p.live[in] = 1;
@@ -77,7 +81,7 @@ Plan make_plan(const Graph& g, int batch) {
     if (node.op == OpKind::Input) {
       if (p.input >= 0) fail("graph has more than one input");
       p.input = i;
-      p.needs_grad[i] = 1;
+      p.needs_grad[i] = gradient;
     }
     for (int in : node.inputs)
       if (p.needs_grad[in]) p.needs_grad[i] = 1;

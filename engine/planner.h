@@ -10,7 +10,7 @@ namespace naswot {
 struct Plan {
   int batch = 0;
   std::vector<int> order;           // live nodes in topological order
-  std::vector<char> live;           // node feeds the output
+  std::vector<char> live;           // node feeds the output (or, ForwardAllReLUs, a ReLU)
   std::vector<char> needs_grad;     // node is on a path input -> output
   std::vector<size_t> value_off;    // arena offset of each live node's value (floats)
   std::vector<size_t> grad_off;     // arena offset of each gradient (needs_grad nodes)
@@ -21,7 +21,12 @@ struct Plan {
   int input = -1;
 };
 
+enum class PlanMode {
+  InputGradient,    // forward, then the gradient of sum_b y_b w.r.t. the input (Jacobian score)
+  ForwardAllReLUs,  // forward only, every ReLU computed even off the output's path (Hamming score)
+};
+
 // Plans one network at one batch size (cheap: linear in the number of nodes).
-Plan make_plan(const Graph& g, int batch);
+Plan make_plan(const Graph& g, int batch, PlanMode mode = PlanMode::InputGradient);
 
 }  // namespace naswot

@@ -194,6 +194,7 @@ namespace {
 struct Builder {
   Graph& g;
   int reluconvbn(int relu_in, int cout, int k, int stride, int pad, const std::string& name) {
+    g.nodes[relu_in].relu_in_block = true;
     const int c = g.conv2d(relu_in, cout, k, stride, pad, name + ".conv");
     return g.batchnorm(c, name + ".bn");
   }
@@ -220,7 +221,11 @@ struct Builder {
             break;
           case Conv1x1:
           case Conv3x3: {
-            if (relu_of[j] < 0) relu_of[j] = g.relu(src, name + ".relu" + std::to_string(j));
+            if (relu_of[j] < 0) {
+              relu_of[j] = g.relu(src, name + ".relu" + std::to_string(j));
+              g.nodes[relu_of[j]].relu_modules = 0;
+            }
+            ++g.nodes[relu_of[j]].relu_modules;  // one nn.ReLU per conv edge in the reference network
             const int k = a.ops[e] == Conv1x1 ? 1 : 3;
             terms.push_back(reluconvbn(relu_of[j], C, k, 1, k / 2, en));
             break;

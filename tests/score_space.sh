@@ -55,6 +55,13 @@ check "merge refuses to overwrite its output" grep -q "refusing to overwrite" <<
 msg=$("$naswot" score-space "${opts[@]}" --batch 32 --out "$tmp/ref.db" 2>&1)
 check "a different configuration into an existing run is refused" grep -q "different configuration" <<<"$msg"
 
+msg=$("$naswot" score-space "${opts[@]}" --score hamming --out "$tmp/ref.db" 2>&1)
+check "another score kind into an existing run is refused" grep -q "score: stored jacob_cov, requested hamming" <<<"$msg"
+"$naswot" score-space "${opts[@]}" --score hamming --relu-sites reference --out "$tmp/ham.db" 2>/dev/null
+msg=$("$naswot" score-space "${opts[@]}" --score hamming --out "$tmp/ham.db" 2>&1)
+check "the Hamming site mode is part of a run's identity" grep -q "relu_sites: stored reference, requested each" <<<"$msg"
+check "report shows the score kind" grep -q -- "- score: hamming" <<<"$("$naswot" report "$tmp/ham.db" --data "$data")"
+
 echo "plain text" >"$tmp/notes.db"
 sum=$(sha256sum "$tmp/notes.db")
 msg=$("$naswot" score-space "${opts[@]}" --out "$tmp/notes.db" 2>&1)

@@ -5,7 +5,6 @@
 #include <set>
 
 #include "engine/error.h"
-#include "engine/export.h"
 #include "engine/progress.h"
 #include "engine/rng.h"
 #include "tools/commands.h"
@@ -68,30 +67,23 @@ int cmd_score(int argc, char** argv) {
   const std::string export_dir = a.get("export"), sigma_dir = a.get("dump-sigma");
   if (!sigma_dir.empty()) std::filesystem::create_directories(sigma_dir);
   ScoringSetup setup = make_scoring_setup(a);
-  setup.executor->capture_relu_masks(!export_dir.empty());
+  if (!sigma_dir.empty() && setup.score_kind != "jacob_cov") fail("--dump-sigma needs --score jacob_cov");
   std::fprintf(stderr, "%s\n", setup.banner().c_str());
   std::printf("index\tarch\tscore\tstatus\tparams\tseconds\n");
   for (const nb201::Arch& arch : archs) {
-    NetworkScore full;
-    Graph g;
-    std::vector<float> params;
-    const ScoreRow r = setup.score(arch, &full, &g, &params);
-    std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, r.status.c_str(), g.num_params(),
-                r.seconds);
+    std::vector<double> sigma;
+    const ScoreRow r = setup.score(arch, export_dir, sigma_dir.empty() ? nullptr : &sigma);
+    std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, r.status.c_str(),
+                nb201::build(arch, setup.net).num_params(), r.seconds);
     std::fflush(stdout);
     if (!r.reason.empty()) std::fprintf(stderr, "# index %ld degenerate: %s\n", r.index, r.reason.c_str());
-    if (!sigma_dir.empty() && r.status == "ok") {
+    if (!sigma.empty()) {
       // Sigma_J as float64, batch x batch row-major, for histograms like the paper's Figure 1.
-      std::vector<double> sigma;
-      jacobian_correlation(full.jac.jacobian.data(), setup.batch, full.jac.row, sigma, nullptr);
       const std::string path = sigma_dir + "/" + std::to_string(r.index) + ".sigma.f64";
       std::FILE* f = std::fopen(path.c_str(), "wb");
-      if (!f || std::fwrite(sigma.data(), sizeof(double), sigma.size(), f) != sigma.size()) fail("cannot write " + path);
-      std::fclose(f);
-    }
-    if (!export_dir.empty()) {
-      ExportInfo info{"nb201", r.arch, r.index, setup.net.num_classes, setup.seed};
-      write_export(export_dir + "/" + std::to_string(r.index), info, g, params, setup.x, setup.batch, full);
+      const bool ok = f && std::fwrite(sigma.data(), sizeof(double), sigma.size(), f) == sigma.size();
+      if (f) std::fclose(f);
+      if (!ok) fail("cannot write " + path);
     }
   }
   return 0;

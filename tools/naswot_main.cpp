@@ -20,6 +20,10 @@ Scores untrained networks by how their input Jacobians correlate over a minibatc
 Higher is better. An architecture whose output does not depend on its input
 (e.g. NAS-Bench-201 index 10) is reported with status 'degenerate' and score -inf.
 
+With --score hamming, the later version of the method (forward pass only):
+  K_H[a][b] = sum over ReLU units of [unit on for input a] == [unit on for input b]
+  score     = ln det K_H (float64 Cholesky; singular K_H -> 'degenerate', -inf)
+
 Usage:
   naswot score --space nb201 --arch SPEC [--arch SPEC ...] [options]
   naswot score-space --space nb201 --out RUN.db [--shard i/n] [--indices SPEC | --sample K] [options]
@@ -43,6 +47,9 @@ Options of 'score' and 'score-space':
                     augment-one: B flip-cropped copies of one image
   --data DIR        data directory holding cifar10/data_batch_*.bin (default $NASWOT_DATA)
   --num-classes N   outputs of the classifier (default 1, as the reference scores)
+  --score KIND      jacob_cov (default, v1) or hamming (v2, log|K_H|)
+  --relu-sites M    hamming only: each (default: every ReLU module once) or reference
+                    (as the official v2 code's hooks: ReLUs in ReLU-Conv-BN blocks twice)
   --backend NAME    cpu, cuda or auto (default auto: the GPU when usable)
   --threads N       CPU threads (default: all cores)
   --export DIR      also write weights, input batch, Jacobian and score of every

@@ -8,6 +8,7 @@
 #include "engine/backend.h"
 #include "engine/cifar.h"
 #include "engine/executor.h"
+#include "engine/score_hamming.h"
 #include "engine/scorer.h"
 #include "engine/store.h"
 #include "searchspaces/nb201.h"
@@ -29,8 +30,11 @@ struct ScoringSetup {
   std::unique_ptr<Backend> backend;
   std::unique_ptr<Executor> executor;
 
-  ScoreRow score(const nb201::Arch& arch, NetworkScore* full = nullptr, Graph* graph = nullptr,
-                 std::vector<float>* params = nullptr);
+  std::string score_kind = "jacob_cov";  // or "hamming"
+  ReluSites relu_sites = ReluSites::Each;
+
+  // Scores one architecture; with export_dir, also writes the oracle export to export_dir/<index>/.
+  ScoreRow score(const nb201::Arch& arch, const std::string& export_dir = "", std::vector<double>* sigma = nullptr);
   RunConfig run_config() const;  // checksums the data files
   std::string banner() const;
 };

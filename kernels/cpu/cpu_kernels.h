@@ -1,6 +1,8 @@
 // CPU reference kernels (the executable specification) on float32 tensors laid out [C][H][W][B].
 #pragma once
 #include <cstddef>
+#include <cstdint>
+#include <vector>
 
 namespace naswot::cpu {
 
@@ -38,5 +40,12 @@ void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, b
 // x: [In][B], w: [Out][In], y: [Out][B].
 void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias, float* y);
 void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx, bool accumulate);
+
+// Hamming kernel of one ReLU site: codes c_b = (y[:, b] > 0) over D = per_sample units (y is D x B),
+// K[a][b] += weight * (D - popcount(c_a xor c_b)), exactly, for all a, b. scratch holds packed codes.
+void hamming_accumulate(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K,
+                        std::vector<uint64_t>& scratch);
+// Bits per word of the packed codes and the popcount of a xor b over n words (exposed for tests).
+uint64_t popcount_xor(const uint64_t* a, const uint64_t* b, size_t n);
 
 }  // namespace naswot::cpu

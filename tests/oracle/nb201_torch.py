@@ -3,6 +3,8 @@
 Written from ../shared/spec/nb201.md, not from the reference code. Parameter names match the
 engine's export (meta.txt 'param' lines), so weights load by name with shape checks.
 """
+import os
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -23,14 +25,19 @@ class _PinnedReLU(torch.autograd.Function):
 
 class Act:
     """Every ReLU of the model goes through here, named by its site (the engine's ReLU node names).
-    pin: site -> 0/1 mask tensor to use instead of (x > 0); record: site -> pre-activation."""
+    pin: site -> 0/1 mask tensor to use instead of (x > 0); record: site -> pre-activation;
+    calls: site -> list of 'in a ReLU-Conv-BN block' flags, one per nn.ReLU module applied there."""
 
     def __init__(self):
-        self.pin, self.record, self.recording = {}, {}, False
+        self.pin, self.record, self.calls, self.recording = {}, {}, {}, False
+        self.hook = None  # optional callable(x, in_block), like a forward hook on an nn.ReLU
 
-    def __call__(self, x, site):
+    def __call__(self, x, site, in_block=True):
+        if self.hook is not None:
+            self.hook(x, in_block)
         if self.recording:
             self.record[site] = x.detach()
+            self.calls.setdefault(site, []).append(in_block)
         if site in self.pin:
             return _PinnedReLU.apply(x, self.pin[site].to(x.dtype))
         return torch.relu(x)
@@ -139,7 +146,7 @@ class LastAct(nn.Module):
         self.bn = nn.BatchNorm2d(c)
 
     def forward(self, x):
-        return ACT(self.bn(x), "lastact.relu")
+        return ACT(self.bn(x), "lastact.relu", in_block=False)
 
 
 class TinyNetwork(nn.Module):
@@ -175,18 +182,22 @@ def read_export(d):
                 name, off, dims = rest.split(" ")
                 params.append((name, int(off), [int(x) for x in dims.split("x")]))
             elif key == "relu":
-                name, off, dims = rest.split(" ")
-                relus.append((name, int(off), [int(x) for x in dims.split("x")]))
+                name, off, dims, weight = rest.split(" ")
+                relus.append((name, int(off), [int(x) for x in dims.split("x")], int(weight)))
             else:
                 meta[key] = rest
     b, c, h, w = (int(x) for x in meta["batch"].split())
     flat = np.fromfile(f"{d}/params.f32", dtype="<f4")
     batch = np.fromfile(f"{d}/batch.f32", dtype="<f4").reshape(b, c, h, w)
-    jac = np.fromfile(f"{d}/jacobian.f32", dtype="<f4").reshape(b, c * h * w)
-    out = np.fromfile(f"{d}/output.f32", dtype="<f4").reshape(b, -1)
+    jac = out = None
+    if os.path.exists(f"{d}/jacobian.f32"):  # jacob_cov exports
+        jac = np.fromfile(f"{d}/jacobian.f32", dtype="<f4").reshape(b, c * h * w)
+        out = np.fromfile(f"{d}/output.f32", dtype="<f4").reshape(b, -1)
+    if os.path.exists(f"{d}/khamming.i64"):  # hamming exports
+        meta["khamming"] = np.fromfile(f"{d}/khamming.i64", dtype="<i8").reshape(b, b)
     bits = np.fromfile(f"{d}/relu_masks.bin", dtype=np.uint8)
     masks = {}
-    for name, off, (c, h, w) in relus:
+    for name, off, (c, h, w), _ in relus:
         n = b * c * h * w
         masks[name] = np.unpackbits(bits[off:off + (n + 7) // 8])[:n].reshape(b, c, h, w).astype(bool)
     meta["relu_masks"] = masks

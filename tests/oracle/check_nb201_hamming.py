@@ -1,0 +1,109 @@
+"""Oracle test for the Hamming-kernel score (v2, log|K_H|) on NAS-Bench-201.
+
+For each architecture and both --relu-sites modes the engine exports weights, batch, K_H and every
+ReLU's code. The PyTorch model (nb201_torch.py) runs forward in float64 with the engine's codes
+pinned and records each nn.ReLU module it applies: its own enumeration of the sites, independent of
+the engine's bookkeeping, dead branches included (PyTorch computes every module). Checks:
+  * every site PyTorch applies has an engine code, and each code equals sign(x) of the float64
+    forward except at near-ties (|x| <= max(1e-4 rms, 10x float32 PyTorch's own error there));
+  * K_H rebuilt from those codes with PyTorch's module counts (each: 1 per nn.ReLU; reference:
+    2 for ReLUs inside ReLU-Conv-BN blocks, 1 for the final one, as the v2 hooks count) equals the
+    engine's K_H exactly, as integers;
+  * the engine's score equals numpy's slogdet of that K_H to 1e-9 relative; degenerate iff singular.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nb201_torch as m  # noqa: E402
+from check_nb201 import FIXED  # noqa: E402
+
+
+def forward_record(model, batch, masks):
+    m.ACT.pin = {k: torch.from_numpy(v) for k, v in masks.items()}
+    m.ACT.record, m.ACT.calls, m.ACT.recording = {}, {}, True
+    with torch.no_grad():
+        model(torch.from_numpy(batch))
+    out = (m.ACT.record, m.ACT.calls)
+    m.ACT.pin, m.ACT.recording = {}, False
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--naswot", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--random", type=int, default=13)
+    args = ap.parse_args()
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    rng = np.random.default_rng(77)
+    archs = FIXED + [str(i) for i in rng.choice(15625, size=args.random, replace=False)]
+    failures, n = [], 0
+    print(f"{'mode':>9} {'index':>6} {'ties':>5} {'sites':>5} {'K equal':>7} {'score engine':>14} {'score ref':>14} "
+          f"{'rel err':>9}  verdict")
+    for mode in ("each", "reference"):
+        out = os.path.join(args.work, mode)
+        cmd = [args.naswot, "score", "--space", "nb201", "--score", "hamming", "--relu-sites", mode, "--batch",
+               str(args.batch), "--seed", "7", "--augment", "flip-crop", "--data", args.data, "--export", out,
+               "--backend", "cpu", "--arch", ",".join(archs)]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for d in sorted(os.listdir(out), key=int):
+            n += 1
+            meta, params, flat, batch, _, _ = m.read_export(os.path.join(out, d))
+            masks, K_e = meta["relu_masks"], meta["khamming"]
+            model = m.load_model(meta, params, flat)
+            rec32, _ = forward_record(model, batch, masks)
+            rec, calls = forward_record(model.double(), batch.astype(np.float64), masks)
+            bad, ties = [], 0
+            B = batch.shape[0]
+            K_ref = np.zeros((B, B), dtype=np.int64)
+            for site, flags in calls.items():
+                if site not in masks:
+                    bad.append("missing-site:" + site)
+                    continue
+                x = rec[site].numpy()
+                e32 = rec32[site].numpy().astype(np.float64) - x
+                mk = masks[site]
+                mism = mk != (x > 0)
+                near = np.abs(x) <= max(1e-4 * np.sqrt(np.mean(x * x)), 10 * np.sqrt(np.mean(e32 * e32)))
+                ties += int(mism.sum())
+                if np.any(mism & ~near):
+                    bad.append("code:" + site)
+                w = sum(2 if (mode == "reference" and in_block) else 1 for in_block in flags)
+                c = mk.reshape(B, -1).astype(np.int64)
+                K_ref += w * (c @ c.T + (1 - c) @ (1 - c).T)
+            extra = set(masks) - set(calls)
+            if extra:
+                bad.append("extra-sites:" + ",".join(sorted(extra)[:3]))
+            k_equal = np.array_equal(K_ref, K_e)
+            if not k_equal:
+                bad.append("K_H")
+            sign, logdet = np.linalg.slogdet(K_ref.astype(np.float64))
+            s_e = float(meta["score"])
+            rel = float("nan")
+            if meta["status"] == "ok":
+                rel = abs(s_e - logdet) / abs(logdet)
+                if not (sign > 0 and rel <= 1e-9):
+                    bad.append("score")
+            elif sign > 0 and np.isfinite(logdet) and np.linalg.cond(K_ref.astype(np.float64)) < 1e12:
+                bad.append("status")
+            verdict = "ok" if not bad else "FAIL " + ",".join(bad[:4])
+            print(f"{mode:>9} {meta['index']:>6} {ties:>5} {len(calls):>5} {str(k_equal):>7} {s_e:14.6f} "
+                  f"{logdet:14.6f} {rel:9.2e}  {verdict}", flush=True)
+            if bad:
+                failures.append((mode, meta["index"], bad))
+            shutil.rmtree(os.path.join(out, d))
+    print(f"{n - len(failures)}/{n} architecture checks passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
