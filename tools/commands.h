@@ -8,5 +8,6 @@ int cmd_score_space(int argc, char** argv);
 int cmd_merge(int argc, char** argv);
 int cmd_export(int argc, char** argv);
 int cmd_report(int argc, char** argv);
+int cmd_search(int argc, char** argv);
 
 }  // namespace naswot

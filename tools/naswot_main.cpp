@@ -30,6 +30,8 @@ Usage:
   naswot merge A.db B.db ... -o ALL.db
   naswot export RUN.db --csv [-o FILE.csv]
   naswot report RUN.db --benchmark nb201 [--data DIR]
+  naswot search --space nb201 --algo best-of-n|random|rea|area [-N 100] [--runs 500]
+                [--scores RUN.db | scoring options] [--evals E | --budget-seconds S]
   naswot devices
   naswot --help | --version
 
@@ -68,6 +70,18 @@ continues where it stopped; a finished run does nothing; a different configurati
 to stderr. merge joins shard databases of one configuration; export writes CSV;
 report prints Kendall tau / Spearman rho against every NAS-Bench-201 accuracy column
 and top-k accuracies (accuracy table from --data, nb201/nb201_accuracy.csv).
+
+search runs --runs independent searches and prints a Markdown table of the chosen
+architectures' benchmark accuracies (mean ± std) and the space's optimum:
+  best-of-n  score N random architectures, keep the best by score (the paper's NASWOT)
+  random     random search, best by the 12-epoch validation accuracy (--dataset)
+  rea        regularised evolution (--population 10, --tournament 3) on that signal
+  area       score --m 1000 random architectures, start REA from the top --population
+Scores are computed live (scoring options above; --record DB keeps them) or replayed
+from a score-space database (--scores RUN.db): same choices, in seconds. Budgets:
+--evals E, or --budget-seconds S (default 12000) of simulated training, where an
+architecture costs 120 s x its FLOPs / the average FLOPs (an assumption: the
+benchmark's training times are not in the data). --search-seed varies the runs.
 )";
 
 }  // namespace
@@ -88,11 +102,12 @@ int main(int argc, char** argv) {
     if (cmd == "merge") return cmd_merge(argc, argv);
     if (cmd == "export") return cmd_export(argc, argv);
     if (cmd == "report") return cmd_report(argc, argv);
+    if (cmd == "search") return cmd_search(argc, argv);
     if (cmd == "devices") {
       std::printf("cpu: %s\ncuda: %s\n", make_cpu_backend(0)->device().c_str(), describe_cuda_devices().c_str());
       return 0;
     }
-    fail("unknown command '" + cmd + "' (commands: score, score-space, merge, export, report, devices; see naswot --help)");
+    fail("unknown command '" + cmd + "' (commands: score, score-space, merge, export, report, search, devices; see naswot --help)");
   } catch (const Error& e) {
     std::fprintf(stderr, "naswot: error: %s\n", e.what());
     return 2;

@@ -1,0 +1,125 @@
+// Search algorithms; every random choice goes through SearchRng so runs are reproducible.
+#include "engine/search.h"
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <set>
+
+#include "engine/error.h"
+#include "engine/rng.h"
+
+namespace naswot {
+
+SearchRng::SearchRng(uint64_t seed, uint64_t run) : key_(stream_key(seed, run, 0x5EA2C4)) {}
+uint64_t SearchRng::below(uint64_t n) { return naswot::below(key_, counter_++, n); }
+
+namespace {
+
+// Charges one "training" against the budget; false (and nothing charged) if it would exceed it.
+bool charge(SearchSpace& s, const Budget& b, long arch, SearchResult& r) {
+  const double t = s.train_seconds(arch);
+  if (b.evaluations > 0 && r.evaluations + 1 > b.evaluations) return false;
+  if (b.seconds > 0 && r.train_seconds + t > b.seconds) return false;
+  ++r.evaluations;
+  r.train_seconds += t;
+  return true;
+}
+
+bool unlimited(const Budget& b) { return b.evaluations <= 0 && b.seconds <= 0; }
+
+}  // namespace
+
+SearchResult best_of_n(SearchSpace& s, const ScoreFn& score, int n, SearchRng& rng) {
+  if (n < 1) fail("best-of-N needs N >= 1");
+  SearchResult r;
+  std::set<long> seen;
+  double best = -std::numeric_limits<double>::infinity();
+  int attempts = 0;
+  while (int(seen.size()) < n) {
+    if (++attempts > 100 * n) fail("best-of-N: could not sample " + std::to_string(n) + " distinct architectures");
+    const long a = s.sample(rng);
+    if (!seen.insert(a).second) continue;
+    const ScoreValue v = score(a);
+    ++r.scored;
+    r.score_seconds += v.seconds;
+    if (r.chosen < 0 || v.score > best) {
+      best = v.score;
+      r.chosen = a;
+    }
+  }
+  return r;
+}
+
+SearchResult random_search(SearchSpace& s, const Budget& b, SearchRng& rng) {
+  if (unlimited(b)) fail("random search needs a budget (--evals or --budget-seconds)");
+  SearchResult r;
+  double best = -std::numeric_limits<double>::infinity();
+  for (;;) {
+    const long a = s.sample(rng);
+    if (!charge(s, b, a, r)) break;
+    const double f = s.fitness(a);
+    if (r.chosen < 0 || f > best) best = f, r.chosen = a;
+  }
+  return r;
+}
+
+SearchResult rea(SearchSpace& s, const Budget& b, int population, int sample, SearchRng& rng,
+                 std::vector<long> initial) {
+  if (unlimited(b)) fail("REA needs a budget (--evals or --budget-seconds)");
+  if (population < 1 || sample < 1 || sample > population) fail("REA needs 1 <= sample size <= population");
+  SearchResult r;
+  r.initial = initial;
+  std::deque<std::pair<long, double>> pop;  // oldest first
+  double best = -std::numeric_limits<double>::infinity();
+  auto evaluate = [&](long a) {
+    if (!charge(s, b, a, r)) return false;
+    const double f = s.fitness(a);
+    pop.emplace_back(a, f);
+    if (r.chosen < 0 || f > best) best = f, r.chosen = a;
+    return true;
+  };
+  for (size_t i = 0; int(pop.size()) < population; ++i)
+    if (!evaluate(i < initial.size() ? initial[i] : s.sample(rng))) return r;
+  for (;;) {
+    // Tournament: the fittest of `sample` members drawn without replacement.
+    std::vector<size_t> idx(pop.size());
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    size_t parent = 0;
+    double pf = -std::numeric_limits<double>::infinity();
+    for (int k = 0; k < sample; ++k) {
+      std::swap(idx[size_t(k)], idx[size_t(k) + rng.below(idx.size() - size_t(k))]);
+      if (pop[idx[size_t(k)]].second > pf || k == 0) pf = pop[idx[size_t(k)]].second, parent = idx[size_t(k)];
+    }
+    if (!evaluate(s.mutate(pop[parent].first, rng))) return r;
+    pop.pop_front();  // regularised: the oldest dies
+  }
+}
+
+SearchResult area(SearchSpace& s, const ScoreFn& score, const Budget& b, int m, int population, int sample,
+                  SearchRng& rng) {
+  if (m < population) fail("AREA needs M >= population (it keeps the top P of M scored architectures)");
+  std::vector<std::pair<double, long>> scored;
+  std::set<long> seen;
+  SearchResult pre;
+  int attempts = 0;
+  while (int(scored.size()) < m) {
+    if (++attempts > 100 * m) fail("AREA: could not sample " + std::to_string(m) + " distinct architectures");
+    const long a = s.sample(rng);
+    if (!seen.insert(a).second) continue;
+    const ScoreValue v = score(a);
+    ++pre.scored;
+    pre.score_seconds += v.seconds;
+    scored.emplace_back(v.score, a);
+  }
+  // Top P by score; ties (e.g. degenerate -inf) keep the sampling order.
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+  std::vector<long> init;
+  for (int i = 0; i < population; ++i) init.push_back(scored[size_t(i)].second);
+  SearchResult r = rea(s, b, population, sample, rng, init);
+  r.scored = pre.scored;
+  r.score_seconds = pre.score_seconds;
+  return r;
+}
+
+}  // namespace naswot

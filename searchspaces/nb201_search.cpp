@@ -1,0 +1,55 @@
+// NB201 search-space adapter: FLOPs from the engine's own graph of each architecture.
+#include "searchspaces/nb201_search.h"
+
+#include <cmath>
+
+#include "engine/error.h"
+#include "searchspaces/nb201.h"
+
+namespace naswot::nb201 {
+
+double network_flops(long index) {
+  NetConfig cfg;
+  cfg.num_classes = 10;  // the benchmark's network
+  const Graph g = build(from_index(int(index)), cfg);
+  double f = 0;
+  for (const Node& n : g.nodes) {
+    if (n.op == OpKind::Conv2d) {
+      const Shape& in = g.shape(n.inputs[0]);
+      f += 2.0 * n.out.c * in.c * n.kernel * n.kernel * n.out.h * n.out.w;
+    } else if (n.op == OpKind::Linear) {
+      f += 2.0 * n.out.c * g.shape(n.inputs[0]).c;
+    }
+  }
+  return f;
+}
+
+SearchSpace201::SearchSpace201(const AccuracyTable& table, const std::string& fitness_column)
+    : table_(table), column_(table.column(fitness_column)) {
+  if (column_ < 0) fail("accuracy table has no column '" + fitness_column + "'");
+  std::vector<double> flops(kNumArchs);
+  double mean = 0;
+  for (int i = 0; i < kNumArchs; ++i) mean += flops[i] = network_flops(i);
+  mean /= kNumArchs;
+  seconds_.resize(kNumArchs);
+  for (int i = 0; i < kNumArchs; ++i) seconds_[i] = kMeanTrainSeconds * flops[i] / mean;
+}
+
+long SearchSpace201::sample(SearchRng& rng) { return long(rng.below(kNumArchs)); }
+
+long SearchSpace201::mutate(long parent, SearchRng& rng) {
+  Arch a = from_index(int(parent));
+  const int edge = int(rng.below(kNumEdges));
+  const int shift = 1 + int(rng.below(4));  // any of the other four ops
+  a.ops[edge] = (a.ops[edge] + shift) % 5;
+  return index_of(a);
+}
+
+double SearchSpace201::fitness(long arch) {
+  const double v = table_.values[size_t(arch)][size_t(column_)];
+  return std::isnan(v) ? -INFINITY : v;
+}
+
+double SearchSpace201::train_seconds(long arch) { return seconds_[size_t(arch)]; }
+
+}  // namespace naswot::nb201

@@ -1,0 +1,131 @@
+// Search algorithms on a toy space with known values, and NB201 mutations.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "engine/error.h"
+#include "engine/search.h"
+#include "searchspaces/nb201.h"
+#include "searchspaces/nb201_search.h"
+
+using namespace naswot;
+
+namespace {
+
+// Architectures 0..999; fitness = (a * 37) % 1000, cost 7 s each; mutation = a +- 1..3.
+struct ToySpace : SearchSpace {
+  long sample(SearchRng& r) override { return long(r.below(1000)); }
+  long mutate(long p, SearchRng& r) override {
+    const long d = 1 + long(r.below(3));
+    return (p + (r.below(2) ? d : 1000 - d)) % 1000;
+  }
+  double fitness(long a) override {
+    evaluated.push_back(a);
+    return double((a * 37) % 1000);
+  }
+  std::vector<long> evaluated;
+  double train_seconds(long) override { return 7; }
+};
+
+ScoreValue toy_score(long a) { return {a % 10 == 3 ? -INFINITY : double((a * 91) % 997), 0.5}; }
+
+}  // namespace
+
+TEST_CASE("best-of-N keeps the best score, degenerate last, and is reproducible") {
+  ToySpace s;
+  std::vector<long> seen;
+  const ScoreFn f = [&](long a) {
+    seen.push_back(a);
+    return toy_score(a);
+  };
+  SearchRng r1(5, 0);
+  const SearchResult r = best_of_n(s, f, 50, r1);
+  CHECK(seen.size() == 50);
+  CHECK(std::set<long>(seen.begin(), seen.end()).size() == 50);
+  long best = seen[0];
+  for (long a : seen)
+    if (toy_score(a).score > toy_score(best).score) best = a;
+  CHECK(r.chosen == best);
+  CHECK(r.score_seconds == doctest::Approx(25.0));
+  SearchRng r2(5, 0);
+  CHECK(best_of_n(s, toy_score, 50, r2).chosen == r.chosen);
+  SearchRng r3(5, 1);
+  seen.clear();
+  best_of_n(s, f, 50, r3);
+  CHECK(seen.size() == 50);
+}
+
+TEST_CASE("budgets stop exactly") {
+  ToySpace s;
+  SearchRng r1(1, 0);
+  CHECK(random_search(s, Budget{25, 0}, r1).evaluations == 25);
+  SearchRng r2(1, 0);
+  const SearchResult r = rea(s, Budget{0, 50}, 3, 2, r2);  // 7 s each: 7 fit (49 s), the 8th would not
+  CHECK(r.evaluations == 7);
+  CHECK(r.train_seconds == doctest::Approx(49.0));
+  SearchRng r3(1, 0);
+  CHECK(rea(s, Budget{2, 0}, 5, 2, r3).evaluations == 2);  // budget ends inside the initial population
+  SearchRng r4(1, 0);
+  CHECK_THROWS_AS(rea(s, Budget{}, 5, 2, r4), Error);
+}
+
+TEST_CASE("REA: same seed, same choice; the best evaluated architecture is reported") {
+  ToySpace s, t;
+  SearchRng a(9, 3), b(9, 3);
+  const SearchResult x = rea(s, Budget{200, 0}, 10, 3, a), y = rea(t, Budget{200, 0}, 10, 3, b);
+  CHECK(x.chosen == y.chosen);
+  CHECK(s.evaluated == t.evaluated);
+  REQUIRE(s.evaluated.size() == 200);
+  long best = s.evaluated[0];
+  for (long e : s.evaluated)
+    if ((e * 37) % 1000 > (best * 37) % 1000) best = e;
+  CHECK(x.chosen == best);
+  // Children are mutations of population members: after the initial 10, each is within 3 of some earlier one.
+  for (size_t i = 10; i < s.evaluated.size(); ++i) {
+    bool near = false;
+    for (size_t j = 0; j < i && !near; ++j) {
+      const long d = std::labs(s.evaluated[i] - s.evaluated[j]);
+      near = (d >= 1 && d <= 3) || (d >= 997 && d <= 999);
+    }
+    CHECK(near);
+  }
+}
+
+TEST_CASE("AREA starts REA from the top P of its M scored architectures") {
+  ToySpace s;
+  std::vector<std::pair<double, long>> scored;
+  const ScoreFn f = [&](long a) {
+    const ScoreValue v = toy_score(a);
+    scored.emplace_back(v.score, a);
+    return v;
+  };
+  SearchRng r(4, 0);
+  const SearchResult res = area(s, f, Budget{30, 0}, 100, 10, 3, r);
+  REQUIRE(scored.size() == 100);
+  std::stable_sort(scored.begin(), scored.end(), [](auto& x, auto& y) { return x.first > y.first; });
+  std::vector<long> top;
+  for (int i = 0; i < 10; ++i) top.push_back(scored[size_t(i)].second);
+  CHECK(res.initial == top);
+  CHECK(res.scored == 100);
+  CHECK(res.evaluations == 30);
+}
+
+TEST_CASE("NB201 mutations change exactly one edge") {
+  SearchRng rng(2, 0);
+  nb201::AccuracyTable empty;
+  empty.columns = {"c10valid_val_12"};
+  empty.values.assign(nb201::kNumArchs, {50.0});
+  nb201::SearchSpace201 s(empty, "c10valid_val_12");
+  for (int t = 0; t < 2000; ++t) {
+    const long p = s.sample(rng), c = s.mutate(p, rng);
+    const nb201::Arch a = nb201::from_index(int(p)), b = nb201::from_index(int(c));
+    int diff = 0;
+    for (int e = 0; e < 6; ++e) diff += a.ops[e] != b.ops[e];
+    REQUIRE(diff == 1);
+  }
+  CHECK(nb201::network_flops(1) > nb201::network_flops(10) - 1);  // same convs, index 10 has dead ones too
+  CHECK(s.train_seconds(1) > s.train_seconds(0));                  // more conv FLOPs cost more
+}
