@@ -11,6 +11,7 @@
 #include "tests/test_util.h"
 
 using namespace naswot;
+using naswot::test::error_of;
 namespace fs = std::filesystem;
 
 namespace {
@@ -26,15 +27,6 @@ fs::path write_fixture(const std::string& name, int n, int label = 3) {
         for (int x = 0; x < 32; ++x) f.put(char((i + c * 3 + y * 7 + x * 11) % 256));
   }
   return p;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 }  // namespace

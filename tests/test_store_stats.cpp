@@ -10,8 +10,10 @@
 #include "engine/sha256.h"
 #include "engine/stats.h"
 #include "engine/store.h"
+#include "tests/test_util.h"
 
 using namespace naswot;
+using naswot::test::error_of;
 namespace fs = std::filesystem;
 
 TEST_CASE("Kendall tau-b and Spearman rho match SciPy's documented examples") {
@@ -48,15 +50,6 @@ fs::path fresh(const std::string& name) {
   const fs::path p = fs::temp_directory_path() / ("naswot_store_" + name);
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix);
   return p;
-}
-
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 std::string file_bytes(const fs::path& p) {

@@ -1,6 +1,7 @@
 // Shared helpers for the doctest suite: random tensors and the test data directory.
 #pragma once
 #include <cstdlib>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,5 +22,8 @@ inline std::string data_dir() {
   if (const char* d = std::getenv("NASWOT_DATA"); d && *d) return d;
   return "";
 }
+
+// The message of the naswot::Error that fn throws, or "no error".
+std::string error_of(const std::function<void()>& fn);
 
 }  // namespace naswot::test

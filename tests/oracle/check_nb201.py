@@ -92,12 +92,9 @@ def main():
                 if site not in record:
                     bad.append("site:" + site)
                     continue
-                x = record[site].numpy()
-                e32 = record32[site].numpy().astype(np.float64) - x
-                mism = mk != (x > 0)
-                near = np.abs(x) <= max(1e-4 * np.sqrt(np.mean(x * x)), 10 * np.sqrt(np.mean(e32 * e32)))
-                ties += int(mism.sum())
-                if np.any(mism & ~near):
+                count, only_ties = m.code_mismatches(mk, record[site].numpy(), record32[site].numpy())
+                ties += count
+                if not only_ties:
                     bad.append("mask:" + site)
             jscale = float(np.max(np.abs(J_t)))
             jerr = float(np.max(np.abs(J_e - J_t))) / jscale if jscale > 0 else float(np.max(np.abs(J_e)))

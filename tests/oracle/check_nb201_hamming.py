@@ -69,13 +69,10 @@ def main():
                 if site not in masks:
                     bad.append("missing-site:" + site)
                     continue
-                x = rec[site].numpy()
-                e32 = rec32[site].numpy().astype(np.float64) - x
                 mk = masks[site]
-                mism = mk != (x > 0)
-                near = np.abs(x) <= max(1e-4 * np.sqrt(np.mean(x * x)), 10 * np.sqrt(np.mean(e32 * e32)))
-                ties += int(mism.sum())
-                if np.any(mism & ~near):
+                count, only_ties = m.code_mismatches(mk, rec[site].numpy(), rec32[site].numpy())
+                ties += count
+                if not only_ties:
                     bad.append("code:" + site)
                 w = sum(2 if (mode == "reference" and in_block) else 1 for in_block in flags)
                 c = mk.reshape(B, -1).astype(np.int64)

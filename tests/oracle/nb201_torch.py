@@ -238,3 +238,12 @@ def score_from_jacobian(J, k=1e-5):
     C = np.clip(C, -1, 1)
     v = np.linalg.eigvalsh(C)
     return float(-np.sum(np.log(v + k) + 1.0 / (v + k))), v
+
+
+def code_mismatches(mask, x64, x32):
+    """(number of engine codes differing from sign(x64), whether all of them are near-ties).
+    Near-tie: |x| <= max(1e-4 * rms(x), 10 * rms of float32 PyTorch's own error at this site)."""
+    e32 = x32.astype(np.float64) - x64
+    mism = mask != (x64 > 0)
+    near = np.abs(x64) <= max(1e-4 * np.sqrt(np.mean(x64 * x64)), 10 * np.sqrt(np.mean(e32 * e32)))
+    return int(mism.sum()), not np.any(mism & ~near)
