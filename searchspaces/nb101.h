@@ -1,0 +1,38 @@
+// NAS-Bench-101 cells: validation and pruning as the benchmark does, the nasbench graph hash, parsing.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace naswot::nb101 {
+
+constexpr int kMaxVertices = 7;
+constexpr int kMaxEdges = 9;
+// Labels as the graph hash uses them: index in available_ops, input -1, output -2.
+enum Label : int { Conv3x3 = 0, Conv1x1 = 1, MaxPool3x3 = 2, Input = -1, Output = -2 };
+
+struct Cell {
+  int V = 0;
+  std::vector<uint8_t> adj;  // V x V, row-major, strictly upper-triangular: adj[i*V+j] = edge i -> j
+  std::vector<int> labels;   // V labels, Input first, Output last
+  bool edge(int i, int j) const { return adj[size_t(i) * V + j] != 0; }
+  int num_edges() const;
+  std::string matrix_string() const;  // rows joined by '/', e.g. 0111010/0000001/...
+  std::string ops_string() const;     // comma-joined benchmark op names, input/output included
+};
+
+// Validates and prunes a cell exactly as NAS-Bench-101's ModelSpec + _check_spec (spec/nb101.md §2):
+// vertices not on an input->output path are removed; a cell with more than 9 raw edges is accepted
+// if pruning brings it to 9 or fewer. Throws naswot::Error saying what is wrong.
+Cell make_cell(const std::vector<std::vector<int>>& matrix, const std::vector<int>& labels);
+
+// The nasbench graph hash (§3): 32 lowercase hex digits, invariant under vertex renumbering.
+std::string graph_hash(const Cell& c);
+
+// "0111010/0000001/..." and "conv1x1,conv3x3,..." (interior ops, or all ops with input/output).
+// Op names: conv3x3-bn-relu | conv3x3, conv1x1-bn-relu | conv1x1, maxpool3x3 | maxpool, input, output.
+Cell parse_cell(const std::string& matrix, const std::string& ops);
+int op_label(const std::string& name);
+const char* op_name(int label);
+
+}  // namespace naswot::nb101

@@ -1,0 +1,65 @@
+// NAS-Bench-101 cells: MD5, the graph hash against the spec's test vectors, pruning and errors.
+#include <doctest/doctest.h>
+
+#include "engine/md5.h"
+#include "searchspaces/nb101.h"
+#include "tests/test_util.h"
+
+using namespace naswot;
+using naswot::test::error_of;
+
+TEST_CASE("MD5 (RFC 1321 test suite)") {
+  CHECK(md5_hex("") == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(md5_hex("abc") == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(md5_hex("message digest") == "f96b697d7cb7938d525a2f31aaf161d0");
+  CHECK(md5_hex("abcdefghijklmnopqrstuvwxyz") == "c3fcd3d76192e4007dfb496cca67e13b");
+  CHECK(md5_hex("12345678901234567890123456789012345678901234567890123456789012345678901234567890") ==
+        "57edf4a22be3c955ac49da2e2107b67a");
+}
+
+TEST_CASE("graph hash test vectors (spec/nb101.md §3)") {
+  CHECK(md5_hex("(1, 0, -1)") == "3bb65a81afada4c50c2c4630873f0a79");
+  CHECK(md5_hex("(0, 1, -2)") == "da7ed8fcf085d449b70116bd536a0344");
+  CHECK(nb101::graph_hash(nb101::parse_cell("01/00", "input,output")) == "043721b9c7fe8c5fad811d47d83132ec");
+  const nb101::Cell smallest =
+      nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000", "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1");
+  CHECK(nb101::graph_hash(smallest) == "00005c142e6f48ac74fdcf73e3439874");
+  // The README's Inception-like cell and the isomorph the dataset stores hash alike.
+  const auto user = nb101::parse_cell("0111010/0000001/0000001/0000100/0000001/0000001/0000000",
+                                      "input,conv1x1,conv3x3,conv3x3,conv3x3,maxpool,output");
+  const auto stored = nb101::parse_cell("0111100/0000001/0000001/0000001/0000010/0000001/0000000",
+                                        "conv3x3,conv1x1,maxpool3x3,conv3x3,conv3x3");
+  CHECK(nb101::graph_hash(user) == "28cfc7874f6d200472e1a9dcd8650aa0");
+  CHECK(nb101::graph_hash(stored) == "28cfc7874f6d200472e1a9dcd8650aa0");
+}
+
+TEST_CASE("pruning removes vertices off every input-output path") {
+  // Vertex 2 has no path to the output; vertex 3 is not reachable from the input.
+  const auto c = nb101::make_cell({{0, 1, 1, 0, 0}, {0, 0, 0, 0, 1}, {0, 0, 0, 0, 0}, {0, 0, 0, 0, 1}, {0, 0, 0, 0, 0}},
+                                  {nb101::Input, nb101::Conv3x3, nb101::Conv1x1, nb101::MaxPool3x3, nb101::Output});
+  CHECK(c.V == 3);
+  CHECK(c.matrix_string() == "010/001/000");
+  CHECK(c.ops_string() == "input,conv3x3-bn-relu,output");
+  // More than 9 raw edges is fine if pruning brings it to 9 or fewer: 13 raw edges, 5 of them into
+  // vertex 5, which cannot reach the output; 8 remain.
+  const auto d = nb101::parse_cell("0111110/0000011/0000011/0000011/0000011/0000000/0000000",
+                                   "conv3x3,conv3x3,conv3x3,conv3x3,conv3x3");
+  CHECK(d.V == 6);
+  CHECK(d.num_edges() == 8);
+}
+
+TEST_CASE("bad NAS-Bench-101 cells get clear errors") {
+  auto err = [](const std::string& m, const std::string& ops) {
+    return error_of([&] { nb101::parse_cell(m, ops); });
+  };
+  CHECK(err("010/100/000", "conv3x3").find("not strictly upper-triangular") != std::string::npos);
+  CHECK(err("010/001/000", "conv3x3,conv1x1").find("size mismatch") != std::string::npos);
+  CHECK(err("01000000/00100000/00010000/00001000/00000100/00000010/00000001/00000000",
+            "conv3x3,conv3x3,conv3x3,conv3x3,conv3x3,conv3x3")
+            .find("8 vertices after pruning") != std::string::npos);
+  CHECK(err("0100/0000/0001/0000", "conv3x3,conv3x3").find("disconnected") != std::string::npos);
+  CHECK(err("010/001/000", "conv5x5").find("unknown NAS-Bench-101 op") != std::string::npos);
+  CHECK(err("010/00/000", "conv3x3").find("not square") != std::string::npos);
+  CHECK(err("0111111/0011111/0001111/0000111/0000011/0000001/0000000", "conv3x3,conv3x3,conv3x3,conv3x3,conv3x3")
+            .find("21 edges after pruning") != std::string::npos);
+}
