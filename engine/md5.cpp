@@ -46,13 +46,18 @@ void block(uint32_t h[4], const uint8_t* p) {
 }  // namespace
 
 std::string md5_hex(const std::string& data) {
+  std::string out(32, '0');
+  md5_hex(data.data(), data.size(), out.data());
+  return out;
+}
+
+void md5_hex(const char* data, size_t n, char* out) {
   uint32_t h[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
-  const size_t n = data.size();
   size_t i = 0;
-  for (; i + 64 <= n; i += 64) block(h, reinterpret_cast<const uint8_t*>(data.data()) + i);
+  for (; i + 64 <= n; i += 64) block(h, reinterpret_cast<const uint8_t*>(data) + i);
   uint8_t tail[128] = {};
   const size_t rest = n - i;
-  std::memcpy(tail, data.data() + i, rest);
+  std::memcpy(tail, data + i, rest);
   tail[rest] = 0x80;
   const size_t len = rest + 1 + 8 <= 64 ? 64 : 128;
   const uint64_t bits = uint64_t(n) * 8;
@@ -60,14 +65,12 @@ std::string md5_hex(const std::string& data) {
   block(h, tail);
   if (len == 128) block(h, tail + 64);
   static const char* hex = "0123456789abcdef";
-  std::string out(32, '0');
   for (int w = 0; w < 4; ++w)
     for (int byte = 0; byte < 4; ++byte) {
       const uint8_t v = uint8_t(h[w] >> (8 * byte));
       out[size_t(8 * w + 2 * byte)] = hex[v >> 4];
       out[size_t(8 * w + 2 * byte + 1)] = hex[v & 15];
     }
-  return out;
 }
 
 }  // namespace naswot

@@ -2,7 +2,10 @@
 #include "searchspaces/nb101.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <cstring>
+#include <unordered_map>
 
 #include "engine/error.h"
 #include "engine/md5.h"
@@ -170,6 +173,128 @@ Cell parse_cell(const std::string& matrix, const std::string& ops) {
     labels.push_back(Output);
   }
   return make_cell(m, labels);
+}
+
+namespace {
+
+// Insertion sort of at most 7 digests (lexicographic on the 32 hex chars).
+void sort_small(const char** a, int n) {
+  for (int i = 1; i < n; ++i)
+    for (int j = i; j > 0 && std::memcmp(a[j - 1], a[j], 32) > 0; --j) std::swap(a[j - 1], a[j]);
+}
+
+// graph_hash without allocations in the loop: hashes live in fixed 32-char slots.
+void fast_hash(int V, const uint8_t* adj, const int* labels, char* out) {
+  char h[kMaxVertices][32], next[kMaxVertices][32];
+  char buf[2 * kMaxVertices * 32 + 40];
+  for (int v = 0; v < V; ++v) {
+    int o = 0, in = 0;
+    for (int w = 0; w < V; ++w) o += adj[v * V + w], in += adj[w * V + v];
+    const int n = std::snprintf(buf, sizeof buf, "(%d, %d, %d)", o, in, labels[v]);
+    md5_hex(buf, size_t(n), h[v]);
+  }
+  for (int round = 0; round < V; ++round) {
+    for (int v = 0; v < V; ++v) {
+      const char* ins[kMaxVertices];
+      const char* outs[kMaxVertices];
+      int ni = 0, no = 0;
+      for (int w = 0; w < V; ++w) {
+        if (adj[w * V + v]) ins[ni++] = h[w];
+        if (adj[v * V + w]) outs[no++] = h[w];
+      }
+      sort_small(ins, ni);
+      sort_small(outs, no);
+      size_t len = 0;
+      for (int k = 0; k < ni; ++k) std::memcpy(buf + len, ins[k], 32), len += 32;
+      buf[len++] = '|';
+      for (int k = 0; k < no; ++k) std::memcpy(buf + len, outs[k], 32), len += 32;
+      buf[len++] = '|';
+      std::memcpy(buf + len, h[v], 32), len += 32;
+      md5_hex(buf, len, next[v]);
+    }
+    std::memcpy(h, next, sizeof h);
+  }
+  const char* sorted[kMaxVertices];
+  for (int v = 0; v < V; ++v) sorted[v] = h[v];
+  sort_small(sorted, V);
+  size_t len = 0;
+  buf[len++] = '[';
+  for (int v = 0; v < V; ++v) {
+    if (v) buf[len++] = ',', buf[len++] = ' ';
+    buf[len++] = '\'';
+    std::memcpy(buf + len, sorted[v], 32), len += 32;
+    buf[len++] = '\'';
+  }
+  buf[len++] = ']';
+  md5_hex(buf, len, out);
+}
+
+}  // namespace
+
+std::vector<HashedCell> enumerate_cells() {
+  // Full DAG patterns in the generator's order: V ascending, then the edge bitmask ascending, where
+  // edge x -> y (x < y) is bit x + y(y-1)/2.
+  struct Pattern {
+    int V;
+    std::vector<uint8_t> adj;
+  };
+  std::vector<Pattern> patterns;
+  for (int V = 2; V <= kMaxVertices; ++V) {
+    const int nbits = V * (V - 1) / 2;
+    for (uint32_t bits = 0; bits < (1u << nbits); ++bits) {
+      if (__builtin_popcount(bits) > kMaxEdges) continue;
+      std::vector<uint8_t> adj(size_t(V) * V, 0);
+      for (int y = 1; y < V; ++y)
+        for (int x = 0; x < y; ++x)
+          if (bits >> (x + y * (y - 1) / 2) & 1) adj[size_t(x) * V + y] = 1;
+      bool full = true;  // every vertex but the output has an out-edge, every vertex but the input an in-edge
+      for (int v = 0; v < V && full; ++v) {
+        int o = 0, in = 0;
+        for (int w = 0; w < V; ++w) o += adj[size_t(v) * V + w], in += adj[size_t(w) * V + v];
+        if ((v < V - 1 && o == 0) || (v > 0 && in == 0)) full = false;
+      }
+      if (full) patterns.push_back({V, std::move(adj)});
+    }
+  }
+  std::vector<size_t> first(patterns.size() + 1, 0);
+  for (size_t p = 0; p < patterns.size(); ++p) {
+    size_t n = 1;
+    for (int k = 0; k < patterns[p].V - 2; ++k) n *= 3;
+    first[p + 1] = first[p] + n;
+  }
+  std::vector<std::array<char, 32>> hashes(first.back());
+  // Labellings in itertools.product order: the last interior vertex varies fastest.
+  auto labelling = [](int V, size_t code, int* labels) {
+    labels[0] = Input;
+    labels[V - 1] = Output;
+    for (int v = V - 2; v >= 1; --v) labels[v] = int(code % 3), code /= 3;
+  };
+#pragma omp parallel for schedule(dynamic, 64)
+  for (size_t p = 0; p < patterns.size(); ++p) {
+    int labels[kMaxVertices];
+    for (size_t i = first[p]; i < first[p + 1]; ++i) {
+      labelling(patterns[p].V, i - first[p], labels);
+      fast_hash(patterns[p].V, patterns[p].adj.data(), labels, hashes[i].data());
+    }
+  }
+  // First occurrence wins, in generator order.
+  std::unordered_map<std::string, size_t> seen;
+  seen.reserve(1 << 20);
+  std::vector<HashedCell> out;
+  for (size_t p = 0; p < patterns.size(); ++p)
+    for (size_t i = first[p]; i < first[p + 1]; ++i) {
+      std::string h(hashes[i].data(), 32);
+      if (!seen.emplace(h, out.size()).second) continue;
+      HashedCell hc;
+      hc.hash = std::move(h);
+      hc.cell.V = patterns[p].V;
+      hc.cell.adj = patterns[p].adj;
+      hc.cell.labels.resize(size_t(hc.cell.V));
+      labelling(hc.cell.V, i - first[p], hc.cell.labels.data());
+      out.push_back(std::move(hc));
+    }
+  std::sort(out.begin(), out.end(), [](const HashedCell& a, const HashedCell& b) { return a.hash < b.hash; });
+  return out;
 }
 
 }  // namespace naswot::nb101

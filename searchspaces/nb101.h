@@ -33,6 +33,15 @@ std::string graph_hash(const Cell& c);
 // Op names: conv3x3-bn-relu | conv3x3, conv1x1-bn-relu | conv1x1, maxpool3x3 | maxpool, input, output.
 Cell parse_cell(const std::string& matrix, const std::string& ops);
 int op_label(const std::string& name);
+
+// All 423,624 unique cells (spec §4): full DAGs with <= 7 vertices and <= 9 edges, every labelling,
+// deduplicated by hash; each hash's canonical representative is the first one in the benchmark
+// generator's order. Returned sorted by hash (the index order NASWOT uses, §4.1).
+struct HashedCell {
+  std::string hash;
+  Cell cell;
+};
+std::vector<HashedCell> enumerate_cells();
 const char* op_name(int label);
 
 }  // namespace naswot::nb101

@@ -9,5 +9,6 @@ int cmd_merge(int argc, char** argv);
 int cmd_export(int argc, char** argv);
 int cmd_report(int argc, char** argv);
 int cmd_search(int argc, char** argv);
+int cmd_cells(int argc, char** argv);
 
 }  // namespace naswot

@@ -32,6 +32,7 @@ Usage:
   naswot report RUN.db --benchmark nb201 [--data DIR]
   naswot search --space nb201 --algo best-of-n|random|rea|area [-N 100] [--runs 500]
                 [--scores RUN.db | scoring options] [--evals E | --budget-seconds S]
+  naswot cells --space nb101 [-o FILE.tsv]   all 423,624 NAS-Bench-101 cells, canonical, by hash
   naswot devices
   naswot --help | --version
 
@@ -103,11 +104,12 @@ int main(int argc, char** argv) {
     if (cmd == "export") return cmd_export(argc, argv);
     if (cmd == "report") return cmd_report(argc, argv);
     if (cmd == "search") return cmd_search(argc, argv);
+    if (cmd == "cells") return cmd_cells(argc, argv);
     if (cmd == "devices") {
       std::printf("cpu: %s\ncuda: %s\n", make_cpu_backend(0)->device().c_str(), describe_cuda_devices().c_str());
       return 0;
     }
-    fail("unknown command '" + cmd + "' (commands: score, score-space, merge, export, report, search, devices; see naswot --help)");
+    fail("unknown command '" + cmd + "' (commands: score, score-space, merge, export, report, search, cells, devices; see naswot --help)");
   } catch (const Error& e) {
     std::fprintf(stderr, "naswot: error: %s\n", e.what());
     return 2;
