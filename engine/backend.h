@@ -45,6 +45,9 @@ class Backend {
   virtual void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) = 0;
   virtual void global_avgpool_forward(int C, int HW, int B, const float* x, float* y) = 0;
   virtual void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool accumulate) = 0;
+  virtual void maxpool_forward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, float* y) = 0;
+  virtual void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, const float* x,
+                                const float* dy, float* dx, bool accumulate) = 0;
   virtual void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias,
                               float* y) = 0;
   virtual void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx,

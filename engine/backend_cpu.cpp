@@ -79,6 +79,13 @@ class CpuBackend final : public Backend {
   void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool acc) override {
     cpu::global_avgpool_backward(C, HW, B, dy, dx, acc);
   }
+  void maxpool_forward(int C, int H, int W, int B, int k, int s, int p, const float* x, float* y) override {
+    cpu::maxpool_forward(C, H, W, B, k, s, p, x, y);
+  }
+  void maxpool_backward(int C, int H, int W, int B, int k, int s, int p, const float* x, const float* dy, float* dx,
+                        bool acc) override {
+    cpu::maxpool_backward(C, H, W, B, k, s, p, x, dy, dx, acc);
+  }
   void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* b, float* y) override {
     cpu::linear_forward(B, In, Out, x, w, b, y);
   }

@@ -112,6 +112,20 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
       case OpKind::Linear:
         be_.linear_forward(B, g.shape(n.inputs[0]).c, s.c, val(n.inputs[0]), prm(n.weight), prm(n.bias), val(v));
         break;
+      case OpKind::MaxPool: {
+        const Shape& is = g.shape(n.inputs[0]);
+        be_.maxpool_forward(is.c, is.h, is.w, B, n.kernel, n.stride, n.pad, val(n.inputs[0]), val(v));
+        break;
+      }
+      case OpKind::Concat: {  // channels are outermost, so each input is one contiguous block
+        size_t off = 0;
+        for (int in : n.inputs) {
+          be_.copy_or_accumulate(count(in), val(in), val(v) + off, false);
+          off += count(in);
+        }
+        break;
+      }
+      case OpKind::ChannelSlice: be_.copy_or_accumulate(count(v), val(n.inputs[0]), val(v), false); break;
     }
   }
 }
@@ -160,12 +174,16 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
     const Shape& s = n.out;
     const float* gy = grad(v);
     OpTimer timer{1, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0};
-    if (n.op == OpKind::Add) {
-      for (int in : n.inputs)
+    if (n.op == OpKind::Add || n.op == OpKind::Concat) {
+      size_t off = 0;
+      for (int in : n.inputs) {
+        const size_t len = n.op == OpKind::Add ? 0 : count(in);
         if (p.needs_grad[in]) {
           auto [dx, acc] = send(in);
-          be_.copy_or_accumulate(count(v), gy, dx, acc);
+          be_.copy_or_accumulate(count(in), gy + off, dx, acc);
         }
+        off += len;
+      }
       continue;
     }
     const int in = n.inputs.empty() ? -1 : n.inputs[0];
@@ -184,6 +202,13 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
       case OpKind::AvgPool2x2: be_.avgpool2x2_backward(is.c, is.h, is.w, B, gy, dx, acc); break;
       case OpKind::GlobalAvgPool: be_.global_avgpool_backward(is.c, is.h * is.w, B, gy, dx, acc); break;
       case OpKind::Linear: be_.linear_backward_data(B, is.c, s.c, gy, prm(n.weight), dx, acc); break;
+      case OpKind::MaxPool:
+        be_.maxpool_backward(is.c, is.h, is.w, B, n.kernel, n.stride, n.pad, val(in), gy, dx, acc);
+        break;
+      case OpKind::ChannelSlice:  // gradient flows to the kept channels only
+        if (!acc) be_.fill(count(in), 0.f, dx);
+        be_.copy_or_accumulate(count(v), gy, dx, true);
+        break;
       default: fail(std::string("executor: no backward for op ") + op_name(n.op));
     }
   }

@@ -17,6 +17,9 @@ const char* op_name(OpKind k) {
     case OpKind::AvgPool2x2: return "avgpool2x2";
     case OpKind::GlobalAvgPool: return "global_avgpool";
     case OpKind::Linear: return "linear";
+    case OpKind::MaxPool: return "maxpool";
+    case OpKind::Concat: return "concat";
+    case OpKind::ChannelSlice: return "channel_slice";
   }
   return "?";
 }
@@ -142,6 +145,44 @@ int Graph::linear(int x, int out_features, const std::string& name) {
   n.weight = add_param(name + ".weight", {out_features, in.c}, InitKind::KaimingUniformA5, in.c);
   n.bias = add_param(name + ".bias", {out_features}, InitKind::LinearBias, in.c);
   n.name = name;
+  return push(n);
+}
+
+int Graph::maxpool(int x, int k, int stride, int pad) {
+  const Shape in = shape(x);
+  Node n;
+  n.op = OpKind::MaxPool;
+  n.inputs = {x};
+  n.kernel = k;
+  n.stride = stride;
+  n.pad = pad;
+  n.out = {in.c, (in.h + 2 * pad - k) / stride + 1, (in.w + 2 * pad - k) / stride + 1};
+  if (n.out.h <= 0 || n.out.w <= 0) fail("graph: maxpool output is empty");
+  return push(n);
+}
+
+int Graph::concat(std::vector<int> xs) {
+  if (xs.empty()) fail("graph: concat of nothing");
+  if (xs.size() == 1) return xs[0];
+  Node n;
+  n.op = OpKind::Concat;
+  n.out = {0, shape(xs[0]).h, shape(xs[0]).w};
+  for (int x : xs) {
+    if (shape(x).h != n.out.h || shape(x).w != n.out.w) fail("graph: concat of mismatched spatial shapes");
+    n.out.c += shape(x).c;
+  }
+  n.inputs = std::move(xs);
+  return push(n);
+}
+
+int Graph::channel_slice(int x, int channels) {
+  const Shape in = shape(x);
+  if (channels == in.c) return x;
+  if (channels <= 0 || channels > in.c) fail("graph: channel slice out of range");
+  Node n;
+  n.op = OpKind::ChannelSlice;
+  n.inputs = {x};
+  n.out = {channels, in.h, in.w};
   return push(n);
 }
 

@@ -24,6 +24,9 @@ enum class OpKind {
   AvgPool2x2,     // stride 2, pad 0
   GlobalAvgPool,  // -> [C][B], shape {C,1,1}
   Linear,         // with bias; weight [Out][In]
+  MaxPool,        // kernel, stride, pad; padding never wins
+  Concat,         // along channels, inputs in order
+  ChannelSlice,   // the first out.c channels of the input
 };
 const char* op_name(OpKind k);
 
@@ -68,6 +71,9 @@ struct Graph {
   int avgpool2x2(int x);
   int global_avgpool(int x);
   int linear(int x, int out_features, const std::string& name);
+  int maxpool(int x, int k, int stride, int pad);
+  int concat(std::vector<int> xs);
+  int channel_slice(int x, int channels);
 
   size_t num_params() const;   // total trainable parameters (BN gamma/beta included)
   const Shape& shape(int id) const { return nodes.at(size_t(id)).out; }

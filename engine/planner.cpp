@@ -111,7 +111,9 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode) {
       const Node& cons = g.nodes[u];
       if (std::find(cons.inputs.begin(), cons.inputs.end(), v) == cons.inputs.end()) continue;
       end = std::max(end, pos[u]);
-      if (cons.op == OpKind::BatchNorm && p.needs_grad[u]) end = std::max(end, bwd_step(u));  // x for xhat
+      // BN needs its input for xhat, max-pool for the argmax.
+      if ((cons.op == OpKind::BatchNorm || cons.op == OpKind::MaxPool) && p.needs_grad[u])
+        end = std::max(end, bwd_step(u));
       if (p.needs_grad[u]) first_grad = std::max(first_grad, pos[u]);
     }
     iv.push_back({t, end, size, &p.value_off[v]});

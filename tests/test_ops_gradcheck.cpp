@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <functional>
+#include <tuple>
 
 #include "engine/backend.h"
 #include "engine/executor.h"
@@ -201,4 +202,63 @@ TEST_CASE("executor Jacobian of sum_b y_b matches finite differences through a w
   }
   CHECK(scale > 0);
   CHECK(worst <= 5e-3);
+}
+
+TEST_CASE("max pool forward/backward: 3x3 stride 1 pad 1 and 2x2 stride 2") {
+  const int B = 3, C = 2, H = 6, W = 5;
+  const size_t n = size_t(B) * C * H * W;
+  // Distinct values so every window has a unique maximum (finite differences stay away from ties).
+  std::vector<float> x(n);
+  for (size_t i = 0; i < n; ++i) x[i] = float((i * 7919) % n) / float(n) - 0.5f;
+  for (auto [k, s, p] : {std::tuple{3, 1, 1}, std::tuple{2, 2, 0}}) {
+    const int Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
+    const size_t ny = size_t(B) * C * Ho * Wo;
+    gradcheck(x, ny, [&](const float* xx, float* y) { cpu::maxpool_forward(C, H, W, B, k, s, p, xx, y); },
+              [&](const float* dy, float* dx, bool a) { cpu::maxpool_backward(C, H, W, B, k, s, p, x.data(), dy, dx, a); },
+              1e-4f, 2e-2);
+    std::vector<float> y(ny);
+    cpu::maxpool_forward(C, H, W, B, k, s, p, x.data(), y.data());
+    // Corner of channel 0, sample 0: the max over the in-image part of its window.
+    float want = -1e9f;
+    for (int i = 0; i < k - p; ++i)
+      for (int j = 0; j < k - p; ++j) want = std::max(want, x[(size_t(i) * W + j) * B]);
+    CHECK(y[0] == want);
+  }
+}
+
+TEST_CASE("executor Jacobian through max-pool, concat and channel slice matches finite differences") {
+  Graph g;
+  int x = g.input({2, 6, 6});
+  int h = g.batchnorm(g.conv2d(x, 4, 3, 1, 1, "c1"), "bn1");
+  const int a = g.maxpool(h, 3, 1, 1);
+  const int b = g.conv2d(g.channel_slice(h, 3), 2, 1, 1, 0, "c2");
+  h = g.maxpool(g.concat({a, b}), 2, 2, 0);
+  CHECK(g.shape(h) == Shape{6, 3, 3});
+  g.output = g.linear(g.global_avgpool(h), 2, "fc");
+  const auto params = init_params(g, 5, 0);
+  const int B = 3;
+  const auto batch = random_vec(size_t(B) * 2 * 36, 31);
+  auto be = make_cpu_backend(0);
+  Executor ex(*be);
+  const JacobianResult r = ex.jacobian(g, params, batch.data(), B);
+  auto F = [&](const std::vector<float>& xb) {
+    const auto rr = ex.jacobian(g, params, xb.data(), B);
+    double s = 0;
+    for (float v : rr.output) s += v;
+    return s;
+  };
+  double scale = 0;
+  for (float v : r.jacobian) scale = std::max(scale, double(std::fabs(v)));
+  int bad = 0, checked = 0;
+  for (size_t j = 0; j < batch.size(); j += 3, ++checked) {
+    auto xp = batch, xm = batch;
+    xp[j] += 1e-3f;
+    xm[j] -= 1e-3f;
+    const double fd = (F(xp) - F(xm)) / (double(xp[j]) - double(xm[j]));
+    bad += std::fabs(fd - r.jacobian[j]) > 2e-2 * scale;
+  }
+  CHECK(scale > 0);
+  // A perturbation can move a window's argmax (a kink), so allow a few coordinates out of ~70.
+  CHECK(bad <= 2);
+  CAPTURE(checked);
 }

@@ -37,6 +37,12 @@ void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx,
 void global_avgpool_forward(int C, int HW, int B, const float* x, float* y);
 void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool accumulate);
 
+// Max pool k x k with stride and padding (padding never wins). The backward pass recomputes each
+// window's argmax from x (first maximum in row-major window order, as PyTorch) and routes dy there.
+void maxpool_forward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, float* y);
+void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, const float* dy,
+                      float* dx, bool accumulate);
+
 // x: [In][B], w: [Out][In], y: [Out][B].
 void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias, float* y);
 void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx, bool accumulate);

@@ -1,5 +1,7 @@
-// Average pools (3x3/s1/p1 without padded cells, 2x2/s2) and global average pool on [C][H][W][B], with backward.
+// Average pools (3x3/s1/p1 without padded cells, 2x2/s2), max pools and global average pool on [C][H][W][B].
 // Every spatial step moves by whole B-vectors, so the inner loops run over the batch and vectorise.
+#include <algorithm>
+
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace naswot::cpu {
@@ -126,6 +128,65 @@ void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, b
         for (int b = 0; b < B; ++b) out[b] = g[b] / float(HW);
       }
     }
+}
+
+void maxpool_forward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, float* y) {
+  const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int c = 0; c < C; ++c)
+    for (int i = 0; i < Ho; ++i)
+      for (int j = 0; j < Wo; ++j) {
+        float* out = y + ((size_t(c) * Ho + i) * Wo + j) * B;
+        bool first = true;
+        for (int di = 0; di < k; ++di) {
+          const int ii = i * stride - pad + di;
+          if (ii < 0 || ii >= H) continue;
+          for (int dj = 0; dj < k; ++dj) {
+            const int jj = j * stride - pad + dj;
+            if (jj < 0 || jj >= W) continue;
+            const float* in = x + ((size_t(c) * H + ii) * W + jj) * B;
+            if (first) {
+              for (int b = 0; b < B; ++b) out[b] = in[b];
+              first = false;
+            } else {
+#pragma omp simd
+              for (int b = 0; b < B; ++b) out[b] = in[b] > out[b] ? in[b] : out[b];
+            }
+          }
+        }
+      }
+}
+
+void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, const float* dy,
+                      float* dx, bool accumulate) {
+  const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
+  // One thread per channel: windows overlap (stride < k), so scatters stay within a thread.
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < C; ++c) {
+    float* dxc = dx + size_t(c) * H * W * B;
+    const float* xc = x + size_t(c) * H * W * B;
+    if (!accumulate) std::fill(dxc, dxc + size_t(H) * W * B, 0.f);
+    for (int i = 0; i < Ho; ++i)
+      for (int j = 0; j < Wo; ++j) {
+        const float* g = dy + ((size_t(c) * Ho + i) * Wo + j) * B;
+        for (int b = 0; b < B; ++b) {
+          size_t arg = 0;
+          float best = 0;
+          bool first = true;
+          for (int di = 0; di < k; ++di) {
+            const int ii = i * stride - pad + di;
+            if (ii < 0 || ii >= H) continue;
+            for (int dj = 0; dj < k; ++dj) {
+              const int jj = j * stride - pad + dj;
+              if (jj < 0 || jj >= W) continue;
+              const size_t at = (size_t(ii) * W + jj) * B + b;
+              if (first || xc[at] > best) best = xc[at], arg = at, first = false;
+            }
+          }
+          dxc[arg] += g[b];
+        }
+      }
+  }
 }
 
 }  // namespace naswot::cpu
