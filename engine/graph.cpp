@@ -44,6 +44,19 @@ int Graph::add_param(const std::string& name, std::vector<int> dims, InitKind in
   return int(params.size()) - 1;
 }
 
+void Graph::set_init(InitKind conv, InitKind linear_weight, InitKind linear_bias) {
+  for (const Node& n : nodes) {
+    if (n.op == OpKind::Conv2d) {
+      params[size_t(n.weight)].init = conv;
+      params[size_t(n.weight)].fan_out = n.out.c * n.kernel * n.kernel;
+    }
+    if (n.op == OpKind::Linear) {
+      params[size_t(n.weight)].init = linear_weight;
+      params[size_t(n.bias)].init = linear_bias;
+    }
+  }
+}
+
 size_t Graph::num_params() const {
   return params.empty() ? 0 : params.back().offset + params.back().size;
 }

@@ -30,7 +30,14 @@ enum class OpKind {
 };
 const char* op_name(OpKind k);
 
-enum class InitKind { KaimingUniformA5, LinearBias, Ones, Zeros };
+enum class InitKind {
+  KaimingUniformA5,  // PyTorch default for conv/linear weights: U(+-1/sqrt(fan_in))
+  LinearBias,        // PyTorch default linear bias: U(+-1/sqrt(fan_in))
+  Ones,
+  Zeros,
+  HeNormalFanOut,    // N(0, sqrt(2 / (k*k*C_out))), NB101 port's conv init
+  Normal001,         // N(0, 0.01), NB101 port's linear init
+};
 
 struct Param {
   std::string name;
@@ -39,6 +46,7 @@ struct Param {
   size_t size = 0;
   InitKind init = InitKind::Zeros;
   int fan_in = 0;
+  int fan_out = 0;  // conv: k*k*C_out (He-normal fan-out)
 };
 
 struct Node {
@@ -64,6 +72,8 @@ struct Graph {
   int input(Shape s);
   int zero(Shape s);
   int conv2d(int x, int cout, int k, int stride, int pad, const std::string& name);
+  // Re-initialise every conv and linear parameter of the graph with the given kinds (biases: Zeros).
+  void set_init(InitKind conv, InitKind linear_weight, InitKind linear_bias);
   int batchnorm(int x, const std::string& name);
   int relu(int x, const std::string& name = "");
   int add(std::vector<int> xs);

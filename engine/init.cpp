@@ -19,6 +19,18 @@ std::vector<float> init_params(const Graph& g, uint64_t seed, uint64_t arch_key)
       case InitKind::Zeros:
         for (size_t i = 0; i < prm.size; ++i) out[i] = 0.f;
         break;
+      case InitKind::HeNormalFanOut:
+      case InitKind::Normal001: {
+        const double sd = prm.init == InitKind::Normal001 ? 0.01 : std::sqrt(2.0 / double(prm.fan_out));
+        const uint64_t key = stream_key(seed, arch_key, p);
+        for (size_t i = 0; i < prm.size; ++i) {
+          // Box-Muller on two counter-based uniforms; (0, 1] keeps the log finite.
+          const double u1 = (double(draw(key, 2 * i) >> 11) + 1.0) * 0x1.0p-53;
+          const double u2 = double(draw(key, 2 * i + 1) >> 11) * 0x1.0p-53;
+          out[i] = float(sd * std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+        }
+        break;
+      }
       case InitKind::KaimingUniformA5:
       case InitKind::LinearBias: {
         // Both reduce to a bound of 1/sqrt(fan_in) (gain sqrt(2/(1+5)) * sqrt(3) = 1).

@@ -297,4 +297,93 @@ std::vector<HashedCell> enumerate_cells() {
   return out;
 }
 
+std::vector<int> vertex_channels(int c_in, int c_out, const Cell& c) {
+  const int V = c.V;
+  std::vector<int> vc(size_t(V), 0);
+  vc[0] = c_in;
+  vc[size_t(V - 1)] = c_out;
+  if (V == 2) return vc;
+  int d = 0;
+  for (int v = 1; v < V - 1; ++v) d += c.edge(v, V - 1);
+  const int base = c_out / d;
+  int rem = c_out % d;
+  for (int v = 1; v < V - 1; ++v)
+    if (c.edge(v, V - 1)) {
+      vc[size_t(v)] = base + (rem > 0 ? 1 : 0);
+      if (rem > 0) --rem;
+    }
+  for (int v = V - 3; v >= 1; --v) {
+    if (c.edge(v, V - 1)) continue;
+    for (int w = v + 1; w < V - 1; ++w)
+      if (c.edge(v, w)) vc[size_t(v)] = std::max(vc[size_t(v)], vc[size_t(w)]);
+  }
+  int feed = 0;
+  for (int v = 1; v < V - 1; ++v) {
+    if (vc[size_t(v)] <= 0) fail("NB101: a vertex got no channels (" + c.matrix_string() + ")");
+    if (c.edge(v, V - 1)) feed += vc[size_t(v)];
+  }
+  if (feed != c_out) fail("NB101: vertex channels do not add up to the module's output");
+  return vc;
+}
+
+namespace {
+
+int conv_bn_relu(Graph& g, int x, int cout, int k, const std::string& name) {
+  const int h = g.batchnorm(g.conv2d(x, cout, k, 1, k / 2, name + ".conv"), name + ".bn");
+  return g.relu(h, name + ".relu");
+}
+
+int truncate(Graph& g, int x, int channels) {
+  const int have = g.shape(x).c;
+  if (have != channels && have != channels + 1)
+    fail("NB101: cannot truncate " + std::to_string(have) + " channels to " + std::to_string(channels));
+  return g.channel_slice(x, channels);
+}
+
+int module(Graph& g, int x, int c_out, const Cell& c, const std::string& name) {
+  const int V = c.V;
+  const std::vector<int> vc = vertex_channels(g.shape(x).c, c_out, c);
+  std::vector<int> t(size_t(V), -1);
+  t[0] = x;
+  for (int v = 1; v < V - 1; ++v) {
+    std::vector<int> in;
+    for (int src = 1; src < v; ++src)
+      if (c.edge(src, v)) in.push_back(truncate(g, t[size_t(src)], vc[size_t(v)]));
+    if (c.edge(0, v)) in.push_back(conv_bn_relu(g, x, vc[size_t(v)], 1, name + ".proj" + std::to_string(v)));
+    const int vin = g.add(in);
+    const std::string vn = name + ".v" + std::to_string(v);
+    switch (c.labels[size_t(v)]) {
+      case Conv3x3: t[size_t(v)] = conv_bn_relu(g, vin, vc[size_t(v)], 3, vn); break;
+      case Conv1x1: t[size_t(v)] = conv_bn_relu(g, vin, vc[size_t(v)], 1, vn); break;
+      default: t[size_t(v)] = g.maxpool(vin, 3, 1, 1); break;
+    }
+  }
+  std::vector<int> feeders;
+  for (int v = 1; v < V - 1; ++v)
+    if (c.edge(v, V - 1)) feeders.push_back(t[size_t(v)]);
+  const auto proj_out = [&] { return conv_bn_relu(g, x, c_out, 1, name + ".proj" + std::to_string(V - 1)); };
+  if (feeders.empty()) return proj_out();
+  const int out = g.concat(feeders);
+  return c.edge(0, V - 1) ? g.add({out, proj_out()}) : out;
+}
+
+}  // namespace
+
+Graph build(const Cell& c, const NetConfig& cfg) {
+  Graph g;
+  int h = g.input({3, cfg.image, cfg.image});
+  h = conv_bn_relu(g, h, cfg.stem, 3, "stem");
+  int C = cfg.stem, m = 0;
+  for (int s = 0; s < cfg.stacks; ++s) {
+    if (s > 0) {
+      h = g.maxpool(h, 2, 2, 0);
+      C *= 2;
+    }
+    for (int k = 0; k < cfg.modules_per_stack; ++k) h = module(g, h, C, c, "cells." + std::to_string(m++));
+  }
+  g.output = g.linear(g.global_avgpool(h), cfg.num_classes, "classifier");
+  g.set_init(InitKind::HeNormalFanOut, InitKind::Normal001, InitKind::Zeros);
+  return g;
+}
+
 }  // namespace naswot::nb101

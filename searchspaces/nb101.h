@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/graph.h"
+
 namespace naswot::nb101 {
 
 constexpr int kMaxVertices = 7;
@@ -42,6 +44,20 @@ struct HashedCell {
   Cell cell;
 };
 std::vector<HashedCell> enumerate_cells();
+
+// compute_vertex_channels (spec §5.1): channels of every vertex for a module C_in -> C_out.
+std::vector<int> vertex_channels(int c_in, int c_out, const Cell& c);
+
+struct NetConfig {
+  int stem = 16;        // NASWOT's scoring configuration; the benchmark's networks use 128
+  int num_classes = 1;  // NASWOT scores with one output; the benchmark uses 10
+  int stacks = 3, modules_per_stack = 3;
+  int image = 32;
+};
+// The PyTorch port's network (spec §5, §6): stem conv-BN-ReLU, 3 stacks of 3 modules with 2x2
+// max-pools between stacks, global average pool, linear. Vertex inputs are sums (input projection
+// last), the output vertex concatenates its feeders and adds the input projection.
+Graph build(const Cell& c, const NetConfig& cfg = {});
 const char* op_name(int label);
 
 }  // namespace naswot::nb101

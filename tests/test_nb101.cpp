@@ -1,6 +1,7 @@
 // NAS-Bench-101 cells: MD5, the graph hash against the spec's test vectors, pruning and errors.
 #include <doctest/doctest.h>
 
+#include "engine/graph.h"
 #include "engine/md5.h"
 #include "searchspaces/nb101.h"
 #include "tests/test_util.h"
@@ -62,4 +63,22 @@ TEST_CASE("bad NAS-Bench-101 cells get clear errors") {
   CHECK(err("010/00/000", "conv3x3").find("not square") != std::string::npos);
   CHECK(err("0111111/0011111/0001111/0000111/0000011/0000001/0000000", "conv3x3,conv3x3,conv3x3,conv3x3,conv3x3")
             .find("21 edges after pruning") != std::string::npos);
+}
+
+TEST_CASE("NB101 networks: vertex channels and parameter counts (spec §5.1, §6.1)") {
+  const auto smallest = nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
+                                          "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1");
+  CHECK(nb101::vertex_channels(16, 16, smallest) == std::vector<int>{16, 8, 8, 8, 8, 8, 16});
+  const auto inception = nb101::parse_cell("0111100/0000001/0000001/0000001/0000010/0000001/0000000",
+                                           "conv3x3,conv1x1,maxpool3x3,conv3x3,conv3x3");
+  CHECK(nb101::vertex_channels(128, 128, inception) == std::vector<int>{128, 32, 32, 32, 32, 32, 128});
+  CHECK(nb101::vertex_channels(128, 256, inception) == std::vector<int>{128, 64, 64, 64, 64, 64, 256});
+  nb101::NetConfig bench;
+  bench.stem = 128;
+  bench.num_classes = 10;
+  CHECK(nb101::build(smallest, bench).num_params() == 8555530);
+  CHECK(nb101::build(inception, bench).num_params() == 2694282);
+  CHECK(nb101::build(smallest).num_params() == 136129);  // NASWOT's scoring configuration
+  const Graph g = nb101::build(nb101::parse_cell("01/00", "input,output"));
+  CHECK(g.shape(g.output) == Shape{1, 1, 1});
 }
