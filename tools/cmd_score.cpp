@@ -58,7 +58,28 @@ std::vector<int> select_indices(const cli::Args& a, uint64_t seed) {
 }  // namespace
 
 int cmd_score(int argc, char** argv) {
-  const cli::Args a = cli::parse(argc, argv, 2, with({"arch", "export", "dump-sigma"}), {});
+  const cli::Args a = cli::parse(argc, argv, 2, with({"arch", "export", "dump-sigma", "matrix", "ops"}), {});
+  if (a.get("space", "nb201") == "nb101") {
+    // NB101 cells as matrix/ops pairs (hash lookup and score-space come with the NB101 index).
+    const auto mats = a.all("matrix"), ops = a.all("ops");
+    if (mats.empty() || mats.size() != ops.size())
+      fail("--space nb101: give cells as --matrix 0111010/0000001/... --ops conv1x1,conv3x3,... pairs");
+    std::vector<nb101::Cell> cells;
+    for (size_t i = 0; i < mats.size(); ++i) cells.push_back(nb101::parse_cell(mats[i], ops[i]));
+    ScoringSetup setup = make_scoring_setup(a);
+    std::fprintf(stderr, "%s\n", setup.banner().c_str());
+    std::printf("hash\tmatrix\tops\tscore\tstatus\tparams\tseconds\n");
+    for (const nb101::Cell& c : cells) {
+      const ScoreRow r = setup.score(c, a.get("export"));
+      std::string arch = r.arch;
+      for (char& ch : arch)
+        if (ch == ' ') ch = '\t';
+      std::printf("%s\t%.6f\t%s\t%zu\t%.3f\n", arch.c_str(), r.score, r.status.c_str(),
+                  nb101::build(c).num_params(), r.seconds);
+      if (!r.reason.empty()) std::fprintf(stderr, "# %s degenerate: %s\n", arch.substr(0, 32).c_str(), r.reason.c_str());
+    }
+    return 0;
+  }
   const std::vector<std::string> specs = cli::expand_arch_list(a.all("arch"), nb201::kNumArchs);
   if (specs.empty()) fail("no architecture given: use --arch INDEX|RANGE|ARCH_STRING|all");
   // Resolve every architecture before any work, so a typo fails fast.

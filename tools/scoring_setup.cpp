@@ -22,8 +22,8 @@ const std::set<std::string>& scoring_options() {
 
 ScoringSetup make_scoring_setup(const cli::Args& a) {
   ScoringSetup s;
-  const std::string space = a.get("space", "nb201");
-  if (space != "nb201") fail("unknown --space '" + space + "' (supported: nb201)");
+  s.space = a.get("space", "nb201");
+  if (s.space != "nb201" && s.space != "nb101") fail("unknown --space '" + s.space + "' (supported: nb201, nb101)");
   s.batch = int(a.get_int("batch", 128, 2, 1 << 16));
   s.seed = uint64_t(a.get_int("seed", 0, 0, (1L << 62)));
   s.augment = parse_augment(a.get("augment", "none"));
@@ -44,11 +44,26 @@ ScoringSetup make_scoring_setup(const cli::Args& a) {
 
 ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_dir, std::vector<double>* sigma) {
   const int index = nb201::index_of(arch);
-  const Graph g = nb201::build(arch, net);
-  const std::vector<float> p = init_params(g, seed, uint64_t(index));
+  return score_graph("nb201", index, nb201::to_string(arch), nb201::build(arch, net), uint64_t(index), export_dir,
+                     sigma);
+}
+
+ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_dir) {
+  const std::string hash = nb101::graph_hash(cell);
+  nb101::NetConfig cfg;
+  cfg.num_classes = net.num_classes;
+  // Weights keyed by the hash, so a cell gets the same weights however it was written down.
+  return score_graph("nb101", -1, hash + " " + cell.matrix_string() + " " + cell.ops_string(), nb101::build(cell, cfg),
+                     std::stoull(hash.substr(0, 16), nullptr, 16), export_dir, nullptr);
+}
+
+ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, const std::string& arch, const Graph& g,
+                                   uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma) {
+  const std::vector<float> p = init_params(g, seed, arch_key);
   executor->capture_relu_masks(!export_dir.empty());
-  ScoreRow r{index, nb201::to_string(arch), 0, "", "", 0};
-  ExportInfo info{"nb201", r.arch, index, net.num_classes, seed, score_kind, "", 0, ""};
+  ScoreRow r{index, arch, 0, "", "", 0};
+  const std::string dir = export_dir + "/" + (index >= 0 ? std::to_string(index) : arch.substr(0, 32));
+  ExportInfo info{space_name, r.arch, index, net.num_classes, seed, score_kind, "", 0, ""};
   std::vector<int64_t> weights(g.nodes.size());
   for (size_t v = 0; v < g.nodes.size(); ++v) weights[v] = relu_site_weight(g.nodes[v], relu_sites);
   if (score_kind == "hamming") {
@@ -63,8 +78,7 @@ ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_
     info.relu_sites = relu_sites_name(relu_sites);
     info.score = r.score;
     info.status = r.status;
-    if (!export_dir.empty())
-      write_export(export_dir + "/" + std::to_string(index), info, g, p, x, batch, nullptr, &h, weights);
+    if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, nullptr, &h, weights);
     return r;
   }
   const NetworkScore s = score_network(*executor, g, p, x, batch);
@@ -74,8 +88,7 @@ ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_
   r.seconds = s.seconds;
   info.score = r.score;
   info.status = r.status;
-  if (!export_dir.empty())
-    write_export(export_dir + "/" + std::to_string(index), info, g, p, x, batch, &s.jac, nullptr, weights);
+  if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, &s.jac, nullptr, weights);
   if (sigma && s.score.status == ScoreStatus::Ok)
     jacobian_correlation(s.jac.jacobian.data(), batch, s.jac.row, *sigma, nullptr);
   return r;
@@ -83,7 +96,7 @@ ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_
 
 RunConfig ScoringSetup::run_config() const {
   RunConfig c;
-  c.identity["space"] = "nb201";
+  c.identity["space"] = space;
   c.identity["score"] = score_kind;
   if (score_kind == "hamming") c.identity["relu_sites"] = relu_sites_name(relu_sites);
   c.identity["batch"] = std::to_string(batch);

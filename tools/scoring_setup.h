@@ -11,6 +11,7 @@
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
 #include "engine/store.h"
+#include "searchspaces/nb101.h"
 #include "searchspaces/nb201.h"
 #include "tools/cli_args.h"
 
@@ -35,6 +36,11 @@ struct ScoringSetup {
 
   // Scores one architecture; with export_dir, also writes the oracle export to export_dir/<index>/.
   ScoreRow score(const nb201::Arch& arch, const std::string& export_dir = "", std::vector<double>* sigma = nullptr);
+  // NB101 (scoring configuration: stem 16, --num-classes outputs); arch column = "hash matrix ops".
+  ScoreRow score(const nb101::Cell& cell, const std::string& export_dir = "");
+  ScoreRow score_graph(const std::string& space, long index, const std::string& arch, const Graph& g,
+                       uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma);
+  std::string space = "nb201";
   RunConfig run_config() const;  // checksums the data files
   std::string banner() const;
 };

@@ -40,6 +40,69 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nb201_torch as m  # noqa: E402
 
+def check_export(path, load_model, label):
+    """Compares one engine export with the PyTorch reference; returns (failures, conditioned, line)."""
+    meta, params, flat, batch, J_e, y_e = m.read_export(path)
+    masks = meta["relu_masks"]
+    model = load_model(meta, params, flat)
+    J_32, _ = m.jacobian(model, batch)  # plain float32 PyTorch, for information only
+    # Yardstick: float32 PyTorch on the engine's branches. Reference: the same in float64.
+    m.ACT.pin = {k: torch.from_numpy(v) for k, v in masks.items()}
+    m.ACT.record, m.ACT.recording = {}, True
+    J_32p, _ = m.jacobian(model, batch)
+    record32 = m.ACT.record
+    m.ACT.record = {}
+    J_t, y_t = m.jacobian(model.double(), batch.astype(np.float64))
+    record, m.ACT.pin, m.ACT.recording = m.ACT.record, {}, False
+    bad = []
+    # The engine's masks must equal sign(pre-activation) of the float64 forward except at
+    # near-ties: |x| <= max(1e-4 * rms(x), 10 * rms(float32 PyTorch's error at that site)),
+    # where float32 rounding legitimately decides.
+    ties = 0
+    for site, mk in masks.items():
+        if site not in record:
+            bad.append("site:" + site)
+            continue
+        count, only_ties = m.code_mismatches(mk, record[site].numpy(), record32[site].numpy())
+        ties += count
+        if not only_ties:
+            bad.append("mask:" + site)
+    jscale = float(np.max(np.abs(J_t)))
+    jerr = float(np.max(np.abs(J_e - J_t))) / jscale if jscale > 0 else float(np.max(np.abs(J_e)))
+    yerr = float(np.max(np.abs(y_e - y_t))) / max(1.0, float(np.max(np.abs(y_t))))
+    # float32 cannot beat the problem's conditioning: where PyTorch float32 (same branches)
+    # is itself further than 1e-4 from float64, the engine must be no worse than 2x it.
+    err32p = float(np.max(np.abs(J_32p - J_t))) / jscale if jscale > 0 else 0.0
+    if not jerr <= max(1e-4, 2 * err32p):
+        bad.append("jacobian")
+    if not yerr <= 1e-4:
+        bad.append("output")
+    s_t, v_t = m.score_from_jacobian(J_t)
+    s_n, v_e = m.score_from_jacobian(J_e)
+    s_e = float(meta["score"])
+    deg_e = meta["status"] == "degenerate"
+    srel = mineig = dmax = float("nan")
+    if deg_e != (s_t is None):
+        bad.append("status")
+    elif not deg_e:
+        if abs(s_e - s_n) > 1e-7 * abs(s_n):
+            bad.append("engine-score-vs-numpy")
+        srel = abs(s_e - s_t) / abs(s_t)
+        mineig = float(v_t[0])
+        dmax = float(np.max(np.abs(v_e - v_t)))
+        if mineig > 1e-3:
+            if srel > 1e-4:
+                bad.append("score")
+        elif dmax > 1e-4:
+            bad.append("spectrum")
+    j32 = float(np.max(np.abs(J_32 - J_t))) / jscale if jscale > 0 else 0.0
+    conditioned = jscale > 0 and not bad and not (float(np.max(np.abs(J_e - J_t))) <= 1e-4 * jscale)
+    verdict = "ok" if not bad else "FAIL " + ",".join(bad[:4])
+    line = (f"{label:>18} {ties:>5} {j32:9.2e} {err32p:9.2e} {jerr:9.2e} {yerr:9.2e} {s_e:14.6f} "
+          f"{(s_t if s_t is not None else float('-inf')):14.6f} {srel:9.2e} {mineig:9.2e} {dmax:9.2e}  {verdict}")
+    return bad, conditioned, line
+
+
 ALL_CONV3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 FIXED = ["0", "1", "9", "10", "123", "15624", ALL_CONV3]
 
@@ -57,7 +120,7 @@ def main():
     archs = FIXED + [str(i) for i in rng.choice(15625, size=args.random, replace=False)]
     failures = []
     n_conditioned = 0
-    print(f"{'B':>5} {'index':>6} {'ties':>5} {'J32 info':>9} {'J32 pin':>9} {'J relerr':>9} {'y err':>9} {'S engine':>14} {'S torch':>14} {'S relerr':>9} "
+    print(f"{'B arch':>18} {'ties':>5} {'J32 info':>9} {'J32 pin':>9} {'J relerr':>9} {'y err':>9} {'S engine':>14} {'S torch':>14} {'S relerr':>9} "
           f"{'min eig':>9} {'max deig':>9}  verdict")
     # (batch, augmentation, architectures). augment-one (B copies of one image) makes the Jacobian rows
     # strongly correlated, so Sigma_J gets eigenvalues near k and the spectrum comparison is exercised.
@@ -71,68 +134,11 @@ def main():
             cmd += ["--arch", a]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         for d in sorted(os.listdir(out), key=int):
-            meta, params, flat, batch, J_e, y_e = m.read_export(os.path.join(out, d))
-            masks = meta["relu_masks"]
-            model = m.load_model(meta, params, flat)
-            J_32, _ = m.jacobian(model, batch)  # plain float32 PyTorch, for information only
-            # Yardstick: float32 PyTorch on the engine's branches. Reference: the same in float64.
-            m.ACT.pin = {k: torch.from_numpy(v) for k, v in masks.items()}
-            m.ACT.record, m.ACT.recording = {}, True
-            J_32p, _ = m.jacobian(model, batch)
-            record32 = m.ACT.record
-            m.ACT.record = {}
-            J_t, y_t = m.jacobian(model.double(), batch.astype(np.float64))
-            record, m.ACT.pin, m.ACT.recording = m.ACT.record, {}, False
-            bad = []
-            # The engine's masks must equal sign(pre-activation) of the float64 forward except at
-            # near-ties: |x| <= max(1e-4 * rms(x), 10 * rms(float32 PyTorch's error at that site)),
-            # where float32 rounding legitimately decides.
-            ties = 0
-            for site, mk in masks.items():
-                if site not in record:
-                    bad.append("site:" + site)
-                    continue
-                count, only_ties = m.code_mismatches(mk, record[site].numpy(), record32[site].numpy())
-                ties += count
-                if not only_ties:
-                    bad.append("mask:" + site)
-            jscale = float(np.max(np.abs(J_t)))
-            jerr = float(np.max(np.abs(J_e - J_t))) / jscale if jscale > 0 else float(np.max(np.abs(J_e)))
-            yerr = float(np.max(np.abs(y_e - y_t))) / max(1.0, float(np.max(np.abs(y_t))))
-            # float32 cannot beat the problem's conditioning: where PyTorch float32 (same branches)
-            # is itself further than 1e-4 from float64, the engine must be no worse than 2x it.
-            err32p = float(np.max(np.abs(J_32p - J_t))) / jscale if jscale > 0 else 0.0
-            if not jerr <= max(1e-4, 2 * err32p):
-                bad.append("jacobian")
-            if not yerr <= 1e-4:
-                bad.append("output")
-            s_t, v_t = m.score_from_jacobian(J_t)
-            s_n, v_e = m.score_from_jacobian(J_e)
-            s_e = float(meta["score"])
-            deg_e = meta["status"] == "degenerate"
-            srel = mineig = dmax = float("nan")
-            if deg_e != (s_t is None):
-                bad.append("status")
-            elif not deg_e:
-                if abs(s_e - s_n) > 1e-7 * abs(s_n):
-                    bad.append("engine-score-vs-numpy")
-                srel = abs(s_e - s_t) / abs(s_t)
-                mineig = float(v_t[0])
-                dmax = float(np.max(np.abs(v_e - v_t)))
-                if mineig > 1e-3:
-                    if srel > 1e-4:
-                        bad.append("score")
-                elif dmax > 1e-4:
-                    bad.append("spectrum")
-            j32 = float(np.max(np.abs(J_32 - J_t))) / jscale if jscale > 0 else 0.0
-            if jscale > 0 and not (float(np.max(np.abs(J_e - J_t))) <= 1e-4 * jscale):
-                n_conditioned += 1  # passed only through the conditioning allowance
-            verdict = "ok" if not bad else "FAIL " + ",".join(bad[:4])
-            print(f"{B:>4}{aug[0]} {meta['index']:>6} {ties:>5} {j32:9.2e} {err32p:9.2e} {jerr:9.2e} {yerr:9.2e} {s_e:14.6f} "
-                  f"{(s_t if s_t is not None else float('-inf')):14.6f} {srel:9.2e} {mineig:9.2e} {dmax:9.2e}  {verdict}",
-                  flush=True)
+            bad, conditioned, line = check_export(os.path.join(out, d), m.load_model, f"{B}{aug[0]} {d}")
+            n_conditioned += conditioned
+            print(line, flush=True)
             if bad:
-                failures.append((B, meta["index"], bad))
+                failures.append((B, d, bad))
             shutil.rmtree(os.path.join(out, d))  # exports with masks are large at batch 128
     n = sum(len(r[2]) for r in runs)
     print(f"{n - len(failures)}/{n} architecture checks passed "
