@@ -1,20 +1,7 @@
 #!/usr/bin/env bash
 # CPU benchmark: seconds per NB201 architecture, naswot vs a PyTorch v1-style scorer, same archs,
 # same thread count, one run. Usage: bench/bench_cpu.sh [N archs=50] [threads=2]  (NASWOT_DATA must be set)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-n=${1:-50}
-threads=${2:-2}
-data=${NASWOT_DATA:?set NASWOT_DATA to the data directory}
-build=${BUILD_DIR:-build}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"$(nproc)" --target naswot >/dev/null
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-# The same 50 random architectures every time (seeded shuf over the index range).
-seq 0 15624 | shuf -n "$n" --random-source=<(yes 2026) >"$tmp/idx"
-idx=$(paste -sd, "$tmp/idx")
-"$build/naswot" score --arch "$idx" --batch 2 --data "$data" --threads 1 2>/dev/null | tail -n +2 | cut -f2 >"$tmp/archs"
+source "$(dirname "$0")/common.sh"
 out="bench/results/cpu_$(date +%Y-%m-%d).md"
 {
   echo "# CPU benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"

@@ -2,19 +2,7 @@
 # CPU benchmark of the Hamming score: seconds per NB201 architecture, naswot (--score hamming
 # --relu-sites reference) vs the PyTorch hook implementation of the v2 code, same archs, same threads,
 # one run. Usage: bench/bench_hamming_cpu.sh [N archs=50] [threads=2]  (NASWOT_DATA must be set)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-n=${1:-50}
-threads=${2:-2}
-data=${NASWOT_DATA:?set NASWOT_DATA to the data directory}
-build=${BUILD_DIR:-build}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"$(nproc)" --target naswot >/dev/null
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-seq 0 15624 | shuf -n "$n" --random-source=<(yes 2026) >"$tmp/idx"
-idx=$(paste -sd, "$tmp/idx")
-"$build/naswot" score --arch "$idx" --batch 2 --data "$data" --threads 1 2>/dev/null | tail -n +2 | cut -f2 >"$tmp/archs"
+source "$(dirname "$0")/common.sh"
 echo "| batch | naswot s/arch | PyTorch hooks s/arch | speed-up |"
 echo "|---|---|---|---|"
 for b in 128; do
