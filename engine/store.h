@@ -21,6 +21,7 @@ struct ScoreRow {
   std::string status;  // ok | degenerate
   std::string reason;
   double seconds = 0;
+  size_t params = 0;   // trainable parameters (reported, not stored)
 };
 
 class RunStore {

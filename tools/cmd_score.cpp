@@ -75,7 +75,7 @@ int cmd_score(int argc, char** argv) {
       for (char& ch : arch)
         if (ch == ' ') ch = '\t';
       std::printf("%s\t%.6f\t%s\t%zu\t%.3f\n", arch.c_str(), r.score, r.status.c_str(),
-                  nb101::build(c).num_params(), r.seconds);
+                  r.params, r.seconds);
       if (!r.reason.empty()) std::fprintf(stderr, "# %s degenerate: %s\n", arch.substr(0, 32).c_str(), r.reason.c_str());
     }
     return 0;
@@ -95,7 +95,7 @@ int cmd_score(int argc, char** argv) {
     std::vector<double> sigma;
     const ScoreRow r = setup.score(arch, export_dir, sigma_dir.empty() ? nullptr : &sigma);
     std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, r.status.c_str(),
-                nb201::build(arch, setup.net).num_params(), r.seconds);
+                r.params, r.seconds);
     std::fflush(stdout);
     if (!r.reason.empty()) std::fprintf(stderr, "# index %ld degenerate: %s\n", r.index, r.reason.c_str());
     if (!sigma.empty()) {

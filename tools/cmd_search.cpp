@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "engine/error.h"
 #include "engine/search.h"
@@ -78,6 +79,9 @@ int cmd_search(int argc, char** argv) {
   nb201::SearchSpace201 space(acc, fitness_col.at(dataset));
 
   std::map<long, ScoreValue> recorded;
+  std::set<long> stored;  // already in the --record database (read once, not per architecture)
+  if (record)
+    for (long i : record->done_indices()) stored.insert(i);
   const ScoreFn score = [&](long arch) -> ScoreValue {
     if (!live) {
       auto it = table_scores.find(arch);
@@ -87,10 +91,7 @@ int cmd_search(int argc, char** argv) {
     }
     if (auto it = recorded.find(arch); it != recorded.end()) return it->second;  // same arch again: no rescoring
     const ScoreRow r = live->score(nb201::from_index(int(arch)));
-    if (record && record->done_indices().size() < size_t(nb201::kNumArchs)) {
-      const auto done = record->done_indices();
-      if (!std::binary_search(done.begin(), done.end(), arch)) record->put(r);
-    }
+    if (record && stored.insert(arch).second) record->put(r);
     return recorded[arch] = {r.score, r.seconds};
   };
 

@@ -61,7 +61,7 @@ ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, co
                                    uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma) {
   const std::vector<float> p = init_params(g, seed, arch_key);
   executor->capture_relu_masks(!export_dir.empty());
-  ScoreRow r{index, arch, 0, "", "", 0};
+  ScoreRow r{index, arch, 0, "", "", 0, g.num_params()};
   const std::string dir = export_dir + "/" + (index >= 0 ? std::to_string(index) : arch.substr(0, 32));
   ExportInfo info{space_name, r.arch, index, net.num_classes, seed, score_kind, "", 0, ""};
   std::vector<int64_t> weights(g.nodes.size());
