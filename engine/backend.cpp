@@ -17,14 +17,35 @@ std::string describe_cuda_devices() {
 #endif
 }
 
-std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
-  // The CUDA backend's ops are the subject of their own issue; until it lands, 'auto' means the CPU
-  // and 'cuda' is refused with the reason rather than silently falling back.
-  if (name == "cpu" || name == "auto") return make_cpu_backend(threads);
-  if (name == "cuda")
-    fail("--backend cuda: the CUDA backend is not implemented yet; use --backend cpu. (" + describe_cuda_devices() +
-         ")");
+bool cuda_available() {
+#ifdef NASWOT_HAVE_CUDA
+  return cuda::device_count() > 0;
+#else
+  return false;
+#endif
+}
+
+#ifndef NASWOT_HAVE_CUDA
+std::unique_ptr<Backend> make_cuda_backend(const BackendOptions&) {
+  fail("--backend cuda: " + describe_cuda_devices());
+}
+long cuda_device_allocations() { return 0; }
+#endif
+
+std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& o) {
+  if (name == "cpu") return make_cpu_backend(o.threads);
+  if (name == "cuda") {
+    if (!cuda_available()) fail("--backend cuda: " + describe_cuda_devices() + "; use --backend cpu");
+    return make_cuda_backend(o);
+  }
+  if (name == "auto") return cuda_available() ? make_cuda_backend(o) : make_cpu_backend(o.threads);
   fail("unknown backend '" + name + "' (expected cpu, cuda or auto)");
+}
+
+std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
+  BackendOptions o;
+  o.threads = threads;
+  return make_backend(name, o);
 }
 
 }  // namespace naswot

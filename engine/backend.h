@@ -1,5 +1,5 @@
 // Backend seam: every op the executor needs, on memory the backend owns (host RAM or device memory).
-// Tensors are float32, laid out [C][H][W][B] (batch innermost).
+// Tensors are float32 in the backend's layout: [C][H][W][B] (batch innermost, CPU) or [B][C][H][W] (CUDA).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/score_jacob.h"
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace naswot {
@@ -20,10 +21,14 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;    // "cpu", "cuda"
   virtual std::string device() const = 0;  // human-readable device description
+  // true: [C][H][W][B]; false: [B][C][H][W]. The executor converts the input batch and results.
+  virtual bool batch_innermost() const = 0;
 
   // One arena reused across architectures; it only grows, so the scoring loop does not allocate
   // once the largest network has been seen.
   virtual float* arena(size_t floats) = 0;
+  // A second buffer that outlives arena growth: the executor keeps the input batch there.
+  virtual float* persistent(size_t floats) = 0;
   virtual void upload(const float* host, float* dst, size_t n) = 0;
   virtual void download(const float* src, float* host, size_t n) = 0;
 
@@ -31,14 +36,19 @@ class Backend {
   virtual void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) = 0;
   virtual void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx,
                                     bool accumulate) = 0;
-  virtual void batchnorm_forward(int C, size_t M, const float* x, const float* gamma, const float* beta,
+  // Training-mode batch norm over the B*HW values of each channel; mean and rstd: C floats each.
+  virtual void batchnorm_forward(int C, int HW, int B, const float* x, const float* gamma, const float* beta,
                                  float eps, float* y, float* mean, float* rstd) = 0;
-  virtual void batchnorm_backward(int C, size_t M, const float* dy, const float* x, const float* gamma,
+  virtual void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* gamma,
                                   const float* mean, const float* rstd, float* dx, bool accumulate) = 0;
   virtual void relu_forward(size_t n, const float* x, float* y) = 0;
   virtual void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool accumulate) = 0;
   virtual void add_forward(size_t n, const float* const* xs, int count, float* y) = 0;
   virtual void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate) = 0;
+  // Per sample, elements [src_off, src_off + len) of src (src_per_sample per sample) to
+  // [dst_off, dst_off + len) of dst: channel concatenation and slicing, whatever the layout.
+  virtual void copy_block(int B, size_t len, const float* src, size_t src_per_sample, size_t src_off, float* dst,
+                          size_t dst_per_sample, size_t dst_off, bool accumulate) = 0;
   virtual void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) = 0;
   virtual void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) = 0;
   virtual void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) = 0;
@@ -58,11 +68,36 @@ class Backend {
   virtual void hamming_begin(int B) = 0;
   virtual void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) = 0;
   virtual std::vector<int64_t> hamming_end() = 0;
+
+  // The v1 score of the input-gradient J (B x row in this backend's layout): Sigma_J and its spectrum.
+  virtual JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) = 0;
+
+  // Profiler ranges (NVTX on CUDA) around the stages of scoring; no-ops elsewhere.
+  virtual void range_push(const char*) {}
+  virtual void range_pop() {}
+};
+
+// How Sigma_J's score is computed on a GPU: the spectrum (syevd) or one Cholesky factorisation of
+// Sigma_J + kI (log-determinant and trace of the inverse); auto = Cholesky, falling back to the
+// spectrum when the factorisation fails. The CPU always uses the spectrum.
+enum class SigmaSolver { Auto, Eigen, Cholesky };
+
+struct BackendOptions {
+  int threads = 0;      // CPU: OpenMP threads (0 = all)
+  bool tf32 = false;    // CUDA: allow TF32 tensor cores in convolutions and GEMMs (--precision tf32)
+  SigmaSolver solver = SigmaSolver::Auto;
+  int device = 0;       // CUDA device ordinal
 };
 
 std::unique_ptr<Backend> make_cpu_backend(int threads);
+std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& o);  // throws without CUDA or a device
 // name: "cpu", "cuda" or "auto" (the GPU when one is usable, else the CPU).
+std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& o);
 std::unique_ptr<Backend> make_backend(const std::string& name, int threads);
+// Whether this build has the CUDA backend and a usable device is present.
+bool cuda_available();
+// cudaMalloc calls made by CUDA backends so far (0 without CUDA): flat once the largest network has run.
+long cuda_device_allocations();
 // Human-readable list of CUDA devices, or why there are none.
 std::string describe_cuda_devices();
 

@@ -30,6 +30,11 @@ class CpuBackend final : public Backend {
   std::string device() const override {
     return cpu_model() + ", " + std::to_string(omp_get_max_threads()) + " threads";
   }
+  bool batch_innermost() const override { return true; }
+  float* persistent(size_t floats) override {
+    if (persistent_.size() < floats) persistent_.resize(floats);
+    return persistent_.data();
+  }
   float* arena(size_t floats) override {
     if (arena_.size() < floats) arena_.resize(floats);
     return arena_.data();
@@ -43,13 +48,13 @@ class CpuBackend final : public Backend {
   void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool acc) override {
     cpu::conv2d_backward_data(d, dy, w, dx, acc);
   }
-  void batchnorm_forward(int C, size_t M, const float* x, const float* g, const float* b, float eps, float* y,
+  void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
                          float* mean, float* rstd) override {
-    cpu::batchnorm_forward(C, M, x, g, b, eps, y, mean, rstd);
+    cpu::batchnorm_forward(C, size_t(HW) * B, x, g, b, eps, y, mean, rstd);
   }
-  void batchnorm_backward(int C, size_t M, const float* dy, const float* x, const float* g, const float* mean,
+  void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* g, const float* mean,
                           const float* rstd, float* dx, bool acc) override {
-    cpu::batchnorm_backward(C, M, dy, x, g, mean, rstd, dx, acc);
+    cpu::batchnorm_backward(C, size_t(HW) * B, dy, x, g, mean, rstd, dx, acc);
   }
   void relu_forward(size_t n, const float* x, float* y) override { cpu::relu_forward(n, x, y); }
   void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool acc) override {
@@ -60,6 +65,11 @@ class CpuBackend final : public Backend {
   }
   void copy_or_accumulate(size_t n, const float* src, float* dst, bool acc) override {
     cpu::copy_or_accumulate(n, src, dst, acc);
+  }
+  void copy_block(int B, size_t len, const float* src, size_t, size_t src_off, float* dst, size_t,
+                  size_t dst_off, bool acc) override {
+    // Batch innermost: a per-sample range of channels is one contiguous block of len * B values.
+    cpu::copy_or_accumulate(len * size_t(B), src + src_off * size_t(B), dst + dst_off * size_t(B), acc);
   }
   void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) override {
     cpu::avgpool3x3_forward(C, H, W, B, x, y);
@@ -100,9 +110,14 @@ class CpuBackend final : public Backend {
     cpu::hamming_accumulate(per_sample, kb_, y, weight, K_.data(), codes_);
   }
   std::vector<int64_t> hamming_end() override { return std::move(K_); }
+  JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {
+    jt_.resize(row * size_t(B));
+    cpu::transpose(J, jt_.data(), row, size_t(B));  // [row][B] -> [B][row]
+    return naswot::jacob_cov_score(jt_.data(), B, row, k);
+  }
 
  private:
-  std::vector<float> arena_;
+  std::vector<float> arena_, persistent_, jt_;
   int kb_ = 0;
   std::vector<int64_t> K_;
   std::vector<uint64_t> codes_;  // packing scratch, reused across sites

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "engine/error.h"
 
@@ -39,16 +40,6 @@ struct OpTimer {
   }
 };
 
-// rows x cols -> cols x rows: [B][C*H*W] <-> [C*H*W][B], tiled for cache reuse.
-void transpose(const float* src, float* dst, size_t rows, size_t cols) {
-  constexpr size_t T = 32;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (size_t r0 = 0; r0 < rows; r0 += T)
-    for (size_t c0 = 0; c0 < cols; c0 += T)
-      for (size_t r = r0; r < std::min(rows, r0 + T); ++r)
-        for (size_t c = c0; c < std::min(cols, c0 + T); ++c) dst[c * rows + r] = src[r * cols + c];
-}
-
 ConvDims conv_dims(const Graph& g, const Node& n, int B) {
   const Shape& in = g.shape(n.inputs[0]);
   return {B, in.c, in.h, in.w, n.out.c, n.kernel, n.stride, n.pad, n.out.h, n.out.w};
@@ -63,28 +54,39 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
   if (params.size() != g.num_params()) fail("executor: parameter vector has the wrong size");
   plan_ = make_plan(g, B, mode);
   const Plan& p = plan_;
+  const size_t row = g.shape(p.input).per_sample();
+  // The input batch is converted and uploaded once, then reused while it stays the same.
+  const size_t n_in = row * size_t(B);
+  if (batch_.size() != n_in || batch_b_ != B || std::memcmp(batch_.data(), batch_nchw, n_in * sizeof(float)) != 0) {
+    batch_.assign(batch_nchw, batch_nchw + n_in);
+    batch_b_ = B;
+    const float* src = batch_nchw;
+    if (be_.batch_innermost()) {
+      host_.resize(n_in);
+      cpu::transpose(batch_nchw, host_.data(), size_t(B), row);
+      src = host_.data();
+    }
+    be_.upload(src, be_.persistent(n_in), n_in);
+  }
+  be_.range_push("forward");
   float* A = arena_ = be_.arena(p.arena_floats);
   be_.upload(params.data(), A + p.params_off, params.size());
   auto val = [&](int v) { return A + p.value_off[v]; };
   auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
   auto count = [&](int v) { return g.nodes[v].out.per_sample() * size_t(B); };
-  const size_t row = g.shape(p.input).per_sample();
+  auto ps = [&](int v) { return g.nodes[v].out.per_sample(); };
 
   for (int v : p.order) {
     const Node& n = g.nodes[v];
     const Shape& s = n.out;
     OpTimer timer{0, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0};
     switch (n.op) {
-      case OpKind::Input:
-        host_.resize(row * B);
-        transpose(batch_nchw, host_.data(), size_t(B), row);
-        be_.upload(host_.data(), val(v), host_.size());
-        break;
+      case OpKind::Input: be_.copy_or_accumulate(n_in, be_.persistent(n_in), val(v), false); break;
       case OpKind::Zero: be_.fill(count(v), 0.f, val(v)); break;
       case OpKind::Conv2d: be_.conv2d_forward(conv_dims(g, n, B), val(n.inputs[0]), prm(n.weight), val(v)); break;
       case OpKind::BatchNorm: {
         float* st = A + p.stats_off[v];
-        be_.batchnorm_forward(s.c, size_t(B) * s.h * s.w, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps,
+        be_.batchnorm_forward(s.c, s.h * s.w, B, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps,
                               val(v), st, st + s.c);
         break;
       }
@@ -117,22 +119,26 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
         be_.maxpool_forward(is.c, is.h, is.w, B, n.kernel, n.stride, n.pad, val(n.inputs[0]), val(v));
         break;
       }
-      case OpKind::Concat: {  // channels are outermost, so each input is one contiguous block
+      case OpKind::Concat: {
         size_t off = 0;
         for (int in : n.inputs) {
-          be_.copy_or_accumulate(count(in), val(in), val(v) + off, false);
-          off += count(in);
+          be_.copy_block(B, ps(in), val(in), ps(in), 0, val(v), ps(v), off, false);
+          off += ps(in);
         }
         break;
       }
-      case OpKind::ChannelSlice: be_.copy_or_accumulate(count(v), val(n.inputs[0]), val(v), false); break;
+      case OpKind::ChannelSlice:  // the first channels of the input
+        be_.copy_block(B, ps(v), val(n.inputs[0]), ps(n.inputs[0]), 0, val(v), ps(v), 0, false);
+        break;
     }
   }
+  be_.range_pop();
 }
 
 JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
-                                  int B) {
+                                  int B, bool download_jacobian) {
   JacobianResult r;
+  input_grad_ = nullptr;
   auto count = [&](int v) { return g.nodes[v].out.per_sample() * size_t(B); };
   auto capture_mask = [&](int v, const float* y) { r.relu_masks.push_back(mask_of(g, v, y, B)); };
   forward(g, params, batch_nchw, B, PlanMode::InputGradient,
@@ -148,15 +154,12 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
   r.batch = B;
   r.row = row;
   const Shape out_shape = g.shape(g.output);
-  {
-    std::vector<float> y(count(g.output));
-    be_.download(val(g.output), y.data(), y.size());
-    r.output.resize(y.size());
-    transpose(y.data(), r.output.data(), out_shape.per_sample(), size_t(B));
-  }
-  r.jacobian.assign(row * B, 0.f);
+  r.output.resize(count(g.output));
+  to_nchw(val(g.output), r.output.data(), out_shape.per_sample(), B);
+  if (download_jacobian) r.jacobian.assign(row * B, 0.f);
   if (!p.live[p.input] || !p.needs_grad[g.output]) return r;  // output independent of the input: J = 0
 
+  be_.range_push("backward");
   // Backward of sum_b y_b: the seed gradient is all ones.
   std::vector<char> has_grad(g.nodes.size(), 0);
   be_.fill(count(g.output), 1.f, grad(g.output));
@@ -174,15 +177,24 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
     const Shape& s = n.out;
     const float* gy = grad(v);
     OpTimer timer{1, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0};
-    if (n.op == OpKind::Add || n.op == OpKind::Concat) {
-      size_t off = 0;
-      for (int in : n.inputs) {
-        const size_t len = n.op == OpKind::Add ? 0 : count(in);
+    if (n.op == OpKind::Add) {
+      for (int in : n.inputs)
         if (p.needs_grad[in]) {
           auto [dx, acc] = send(in);
-          be_.copy_or_accumulate(count(in), gy + off, dx, acc);
+          be_.copy_or_accumulate(count(in), gy, dx, acc);
         }
-        off += len;
+      continue;
+    }
+    if (n.op == OpKind::Concat) {
+      const size_t out_ps = n.out.per_sample();
+      size_t off = 0;
+      for (int in : n.inputs) {
+        const size_t in_ps = g.nodes[in].out.per_sample();
+        if (p.needs_grad[in]) {
+          auto [dx, acc] = send(in);
+          be_.copy_block(B, in_ps, gy, out_ps, off, dx, in_ps, 0, acc);
+        }
+        off += in_ps;
       }
       continue;
     }
@@ -194,7 +206,7 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
       case OpKind::Conv2d: be_.conv2d_backward_data(conv_dims(g, n, B), gy, prm(n.weight), dx, acc); break;
       case OpKind::BatchNorm: {
         const float* st = A + p.stats_off[v];
-        be_.batchnorm_backward(s.c, size_t(B) * s.h * s.w, gy, val(in), prm(n.weight), st, st + s.c, dx, acc);
+        be_.batchnorm_backward(s.c, s.h * s.w, B, gy, val(in), prm(n.weight), st, st + s.c, dx, acc);
         break;
       }
       case OpKind::ReLU: be_.relu_backward(count(v), gy, val(v), dx, acc); break;
@@ -207,15 +219,23 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
         break;
       case OpKind::ChannelSlice:  // gradient flows to the kept channels only
         if (!acc) be_.fill(count(in), 0.f, dx);
-        be_.copy_or_accumulate(count(v), gy, dx, true);
+        be_.copy_block(B, s.per_sample(), gy, s.per_sample(), 0, dx, is.per_sample(), 0, true);
         break;
       default: fail(std::string("executor: no backward for op ") + op_name(n.op));
     }
   }
-  host_.resize(row * B);
-  be_.download(grad(p.input), host_.data(), host_.size());
-  transpose(host_.data(), r.jacobian.data(), row, size_t(B));
+  be_.range_pop();
+  input_grad_ = grad(p.input);
+  if (download_jacobian) to_nchw(input_grad_, r.jacobian.data(), row, B);
   return r;
+}
+
+void Executor::to_nchw(const float* src, float* host, size_t per_sample, int B) {
+  const size_t n = per_sample * size_t(B);
+  if (!be_.batch_innermost()) return be_.download(src, host, n);
+  host_.resize(n);
+  be_.download(src, host_.data(), n);
+  cpu::transpose(host_.data(), host, per_sample, size_t(B));
 }
 
 }  // namespace naswot
@@ -225,9 +245,8 @@ namespace naswot {
 ReluMask Executor::mask_of(const Graph& g, int v, const float* y, int B) {
   const Node& n = g.nodes[v];
   const size_t total = n.out.per_sample() * size_t(B);
-  std::vector<float> cm(total), bc(total);
-  be_.download(y, cm.data(), total);
-  transpose(cm.data(), bc.data(), n.out.per_sample(), size_t(B));
+  std::vector<float> bc(total);
+  to_nchw(y, bc.data(), n.out.per_sample(), B);
   ReluMask mk{n.name, n.out, std::vector<uint8_t>((total + 7) / 8, 0)};
   for (size_t i = 0; i < total; ++i)
     if (bc[i] > 0.f) mk.bits[i / 8] |= uint8_t(0x80u >> (i % 8));

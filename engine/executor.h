@@ -34,7 +34,13 @@ class Executor {
  public:
   explicit Executor(Backend& backend) : be_(backend) {}
   // batch_nchw: batch x C x H x W float32, the graph's input; params: g.num_params() floats.
-  JacobianResult jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch);
+  // download_jacobian = false leaves J on the backend only (see input_gradient()).
+  JacobianResult jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
+                          bool download_jacobian = true);
+  // J of the last jacobian() in the backend's memory and layout, valid until the next call;
+  // nullptr when the output does not depend on the input (J = 0).
+  const float* input_gradient() const { return input_grad_; }
+  Backend& backend() { return be_; }
   // Forward pass only, computing every ReLU (also those off the output's path); at each ReLU site,
   // K[a][b] += weight(node) * (number of units whose on/off state agrees between samples a and b).
   // Returns K (batch x batch, row-major), exact integers.
@@ -48,10 +54,15 @@ class Executor {
   void forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch, PlanMode mode,
                const std::function<void(int node, const float* value)>& after_relu);
   ReluMask mask_of(const Graph& g, int node, const float* y, int batch);
+  // Backend tensor (per_sample x batch values) to host memory in batch-major (N,C,H,W) order.
+  void to_nchw(const float* src, float* host, size_t per_sample, int batch);
   Backend& be_;
   Plan plan_;
   float* arena_ = nullptr;
-  std::vector<float> host_;  // staging for layout changes
+  std::vector<float> host_;   // staging for layout changes
+  std::vector<float> batch_;  // the input batch now in the backend's persistent buffer
+  int batch_b_ = 0;
+  const float* input_grad_ = nullptr;
   bool capture_masks_ = false;
 };
 

@@ -199,4 +199,17 @@ int Graph::channel_slice(int x, int channels) {
   return push(n);
 }
 
+double forward_flops(const Graph& g) {
+  double f = 0;
+  for (const Node& n : g.nodes) {
+    if (n.op == OpKind::Conv2d) {
+      const Shape& in = g.shape(n.inputs[0]);
+      f += 2.0 * n.out.c * in.c * n.kernel * n.kernel * n.out.h * n.out.w;
+    } else if (n.op == OpKind::Linear) {
+      f += 2.0 * n.out.c * g.shape(n.inputs[0]).c;
+    }
+  }
+  return f;
+}
+
 }  // namespace naswot

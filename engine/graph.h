@@ -93,4 +93,7 @@ struct Graph {
   int add_param(const std::string& name, std::vector<int> dims, InitKind init, int fan_in);
 };
 
+// Floating-point operations of one sample's forward pass: convolutions and linear layers (2 per MAC).
+double forward_flops(const Graph& g);
+
 }  // namespace naswot

@@ -14,6 +14,31 @@ namespace naswot {
 
 const char* status_name(ScoreStatus s) { return s == ScoreStatus::Ok ? "ok" : "degenerate"; }
 
+std::string degenerate_row_reason(int r, int flag) {
+  if (flag == 1) return "non-finite Jacobian entry in row " + std::to_string(r);
+  return "Jacobian row " + std::to_string(r) + " has zero variance (output independent of input?)";
+}
+
+JacobScore score_from_eigenvalues(std::vector<double> w, double k) {
+  JacobScore out;
+  auto degenerate = [&](std::string why) {
+    out.status = ScoreStatus::Degenerate;
+    out.score = -std::numeric_limits<double>::infinity();
+    out.reason = std::move(why);
+    return out;
+  };
+  double s = 0;
+  for (double v : w) {
+    const double t = v + k;
+    if (!(t > 0)) return degenerate("eigenvalue " + std::to_string(v) + " <= -k: log undefined");
+    s += std::log(t) + 1.0 / t;
+  }
+  out.eigenvalues = std::move(w);
+  if (!std::isfinite(s)) return degenerate("non-finite score");
+  out.score = -s;
+  return out;
+}
+
 bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<double>& sigma, std::string* why) {
   std::vector<double> a(size_t(rows) * cols);
   for (int r = 0; r < rows; ++r) {
@@ -22,7 +47,7 @@ bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<dou
     double s = 0;
     for (size_t c = 0; c < cols; ++c) {
       if (!std::isfinite(src[c])) {
-        if (why) *why = "non-finite Jacobian entry in row " + std::to_string(r);
+        if (why) *why = degenerate_row_reason(r, 1);
         return false;
       }
       s += src[c];
@@ -34,7 +59,7 @@ bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<dou
       ss += dst[c] * dst[c];
     }
     if (!(ss > 0)) {
-      if (why) *why = "Jacobian row " + std::to_string(r) + " has zero variance (output independent of input?)";
+      if (why) *why = degenerate_row_reason(r, 2);
       return false;
     }
     const double inv = 1.0 / std::sqrt(ss);
@@ -75,16 +100,7 @@ JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k) {
   std::vector<int> iwork(static_cast<size_t>(liwork));
   dsyevd_(&jobz, &uplo, &n, sigma.data(), &n, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
   if (info != 0) return degenerate("dsyevd failed (info " + std::to_string(info) + ")");
-  out.eigenvalues = w;
-  double s = 0;
-  for (double v : w) {
-    const double t = v + k;
-    if (!(t > 0)) return degenerate("eigenvalue " + std::to_string(v) + " <= -k: log undefined");
-    s += std::log(t) + 1.0 / t;
-  }
-  if (!std::isfinite(s)) return degenerate("non-finite score");
-  out.score = -s;
-  return out;
+  return score_from_eigenvalues(std::move(w), k);
 }
 
 }  // namespace naswot

@@ -6,11 +6,19 @@
 namespace naswot {
 
 NetworkScore score_network(Executor& ex, const Graph& g, const std::vector<float>& params,
-                           const std::vector<float>& batch_nchw, int batch) {
+                           const std::vector<float>& batch_nchw, int batch, bool keep_jacobian) {
   const auto t0 = std::chrono::steady_clock::now();
   NetworkScore r;
-  r.jac = ex.jacobian(g, params, batch_nchw.data(), batch);
-  r.score = jacob_cov_score(r.jac.jacobian.data(), batch, r.jac.row);
+  r.jac = ex.jacobian(g, params, batch_nchw.data(), batch, keep_jacobian);
+  Backend& be = ex.backend();
+  be.range_push("score");
+  if (const float* J = ex.input_gradient()) {
+    r.score = be.jacob_cov_score(J, batch, r.jac.row, kJacobK);
+  } else {  // J = 0: the same degenerate status as any constant Jacobian
+    const std::vector<float> zeros(r.jac.row * size_t(batch), 0.f);
+    r.score = jacob_cov_score(zeros.data(), batch, r.jac.row, kJacobK);
+  }
+  be.range_pop();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

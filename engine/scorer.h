@@ -1,4 +1,4 @@
-// Scores one network: executor Jacobian -> Sigma_J spectrum -> score and status, timed.
+// Scores one network: executor Jacobian -> Sigma_J spectrum (on the executor's backend) -> score, timed.
 #pragma once
 #include <vector>
 
@@ -9,11 +9,11 @@ namespace naswot {
 
 struct NetworkScore {
   JacobScore score;
-  JacobianResult jac;
+  JacobianResult jac;  // jac.jacobian is empty unless keep_jacobian
   double seconds = 0;  // forward + backward + score
 };
 
 NetworkScore score_network(Executor& ex, const Graph& g, const std::vector<float>& params,
-                           const std::vector<float>& batch_nchw, int batch);
+                           const std::vector<float>& batch_nchw, int batch, bool keep_jacobian = true);
 
 }  // namespace naswot

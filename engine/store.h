@@ -22,6 +22,7 @@ struct ScoreRow {
   std::string reason;
   double seconds = 0;
   size_t params = 0;   // trainable parameters (reported, not stored)
+  double flops = 0;    // forward + input-gradient FLOPs of the whole batch (reported, not stored)
 };
 
 class RunStore {

@@ -11,17 +11,7 @@ namespace naswot::nb201 {
 double network_flops(long index) {
   NetConfig cfg;
   cfg.num_classes = 10;  // the benchmark's network
-  const Graph g = build(from_index(int(index)), cfg);
-  double f = 0;
-  for (const Node& n : g.nodes) {
-    if (n.op == OpKind::Conv2d) {
-      const Shape& in = g.shape(n.inputs[0]);
-      f += 2.0 * n.out.c * in.c * n.kernel * n.kernel * n.out.h * n.out.w;
-    } else if (n.op == OpKind::Linear) {
-      f += 2.0 * n.out.c * g.shape(n.inputs[0]).c;
-    }
-  }
-  return f;
+  return forward_flops(build(from_index(int(index)), cfg));
 }
 
 SearchSpace201::SearchSpace201(const AccuracyTable& table, const std::string& fitness_column)

@@ -38,6 +38,15 @@ expect_error "larger than the 10 training images" score --data "$tmp/tiny" --arc
 expect_error "no CIFAR-10 training batches" score --data "$tmp" --arch 1
 expect_error "no data directory" score --arch 1
 expect_error "unknown option" score --data "$data" --arch 1 --bogus 3
+expect_error "unknown --precision 'fp16'" score --data "$data" --arch 1 --precision fp16
+expect_error "unknown --sigma-solver 'qr'" score --data "$data" --arch 1 --sigma-solver qr
+expect_error "--precision tf32 needs the CUDA backend" score --data "$data" --arch 1 --backend cpu --precision tf32
+expect_error "--streams applies to the CUDA backend" score-space --data "$data" --backend cpu --streams 2 --out "$tmp/s.db"
+expect_error "unknown backend 'tpu'" score --data "$data" --arch 1 --backend tpu
+# Without a usable GPU, --backend cuda names the reason instead of falling back silently.
+if ! "$naswot" devices 2>/dev/null | grep -q 'cuda:0'; then
+  expect_error "--backend cuda:" score --data "$data" --arch 1 --backend cuda
+fi
 expect_error "--batch expects an integer" score --data "$data" --arch 1 --batch many
 expect_error "unknown --augment" score --data "$data" --arch 1 --augment rotate
 expect_error "no architecture given" score --data "$data"

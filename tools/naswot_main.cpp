@@ -55,6 +55,11 @@ Options of 'score' and 'score-space':
                     (as the official v2 code's hooks: ReLUs in ReLU-Conv-BN blocks twice)
   --backend NAME    cpu, cuda or auto (default auto: the GPU when usable)
   --threads N       CPU threads (default: all cores)
+  --precision P     cuda: fp32 (default; FMA convolutions) or tf32 (tensor cores)
+  --streams N       cuda, score-space: architectures in flight at once, each on its own
+                    stream with its own memory (default 4; scores do not depend on N)
+  --sigma-solver S  cuda: auto (default: Cholesky of Sigma_J + kI, spectrum when that
+                    fails), cholesky or eigen (cuSOLVER syevd); the CPU always uses the spectrum
   --export DIR      also write weights, input batch, Jacobian and score of every
                     architecture to DIR/<index>/ (format in README, used by the PyTorch oracle)
   --dump-sigma DIR  (score) write Sigma_J of every non-degenerate architecture to

@@ -16,7 +16,8 @@ namespace naswot {
 
 const std::set<std::string>& scoring_options() {
   static const std::set<std::string> o = {"space",       "batch",   "seed",    "augment", "data",
-                                          "num-classes", "backend", "threads", "score",   "relu-sites"};
+                                          "num-classes", "backend", "threads", "score",   "relu-sites",
+                                          "precision",   "streams", "sigma-solver"};
   return o;
 }
 
@@ -37,15 +38,32 @@ ScoringSetup make_scoring_setup(const cli::Args& a) {
   s.data_dir = resolve_data_dir(a.get("data"));
   s.data = load_cifar10_train(s.data_dir);
   s.x = make_batch(s.data, s.batch, s.seed, s.augment);
-  s.backend = make_backend(a.get("backend", "auto"), threads);
-  s.executor = std::make_unique<Executor>(*s.backend);
+  BackendOptions bo;
+  bo.threads = threads;
+  const std::string precision = a.get("precision", "fp32");
+  if (precision != "fp32" && precision != "tf32") fail("unknown --precision '" + precision + "' (expected fp32 or tf32)");
+  bo.tf32 = precision == "tf32";
+  const std::string solver = a.get("sigma-solver", "auto");
+  if (solver == "auto") bo.solver = SigmaSolver::Auto;
+  else if (solver == "eigen") bo.solver = SigmaSolver::Eigen;
+  else if (solver == "cholesky") bo.solver = SigmaSolver::Cholesky;
+  else fail("unknown --sigma-solver '" + solver + "' (expected auto, eigen or cholesky)");
+  const std::string be_name = a.get("backend", "auto");
+  s.workers.push_back({make_backend(be_name, bo), nullptr});
+  const bool gpu = s.workers[0].backend->name() == "cuda";
+  if (!gpu && bo.tf32) fail("--precision tf32 needs the CUDA backend");
+  const int streams = int(a.get_int("streams", gpu ? 4 : 1, 1, 64));
+  if (!gpu && streams > 1) fail("--streams applies to the CUDA backend; on the CPU use --threads");
+  for (int i = 1; i < streams; ++i) s.workers.push_back({make_backend("cuda", bo), nullptr});
+  for (auto& w : s.workers) w.executor = std::make_unique<Executor>(*w.backend);
   return s;
 }
 
-ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_dir, std::vector<double>* sigma) {
+ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_dir, std::vector<double>* sigma,
+                             int worker) {
   const int index = nb201::index_of(arch);
   return score_graph("nb201", index, nb201::to_string(arch), nb201::build(arch, net), uint64_t(index), export_dir,
-                     sigma);
+                     sigma, worker);
 }
 
 ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_dir) {
@@ -58,10 +76,12 @@ ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_
 }
 
 ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, const std::string& arch, const Graph& g,
-                                   uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma) {
+                                   uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma,
+                                   int worker) {
+  Executor* executor = workers.at(size_t(worker)).executor.get();
   const std::vector<float> p = init_params(g, seed, arch_key);
   executor->capture_relu_masks(!export_dir.empty());
-  ScoreRow r{index, arch, 0, "", "", 0, g.num_params()};
+  ScoreRow r{index, arch, 0, "", "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
   const std::string dir = export_dir + "/" + (index >= 0 ? std::to_string(index) : arch.substr(0, 32));
   ExportInfo info{space_name, r.arch, index, net.num_classes, seed, score_kind, "", 0, ""};
   std::vector<int64_t> weights(g.nodes.size());
@@ -81,7 +101,8 @@ ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, co
     if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, nullptr, &h, weights);
     return r;
   }
-  const NetworkScore s = score_network(*executor, g, p, x, batch);
+  const bool keep_jacobian = !export_dir.empty() || sigma != nullptr;
+  const NetworkScore s = score_network(*executor, g, p, x, batch, keep_jacobian);
   r.score = s.score.score;
   r.status = status_name(s.score.status);
   r.reason = s.score.reason;
@@ -104,12 +125,13 @@ RunConfig ScoringSetup::run_config() const {
   c.identity["augment"] = augment_name(augment);
   c.identity["num_classes"] = std::to_string(net.num_classes);
   c.identity["engine"] = NASWOT_VERSION;
-  c.identity["backend"] = backend->name();
+  c.identity["backend"] = backend().name();
+  if (backend().device().find("tf32") != std::string::npos) c.identity["precision"] = "tf32";
   std::string sums;  // which image files, by content: a run must not mix batches from different data
   for (const std::string& f : data.files)
     sums += (sums.empty() ? "" : " ") + std::filesystem::path(f).filename().string() + ":" + sha256_file(f);
   c.identity["data"] = sums;
-  c.info["device"] = backend->device();
+  c.info["device"] = backend().device();
   c.info["threads"] = std::to_string(omp_get_max_threads());
   return c;
 }
@@ -119,7 +141,7 @@ std::string ScoringSetup::banner() const {
   const std::string kind = score_kind == "hamming" ? "hamming (relu sites: " + std::string(relu_sites_name(relu_sites)) + ")" : score_kind;
   std::snprintf(buf, sizeof buf,
                 "# naswot %s | score %s | backend %s (%s) | batch %d | seed %llu | augment %s | %d images",
-                NASWOT_VERSION, kind.c_str(), backend->name().c_str(), backend->device().c_str(), batch,
+                NASWOT_VERSION, kind.c_str(), backend().name().c_str(), backend().device().c_str(), batch,
                 static_cast<unsigned long long>(seed), augment_name(augment), data.n);
   return buf;
 }

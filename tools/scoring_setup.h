@@ -28,18 +28,25 @@ struct ScoringSetup {
   std::string data_dir;
   ImageSet data;
   std::vector<float> x;  // the batch every architecture is scored on
-  std::unique_ptr<Backend> backend;
-  std::unique_ptr<Executor> executor;
+  // One backend + executor per stream: on a GPU each has its own stream, handles and arena, so
+  // --streams architectures are in flight at once (score(..., worker) is safe per worker).
+  struct Worker {
+    std::unique_ptr<Backend> backend;
+    std::unique_ptr<Executor> executor;
+  };
+  std::vector<Worker> workers;
+  Backend& backend() const { return *workers[0].backend; }
 
   std::string score_kind = "jacob_cov";  // or "hamming"
   ReluSites relu_sites = ReluSites::Each;
 
   // Scores one architecture; with export_dir, also writes the oracle export to export_dir/<index>/.
-  ScoreRow score(const nb201::Arch& arch, const std::string& export_dir = "", std::vector<double>* sigma = nullptr);
+  ScoreRow score(const nb201::Arch& arch, const std::string& export_dir = "", std::vector<double>* sigma = nullptr,
+                 int worker = 0);
   // NB101 (scoring configuration: stem 16, --num-classes outputs); arch column = "hash matrix ops".
   ScoreRow score(const nb101::Cell& cell, const std::string& export_dir = "");
   ScoreRow score_graph(const std::string& space, long index, const std::string& arch, const Graph& g,
-                       uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma);
+                       uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma, int worker = 0);
   std::string space = "nb201";
   RunConfig run_config() const;  // checksums the data files
   std::string banner() const;

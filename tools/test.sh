@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds naswot and runs the whole test suite (unit, CLI error paths, PyTorch oracle).
+# Builds naswot and runs the whole test suite (unit, CLI error paths, PyTorch oracle; the GPU tests
+# when the build has CUDA: they run on a GPU and report 'skipped' elsewhere).
 # Data: $NASWOT_DATA, else ../shared/data beside the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,4 +9,4 @@ export NASWOT_DATA=${NASWOT_DATA:-$(cd .. && pwd)/shared/data}
 build=${BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DNASWOT_MPI=ON -DNASWOT_TEST_DATA="$NASWOT_DATA"
 cmake --build "$build" -j"$(nproc)"
-ctest --test-dir "$build" --output-on-failure -L cpu
+ctest --test-dir "$build" --output-on-failure -L 'cpu|gpu'

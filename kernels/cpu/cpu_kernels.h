@@ -28,6 +28,8 @@ void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool ac
 void add_forward(size_t n, const float* const* xs, int count, float* y);
 void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate);
 void fill(size_t n, float v, float* y);
+// rows x cols -> cols x rows (row-major), tiled: [B][C*H*W] <-> [C*H*W][B].
+void transpose(const float* src, float* dst, size_t rows, size_t cols);
 
 // Pools: x is C x H x W x B; the 2x2 pool's output is C x H/2 x W/2 x B, the global pool's C x B.
 void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y);

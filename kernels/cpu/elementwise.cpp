@@ -1,4 +1,6 @@
 // ReLU, n-ary add, copy/accumulate and fill over flat float arrays.
+#include <algorithm>
+
 #include "kernels/cpu/cpu_kernels.h"
 
 namespace naswot::cpu {
@@ -44,6 +46,15 @@ void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate)
 void fill(size_t n, float v, float* y) {
 #pragma omp parallel for simd schedule(static)
   for (size_t i = 0; i < n; ++i) y[i] = v;
+}
+
+void transpose(const float* src, float* dst, size_t rows, size_t cols) {
+  constexpr size_t T = 32;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (size_t r0 = 0; r0 < rows; r0 += T)
+    for (size_t c0 = 0; c0 < cols; c0 += T)
+      for (size_t r = r0; r < std::min(rows, r0 + T); ++r)
+        for (size_t c = c0; c < std::min(cols, c0 + T); ++c) dst[c * rows + r] = src[r * cols + c];
 }
 
 }  // namespace naswot::cpu

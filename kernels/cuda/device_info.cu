@@ -8,6 +8,15 @@
 
 namespace naswot::cuda {
 
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    (void)cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    return 0;
+  }
+  return n;
+}
+
 std::string describe_devices() {
   int n = 0;
   const cudaError_t err = cudaGetDeviceCount(&n);

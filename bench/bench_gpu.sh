@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# GPU benchmark: architectures per second over a fixed random sample of NB201 architectures
+# (score-space --sample N --seed 0) at batch 128 and 256, naswot's CUDA backend against eager PyTorch
+# (bench/torch_cuda_reference.py) in the same run on the same GPU; plus solver, precision and stream
+# variants at batch 128, and what tf32 does to scores and rankings.
+# Usage: bench/bench_gpu.sh NASWOT_BIN OUT.md [N=1000] [TORCH_SECONDS=60]   (NASWOT_DATA must be set)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bin=$1 out=$2 n=${3:-1000} torch_s=${4:-60}
+data=${NASWOT_DATA:?set NASWOT_DATA}
+streams=${STREAMS:-8}
+py=${PYTHON:-python3}
+tmp=$(mktemp -d)
+dev=$(nvidia-smi --query-gpu=name,clocks.max.sm,driver_version --format=csv,noheader 2>/dev/null | head -1)
+sms=$($py -c 'import torch; print(torch.cuda.get_device_properties(0).multi_processor_count)' 2>/dev/null)
+mhz=$(echo "$dev" | awk -F', ' '{print $2}' | grep -o '[0-9]*')
+# FP32 peak (non-tensor): SMs x 128 FP32 lanes x 2 (FMA) x max SM clock; sm_90 has 128 lanes per SM.
+peak=$(awk -v s="${sms:-0}" -v m="${mhz:-0}" 'BEGIN{printf "%.1f", s*128*2*m*1e6/1e12}')
+
+# naswot run: prints "rate tflops" from score-space's throughput line.
+ours() {  # db batch extra-args...
+  local db=$1 b=$2
+  shift 2
+  "$bin" score-space --backend cuda --sample "$n" --seed 0 --batch "$b" --data "$data" --out "$db" "$@" \
+    2>"$db.log" >/dev/null || { echo "FAILED"; tail -5 "$db.log" >&2; return; }
+  grep '^# throughput' "$db.log" | sed -E 's/.*= ([0-9.]+) arch\/s, ([0-9.]+) TFLOP\/s.*/\1 \2/'
+}
+theirs() {  # db batch extra-args...
+  local db=$1 b=$2
+  shift 2
+  $py bench/torch_cuda_reference.py --data "$data" --db "$db" --batch "$b" --max-seconds "$torch_s" "$@" 2>"$db.torch.log" |
+    awk '{print $3, $1}' || echo "FAILED"
+}
+{
+  echo "# GPU benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "Device: $dev; $sms SMs; FP32 peak (non-tensor) $peak TFLOP/s from SMs x 128 x 2 x max clock."
+  echo "Command: \`bench/bench_gpu.sh $bin OUT $n $torch_s\` with STREAMS=$streams; sample: \`score-space --sample $n --seed 0\`."
+  echo "naswot: score-space loop time (set-up excluded: data load, handles), FLOPs = forward + input-gradient convolutions and linear layers."
+  echo "PyTorch: bench/torch_cuda_reference.py, $($py -c 'import torch; print("torch", torch.__version__, "cuDNN", torch.backends.cudnn.version())'), eager, fp32 (TF32 off), one architecture at a time, the same architectures in the same order, stopped after ${torch_s}s (rate over those done)."
+  echo
+  echo "| batch | naswot arch/s | naswot TFLOP/s | % of FP32 peak | PyTorch arch/s (archs timed) | speed-up |"
+  echo "|---|---|---|---|---|---|"
+} >"$out"
+for b in 128 256; do
+  read -r r f <<<"$(ours "$tmp/cuda_$b.db" "$b" --streams "$streams")"
+  read -r tr tn <<<"$(theirs "$tmp/cuda_$b.db" "$b")"
+  printf '| %d | %s | %s | %s | %s (%s) | %s |\n' "$b" "$r" "$f" \
+    "$(awk -v f="$f" -v p="$peak" 'BEGIN{if (p > 0) printf "%.1f", 100*f/p}')" "$tr" "$tn" \
+    "$(awk -v a="$r" -v b="$tr" 'BEGIN{if (b > 0) printf "%.1fx", a/b}')" >>"$out"
+done
+{
+  echo
+  echo "Variants at batch 128 (same sample):"
+  echo
+  echo "| variant | arch/s | TFLOP/s |"
+  echo "|---|---|---|"
+} >>"$out"
+for v in "streams 1|--streams 1" "streams 4|--streams 4" "streams 16|--streams 16" "sigma-solver eigen|--streams $streams --sigma-solver eigen" \
+         "precision tf32|--streams $streams --precision tf32"; do
+  name=${v%%|*} args=${v#*|}
+  db="$tmp/var_$(echo "$name" | tr ' ' _).db"
+  # shellcheck disable=SC2086
+  read -r r f <<<"$(ours "$db" 128 $args)"
+  echo "| $name | $r | $f |" >>"$out"
+done
+# tf32 vs fp32 scores, and both against the benchmark's accuracy when the table is there.
+$py - "$tmp/cuda_128.db" "$tmp/var_precision_tf32.db" "$tmp/var_sigma-solver_eigen.db" "$data/nb201/nb201_accuracy.csv" >>"$out" <<'PY'
+import csv, math, os, sqlite3, sys
+def load(p):
+    return {i: s for i, s, st in sqlite3.connect(p).execute("SELECT idx, score, status FROM scores") if st == "ok"}
+def tau(a, b):
+    n = len(a); c = d = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            s = (a[i] - a[j]) * (b[i] - b[j])
+            c += s > 0; d += s < 0
+    return (c - d) / max(1, c + d)
+try:
+    fp, tf, eig = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3])
+except Exception as e:
+    print(f"\n(score comparison skipped: {e})"); sys.exit()
+common = sorted(set(fp) & set(tf))
+rel = [abs(tf[i] - fp[i]) / abs(fp[i]) for i in common]
+print(f"\nfp32 vs tf32 over {len(common)} architectures: median relative score difference {sorted(rel)[len(rel)//2]:.2e}, "
+      f"max {max(rel):.2e}; Kendall tau between the two rankings {tau([fp[i] for i in common], [tf[i] for i in common]):.4f}.")
+ce = sorted(set(fp) & set(eig))
+print(f"Cholesky vs eigenvalue solver over {len(ce)} architectures: max relative difference "
+      f"{max(abs(fp[i] - eig[i]) / abs(eig[i]) for i in ce):.2e}.")
+acc_path = sys.argv[4]
+if os.path.exists(acc_path):
+    acc = {}
+    with open(acc_path) as f:
+        for r in csv.DictReader(f):
+            acc[int(r["index"])] = float(r["c10_test_200"])
+    for name, s in (("fp32", fp), ("tf32", tf)):
+        ids = [i for i in sorted(s) if i in acc]
+        print(f"{name}: Kendall tau with c10_test_200 over {len(ids)} architectures: {tau([s[i] for i in ids], [acc[i] for i in ids]):.4f}")
+PY
+rm -rf "$tmp"
+cat "$out"

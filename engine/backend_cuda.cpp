@@ -1,0 +1,434 @@
+// CUDA backend: cuDNN convolutions and average pools, cuBLAS/cuSOLVER for Sigma_J and the linear
+// layer, custom kernels (kernels/cuda) for the rest. Tensors are [B][C][H][W]. One instance owns one
+// stream, its library handles and its device memory, so several instances score in parallel.
+//
+// cuDNN API choice: the legacy descriptor API (cudnnConvolutionForward & co). Our networks use a
+// handful of plain 2-D convolution shapes, for which the legacy heuristics (_v7) and cudnnFind give
+// the same engines as the graph API with a fraction of the code; cuDNN 9 marks the legacy calls
+// deprecated but ships them. Moving to the graph API is a contained change inside ConvPlan.
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+#include <cusolverDn.h>
+#include <nvtx3/nvToolsExt.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <tuple>
+
+#include "engine/backend.h"
+#include "kernels/cuda/check.cuh"
+#include "kernels/cuda/cuda_kernels.h"
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+namespace naswot {
+namespace {
+
+std::atomic<long> g_allocations{0};
+
+// Grow-only device buffer: after the largest network has been seen, nothing is allocated again.
+struct DeviceBuffer {
+  void* p = nullptr;
+  size_t bytes = 0;
+  void* ensure(size_t want) {
+    if (want <= bytes) return p;
+    if (p) NASWOT_CUDA_CHECK(cudaFree(p));
+    p = nullptr;
+    bytes = 0;
+    want = want + want / 4 + 256;  // headroom: fewer regrowths while shapes vary
+    NASWOT_CUDA_CHECK(cudaMalloc(&p, want));
+    ++g_allocations;
+    bytes = want;
+    return p;
+  }
+  template <class T>
+  T* as(size_t count) {
+    return static_cast<T*>(ensure(count * sizeof(T)));
+  }
+  ~DeviceBuffer() {
+    if (p) cudaFree(p);
+  }
+};
+
+struct PinnedBuffer {
+  void* p = nullptr;
+  size_t bytes = 0;
+  void* ensure(size_t want) {
+    if (want <= bytes) return p;
+    if (p) NASWOT_CUDA_CHECK(cudaFreeHost(p));
+    p = nullptr;
+    NASWOT_CUDA_CHECK(cudaMallocHost(&p, want));
+    bytes = want;
+    return p;
+  }
+  ~PinnedBuffer() {
+    if (p) cudaFreeHost(p);
+  }
+};
+
+// Descriptors and chosen algorithms of one convolution shape.
+struct ConvPlan {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  cudnnConvolutionFwdAlgo_t fwd{};
+  cudnnConvolutionBwdDataAlgo_t bwd{};
+  size_t fwd_ws = 0, bwd_ws = 0;
+};
+
+struct PoolPlan {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnPoolingDescriptor_t pool = nullptr;
+};
+
+constexpr size_t kMaxWorkspace = size_t(512) << 20;
+
+bool math_allowed(cudnnMathType_t m, bool tf32) {
+  return tf32 || (m != CUDNN_TENSOR_OP_MATH && m != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION);
+}
+
+// First (fastest-ranked) result that succeeded, is deterministic, fits the workspace cap and keeps
+// to the requested precision.
+template <class Perf>
+const Perf* pick(const Perf* r, int n, bool tf32) {
+  for (int i = 0; i < n; ++i)
+    if (r[i].status == CUDNN_STATUS_SUCCESS && r[i].determinism == CUDNN_DETERMINISTIC &&
+        r[i].memory <= kMaxWorkspace && math_allowed(r[i].mathType, tf32))
+      return &r[i];
+  return nullptr;
+}
+
+std::string dims_text(const ConvDims& d) {
+  return "B" + std::to_string(d.B) + " Cin" + std::to_string(d.Cin) + " " + std::to_string(d.H) + "x" +
+         std::to_string(d.W) + " Cout" + std::to_string(d.Cout) + " k" + std::to_string(d.k) + " s" +
+         std::to_string(d.stride) + " p" + std::to_string(d.pad);
+}
+
+class CudaBackend final : public Backend {
+ public:
+  explicit CudaBackend(const BackendOptions& o) : device_(o.device), tf32_(o.tf32), solver_(o.solver) {
+    NASWOT_CUDA_CHECK(cudaSetDevice(device_));
+    cudaDeviceProp p{};
+    NASWOT_CUDA_CHECK(cudaGetDeviceProperties(&p, device_));
+    description_ = std::string(p.name) + " (cuda:" + std::to_string(device_) + ", sm_" + std::to_string(p.major) +
+                   std::to_string(p.minor) + ", " + (tf32_ ? "tf32" : "fp32") + ")";
+    NASWOT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    NASWOT_CUDNN_CHECK(cudnnCreate(&cudnn_));
+    NASWOT_CUDNN_CHECK(cudnnSetStream(cudnn_, stream_));
+    NASWOT_CUBLAS_CHECK(cublasCreate(&cublas_));
+    NASWOT_CUBLAS_CHECK(cublasSetStream(cublas_, stream_));
+    NASWOT_CUBLAS_CHECK(cublasSetMathMode(cublas_, tf32_ ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+    NASWOT_CUSOLVER_CHECK(cusolverDnCreate(&cusolver_));
+    NASWOT_CUSOLVER_CHECK(cusolverDnSetStream(cusolver_, stream_));
+    find_ = std::getenv("NASWOT_CUDNN_FIND") != nullptr;
+  }
+  ~CudaBackend() override {
+    cudaStreamSynchronize(stream_);
+    for (auto& [k, c] : convs_) {
+      cudnnDestroyTensorDescriptor(c.x);
+      cudnnDestroyTensorDescriptor(c.y);
+      cudnnDestroyFilterDescriptor(c.w);
+      cudnnDestroyConvolutionDescriptor(c.conv);
+    }
+    for (auto& [k, pl] : pools_) {
+      cudnnDestroyTensorDescriptor(pl.x);
+      cudnnDestroyTensorDescriptor(pl.y);
+      cudnnDestroyPoolingDescriptor(pl.pool);
+    }
+    cusolverDnDestroy(cusolver_);
+    cublasDestroy(cublas_);
+    cudnnDestroy(cudnn_);
+    cudaStreamDestroy(stream_);
+  }
+
+  std::string name() const override { return "cuda"; }
+  std::string device() const override { return description_; }
+  bool batch_innermost() const override { return false; }
+
+  float* arena(size_t floats) override {
+    NASWOT_CUDA_CHECK(cudaSetDevice(device_));  // this instance may be driven from any host thread
+    return arena_.as<float>(floats);
+  }
+  float* persistent(size_t floats) override { return persistent_.as<float>(floats); }
+  void upload(const float* host, float* dst, size_t n) override {
+    void* st = staging_.ensure(n * sizeof(float));
+    std::memcpy(st, host, n * sizeof(float));
+    NASWOT_CUDA_CHECK(cudaMemcpyAsync(dst, st, n * sizeof(float), cudaMemcpyHostToDevice, stream_));
+    NASWOT_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the staging buffer is reused by the next call
+  }
+  void download(const float* src, float* host, size_t n) override { download_bytes(src, host, n * sizeof(float)); }
+
+  void fill(size_t n, float v, float* y) override { cuda::fill(stream_, n, v, y); }
+
+  void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) override {
+    const ConvPlan& c = conv_plan(d);
+    const float one = 1.f, zero = 0.f;
+    void* ws = workspace_.ensure(c.fwd_ws);
+    NASWOT_CUDNN_CHECK(cudnnConvolutionForward(cudnn_, &one, c.x, x, c.w, w, c.conv, c.fwd, ws, c.fwd_ws, &zero, c.y, y));
+  }
+  void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool acc) override {
+    const ConvPlan& c = conv_plan(d);
+    const float one = 1.f, beta = acc ? 1.f : 0.f;
+    void* ws = workspace_.ensure(c.bwd_ws);
+    NASWOT_CUDNN_CHECK(
+        cudnnConvolutionBackwardData(cudnn_, &one, c.w, w, c.y, dy, c.conv, c.bwd, ws, c.bwd_ws, &beta, c.x, dx));
+  }
+  void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
+                         float* mean, float* rstd) override {
+    cuda::batchnorm_forward(stream_, C, HW, B, x, g, b, eps, y, mean, rstd,
+                            bn_ws_.ensure(cuda::batchnorm_workspace_bytes(C, B)));
+  }
+  void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* g, const float* mean,
+                          const float* rstd, float* dx, bool acc) override {
+    cuda::batchnorm_backward(stream_, C, HW, B, dy, x, g, mean, rstd, dx, acc,
+                             bn_ws_.ensure(cuda::batchnorm_workspace_bytes(C, B)));
+  }
+  void relu_forward(size_t n, const float* x, float* y) override { cuda::relu_forward(stream_, n, x, y); }
+  void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool acc) override {
+    cuda::relu_backward(stream_, n, dy, y, dx, acc);
+  }
+  void add_forward(size_t n, const float* const* xs, int count, float* y) override {
+    cuda::add_forward(stream_, n, xs, count, y);
+  }
+  void copy_or_accumulate(size_t n, const float* src, float* dst, bool acc) override {
+    cuda::copy_or_accumulate(stream_, n, src, dst, acc);
+  }
+  void copy_block(int B, size_t len, const float* src, size_t sps, size_t soff, float* dst, size_t dps, size_t doff,
+                  bool acc) override {
+    cuda::copy_block(stream_, B, len, src, sps, soff, dst, dps, doff, acc);
+  }
+  void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) override {
+    pool_forward(pool_plan(3, C, H, W, B), x, y);
+  }
+  void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
+    pool_backward(pool_plan(3, C, H, W, B), dy, dx, acc);
+  }
+  void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) override {
+    pool_forward(pool_plan(2, C, H, W, B), x, y);
+  }
+  void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
+    pool_backward(pool_plan(2, C, H, W, B), dy, dx, acc);
+  }
+  void global_avgpool_forward(int C, int HW, int B, const float* x, float* y) override {
+    cuda::global_avgpool_forward(stream_, C, HW, B, x, y);
+  }
+  void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool acc) override {
+    cuda::global_avgpool_backward(stream_, C, HW, B, dy, dx, acc);
+  }
+  void maxpool_forward(int C, int H, int W, int B, int k, int s, int p, const float* x, float* y) override {
+    cuda::maxpool_forward(stream_, C, H, W, B, k, s, p, x, y);
+  }
+  void maxpool_backward(int C, int H, int W, int B, int k, int s, int p, const float* x, const float* dy, float* dx,
+                        bool acc) override {
+    cuda::maxpool_backward(stream_, C, H, W, B, k, s, p, x, dy, dx, acc);
+  }
+  // y[B][Out] = x[B][In] w[Out][In]^T + bias: column-major, y^T (Out x B) = w^T(op T of In x Out) x^T.
+  void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias, float* y) override {
+    const float one = 1.f, zero = 0.f;
+    NASWOT_CUBLAS_CHECK(cublasSgemm(cublas_, CUBLAS_OP_T, CUBLAS_OP_N, Out, B, In, &one, w, In, x, In, &zero, y, Out));
+    cuda::add_bias(stream_, B, Out, bias, y);
+  }
+  // dx[B][In] = dy[B][Out] w[Out][In]: column-major dx^T (In x B) = w^T (In x Out) dy^T (Out x B).
+  void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx, bool acc) override {
+    const float one = 1.f, beta = acc ? 1.f : 0.f;
+    NASWOT_CUBLAS_CHECK(cublasSgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, In, B, Out, &one, w, In, dy, Out, &beta, dx, In));
+  }
+
+  void hamming_begin(int B) override {
+    kb_ = B;
+    int64_t* K = hamming_K_.as<int64_t>(size_t(B) * B);
+    NASWOT_CUDA_CHECK(cudaMemsetAsync(K, 0, size_t(B) * B * sizeof(int64_t), stream_));
+  }
+  void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
+    uint32_t* codes = hamming_codes_.as<uint32_t>(cuda::hamming_codes_words(per_sample, kb_));
+    cuda::hamming_accumulate(stream_, per_sample, kb_, y, weight, static_cast<int64_t*>(hamming_K_.p), codes);
+  }
+  std::vector<int64_t> hamming_end() override {
+    std::vector<int64_t> K(size_t(kb_) * kb_);
+    download_bytes(hamming_K_.p, K.data(), K.size() * sizeof(int64_t));
+    return K;
+  }
+
+  JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override;
+
+  void range_push(const char* name) override { nvtxRangePushA(name); }
+  void range_pop() override { nvtxRangePop(); }
+
+ private:
+  void download_bytes(const void* src, void* host, size_t bytes) {
+    void* st = staging_.ensure(bytes);
+    NASWOT_CUDA_CHECK(cudaMemcpyAsync(st, src, bytes, cudaMemcpyDeviceToHost, stream_));
+    NASWOT_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    std::memcpy(host, st, bytes);
+  }
+
+  const ConvPlan& conv_plan(const ConvDims& d) {
+    const auto key = std::make_tuple(d.B, d.Cin, d.H, d.W, d.Cout, d.k, d.stride, d.pad);
+    auto it = convs_.find(key);
+    if (it != convs_.end()) return it->second;
+    ConvPlan c;
+    NASWOT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&c.x));
+    NASWOT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&c.y));
+    NASWOT_CUDNN_CHECK(cudnnCreateFilterDescriptor(&c.w));
+    NASWOT_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&c.conv));
+    NASWOT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(c.x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d.B, d.Cin, d.H, d.W));
+    NASWOT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(c.y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, d.B, d.Cout, d.Ho, d.Wo));
+    NASWOT_CUDNN_CHECK(cudnnSetFilter4dDescriptor(c.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, d.Cout, d.Cin, d.k, d.k));
+    NASWOT_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c.conv, d.pad, d.pad, d.stride, d.stride, 1, 1,
+                                                       CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    // fp32: FMA kernels only (cuDNN would otherwise use TF32 tensor cores on Ampere and later).
+    NASWOT_CUDNN_CHECK(cudnnSetConvolutionMathType(c.conv, tf32_ ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+    int n = 0, ho = 0, wo = 0, cc = 0;
+    NASWOT_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(c.conv, c.x, c.w, &n, &cc, &ho, &wo));
+    if (n != d.B || cc != d.Cout || ho != d.Ho || wo != d.Wo)
+      fail("cuda backend: cuDNN output shape disagrees with the graph for conv " + dims_text(d));
+
+    constexpr int kMax = 16;
+    cudnnConvolutionFwdAlgoPerf_t fr[kMax];
+    cudnnConvolutionBwdDataAlgoPerf_t br[kMax];
+    int nf = 0, nb = 0;
+    if (find_) {  // measured once per shape on this device (NASWOT_CUDNN_FIND=1)
+      NASWOT_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(cudnn_, c.x, c.w, c.conv, c.y, kMax, &nf, fr));
+      NASWOT_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithm(cudnn_, c.w, c.y, c.conv, c.x, kMax, &nb, br));
+    } else {  // cuDNN's heuristics: the same choice on every run
+      NASWOT_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(cudnn_, c.x, c.w, c.conv, c.y, kMax, &nf, fr));
+      NASWOT_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnn_, c.w, c.y, c.conv, c.x, kMax, &nb, br));
+    }
+    const auto* f = pick(fr, nf, tf32_);
+    const auto* b = pick(br, nb, tf32_);
+    if (!f || !b) fail("cuda backend: cuDNN offers no deterministic algorithm for conv " + dims_text(d));
+    c.fwd = f->algo;
+    c.bwd = b->algo;
+    NASWOT_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(cudnn_, c.x, c.w, c.conv, c.y, c.fwd, &c.fwd_ws));
+    NASWOT_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(cudnn_, c.w, c.y, c.conv, c.x, c.bwd, &c.bwd_ws));
+    workspace_.ensure(std::max(c.fwd_ws, c.bwd_ws));
+    return convs_.emplace(key, c).first->second;
+  }
+
+  // Average pools: 3x3 / stride 1 / pad 1 without padded cells, or 2x2 / stride 2.
+  const PoolPlan& pool_plan(int k, int C, int H, int W, int B) {
+    const auto key = std::make_tuple(k, C, H, W, B);
+    auto it = pools_.find(key);
+    if (it != pools_.end()) return it->second;
+    PoolPlan pl;
+    const int pad = k == 3 ? 1 : 0, stride = k == 3 ? 1 : 2;
+    const int Ho = k == 3 ? H : H / 2, Wo = k == 3 ? W : W / 2;
+    NASWOT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&pl.x));
+    NASWOT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&pl.y));
+    NASWOT_CUDNN_CHECK(cudnnCreatePoolingDescriptor(&pl.pool));
+    NASWOT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(pl.x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, B, C, H, W));
+    NASWOT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(pl.y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, B, C, Ho, Wo));
+    NASWOT_CUDNN_CHECK(cudnnSetPooling2dDescriptor(pl.pool, CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING,
+                                                   CUDNN_NOT_PROPAGATE_NAN, k, k, pad, pad, stride, stride));
+    return pools_.emplace(key, pl).first->second;
+  }
+  void pool_forward(const PoolPlan& pl, const float* x, float* y) {
+    const float one = 1.f, zero = 0.f;
+    NASWOT_CUDNN_CHECK(cudnnPoolingForward(cudnn_, pl.pool, &one, pl.x, x, &zero, pl.y, y));
+  }
+  void pool_backward(const PoolPlan& pl, const float* dy, float* dx, bool acc) {
+    // Average pooling reads neither y nor x; cuDNN still wants valid pointers of the right shapes.
+    const float one = 1.f, beta = acc ? 1.f : 0.f;
+    NASWOT_CUDNN_CHECK(cudnnPoolingBackward(cudnn_, pl.pool, &one, pl.y, dy, pl.y, dy, pl.x, dx, &beta, pl.x, dx));
+  }
+
+  int device_;
+  bool tf32_, find_ = false;
+  SigmaSolver solver_;
+  std::string description_;
+  cudaStream_t stream_ = nullptr;
+  cudnnHandle_t cudnn_ = nullptr;
+  cublasHandle_t cublas_ = nullptr;
+  cusolverDnHandle_t cusolver_ = nullptr;
+  std::map<std::tuple<int, int, int, int, int, int, int, int>, ConvPlan> convs_;
+  std::map<std::tuple<int, int, int, int, int>, PoolPlan> pools_;
+  DeviceBuffer arena_, persistent_, workspace_, bn_ws_, hamming_K_, hamming_codes_;
+  DeviceBuffer sig_A_, sig_S_, sig_M_, sig_X_, sig_W_, sig_small_, solver_ws_;
+  PinnedBuffer staging_;
+  int kb_ = 0;
+  int solver_b_ = 0, lwork_potrf_ = 0, lwork_syevd_ = 0;
+};
+
+JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, double k) {
+  JacobScore out;
+  auto degenerate = [&](std::string why) {
+    out.status = ScoreStatus::Degenerate;
+    out.score = -std::numeric_limits<double>::infinity();
+    out.reason = std::move(why);
+    return out;
+  };
+  const size_t BB = size_t(B) * B;
+  double* A = sig_A_.as<double>(size_t(B) * row);
+  double* S = sig_S_.as<double>(BB);
+  double* M = sig_M_.as<double>(BB);
+  double* X = sig_X_.as<double>(BB);
+  double* W = sig_W_.as<double>(size_t(B));
+  // small: flags (B ints), then 2 doubles of Cholesky terms and 2 ints of solver status, 8-aligned.
+  const size_t flags_bytes = (size_t(B) * sizeof(int) + 7) / 8 * 8;
+  char* small = static_cast<char*>(sig_small_.ensure(flags_bytes + 2 * sizeof(double) + 2 * sizeof(int)));
+  int* flags = reinterpret_cast<int*>(small);
+  double* terms = reinterpret_cast<double*>(small + flags_bytes);
+  int* info = reinterpret_cast<int*>(small + flags_bytes + 2 * sizeof(double));
+  if (solver_b_ != B) {
+    NASWOT_CUSOLVER_CHECK(cusolverDnDpotrf_bufferSize(cusolver_, CUBLAS_FILL_MODE_LOWER, B, M, B, &lwork_potrf_));
+    NASWOT_CUSOLVER_CHECK(cusolverDnDsyevd_bufferSize(cusolver_, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER,
+                                                      B, S, B, W, &lwork_syevd_));
+    solver_b_ = B;
+  }
+  double* work = solver_ws_.as<double>(size_t(std::max(lwork_potrf_, lwork_syevd_)));
+
+  // Rows: the CPU's checks, in its order (the first bad row names the reason).
+  cuda::normalise_rows(stream_, B, row, J, A, flags);
+  std::vector<int> hf(static_cast<size_t>(B));
+  download_bytes(flags, hf.data(), size_t(B) * sizeof(int));
+  for (int r = 0; r < B; ++r)
+    if (hf[r]) return degenerate(degenerate_row_reason(r, hf[r]));
+
+  // Sigma (lower triangle, column-major) = A A^T over the normalised rows of A (row-major B x row).
+  const double one = 1.0, zero = 0.0;
+  NASWOT_CUBLAS_CHECK(
+      cublasDsyrk(cublas_, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, B, int(row), &one, A, int(row), &zero, S, B));
+
+  if (solver_ != SigmaSolver::Eigen) {
+    // -ln det(Sigma + kI) - tr((Sigma + kI)^-1) from one factorisation: 2 sum ln L_ii and the trace
+    // of the solve against I.
+    cuda::clamp_sigma(stream_, B, S, k, M);
+    NASWOT_CUSOLVER_CHECK(cusolverDnDpotrf(cusolver_, CUBLAS_FILL_MODE_LOWER, B, M, B, work, lwork_potrf_, info));
+    cuda::set_identity(stream_, B, X);
+    NASWOT_CUSOLVER_CHECK(cusolverDnDpotrs(cusolver_, CUBLAS_FILL_MODE_LOWER, B, B, M, B, X, B, info + 1));
+    cuda::cholesky_terms(stream_, B, M, X, terms);
+    double ht[2];
+    int hi[2];
+    download_bytes(terms, ht, sizeof ht);
+    download_bytes(info, hi, sizeof hi);
+    const double s = ht[0] + ht[1];
+    if (hi[0] == 0 && hi[1] == 0 && std::isfinite(s)) {
+      out.score = -s;
+      return out;
+    }
+    // Not positive definite (an eigenvalue <= -k) or not finite: the spectrum says which.
+  } else {
+    cuda::clamp_sigma(stream_, B, S, 0.0, nullptr);
+  }
+  NASWOT_CUSOLVER_CHECK(cusolverDnDsyevd(cusolver_, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, B, S, B, W,
+                                         work, lwork_syevd_, info));
+  std::vector<double> w(static_cast<size_t>(B));
+  int hinfo = 0;
+  download_bytes(W, w.data(), w.size() * sizeof(double));
+  download_bytes(info, &hinfo, sizeof hinfo);
+  if (hinfo != 0) return degenerate("cusolver syevd failed (info " + std::to_string(hinfo) + ")");
+  return score_from_eigenvalues(std::move(w), k);
+}
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& o) { return std::make_unique<CudaBackend>(o); }
+
+long cuda_device_allocations() { return g_allocations.load(); }
+
+}  // namespace naswot

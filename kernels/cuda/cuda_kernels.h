@@ -1,0 +1,53 @@
+// Launchers of the custom CUDA kernels (tensors [B][C][H][W], float32 unless stated). Each enqueues on
+// `s` and returns at once; launch errors throw. The CPU kernels in kernels/cpu are their specification.
+#pragma once
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace naswot::cuda {
+
+void fill(cudaStream_t s, size_t n, float v, float* y);
+void relu_forward(cudaStream_t s, size_t n, const float* x, float* y);
+void relu_backward(cudaStream_t s, size_t n, const float* dy, const float* y, float* dx, bool accumulate);
+// xs: a host array of `count` device pointers.
+void add_forward(cudaStream_t s, size_t n, const float* const* xs, int count, float* y);
+void copy_or_accumulate(cudaStream_t s, size_t n, const float* src, float* dst, bool accumulate);
+void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t src_per_sample, size_t src_off,
+                float* dst, size_t dst_per_sample, size_t dst_off, bool accumulate);
+void add_bias(cudaStream_t s, int B, int Out, const float* bias, float* y);  // y[b][o] += bias[o]
+
+// Training-mode batch norm with float64 per-channel sums, the same arithmetic as the CPU kernel.
+// ws: batchnorm_workspace_bytes(C, B) bytes of device scratch.
+size_t batchnorm_workspace_bytes(int C, int B);
+void batchnorm_forward(cudaStream_t s, int C, int HW, int B, const float* x, const float* gamma, const float* beta,
+                       float eps, float* y, float* mean, float* rstd, void* ws);
+void batchnorm_backward(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* gamma,
+                        const float* mean, const float* rstd, float* dx, bool accumulate, void* ws);
+
+// Max pool with the CPU kernel's tie rule (first maximum in row-major window order wins); the
+// backward pass gathers, so it is deterministic.
+void maxpool_forward(cudaStream_t s, int C, int H, int W, int B, int k, int stride, int pad, const float* x,
+                     float* y);
+void maxpool_backward(cudaStream_t s, int C, int H, int W, int B, int k, int stride, int pad, const float* x,
+                      const float* dy, float* dx, bool accumulate);
+void global_avgpool_forward(cudaStream_t s, int C, int HW, int B, const float* x, float* y);
+void global_avgpool_backward(cudaStream_t s, int C, int HW, int B, const float* dy, float* dx, bool accumulate);
+
+// K (B x B int64, device) += weight * #{units whose (y > 0) agrees}; y: B x per_sample.
+// codes: hamming_codes_words(per_sample, B) uint32 words of scratch.
+size_t hamming_codes_words(size_t per_sample, int B);
+void hamming_accumulate(cudaStream_t s, size_t per_sample, int B, const float* y, int64_t weight, int64_t* K,
+                        uint32_t* codes);
+
+// Sigma_J helpers. normalise_rows: A (B x row, float64) = centred rows of J scaled to unit norm;
+// flags[b] = 0 ok, 1 non-finite entry, 2 zero variance.
+void normalise_rows(cudaStream_t s, int B, size_t row, const float* J, double* A, int* flags);
+// Clamp the lower triangle of S (B x B, column-major) to [-1, 1]; M = S + shift * I when M != nullptr.
+void clamp_sigma(cudaStream_t s, int B, double* S, double shift, double* M);
+void set_identity(cudaStream_t s, int B, double* X);
+// out[0] = sum_i 2 ln L_ii, out[1] = sum_i X_ii (one block).
+void cholesky_terms(cudaStream_t s, int B, const double* L, const double* X, double* out);
+
+}  // namespace naswot::cuda

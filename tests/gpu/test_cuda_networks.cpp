@@ -1,0 +1,159 @@
+// Whole NB201 networks on the CUDA backend against the CPU backend: Jacobians, scores, statuses,
+// solvers, determinism, multi-stream independence, no allocation in steady state, Hamming kernels.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+#include "engine/cifar.h"
+#include "engine/error.h"
+#include "engine/executor.h"
+#include "engine/init.h"
+#include "engine/score_hamming.h"
+#include "engine/scorer.h"
+#include "searchspaces/nb201.h"
+#include "tests/gpu/gpu_test_util.h"
+#include "tests/test_util.h"
+
+using namespace naswot;
+
+namespace {
+
+constexpr int kBatch = 128;
+
+// CIFAR-10 when a data directory is configured, else a fixed random batch.
+const std::vector<float>& batch() {
+  static const std::vector<float> x = [] {
+    const std::string dir = test::data_dir();
+    if (!dir.empty()) {
+      try {
+        return make_batch(load_cifar10_train(dir), kBatch, 0, Augment::None);
+      } catch (const Error& e) {
+        std::printf("note: no CIFAR-10 batch (%s); using random inputs\n", e.what());
+      }
+    }
+    return test::random_vec(size_t(kBatch) * 3 * 32 * 32, 5, -2.f, 2.f);
+  }();
+  return x;
+}
+
+// 46 spread-out indices plus structurally special cells (all none: degenerate; all skip; all pools).
+std::vector<nb201::Arch> sample_archs() {
+  std::vector<nb201::Arch> v;
+  for (int i = 0; i < 46; ++i) v.push_back(nb201::from_index((i * 7919 + 13) % nb201::kNumArchs));
+  for (const char* s : {"|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+                        "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|",
+                        "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|avg_pool_3x3~0|avg_pool_3x3~1|avg_pool_3x3~2|",
+                        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"})
+    v.push_back(nb201::parse(s));
+  return v;
+}
+
+NetworkScore score_on(Executor& ex, const nb201::Arch& a, bool keep) {
+  const Graph g = nb201::build(a);
+  return score_network(ex, g, init_params(g, 0, uint64_t(nb201::index_of(a))), batch(), kBatch, keep);
+}
+
+bool same_score(const JacobScore& a, const JacobScore& b, double rel) {
+  if (a.status != b.status) return false;
+  if (a.status != ScoreStatus::Ok) return a.reason == b.reason;
+  return std::fabs(a.score - b.score) <= rel * std::fabs(b.score);
+}
+
+}  // namespace
+
+TEST_CASE("cuda: 50 NB201 networks match the CPU backend (Jacobians, scores, statuses)") {
+  auto cpu = make_cpu_backend(0);
+  auto gpu = make_backend("cuda", BackendOptions{});
+  Executor ec(*cpu), eg(*gpu);
+  int degenerate = 0;
+  double worst_score = 0, worst_jac = 0;
+  for (const nb201::Arch& a : sample_archs()) {
+    CAPTURE(nb201::to_string(a));
+    const NetworkScore c = score_on(ec, a, true), g = score_on(eg, a, true);
+    CHECK(g.score.status == c.score.status);
+    CHECK(g.score.reason == c.score.reason);
+    if (c.score.status == ScoreStatus::Ok && g.score.status == ScoreStatus::Ok) {
+      const double d = std::fabs(g.score.score - c.score.score) / std::fabs(c.score.score);
+      worst_score = std::max(worst_score, d);
+      CHECK(d <= 1e-3);
+    } else {
+      ++degenerate;
+    }
+    const double dj = gpu_test::rel_diff(g.jac.jacobian, c.jac.jacobian, 1e-12);
+    worst_jac = std::max(worst_jac, dj);
+    CHECK(dj <= 1e-3);
+    CHECK(gpu_test::rel_diff(g.jac.output, c.jac.output, 1e-12) <= 1e-3);
+  }
+  CHECK(degenerate >= 1);  // the all-none cell
+  std::printf("50 networks: worst relative score difference %.3g, worst Jacobian difference %.3g, %d degenerate\n",
+              worst_score, worst_jac, degenerate);
+}
+
+TEST_CASE("cuda: Cholesky and eigenvalue paths agree; scores are deterministic; no allocation in steady state") {
+  BackendOptions eo, co;
+  eo.solver = SigmaSolver::Eigen;
+  co.solver = SigmaSolver::Cholesky;
+  auto be = make_backend("cuda", eo), bc = make_backend("cuda", co);
+  Executor ee(*be), ec(*bc);
+  const auto archs = sample_archs();
+  // Largest network first, so every buffer has its final size before counting.
+  score_on(ec, archs.back(), false);
+  score_on(ee, archs.back(), false);
+  const long allocs = cuda_device_allocations();
+  double worst = 0;
+  for (const nb201::Arch& a : archs) {
+    CAPTURE(nb201::to_string(a));
+    const JacobScore e = score_on(ee, a, false).score, c = score_on(ec, a, false).score;
+    CHECK(same_score(c, e, 1e-9));
+    if (e.status == ScoreStatus::Ok) worst = std::max(worst, std::fabs(c.score - e.score) / std::fabs(e.score));
+    const JacobScore again = score_on(ec, a, false).score;
+    CHECK((again.score == c.score || (std::isinf(again.score) && std::isinf(c.score))));  // bit for bit
+  }
+  CHECK(cuda_device_allocations() == allocs);
+  std::printf("Cholesky vs eigenvalues: worst relative difference %.3g; device allocations %ld\n", worst, allocs);
+}
+
+TEST_CASE("cuda: two backends on two host threads give the scores of one") {
+  const auto archs = sample_archs();
+  auto b0 = make_backend("cuda", BackendOptions{});
+  Executor e0(*b0);
+  std::vector<double> serial;
+  for (const auto& a : archs) serial.push_back(score_on(e0, a, false).score.score);
+  std::vector<double> par(archs.size());
+  std::vector<std::thread> th;
+  for (int w = 0; w < 2; ++w)
+    th.emplace_back([&, w] {
+      auto b = make_backend("cuda", BackendOptions{});
+      Executor ex(*b);
+      for (size_t i = size_t(w); i < archs.size(); i += 2) par[i] = score_on(ex, archs[i], false).score.score;
+    });
+  for (auto& t : th) t.join();
+  for (size_t i = 0; i < archs.size(); ++i)
+    CHECK((par[i] == serial[i] || (std::isinf(par[i]) && std::isinf(serial[i]))));
+}
+
+TEST_CASE("cuda: Hamming kernels of networks match the CPU backend") {
+  auto cpu = make_cpu_backend(0);
+  auto gpu = make_backend("cuda", BackendOptions{});
+  Executor ec(*cpu), eg(*gpu);
+  const auto archs = sample_archs();
+  for (size_t i = 0; i < archs.size(); i += 5) {
+    CAPTURE(nb201::to_string(archs[i]));
+    const Graph g = nb201::build(archs[i]);
+    const auto p = init_params(g, 0, uint64_t(nb201::index_of(archs[i])));
+    auto w = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
+    const HammingResult hc = ec.hamming_kernel(g, p, batch().data(), kBatch, w);
+    const HammingResult hg = eg.hamming_kernel(g, p, batch().data(), kBatch, w);
+    // Float rounding may flip units whose pre-activation is within rounding of 0: allow 1e-4 of them.
+    REQUIRE(hc.K.size() == hg.K.size());
+    double worst = 0;
+    for (size_t j = 0; j < hc.K.size(); ++j)
+      worst = std::max(worst, std::fabs(double(hc.K[j] - hg.K[j])) / std::max<double>(1, double(hc.K[j])));
+    CHECK(worst <= 1e-4);
+    const HammingScore sc = hamming_logdet(hc.K, kBatch), sg = hamming_logdet(hg.K, kBatch);
+    CHECK(sc.status == sg.status);
+    if (sc.status == ScoreStatus::Ok) CHECK(std::fabs(sc.score - sg.score) <= 1e-3 * std::fabs(sc.score));
+  }
+}

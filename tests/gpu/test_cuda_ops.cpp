@@ -1,0 +1,204 @@
+// Every CUDA backend op against the CPU backend on random inputs (outputs and accumulate mode).
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "tests/gpu/gpu_test_util.h"
+#include "tests/test_util.h"
+
+using namespace naswot;
+using namespace naswot::gpu_test;
+using naswot::test::random_vec;
+
+namespace {
+
+struct Backends {
+  std::unique_ptr<Backend> cpu = make_cpu_backend(0), gpu = make_backend("cuda", BackendOptions{});
+};
+Backends& backends() {
+  static Backends b;
+  return b;
+}
+
+// Runs op on both backends and checks every output within tol (relative to the output's scale).
+void same(const char* what, const std::vector<HostTensor>& ins, const std::vector<HostTensor>& outs,
+          const std::function<void(Backend&, const std::vector<float*>&)>& op, double tol = 1e-5) {
+  auto& b = backends();
+  const auto rc = run(*b.cpu, ins, outs, [&](const std::vector<float*>& p) { op(*b.cpu, p); });
+  const auto rg = run(*b.gpu, ins, outs, [&](const std::vector<float*>& p) { op(*b.gpu, p); });
+  for (size_t i = 0; i < rc.size(); ++i) {
+    CAPTURE(what);
+    CAPTURE(i);
+    CHECK(rel_diff(rg[i], rc[i]) <= tol);
+  }
+}
+
+HostTensor rnd(int B, size_t ps, uint32_t seed) { return act(random_vec(size_t(B) * ps, seed), B); }
+
+}  // namespace
+
+TEST_CASE("cuda: fill, relu, add, copy, copy_block") {
+  const int B = 5;
+  const size_t ps = 3 * 7 * 9;
+  const size_t n = B * ps;
+  same("fill", {}, {rnd(B, ps, 1)}, [&](Backend& be, auto& p) { be.fill(n, 0.75f, p[0]); }, 0);
+  same("relu_forward", {rnd(B, ps, 2)}, {rnd(B, ps, 3)}, [&](Backend& be, auto& p) { be.relu_forward(n, p[0], p[1]); }, 0);
+  for (bool acc : {false, true})
+    same("relu_backward", {rnd(B, ps, 4), rnd(B, ps, 5)}, {rnd(B, ps, 6)},
+         [&](Backend& be, auto& p) { be.relu_backward(n, p[0], p[1], p[2], acc); });
+  same("add3", {rnd(B, ps, 7), rnd(B, ps, 8), rnd(B, ps, 9)}, {rnd(B, ps, 10)}, [&](Backend& be, auto& p) {
+    const float* xs[3] = {p[0], p[1], p[2]};
+    be.add_forward(n, xs, 3, p[3]);
+  });
+  for (bool acc : {false, true})
+    same("copy_or_accumulate", {rnd(B, ps, 11)}, {rnd(B, ps, 12)},
+         [&](Backend& be, auto& p) { be.copy_or_accumulate(n, p[0], p[1], acc); });
+  // Channels 2..4 of a 6-channel 4x4 tensor into channels 1..3 of a 5-channel one.
+  for (bool acc : {false, true})
+    same("copy_block", {rnd(B, 6 * 16, 13)}, {rnd(B, 5 * 16, 14)},
+         [&](Backend& be, auto& p) { be.copy_block(B, 3 * 16, p[0], 6 * 16, 2 * 16, p[1], 5 * 16, 16, acc); });
+}
+
+TEST_CASE("cuda: convolution forward and backward-data") {
+  for (ConvDims d : {ConvDims{4, 3, 8, 8, 5, 3, 1, 1, 8, 8}, ConvDims{3, 6, 8, 8, 4, 1, 1, 0, 8, 8},
+                     ConvDims{2, 4, 9, 9, 6, 3, 2, 1, 5, 5}, ConvDims{5, 16, 8, 8, 16, 3, 1, 1, 8, 8},
+                     ConvDims{2, 32, 16, 16, 64, 1, 2, 0, 8, 8}}) {
+    CAPTURE(d.Cin);
+    CAPTURE(d.k);
+    CAPTURE(d.stride);
+    const size_t xs = size_t(d.Cin) * d.H * d.W, ys = size_t(d.Cout) * d.Ho * d.Wo;
+    const HostTensor w = raw(random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 21));
+    same("conv2d_forward", {rnd(d.B, xs, 22), w}, {rnd(d.B, ys, 23)},
+         [&](Backend& be, auto& p) { be.conv2d_forward(d, p[0], p[1], p[2]); });
+    for (bool acc : {false, true})
+      same("conv2d_backward_data", {rnd(d.B, ys, 24), w}, {rnd(d.B, xs, 25)},
+           [&](Backend& be, auto& p) { be.conv2d_backward_data(d, p[0], p[1], p[2], acc); });
+  }
+}
+
+TEST_CASE("cuda: batch norm forward (with statistics) and backward") {
+  for (auto [C, HW, B] : {std::tuple{3, 16, 4}, std::tuple{16, 64, 32}, std::tuple{64, 1, 7}}) {
+    CAPTURE(C);
+    const size_t ps = size_t(C) * HW;
+    auto x = random_vec(size_t(B) * ps, 31, -2.f, 3.f);
+    const HostTensor gamma = raw(random_vec(size_t(C), 32, 0.5f, 1.5f)), beta = raw(random_vec(size_t(C), 33));
+    same("batchnorm_forward", {act(x, B), gamma, beta}, {rnd(B, ps, 34), raw(std::vector<float>(2 * size_t(C)))},
+         [&](Backend& be, auto& p) { be.batchnorm_forward(C, HW, B, p[0], p[1], p[2], 1e-5f, p[3], p[4], p[4] + C); });
+    // Backward with the statistics the CPU computes.
+    std::vector<float> y(x.size()), mean(static_cast<size_t>(C)), rstd(static_cast<size_t>(C)), xt(x.size());
+    cpu::transpose(x.data(), xt.data(), size_t(B), ps);
+    cpu::batchnorm_forward(C, size_t(HW) * B, xt.data(), gamma.v.data(), beta.v.data(), 1e-5f, y.data(), mean.data(),
+                           rstd.data());
+    for (bool acc : {false, true})
+      same("batchnorm_backward", {rnd(B, ps, 35), act(x, B), gamma, raw(mean), raw(rstd)}, {rnd(B, ps, 36)},
+           [&](Backend& be, auto& p) { be.batchnorm_backward(C, HW, B, p[0], p[1], p[2], p[3], p[4], p[5], acc); },
+           1e-4);
+  }
+}
+
+TEST_CASE("cuda: pools") {
+  const int C = 3, H = 8, W = 8, B = 4;
+  const size_t ps = size_t(C) * H * W, ps2 = size_t(C) * (H / 2) * (W / 2);
+  same("avgpool3x3_forward", {rnd(B, ps, 41)}, {rnd(B, ps, 42)},
+       [&](Backend& be, auto& p) { be.avgpool3x3_forward(C, H, W, B, p[0], p[1]); });
+  same("avgpool2x2_forward", {rnd(B, ps, 43)}, {rnd(B, ps2, 44)},
+       [&](Backend& be, auto& p) { be.avgpool2x2_forward(C, H, W, B, p[0], p[1]); });
+  same("global_avgpool_forward", {rnd(B, ps, 45)}, {rnd(B, C, 46)},
+       [&](Backend& be, auto& p) { be.global_avgpool_forward(C, H * W, B, p[0], p[1]); });
+  for (bool acc : {false, true}) {
+    CAPTURE(acc);
+    same("avgpool3x3_backward", {rnd(B, ps, 47)}, {rnd(B, ps, 48)},
+         [&](Backend& be, auto& p) { be.avgpool3x3_backward(C, H, W, B, p[0], p[1], acc); });
+    same("avgpool2x2_backward", {rnd(B, ps2, 49)}, {rnd(B, ps, 50)},
+         [&](Backend& be, auto& p) { be.avgpool2x2_backward(C, H, W, B, p[0], p[1], acc); });
+    same("global_avgpool_backward", {rnd(B, C, 51)}, {rnd(B, ps, 52)},
+         [&](Backend& be, auto& p) { be.global_avgpool_backward(C, H * W, B, p[0], p[1], acc); });
+  }
+  // Max pools, also on inputs with many exact ties (values on a coarse grid): the same winner.
+  for (auto [k, s, pad] : {std::tuple{3, 1, 1}, std::tuple{2, 2, 0}, std::tuple{3, 2, 1}}) {
+    CAPTURE(k);
+    CAPTURE(s);
+    const int Ho = (H + 2 * pad - k) / s + 1, Wo = (W + 2 * pad - k) / s + 1;
+    const size_t pso = size_t(C) * Ho * Wo;
+    for (bool ties : {false, true}) {
+      auto x = random_vec(size_t(B) * ps, 53);
+      if (ties)
+        for (auto& v : x) v = std::round(v * 2.f) / 2.f;
+      same("maxpool_forward", {act(x, B)}, {rnd(B, pso, 54)},
+           [&](Backend& be, auto& p) { be.maxpool_forward(C, H, W, B, k, s, pad, p[0], p[1]); }, 0);
+      for (bool acc : {false, true})
+        same("maxpool_backward", {act(x, B), rnd(B, pso, 55)}, {rnd(B, ps, 56)},
+             [&](Backend& be, auto& p) { be.maxpool_backward(C, H, W, B, k, s, pad, p[0], p[1], p[2], acc); });
+    }
+  }
+}
+
+TEST_CASE("cuda: linear forward and backward-data") {
+  const int B = 6, In = 64, Out = 10;
+  const HostTensor w = raw(random_vec(size_t(Out) * In, 61)), bias = raw(random_vec(size_t(Out), 62));
+  same("linear_forward", {rnd(B, In, 63), w, bias}, {rnd(B, Out, 64)},
+       [&](Backend& be, auto& p) { be.linear_forward(B, In, Out, p[0], p[1], p[2], p[3]); });
+  for (bool acc : {false, true})
+    same("linear_backward_data", {rnd(B, Out, 65), w}, {rnd(B, In, 66)},
+         [&](Backend& be, auto& p) { be.linear_backward_data(B, In, Out, p[0], p[1], p[2], acc); });
+}
+
+TEST_CASE("cuda: Hamming kernel is exact") {
+  const int B = 37;
+  for (size_t D : {size_t(1), size_t(100), size_t(1024), size_t(4133)}) {
+    CAPTURE(D);
+    auto y = random_vec(D * B, uint32_t(D));
+    for (size_t i = 0; i < y.size(); i += 7) y[i] = 0.f;  // exact zeros are inactive
+    std::vector<std::vector<int64_t>> K;
+    for (Backend* be : {backends().cpu.get(), backends().gpu.get()}) {
+      run(*be, {act(y, B)}, {}, [&](const std::vector<float*>& p) {
+        be->hamming_begin(B);
+        be->hamming_accumulate(D, p[0], 3);
+        be->hamming_accumulate(D, p[0], 2);
+      });
+      K.push_back(be->hamming_end());
+    }
+    CHECK(K[0] == K[1]);
+  }
+}
+
+TEST_CASE("cuda: Sigma_J score, both solvers, against the CPU") {
+  const int B = 24;
+  const size_t row = 300;
+  auto J = random_vec(size_t(B) * row, 71);
+  for (size_t c = 0; c < row; ++c) J[5 * row + c] = 0.3f * J[4 * row + c] + 0.01f * J[6 * row + c];  // near-dependent rows
+  BackendOptions eig, chol;
+  eig.solver = SigmaSolver::Eigen;
+  chol.solver = SigmaSolver::Cholesky;
+  auto ge = make_backend("cuda", eig), gc = make_backend("cuda", chol);
+  auto score_on = [&](Backend& be, const std::vector<float>& j) {
+    JacobScore s;
+    run(be, {act(j, B)}, {}, [&](const std::vector<float*>& p) { s = be.jacob_cov_score(p[0], B, row, kJacobK); });
+    return s;
+  };
+  const JacobScore ref = score_on(*backends().cpu, J), e = score_on(*ge, J), c = score_on(*gc, J);
+  REQUIRE(ref.status == ScoreStatus::Ok);
+  CHECK(e.status == ScoreStatus::Ok);
+  CHECK(c.status == ScoreStatus::Ok);
+  CHECK(std::fabs(e.score - ref.score) <= 1e-9 * std::fabs(ref.score));
+  CHECK(std::fabs(c.score - ref.score) <= 1e-9 * std::fabs(ref.score));
+  REQUIRE(e.eigenvalues.size() == ref.eigenvalues.size());
+  for (size_t i = 0; i < ref.eigenvalues.size(); ++i) CHECK(std::fabs(e.eigenvalues[i] - ref.eigenvalues[i]) < 1e-10);
+
+  // Degenerate rows: the CPU's status and reason, whichever solver.
+  auto flat = J;
+  for (size_t c2 = 0; c2 < row; ++c2) flat[7 * row + c2] = 0.25f;
+  auto nan = J;
+  nan[3 * row + 17] = std::numeric_limits<float>::quiet_NaN();
+  for (const auto& bad : {flat, nan}) {
+    const JacobScore r = score_on(*backends().cpu, bad);
+    REQUIRE(r.status == ScoreStatus::Degenerate);
+    for (Backend* be : {ge.get(), gc.get()}) {
+      const JacobScore g = score_on(*be, bad);
+      CHECK(g.status == ScoreStatus::Degenerate);
+      CHECK(g.reason == r.reason);
+      CHECK(std::isinf(g.score));
+    }
+  }
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The prepared device check: GPU tests, the throughput benchmark and a whole-NB201 run, within a time
+# budget; logs and results go to $OUT (default ./out). Binaries come from .devbundle/bundle.tar.xz
+# (tools/make-device-bundle.sh, for GPU machines without the build dependencies) or are built here.
+# Usage: tools/gpu-check.sh [BUDGET_SECONDS=540] [BENCH_ARCHS=1000] [TORCH_SECONDS=30]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+budget=${1:-540} bench_n=${2:-1000} torch_s=${3:-30}
+OUT=${OUT:-out}
+mkdir -p "$OUT"
+t0=$(date +%s)
+left() { echo $((budget - ($(date +%s) - t0))); }
+exec > >(tee -a "$OUT/gpu-check.log") 2>&1
+
+echo "== machine"
+nvidia-smi -L || true
+nvcc --version 2>/dev/null | tail -1 || true
+grep -m1 'model name' /proc/cpuinfo; nproc
+py=$(command -v python3)
+"$py" -c 'import torch; print("torch", torch.__version__, torch.cuda.is_available())' || true
+
+echo "== binaries"
+if [ -f .devbundle/bundle.tar.xz ]; then
+  root=/tmp/naswot-bundle
+  rm -rf "$root" && mkdir -p "$root" && tar -xJf .devbundle/bundle.tar.xz -C "$root"
+  bin=$root/bin data=$root/data libs=$root/lib
+else
+  cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DNASWOT_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null &&
+    cmake --build build-gpu -j"$(nproc)" --target naswot naswot_gpu_tests >/dev/null || { echo "build failed"; exit 1; }
+  bin=build-gpu data=${NASWOT_DATA:-../shared/data} libs=
+  cp build-gpu/tests/naswot_gpu_tests build-gpu/ 2>/dev/null
+fi
+# cuDNN, cuBLAS and cuSOLVER: the toolkit's or the Python wheels' (nvidia-* packages).
+wheel_libs=$("$py" - <<'PY' 2>/dev/null
+import glob, os
+try:
+    import nvidia
+    roots = list(nvidia.__path__)
+except Exception:
+    roots = []
+print(":".join(sorted({os.path.dirname(p) for r in roots for p in glob.glob(os.path.join(r, "*", "lib", "lib*.so*"))})))
+PY
+)
+export LD_LIBRARY_PATH="${libs:+$libs:}${wheel_libs:+$wheel_libs:}/usr/local/cuda/lib64:/usr/local/cuda/lib:${LD_LIBRARY_PATH:-}"
+for lib in $(ldd "$bin/naswot" "$bin/naswot_gpu_tests" | awk '/not found/ {print $1}' | sort -u); do
+  hit=$(find / -xdev -name "$lib" -not -path '/proc/*' 2>/dev/null | head -1)
+  [ -n "$hit" ] && export LD_LIBRARY_PATH="$(dirname "$hit"):$LD_LIBRARY_PATH"
+done
+ldd "$bin/naswot" | grep -E "not found|cudnn|cublas|cusolver" || true
+"$bin/naswot" devices 2>&1 || true
+
+echo "== GPU tests ($(left)s left)"
+NASWOT_TEST_DATA=$data timeout $(( $(left) / 3 )) "$bin/naswot_gpu_tests" 2>&1 | tail -120 | tee "$OUT/gpu-tests.log"
+echo "gpu tests exit: ${PIPESTATUS[0]}"
+
+echo "== benchmark ($(left)s left)"
+NASWOT_DATA=$data PYTHON=$py timeout $(( $(left) * 2 / 3 )) bench/bench_gpu.sh "$bin/naswot" "$OUT/bench.md" "$bench_n" "$torch_s"
+
+echo "== whole NB201 space, batch 128 ($(left)s left)"
+full=/tmp/naswot-full.db
+rm -f "$full"*
+ts=$(date +%s.%N)
+timeout $(( $(left) - 15 )) "$bin/naswot" score-space --backend cuda --batch 128 --streams "${STREAMS:-8}" --data "$data" \
+  --out "$full" 2>&1 | grep -v '^score-space:' | tail -5
+te=$(date +%s.%N)
+"$py" - "$full" "$ts" "$te" <<'PY' | tee "$OUT/full_space.txt"
+import sqlite3, sys
+n = sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+dt = float(sys.argv[3]) - float(sys.argv[2])
+print(f"whole-space run: {n} of 15625 architectures in {dt:.1f} s wall (set-up included) = {n / dt:.1f} arch/s")
+PY
+"$bin/naswot" report "$full" --benchmark nb201 --data "$data" 2>&1 | head -30 | tee -a "$OUT/full_space.txt"
+echo "== done in $(( $(date +%s) - t0 ))s"
