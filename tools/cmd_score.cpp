@@ -120,7 +120,7 @@ int cmd_score_space(int argc, char** argv) {
   if (out.empty()) fail("score-space needs --out FILE.db (the run database; rerun the same command to resume)");
   const uint64_t seed = uint64_t(a.get_int("seed", 0, 0, (1L << 62)));
   const std::vector<int> sel = select_indices(a, seed);
-  ScoringSetup setup = make_scoring_setup(a);
+  ScoringSetup setup = make_scoring_setup(a, /*parallel=*/true);
 #ifdef NASWOT_HAVE_MPI
   if (mpi_launched()) return score_space_mpi(setup, sel, out);
 #endif

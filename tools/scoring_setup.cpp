@@ -21,7 +21,7 @@ const std::set<std::string>& scoring_options() {
   return o;
 }
 
-ScoringSetup make_scoring_setup(const cli::Args& a) {
+ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
   ScoringSetup s;
   s.space = a.get("space", "nb201");
   if (s.space != "nb201" && s.space != "nb101") fail("unknown --space '" + s.space + "' (supported: nb201, nb101)");
@@ -52,8 +52,9 @@ ScoringSetup make_scoring_setup(const cli::Args& a) {
   s.workers.push_back({make_backend(be_name, bo), nullptr});
   const bool gpu = s.workers[0].backend->name() == "cuda";
   if (!gpu && bo.tf32) fail("--precision tf32 needs the CUDA backend");
-  const int streams = int(a.get_int("streams", gpu ? 4 : 1, 1, 64));
+  const int streams = int(a.get_int("streams", gpu && parallel ? 4 : 1, 1, 64));
   if (!gpu && streams > 1) fail("--streams applies to the CUDA backend; on the CPU use --threads");
+  if (!parallel && streams > 1) fail("--streams applies to score-space");
   for (int i = 1; i < streams; ++i) s.workers.push_back({make_backend("cuda", bo), nullptr});
   for (auto& w : s.workers) w.executor = std::make_unique<Executor>(*w.backend);
   return s;

@@ -52,6 +52,7 @@ struct ScoringSetup {
   std::string banner() const;
 };
 
-ScoringSetup make_scoring_setup(const cli::Args& a);
+// parallel: the command can keep several architectures in flight (--streams, score-space).
+ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel = false);
 
 }  // namespace naswot

@@ -106,7 +106,7 @@ TEST_CASE("cuda: Cholesky and eigenvalue paths agree; scores are deterministic; 
   for (const nb201::Arch& a : archs) {
     CAPTURE(nb201::to_string(a));
     const JacobScore e = score_on(ee, a, false).score, c = score_on(ec, a, false).score;
-    CHECK(same_score(c, e, 1e-9));
+    CHECK(same_score(c, e, 1e-7));
     if (e.status == ScoreStatus::Ok) worst = std::max(worst, std::fabs(c.score - e.score) / std::fabs(e.score));
     const JacobScore again = score_on(ec, a, false).score;
     CHECK((again.score == c.score || (std::isinf(again.score) && std::isinf(c.score))));  // bit for bit
