@@ -69,6 +69,7 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
     be_.upload(src, be_.persistent(n_in), n_in);
   }
   be_.range_push("forward");
+  pools_.clear();
   float* A = arena_ = be_.arena(p.arena_floats);
   be_.upload(params.data(), A + p.params_off, params.size());
   auto val = [&](int v) { return A + p.value_off[v]; };
@@ -117,6 +118,7 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
       case OpKind::MaxPool: {
         const Shape& is = g.shape(n.inputs[0]);
         be_.maxpool_forward(is.c, is.h, is.w, B, n.kernel, n.stride, n.pad, val(n.inputs[0]), val(v));
+        if (capture_masks_) pools_.push_back(argmax_of(g, v, val(n.inputs[0]), B));
         break;
       }
       case OpKind::Concat: {
@@ -154,6 +156,7 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
   r.batch = B;
   r.row = row;
   const Shape out_shape = g.shape(g.output);
+  r.pool_argmax = std::move(pools_);
   r.output.resize(count(g.output));
   to_nchw(val(g.output), r.output.data(), out_shape.per_sample(), B);
   if (download_jacobian) r.jacobian.assign(row * B, 0.f);
@@ -241,6 +244,32 @@ void Executor::to_nchw(const float* src, float* host, size_t per_sample, int B) 
 }  // namespace naswot
 
 namespace naswot {
+
+PoolArgmax Executor::argmax_of(const Graph& g, int v, const float* x, int B) {
+  const Node& n = g.nodes[v];
+  PoolArgmax p{n.name, g.shape(n.inputs[0]), n.out, n.kernel, n.stride, n.pad, {}};
+  const size_t in_ps = p.in.per_sample();
+  std::vector<float> h(in_ps * size_t(B));
+  to_nchw(x, h.data(), in_ps, B);
+  const int H = p.in.h, W = p.in.w;
+  p.index.reserve(size_t(B) * p.out.per_sample());
+  for (size_t plane = 0; plane < size_t(B) * size_t(p.in.c); ++plane) {
+    const float* xp = h.data() + plane * size_t(H) * W;
+    for (int i = 0; i < p.out.h; ++i)
+      for (int j = 0; j < p.out.w; ++j) {
+        int arg = -1;
+        float best = 0;
+        for (int di = 0; di < p.k; ++di)
+          for (int dj = 0; dj < p.k; ++dj) {
+            const int ii = i * p.stride - p.pad + di, jj = j * p.stride - p.pad + dj;
+            if (ii < 0 || ii >= H || jj < 0 || jj >= W) continue;
+            if (arg < 0 || xp[ii * W + jj] > best) best = xp[ii * W + jj], arg = ii * W + jj;
+          }
+        p.index.push_back(arg);
+      }
+  }
+  return p;
+}
 
 ReluMask Executor::mask_of(const Graph& g, int v, const float* y, int B) {
   const Node& n = g.nodes[v];

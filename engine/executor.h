@@ -17,12 +17,22 @@ struct ReluMask {
   std::vector<uint8_t> bits;  // (y > 0) per element in B,C,H,W order, packed MSB-first (numpy packbits)
 };
 
+// A max-pool's winners as the engine chose them: per output (B,C,Ho,Wo order), the index iy*W + ix of
+// the input pixel within its plane (first maximum in row-major window order).
+struct PoolArgmax {
+  std::string name;
+  Shape in, out;
+  int k = 0, stride = 0, pad = 0;
+  std::vector<int32_t> index;
+};
+
 struct JacobianResult {
   int batch = 0;
   size_t row = 0;                // floats per sample (C*H*W of the input)
   std::vector<float> jacobian;   // batch x row, row b = d(sum_b' y_b')/d x_b in C,H,W order
   std::vector<float> output;     // batch x out_features, the network's outputs y
   std::vector<ReluMask> relu_masks;  // only when capture is on
+  std::vector<PoolArgmax> pool_argmax;  // only when capture is on
 };
 
 struct HammingResult {
@@ -47,13 +57,16 @@ class Executor {
   HammingResult hamming_kernel(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
                                const std::function<int64_t(const Node&)>& weight);
   const Plan& last_plan() const { return plan_; }
-  // Debug/oracle aid: also return every computed ReLU's activation mask (costs a download per ReLU).
+  // Debug/oracle aid: also return every computed ReLU's activation mask and every max-pool's winners
+  // (costs a download per site).
   void capture_relu_masks(bool on) { capture_masks_ = on; }
 
  private:
   void forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch, PlanMode mode,
                const std::function<void(int node, const float* value)>& after_relu);
   ReluMask mask_of(const Graph& g, int node, const float* y, int batch);
+  PoolArgmax argmax_of(const Graph& g, int node, const float* x, int batch);
+  std::vector<PoolArgmax> pools_;  // captured during the last forward
   // Backend tensor (per_sample x batch values) to host memory in batch-major (N,C,H,W) order.
   void to_nchw(const float* src, float* host, size_t per_sample, int batch);
   Backend& be_;

@@ -62,6 +62,17 @@ void write_export(const std::string& dir, const ExportInfo& info, const Graph& g
     off += mk.bits.size();
   }
   if (!bits) fail("cannot write " + dir + "/relu_masks.bin");
+  if (jac && !jac->pool_argmax.empty()) {
+    std::ofstream pa(fs::path(dir) / "maxpool_argmax.i32", std::ios::binary);
+    size_t poff = 0;
+    for (const PoolArgmax& p : jac->pool_argmax) {
+      m << "maxpool " << p.name << " " << poff << " " << p.in.c << "x" << p.in.h << "x" << p.in.w << " " << p.out.c
+        << "x" << p.out.h << "x" << p.out.w << " " << p.k << " " << p.stride << " " << p.pad << "\n";
+      pa.write(reinterpret_cast<const char*>(p.index.data()), std::streamsize(p.index.size() * sizeof(int32_t)));
+      poff += p.index.size();
+    }
+    if (!pa) fail("cannot write " + dir + "/maxpool_argmax.i32");
+  }
   if (jac) {
     write_raw(fs::path(dir) / "jacobian.f32", jac->jacobian.data(), jac->jacobian.size());
     write_raw(fs::path(dir) / "output.f32", jac->output.data(), jac->output.size());

@@ -161,10 +161,11 @@ int Graph::linear(int x, int out_features, const std::string& name) {
   return push(n);
 }
 
-int Graph::maxpool(int x, int k, int stride, int pad) {
+int Graph::maxpool(int x, int k, int stride, int pad, const std::string& name) {
   const Shape in = shape(x);
   Node n;
   n.op = OpKind::MaxPool;
+  n.name = name;
   n.inputs = {x};
   n.kernel = k;
   n.stride = stride;

@@ -81,7 +81,7 @@ struct Graph {
   int avgpool2x2(int x);
   int global_avgpool(int x);
   int linear(int x, int out_features, const std::string& name);
-  int maxpool(int x, int k, int stride, int pad);
+  int maxpool(int x, int k, int stride, int pad, const std::string& name = "");
   int concat(std::vector<int> xs);
   int channel_slice(int x, int channels);
 

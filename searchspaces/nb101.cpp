@@ -355,7 +355,7 @@ int module(Graph& g, int x, int c_out, const Cell& c, const std::string& name) {
     switch (c.labels[size_t(v)]) {
       case Conv3x3: t[size_t(v)] = conv_bn_relu(g, vin, vc[size_t(v)], 3, vn); break;
       case Conv1x1: t[size_t(v)] = conv_bn_relu(g, vin, vc[size_t(v)], 1, vn); break;
-      default: t[size_t(v)] = g.maxpool(vin, 3, 1, 1); break;
+      default: t[size_t(v)] = g.maxpool(vin, 3, 1, 1, vn + ".maxpool"); break;
     }
   }
   std::vector<int> feeders;
@@ -376,7 +376,7 @@ Graph build(const Cell& c, const NetConfig& cfg) {
   int C = cfg.stem, m = 0;
   for (int s = 0; s < cfg.stacks; ++s) {
     if (s > 0) {
-      h = g.maxpool(h, 2, 2, 0);
+      h = g.maxpool(h, 2, 2, 0, "stack" + std::to_string(s) + ".pool");
       C *= 2;
     }
     for (int k = 0; k < cfg.modules_per_stack; ++k) h = module(g, h, C, c, "cells." + std::to_string(m++));

@@ -5,29 +5,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/csv.h"
 #include "engine/error.h"
 #include "searchspaces/nb201.h"
 
 namespace naswot::nb201 {
-namespace {
-
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : line) {
-    if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else if (c != '\r') {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
-}  // namespace
-
 int AccuracyTable::column(const std::string& name) const {
   for (size_t i = 0; i < columns.size(); ++i)
     if (columns[i] == name) return int(i);

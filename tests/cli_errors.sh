@@ -43,6 +43,11 @@ expect_error "unknown --sigma-solver 'qr'" score --data "$data" --arch 1 --sigma
 expect_error "--precision tf32 needs the CUDA backend" score --data "$data" --arch 1 --backend cpu --precision tf32
 expect_error "--streams applies to the CUDA backend" score-space --data "$data" --backend cpu --streams 2 --out "$tmp/s.db"
 expect_error "unknown backend 'tpu'" score --data "$data" --arch 1 --backend tpu
+expect_error "neither an NB101 index" score --space nb101 --data "$data" --arch zzz
+expect_error "out of range (0 .. 423623)" score --space nb101 --data "$data" --arch 423624
+expect_error "--nb101-inplace applies to --space nb101" score --data "$data" --arch 1 --nb101-inplace reference
+expect_error "unknown --nb101-inplace" score --space nb101 --data "$data" --arch 1 --nb101-inplace maybe
+expect_error "give --matrix and --ops in pairs" score --space nb101 --data "$data" --matrix 01/00
 # Without a usable GPU, --backend cuda names the reason instead of falling back silently.
 if ! "$naswot" devices 2>/dev/null | grep -q 'cuda:0'; then
   expect_error "--backend cuda:" score --data "$data" --arch 1 --backend cuda

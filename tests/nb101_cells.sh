@@ -10,6 +10,7 @@ trap 'rm -rf "$tmp"' EXIT
 cat "$tmp/log"
 grep -q "423624 unique cells" "$tmp/log" || { echo "FAIL: count"; exit 1; }
 grep -q "V=2: 1 V=3: 6 V=4: 84 V=5: 2441 V=6: 62010 V=7: 359082" "$tmp/log" || { echo "FAIL: counts by V"; exit 1; }
+grep -q "^# 20052 cells hit the reference port's in-place bug" "$tmp/log" || { echo "FAIL: in-place-bug count"; exit 1; }
 sum=$(tail -n +2 "$tmp/cells.tsv" | cut -f1 | sha256sum | cut -d' ' -f1)
 [ "$sum" = 53e1438d11675d9eb3899166c29ca07fe0c4b81af9d99d5aec3ecd31bd5bca7f ] || { echo "FAIL: hash list sha256 $sum"; exit 1; }
 cmp -s "$tmp/cells.tsv" <(zcat "$data/nb101/nb101_cells.tsv.gz") || { echo "FAIL: differs from nb101_cells.tsv.gz"; exit 1; }

@@ -75,5 +75,18 @@ check "and left untouched" test "$(sha256sum "$tmp/other.db")" = "$sum"
 msg=$("$naswot" score-space "${opts[@]}" --shard 3/3 --out "$tmp/x.db" 2>&1)
 check "a bad --shard is refused" grep -q "0 <= i < n" <<<"$msg"
 
+# NAS-Bench-101: the same run/shard/merge/report machinery over the index of 423,624 cells.
+o101=(--space nb101 --sample 6 --seed 3 --batch 16 --data "$data" --threads 2)
+"$naswot" score-space "${o101[@]}" --out "$tmp/n101.db" 2>/dev/null
+scores "$tmp/n101.db" >"$tmp/n101.csv"
+check "NB101 run stored 6 cells, rows named by hash" test "$(grep -cE '^[0-9]+,[0-9a-f]{32} ' "$tmp/n101.csv")" -eq 6
+for i in 0 1; do "$naswot" score-space "${o101[@]}" --shard "$i/2" --out "$tmp/n101s$i.db" 2>/dev/null; done
+"$naswot" merge "$tmp/n101s0.db" "$tmp/n101s1.db" -o "$tmp/n101m.db" 2>/dev/null
+check "NB101: 2 shards merged equal the single run" cmp -s "$tmp/n101.csv" <(scores "$tmp/n101m.db")
+msg=$("$naswot" report "$tmp/n101.db" --data "$data" 2>&1)
+check "NB101 report joins test_acc_108_single_run" grep -q "| test_acc_108_single_run | .* | 6 |" <<<"$msg"
+msg=$("$naswot" report "$tmp/n101.db" --benchmark nb201 --data "$data" 2>&1)
+check "an NB101 run is not reported against NB201" grep -q "is a nb101 run, not nb201" <<<"$msg"
+
 [ "$fails" -eq 0 ] && echo "all score-space checks passed"
 exit "$fails"

@@ -4,6 +4,7 @@
 #include "engine/graph.h"
 #include "engine/md5.h"
 #include "searchspaces/nb101.h"
+#include "searchspaces/nb101_index.h"
 #include "tests/test_util.h"
 
 using namespace naswot;
@@ -81,4 +82,33 @@ TEST_CASE("NB101 networks: vertex channels and parameter counts (spec §5.1, §6
   CHECK(nb101::build(smallest).num_params() == 136129);  // NASWOT's scoring configuration
   const Graph g = nb101::build(nb101::parse_cell("01/00", "input,output"));
   CHECK(g.shape(g.output) == Shape{1, 1, 1});
+}
+
+TEST_CASE("NB101 index: ascending hashes, lookups, errors") {
+  const auto& cells = nb101::indexed_cells();
+  REQUIRE(long(cells.size()) == nb101::kNumCells);
+  CHECK(cells.front().hash == "00005c142e6f48ac74fdcf73e3439874");  // the minimum hash (spec §4.1)
+  bool ascending = true;
+  for (size_t i = 1; i < cells.size(); ++i) ascending &= cells[i - 1].hash < cells[i].hash;
+  CHECK(ascending);
+  CHECK(nb101::resolve_index("00005c142e6f48ac74fdcf73e3439874") == 0);
+  CHECK(nb101::resolve_index(cells[123456].hash) == 123456);
+  CHECK(nb101::resolve_index("423623") == 423623);
+  CHECK(nb101::graph_hash(cells[98765].cell) == cells[98765].hash);
+  CHECK(error_of([] { nb101::resolve_index("ffffffffffffffffffffffffffffffff"); }).find("no NAS-Bench-101 cell") !=
+        std::string::npos);
+  CHECK(error_of([] { nb101::resolve_index("423624"); }).find("out of range") != std::string::npos);
+  CHECK(error_of([] { nb101::resolve_index("00005C142E6F48AC74FDCF73E3439874"); }).find("neither") != std::string::npos);
+}
+
+TEST_CASE("NB101: cells the reference port cannot score (spec §6.4)") {
+  // input -> output edge, one conv vertex feeding the output: the in-place += breaks the backward.
+  CHECK(nb101::hits_reference_inplace_bug(nb101::parse_cell("0101/0010/0001/0000", "conv3x3,conv1x1")));
+  CHECK(nb101::hits_reference_inplace_bug(nb101::parse_cell("011/001/000", "conv1x1")));
+  // A max-pool feeder works (its backward does not need its output); so do two feeders (concat copies)
+  // and cells without the input -> output edge.
+  CHECK(!nb101::hits_reference_inplace_bug(nb101::parse_cell("011/001/000", "maxpool3x3")));
+  CHECK(!nb101::hits_reference_inplace_bug(nb101::parse_cell("0111/0001/0001/0000", "conv3x3,conv3x3")));
+  CHECK(!nb101::hits_reference_inplace_bug(nb101::parse_cell("010/001/000", "conv3x3")));
+  CHECK(!nb101::hits_reference_inplace_bug(nb101::parse_cell("01/00", "input,output")));
 }

@@ -5,6 +5,7 @@
 
 #include "engine/error.h"
 #include "searchspaces/nb101.h"
+#include "searchspaces/nb101_index.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
@@ -17,10 +18,12 @@ int cmd_cells(int argc, char** argv) {
   const std::vector<nb101::HashedCell> cells = nb101::enumerate_cells();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::map<int, long> by_v;
-  for (const auto& c : cells) ++by_v[c.cell.V];
+  long inplace = 0;
+  for (const auto& c : cells) ++by_v[c.cell.V], inplace += nb101::hits_reference_inplace_bug(c.cell);
   std::fprintf(stderr, "# %zu unique cells in %.1f s; by vertex count:", cells.size(), secs);
   for (auto [v, n] : by_v) std::fprintf(stderr, " V=%d: %ld", v, n);
-  std::fprintf(stderr, "\n");
+  std::fprintf(stderr, "\n# %ld cells hit the reference port's in-place bug (spec 6.4; --nb101-inplace reference)\n",
+               inplace);
   FILE* f = stdout;
   if (a.has("o") && !(f = std::fopen(a.get("o").c_str(), "w"))) fail("cannot write " + a.get("o"));
   // Same layout as the benchmark-derived table: hash, V, flat row-major adjacency, ops.

@@ -13,6 +13,8 @@
 #include "engine/store.h"
 #include "searchspaces/nb201.h"
 #include "searchspaces/nb201_bench.h"
+#include "searchspaces/nb101_bench.h"
+#include "searchspaces/nb101_index.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
@@ -77,40 +79,80 @@ std::vector<size_t> by_score(const std::vector<ScoreRow>& rows) {
 
 }  // namespace
 
+namespace {
+
+// Accuracy columns joined to the rows of a run: values[i] belongs to rows[i] (NaN where unknown).
+struct Joined {
+  std::vector<std::string> columns;
+  std::vector<std::vector<double>> values;
+  long space_size = 0;
+  std::string top_column;  // the headline accuracy for the top-k table
+  double top_scale = 1;    // to percent
+};
+
+Joined join_nb201(const std::vector<ScoreRow>& rows, const std::string& data_dir) {
+  const nb201::AccuracyTable t = nb201::load_accuracy_table(data_dir);
+  Joined j{t.columns, {}, nb201::kNumArchs, "c10_test_200", 1};
+  for (const ScoreRow& r : rows) j.values.push_back(t.values.at(size_t(r.index)));
+  return j;
+}
+
+Joined join_nb101(const std::vector<ScoreRow>& rows, const std::string& data_dir) {
+  const nb101::AccuracyTable t = nb101::load_accuracy_table(data_dir);
+  Joined j{t.columns, {}, nb101::kNumCells, "test_acc_108_single_run", 100};
+  for (const ScoreRow& r : rows) {
+    const std::vector<double>* v = t.find(r.arch.substr(0, r.arch.find(' ')));
+    if (!v) fail("run row " + std::to_string(r.index) + ": hash " + r.arch.substr(0, 32) + " is not in the NB101 table");
+    j.values.push_back(*v);
+  }
+  return j;
+}
+
+}  // namespace
+
 int cmd_report(int argc, char** argv) {
   const cli::Args a = cli::parse(argc, argv, 2, {"benchmark", "data"}, {}, true);
-  if (a.positional.size() != 1) fail("usage: naswot report RUN.db --benchmark nb201 [--data DIR]");
-  const std::string bench = a.get("benchmark", "nb201");
-  if (bench != "nb201") fail("unknown --benchmark '" + bench + "' (supported: nb201)");
+  if (a.positional.size() != 1) fail("usage: naswot report RUN.db --benchmark nb201|nb101 [--data DIR]");
   const RunStore s = RunStore::open_existing(a.positional[0]);
   const auto& id = s.config().identity;
-  if (id.count("space") && id.at("space") != "nb201") fail(s.path() + " is not a NAS-Bench-201 run");
-  const nb201::AccuracyTable table = nb201::load_accuracy_table(resolve_data_dir(a.get("data")));
-  const std::vector<ScoreRow> rows = s.rows();
+  const std::string space = id.count("space") ? id.at("space") : "nb201";
+  const std::string bench = a.get("benchmark", space);
+  if (bench != "nb201" && bench != "nb101") fail("unknown --benchmark '" + bench + "' (supported: nb201, nb101)");
+  if (bench != space) fail(s.path() + " is a " + space + " run, not " + bench);
+  std::vector<ScoreRow> rows = s.rows();
+  long unscorable = 0;  // NaN scores: cells the reference cannot score (--nb101-inplace reference)
+  for (const ScoreRow& r : rows) unscorable += std::isnan(r.score);
+  std::erase_if(rows, [](const ScoreRow& r) { return std::isnan(r.score); });
   if (rows.size() < 2) fail(s.path() + " holds fewer than two scored architectures");
+  const std::string data_dir = resolve_data_dir(a.get("data"));
+  const Joined J = bench == "nb201" ? join_nb201(rows, data_dir) : join_nb101(rows, data_dir);
   long degenerate = 0;
   for (const ScoreRow& r : rows) degenerate += r.status != "ok";
 
   std::printf("# naswot report: %s\n\n", s.path().c_str());
   for (const auto& [k, v] : id) std::printf("- %s: %s\n", k.c_str(), v.c_str());
   for (const auto& [k, v] : s.config().info) std::printf("- %s: %s\n", k.c_str(), v.c_str());
-  std::printf("\n%zu of %d architectures scored, %ld degenerate (score -inf).\n\n", rows.size(), nb201::kNumArchs,
-              degenerate);
+  std::printf("\n%zu of %ld architectures scored, %ld degenerate (score -inf)", rows.size() + size_t(unscorable),
+              J.space_size, degenerate);
+  if (unscorable) std::printf(", %ld left out with score NaN (the reference code cannot score them)", unscorable);
+  std::printf(".\n\n");
   std::printf("Rank correlation of the score with each accuracy column. 'all': degenerate architectures\n"
               "included, ranked last and tied with each other; 'ok only': degenerate ones left out.\n\n");
   std::printf("| column | Kendall tau (all) | Spearman rho (all) | Kendall tau (ok only) | Spearman rho (ok only) | n |\n");
   std::printf("|---|---|---|---|---|---|\n");
-  for (size_t c = 0; c < table.columns.size(); ++c) {
-    const std::string& name = table.columns[c];
-    if (name.rfind("params", 0) == 0) continue;
+  for (size_t c = 0; c < J.columns.size(); ++c) {
+    const std::string& name = J.columns[c];
+    if (name.rfind("params", 0) == 0 || name == "trainable_params" || name == "flops_thop" ||
+        name == "training_time_108")
+      continue;
     std::vector<double> sc, acc, sc_ok, acc_ok;
-    for (const ScoreRow& r : rows) {
-      const double v = table.values[r.index][c];
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const double v = J.values[i][c];
       if (std::isnan(v)) continue;
-      sc.push_back(r.score);
+      sc.push_back(rows[i].score);
       acc.push_back(v);
-      if (r.status == "ok") {
-        sc_ok.push_back(r.score);
+      if (rows[i].status == "ok") {
+        sc_ok.push_back(rows[i].score);
         acc_ok.push_back(v);
       }
     }
@@ -120,29 +162,33 @@ int cmd_report(int argc, char** argv) {
                 spearman_rho(sc, acc), ok2 ? kendall_tau_b(sc_ok, acc_ok) : NAN, ok2 ? spearman_rho(sc_ok, acc_ok) : NAN,
                 sc.size());
   }
-  const int col = table.column("c10_test_200");
+  const int col = [&] {
+    for (size_t c = 0; c < J.columns.size(); ++c)
+      if (J.columns[c] == J.top_column) return int(c);
+    return -1;
+  }();
   if (col >= 0) {
+    auto acc = [&](size_t i) { return J.values[i][size_t(col)] * J.top_scale; };
     const std::vector<size_t> order = by_score(rows);
-    std::printf("\nTop architectures by score, CIFAR-10 test accuracy (c10_test_200, %%):\n\n");
+    std::printf("\nTop architectures by score, %s (%%):\n\n", J.top_column.c_str());
     std::printf("| top k | mean | best | best index |\n|---|---|---|---|\n");
     for (size_t k : {size_t(1), size_t(10), size_t(100)}) {
       if (k > order.size()) break;
       double sum = 0, best = -1;
       long best_i = -1;
       for (size_t j = 0; j < k; ++j) {
-        const ScoreRow& r = rows[order[j]];
-        const double v = table.values[r.index][col];
+        const double v = acc(order[j]);
         sum += v;
-        if (v > best) best = v, best_i = r.index;
+        if (v > best) best = v, best_i = rows[order[j]].index;
       }
       std::printf("| %zu | %.2f | %.2f | %ld |\n", k, sum / double(k), best, best_i);
     }
     size_t best_pos = 0;
     for (size_t j = 0; j < order.size(); ++j)
-      if (table.values[rows[order[j]].index][col] > table.values[rows[order[best_pos]].index][col]) best_pos = j;
+      if (acc(order[j]) > acc(order[best_pos])) best_pos = j;
     const ScoreRow& b = rows[order[best_pos]];
-    std::printf("\nBest scored architecture by c10_test_200: index %ld (%.2f%%), score rank %zu of %zu.\n", b.index,
-                table.values[b.index][col], best_pos + 1, rows.size());
+    std::printf("\nBest scored architecture by %s: index %ld (%.2f%%), score rank %zu of %zu.\n", J.top_column.c_str(),
+                b.index, acc(order[best_pos]), best_pos + 1, rows.size());
   }
   return 0;
 }

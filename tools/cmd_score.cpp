@@ -6,6 +6,7 @@
 #include <thread>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <set>
 
 #include "engine/error.h"
@@ -26,24 +27,25 @@ std::set<std::string> with(std::set<std::string> extra) {
 }
 
 // --indices / --sample K / all, then --shard i/n (every n-th of the selection, starting at i).
-std::vector<int> select_indices(const cli::Args& a, uint64_t seed) {
+// resolve maps one index spec (a number, or an arch string / hash) to an index of the space.
+std::vector<int> select_indices(const cli::Args& a, uint64_t seed, int space_size,
+                                const std::function<long(const std::string&)>& resolve) {
   std::vector<int> sel;
   if (a.has("indices") && a.has("sample")) fail("use either --indices or --sample, not both");
   if (a.has("indices")) {
-    for (const std::string& s : cli::expand_arch_list(a.all("indices"), nb201::kNumArchs))
-      sel.push_back(nb201::index_of(nb201::resolve(s)));
+    for (const std::string& s : cli::expand_arch_list(a.all("indices"), space_size)) sel.push_back(int(resolve(s)));
     std::sort(sel.begin(), sel.end());
     sel.erase(std::unique(sel.begin(), sel.end()), sel.end());
   } else if (a.has("sample")) {
-    const int k = int(a.get_int("sample", 0, 1, nb201::kNumArchs));
-    std::vector<int> perm(nb201::kNumArchs);
-    for (int i = 0; i < nb201::kNumArchs; ++i) perm[i] = i;
+    const int k = int(a.get_int("sample", 0, 1, space_size));
+    std::vector<int> perm(static_cast<size_t>(space_size));
+    for (int i = 0; i < space_size; ++i) perm[size_t(i)] = i;
     const uint64_t key = stream_key(seed, 0x5A3D1E);
-    for (int i = 0; i < k; ++i) std::swap(perm[i], perm[i + below(key, i, uint64_t(nb201::kNumArchs - i))]);
+    for (int i = 0; i < k; ++i) std::swap(perm[size_t(i)], perm[size_t(i) + below(key, i, uint64_t(space_size - i))]);
     sel.assign(perm.begin(), perm.begin() + k);
     std::sort(sel.begin(), sel.end());
   } else {
-    for (int i = 0; i < nb201::kNumArchs; ++i) sel.push_back(i);
+    for (int i = 0; i < space_size; ++i) sel.push_back(i);
   }
   if (a.has("shard")) {
     const std::string s = a.get("shard");
@@ -59,29 +61,35 @@ std::vector<int> select_indices(const cli::Args& a, uint64_t seed) {
   return sel;
 }
 
+void print_nb101_row(const ScoreRow& r) {
+  std::string arch = r.arch;
+  for (char& ch : arch)
+    if (ch == ' ') ch = '\t';
+  std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, arch.c_str(), r.score, r.status.c_str(), r.params, r.seconds);
+  std::fflush(stdout);
+  if (!r.reason.empty()) std::fprintf(stderr, "# %s %s: %s\n", arch.substr(0, 32).c_str(), r.status.c_str(), r.reason.c_str());
+}
+
 }  // namespace
 
 int cmd_score(int argc, char** argv) {
   const cli::Args a = cli::parse(argc, argv, 2, with({"arch", "export", "dump-sigma", "matrix", "ops"}), {});
   if (a.get("space", "nb201") == "nb101") {
-    // NB101 cells as matrix/ops pairs (hash lookup and score-space come with the NB101 index).
+    // Cells as --arch HASH|INDEX|RANGE (looked up in the enumeration) and/or --matrix/--ops pairs.
     const auto mats = a.all("matrix"), ops = a.all("ops");
-    if (mats.empty() || mats.size() != ops.size())
-      fail("--space nb101: give cells as --matrix 0111010/0000001/... --ops conv1x1,conv3x3,... pairs");
+    if (mats.size() != ops.size()) fail("--space nb101: give --matrix and --ops in pairs");
     std::vector<nb101::Cell> cells;
     for (size_t i = 0; i < mats.size(); ++i) cells.push_back(nb101::parse_cell(mats[i], ops[i]));
+    std::vector<long> indices;
+    for (const std::string& s : cli::expand_arch_list(a.all("arch"), int(nb101::kNumCells)))
+      indices.push_back(nb101::resolve_index(s));
+    if (cells.empty() && indices.empty())
+      fail("--space nb101: give cells as --arch HASH|INDEX|RANGE or --matrix 0111010/0000001/... --ops conv1x1,...");
     ScoringSetup setup = make_scoring_setup(a);
     std::fprintf(stderr, "%s\n", setup.banner().c_str());
-    std::printf("hash\tmatrix\tops\tscore\tstatus\tparams\tseconds\n");
-    for (const nb101::Cell& c : cells) {
-      const ScoreRow r = setup.score(c, a.get("export"));
-      std::string arch = r.arch;
-      for (char& ch : arch)
-        if (ch == ' ') ch = '\t';
-      std::printf("%s\t%.6f\t%s\t%zu\t%.3f\n", arch.c_str(), r.score, r.status.c_str(),
-                  r.params, r.seconds);
-      if (!r.reason.empty()) std::fprintf(stderr, "# %s degenerate: %s\n", arch.substr(0, 32).c_str(), r.reason.c_str());
-    }
+    std::printf("index\thash\tmatrix\tops\tscore\tstatus\tparams\tseconds\n");
+    for (const nb101::Cell& c : cells) print_nb101_row(setup.score(c, a.get("export")));
+    for (long i : indices) print_nb101_row(setup.score_nb101(i, a.get("export")));
     return 0;
   }
   const std::vector<std::string> specs = cli::expand_arch_list(a.all("arch"), nb201::kNumArchs);
@@ -119,8 +127,12 @@ int cmd_score_space(int argc, char** argv) {
   const std::string out = a.get("out");
   if (out.empty()) fail("score-space needs --out FILE.db (the run database; rerun the same command to resume)");
   const uint64_t seed = uint64_t(a.get_int("seed", 0, 0, (1L << 62)));
-  const std::vector<int> sel = select_indices(a, seed);
+  const bool nb101 = a.get("space", "nb201") == "nb101";
+  const std::vector<int> sel =
+      nb101 ? select_indices(a, seed, int(nb101::kNumCells), nb101::resolve_index)
+            : select_indices(a, seed, nb201::kNumArchs, [](const std::string& s) { return long(nb201::index_of(nb201::resolve(s))); });
   ScoringSetup setup = make_scoring_setup(a, /*parallel=*/true);
+  if (nb101) nb101::indexed_cells();  // enumerate before the timed loop and the worker threads
 #ifdef NASWOT_HAVE_MPI
   if (mpi_launched()) return score_space_mpi(setup, sel, out);
 #endif
@@ -145,7 +157,7 @@ int cmd_score_space(int argc, char** argv) {
   auto work = [&](int w) {
     try {
       for (size_t j; (j = next.fetch_add(1)) < todo.size();) {
-        const ScoreRow r = setup.score(nb201::from_index(todo[j]), "", nullptr, w);
+        const ScoreRow r = setup.score_index(todo[j], w);
         std::lock_guard<std::mutex> lock(mu);
         store.put(r);
         degenerate += r.status != "ok";

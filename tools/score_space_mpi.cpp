@@ -112,7 +112,7 @@ int score_space_mpi(ScoringSetup& setup, const std::vector<int>& sel, const std:
 
   if (rank != 0) {
     for (size_t j = size_t(rank); j < todo.size(); j += size_t(size)) {
-      const std::string msg = pack(setup.score(nb201::from_index(todo[j])));
+      const std::string msg = pack(setup.score_index(todo[j]));
       MPI_Send(msg.data(), int(msg.size()), MPI_CHAR, 0, kTagRow, MPI_COMM_WORLD);
     }
     MPI_Send(nullptr, 0, MPI_CHAR, 0, kTagDone, MPI_COMM_WORLD);
@@ -142,7 +142,7 @@ int score_space_mpi(ScoringSetup& setup, const std::vector<int>& sel, const std:
     }
   };
   for (size_t j = 0; j < todo.size(); j += size_t(size)) {
-    store->put(setup.score(nb201::from_index(todo[j])));
+    store->put(setup.score_index(todo[j]));
     progress.tick();
     receive(false);
   }

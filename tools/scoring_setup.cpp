@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -17,7 +18,7 @@ namespace naswot {
 const std::set<std::string>& scoring_options() {
   static const std::set<std::string> o = {"space",       "batch",   "seed",    "augment", "data",
                                           "num-classes", "backend", "threads", "score",   "relu-sites",
-                                          "precision",   "streams", "sigma-solver"};
+                                          "precision",   "streams", "sigma-solver", "nb101-inplace"};
   return o;
 }
 
@@ -34,6 +35,11 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
     fail("unknown --score '" + s.score_kind + "' (expected jacob_cov or hamming)");
   if (a.has("relu-sites") && s.score_kind != "hamming") fail("--relu-sites applies to --score hamming only");
   s.relu_sites = parse_relu_sites(a.get("relu-sites", "each"));
+  const std::string inplace = a.get("nb101-inplace", "fixed");
+  if (inplace != "fixed" && inplace != "reference")
+    fail("unknown --nb101-inplace '" + inplace + "' (expected fixed or reference)");
+  if (a.has("nb101-inplace") && s.space != "nb101") fail("--nb101-inplace applies to --space nb101");
+  s.nb101_reference_inplace = inplace == "reference";
   const int threads = int(a.get_int("threads", 0, 0, 4096));
   s.data_dir = resolve_data_dir(a.get("data"));
   s.data = load_cifar10_train(s.data_dir);
@@ -67,13 +73,22 @@ ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_
                      sigma, worker);
 }
 
-ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_dir) {
+ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_dir, long index, int worker) {
   const std::string hash = nb101::graph_hash(cell);
+  const std::string arch = hash + " " + cell.matrix_string() + " " + cell.ops_string();
+  if (nb101_reference_inplace && nb101::hits_reference_inplace_bug(cell))
+    return ScoreRow{index, arch, std::nan(""), "reference_nan",
+                    "the reference port's in-place += on a ReLU output fails its backward pass (spec nb101 6.4)", 0, 0,
+                    0};
   nb101::NetConfig cfg;
   cfg.num_classes = net.num_classes;
   // Weights keyed by the hash, so a cell gets the same weights however it was written down.
-  return score_graph("nb101", -1, hash + " " + cell.matrix_string() + " " + cell.ops_string(), nb101::build(cell, cfg),
-                     std::stoull(hash.substr(0, 16), nullptr, 16), export_dir, nullptr);
+  return score_graph("nb101", index, arch, nb101::build(cell, cfg), std::stoull(hash.substr(0, 16), nullptr, 16),
+                     export_dir, nullptr, worker);
+}
+
+ScoreRow ScoringSetup::score_nb101(long index, const std::string& export_dir, int worker) {
+  return score(nb101::indexed_cells().at(size_t(index)).cell, export_dir, index, worker);
 }
 
 ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, const std::string& arch, const Graph& g,
@@ -83,7 +98,8 @@ ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, co
   const std::vector<float> p = init_params(g, seed, arch_key);
   executor->capture_relu_masks(!export_dir.empty());
   ScoreRow r{index, arch, 0, "", "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
-  const std::string dir = export_dir + "/" + (index >= 0 ? std::to_string(index) : arch.substr(0, 32));
+  // NB201 exports are named by index, NB101 ones by hash.
+  const std::string dir = export_dir + "/" + (space_name == "nb201" ? std::to_string(index) : arch.substr(0, 32));
   ExportInfo info{space_name, r.arch, index, net.num_classes, seed, score_kind, "", 0, ""};
   std::vector<int64_t> weights(g.nodes.size());
   for (size_t v = 0; v < g.nodes.size(); ++v) weights[v] = relu_site_weight(g.nodes[v], relu_sites);
@@ -125,6 +141,7 @@ RunConfig ScoringSetup::run_config() const {
   c.identity["seed"] = std::to_string(seed);
   c.identity["augment"] = augment_name(augment);
   c.identity["num_classes"] = std::to_string(net.num_classes);
+  if (nb101_reference_inplace) c.identity["nb101_inplace"] = "reference";
   c.identity["engine"] = NASWOT_VERSION;
   c.identity["backend"] = backend().name();
   if (backend().device().find("tf32") != std::string::npos) c.identity["precision"] = "tf32";

@@ -12,6 +12,7 @@
 #include "engine/scorer.h"
 #include "engine/store.h"
 #include "searchspaces/nb101.h"
+#include "searchspaces/nb101_index.h"
 #include "searchspaces/nb201.h"
 #include "tools/cli_args.h"
 
@@ -44,7 +45,15 @@ struct ScoringSetup {
   ScoreRow score(const nb201::Arch& arch, const std::string& export_dir = "", std::vector<double>* sigma = nullptr,
                  int worker = 0);
   // NB101 (scoring configuration: stem 16, --num-classes outputs); arch column = "hash matrix ops".
-  ScoreRow score(const nb101::Cell& cell, const std::string& export_dir = "");
+  ScoreRow score(const nb101::Cell& cell, const std::string& export_dir = "", long index = -1, int worker = 0);
+  ScoreRow score_nb101(long index, const std::string& export_dir = "", int worker = 0);
+  // Architecture `index` of this setup's space (score-space).
+  ScoreRow score_index(long index, int worker = 0) {
+    return space == "nb101" ? score_nb101(index, "", worker) : score(nb201::from_index(int(index)), "", nullptr, worker);
+  }
+  // --nb101-inplace reference: mark the cells the reference port cannot score (spec §6.4) with
+  // status reference_nan and score NaN instead of scoring them (default: fixed, score every cell).
+  bool nb101_reference_inplace = false;
   ScoreRow score_graph(const std::string& space, long index, const std::string& arch, const Graph& g,
                        uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma, int worker = 0);
   std::string space = "nb201";

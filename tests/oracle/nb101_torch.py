@@ -1,10 +1,72 @@
 """Independent PyTorch model of the NAS-Bench-101 network as NASWOT's port builds it (spec/nb101.md
-§5-6), written from the spec. Parameter and ReLU-site names match the engine's export."""
+§5-6), written from the spec. Parameter, ReLU-site and max-pool-site names match the engine's export."""
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
+import nb201_torch as m201
 from nb201_torch import ACT
+
+
+class _PinnedMaxPool(torch.autograd.Function):
+    """Max pool whose winners are given (the engine's): y = x at idx, dx = dy scattered back to idx."""
+
+    @staticmethod
+    def forward(ctx, x, idx):
+        B, C, H, W = x.shape
+        ctx.save_for_backward(idx)
+        ctx.in_shape = (B, C, H, W)
+        return x.reshape(B, C, H * W).gather(2, idx.reshape(B, C, -1)).reshape(idx.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        (idx,) = ctx.saved_tensors
+        B, C, H, W = ctx.in_shape
+        dx = torch.zeros(B, C, H * W, dtype=g.dtype)
+        dx.scatter_add_(2, idx.reshape(B, C, -1), g.reshape(B, C, -1))
+        return dx.reshape(B, C, H, W), None
+
+
+class Pool:
+    """Every max pool goes through here, named by its site. pin: site -> int64 winners (B,C,Ho,Wo);
+    record (while ACT.recording): site -> {dtype: input}."""
+
+    def __init__(self):
+        self.pin, self.record = {}, {}
+
+    def __call__(self, x, site, k, s, p):
+        if ACT.recording:
+            self.record.setdefault(site, {})[x.dtype] = x.detach()
+        if site in self.pin:
+            return _PinnedMaxPool.apply(x, self.pin[site])
+        return F.max_pool2d(x, k, s, p)
+
+
+POOL = Pool()
+
+
+def pool_mismatches(idx, x64, x32, k, s, p):
+    """(number of engine winners differing from float64's first maximum, whether all are near-ties:
+    the float64 values differ by at most max(1e-4 * rms(x), 10 * rms of float32's error))."""
+    x = torch.from_numpy(x64)
+    vals, arg = F.max_pool2d(x, k, s, p, return_indices=True)
+    B, C = idx.shape[:2]
+    chosen = x.reshape(B, C, -1).gather(2, torch.from_numpy(idx).reshape(B, C, -1)).reshape(idx.shape)
+    mism = arg.numpy() != idx
+    e32 = x32.astype(np.float64) - x64
+    tol = max(1e-4 * np.sqrt(np.mean(x64 * x64)), 10 * np.sqrt(np.mean(e32 * e32)))
+    gap = (vals - chosen).numpy()
+    return int(mism.sum()), not np.any(mism & (gap > tol))
+
+
+class MaxPoolSite(nn.Module):
+    def __init__(self, site):
+        super().__init__()
+        self.site = site
+
+    def forward(self, x):
+        return POOL(x, self.site, 3, 1, 1)
 
 OPS = {"conv3x3-bn-relu": 3, "conv1x1-bn-relu": 1, "maxpool3x3": 0}
 
@@ -52,7 +114,7 @@ class Cell(nn.Module):
         self.vc = vertex_channels(cin, cout, m)
         for t in range(1, self.V - 1):
             k = OPS[ops[t]]
-            op = ConvBnRelu(self.vc[t], self.vc[t], k, f"{name}.v{t}.relu") if k else nn.MaxPool2d(3, 1, 1)
+            op = ConvBnRelu(self.vc[t], self.vc[t], k, f"{name}.v{t}.relu") if k else MaxPoolSite(f"{name}.v{t}.maxpool")
             self.add_module(f"v{t}", op)
         for t in range(1, self.V):
             if m[0, t]:
@@ -97,7 +159,7 @@ class Network(nn.Module):
         h = self.stem(x)
         for i, cell in enumerate(self.cells):
             if i in self.pool_before:
-                h = nn.functional.max_pool2d(h, 2, 2)
+                h = POOL(h, f"stack{i // 3}.pool", 2, 2, 0)
             h = cell(h)
         return self.classifier(h.mean(dim=(2, 3)))
 

@@ -174,7 +174,7 @@ class TinyNetwork(nn.Module):
 
 
 def read_export(d):
-    meta, params, relus = {}, [], []
+    meta, params, relus, pools = {}, [], [], []
     with open(f"{d}/meta.txt") as f:
         for line in f:
             key, _, rest = line.rstrip("\n").partition(" ")
@@ -184,6 +184,9 @@ def read_export(d):
             elif key == "relu":
                 name, off, dims, weight = rest.split(" ")
                 relus.append((name, int(off), [int(x) for x in dims.split("x")], int(weight)))
+            elif key == "maxpool":
+                name, off, din, dout, k, s, p = rest.split(" ")
+                pools.append((name, int(off), [int(x) for x in dout.split("x")], (int(k), int(s), int(p))))
             else:
                 meta[key] = rest
     b, c, h, w = (int(x) for x in meta["batch"].split())
@@ -201,6 +204,13 @@ def read_export(d):
         n = b * c * h * w
         masks[name] = np.unpackbits(bits[off:off + (n + 7) // 8])[:n].reshape(b, c, h, w).astype(bool)
     meta["relu_masks"] = masks
+    # Max-pool winners: site -> (int64 array B x C x Ho x Wo of plane indices, (k, stride, pad)).
+    meta["maxpool_argmax"] = {}
+    if pools:
+        idx = np.fromfile(f"{d}/maxpool_argmax.i32", dtype="<i4")
+        for name, off, (c, h, w), ksp in pools:
+            n = b * c * h * w
+            meta["maxpool_argmax"][name] = (idx[off:off + n].reshape(b, c, h, w).astype(np.int64), ksp)
     return meta, params, flat, batch, jac, out
 
 

@@ -1,0 +1,23 @@
+// NAS-Bench-101 cells by index (NASWOT's order: ascending hash, spec/nb101.md §4.1) and by hash.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "searchspaces/nb101.h"
+
+namespace naswot::nb101 {
+
+constexpr long kNumCells = 423624;
+
+// All unique cells in index order, enumerated on first use (about 10 s; thread-safe).
+const std::vector<HashedCell>& indexed_cells();
+long index_of_hash(const std::string& hash);  // -1 when no cell has this hash
+// An index (0 .. 423623) or a 32-digit hash -> index; throws naswot::Error saying why not.
+long resolve_index(const std::string& spec);
+
+// spec §6.4: the reference port's in-place `outputs += projection(input)` breaks the backward pass
+// (score NaN) when the cell has the edge input -> output and exactly one interior vertex feeds the
+// output, and that vertex is a convolution (whose ReLU output autograd still needs).
+bool hits_reference_inplace_bug(const Cell& c);
+
+}  // namespace naswot::nb101
