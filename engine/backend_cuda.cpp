@@ -245,7 +245,7 @@ class CudaBackend final : public Backend {
     NASWOT_CUDA_CHECK(cudaMemsetAsync(K, 0, size_t(B) * B * sizeof(int64_t), stream_));
   }
   void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
-    uint32_t* codes = hamming_codes_.as<uint32_t>(cuda::hamming_codes_words(per_sample, kb_));
+    uint64_t* codes = hamming_codes_.as<uint64_t>(cuda::hamming_codes_words(per_sample, kb_));
     cuda::hamming_accumulate(stream_, per_sample, kb_, y, weight, static_cast<int64_t*>(hamming_K_.p), codes);
   }
   std::vector<int64_t> hamming_end() override {

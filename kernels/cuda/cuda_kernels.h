@@ -36,10 +36,10 @@ void global_avgpool_forward(cudaStream_t s, int C, int HW, int B, const float* x
 void global_avgpool_backward(cudaStream_t s, int C, int HW, int B, const float* dy, float* dx, bool accumulate);
 
 // K (B x B int64, device) += weight * #{units whose (y > 0) agrees}; y: B x per_sample.
-// codes: hamming_codes_words(per_sample, B) uint32 words of scratch.
+// codes: hamming_codes_words(per_sample, B) 64-bit words of scratch.
 size_t hamming_codes_words(size_t per_sample, int B);
 void hamming_accumulate(cudaStream_t s, size_t per_sample, int B, const float* y, int64_t weight, int64_t* K,
-                        uint32_t* codes);
+                        uint64_t* codes);
 
 // Sigma_J helpers. normalise_rows: A (B x row, float64) = centred rows of J scaled to unit norm;
 // flags[b] = 0 ok, 1 non-finite entry, 2 zero variance.

@@ -1,5 +1,5 @@
-// ReLU-code Hamming kernel on the GPU: (y > 0) packed into 32-bit words with warp ballots, then exact
-// pairwise popcounts, one thread per (a, b) pair of the upper triangle, accumulated into int64 K.
+// ReLU-code Hamming kernel on the GPU: (y > 0) packed into 64-bit words with two warp ballots, then
+// exact pairwise __popcll counts, one thread per (a, b) pair of the upper triangle, into int64 K.
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/cuda_kernels.h"
 #include "kernels/cuda/launch.cuh"
@@ -7,25 +7,25 @@
 namespace naswot::cuda {
 namespace {
 
-// One warp per 32 units of one sample: lane l tests unit 32w + l; bits beyond D stay 0.
-__global__ void pack_k(size_t D, size_t words, int B, const float* __restrict__ y, uint32_t* codes) {
+// One warp per 64 units of one sample: lane l tests units 64w + l and 64w + 32 + l; bits beyond D stay 0.
+__global__ void pack_k(size_t D, size_t words, int B, const float* __restrict__ y, uint64_t* codes) {
   const size_t warp = (blockIdx.x * size_t(blockDim.x) + threadIdx.x) / 32;
   const int lane = threadIdx.x & 31;
-  if (warp >= size_t(B) * words) return;
-  const size_t b = warp / words, w = warp % words, e = w * 32 + lane;
-  const bool on = e < D && y[b * D + e] > 0.f;
-  const uint32_t bits = __ballot_sync(0xffffffffu, on);
-  if (lane == 0) codes[b * words + w] = bits;
+  if (warp >= size_t(B) * words) return;  // whole warps leave together: the grid is in whole warps
+  const size_t b = warp / words, e = (warp % words) * 64 + lane;
+  const uint32_t lo = __ballot_sync(0xffffffffu, e < D && y[b * D + e] > 0.f);
+  const uint32_t hi = __ballot_sync(0xffffffffu, e + 32 < D && y[b * D + e + 32] > 0.f);
+  if (lane == 0) codes[warp] = uint64_t(lo) | (uint64_t(hi) << 32);
 }
 
-__global__ void pairs_k(size_t D, size_t words, int B, const uint32_t* __restrict__ codes, int64_t weight,
+__global__ void pairs_k(size_t D, size_t words, int B, const uint64_t* __restrict__ codes, int64_t weight,
                         int64_t* K) {
   const int a = blockIdx.y, b = blockIdx.x * blockDim.x + threadIdx.x;
   if (b >= B || b < a) return;
-  const uint32_t* ca = codes + size_t(a) * words;
-  const uint32_t* cb = codes + size_t(b) * words;
+  const uint64_t* ca = codes + size_t(a) * words;
+  const uint64_t* cb = codes + size_t(b) * words;
   long long diff = 0;
-  for (size_t w = 0; w < words; ++w) diff += __popc(ca[w] ^ cb[w]);
+  for (size_t w = 0; w < words; ++w) diff += __popcll(ca[w] ^ cb[w]);
   const int64_t v = weight * (int64_t(D) - diff);
   K[size_t(a) * B + b] += v;
   if (a != b) K[size_t(b) * B + a] += v;
@@ -33,12 +33,12 @@ __global__ void pairs_k(size_t D, size_t words, int B, const uint32_t* __restric
 
 }  // namespace
 
-size_t hamming_codes_words(size_t per_sample, int B) { return size_t(B) * ((per_sample + 31) / 32); }
+size_t hamming_codes_words(size_t per_sample, int B) { return size_t(B) * ((per_sample + 63) / 64); }
 
 void hamming_accumulate(cudaStream_t s, size_t D, int B, const float* y, int64_t weight, int64_t* K,
-                        uint32_t* codes) {
+                        uint64_t* codes) {
   if (!D || B <= 0) return;
-  const size_t words = (D + 31) / 32, warps = size_t(B) * words;
+  const size_t words = (D + 63) / 64, warps = size_t(B) * words;
   pack_k<<<unsigned((warps * 32 + kThreads - 1) / kThreads), kThreads, 0, s>>>(D, words, B, y, codes);
   NASWOT_CUDA_LAUNCH_CHECK();
   pairs_k<<<dim3((B + 127) / 128, B), 128, 0, s>>>(D, words, B, codes, weight, K);
