@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -104,9 +105,10 @@ const Perf* pick(const Perf* r, int n, bool tf32) {
 }
 
 std::string dims_text(const ConvDims& d) {
-  return "B" + std::to_string(d.B) + " Cin" + std::to_string(d.Cin) + " " + std::to_string(d.H) + "x" +
-         std::to_string(d.W) + " Cout" + std::to_string(d.Cout) + " k" + std::to_string(d.k) + " s" +
-         std::to_string(d.stride) + " p" + std::to_string(d.pad);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "B%d Cin%d %dx%d Cout%d k%d s%d p%d", d.B, d.Cin, d.H, d.W, d.Cout, d.k, d.stride,
+                d.pad);
+  return buf;
 }
 
 class CudaBackend final : public Backend {
@@ -115,8 +117,10 @@ class CudaBackend final : public Backend {
     NASWOT_CUDA_CHECK(cudaSetDevice(device_));
     cudaDeviceProp p{};
     NASWOT_CUDA_CHECK(cudaGetDeviceProperties(&p, device_));
-    description_ = std::string(p.name) + " (cuda:" + std::to_string(device_) + ", sm_" + std::to_string(p.major) +
-                   std::to_string(p.minor) + ", " + (tf32_ ? "tf32" : "fp32") + ")";
+    char buf[400];
+    std::snprintf(buf, sizeof buf, "%s (cuda:%d, sm_%d%d, %s)", p.name, device_, p.major, p.minor,
+                  tf32_ ? "tf32" : "fp32");
+    description_ = buf;
     NASWOT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     NASWOT_CUDNN_CHECK(cudnnCreate(&cudnn_));
     NASWOT_CUDNN_CHECK(cudnnSetStream(cudnn_, stream_));
