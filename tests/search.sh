@@ -5,17 +5,22 @@ naswot=$1
 data=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for algo in best-of-n area; do
-  args=(--space nb201 --algo "$algo" -N 12 --m 12 --population 4 --evals 20 --runs 4 --search-seed 3 --data "$data"
+for case in "nb201 best-of-n" "nb201 area" "nb101 best-of-n" "nb101 area"; do
+  read -r space algo <<<"$case"
+  args=(--space "$space" --algo "$algo" -N 12 --m 12 --population 4 --evals 20 --runs 4 --search-seed 3 --data "$data"
     --print-choices)
-  "$naswot" search "${args[@]}" --batch 16 --seed 2 --record "$tmp/live-$algo.db" >"$tmp/live.md" 2>"$tmp/live.txt"
-  "$naswot" search "${args[@]}" --scores "$tmp/live-$algo.db" >"$tmp/replay.md" 2>"$tmp/replay.txt"
+  "$naswot" search "${args[@]}" --batch 16 --seed 2 --record "$tmp/live-$space-$algo.db" >"$tmp/live.md" 2>"$tmp/live.txt"
+  "$naswot" search "${args[@]}" --scores "$tmp/live-$space-$algo.db" >"$tmp/replay.md" 2>"$tmp/replay.txt"
   cmp -s <(grep '^run' "$tmp/live.txt") <(grep '^run' "$tmp/replay.txt") || {
     echo "FAIL: $algo replay chose differently"; diff "$tmp/live.txt" "$tmp/replay.txt"; exit 1; }
   cmp -s <(grep -E '^\| (NASWOT|AREA)' "$tmp/live.md") <(grep -E '^\| (NASWOT|AREA)' "$tmp/replay.md") || {
     echo "FAIL: $algo tables differ"; exit 1; }
-  echo "ok: $algo replay = live ($(grep -c '^run' "$tmp/live.txt") runs)"
+  echo "ok: $space $algo replay = live ($(grep -c '^run' "$tmp/live.txt") runs)"
 done
-msg=$("$naswot" search --algo best-of-n -N 5 --runs 1 --scores "$tmp/live-area.db" --search-seed 99 --data "$data" 2>&1 || true)
+msg=$("$naswot" search --algo best-of-n -N 5 --runs 1 --scores "$tmp/live-nb201-area.db" --search-seed 99 --data "$data" 2>&1 || true)
 grep -q "is not in" <<<"$msg" || { echo "FAIL: replay of a missing architecture must be an error: $msg"; exit 1; }
 echo "ok: replaying an architecture the database lacks is an error"
+out=$("$naswot" search --space nb101 --algo rea --evals 30 --runs 3 --data "$data")
+grep -qE '^\| REA \| [0-9.]+ ± [0-9.]+ \| [0-9.]+ ± [0-9.]+ \|$' <<<"$out" || { echo "FAIL: NB101 REA table: $out"; exit 1; }
+grep -q "fitness test_acc_108_single_run" <<<"$out" || { echo "FAIL: NB101 fitness not stated"; exit 1; }
+echo "ok: NB101 REA table"

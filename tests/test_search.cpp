@@ -8,6 +8,8 @@
 
 #include "engine/error.h"
 #include "engine/search.h"
+#include "searchspaces/nb101_index.h"
+#include "searchspaces/nb101_search.h"
 #include "searchspaces/nb201.h"
 #include "searchspaces/nb201_search.h"
 
@@ -128,4 +130,34 @@ TEST_CASE("NB201 mutations change exactly one edge") {
   }
   CHECK(nb201::network_flops(1) > nb201::network_flops(10) - 1);  // same convs, index 10 has dead ones too
   CHECK(s.train_seconds(1) > s.train_seconds(0));                  // more conv FLOPs cost more
+}
+
+TEST_CASE("NB101: mutations give valid cells with another hash; the time model is the least-squares line") {
+  const auto& cells = nb101::indexed_cells();
+  nb101::AccuracyTable t;
+  t.columns = {"test_acc_108_single_run", "flops_thop", "training_time_108"};
+  for (size_t i = 0; i < cells.size(); ++i) {
+    t.hashes.push_back(cells[i].hash);
+    const double flops = 1e6 * double(i % 1000 + 1);
+    // Exact line 3e-6 * flops + 40 on every 7th cell, no training time elsewhere.
+    t.values.push_back({0.9, flops, i % 7 == 0 ? 3e-6 * flops + 40 : NAN});
+  }
+  nb101::SearchSpace101 s(t, "test_acc_108_single_run");
+  CHECK(s.fit_a == doctest::Approx(3e-6).epsilon(1e-9));
+  CHECK(s.fit_b == doctest::Approx(40).epsilon(1e-6));
+  CHECK(s.fit_n == long((cells.size() + 6) / 7));
+  CHECK(s.train_seconds(5) == doctest::Approx(3e-6 * 6e6 + 40));
+  SearchRng rng(4, 0);
+  // The 2-vertex cell (input -> output) too: its neighbours need two new edges at once.
+  const long v2 = nb101::resolve_index("043721b9c7fe8c5fad811d47d83132ec");
+  for (int k = 0; k < 300; ++k) {
+    const long p = k == 0 ? v2 : s.sample(rng), c = s.mutate(p, rng);
+    REQUIRE(c != p);
+    REQUIRE(c >= 0);
+    REQUIRE(nb101::graph_hash(cells[size_t(c)].cell) == cells[size_t(c)].hash);
+  }
+  for (int k = 0; k < 50; ++k) {  // same stream, same children
+    SearchRng r1(9, uint64_t(k)), r2(9, uint64_t(k));
+    CHECK(s.mutate(s.sample(r1), r1) == s.mutate(s.sample(r2), r2));
+  }
 }
