@@ -12,19 +12,11 @@ import sqlite3
 import sys
 import time
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "oracle"))
 import nb201_torch as m  # noqa: E402
-
-
-def cifar_batch(data, batch):
-    raw = np.fromfile(os.path.join(data, "cifar10", "data_batch_1.bin"), dtype=np.uint8).reshape(-1, 3073)
-    imgs = raw[:batch, 1:].reshape(batch, 3, 32, 32).astype(np.float32) / 255
-    mean = np.array([125.3, 123.0, 113.9], np.float32)[:, None, None] / 255
-    std = np.array([63.0, 62.1, 66.7], np.float32)[:, None, None] / 255
-    return torch.from_numpy((imgs - mean) / std)
+from torch_v1_reference import cifar_batch  # noqa: E402  (same first-B-images batch)
 
 
 def score(net, x0):

@@ -87,6 +87,12 @@ struct PoolPlan {
   cudnnPoolingDescriptor_t pool = nullptr;
 };
 
+// Scoped NVTX range (Nsight Systems' timeline).
+struct NvtxRange {
+  explicit NvtxRange(const char* name) { nvtxRangePushA(name); }
+  ~NvtxRange() { nvtxRangePop(); }
+};
+
 constexpr size_t kMaxWorkspace = size_t(512) << 20;
 
 bool math_allowed(cudnnMathType_t m, bool tf32) {
@@ -360,12 +366,6 @@ class CudaBackend final : public Backend {
 
 JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, double k) {
   JacobScore out;
-  auto degenerate = [&](std::string why) {
-    out.status = ScoreStatus::Degenerate;
-    out.score = -std::numeric_limits<double>::infinity();
-    out.reason = std::move(why);
-    return out;
-  };
   const size_t BB = size_t(B) * B;
   double* A = sig_A_.as<double>(size_t(B) * row);
   double* S = sig_S_.as<double>(BB);
@@ -387,18 +387,24 @@ JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, doubl
   double* work = solver_ws_.as<double>(size_t(std::max(lwork_potrf_, lwork_syevd_)));
 
   // Rows: the CPU's checks, in its order (the first bad row names the reason).
+  nvtxRangePushA("sigma");
   cuda::normalise_rows(stream_, B, row, J, A, flags);
   std::vector<int> hf(static_cast<size_t>(B));
   download_bytes(flags, hf.data(), size_t(B) * sizeof(int));
   for (int r = 0; r < B; ++r)
-    if (hf[r]) return degenerate(degenerate_row_reason(r, hf[r]));
+    if (hf[r]) {
+      nvtxRangePop();
+      return degenerate_score(degenerate_row_reason(r, hf[r]));
+    }
 
   // Sigma (lower triangle, column-major) = A A^T over the normalised rows of A (row-major B x row).
   const double one = 1.0, zero = 0.0;
   NASWOT_CUBLAS_CHECK(
       cublasDsyrk(cublas_, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, B, int(row), &one, A, int(row), &zero, S, B));
+  nvtxRangePop();
 
   if (solver_ != SigmaSolver::Eigen) {
+    const NvtxRange range("cholesky");
     // -ln det(Sigma + kI) - tr((Sigma + kI)^-1) from one factorisation: 2 sum ln L_ii and the trace
     // of the solve against I.
     cuda::clamp_sigma(stream_, B, S, k, M);
@@ -419,13 +425,14 @@ JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, doubl
   } else {
     cuda::clamp_sigma(stream_, B, S, 0.0, nullptr);
   }
+  const NvtxRange range("eigen");
   NASWOT_CUSOLVER_CHECK(cusolverDnDsyevd(cusolver_, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, B, S, B, W,
                                          work, lwork_syevd_, info));
   std::vector<double> w(static_cast<size_t>(B));
   int hinfo = 0;
   download_bytes(W, w.data(), w.size() * sizeof(double));
   download_bytes(info, &hinfo, sizeof hinfo);
-  if (hinfo != 0) return degenerate("cusolver syevd failed (info " + std::to_string(hinfo) + ")");
+  if (hinfo != 0) return degenerate_score("cusolver syevd failed (info " + std::to_string(hinfo) + ")");
   return score_from_eigenvalues(std::move(w), k);
 }
 

@@ -19,22 +19,24 @@ std::string degenerate_row_reason(int r, int flag) {
   return "Jacobian row " + std::to_string(r) + " has zero variance (output independent of input?)";
 }
 
+JacobScore degenerate_score(std::string why) {
+  JacobScore out;
+  out.status = ScoreStatus::Degenerate;
+  out.score = -std::numeric_limits<double>::infinity();
+  out.reason = std::move(why);
+  return out;
+}
+
 JacobScore score_from_eigenvalues(std::vector<double> w, double k) {
   JacobScore out;
-  auto degenerate = [&](std::string why) {
-    out.status = ScoreStatus::Degenerate;
-    out.score = -std::numeric_limits<double>::infinity();
-    out.reason = std::move(why);
-    return out;
-  };
   double s = 0;
   for (double v : w) {
     const double t = v + k;
-    if (!(t > 0)) return degenerate("eigenvalue " + std::to_string(v) + " <= -k: log undefined");
+    if (!(t > 0)) return degenerate_score("eigenvalue " + std::to_string(v) + " <= -k: log undefined");
     s += std::log(t) + 1.0 / t;
   }
   out.eigenvalues = std::move(w);
-  if (!std::isfinite(s)) return degenerate("non-finite score");
+  if (!std::isfinite(s)) return degenerate_score("non-finite score");
   out.score = -s;
   return out;
 }
@@ -77,16 +79,9 @@ bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<dou
 }
 
 JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k) {
-  JacobScore out;
-  auto degenerate = [&](std::string why) {
-    out.status = ScoreStatus::Degenerate;
-    out.score = -std::numeric_limits<double>::infinity();
-    out.reason = std::move(why);
-    return out;
-  };
   std::vector<double> sigma;
   std::string why;
-  if (!jacobian_correlation(J, rows, cols, sigma, &why)) return degenerate(why);
+  if (!jacobian_correlation(J, rows, cols, sigma, &why)) return degenerate_score(why);
 
   // dsyevd on the symmetric matrix (row-major = column-major here by symmetry).
   const char jobz = 'N', uplo = 'U';
@@ -99,7 +94,7 @@ JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k) {
   std::vector<double> work(static_cast<size_t>(std::max(1, lwork)));
   std::vector<int> iwork(static_cast<size_t>(liwork));
   dsyevd_(&jobz, &uplo, &n, sigma.data(), &n, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
-  if (info != 0) return degenerate("dsyevd failed (info " + std::to_string(info) + ")");
+  if (info != 0) return degenerate_score("dsyevd failed (info " + std::to_string(info) + ")");
   return score_from_eigenvalues(std::move(w), k);
 }
 

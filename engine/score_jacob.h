@@ -21,6 +21,8 @@ constexpr double kJacobK = 1e-5;
 // Returns false (and leaves sigma undefined) when a row has zero variance or a non-finite value.
 bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<double>& sigma, std::string* why);
 
+// Status degenerate, score -inf, with the reason.
+JacobScore degenerate_score(std::string why);
 // The score from Sigma_J's eigenvalues (ascending): S = -sum_i [ln(v_i + k) + 1/(v_i + k)], or degenerate.
 JacobScore score_from_eigenvalues(std::vector<double> w, double k);
 // Why row r of J makes Sigma_J undefined (flag 1: non-finite entry, 2: zero variance).

@@ -46,10 +46,12 @@ int cmd_search(int argc, char** argv) {
   if (space_name != "nb201" && space_name != "nb101") fail("unknown --space '" + space_name + "' (nb201 or nb101)");
   const bool is101 = space_name == "nb101";
   const long space_size = is101 ? nb101::kNumCells : nb201::kNumArchs;
+  // REA defaults: NB201's own REA (10 / 3); NB101: the nasbench REA example's (50 / 10).
+  const int population = int(a.get_int("population", is101 ? 50 : 10, 1, 100000));
+  const int tournament = int(a.get_int("tournament", is101 ? 10 : 3, 1, 100000));
   const int runs = int(a.get_int("runs", 10, 1, 1000000));
   const int n = int(a.get_int("N", 100, 1, space_size));
-  const int population = int(a.get_int("population", 10, 1, 100000));
-  const int tournament = int(a.get_int("tournament", 3, 1, 100000));
+
   const int m = int(a.get_int("m", 1000, 1, space_size));
   const uint64_t search_seed = uint64_t(a.get_int("search-seed", 0, 0, (1L << 62)));
   Budget budget;

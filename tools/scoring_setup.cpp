@@ -69,7 +69,11 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
 ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_dir, std::vector<double>* sigma,
                              int worker) {
   const int index = nb201::index_of(arch);
-  return score_graph("nb201", index, nb201::to_string(arch), nb201::build(arch, net), uint64_t(index), export_dir,
+  Backend& be = *workers.at(size_t(worker)).backend;
+  be.range_push("build");
+  const Graph g = nb201::build(arch, net);
+  be.range_pop();
+  return score_graph("nb201", index, nb201::to_string(arch), g, uint64_t(index), export_dir,
                      sigma, worker);
 }
 
@@ -83,7 +87,11 @@ ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_
   nb101::NetConfig cfg;
   cfg.num_classes = net.num_classes;
   // Weights keyed by the hash, so a cell gets the same weights however it was written down.
-  return score_graph("nb101", index, arch, nb101::build(cell, cfg), std::stoull(hash.substr(0, 16), nullptr, 16),
+  Backend& be = *workers.at(size_t(worker)).backend;
+  be.range_push("build");
+  const Graph g = nb101::build(cell, cfg);
+  be.range_pop();
+  return score_graph("nb101", index, arch, g, std::stoull(hash.substr(0, 16), nullptr, 16),
                      export_dir, nullptr, worker);
 }
 
@@ -95,7 +103,10 @@ ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, co
                                    uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma,
                                    int worker) {
   Executor* executor = workers.at(size_t(worker)).executor.get();
+  Backend& be = *workers.at(size_t(worker)).backend;
+  be.range_push("init");
   const std::vector<float> p = init_params(g, seed, arch_key);
+  be.range_pop();
   executor->capture_relu_masks(!export_dir.empty());
   ScoreRow r{index, arch, 0, "", "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
   // NB201 exports are named by index, NB101 ones by hash.

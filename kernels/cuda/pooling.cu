@@ -33,22 +33,10 @@ __global__ void maxpool_forward_k(size_t n, int H, int W, int Ho, int Wo, int k,
   GRID_STRIDE(o, n) {
     const size_t plane = o / (size_t(Ho) * Wo);
     const int r = int(o % (size_t(Ho) * Wo)), i = r / Wo, j = r % Wo;
-    const float* p = x + plane * H * W;
-    // The CPU forward keeps max(in, out) with `in > out`, starting from the first in-image pixel.
-    float best = 0.f;
-    bool first = true;
-    for (int di = 0; di < k; ++di) {
-      const int ii = i * stride - pad + di;
-      if (ii < 0 || ii >= H) continue;
-      for (int dj = 0; dj < k; ++dj) {
-        const int jj = j * stride - pad + dj;
-        if (jj < 0 || jj >= W) continue;
-        const float v = p[ii * W + jj];
-        best = first ? v : (v > best ? v : best);
-        first = false;
-      }
-    }
-    y[o] = best;
+    // The CPU forward keeps max(in, out) with `in > out` from the first in-image pixel: the value of
+    // the first maximum.
+    const int arg = window_argmax(x + plane * H * W, H, W, k, stride, pad, i, j);
+    y[o] = arg < 0 ? 0.f : x[plane * H * W + arg];
   }
 }
 

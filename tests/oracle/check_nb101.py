@@ -64,6 +64,14 @@ def pick_cells(data, n_random, seed=101):
     return list(unique.values())
 
 
+def cell_args(cells):
+    """naswot score arguments for (hash, matrix, ops) cells."""
+    args = []
+    for _, mat, ops in cells:
+        args += ["--matrix", "/".join("".join(str(x) for x in row) for row in mat), "--ops", ",".join(ops)]
+    return args
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--naswot", required=True)
@@ -78,8 +86,7 @@ def main():
     out = os.path.join(args.work, "nb101")
     cmd = [args.naswot, "score", "--space", "nb101", "--batch", str(args.batch), "--seed", "7", "--augment",
            args.augment, "--data", args.data, "--export", out, "--backend", "cpu"]
-    for h, m, ops in cells:
-        cmd += ["--matrix", "/".join("".join(str(x) for x in row) for row in m), "--ops", ",".join(ops)]
+    cmd += cell_args(cells)
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     failures = 0
     for h, m, ops in cells:

@@ -19,8 +19,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nb101_torch as n1  # noqa: E402
 import nb201_torch as m  # noqa: E402
-from check_nb101 import pick_cells  # noqa: E402
-from check_nb201_hamming import forward_record  # noqa: E402
+from check_nb101 import cell_args, pick_cells  # noqa: E402
+from check_nb201_hamming import check_hamming, forward_record  # noqa: E402
 
 
 def main():
@@ -41,8 +41,7 @@ def main():
         out = os.path.join(args.work, mode)
         cmd = [args.naswot, "score", "--space", "nb101", "--score", "hamming", "--relu-sites", mode, "--batch",
                str(args.batch), "--seed", "7", "--data", args.data, "--export", out, "--backend", "cpu"]
-        for h, mat, ops in cells:
-            cmd += ["--matrix", "/".join("".join(str(x) for x in row) for row in mat), "--ops", ",".join(ops)]
+        cmd += cell_args(cells)
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for h, _, _ in cells:
             n += 1
@@ -51,35 +50,9 @@ def main():
             model = n1.load_model(meta, params, flat)
             rec32, _ = forward_record(model, batch, masks)
             rec, calls = forward_record(model.double(), batch.astype(np.float64), masks)
-            bad, ties = [], 0
-            B = batch.shape[0]
-            K_ref = np.zeros((B, B), dtype=np.int64)
-            for site, flags in calls.items():
-                if site not in masks:
-                    bad.append("missing-site:" + site)
-                    continue
-                count, only_ties = m.code_mismatches(masks[site], rec[site].numpy(), rec32[site].numpy())
-                ties += count
-                if not only_ties:
-                    bad.append("code:" + site)
-                c = masks[site].reshape(B, -1).astype(np.int64)
-                K_ref += len(flags) * (c @ c.T + (1 - c) @ (1 - c).T)  # one count per nn.ReLU applied
-            extra = set(masks) - set(calls)
-            if extra:
-                bad.append("extra-sites:" + ",".join(sorted(extra)[:3]))
-            k_equal = np.array_equal(K_ref, K_e)
-            if not k_equal:
-                bad.append("K_H")
+            # One count per nn.ReLU applied: NB101 has no ReLU inside other ReLU modules.
+            bad, ties, k_equal, s_e, logdet, rel = check_hamming(meta, masks, K_e, calls, rec, rec32, len)
             K_by_mode.setdefault(h, []).append(K_e)
-            sign, logdet = np.linalg.slogdet(K_ref.astype(np.float64))
-            s_e = float(meta["score"])
-            rel = float("nan")
-            if meta["status"] == "ok":
-                rel = abs(s_e - logdet) / abs(logdet)
-                if not (sign > 0 and rel <= 1e-9):
-                    bad.append("score")
-            elif sign > 0 and np.isfinite(logdet) and np.linalg.cond(K_ref.astype(np.float64)) < 1e12:
-                bad.append("status")
             if mode == "reference" and not np.array_equal(K_by_mode[h][0], K_e):
                 bad.append("modes-differ")
             verdict = "ok" if not bad else "FAIL " + ",".join(bad[:4])

@@ -35,6 +35,40 @@ def forward_record(model, batch, masks):
     return out
 
 
+def check_hamming(meta, masks, K_e, calls, rec, rec32, weight_of):
+    """Rebuilds K_H from PyTorch's own ReLU sites (calls: site -> in-block flags, weight_of(flags) the
+    count per site) on the engine's codes; returns (failures, ties, K equal, engine score, reference logdet, rel)."""
+    bad, ties = [], 0
+    B = K_e.shape[0]
+    K_ref = np.zeros((B, B), dtype=np.int64)
+    for site, flags in calls.items():
+        if site not in masks:
+            bad.append("missing-site:" + site)
+            continue
+        count, only_ties = m.code_mismatches(masks[site], rec[site].numpy(), rec32[site].numpy())
+        ties += count
+        if not only_ties:
+            bad.append("code:" + site)
+        c = masks[site].reshape(B, -1).astype(np.int64)
+        K_ref += weight_of(flags) * (c @ c.T + (1 - c) @ (1 - c).T)
+    extra = set(masks) - set(calls)
+    if extra:
+        bad.append("extra-sites:" + ",".join(sorted(extra)[:3]))
+    k_equal = np.array_equal(K_ref, K_e)
+    if not k_equal:
+        bad.append("K_H")
+    sign, logdet = np.linalg.slogdet(K_ref.astype(np.float64))
+    s_e = float(meta["score"])
+    rel = float("nan")
+    if meta["status"] == "ok":
+        rel = abs(s_e - logdet) / abs(logdet)
+        if not (sign > 0 and rel <= 1e-9):
+            bad.append("score")
+    elif sign > 0 and np.isfinite(logdet) and np.linalg.cond(K_ref.astype(np.float64)) < 1e12:
+        bad.append("status")
+    return bad, ties, k_equal, s_e, logdet, rel
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--naswot", required=True)
@@ -62,36 +96,9 @@ def main():
             model = m.load_model(meta, params, flat)
             rec32, _ = forward_record(model, batch, masks)
             rec, calls = forward_record(model.double(), batch.astype(np.float64), masks)
-            bad, ties = [], 0
-            B = batch.shape[0]
-            K_ref = np.zeros((B, B), dtype=np.int64)
-            for site, flags in calls.items():
-                if site not in masks:
-                    bad.append("missing-site:" + site)
-                    continue
-                mk = masks[site]
-                count, only_ties = m.code_mismatches(mk, rec[site].numpy(), rec32[site].numpy())
-                ties += count
-                if not only_ties:
-                    bad.append("code:" + site)
-                w = sum(2 if (mode == "reference" and in_block) else 1 for in_block in flags)
-                c = mk.reshape(B, -1).astype(np.int64)
-                K_ref += w * (c @ c.T + (1 - c) @ (1 - c).T)
-            extra = set(masks) - set(calls)
-            if extra:
-                bad.append("extra-sites:" + ",".join(sorted(extra)[:3]))
-            k_equal = np.array_equal(K_ref, K_e)
-            if not k_equal:
-                bad.append("K_H")
-            sign, logdet = np.linalg.slogdet(K_ref.astype(np.float64))
-            s_e = float(meta["score"])
-            rel = float("nan")
-            if meta["status"] == "ok":
-                rel = abs(s_e - logdet) / abs(logdet)
-                if not (sign > 0 and rel <= 1e-9):
-                    bad.append("score")
-            elif sign > 0 and np.isfinite(logdet) and np.linalg.cond(K_ref.astype(np.float64)) < 1e12:
-                bad.append("status")
+            bad, ties, k_equal, s_e, logdet, rel = check_hamming(
+                meta, masks, K_e, calls, rec, rec32,
+                lambda flags: sum(2 if (mode == "reference" and in_block) else 1 for in_block in flags))
             verdict = "ok" if not bad else "FAIL " + ",".join(bad[:4])
             print(f"{mode:>9} {meta['index']:>6} {ties:>5} {len(calls):>5} {str(k_equal):>7} {s_e:14.6f} "
                   f"{logdet:14.6f} {rel:9.2e}  {verdict}", flush=True)
