@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # search: a replay from a run database chooses exactly what the live search chose.
 set -euo pipefail
+trap 'echo "FAIL: a command failed at line $LINENO"' ERR
 naswot=$1
 data=$2
 tmp=$(mktemp -d)

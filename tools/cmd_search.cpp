@@ -1,4 +1,5 @@
 // 'search': best-of-N, random search, REA and AREA on NAS-Bench-201, live or replayed from a run database.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <cstdio>
@@ -48,7 +49,7 @@ int cmd_search(int argc, char** argv) {
   const long space_size = is101 ? nb101::kNumCells : nb201::kNumArchs;
   // REA defaults: NB201's own REA (10 / 3); NB101: the nasbench REA example's (50 / 10).
   const int population = int(a.get_int("population", is101 ? 50 : 10, 1, 100000));
-  const int tournament = int(a.get_int("tournament", is101 ? 10 : 3, 1, 100000));
+  const int tournament = int(a.get_int("tournament", std::min(is101 ? 10 : 3, population), 1, 100000));
   const int runs = int(a.get_int("runs", 10, 1, 1000000));
   const int n = int(a.get_int("N", 100, 1, space_size));
 
