@@ -29,8 +29,8 @@ Usage:
   naswot score-space --space nb201 --out RUN.db [--shard i/n] [--indices SPEC | --sample K] [options]
   naswot merge A.db B.db ... -o ALL.db
   naswot export RUN.db --csv [-o FILE.csv]
-  naswot report RUN.db --benchmark nb201 [--data DIR]
-  naswot search --space nb201 --algo best-of-n|random|rea|area [-N 100] [--runs 500]
+  naswot report RUN.db [--benchmark nb201|nb101] [--data DIR]
+  naswot search --space nb201|nb101 --algo best-of-n|random|rea|area [-N 100] [--runs 500]
                 [--scores RUN.db | scoring options] [--evals E | --budget-seconds S]
   naswot cells --space nb101 [-o FILE.tsv]   all 423,624 NAS-Bench-101 cells, canonical, by hash
   naswot devices
@@ -38,10 +38,15 @@ Usage:
 
 SPEC is a benchmark index (0..15624), an index range (20-29), 'all', an arch
 string such as '|nor_conv_3x3~0|+|none~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_1x1~1|none~2|',
-or a comma-separated list of these.
+or a comma-separated list of these. With --space nb101: an index (0..423623, ascending
+graph hash), a range, 'all' or a 32-digit graph hash; or give cells as
+--matrix 0111010/0000001/... --ops conv3x3,maxpool3x3,... pairs.
 
 Options of 'score' and 'score-space':
-  --space NAME      search space: nb201 (NAS-Bench-201, CIFAR-10 networks)
+  --space NAME      search space: nb201 (NAS-Bench-201, CIFAR-10 networks) or nb101
+                    (NAS-Bench-101, NASWOT's scoring network: stem 16, 1 output)
+  --nb101-inplace M fixed (default: score every cell) or reference (the 20,052 cells the
+                    reference port cannot score get score NaN, status reference_nan)
   --batch B         minibatch size, i.e. Sigma is B x B (default 128)
   --seed S          seeds the weights and the batch (default 0); the same seed gives
                     the same weights for an architecture whatever else is scored
@@ -74,20 +79,23 @@ committed row per architecture. Kill it at any time and rerun the same command: 
 continues where it stopped; a finished run does nothing; a different configuration
 (batch, seed, augment, data files, ...) for the same file is refused. Progress goes
 to stderr. merge joins shard databases of one configuration; export writes CSV;
-report prints Kendall tau / Spearman rho against every NAS-Bench-201 accuracy column
-and top-k accuracies (accuracy table from --data, nb201/nb201_accuracy.csv).
+report prints Kendall tau / Spearman rho against every accuracy column of the run's
+benchmark and top-k accuracies (from --data: nb201/nb201_accuracy.csv by index, or
+nb101/nb101_accuracy.csv by hash).
 
 search runs --runs independent searches and prints a Markdown table of the chosen
 architectures' benchmark accuracies (mean ± std) and the space's optimum:
   best-of-n  score N random architectures, keep the best by score (the paper's NASWOT)
   random     random search, best by the 12-epoch validation accuracy (--dataset)
-  rea        regularised evolution (--population 10, --tournament 3) on that signal
+  rea        regularised evolution (--population 10, --tournament 3; NB101: 50, 10)
   area       score --m 1000 random architectures, start REA from the top --population
 Scores are computed live (scoring options above; --record DB keeps them) or replayed
 from a score-space database (--scores RUN.db): same choices, in seconds. Budgets:
 --evals E, or --budget-seconds S (default 12000) of simulated training, where an
 architecture costs 120 s x its FLOPs / the average FLOPs (an assumption: the
-benchmark's training times are not in the data). --search-seed varies the runs.
+benchmark's training times are not in the data). NB101: fitness test_acc_108_single_run
+(the only accuracy for every cell), default budget 1e6 s, time = a line in FLOPs fitted
+to training_time_108. --search-seed varies the runs.
 )";
 
 }  // namespace
