@@ -29,7 +29,8 @@ theirs() {  # db batch extra-args...
   local db=$1 b=$2
   shift 2
   $py bench/torch_cuda_reference.py --data "$data" --db "$db" --batch "$b" --max-seconds "$torch_s" "$@" 2>"$db.torch.log" |
-    awk '{print $3, $1}' || echo "FAILED"
+    awk '{print $3, $1}'
+  [ -s "$db.torch.log" ] && tail -5 "$db.torch.log" >&2
 }
 {
   echo "# GPU benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"

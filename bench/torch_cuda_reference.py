@@ -25,7 +25,12 @@ def score(net, x0):
     y.backward(torch.ones_like(y))
     J = x.grad.reshape(x0.shape[0], -1).double()
     C = torch.corrcoef(J).clamp(-1, 1)
-    v = torch.linalg.eigvalsh(C)
+    if not bool(torch.isfinite(C).all()):  # a zero-variance row (degenerate architecture): as the v1
+        return float("nan")                # code, which records NaN
+    try:
+        v = torch.linalg.eigvalsh(C)
+    except torch.linalg.LinAlgError:
+        return float("nan")
     return float(-(torch.log(v + 1e-5) + 1.0 / (v + 1e-5)).sum().item())
 
 
