@@ -1,5 +1,6 @@
 // Backend seam: every op the executor needs, on memory the backend owns (host RAM or device memory).
-// Tensors are float32 in the backend's layout: [C][H][W][B] (batch innermost, CPU) or [B][C][H][W] (CUDA).
+// Tensors are float32 in the backend's layout: the CPU's blocked [block][H][W][C][lane] (kernels/cpu/
+// cpu_kernels.h) or [B][C][H][W] (CUDA).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -21,8 +22,12 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;    // "cpu", "cuda"
   virtual std::string device() const = 0;  // human-readable device description
-  // true: [C][H][W][B]; false: [B][C][H][W]. The executor converts the input batch and results.
-  virtual bool batch_innermost() const = 0;
+  // Samples an activation buffer of batch B holds (the CPU pads to whole lane blocks); element-wise
+  // ops take counts of per_sample * padded_batch(B).
+  virtual size_t padded_batch(int B) const = 0;
+  // Host NCHW (B x C x P pixels) to this backend's layout in device memory, and back.
+  virtual void upload_batch(const float* nchw, int B, int C, int P, float* dst) = 0;
+  virtual void download_batch(const float* src, int B, int C, int P, float* nchw) = 0;
 
   // One arena reused across architectures; it only grows, so the scoring loop does not allocate
   // once the largest network has been seen.
@@ -45,10 +50,10 @@ class Backend {
   virtual void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool accumulate) = 0;
   virtual void add_forward(size_t n, const float* const* xs, int count, float* y) = 0;
   virtual void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate) = 0;
-  // Per sample, elements [src_off, src_off + len) of src (src_per_sample per sample) to
-  // [dst_off, dst_off + len) of dst: channel concatenation and slicing, whatever the layout.
-  virtual void copy_block(int B, size_t len, const float* src, size_t src_per_sample, size_t src_off, float* dst,
-                          size_t dst_per_sample, size_t dst_off, bool accumulate) = 0;
+  // Channels [src_c0, src_c0 + count) of src (src_C channels of P pixels) to [dst_c0, dst_c0 + count)
+  // of dst (dst_C channels), every sample: channel concatenation and slicing.
+  virtual void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst,
+                             int dst_C, int dst_c0, bool accumulate) = 0;
   virtual void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) = 0;
   virtual void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) = 0;
   virtual void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) = 0;
@@ -64,12 +69,13 @@ class Backend {
                                     bool accumulate) = 0;
 
   // Hamming kernel of ReLU codes: begin (K = 0, B x B), accumulate one site whose values y are
-  // per_sample x B ([C][H][W][B]) with K[a][b] += weight * #{units where (y > 0) agrees}, end (K to host).
+  // per_sample units per sample (backend layout) with K[a][b] += weight * #{units where (y > 0) agrees},
+  // end (K to host).
   virtual void hamming_begin(int B) = 0;
   virtual void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) = 0;
   virtual std::vector<int64_t> hamming_end() = 0;
 
-  // The v1 score of the input-gradient J (B x row in this backend's layout): Sigma_J and its spectrum.
+  // The v1 score of the input-gradient J (row values per sample, this backend's layout): Sigma_J and its spectrum.
   virtual JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) = 0;
 
   // Profiler ranges (NVTX on CUDA) around the stages of scoring; no-ops elsewhere.

@@ -23,14 +23,18 @@ class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int threads) {
     if (threads > 0) omp_set_num_threads(threads);
-    // Parallelism comes from OpenMP over fixed work partitions; each sgemm runs on its calling thread.
+    // Parallelism comes from OpenMP over fixed work partitions; BLAS (Sigma_J's dsyrk) stays on one thread.
     openblas_set_num_threads(1);
   }
   std::string name() const override { return "cpu"; }
   std::string device() const override {
     return cpu_model() + ", " + std::to_string(omp_get_max_threads()) + " threads";
   }
-  bool batch_innermost() const override { return true; }
+  size_t padded_batch(int B) const override { return cpu::padded_batch(B); }
+  void upload_batch(const float* nchw, int B, int C, int P, float* dst) override { cpu::to_blocked(B, C, P, nchw, dst); }
+  void download_batch(const float* src, int B, int C, int P, float* nchw) override {
+    cpu::from_blocked(B, C, P, src, nchw);
+  }
   float* persistent(size_t floats) override {
     if (persistent_.size() < floats) persistent_.resize(floats);
     return persistent_.data();
@@ -50,11 +54,11 @@ class CpuBackend final : public Backend {
   }
   void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
                          float* mean, float* rstd) override {
-    cpu::batchnorm_forward(C, size_t(HW) * B, x, g, b, eps, y, mean, rstd);
+    cpu::batchnorm_forward(C, HW, B, x, g, b, eps, y, mean, rstd);
   }
   void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* g, const float* mean,
                           const float* rstd, float* dx, bool acc) override {
-    cpu::batchnorm_backward(C, size_t(HW) * B, dy, x, g, mean, rstd, dx, acc);
+    cpu::batchnorm_backward(C, HW, B, dy, x, g, mean, rstd, dx, acc);
   }
   void relu_forward(size_t n, const float* x, float* y) override { cpu::relu_forward(n, x, y); }
   void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool acc) override {
@@ -66,10 +70,9 @@ class CpuBackend final : public Backend {
   void copy_or_accumulate(size_t n, const float* src, float* dst, bool acc) override {
     cpu::copy_or_accumulate(n, src, dst, acc);
   }
-  void copy_block(int B, size_t len, const float* src, size_t, size_t src_off, float* dst, size_t,
-                  size_t dst_off, bool acc) override {
-    // Batch innermost: a per-sample range of channels is one contiguous block of len * B values.
-    cpu::copy_or_accumulate(len * size_t(B), src + src_off * size_t(B), dst + dst_off * size_t(B), acc);
+  void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C,
+                     int dst_c0, bool acc) override {
+    cpu::copy_channels(B, P, count, src, src_C, src_c0, dst, dst_C, dst_c0, acc);
   }
   void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) override {
     cpu::avgpool3x3_forward(C, H, W, B, x, y);
@@ -111,8 +114,10 @@ class CpuBackend final : public Backend {
   }
   std::vector<int64_t> hamming_end() override { return std::move(K_); }
   JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {
+    // Sigma_J does not depend on the order of a row's entries: read the blocked J as `row` channels
+    // of one pixel, which gives each sample's entries contiguously.
     jt_.resize(row * size_t(B));
-    cpu::transpose(J, jt_.data(), row, size_t(B));  // [row][B] -> [B][row]
+    cpu::from_blocked(B, int(row), 1, J, jt_.data());
     return naswot::jacob_cov_score(jt_.data(), B, row, k);
   }
 

@@ -158,7 +158,13 @@ class CudaBackend final : public Backend {
 
   std::string name() const override { return "cuda"; }
   std::string device() const override { return description_; }
-  bool batch_innermost() const override { return false; }
+  size_t padded_batch(int B) const override { return size_t(B); }
+  void upload_batch(const float* nchw, int B, int C, int P, float* dst) override {
+    upload(nchw, dst, size_t(B) * C * P);  // NCHW is this backend's layout
+  }
+  void download_batch(const float* src, int B, int C, int P, float* nchw) override {
+    download(src, nchw, size_t(B) * C * P);
+  }
 
   float* arena(size_t floats) override {
     NASWOT_CUDA_CHECK(cudaSetDevice(device_));  // this instance may be driven from any host thread
@@ -208,10 +214,12 @@ class CudaBackend final : public Backend {
   void copy_or_accumulate(size_t n, const float* src, float* dst, bool acc) override {
     cuda::copy_or_accumulate(stream_, n, src, dst, acc);
   }
-  void copy_block(int B, size_t len, const float* src, size_t sps, size_t soff, float* dst, size_t dps, size_t doff,
-                  bool acc) override {
-    cuda::copy_block(stream_, B, len, src, sps, soff, dst, dps, doff, acc);
+  void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C,
+                     int dst_c0, bool acc) override {
+    const size_t p = size_t(P);
+    cuda::copy_block(stream_, B, count * p, src, src_C * p, src_c0 * p, dst, dst_C * p, dst_c0 * p, acc);
   }
+
   void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) override {
     pool_forward(pool_plan(3, C, H, W, B), x, y);
   }

@@ -52,21 +52,17 @@ double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k *
 void Executor::forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
                        PlanMode mode, const std::function<void(int node, const float* value)>& after_relu) {
   if (params.size() != g.num_params()) fail("executor: parameter vector has the wrong size");
-  plan_ = make_plan(g, B, mode);
+  const size_t slots = be_.padded_batch(B);
+  plan_ = make_plan(g, B, mode, slots);
   const Plan& p = plan_;
-  const size_t row = g.shape(p.input).per_sample();
+  const Shape& is = g.shape(p.input);
+  const size_t row = is.per_sample();
   // The input batch is converted and uploaded once, then reused while it stays the same.
-  const size_t n_in = row * size_t(B);
+  const size_t n_in = row * size_t(B), n_slots = row * slots;
   if (batch_.size() != n_in || batch_b_ != B || std::memcmp(batch_.data(), batch_nchw, n_in * sizeof(float)) != 0) {
     batch_.assign(batch_nchw, batch_nchw + n_in);
     batch_b_ = B;
-    const float* src = batch_nchw;
-    if (be_.batch_innermost()) {
-      host_.resize(n_in);
-      cpu::transpose(batch_nchw, host_.data(), size_t(B), row);
-      src = host_.data();
-    }
-    be_.upload(src, be_.persistent(n_in), n_in);
+    be_.upload_batch(batch_nchw, B, is.c, is.h * is.w, be_.persistent(n_slots));
   }
   be_.range_push("forward");
   pools_.clear();
@@ -74,15 +70,14 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
   be_.upload(params.data(), A + p.params_off, params.size());
   auto val = [&](int v) { return A + p.value_off[v]; };
   auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
-  auto count = [&](int v) { return g.nodes[v].out.per_sample() * size_t(B); };
-  auto ps = [&](int v) { return g.nodes[v].out.per_sample(); };
+  auto count = [&](int v) { return g.nodes[v].out.per_sample() * slots; };
 
   for (int v : p.order) {
     const Node& n = g.nodes[v];
     const Shape& s = n.out;
     OpTimer timer{0, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0};
     switch (n.op) {
-      case OpKind::Input: be_.copy_or_accumulate(n_in, be_.persistent(n_in), val(v), false); break;
+      case OpKind::Input: be_.copy_or_accumulate(n_slots, be_.persistent(n_slots), val(v), false); break;
       case OpKind::Zero: be_.fill(count(v), 0.f, val(v)); break;
       case OpKind::Conv2d: be_.conv2d_forward(conv_dims(g, n, B), val(n.inputs[0]), prm(n.weight), val(v)); break;
       case OpKind::BatchNorm: {
@@ -122,15 +117,16 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
         break;
       }
       case OpKind::Concat: {
-        size_t off = 0;
+        int off = 0;
         for (int in : n.inputs) {
-          be_.copy_block(B, ps(in), val(in), ps(in), 0, val(v), ps(v), off, false);
-          off += ps(in);
+          const int c = g.shape(in).c;
+          be_.copy_channels(B, s.h * s.w, c, val(in), c, 0, val(v), s.c, off, false);
+          off += c;
         }
         break;
       }
       case OpKind::ChannelSlice:  // the first channels of the input
-        be_.copy_block(B, ps(v), val(n.inputs[0]), ps(n.inputs[0]), 0, val(v), ps(v), 0, false);
+        be_.copy_channels(B, s.h * s.w, s.c, val(n.inputs[0]), g.shape(n.inputs[0]).c, 0, val(v), s.c, 0, false);
         break;
     }
   }
@@ -141,7 +137,8 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
                                   int B, bool download_jacobian) {
   JacobianResult r;
   input_grad_ = nullptr;
-  auto count = [&](int v) { return g.nodes[v].out.per_sample() * size_t(B); };
+  const size_t slots = be_.padded_batch(B);
+  auto count = [&](int v) { return g.nodes[v].out.per_sample() * slots; };
   auto capture_mask = [&](int v, const float* y) { r.relu_masks.push_back(mask_of(g, v, y, B)); };
   forward(g, params, batch_nchw, B, PlanMode::InputGradient,
           capture_masks_ ? std::function<void(int, const float*)>(capture_mask) : nullptr);
@@ -157,8 +154,8 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
   r.row = row;
   const Shape out_shape = g.shape(g.output);
   r.pool_argmax = std::move(pools_);
-  r.output.resize(count(g.output));
-  to_nchw(val(g.output), r.output.data(), out_shape.per_sample(), B);
+  r.output.resize(out_shape.per_sample() * size_t(B));
+  to_nchw(val(g.output), r.output.data(), out_shape, B);
   if (download_jacobian) r.jacobian.assign(row * B, 0.f);
   if (!p.live[p.input] || !p.needs_grad[g.output]) return r;  // output independent of the input: J = 0
 
@@ -189,15 +186,14 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
       continue;
     }
     if (n.op == OpKind::Concat) {
-      const size_t out_ps = n.out.per_sample();
-      size_t off = 0;
+      int off = 0;
       for (int in : n.inputs) {
-        const size_t in_ps = g.nodes[in].out.per_sample();
+        const int c = g.shape(in).c;
         if (p.needs_grad[in]) {
           auto [dx, acc] = send(in);
-          be_.copy_block(B, in_ps, gy, out_ps, off, dx, in_ps, 0, acc);
+          be_.copy_channels(B, s.h * s.w, c, gy, s.c, off, dx, c, 0, acc);
         }
-        off += in_ps;
+        off += c;
       }
       continue;
     }
@@ -222,23 +218,19 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
         break;
       case OpKind::ChannelSlice:  // gradient flows to the kept channels only
         if (!acc) be_.fill(count(in), 0.f, dx);
-        be_.copy_block(B, s.per_sample(), gy, s.per_sample(), 0, dx, is.per_sample(), 0, true);
+        be_.copy_channels(B, s.h * s.w, s.c, gy, s.c, 0, dx, is.c, 0, true);
         break;
       default: fail(std::string("executor: no backward for op ") + op_name(n.op));
     }
   }
   be_.range_pop();
   input_grad_ = grad(p.input);
-  if (download_jacobian) to_nchw(input_grad_, r.jacobian.data(), row, B);
+  if (download_jacobian) to_nchw(input_grad_, r.jacobian.data(), in_shape, B);
   return r;
 }
 
-void Executor::to_nchw(const float* src, float* host, size_t per_sample, int B) {
-  const size_t n = per_sample * size_t(B);
-  if (!be_.batch_innermost()) return be_.download(src, host, n);
-  host_.resize(n);
-  be_.download(src, host_.data(), n);
-  cpu::transpose(host_.data(), host, per_sample, size_t(B));
+void Executor::to_nchw(const float* src, float* host, const Shape& s, int B) {
+  be_.download_batch(src, B, s.c, s.h * s.w, host);
 }
 
 }  // namespace naswot
@@ -250,7 +242,7 @@ PoolArgmax Executor::argmax_of(const Graph& g, int v, const float* x, int B) {
   PoolArgmax p{n.name, g.shape(n.inputs[0]), n.out, n.kernel, n.stride, n.pad, {}};
   const size_t in_ps = p.in.per_sample();
   std::vector<float> h(in_ps * size_t(B));
-  to_nchw(x, h.data(), in_ps, B);
+  to_nchw(x, h.data(), p.in, B);
   const int H = p.in.h, W = p.in.w;
   p.index.reserve(size_t(B) * p.out.per_sample());
   for (size_t plane = 0; plane < size_t(B) * size_t(p.in.c); ++plane) {
@@ -275,7 +267,7 @@ ReluMask Executor::mask_of(const Graph& g, int v, const float* y, int B) {
   const Node& n = g.nodes[v];
   const size_t total = n.out.per_sample() * size_t(B);
   std::vector<float> bc(total);
-  to_nchw(y, bc.data(), n.out.per_sample(), B);
+  to_nchw(y, bc.data(), n.out, B);
   ReluMask mk{n.name, n.out, std::vector<uint8_t>((total + 7) / 8, 0)};
   for (size_t i = 0; i < total; ++i)
     if (bc[i] > 0.f) mk.bits[i / 8] |= uint8_t(0x80u >> (i % 8));

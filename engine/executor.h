@@ -68,11 +68,10 @@ class Executor {
   PoolArgmax argmax_of(const Graph& g, int node, const float* x, int batch);
   std::vector<PoolArgmax> pools_;  // captured during the last forward
   // Backend tensor (per_sample x batch values) to host memory in batch-major (N,C,H,W) order.
-  void to_nchw(const float* src, float* host, size_t per_sample, int batch);
+  void to_nchw(const float* src, float* host, const Shape& s, int batch);
   Backend& be_;
   Plan plan_;
   float* arena_ = nullptr;
-  std::vector<float> host_;   // staging for layout changes
   std::vector<float> batch_;  // the input batch now in the backend's persistent buffer
   int batch_b_ = 0;
   const float* input_grad_ = nullptr;

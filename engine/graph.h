@@ -1,4 +1,4 @@
-// Graph IR: a DAG of tensor ops over float32 activations (laid out [C][H][W][B] by the backends).
+// Graph IR: a DAG of tensor ops over float32 activations (each backend chooses their memory layout).
 #pragma once
 #include <cstddef>
 #include <string>
@@ -22,7 +22,7 @@ enum class OpKind {
   Add,            // sum of all inputs, left to right
   AvgPool3x3,     // stride 1, pad 1, count_include_pad = false
   AvgPool2x2,     // stride 2, pad 0
-  GlobalAvgPool,  // -> [C][B], shape {C,1,1}
+  GlobalAvgPool,  // -> shape {C,1,1}
   Linear,         // with bias; weight [Out][In]
   MaxPool,        // kernel, stride, pad; padding never wins
   Concat,         // along channels, inputs in order

@@ -56,7 +56,7 @@ size_t assign_slots(std::vector<Interval>& iv, size_t base) {
 
 }  // namespace
 
-Plan make_plan(const Graph& g, int batch, PlanMode mode) {
+Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots) {
   if (batch < 2) fail("batch size must be at least 2 (the score correlates samples)");
   const int n = int(g.nodes.size());
   if (g.output < 0 || g.output >= n) fail("graph has no output");
@@ -102,7 +102,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode) {
       p.stats_off[v] = stats;
       stats += 2 * size_t(node.out.c);
     }
-    const size_t size = node.out.per_sample() * size_t(batch);
+    const size_t size = node.out.per_sample() * std::max(size_t(batch), slots);
     int end = (v == g.output) ? L : t;
     if (node.op == OpKind::ReLU && p.needs_grad[v]) end = std::max(end, bwd_step(v));  // mask = (y > 0)
     int first_grad = -1;

@@ -27,6 +27,7 @@ enum class PlanMode {
 };
 
 // Plans one network at one batch size (cheap: linear in the number of nodes).
-Plan make_plan(const Graph& g, int batch, PlanMode mode = PlanMode::InputGradient);
+// Buffers hold max(batch, slots) samples: a backend may pad the batch (the CPU's lane blocks).
+Plan make_plan(const Graph& g, int batch, PlanMode mode = PlanMode::InputGradient, size_t slots = 0);
 
 }  // namespace naswot

@@ -33,12 +33,13 @@ TEST_CASE("Hamming kernel equals the naive count of agreeing ReLU states") {
     for (size_t i = 0; i < y.size(); i += 7) y[i] = 0.f;  // exact zeros count as inactive (x > 0 is strict)
     std::vector<int64_t> K(size_t(B) * B, 5);  // accumulates onto what is there
     std::vector<uint64_t> scratch;
-    cpu::hamming_accumulate(D, B, y.data(), 3, K.data(), scratch);
+    // y is NCHW-like (B x D); the kernel reads the blocked layout (D channels of one pixel).
+    cpu::hamming_accumulate(D, B, test::blocked(y, B, int(D), 1).data(), 3, K.data(), scratch);
     bool all = true;
     for (int a = 0; a < B; ++a)
       for (int b = 0; b < B; ++b) {
         int64_t agree = 0;
-        for (size_t e = 0; e < D; ++e) agree += (y[e * B + a] > 0) == (y[e * B + b] > 0);
+        for (size_t e = 0; e < D; ++e) agree += (y[a * D + e] > 0) == (y[b * D + e] > 0);
         all &= K[size_t(a) * B + b] == 5 + 3 * agree;
       }
     CHECK(all);

@@ -13,7 +13,9 @@
 #include "tests/test_util.h"
 
 using namespace naswot;
+using naswot::test::blocked;
 using naswot::test::random_vec;
+using naswot::test::unblocked;
 
 namespace {
 
@@ -51,6 +53,30 @@ void gradcheck(std::vector<float> x, size_t ny, const Fwd& f, const Bwd& b, floa
   double acc_err = 0;
   for (size_t j = 0; j < nx; ++j) acc_err = std::max(acc_err, double(std::fabs(acc[j] - 0.5f - dx[j])));
   CHECK(acc_err <= 1e-5 * scale + 1e-6);
+}
+
+// A kernel's forward and backward on NCHW vectors (what gradcheck perturbs), run on blocked copies.
+// Tensors are (C channels, P pixels) of B samples; padding lanes never reach the checked values.
+struct Dims {
+  int C, P;
+};
+using KFwd = std::function<void(const float* x, float* y)>;
+using KBwd = std::function<void(const float* dy, float* dx, bool accumulate)>;
+Fwd on_nchw(int B, Dims in, Dims out, KFwd k) {
+  return [=](const float* x, float* y) {
+    const auto xb = blocked(x, B, in.C, in.P);
+    std::vector<float> yb(cpu::padded_batch(B) * out.C * out.P);
+    k(xb.data(), yb.data());
+    cpu::from_blocked(B, out.C, out.P, yb.data(), y);
+  };
+}
+Bwd on_nchw(int B, Dims in, Dims out, KBwd k) {
+  return [=](const float* dy, float* dx, bool a) {
+    const auto dyb = blocked(dy, B, out.C, out.P);
+    auto dxb = blocked(dx, B, in.C, in.P);
+    k(dyb.data(), dxb.data(), a);
+    cpu::from_blocked(B, in.C, in.P, dxb.data(), dx);
+  };
 }
 
 // Inputs bounded away from 0 so that ReLU kinks stay outside the finite-difference step.
@@ -93,8 +119,8 @@ TEST_CASE("conv2d backward-data matches finite differences") {
   struct Case {
     int B, Cin, H, Cout, k, s, p;
   };
-  // Includes batch tails (B = 37, 70 are not multiples of the 32-wide register block), output-channel
-  // tails (11, 3), stride 2, no padding, and 1x1 convolutions spanning several sgemm column chunks.
+  // Includes batch tails (B = 37, 70, 20 are not multiples of the 8-, 16- or 32-lane blocks),
+  // output-channel tails (11, 3, 5), stride 2, no padding, and 1x1 convolutions.
   for (Case c : {Case{2, 3, 7, 4, 3, 1, 1}, Case{3, 4, 8, 5, 3, 2, 1}, Case{2, 5, 6, 3, 1, 1, 0}, Case{1, 2, 5, 2, 3, 1, 0},
                  Case{37, 3, 6, 11, 3, 1, 1}, Case{20, 9, 6, 3, 3, 2, 1}, Case{70, 3, 8, 4, 1, 1, 0}}) {
     CAPTURE(c.k);
@@ -102,18 +128,21 @@ TEST_CASE("conv2d backward-data matches finite differences") {
     const int Ho = (c.H + 2 * c.p - c.k) / c.s + 1;
     cpu::ConvDims d{c.B, c.Cin, c.H, c.H, c.Cout, c.k, c.s, c.p, Ho, Ho};
     const auto w = random_vec(size_t(c.Cout) * c.Cin * c.k * c.k, 5);
+    const Dims in{c.Cin, c.H * c.H}, out{c.Cout, Ho * Ho};
     gradcheck(random_vec(size_t(c.Cin) * c.B * c.H * c.H, 6), size_t(c.Cout) * c.B * Ho * Ho,
-              [&](const float* x, float* y) { cpu::conv2d_forward(d, x, w.data(), y); },
-              [&](const float* dy, float* dx, bool a) { cpu::conv2d_backward_data(d, dy, w.data(), dx, a); }, 0.5f,
-              1e-4);
+              on_nchw(c.B, in, out, [&](const float* x, float* y) { cpu::conv2d_forward(d, x, w.data(), y); }),
+              on_nchw(c.B, in, out,
+                      [&](const float* dy, float* dx, bool a) { cpu::conv2d_backward_data(d, dy, w.data(), dx, a); }),
+              0.5f, 1e-4);
   }
 }
 
-TEST_CASE("conv2d forward matches a direct loop ([C][H][W][B] layout)") {
+TEST_CASE("conv2d forward matches a direct loop") {
   cpu::ConvDims d{2, 3, 5, 5, 2, 3, 2, 1, 3, 3};
-  const auto x = random_vec(3 * 2 * 25, 1), w = random_vec(2 * 3 * 9, 2);
-  std::vector<float> y(2 * 2 * 9);
-  cpu::conv2d_forward(d, x.data(), w.data(), y.data());
+  const auto x = random_vec(3 * 2 * 25, 1), w = random_vec(2 * 3 * 9, 2);  // x: NCHW
+  std::vector<float> yb(cpu::padded_batch(2) * 2 * 9);
+  cpu::conv2d_forward(d, blocked(x, 2, 3, 25).data(), w.data(), yb.data());
+  const auto y = unblocked(yb, 2, 2, 9);
   for (int co = 0; co < 2; ++co)
     for (int b = 0; b < 2; ++b)
       for (int oy = 0; oy < 3; ++oy)
@@ -124,36 +153,46 @@ TEST_CASE("conv2d forward matches a direct loop ([C][H][W][B] layout)") {
               for (int kx = 0; kx < 3; ++kx) {
                 const int iy = oy * 2 - 1 + ky, ix = ox * 2 - 1 + kx;
                 if (iy < 0 || iy >= 5 || ix < 0 || ix >= 5) continue;
-                s += double(w[((co * 3 + ci) * 3 + ky) * 3 + kx]) * x[((ci * 5 + iy) * 5 + ix) * 2 + b];
+                s += double(w[((co * 3 + ci) * 3 + ky) * 3 + kx]) * x[((b * 3 + ci) * 5 + iy) * 5 + ix];
               }
-          CHECK(y[((co * 3 + oy) * 3 + ox) * 2 + b] == doctest::Approx(s).epsilon(1e-5));
+          CHECK(y[((b * 2 + co) * 3 + oy) * 3 + ox] == doctest::Approx(s).epsilon(1e-5));
         }
 }
 
 TEST_CASE("batch norm backward includes the cross-sample terms") {
-  const int C = 3;
-  const size_t M = 2 * 4 * 4;  // B=2 samples of 4x4: perturbing one sample moves the others' outputs
+  const int C = 3, P = 16;  // perturbing one sample moves the others' outputs
   const auto gamma = random_vec(C, 3, 0.5f, 1.5f), beta = random_vec(C, 4);
   std::vector<float> mean(C), rstd(C);
-  std::vector<float> x0 = random_vec(C * M, 8);
-  gradcheck(x0, C * M,
-            [&](const float* x, float* y) {
-              cpu::batchnorm_forward(C, M, x, gamma.data(), beta.data(), 1e-5f, y, mean.data(), rstd.data());
-            },
-            [&](const float* dy, float* dx, bool a) {
-              std::vector<float> y(C * M);
-              cpu::batchnorm_forward(C, M, x0.data(), gamma.data(), beta.data(), 1e-5f, y.data(), mean.data(),
-                                     rstd.data());
-              cpu::batchnorm_backward(C, M, dy, x0.data(), gamma.data(), mean.data(), rstd.data(), dx, a);
-            },
-            1e-2f, 2e-3);
+  for (int B : {2, 5}) {  // 5: a padded block whose spare lanes must not enter the statistics
+    CAPTURE(B);
+    const size_t n = size_t(C) * P * B;
+    const std::vector<float> x0 = random_vec(n, 8);
+    const auto x0b = blocked(x0, B, C, P);
+    gradcheck(x0, n,
+              on_nchw(B, {C, P}, {C, P},
+                      [&](const float* x, float* y) {
+                        cpu::batchnorm_forward(C, P, B, x, gamma.data(), beta.data(), 1e-5f, y, mean.data(),
+                                               rstd.data());
+                      }),
+              on_nchw(B, {C, P}, {C, P},
+                      [&](const float* dy, float* dx, bool a) {
+                        std::vector<float> y(x0b.size());
+                        cpu::batchnorm_forward(C, P, B, x0b.data(), gamma.data(), beta.data(), 1e-5f, y.data(),
+                                               mean.data(), rstd.data());
+                        cpu::batchnorm_backward(C, P, B, dy, x0b.data(), gamma.data(), mean.data(), rstd.data(), dx,
+                                                a);
+                      }),
+              1e-2f, 2e-3);
+  }
 }
 
 TEST_CASE("batch norm forward normalises with the biased batch variance") {
-  const std::vector<float> x = {1, 2, 3, 4, 10, 10, 10, 10};  // channel 1 is constant
+  const std::vector<float> x = {1, 2, 3, 4, 10, 10, 10, 10};  // one sample, 2 channels of 4 pixels; channel 1 is constant
   const std::vector<float> g = {2, 1}, b = {0.5f, -1};
-  std::vector<float> y(8), mean(2), rstd(2);
-  cpu::batchnorm_forward(2, 4, x.data(), g.data(), b.data(), 1e-5f, y.data(), mean.data(), rstd.data());
+  std::vector<float> yb(cpu::padded_batch(1) * 8), mean(2), rstd(2);
+  cpu::batchnorm_forward(2, 4, 1, blocked(x, 1, 2, 4).data(), g.data(), b.data(), 1e-5f, yb.data(), mean.data(),
+                         rstd.data());
+  const auto y = unblocked(yb, 1, 2, 4);
   const double var = 1.25;  // of 1,2,3,4 with divisor 4
   CHECK(y[0] == doctest::Approx((1 - 2.5) / std::sqrt(var + 1e-5) * 2 + 0.5).epsilon(1e-6));
   CHECK(y[5] == doctest::Approx(-1.0));  // constant channel -> beta
@@ -162,36 +201,48 @@ TEST_CASE("batch norm forward normalises with the biased batch variance") {
 TEST_CASE("relu, pools, global pool and linear backward match finite differences") {
   const int B = 2, C = 3, H = 5, W = 6;
   const size_t n = size_t(B) * C * H * W, planes = size_t(B) * C;  // planes: output size of the global pool
-  gradcheck(away_from_zero(n, 11), n, [&](const float* x, float* y) { cpu::relu_forward(n, x, y); },
-            [&](const float* dy, float* dx, bool a) {
-              std::vector<float> y(n);
-              const auto x = away_from_zero(n, 11);
-              cpu::relu_forward(n, x.data(), y.data());
-              cpu::relu_backward(n, dy, y.data(), dx, a);
-            },
+  const Dims img{C, H * W}, half{C, (H / 2) * (W / 2)}, one{C, 1};
+  const size_t slots = cpu::padded_batch(B) * C * H * W;
+  gradcheck(away_from_zero(n, 11), n, on_nchw(B, img, img, [&](const float* x, float* y) { cpu::relu_forward(slots, x, y); }),
+            on_nchw(B, img, img,
+                    [&](const float* dy, float* dx, bool a) {
+                      std::vector<float> y(slots);
+                      cpu::relu_forward(slots, blocked(away_from_zero(n, 11), B, C, H * W).data(), y.data());
+                      cpu::relu_backward(slots, dy, y.data(), dx, a);
+                    }),
             1e-2f, 1e-4);
-  gradcheck(random_vec(n, 12), n, [&](const float* x, float* y) { cpu::avgpool3x3_forward(C, H, W, B, x, y); },
-            [&](const float* dy, float* dx, bool a) { cpu::avgpool3x3_backward(C, H, W, B, dy, dx, a); }, 0.5f,
-            1e-4);
+  gradcheck(random_vec(n, 12), n,
+            on_nchw(B, img, img, [&](const float* x, float* y) { cpu::avgpool3x3_forward(C, H, W, B, x, y); }),
+            on_nchw(B, img, img,
+                    [&](const float* dy, float* dx, bool a) { cpu::avgpool3x3_backward(C, H, W, B, dy, dx, a); }),
+            0.5f, 1e-4);
   gradcheck(random_vec(n, 13), planes * (H / 2) * (W / 2),
-            [&](const float* x, float* y) { cpu::avgpool2x2_forward(C, H, W, B, x, y); },
-            [&](const float* dy, float* dx, bool a) { cpu::avgpool2x2_backward(C, H, W, B, dy, dx, a); }, 0.5f,
-            1e-4);
-  gradcheck(random_vec(n, 14), planes, [&](const float* x, float* y) { cpu::global_avgpool_forward(C, H * W, B, x, y); },
-            [&](const float* dy, float* dx, bool a) { cpu::global_avgpool_backward(C, H * W, B, dy, dx, a); },
+            on_nchw(B, img, half, [&](const float* x, float* y) { cpu::avgpool2x2_forward(C, H, W, B, x, y); }),
+            on_nchw(B, img, half,
+                    [&](const float* dy, float* dx, bool a) { cpu::avgpool2x2_backward(C, H, W, B, dy, dx, a); }),
+            0.5f, 1e-4);
+  gradcheck(random_vec(n, 14), planes,
+            on_nchw(B, img, one, [&](const float* x, float* y) { cpu::global_avgpool_forward(C, H * W, B, x, y); }),
+            on_nchw(B, img, one,
+                    [&](const float* dy, float* dx, bool a) { cpu::global_avgpool_backward(C, H * W, B, dy, dx, a); }),
             0.5f, 1e-4);
   const int In = 7, Out = 3;
   const auto w = random_vec(size_t(In) * Out, 15), bias = random_vec(Out, 16);
   gradcheck(random_vec(size_t(In) * B, 17), size_t(Out) * B,
-            [&](const float* x, float* y) { cpu::linear_forward(B, In, Out, x, w.data(), bias.data(), y); },
-            [&](const float* dy, float* dx, bool a) { cpu::linear_backward_data(B, In, Out, dy, w.data(), dx, a); },
+            on_nchw(B, {In, 1}, {Out, 1},
+                    [&](const float* x, float* y) { cpu::linear_forward(B, In, Out, x, w.data(), bias.data(), y); }),
+            on_nchw(B, {In, 1}, {Out, 1},
+                    [&](const float* dy, float* dx, bool a) {
+                      cpu::linear_backward_data(B, In, Out, dy, w.data(), dx, a);
+                    }),
             0.5f, 1e-4);
 }
 
 TEST_CASE("avg_pool_3x3 excludes padding from the divisor") {
   const std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9};
-  std::vector<float> y(9);
-  cpu::avgpool3x3_forward(1, 3, 3, 1, x.data(), y.data());
+  std::vector<float> yb(cpu::padded_batch(1) * 9);
+  cpu::avgpool3x3_forward(1, 3, 3, 1, blocked(x, 1, 1, 9).data(), yb.data());
+  const auto y = unblocked(yb, 1, 1, 9);
   CHECK(y[0] == doctest::Approx((1 + 2 + 4 + 5) / 4.0));
   CHECK(y[1] == doctest::Approx((1 + 2 + 3 + 4 + 5 + 6) / 6.0));
   CHECK(y[4] == doctest::Approx(5.0));
@@ -222,15 +273,22 @@ TEST_CASE("max pool forward/backward: 3x3 stride 1 pad 1 and 2x2 stride 2") {
   for (auto [k, s, p] : {std::tuple{3, 1, 1}, std::tuple{2, 2, 0}}) {
     const int Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
     const size_t ny = size_t(B) * C * Ho * Wo;
-    gradcheck(x, ny, [&](const float* xx, float* y) { cpu::maxpool_forward(C, H, W, B, k, s, p, xx, y); },
-              [&](const float* dy, float* dx, bool a) { cpu::maxpool_backward(C, H, W, B, k, s, p, x.data(), dy, dx, a); },
+    const Dims in{C, H * W}, out{C, Ho * Wo};
+    const auto xb = blocked(x, B, C, H * W);
+    gradcheck(x, ny,
+              on_nchw(B, in, out, [&](const float* xx, float* y) { cpu::maxpool_forward(C, H, W, B, k, s, p, xx, y); }),
+              on_nchw(B, in, out,
+                      [&](const float* dy, float* dx, bool a) {
+                        cpu::maxpool_backward(C, H, W, B, k, s, p, xb.data(), dy, dx, a);
+                      }),
               1e-4f, 2e-2);
-    std::vector<float> y(ny);
-    cpu::maxpool_forward(C, H, W, B, k, s, p, x.data(), y.data());
+    std::vector<float> yb(cpu::padded_batch(B) * C * Ho * Wo);
+    cpu::maxpool_forward(C, H, W, B, k, s, p, xb.data(), yb.data());
+    const auto y = unblocked(yb, B, C, Ho * Wo);
     // Corner of channel 0, sample 0: the max over the in-image part of its window.
     float want = -1e9f;
     for (int i = 0; i < k - p; ++i)
-      for (int j = 0; j < k - p; ++j) want = std::max(want, x[(size_t(i) * W + j) * B]);
+      for (int j = 0; j < k - p; ++j) want = std::max(want, x[size_t(i) * W + j]);
     CHECK(y[0] == want);
   }
 }

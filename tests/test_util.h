@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/cpu_kernels.h"
+
 namespace naswot::test {
 
 inline std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
@@ -13,6 +15,21 @@ inline std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.f, f
   std::uniform_real_distribution<float> d(lo, hi);
   std::vector<float> v(n);
   for (auto& x : v) x = d(gen);
+  return v;
+}
+
+// Tests speak NCHW (B x C x P pixels); the CPU kernels take the blocked layout of cpu_kernels.h.
+inline std::vector<float> blocked(const float* nchw, int B, int C, int P) {
+  std::vector<float> v(cpu::padded_batch(B) * size_t(C) * P);
+  cpu::to_blocked(B, C, P, nchw, v.data());
+  return v;
+}
+inline std::vector<float> blocked(const std::vector<float>& nchw, int B, int C, int P) {
+  return blocked(nchw.data(), B, C, P);
+}
+inline std::vector<float> unblocked(const std::vector<float>& blk, int B, int C, int P) {
+  std::vector<float> v(size_t(B) * C * P);
+  cpu::from_blocked(B, C, P, blk.data(), v.data());
   return v;
 }
 

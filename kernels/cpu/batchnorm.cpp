@@ -1,64 +1,150 @@
-// Training-mode batch norm forward/backward; per-channel sums in float64, one thread per channel.
+// Training-mode batch norm forward/backward on the blocked layout; per-channel sums in float64 over
+// the real lanes, in fixed chunks reduced in a fixed order (results independent of threads).
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/simd.h"
 
 namespace naswot::cpu {
+namespace {
 
-void batchnorm_forward(int C, size_t M, const float* x, const float* gamma, const float* beta, float eps,
-                       float* y, float* mean, float* rstd) {
-#pragma omp parallel for schedule(static)
-  for (int c = 0; c < C; ++c) {
-    const float* xc = x + size_t(c) * M;
-    float* yc = y + size_t(c) * M;
-    // Shifted single pass: sums of (x - x0) in float64 keep the variance exact enough without a
-    // second read of the channel.
-    const double x0 = xc[0];
-    double s = 0, ss = 0;
-#pragma omp simd reduction(+ : s, ss)
-    for (size_t i = 0; i < M; ++i) {
-      const double t = double(xc[i]) - x0;
-      s += t;
-      ss += t * t;
+constexpr int L = simd::kLanes;
+constexpr int kRowsPerChunk = 64;  // a row is one (block, pixel): C x L values
+
+// Per-channel sums s0[c], s1[c] over the real lanes of every row: f(row, c, nl, a, q) adds lane l's
+// terms to a[l] and q[l] for l < nl. A chunk of rows streams through memory once, with
+// per-(channel, lane) accumulators so the inner loops are vertical; lanes and chunks are then summed
+// in a fixed order, so the result does not depend on the thread count.
+template <class F>
+void channel_sums(int C, int P, int B, F f, std::vector<double>& s0, std::vector<double>& s1) {
+  const size_t rows = size_t(batch_blocks(B)) * P;
+  const size_t chunks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
+  static thread_local std::vector<double> part;  // [chunk][C][2], the caller's; threads get a pointer
+  part.assign(chunks * C * 2, 0.0);
+  double* pp = part.data();
+#pragma omp parallel
+  {
+    std::vector<double> acc(size_t(C) * 2 * L);  // [c][a | q][lane]
+#pragma omp for schedule(static)
+    for (size_t k = 0; k < chunks; ++k) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (size_t r = k * kRowsPerChunk; r < std::min(rows, (k + 1) * kRowsPerChunk); ++r) {
+        const int nl = std::min(L, B - int(r / P) * L);
+        for (int c = 0; c < C; ++c) f(r, c, nl, acc.data() + size_t(c) * 2 * L, acc.data() + (size_t(c) * 2 + 1) * L);
+      }
+      for (int c = 0; c < C; ++c) {
+        double a = 0, q = 0;
+        for (int l = 0; l < L; ++l) a += acc[size_t(c) * 2 * L + l], q += acc[(size_t(c) * 2 + 1) * L + l];
+        pp[(k * C + c) * 2] = a;
+        pp[(k * C + c) * 2 + 1] = q;
+      }
     }
-    const double dmu = s / double(M);
-    const double var = std::max(0.0, ss / double(M) - dmu * dmu);  // biased, as PyTorch normalises in training
-    const float r = float(1.0 / std::sqrt(var + double(eps)));
-    const float m = float(x0 + dmu);
-    mean[c] = m;
-    rstd[c] = r;
-    const float scale = r * gamma[c], shift = beta[c] - m * scale;
-#pragma omp simd
-    for (size_t i = 0; i < M; ++i) yc[i] = xc[i] * scale + shift;
   }
+  s0.assign(C, 0.0);
+  s1.assign(C, 0.0);
+  for (size_t k = 0; k < chunks; ++k)
+    for (int c = 0; c < C; ++c) s0[c] += pp[(k * C + c) * 2], s1[c] += pp[(k * C + c) * 2 + 1];
 }
 
-void batchnorm_backward(int C, size_t M, const float* dy, const float* x, const float* gamma,
-                        const float* mean, const float* rstd, float* dx, bool accumulate) {
-#pragma omp parallel for schedule(static)
+}  // namespace
+
+void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, const float* beta, float eps,
+                       float* y, float* mean, float* rstd) {
+  // Shifted single pass: sums of (x - x0) in float64 keep the variance exact enough without a
+  // second read of the channel; x0 is the channel's value for sample 0 at pixel 0.
+  std::vector<double> x0(C), s, ss;
+  for (int c = 0; c < C; ++c) x0[c] = x[size_t(c) * L];
+  channel_sums(
+      C, P, B,
+      [&](size_t r, int c, int nl, double* a, double* q) {
+        const float* xr = x + (r * C + c) * L;
+        const double z = x0[c];
+        if (nl == L) {
+#pragma omp simd
+          for (int l = 0; l < L; ++l) {
+            const double t = double(xr[l]) - z;
+            a[l] += t;
+            q[l] += t * t;
+          }
+        } else {
+          for (int l = 0; l < nl; ++l) {  // padding lanes never enter
+            const double t = double(xr[l]) - z;
+            a[l] += t;
+            q[l] += t * t;
+          }
+        }
+      },
+      s, ss);
+  const double M = double(P) * B;
+  std::vector<float> scale(C), shift(C);
   for (int c = 0; c < C; ++c) {
-    const float* dyc = dy + size_t(c) * M;
-    const float* xc = x + size_t(c) * M;
-    float* dxc = dx + size_t(c) * M;
-    const float m = mean[c], r = rstd[c];
-    double sdy = 0, sdyx = 0;
-#pragma omp simd reduction(+ : sdy, sdyx)
-    for (size_t i = 0; i < M; ++i) {
-      sdy += dyc[i];
-      sdyx += double(dyc[i]) * double(xc[i] - m);
-    }
-    // dx = gamma*rstd * (dy - mean(dy) - xhat * mean(dy*xhat)),  xhat = (x - m) * r
-    const float g = gamma[c] * r;
-    const float a = float(sdy / double(M)), b = float(sdyx / double(M)) * r * r;
-    if (accumulate) {
-#pragma omp simd
-      for (size_t i = 0; i < M; ++i) dxc[i] += g * (dyc[i] - a - (xc[i] - m) * b);
-    } else {
-#pragma omp simd
-      for (size_t i = 0; i < M; ++i) dxc[i] = g * (dyc[i] - a - (xc[i] - m) * b);
-    }
+    const double dmu = s[c] / M;
+    const double var = std::max(0.0, ss[c] / M - dmu * dmu);  // biased, as PyTorch normalises in training
+    const float r = float(1.0 / std::sqrt(var + double(eps)));
+    const float m = float(x0[c] + dmu);
+    mean[c] = m;
+    rstd[c] = r;
+    scale[c] = r * gamma[c];
+    shift[c] = beta[c] - m * scale[c];
   }
+  const size_t rows = size_t(batch_blocks(B)) * P;
+#pragma omp parallel for schedule(static)
+  for (size_t r = 0; r < rows; ++r)
+    for (int c = 0; c < C; ++c) {
+      const float* xr = x + (r * C + c) * L;
+      float* yr = y + (r * C + c) * L;
+      const float a = scale[c], b = shift[c];
+#pragma omp simd
+      for (int l = 0; l < L; ++l) yr[l] = xr[l] * a + b;
+    }
+}
+
+void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, const float* gamma,
+                        const float* mean, const float* rstd, float* dx, bool accumulate) {
+  std::vector<double> sdy, sdyx;
+  channel_sums(
+      C, P, B,
+      [&](size_t r, int c, int nl, double* a, double* q) {
+        const size_t o = (r * C + c) * L;
+        const float m = mean[c];
+        if (nl == L) {
+#pragma omp simd
+          for (int l = 0; l < L; ++l) {
+            a[l] += dy[o + l];
+            q[l] += double(dy[o + l]) * double(x[o + l] - m);
+          }
+        } else {
+          for (int l = 0; l < nl; ++l) {
+            a[l] += dy[o + l];
+            q[l] += double(dy[o + l]) * double(x[o + l] - m);
+          }
+        }
+      },
+      sdy, sdyx);
+  // dx = gamma*rstd * (dy - mean(dy) - xhat * mean(dy*xhat)),  xhat = (x - m) * r
+  const double M = double(P) * B;
+  std::vector<float> gs(C), as(C), bs(C);
+  for (int c = 0; c < C; ++c) {
+    gs[c] = gamma[c] * rstd[c];
+    as[c] = float(sdy[c] / M);
+    bs[c] = float(sdyx[c] / M) * rstd[c] * rstd[c];
+  }
+  const size_t rows = size_t(batch_blocks(B)) * P;
+#pragma omp parallel for schedule(static)
+  for (size_t r = 0; r < rows; ++r)
+    for (int c = 0; c < C; ++c) {
+      const size_t o = (r * C + c) * L;
+      const float g = gs[c], a = as[c], b = bs[c], m = mean[c];
+      if (accumulate) {
+#pragma omp simd
+        for (int l = 0; l < L; ++l) dx[o + l] += g * (dy[o + l] - a - (x[o + l] - m) * b);
+      } else {
+#pragma omp simd
+        for (int l = 0; l < L; ++l) dx[o + l] = g * (dy[o + l] - a - (x[o + l] - m) * b);
+      }
+    }
 }
 
 }  // namespace naswot::cpu

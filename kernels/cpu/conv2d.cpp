@@ -1,29 +1,25 @@
-// Convolution forward and data-gradient on [C][H][W][B] tensors: one direct "gather" kernel for k x k,
-// a plain sgemm for 1x1/stride 1.
+// Convolution forward and data-gradient on the blocked activation layout [block][pixel][channel][lane]
+// (cpu_kernels.h): one direct "gather" kernel for every kernel size and stride.
 //
-// With the batch innermost, every spatial tap is a shift by whole B-vectors: no edge masks inside
-// vectors, and all three NB201 stages (32x32, 16x16, 8x8) vectorise the same way. Both passes are
+// With batch lanes innermost, every spatial tap is a shift by whole lane vectors: no edge masks inside
+// vectors, and every spatial size vectorises the same way. With channels next, the Ci inputs a tap
+// reads are one contiguous run, and a register block's outputs are one contiguous run too. Both passes are
 //   out[o][p][b] = sum over (tap t, input pixel q) valid for output pixel p of sum_i wt[t][i][o] * in[i][q][b]
 // forward: i = Cin, o = Cout, q = p*stride - pad + tap; data-gradient: i = Cout, o = Cin, q solves
 // the same relation for the output pixel. Each output element is summed by one thread in a fixed
 // order, so results do not depend on the thread count.
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
-#if defined(__AVX512F__)
-#include <immintrin.h>
-#endif
-
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/simd.h"
 
 namespace naswot::cpu {
 namespace {
 
-bool is_pointwise(const ConvDims& d) { return d.k == 1 && d.stride == 1 && d.pad == 0; }
+using namespace simd;
 
 // For each output pixel p, the (tap, input pixel) pairs that contribute, CSR-style.
 struct Taps {
@@ -66,111 +62,69 @@ Taps backward_taps(const ConvDims& d) {  // output pixels are the input image's,
   return t;
 }
 
-constexpr int kOB = 8;   // output channels per register block
-constexpr int kBB = 32;  // batch entries per register block (two 16-float vectors)
+// Accumulators are named variables, not arrays: GCC keeps arrays of vectors on the stack.
+#define NASWOT_CONV_J(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
-// One register block: OB output channels x up to 32 batch entries of output pixel p.
+// Output channels o0 .. o0+OB-1 of output pixel p, all kLanes lanes of one block.
+// x: the block's input (P_in x Ci x kLanes); o: the block's output at (p, o0); wt: taps x Ci x Co.
 template <int OB>
-void gather_block(int Ci, int Co, size_t in_cstride, size_t out_cstride, int B, const float* in, const float* wt,
-                  const Taps& taps, int p, int o0, int b0, float* out, bool accumulate) {
-  const int nb = std::min(kBB, B - b0);
-#if defined(__AVX512F__)
-  const __mmask16 m0 = nb >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nb) - 1);
-  const __mmask16 m1 = nb >= 32 ? __mmask16(0xFFFF) : nb > 16 ? __mmask16((1u << (nb - 16)) - 1) : __mmask16(0);
-  __m512 acc0[OB], acc1[OB];
-  for (int j = 0; j < OB; ++j) {
-    float* o = out + (o0 + j) * out_cstride + size_t(p) * B + b0;
-    acc0[j] = accumulate ? _mm512_maskz_loadu_ps(m0, o) : _mm512_setzero_ps();
-    acc1[j] = accumulate ? _mm512_maskz_loadu_ps(m1, o + 16) : _mm512_setzero_ps();
-  }
+void gather_block(int Ci, int Co, const float* x, const float* wt, const Taps& taps, int p, int o0, float* o,
+                  bool accumulate) {
+  static_assert(OB >= 1 && OB <= 8);
+#define DECL(j)                                                 \
+  vec lo##j = vzero(), hi##j = vzero();                         \
+  if (j < OB && accumulate) lo##j = vload(o + j * kLanes), hi##j = vload(o + j * kLanes + kW);
+  NASWOT_CONV_J(DECL)
+#undef DECL
   for (int e = taps.start[p]; e < taps.start[p + 1]; ++e) {
-    const float* ip = in + size_t(taps.pix[e]) * B + b0;
-    const float* wp = wt + size_t(taps.tap[e]) * Ci * Co + o0;
-    for (int i = 0; i < Ci; ++i) {
-      const __m512 x0 = _mm512_maskz_loadu_ps(m0, ip + i * in_cstride);
-      const __m512 x1 = _mm512_maskz_loadu_ps(m1, ip + i * in_cstride + 16);
-      const float* w = wp + size_t(i) * Co;
-      for (int j = 0; j < OB; ++j) {
-        const __m512 wv = _mm512_set1_ps(w[j]);
-        acc0[j] = _mm512_fmadd_ps(wv, x0, acc0[j]);
-        acc1[j] = _mm512_fmadd_ps(wv, x1, acc1[j]);
-      }
+    const float* xi = x + size_t(taps.pix[e]) * Ci * kLanes;
+    const float* w = wt + size_t(taps.tap[e]) * Ci * Co + o0;
+    for (int i = 0; i < Ci; ++i, xi += kLanes, w += Co) {
+      const vec x0 = vload(xi), x1 = vload(xi + kW);
+#define FMA(j)                         \
+  if constexpr (j < OB) {              \
+    const vec wv = vbcast(w + j);      \
+    lo##j = vfma(wv, x0, lo##j);       \
+    hi##j = vfma(wv, x1, hi##j);       \
+  }
+      NASWOT_CONV_J(FMA)
+#undef FMA
     }
   }
-  for (int j = 0; j < OB; ++j) {
-    float* o = out + (o0 + j) * out_cstride + size_t(p) * B + b0;
-    _mm512_mask_storeu_ps(o, m0, acc0[j]);
-    _mm512_mask_storeu_ps(o + 16, m1, acc1[j]);
-  }
-#else
-  float acc[OB][kBB];
-  for (int j = 0; j < OB; ++j) {
-    const float* o = out + (o0 + j) * out_cstride + size_t(p) * B + b0;
-    for (int b = 0; b < kBB; ++b) acc[j][b] = (accumulate && b < nb) ? o[b] : 0.f;
-  }
-  for (int e = taps.start[p]; e < taps.start[p + 1]; ++e) {
-    const float* ip = in + size_t(taps.pix[e]) * B + b0;
-    const float* wp = wt + size_t(taps.tap[e]) * Ci * Co + o0;
-    for (int i = 0; i < Ci; ++i) {
-      const float* x = ip + i * in_cstride;
-      const float* w = wp + size_t(i) * Co;
-      for (int j = 0; j < OB; ++j)
-        for (int b = 0; b < nb; ++b) acc[j][b] += w[j] * x[b];
-    }
-  }
-  for (int j = 0; j < OB; ++j) {
-    float* o = out + (o0 + j) * out_cstride + size_t(p) * B + b0;
-    for (int b = 0; b < nb; ++b) o[b] = acc[j][b];
-  }
-#endif
+#define STORE(j) \
+  if constexpr (j < OB) vstore(o + j * kLanes, lo##j), vstore(o + j * kLanes + kW, hi##j);
+  NASWOT_CONV_J(STORE)
+#undef STORE
 }
+#undef NASWOT_CONV_J
 
-template <int OB>
-void run_block(int Ci, int Co, size_t ics, size_t ocs, int B, const float* in, const float* wt, const Taps& t, int p,
-               int o0, float* out, bool acc) {
-  for (int b0 = 0; b0 < B; b0 += kBB) gather_block<OB>(Ci, Co, ics, ocs, B, in, wt, t, p, o0, b0, out, acc);
-}
-
-// out: Co x P_out x B, in: Ci x P_in x B, wt: taps x Ci x Co.
+// out: blocks x P_out x Co x kLanes, in: blocks x P_in x Ci x kLanes, wt: taps x Ci x Co. A thread owns
+// whole (block, output pixel) units, consecutive pixels of one block (their taps overlap in L1), and
+// runs every output-channel block over a unit while its inputs are hot.
 void gather_conv(int Ci, int Co, int P_in, int P_out, int B, const float* in, const float* wt, const Taps& taps,
                  float* out, bool accumulate) {
-  const int nob = (Co + kOB - 1) / kOB;
-  const size_t ics = size_t(P_in) * B, ocs = size_t(P_out) * B;
+  const int nblk = batch_blocks(B);
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int ob = 0; ob < nob; ++ob)
+  for (int blk = 0; blk < nblk; ++blk)
     for (int p = 0; p < P_out; ++p) {
-      const int o0 = ob * kOB;
-      switch (std::min(kOB, Co - o0)) {
-        case 8: run_block<8>(Ci, Co, ics, ocs, B, in, wt, taps, p, o0, out, accumulate); break;
-        case 7: run_block<7>(Ci, Co, ics, ocs, B, in, wt, taps, p, o0, out, accumulate); break;
-        case 6: run_block<6>(Ci, Co, ics, ocs, B, in, wt, taps, p, o0, out, accumulate); break;
-        case 5: run_block<5>(Ci, Co, ics, ocs, B, in, wt, taps, p, o0, out, accumulate); break;
-        case 4: run_block<4>(Ci, Co, ics, ocs, B, in, wt, taps, p, o0, out, accumulate); break;
-        case 3: run_block<3>(Ci, Co, ics, ocs, B, in, wt, taps, p, o0, out, accumulate); break;
-        case 2: run_block<2>(Ci, Co, ics, ocs, B, in, wt, taps, p, o0, out, accumulate); break;
-        default: run_block<1>(Ci, Co, ics, ocs, B, in, wt, taps, p, o0, out, accumulate); break;
+      const float* x = in + size_t(blk) * P_in * Ci * kLanes;
+      float* o = out + (size_t(blk) * P_out + p) * Co * kLanes;
+      for (int o0 = 0; o0 < Co; o0 += kOB, o += kOB * kLanes) {
+        switch (std::min(kOB, Co - o0)) {
+#define CASE(n) \
+  case n: gather_block<std::min(n, kOB)>(Ci, Co, x, wt, taps, p, o0, o, accumulate); break;
+          CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2)
+#undef CASE
+          default: gather_block<1>(Ci, Co, x, wt, taps, p, o0, o, accumulate);
+        }
       }
     }
 }
-
-// Column chunks for the pointwise sgemm: one fixed partition, so results do not depend on threads.
-constexpr int kPointwiseCols = 4096;
 
 }  // namespace
 
 void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) {
   const int KK = d.k * d.k;
-  if (is_pointwise(d)) {
-    const int N = d.H * d.W * d.B;
-    const int chunks = (N + kPointwiseCols - 1) / kPointwiseCols;
-#pragma omp parallel for schedule(static)
-    for (int c = 0; c < chunks; ++c) {
-      const int n0 = c * kPointwiseCols, n = std::min(kPointwiseCols, N - n0);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.Cout, n, d.Cin, 1.f, w, d.Cin, x + n0, N, 0.f, y + n0,
-                  N);
-    }
-    return;
-  }
   // wt[t][ci][co] = w[co][ci][t]
   std::vector<float> wt(size_t(KK) * d.Cin * d.Cout);
   for (int co = 0; co < d.Cout; ++co)
@@ -181,17 +135,6 @@ void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y)
 
 void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool accumulate) {
   const int KK = d.k * d.k;
-  if (is_pointwise(d)) {
-    const int N = d.H * d.W * d.B;
-    const int chunks = (N + kPointwiseCols - 1) / kPointwiseCols;
-#pragma omp parallel for schedule(static)
-    for (int c = 0; c < chunks; ++c) {
-      const int n0 = c * kPointwiseCols, n = std::min(kPointwiseCols, N - n0);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d.Cin, n, d.Cout, 1.f, w, d.Cin, dy + n0, N,
-                  accumulate ? 1.f : 0.f, dx + n0, N);
-    }
-    return;
-  }
   // wt[t][co][ci] = w[co][ci][t]
   std::vector<float> wt(size_t(KK) * d.Cin * d.Cout);
   for (int co = 0; co < d.Cout; ++co)

@@ -1,10 +1,23 @@
-// CPU reference kernels (the executable specification) on float32 tensors laid out [C][H][W][B].
+// CPU reference kernels (the executable specification) on float32 activations in the blocked layout
+//   [block][pixel][channel][lane],  block = b / lanes(), lane = b % lanes(), pixel = h * W + w.
+// A pixel's channels are contiguous (a convolution tap reads one run) and batch lanes are innermost
+// (every op vectorises over the batch). The batch is padded to whole blocks: lanes b >= B hold
+// unspecified finite values that no real lane depends on (batch-norm statistics and Hamming codes
+// skip them). An activation of C channels and P pixels takes padded_batch(B) * C * P floats.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 namespace naswot::cpu {
+
+// Batch lanes per block: two vectors of the ISA this build targets (32 AVX-512, 16 AVX2, 8 portable).
+int lanes();
+int batch_blocks(int B);
+size_t padded_batch(int B);
+// Between NCHW (B x C x P, host order) and the blocked layout; padding lanes are written as zeros.
+void to_blocked(int B, int C, int P, const float* nchw, float* blocked);
+void from_blocked(int B, int C, int P, const float* blocked, float* nchw);
 
 struct ConvDims {
   int B, Cin, H, W, Cout, k, stride, pad, Ho, Wo;
@@ -15,23 +28,28 @@ struct ConvDims {
 void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y);
 void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool accumulate);
 
-// Training-mode batch norm over the M = H*W*B contiguous elements of each channel; biased variance.
+// Training-mode batch norm over the P*B values of each channel (real lanes only); biased variance.
 // Saves per-channel mean and rstd = 1/sqrt(var + eps) for the backward pass.
-void batchnorm_forward(int C, size_t M, const float* x, const float* gamma, const float* beta, float eps,
+void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, const float* beta, float eps,
                        float* y, float* mean, float* rstd);
 // Full gradient through the batch statistics (couples all samples of the batch).
-void batchnorm_backward(int C, size_t M, const float* dy, const float* x, const float* gamma,
+void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, const float* gamma,
                         const float* mean, const float* rstd, float* dx, bool accumulate);
 
+// Element-wise ops over n floats (n counts padding lanes: padded_batch(B) * C * P).
 void relu_forward(size_t n, const float* x, float* y);
 void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool accumulate);
 void add_forward(size_t n, const float* const* xs, int count, float* y);
 void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate);
 void fill(size_t n, float v, float* y);
-// rows x cols -> cols x rows (row-major), tiled: [B][C*H*W] <-> [C*H*W][B].
+// Channels [src_c0, src_c0 + count) of src (src_C channels) to [dst_c0, dst_c0 + count) of dst
+// (dst_C channels), every pixel and sample: channel concatenation and slicing.
+void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C,
+                   int dst_c0, bool accumulate);
+// rows x cols -> cols x rows (row-major), tiled.
 void transpose(const float* src, float* dst, size_t rows, size_t cols);
 
-// Pools: x is C x H x W x B; the 2x2 pool's output is C x H/2 x W/2 x B, the global pool's C x B.
+// Pools on C channels of H x W pixels; the 2x2 pool's output has H/2 x W/2 pixels, the global pool's one.
 void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y);
 void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate);
 void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y);
@@ -45,15 +63,16 @@ void maxpool_forward(int C, int H, int W, int B, int k, int stride, int pad, con
 void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, const float* dy,
                       float* dx, bool accumulate);
 
-// x: [In][B], w: [Out][In], y: [Out][B].
+// Linear layer on one-pixel activations: x has In channels, y Out; w: [Out][In].
 void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias, float* y);
 void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx, bool accumulate);
 
-// Hamming kernel of one ReLU site: codes c_b = (y[:, b] > 0) over D = per_sample units (y is D x B),
-// K[a][b] += weight * (D - popcount(c_a xor c_b)), exactly, for all a, b. scratch holds packed codes.
+// Hamming kernel of one ReLU site: codes c_b = (y[., b] > 0) over the D = per_sample units of each
+// real sample (y in the blocked layout; the order of units within a code does not change K),
+// K[a][b] += weight * (D - popcount(c_a xor c_b)), exactly, for all a, b < B. scratch holds packed codes.
 void hamming_accumulate(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K,
                         std::vector<uint64_t>& scratch);
-// Bits per word of the packed codes and the popcount of a xor b over n words (exposed for tests).
+// The popcount of a xor b over n 64-bit words (exposed for tests).
 uint64_t popcount_xor(const uint64_t* a, const uint64_t* b, size_t n);
 
 }  // namespace naswot::cpu

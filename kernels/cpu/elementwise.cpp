@@ -1,7 +1,8 @@
-// ReLU, n-ary add, copy/accumulate and fill over flat float arrays.
+// ReLU, n-ary add, copy/accumulate and fill over flat float arrays; channel-range copies.
 #include <algorithm>
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/simd.h"
 
 namespace naswot::cpu {
 
@@ -46,6 +47,23 @@ void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate)
 void fill(size_t n, float v, float* y) {
 #pragma omp parallel for simd schedule(static)
   for (size_t i = 0; i < n; ++i) y[i] = v;
+}
+
+void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C,
+                   int dst_c0, bool accumulate) {
+  constexpr int L = simd::kLanes;
+  const size_t run = size_t(count) * L;  // the channels of one pixel of one block are contiguous
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int blk = 0; blk < batch_blocks(B); ++blk)
+    for (int p = 0; p < P; ++p) {
+      const float* s = src + ((size_t(blk) * P + p) * src_C + src_c0) * L;
+      float* d = dst + ((size_t(blk) * P + p) * dst_C + dst_c0) * L;
+      if (accumulate) {
+        for (size_t i = 0; i < run; ++i) d[i] += s[i];
+      } else {
+        std::copy(s, s + run, d);
+      }
+    }
 }
 
 void transpose(const float* src, float* dst, size_t rows, size_t cols) {

@@ -10,6 +10,7 @@
 #endif
 
 #include "kernels/cpu/cpu_kernels.h"
+#include "kernels/cpu/simd.h"
 
 namespace naswot::cpu {
 
@@ -33,11 +34,28 @@ uint64_t popcount_xor(const uint64_t* a, const uint64_t* b, size_t n) {
 void hamming_accumulate(size_t D, int B, const float* y, int64_t weight, int64_t* K, std::vector<uint64_t>& codes) {
   const size_t W = (D + 63) / 64;  // bits beyond D stay 0 in every code, so they never count as different
   codes.assign(size_t(B) * W, 0);
-#pragma omp parallel for schedule(static)
-  for (int b = 0; b < B; ++b) {
-    uint64_t* c = codes.data() + size_t(b) * W;
-    for (size_t e = 0; e < D; ++e)
-      if (y[e * size_t(B) + size_t(b)] > 0.f) c[e >> 6] |= uint64_t(1) << (e & 63);
+  uint64_t* const cp = codes.data();
+  constexpr int L = simd::kLanes;
+  // One word of every sample at a time: a unit's values are contiguous over a block's lanes, and
+  // the word's bits for all samples build up in a small per-thread buffer.
+#pragma omp parallel
+  {
+    std::vector<uint64_t> word(static_cast<size_t>(B));
+#pragma omp for schedule(static)
+    for (size_t w = 0; w < W; ++w) {
+      std::fill(word.begin(), word.end(), 0);
+      const size_t e_end = std::min(D, (w + 1) * 64);
+      for (int blk = 0; blk < batch_blocks(B); ++blk) {
+        const int nl = std::min(L, B - blk * L);
+        uint64_t* wb = word.data() + size_t(blk) * L;
+        for (size_t e = w * 64; e < e_end; ++e) {
+          const float* r = y + (size_t(blk) * D + e) * L;
+          const unsigned bit = unsigned(e & 63);
+          for (int l = 0; l < nl; ++l) wb[l] |= uint64_t(r[l] > 0.f) << bit;
+        }
+      }
+      for (int b = 0; b < B; ++b) cp[size_t(b) * W + w] = word[b];
+    }
   }
   const int64_t full = weight * int64_t(D);
 #pragma omp parallel for schedule(dynamic, 4)

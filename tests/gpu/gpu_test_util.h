@@ -12,21 +12,18 @@
 
 namespace naswot::gpu_test {
 
-// A host tensor: batch-major (N, per-sample) values, or `raw` (weights: the same in every layout).
+// A host tensor: NCHW values of B samples, C channels, P pixels (P = 1 where the op does not care
+// about pixels), or `raw` (weights: the same in every layout).
 struct HostTensor {
   std::vector<float> v;
-  int B = 1;
-  size_t ps = 0;
+  int B = 1, C = 0, P = 1;
   bool raw = false;
 };
-inline HostTensor act(std::vector<float> v, int B) {
-  const size_t ps = v.size() / size_t(B);
-  return {std::move(v), B, ps, false};
+inline HostTensor act(std::vector<float> v, int B, int P = 1) {
+  const int C = int(v.size() / size_t(B) / size_t(P));
+  return {std::move(v), B, C, P, false};
 }
-inline HostTensor raw(std::vector<float> v) {
-  const size_t n = v.size();
-  return {std::move(v), 1, n, true};
-}
+inline HostTensor raw(std::vector<float> v) { return {std::move(v), 1, 0, 1, true}; }
 
 // Places ins and outs (outs with their initial values, for accumulate) in the backend's arena in its
 // layout, runs op on the pointers (ins first, then outs) and returns the outs in batch-major order.
@@ -37,24 +34,27 @@ inline std::vector<std::vector<float>> run(Backend& be, const std::vector<HostTe
   all.insert(all.end(), outs.begin(), outs.end());
   size_t total = 0;
   std::vector<size_t> off;
-  for (const auto& t : all) off.push_back(total), total += t.v.size();
+  for (const auto& t : all)
+    off.push_back(total), total += t.raw ? t.v.size() : be.padded_batch(t.B) * size_t(t.C) * t.P;
   float* A = be.arena(total + 1);
   std::vector<float*> p;
   for (size_t i = 0; i < all.size(); ++i) {
     const HostTensor& t = all[i];
-    std::vector<float> l = t.v;
-    if (!t.raw && be.batch_innermost()) cpu::transpose(t.v.data(), l.data(), size_t(t.B), t.ps);
-    be.upload(l.data(), A + off[i], l.size());
+    if (t.raw)
+      be.upload(t.v.data(), A + off[i], t.v.size());
+    else
+      be.upload_batch(t.v.data(), t.B, t.C, t.P, A + off[i]);
     p.push_back(A + off[i]);
   }
   op(p);
   std::vector<std::vector<float>> res;
   for (size_t i = ins.size(); i < all.size(); ++i) {
     const HostTensor& t = all[i];
-    std::vector<float> l(t.v.size()), r(t.v.size());
-    be.download(p[i], l.data(), l.size());
-    if (!t.raw && be.batch_innermost()) cpu::transpose(l.data(), r.data(), t.ps, size_t(t.B));
-    else r = l;
+    std::vector<float> r(t.v.size());
+    if (t.raw)
+      be.download(p[i], r.data(), r.size());
+    else
+      be.download_batch(p[i], t.B, t.C, t.P, r.data());
     res.push_back(std::move(r));
   }
   return res;

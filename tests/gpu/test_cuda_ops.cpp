@@ -34,30 +34,31 @@ void same(const char* what, const std::vector<HostTensor>& ins, const std::vecto
   }
 }
 
-HostTensor rnd(int B, size_t ps, uint32_t seed) { return act(random_vec(size_t(B) * ps, seed), B); }
+HostTensor rnd(int B, size_t ps, uint32_t seed, int P = 1) { return act(random_vec(size_t(B) * ps, seed), B, P); }
 
 }  // namespace
 
-TEST_CASE("cuda: fill, relu, add, copy, copy_block") {
+TEST_CASE("cuda: fill, relu, add, copy, copy_channels") {
   const int B = 5;
   const size_t ps = 3 * 7 * 9;
-  const size_t n = B * ps;
-  same("fill", {}, {rnd(B, ps, 1)}, [&](Backend& be, auto& p) { be.fill(n, 0.75f, p[0]); }, 0);
-  same("relu_forward", {rnd(B, ps, 2)}, {rnd(B, ps, 3)}, [&](Backend& be, auto& p) { be.relu_forward(n, p[0], p[1]); }, 0);
+  // Element-wise counts cover the backend's padding lanes (the CPU pads the batch to whole lane blocks).
+  auto n = [&](Backend& be) { return be.padded_batch(B) * ps; };
+  same("fill", {}, {rnd(B, ps, 1)}, [&](Backend& be, auto& p) { be.fill(n(be), 0.75f, p[0]); }, 0);
+  same("relu_forward", {rnd(B, ps, 2)}, {rnd(B, ps, 3)}, [&](Backend& be, auto& p) { be.relu_forward(n(be), p[0], p[1]); }, 0);
   for (bool acc : {false, true})
     same("relu_backward", {rnd(B, ps, 4), rnd(B, ps, 5)}, {rnd(B, ps, 6)},
-         [&](Backend& be, auto& p) { be.relu_backward(n, p[0], p[1], p[2], acc); });
+         [&](Backend& be, auto& p) { be.relu_backward(n(be), p[0], p[1], p[2], acc); });
   same("add3", {rnd(B, ps, 7), rnd(B, ps, 8), rnd(B, ps, 9)}, {rnd(B, ps, 10)}, [&](Backend& be, auto& p) {
     const float* xs[3] = {p[0], p[1], p[2]};
-    be.add_forward(n, xs, 3, p[3]);
+    be.add_forward(n(be), xs, 3, p[3]);
   });
   for (bool acc : {false, true})
     same("copy_or_accumulate", {rnd(B, ps, 11)}, {rnd(B, ps, 12)},
-         [&](Backend& be, auto& p) { be.copy_or_accumulate(n, p[0], p[1], acc); });
+         [&](Backend& be, auto& p) { be.copy_or_accumulate(n(be), p[0], p[1], acc); });
   // Channels 2..4 of a 6-channel 4x4 tensor into channels 1..3 of a 5-channel one.
   for (bool acc : {false, true})
-    same("copy_block", {rnd(B, 6 * 16, 13)}, {rnd(B, 5 * 16, 14)},
-         [&](Backend& be, auto& p) { be.copy_block(B, 3 * 16, p[0], 6 * 16, 2 * 16, p[1], 5 * 16, 16, acc); });
+    same("copy_channels", {rnd(B, 6 * 16, 13, 16)}, {rnd(B, 5 * 16, 14, 16)},
+         [&](Backend& be, auto& p) { be.copy_channels(B, 16, 3, p[0], 6, 2, p[1], 5, 1, acc); });
 }
 
 TEST_CASE("cuda: convolution forward and backward-data") {
@@ -69,10 +70,11 @@ TEST_CASE("cuda: convolution forward and backward-data") {
     CAPTURE(d.stride);
     const size_t xs = size_t(d.Cin) * d.H * d.W, ys = size_t(d.Cout) * d.Ho * d.Wo;
     const HostTensor w = raw(random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 21));
-    same("conv2d_forward", {rnd(d.B, xs, 22), w}, {rnd(d.B, ys, 23)},
+    const int Pi = d.H * d.W, Po = d.Ho * d.Wo;
+    same("conv2d_forward", {rnd(d.B, xs, 22, Pi), w}, {rnd(d.B, ys, 23, Po)},
          [&](Backend& be, auto& p) { be.conv2d_forward(d, p[0], p[1], p[2]); });
     for (bool acc : {false, true})
-      same("conv2d_backward_data", {rnd(d.B, ys, 24), w}, {rnd(d.B, xs, 25)},
+      same("conv2d_backward_data", {rnd(d.B, ys, 24, Po), w}, {rnd(d.B, xs, 25, Pi)},
            [&](Backend& be, auto& p) { be.conv2d_backward_data(d, p[0], p[1], p[2], acc); });
   }
 }
@@ -83,15 +85,15 @@ TEST_CASE("cuda: batch norm forward (with statistics) and backward") {
     const size_t ps = size_t(C) * HW;
     auto x = random_vec(size_t(B) * ps, 31, -2.f, 3.f);
     const HostTensor gamma = raw(random_vec(size_t(C), 32, 0.5f, 1.5f)), beta = raw(random_vec(size_t(C), 33));
-    same("batchnorm_forward", {act(x, B), gamma, beta}, {rnd(B, ps, 34), raw(std::vector<float>(2 * size_t(C)))},
+    same("batchnorm_forward", {act(x, B, HW), gamma, beta}, {rnd(B, ps, 34, HW), raw(std::vector<float>(2 * size_t(C)))},
          [&](Backend& be, auto& p) { be.batchnorm_forward(C, HW, B, p[0], p[1], p[2], 1e-5f, p[3], p[4], p[4] + C); });
     // Backward with the statistics the CPU computes.
-    std::vector<float> y(x.size()), mean(static_cast<size_t>(C)), rstd(static_cast<size_t>(C)), xt(x.size());
-    cpu::transpose(x.data(), xt.data(), size_t(B), ps);
-    cpu::batchnorm_forward(C, size_t(HW) * B, xt.data(), gamma.v.data(), beta.v.data(), 1e-5f, y.data(), mean.data(),
+    const auto xb = test::blocked(x, B, C, HW);
+    std::vector<float> y(xb.size()), mean(static_cast<size_t>(C)), rstd(static_cast<size_t>(C));
+    cpu::batchnorm_forward(C, HW, B, xb.data(), gamma.v.data(), beta.v.data(), 1e-5f, y.data(), mean.data(),
                            rstd.data());
     for (bool acc : {false, true})
-      same("batchnorm_backward", {rnd(B, ps, 35), act(x, B), gamma, raw(mean), raw(rstd)}, {rnd(B, ps, 36)},
+      same("batchnorm_backward", {rnd(B, ps, 35, HW), act(x, B, HW), gamma, raw(mean), raw(rstd)}, {rnd(B, ps, 36, HW)},
            [&](Backend& be, auto& p) { be.batchnorm_backward(C, HW, B, p[0], p[1], p[2], p[3], p[4], p[5], acc); },
            1e-4);
   }
@@ -100,19 +102,19 @@ TEST_CASE("cuda: batch norm forward (with statistics) and backward") {
 TEST_CASE("cuda: pools") {
   const int C = 3, H = 8, W = 8, B = 4;
   const size_t ps = size_t(C) * H * W, ps2 = size_t(C) * (H / 2) * (W / 2);
-  same("avgpool3x3_forward", {rnd(B, ps, 41)}, {rnd(B, ps, 42)},
+  same("avgpool3x3_forward", {rnd(B, ps, 41, H * W)}, {rnd(B, ps, 42, H * W)},
        [&](Backend& be, auto& p) { be.avgpool3x3_forward(C, H, W, B, p[0], p[1]); });
-  same("avgpool2x2_forward", {rnd(B, ps, 43)}, {rnd(B, ps2, 44)},
+  same("avgpool2x2_forward", {rnd(B, ps, 43, H * W)}, {rnd(B, ps2, 44, (H / 2) * (W / 2))},
        [&](Backend& be, auto& p) { be.avgpool2x2_forward(C, H, W, B, p[0], p[1]); });
-  same("global_avgpool_forward", {rnd(B, ps, 45)}, {rnd(B, C, 46)},
+  same("global_avgpool_forward", {rnd(B, ps, 45, H * W)}, {rnd(B, C, 46)},
        [&](Backend& be, auto& p) { be.global_avgpool_forward(C, H * W, B, p[0], p[1]); });
   for (bool acc : {false, true}) {
     CAPTURE(acc);
-    same("avgpool3x3_backward", {rnd(B, ps, 47)}, {rnd(B, ps, 48)},
+    same("avgpool3x3_backward", {rnd(B, ps, 47, H * W)}, {rnd(B, ps, 48, H * W)},
          [&](Backend& be, auto& p) { be.avgpool3x3_backward(C, H, W, B, p[0], p[1], acc); });
-    same("avgpool2x2_backward", {rnd(B, ps2, 49)}, {rnd(B, ps, 50)},
+    same("avgpool2x2_backward", {rnd(B, ps2, 49, (H / 2) * (W / 2))}, {rnd(B, ps, 50, H * W)},
          [&](Backend& be, auto& p) { be.avgpool2x2_backward(C, H, W, B, p[0], p[1], acc); });
-    same("global_avgpool_backward", {rnd(B, C, 51)}, {rnd(B, ps, 52)},
+    same("global_avgpool_backward", {rnd(B, C, 51)}, {rnd(B, ps, 52, H * W)},
          [&](Backend& be, auto& p) { be.global_avgpool_backward(C, H * W, B, p[0], p[1], acc); });
   }
   // Max pools, also on inputs with many exact ties (values on a coarse grid): the same winner.
@@ -125,10 +127,10 @@ TEST_CASE("cuda: pools") {
       auto x = random_vec(size_t(B) * ps, 53);
       if (ties)
         for (auto& v : x) v = std::round(v * 2.f) / 2.f;
-      same("maxpool_forward", {act(x, B)}, {rnd(B, pso, 54)},
+      same("maxpool_forward", {act(x, B, H * W)}, {rnd(B, pso, 54, Ho * Wo)},
            [&](Backend& be, auto& p) { be.maxpool_forward(C, H, W, B, k, s, pad, p[0], p[1]); }, 0);
       for (bool acc : {false, true})
-        same("maxpool_backward", {act(x, B), rnd(B, pso, 55)}, {rnd(B, ps, 56)},
+        same("maxpool_backward", {act(x, B, H * W), rnd(B, pso, 55, Ho * Wo)}, {rnd(B, ps, 56, H * W)},
              [&](Backend& be, auto& p) { be.maxpool_backward(C, H, W, B, k, s, pad, p[0], p[1], p[2], acc); });
     }
   }
