@@ -2,7 +2,13 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -36,12 +42,10 @@ class CpuBackend final : public Backend {
     cpu::from_blocked(B, C, P, src, nchw);
   }
   float* persistent(size_t floats) override {
-    if (persistent_.size() < floats) persistent_.resize(floats);
-    return persistent_.data();
+    return persistent_.get(floats);
   }
   float* arena(size_t floats) override {
-    if (arena_.size() < floats) arena_.resize(floats);
-    return arena_.data();
+    return arena_.get(floats);
   }
   void upload(const float* host, float* dst, size_t n) override { cpu::copy_or_accumulate(n, host, dst, false); }
   void download(const float* src, float* host, size_t n) override { cpu::copy_or_accumulate(n, src, host, false); }
@@ -122,7 +126,32 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  std::vector<float> arena_, persistent_, jt_;
+  // Grow-only host memory: uninitialised, grown by half again on demand and never copied (no caller
+  // keeps contents across a growth). Backed by transparent huge pages where the kernel allows: the
+  // arena spans hundreds of MB at batch 256, and 4 KB pages cost a fault each and many TLB misses.
+  struct HostBuffer {
+    struct Free {
+      void operator()(float* q) const { std::free(q); }
+    };
+    std::unique_ptr<float[], Free> p;
+    size_t cap = 0;
+    float* get(size_t n) {
+      if (n > cap) {
+        p.reset();
+        cap = std::max(n, cap + cap / 2);
+        constexpr size_t kHuge = size_t(2) << 20;
+        const size_t bytes = (cap * sizeof(float) + kHuge - 1) / kHuge * kHuge;
+        p.reset(static_cast<float*>(std::aligned_alloc(kHuge, bytes)));
+        if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+        madvise(p.get(), bytes, MADV_HUGEPAGE);  // advice only: ignored where THP is off
+#endif
+      }
+      return p.get();
+    }
+  };
+  HostBuffer arena_, persistent_;
+  std::vector<float> jt_;
   int kb_ = 0;
   std::vector<int64_t> K_;
   std::vector<uint64_t> codes_;  // packing scratch, reused across sites
