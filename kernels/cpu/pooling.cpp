@@ -20,6 +20,19 @@ inline int window_count(int i, int j, int H, int W) {
 inline const float* row(const float* t, int blk, int P, int pix, size_t R) { return t + (size_t(blk) * P + pix) * R; }
 inline float* row(float* t, int blk, int P, int pix, size_t R) { return t + (size_t(blk) * P + pix) * R; }
 
+// Pixel index of the first maximum (row-major window order, as PyTorch) of output (i, j)'s window;
+// x0 is one value at pixel 0, and pixels are `stride_px` floats apart.
+int window_argmax(const float* x0, size_t stride_px, int H, int W, int k, int stride, int pad, int i, int j) {
+  int arg = -1;
+  float best = 0;
+  for (int ii = std::max(0, i * stride - pad); ii < std::min(H, i * stride - pad + k); ++ii)
+    for (int jj = std::max(0, j * stride - pad); jj < std::min(W, j * stride - pad + k); ++jj) {
+      const float v = x0[size_t(ii * W + jj) * stride_px];
+      if (arg < 0 || v > best) best = v, arg = ii * W + jj;
+    }
+  return arg;
+}
+
 }  // namespace
 
 void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) {
@@ -180,18 +193,7 @@ void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, co
         for (int j = 0; j < Wo; ++j) {
           const float* g = row(dy, blk, Ho * Wo, i * Wo + j, R) + e0;
           for (int l = 0; l < L; ++l) {
-            int arg = -1;
-            float best = 0;
-            for (int di = 0; di < k; ++di) {
-              const int ii = i * stride - pad + di;
-              if (ii < 0 || ii >= H) continue;
-              for (int dj = 0; dj < k; ++dj) {
-                const int jj = j * stride - pad + dj;
-                if (jj < 0 || jj >= W) continue;
-                const float v = row(x, blk, H * W, ii * W + jj, R)[e0 + l];
-                if (arg < 0 || v > best) best = v, arg = ii * W + jj;
-              }
-            }
+            const int arg = window_argmax(row(x, blk, H * W, 0, R) + e0 + l, R, H, W, k, stride, pad, i, j);
             row(dx, blk, H * W, arg, R)[e0 + l] += g[l];
           }
         }
