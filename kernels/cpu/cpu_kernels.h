@@ -1,5 +1,6 @@
 // CPU reference kernels (the executable specification) on float32 activations in the blocked layout
-//   [block][pixel][channel][lane],  block = b / lanes(), lane = b % lanes(), pixel = h * W + w.
+//   [block][pixel][channel][lane],  block = b / L, lane = b % L, pixel = h * W + w,
+// with L lanes: two vectors of the ISA this build targets (32 AVX-512, 16 AVX2, 8 portable).
 // A pixel's channels are contiguous (a convolution tap reads one run) and batch lanes are innermost
 // (every op vectorises over the batch). The batch is padded to whole blocks: lanes b >= B hold
 // unspecified finite values that no real lane depends on (batch-norm statistics and Hamming codes
@@ -11,8 +12,6 @@
 
 namespace naswot::cpu {
 
-// Batch lanes per block: two vectors of the ISA this build targets (32 AVX-512, 16 AVX2, 8 portable).
-int lanes();
 int batch_blocks(int B);
 size_t padded_batch(int B);
 // Between NCHW (B x C x P, host order) and the blocked layout; padding lanes are written as zeros.
@@ -46,8 +45,6 @@ void fill(size_t n, float v, float* y);
 // (dst_C channels), every pixel and sample: channel concatenation and slicing.
 void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C,
                    int dst_c0, bool accumulate);
-// rows x cols -> cols x rows (row-major), tiled.
-void transpose(const float* src, float* dst, size_t rows, size_t cols);
 
 // Pools on C channels of H x W pixels; the 2x2 pool's output has H/2 x W/2 pixels, the global pool's one.
 void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y);

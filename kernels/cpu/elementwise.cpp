@@ -52,9 +52,10 @@ void fill(size_t n, float v, float* y) {
 void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C,
                    int dst_c0, bool accumulate) {
   constexpr int L = simd::kLanes;
+  const int nblk = batch_blocks(B);
   const size_t run = size_t(count) * L;  // the channels of one pixel of one block are contiguous
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int blk = 0; blk < batch_blocks(B); ++blk)
+  for (int blk = 0; blk < nblk; ++blk)
     for (int p = 0; p < P; ++p) {
       const float* s = src + ((size_t(blk) * P + p) * src_C + src_c0) * L;
       float* d = dst + ((size_t(blk) * P + p) * dst_C + dst_c0) * L;
@@ -64,15 +65,6 @@ void copy_channels(int B, int P, int count, const float* src, int src_C, int src
         std::copy(s, s + run, d);
       }
     }
-}
-
-void transpose(const float* src, float* dst, size_t rows, size_t cols) {
-  constexpr size_t T = 32;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (size_t r0 = 0; r0 < rows; r0 += T)
-    for (size_t c0 = 0; c0 < cols; c0 += T)
-      for (size_t r = r0; r < std::min(rows, r0 + T); ++r)
-        for (size_t c = c0; c < std::min(cols, c0 + T); ++c) dst[c * rows + r] = src[r * cols + c];
 }
 
 }  // namespace naswot::cpu

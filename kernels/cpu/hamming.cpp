@@ -32,6 +32,7 @@ uint64_t popcount_xor(const uint64_t* a, const uint64_t* b, size_t n) {
 }
 
 void hamming_accumulate(size_t D, int B, const float* y, int64_t weight, int64_t* K, std::vector<uint64_t>& codes) {
+  const int nblk = batch_blocks(B);
   const size_t W = (D + 63) / 64;  // bits beyond D stay 0 in every code, so they never count as different
   codes.assign(size_t(B) * W, 0);
   uint64_t* const cp = codes.data();
@@ -45,7 +46,7 @@ void hamming_accumulate(size_t D, int B, const float* y, int64_t weight, int64_t
     for (size_t w = 0; w < W; ++w) {
       std::fill(word.begin(), word.end(), 0);
       const size_t e_end = std::min(D, (w + 1) * 64);
-      for (int blk = 0; blk < batch_blocks(B); ++blk) {
+      for (int blk = 0; blk < nblk; ++blk) {
         const int nl = std::min(L, B - blk * L);
         uint64_t* wb = word.data() + size_t(blk) * L;
         for (size_t e = w * 64; e < e_end; ++e) {

@@ -8,14 +8,14 @@
 
 namespace naswot::cpu {
 
-int lanes() { return simd::kLanes; }
 int batch_blocks(int B) { return (B + simd::kLanes - 1) / simd::kLanes; }
 size_t padded_batch(int B) { return size_t(batch_blocks(B)) * simd::kLanes; }
 
 void to_blocked(int B, int C, int P, const float* nchw, float* blocked) {
+  const int nblk = batch_blocks(B);
   constexpr int L = simd::kLanes;
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int blk = 0; blk < batch_blocks(B); ++blk)
+  for (int blk = 0; blk < nblk; ++blk)
     for (int p = 0; p < P; ++p)
       for (int c = 0; c < C; ++c) {
         float* dst = blocked + ((size_t(blk) * P + p) * C + c) * L;

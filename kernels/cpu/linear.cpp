@@ -9,7 +9,8 @@ constexpr int L = simd::kLanes;
 }
 
 void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias, float* y) {
-  for (int blk = 0; blk < batch_blocks(B); ++blk)
+  const int nblk = batch_blocks(B);
+  for (int blk = 0; blk < nblk; ++blk)
     for (int o = 0; o < Out; ++o)
       for (int l = 0; l < L; ++l) {
         float s = 0.f;
@@ -19,7 +20,8 @@ void linear_forward(int B, int In, int Out, const float* x, const float* w, cons
 }
 
 void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx, bool accumulate) {
-  for (int blk = 0; blk < batch_blocks(B); ++blk)
+  const int nblk = batch_blocks(B);
+  for (int blk = 0; blk < nblk; ++blk)
     for (int i = 0; i < In; ++i)
       for (int l = 0; l < L; ++l) {
         float s = 0.f;

@@ -36,10 +36,11 @@ int window_argmax(const float* x0, size_t stride_px, int H, int W, int k, int st
 }  // namespace
 
 void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) {
+  const int nblk = batch_blocks(B);
   const size_t R = size_t(C) * L;
   const int P = H * W;
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int blk = 0; blk < batch_blocks(B); ++blk)
+  for (int blk = 0; blk < nblk; ++blk)
     for (int i = 0; i < H; ++i)
       for (int j = 0; j < W; ++j) {
         float* out = row(y, blk, P, i * W + j, R);
@@ -57,11 +58,12 @@ void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) {
 }
 
 void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) {
+  const int nblk = batch_blocks(B);
   // The window is symmetric: input pixel (i, j) receives dy/count from the outputs within distance 1.
   const size_t R = size_t(C) * L;
   const int P = H * W;
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int blk = 0; blk < batch_blocks(B); ++blk)
+  for (int blk = 0; blk < nblk; ++blk)
     for (int i = 0; i < H; ++i)
       for (int j = 0; j < W; ++j) {
         float* out = row(dx, blk, P, i * W + j, R);
@@ -77,10 +79,11 @@ void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx,
 }
 
 void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) {
+  const int nblk = batch_blocks(B);
   const int Ho = H / 2, Wo = W / 2;
   const size_t R = size_t(C) * L;
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int blk = 0; blk < batch_blocks(B); ++blk)
+  for (int blk = 0; blk < nblk; ++blk)
     for (int i = 0; i < Ho; ++i)
       for (int j = 0; j < Wo; ++j) {
         const float* a = row(x, blk, H * W, 2 * i * W + 2 * j, R);
@@ -94,10 +97,11 @@ void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) {
 }
 
 void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) {
+  const int nblk = batch_blocks(B);
   const int Ho = H / 2, Wo = W / 2;
   const size_t R = size_t(C) * L;
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int blk = 0; blk < batch_blocks(B); ++blk)
+  for (int blk = 0; blk < nblk; ++blk)
     for (int i = 0; i < H; ++i)
       for (int j = 0; j < W; ++j) {
         float* out = row(dx, blk, H * W, i * W + j, R);
@@ -118,9 +122,10 @@ void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx,
 }
 
 void global_avgpool_forward(int C, int HW, int B, const float* x, float* y) {
+  const int nblk = batch_blocks(B);
   const size_t R = size_t(C) * L;
 #pragma omp parallel for schedule(static)
-  for (int blk = 0; blk < batch_blocks(B); ++blk) {
+  for (int blk = 0; blk < nblk; ++blk) {
     float* out = y + blk * R;
     std::fill(out, out + R, 0.f);
     for (int p = 0; p < HW; ++p) {
@@ -133,9 +138,10 @@ void global_avgpool_forward(int C, int HW, int B, const float* x, float* y) {
 }
 
 void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool accumulate) {
+  const int nblk = batch_blocks(B);
   const size_t R = size_t(C) * L;
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int blk = 0; blk < batch_blocks(B); ++blk)
+  for (int blk = 0; blk < nblk; ++blk)
     for (int p = 0; p < HW; ++p) {
       float* out = row(dx, blk, HW, p, R);
       const float* g = dy + blk * R;
@@ -150,10 +156,11 @@ void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, b
 }
 
 void maxpool_forward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, float* y) {
+  const int nblk = batch_blocks(B);
   const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
   const size_t R = size_t(C) * L;
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int blk = 0; blk < batch_blocks(B); ++blk)
+  for (int blk = 0; blk < nblk; ++blk)
     for (int i = 0; i < Ho; ++i)
       for (int j = 0; j < Wo; ++j) {
         float* out = row(y, blk, Ho * Wo, i * Wo + j, R);
@@ -179,12 +186,13 @@ void maxpool_forward(int C, int H, int W, int B, int k, int stride, int pad, con
 
 void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, const float* dy,
                       float* dx, bool accumulate) {
+  const int nblk = batch_blocks(B);
   const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
   const size_t R = size_t(C) * L;
   // One thread per (block, channel): windows overlap (stride < k), so each value's scatters stay
   // within the thread that owns its channel.
 #pragma omp parallel for collapse(2) schedule(static)
-  for (int blk = 0; blk < batch_blocks(B); ++blk)
+  for (int blk = 0; blk < nblk; ++blk)
     for (int c = 0; c < C; ++c) {
       const size_t e0 = size_t(c) * L;
       if (!accumulate)

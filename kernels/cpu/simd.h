@@ -1,5 +1,5 @@
 // Vector width of the CPU kernels for the ISA this build targets, and the batch-lane count it implies.
-// Internal to kernels/cpu (compiled with the same flags); everything else asks cpu::lanes().
+// Internal to kernels/cpu (compiled with the same flags); everything else asks cpu::padded_batch().
 #pragma once
 #include <cstring>
 

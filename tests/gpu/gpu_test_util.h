@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "engine/backend.h"
-#include "kernels/cpu/cpu_kernels.h"
 
 namespace naswot::gpu_test {
 
