@@ -2,7 +2,7 @@
 # CPU benchmark: seconds per NB201 architecture, naswot vs a PyTorch v1-style scorer, same archs,
 # same thread count, one run. Usage: bench/bench_cpu.sh [N archs=50] [threads=2]  (NASWOT_DATA must be set)
 source "$(dirname "$0")/common.sh"
-out="bench/results/cpu_$(date +%Y-%m-%d).md"
+out=${OUT_FILE:-"bench/results/cpu_$(date +%Y-%m-%d).md"}
 {
   echo "# CPU benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
@@ -11,15 +11,23 @@ out="bench/results/cpu_$(date +%Y-%m-%d).md"
   echo "naswot: \`naswot score --threads $threads\` wall time / N (includes build, init, forward, backward, Sigma_J, eigenvalues)."
   echo "PyTorch: bench/torch_v1_reference.py, official v1 procedure (autograd, np.corrcoef, np.linalg.eig), $(/usr/bin/python3 -c 'import torch; print("torch", torch.__version__)')."
   echo
-  echo "| batch | naswot s/arch | PyTorch s/arch | speed-up |"
-  echo "|---|---|---|---|"
+  echo "naswot plain adds: the same with \`--fused-adds off\` (every Add reads its inputs and copies its gradient; same bits)."
+  echo
+  echo "| batch | naswot s/arch | PyTorch s/arch | speed-up | naswot plain adds s/arch | fused-adds gain |"
+  echo "|---|---|---|---|---|---|"
 } >"$out"
-for b in 128 256; do
+per_arch() {  # seconds per architecture of: naswot score <extra args>
+  local t0 t1
   t0=$(date +%s.%N)
-  "$build/naswot" score --arch "$idx" --batch "$b" --data "$data" --threads "$threads" >/dev/null 2>&1
+  "$build/naswot" score --arch "$idx" --data "$data" --threads "$threads" "$@" >/dev/null 2>&1
   t1=$(date +%s.%N)
-  ours=$(echo "($t1 - $t0) / $n" | bc -l)
+  echo "($t1 - $t0) / $n" | bc -l
+}
+for b in 128 256; do
+  ours=$(per_arch --batch "$b")
+  plain=$(per_arch --batch "$b" --fused-adds off)
   theirs=$(OMP_NUM_THREADS=$threads /usr/bin/python3 bench/torch_v1_reference.py --data "$data" --archs "$tmp/archs" --batch "$b" --threads "$threads")
-  printf '| %d | %.3f | %.3f | %.2fx |\n' "$b" "$ours" "$theirs" "$(echo "$theirs / $ours" | bc -l)" >>"$out"
+  printf '| %d | %.3f | %.3f | %.2fx | %.3f | %.2fx |\n' "$b" "$ours" "$theirs" "$(echo "$theirs / $ours" | bc -l)" \
+    "$plain" "$(echo "$plain / $ours" | bc -l)" >>"$out"
 done
 cat "$out"

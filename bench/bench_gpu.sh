@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU benchmark: architectures per second over a fixed random sample of NB201 architectures
 # (score-space --sample N --seed 0) at batch 128 and 256, naswot's CUDA backend against eager PyTorch
-# (bench/torch_cuda_reference.py) in the same run on the same GPU; plus solver, precision and stream
+# (bench/torch_cuda_reference.py) in the same run on the same GPU; plus solver, precision, stream and fused-add
 # variants at batch 128, and what tf32 does to scores and rankings.
 # Usage: bench/bench_gpu.sh NASWOT_BIN OUT.md [N=1000] [TORCH_SECONDS=60]   (NASWOT_DATA must be set)
 set -uo pipefail
@@ -58,11 +58,14 @@ done
   echo "|---|---|---|"
 } >>"$out"
 for v in "streams 1|--streams 1" "streams 4|--streams 4" "streams 16|--streams 16" "sigma-solver eigen|--streams $streams --sigma-solver eigen" \
-         "precision tf32|--streams $streams --precision tf32"; do
+         "precision tf32|--streams $streams --precision tf32" "fused-adds off|--streams $streams --fused-adds off" \
+         "cudnn find|--streams $streams"; do
   name=${v%%|*} args=${v#*|}
   db="$tmp/var_$(echo "$name" | tr ' ' _).db"
+  find_env=
+  [ "$name" = "cudnn find" ] && find_env=1  # algorithms timed by cudnnFind instead of the heuristics
   # shellcheck disable=SC2086
-  read -r r f <<<"$(ours "$db" 128 $args)"
+  read -r r f <<<"$(NASWOT_CUDNN_FIND=$find_env ours "$db" 128 $args)"
   echo "| $name | $r | $f |" >>"$out"
 done
 # tf32 vs fp32 scores, and both against the benchmark's accuracy when the table is there.

@@ -15,8 +15,8 @@ namespace naswot {
 
 using cpu::ConvDims;
 
-// All pointers handed to ops point into the backend's arena. Backward ops write their result when
-// accumulate is false and add to it when true.
+// All pointers handed to ops point into the backend's arena. Backward ops (and the forward ops that
+// take the flag) write their result when accumulate is false and add to it when true.
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -42,19 +42,21 @@ class Backend {
   virtual void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx,
                                     bool accumulate) = 0;
   // Training-mode batch norm over the B*HW values of each channel; mean and rstd: C floats each.
+  // Forward ops with an accumulate flag add their result to y when it is true (fused adds).
   virtual void batchnorm_forward(int C, int HW, int B, const float* x, const float* gamma, const float* beta,
-                                 float eps, float* y, float* mean, float* rstd) = 0;
+                                 float eps, float* y, float* mean, float* rstd, bool accumulate) = 0;
   virtual void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* gamma,
                                   const float* mean, const float* rstd, float* dx, bool accumulate) = 0;
   virtual void relu_forward(size_t n, const float* x, float* y) = 0;
   virtual void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool accumulate) = 0;
+  // y = xs[0] + xs[1] + ... (count >= 2), left to right; xs[0] may be y itself.
   virtual void add_forward(size_t n, const float* const* xs, int count, float* y) = 0;
   virtual void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate) = 0;
   // Channels [src_c0, src_c0 + count) of src (src_C channels of P pixels) to [dst_c0, dst_c0 + count)
   // of dst (dst_C channels), every sample: channel concatenation and slicing.
   virtual void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst,
                              int dst_C, int dst_c0, bool accumulate) = 0;
-  virtual void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) = 0;
+  virtual void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y, bool accumulate) = 0;
   virtual void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) = 0;
   virtual void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) = 0;
   virtual void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) = 0;
@@ -81,6 +83,8 @@ class Backend {
   // Profiler ranges (NVTX on CUDA) around the stages of scoring; no-ops elsewhere.
   virtual void range_push(const char*) {}
   virtual void range_pop() {}
+  // Waits until the ops issued so far have finished (a no-op where ops are synchronous): NASWOT_PROFILE.
+  virtual void synchronize() {}
 };
 
 // How Sigma_J's score is computed on a GPU: the spectrum (syevd) or one Cholesky factorisation of

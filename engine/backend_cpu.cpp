@@ -57,8 +57,8 @@ class CpuBackend final : public Backend {
     cpu::conv2d_backward_data(d, dy, w, dx, acc);
   }
   void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
-                         float* mean, float* rstd) override {
-    cpu::batchnorm_forward(C, HW, B, x, g, b, eps, y, mean, rstd);
+                         float* mean, float* rstd, bool acc) override {
+    cpu::batchnorm_forward(C, HW, B, x, g, b, eps, y, mean, rstd, acc);
   }
   void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* g, const float* mean,
                           const float* rstd, float* dx, bool acc) override {
@@ -78,8 +78,8 @@ class CpuBackend final : public Backend {
                      int dst_c0, bool acc) override {
     cpu::copy_channels(B, P, count, src, src_C, src_c0, dst, dst_C, dst_c0, acc);
   }
-  void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) override {
-    cpu::avgpool3x3_forward(C, H, W, B, x, y);
+  void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y, bool acc) override {
+    cpu::avgpool3x3_forward(C, H, W, B, x, y, acc);
   }
   void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
     cpu::avgpool3x3_backward(C, H, W, B, dy, dx, acc);

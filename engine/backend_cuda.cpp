@@ -135,7 +135,10 @@ class CudaBackend final : public Backend {
     NASWOT_CUBLAS_CHECK(cublasSetMathMode(cublas_, tf32_ ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
     NASWOT_CUSOLVER_CHECK(cusolverDnCreate(&cusolver_));
     NASWOT_CUSOLVER_CHECK(cusolverDnSetStream(cusolver_, stream_));
-    find_ = std::getenv("NASWOT_CUDNN_FIND") != nullptr;
+    bn_counter_ = static_cast<unsigned*>(bn_counter_buf_.ensure(sizeof(unsigned)));
+    NASWOT_CUDA_CHECK(cudaMemsetAsync(bn_counter_, 0, sizeof(unsigned), stream_));
+    const char* find = std::getenv("NASWOT_CUDNN_FIND");  // set, non-empty and not "0"
+    find_ = find && *find && std::strcmp(find, "0") != 0;
   }
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
@@ -195,14 +198,14 @@ class CudaBackend final : public Backend {
         cudnnConvolutionBackwardData(cudnn_, &one, c.w, w, c.y, dy, c.conv, c.bwd, ws, c.bwd_ws, &beta, c.x, dx));
   }
   void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
-                         float* mean, float* rstd) override {
-    cuda::batchnorm_forward(stream_, C, HW, B, x, g, b, eps, y, mean, rstd,
-                            bn_ws_.ensure(cuda::batchnorm_workspace_bytes(C, B)));
+                         float* mean, float* rstd, bool acc) override {
+    cuda::batchnorm_forward(stream_, C, HW, B, x, g, b, eps, y, mean, rstd, acc,
+                            bn_ws_.ensure(cuda::batchnorm_workspace_bytes(C, B)), bn_counter_);
   }
   void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* g, const float* mean,
                           const float* rstd, float* dx, bool acc) override {
     cuda::batchnorm_backward(stream_, C, HW, B, dy, x, g, mean, rstd, dx, acc,
-                             bn_ws_.ensure(cuda::batchnorm_workspace_bytes(C, B)));
+                             bn_ws_.ensure(cuda::batchnorm_workspace_bytes(C, B)), bn_counter_);
   }
   void relu_forward(size_t n, const float* x, float* y) override { cuda::relu_forward(stream_, n, x, y); }
   void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool acc) override {
@@ -220,14 +223,14 @@ class CudaBackend final : public Backend {
     cuda::copy_block(stream_, B, count * p, src, src_C * p, src_c0 * p, dst, dst_C * p, dst_c0 * p, acc);
   }
 
-  void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) override {
-    pool_forward(pool_plan(3, C, H, W, B), x, y);
+  void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y, bool acc) override {
+    pool_forward(pool_plan(3, C, H, W, B), x, y, acc);
   }
   void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
     pool_backward(pool_plan(3, C, H, W, B), dy, dx, acc);
   }
   void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) override {
-    pool_forward(pool_plan(2, C, H, W, B), x, y);
+    pool_forward(pool_plan(2, C, H, W, B), x, y, false);
   }
   void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
     pool_backward(pool_plan(2, C, H, W, B), dy, dx, acc);
@@ -276,6 +279,7 @@ class CudaBackend final : public Backend {
 
   void range_push(const char* name) override { nvtxRangePushA(name); }
   void range_pop() override { nvtxRangePop(); }
+  void synchronize() override { NASWOT_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
 
  private:
   void download_bytes(const void* src, void* host, size_t bytes) {
@@ -345,9 +349,9 @@ class CudaBackend final : public Backend {
                                                    CUDNN_NOT_PROPAGATE_NAN, k, k, pad, pad, stride, stride));
     return pools_.emplace(key, pl).first->second;
   }
-  void pool_forward(const PoolPlan& pl, const float* x, float* y) {
-    const float one = 1.f, zero = 0.f;
-    NASWOT_CUDNN_CHECK(cudnnPoolingForward(cudnn_, pl.pool, &one, pl.x, x, &zero, pl.y, y));
+  void pool_forward(const PoolPlan& pl, const float* x, float* y, bool acc) {
+    const float one = 1.f, beta = acc ? 1.f : 0.f;
+    NASWOT_CUDNN_CHECK(cudnnPoolingForward(cudnn_, pl.pool, &one, pl.x, x, &beta, pl.y, y));
   }
   void pool_backward(const PoolPlan& pl, const float* dy, float* dx, bool acc) {
     // Average pooling reads neither y nor x; cuDNN still wants valid pointers of the right shapes.
@@ -365,7 +369,8 @@ class CudaBackend final : public Backend {
   cusolverDnHandle_t cusolver_ = nullptr;
   std::map<std::tuple<int, int, int, int, int, int, int, int>, ConvPlan> convs_;
   std::map<std::tuple<int, int, int, int, int>, PoolPlan> pools_;
-  DeviceBuffer arena_, persistent_, workspace_, bn_ws_, hamming_K_, hamming_codes_;
+  DeviceBuffer arena_, persistent_, workspace_, bn_ws_, bn_counter_buf_, hamming_K_, hamming_codes_;
+  unsigned* bn_counter_ = nullptr;  // batch norm's finished-block count: zero between launches
   DeviceBuffer sig_A_, sig_S_, sig_M_, sig_X_, sig_W_, sig_small_, solver_ws_;
   PinnedBuffer staging_;
   int kb_ = 0;

@@ -14,7 +14,9 @@ namespace {
 
 constexpr float kBnEps = 1e-5f;
 
-// NASWOT_PROFILE=1: accumulated wall time per op kind and direction, printed at exit.
+// NASWOT_PROFILE=1: accumulated wall time per op kind and direction, printed at exit. Each op is
+// bracketed by a backend synchronize, so on a GPU this is the op's device time plus launch latency
+// (one architecture in flight; use it with one stream).
 struct OpProfile {
   bool on = std::getenv("NASWOT_PROFILE") != nullptr;
   double t[2][16] = {}, flops[2][16] = {};
@@ -29,15 +31,24 @@ struct OpProfile {
 };
 OpProfile g_profile;
 
-struct OpTimer {
-  int dir, kind;
-  double flops = 0;
-  std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+class OpTimer {
+ public:
+  OpTimer(Backend& be, int dir, int kind, double flops) : be_(be), dir_(dir), kind_(kind), flops_(flops) {
+    if (g_profile.on) be_.synchronize();
+    t0_ = std::chrono::steady_clock::now();
+  }
   ~OpTimer() {
     if (!g_profile.on) return;
-    g_profile.t[dir][kind] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    g_profile.flops[dir][kind] += flops;
+    be_.synchronize();
+    g_profile.t[dir_][kind_] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    g_profile.flops[dir_][kind_] += flops_;
   }
+
+ private:
+  Backend& be_;
+  int dir_, kind_;
+  double flops_;
+  std::chrono::steady_clock::time_point t0_;
 };
 
 ConvDims conv_dims(const Graph& g, const Node& n, int B) {
@@ -53,7 +64,7 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
                        PlanMode mode, const std::function<void(int node, const float* value)>& after_relu) {
   if (params.size() != g.num_params()) fail("executor: parameter vector has the wrong size");
   const size_t slots = be_.padded_batch(B);
-  plan_ = make_plan(g, B, mode, slots);
+  plan_ = make_plan(g, B, mode, slots, plan_options_);
   const Plan& p = plan_;
   const Shape& is = g.shape(p.input);
   const size_t row = is.per_sample();
@@ -75,7 +86,7 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
   for (int v : p.order) {
     const Node& n = g.nodes[v];
     const Shape& s = n.out;
-    OpTimer timer{0, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0};
+    const OpTimer timer(be_, 0, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0);
     switch (n.op) {
       case OpKind::Input: be_.copy_or_accumulate(n_slots, be_.persistent(n_slots), val(v), false); break;
       case OpKind::Zero: be_.fill(count(v), 0.f, val(v)); break;
@@ -83,7 +94,7 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
       case OpKind::BatchNorm: {
         float* st = A + p.stats_off[v];
         be_.batchnorm_forward(s.c, s.h * s.w, B, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps,
-                              val(v), st, st + s.c);
+                              val(v), st, st + s.c, p.sum_acc[v]);
         break;
       }
       case OpKind::ReLU:
@@ -91,12 +102,17 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
         if (after_relu) after_relu(v, val(v));  // now: the slot may be reused later
         break;
       case OpKind::Add: {
+        // Fused terms are in the buffer already; the others follow in input order.
         std::vector<const float*> xs;
-        for (int in : n.inputs) xs.push_back(val(in));
-        be_.add_forward(count(v), xs.data(), int(xs.size()), val(v));
+        if (p.add_has_terms[v]) xs.push_back(val(v));
+        for (int in : n.inputs)
+          if (p.sum_into[in] != v) xs.push_back(val(in));
+        if (xs.size() >= 2) be_.add_forward(count(v), xs.data(), int(xs.size()), val(v));  // else all fused
         break;
       }
-      case OpKind::AvgPool3x3: be_.avgpool3x3_forward(s.c, s.h, s.w, B, val(n.inputs[0]), val(v)); break;
+      case OpKind::AvgPool3x3:
+        be_.avgpool3x3_forward(s.c, s.h, s.w, B, val(n.inputs[0]), val(v), p.sum_acc[v]);
+        break;
       case OpKind::AvgPool2x2: {
         const Shape& is = g.shape(n.inputs[0]);
         be_.avgpool2x2_forward(is.c, is.h, is.w, B, val(n.inputs[0]), val(v));
@@ -176,12 +192,12 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
     if (!has_grad[v]) fail("executor: internal error, missing gradient for node " + std::to_string(v));
     const Shape& s = n.out;
     const float* gy = grad(v);
-    OpTimer timer{1, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0};
+    const OpTimer timer(be_, 1, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0);
     if (n.op == OpKind::Add) {
       for (int in : n.inputs)
         if (p.needs_grad[in]) {
           auto [dx, acc] = send(in);
-          be_.copy_or_accumulate(count(in), gy, dx, acc);
+          if (!p.grad_shared[in]) be_.copy_or_accumulate(count(in), gy, dx, acc);  // else dx == gy
         }
       continue;
     }

@@ -60,6 +60,8 @@ class Executor {
   // Debug/oracle aid: also return every computed ReLU's activation mask and every max-pool's winners
   // (costs a download per site).
   void capture_relu_masks(bool on) { capture_masks_ = on; }
+  // Planner options for the following calls (fused adds on by default).
+  void set_plan_options(PlanOptions o) { plan_options_ = o; }
 
  private:
   void forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch, PlanMode mode,
@@ -76,6 +78,7 @@ class Executor {
   int batch_b_ = 0;
   const float* input_grad_ = nullptr;
   bool capture_masks_ = false;
+  PlanOptions plan_options_;
 };
 
 }  // namespace naswot

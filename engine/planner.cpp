@@ -56,7 +56,7 @@ size_t assign_slots(std::vector<Interval>& iv, size_t base) {
 
 }  // namespace
 
-Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots) {
+Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptions opt) {
   if (batch < 2) fail("batch size must be at least 2 (the score correlates samples)");
   const int n = int(g.nodes.size());
   if (g.output < 0 || g.output >= n) fail("graph has no output");
@@ -67,6 +67,10 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots) {
   p.value_off.assign(n, 0);
   p.grad_off.assign(n, 0);
   p.stats_off.assign(n, 0);
+  p.sum_into.assign(n, -1);
+  p.sum_acc.assign(n, 0);
+  p.add_has_terms.assign(n, 0);
+  p.grad_shared.assign(n, 0);
 
   p.live[g.output] = 1;
   if (mode == PlanMode::ForwardAllReLUs)
@@ -76,6 +80,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots) {
   for (int i = n - 1; i >= 0; --i)
     if (p.live[i])
       for (int in : g.nodes[i].inputs) p.live[in] = 1;
+  std::vector<int> uses(n, 0);  // input slots of live nodes that read each node
   for (int i = 0; i < n; ++i) {
     const Node& node = g.nodes[i];
     if (node.op == OpKind::Input) {
@@ -85,7 +90,10 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots) {
     }
     for (int in : node.inputs)
       if (p.needs_grad[in]) p.needs_grad[i] = 1;
-    if (p.live[i]) p.order.push_back(i);
+    if (p.live[i]) {
+      p.order.push_back(i);
+      for (int in : node.inputs) ++uses[in];
+    }
   }
   if (p.input < 0) fail("graph has no input");
   const int L = int(p.order.size());
@@ -93,7 +101,47 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots) {
   for (int t = 0; t < L; ++t) pos[p.order[t]] = t;
   auto bwd_step = [&](int node) { return 2 * L - 1 - pos[node]; };
 
+  // Fused adds. A term's value is read by nobody but the Add (whose backward needs no values), so it
+  // needs no buffer of its own; its gradient is exactly the Add's.
+  // The sum keeps the plain schedule's bits: the Add sums left to right, ((x0 + x1) + x2) + ..., so
+  // the fused terms are a prefix x0..xm in topological order, or x1 alone (x1 + x0 == x0 + x1).
+  std::vector<int> first_term(n, -1);  // Add: the step of its first fused term
+  auto fusable = [&](int in) {
+    const OpKind k = g.nodes[in].op;
+    return uses[in] == 1 && in != g.output && (k == OpKind::BatchNorm || k == OpKind::AvgPool3x3);
+  };
+  if (opt.fuse_adds)
+    for (int v : p.order) {
+      const Node& add = g.nodes[v];
+      if (add.op != OpKind::Add) continue;
+      for (int in : add.inputs)
+        if (uses[in] == 1 && in != g.output && p.needs_grad[v] && p.needs_grad[in]) p.grad_shared[in] = 1;
+      std::vector<int> terms;
+      const auto& xs = add.inputs;
+      if (fusable(xs[0])) {
+        terms.push_back(xs[0]);
+        int last = pos[xs[0]];
+        for (size_t i = 1; i < xs.size() && fusable(xs[i]); ++i) {
+          if (i >= 2 && pos[xs[i]] < last) break;  // it would be added before an earlier input
+          terms.push_back(xs[i]);
+          last = std::max(last, pos[xs[i]]);
+        }
+      } else if (fusable(xs[1])) {
+        terms.push_back(xs[1]);
+      }
+      for (int in : terms) {
+        p.sum_into[in] = v;
+        p.add_has_terms[v] = 1;
+        if (first_term[v] < 0 || pos[in] < first_term[v]) first_term[v] = pos[in];
+      }
+    }
+  for (int t = 0; t < L; ++t) {
+    const int v = p.order[t];
+    if (p.sum_into[v] >= 0) p.sum_acc[v] = pos[v] != first_term[p.sum_into[v]];
+  }
+
   std::vector<Interval> iv;
+  std::vector<int> gstart(n, -1), gend(n, -1);  // gradient lifetimes
   size_t stats = 0;
   for (int t = 0; t < L; ++t) {
     const int v = p.order[t];
@@ -116,22 +164,38 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots) {
         end = std::max(end, bwd_step(u));
       if (p.needs_grad[u]) first_grad = std::max(first_grad, pos[u]);
     }
-    iv.push_back({t, end, size, &p.value_off[v]});
     p.naive_floats += size;
-    if (p.needs_grad[v]) {
-      const int gstart = (v == g.output) ? bwd_step(v) : 2 * L - 1 - first_grad;
-      const int gend = (v == p.input) ? 2 * L : bwd_step(v);
-      if (v == g.output || first_grad >= 0) {
-        iv.push_back({gstart, gend, size, &p.grad_off[v]});
-        p.naive_floats += size;
-      }
+    if (p.sum_into[v] < 0) iv.push_back({first_term[v] >= 0 ? first_term[v] : t, end, size, &p.value_off[v]});
+    if (p.needs_grad[v] && (v == g.output || first_grad >= 0)) {
+      gstart[v] = (v == g.output) ? bwd_step(v) : 2 * L - 1 - first_grad;
+      gend[v] = (v == p.input) ? 2 * L : bwd_step(v);
+      p.naive_floats += size;
     }
   }
+  // A shared gradient lives until the last of its sharers' backward steps. Sharing goes from an Add to
+  // earlier nodes, so one pass in reverse order resolves chains to the buffer's owner.
+  std::vector<int> owner(n);
+  for (int v = 0; v < n; ++v) owner[v] = v;
+  for (int t = L - 1; t >= 0; --t) {
+    const int v = p.order[t];
+    if (!p.grad_shared[v] || gstart[v] < 0) continue;
+    for (int u = v + 1; u < n && owner[v] == v; ++u)
+      if (p.live[u] && std::find(g.nodes[u].inputs.begin(), g.nodes[u].inputs.end(), v) != g.nodes[u].inputs.end())
+        owner[v] = owner[u];
+    gend[owner[v]] = std::max(gend[owner[v]], gend[v]);
+  }
+  for (int v : p.order)
+    if (gstart[v] >= 0 && owner[v] == v) iv.push_back({gstart[v], gend[v], g.nodes[v].out.per_sample() *
+                                                       std::max(size_t(batch), slots), &p.grad_off[v]});
   p.params_off = 0;
   const size_t base = (g.num_params() + stats + 15) / 16 * 16;
   for (int v : p.order)
     if (g.nodes[v].op == OpKind::BatchNorm) p.stats_off[v] += g.num_params();
   p.arena_floats = assign_slots(iv, base);
+  for (int v : p.order) {
+    if (p.sum_into[v] >= 0) p.value_off[v] = p.value_off[p.sum_into[v]];
+    if (owner[v] != v) p.grad_off[v] = p.grad_off[owner[v]];
+  }
   p.naive_floats += base;
   return p;
 }

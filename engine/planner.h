@@ -19,6 +19,20 @@ struct Plan {
   size_t arena_floats = 0;          // total
   size_t naive_floats = 0;          // what one buffer per value and gradient would need (for reporting)
   int input = -1;
+  // Fused adds (PlanOptions::fuse_adds). A term of an Add that has no other consumer and whose op can
+  // accumulate (BatchNorm, AvgPool3x3) is written straight into the Add's buffer: the first such term
+  // in topological order writes, later ones add (value_off of the term = value_off of the Add). The
+  // Add then sums only its other inputs into the buffer. Terms are chosen so that the sum is rounded
+  // exactly as the plain left-to-right Add rounds it. An Add input with no other consumer shares the
+  // Add's gradient buffer instead of receiving a copy (grad_off equal).
+  std::vector<int> sum_into;        // the Add a term is summed into, or -1
+  std::vector<char> sum_acc;        // that term adds to the buffer (an earlier term wrote it)
+  std::vector<char> add_has_terms;  // Add nodes: some inputs were summed in already
+  std::vector<char> grad_shared;    // the node's gradient is its only consumer's (an Add's) gradient
+};
+
+struct PlanOptions {
+  bool fuse_adds = true;  // off: every Add reads its inputs and copies its gradient (the plain schedule)
 };
 
 enum class PlanMode {
@@ -28,6 +42,7 @@ enum class PlanMode {
 
 // Plans one network at one batch size (cheap: linear in the number of nodes).
 // Buffers hold max(batch, slots) samples: a backend may pad the batch (the CPU's lane blocks).
-Plan make_plan(const Graph& g, int batch, PlanMode mode = PlanMode::InputGradient, size_t slots = 0);
+Plan make_plan(const Graph& g, int batch, PlanMode mode = PlanMode::InputGradient, size_t slots = 0,
+               PlanOptions opt = {});
 
 }  // namespace naswot

@@ -172,13 +172,13 @@ TEST_CASE("batch norm backward includes the cross-sample terms") {
               on_nchw(B, {C, P}, {C, P},
                       [&](const float* x, float* y) {
                         cpu::batchnorm_forward(C, P, B, x, gamma.data(), beta.data(), 1e-5f, y, mean.data(),
-                                               rstd.data());
+                                               rstd.data(), false);
                       }),
               on_nchw(B, {C, P}, {C, P},
                       [&](const float* dy, float* dx, bool a) {
                         std::vector<float> y(x0b.size());
                         cpu::batchnorm_forward(C, P, B, x0b.data(), gamma.data(), beta.data(), 1e-5f, y.data(),
-                                               mean.data(), rstd.data());
+                                               mean.data(), rstd.data(), false);
                         cpu::batchnorm_backward(C, P, B, dy, x0b.data(), gamma.data(), mean.data(), rstd.data(), dx,
                                                 a);
                       }),
@@ -191,7 +191,7 @@ TEST_CASE("batch norm forward normalises with the biased batch variance") {
   const std::vector<float> g = {2, 1}, b = {0.5f, -1};
   std::vector<float> yb(cpu::padded_batch(1) * 8), mean(2), rstd(2);
   cpu::batchnorm_forward(2, 4, 1, blocked(x, 1, 2, 4).data(), g.data(), b.data(), 1e-5f, yb.data(), mean.data(),
-                         rstd.data());
+                         rstd.data(), false);
   const auto y = unblocked(yb, 1, 2, 4);
   const double var = 1.25;  // of 1,2,3,4 with divisor 4
   CHECK(y[0] == doctest::Approx((1 - 2.5) / std::sqrt(var + 1e-5) * 2 + 0.5).epsilon(1e-6));
@@ -212,7 +212,7 @@ TEST_CASE("relu, pools, global pool and linear backward match finite differences
                     }),
             1e-2f, 1e-4);
   gradcheck(random_vec(n, 12), n,
-            on_nchw(B, img, img, [&](const float* x, float* y) { cpu::avgpool3x3_forward(C, H, W, B, x, y); }),
+            on_nchw(B, img, img, [&](const float* x, float* y) { cpu::avgpool3x3_forward(C, H, W, B, x, y, false); }),
             on_nchw(B, img, img,
                     [&](const float* dy, float* dx, bool a) { cpu::avgpool3x3_backward(C, H, W, B, dy, dx, a); }),
             0.5f, 1e-4);
@@ -241,11 +241,36 @@ TEST_CASE("relu, pools, global pool and linear backward match finite differences
 TEST_CASE("avg_pool_3x3 excludes padding from the divisor") {
   const std::vector<float> x = {1, 2, 3, 4, 5, 6, 7, 8, 9};
   std::vector<float> yb(cpu::padded_batch(1) * 9);
-  cpu::avgpool3x3_forward(1, 3, 3, 1, blocked(x, 1, 1, 9).data(), yb.data());
+  cpu::avgpool3x3_forward(1, 3, 3, 1, blocked(x, 1, 1, 9).data(), yb.data(), false);
   const auto y = unblocked(yb, 1, 1, 9);
   CHECK(y[0] == doctest::Approx((1 + 2 + 4 + 5) / 4.0));
   CHECK(y[1] == doctest::Approx((1 + 2 + 3 + 4 + 5 + 6) / 6.0));
   CHECK(y[4] == doctest::Approx(5.0));
+}
+
+TEST_CASE("forward ops with accumulate add their result to the output") {
+  // The fused adds' contract: accumulate gives y0 + f(x), where f(x) is what the writing call gives.
+  for (int B : {3, 20}) {  // one padded block; more than one block on every ISA
+    CAPTURE(B);
+    const int C = 4, H = 5, W = 6, P = H * W;
+    const size_t slots = cpu::padded_batch(B) * C * P;
+    const auto x = blocked(random_vec(size_t(B) * C * P, 21), B, C, P);
+    const auto y0 = blocked(random_vec(size_t(B) * C * P, 22), B, C, P);
+    const auto gamma = random_vec(C, 23, 0.5f, 1.5f), beta = random_vec(C, 24);
+    std::vector<float> mean(C), rstd(C);
+    auto check = [&](const char* what, const std::function<void(float*, bool)>& op) {
+      CAPTURE(what);
+      std::vector<float> f(slots), acc = y0;
+      op(f.data(), false);
+      op(acc.data(), true);
+      const auto fr = unblocked(f, B, C, P), ar = unblocked(acc, B, C, P), yr = unblocked(y0, B, C, P);
+      for (size_t i = 0; i < fr.size(); ++i) REQUIRE(ar[i] == doctest::Approx(yr[i] + fr[i]).epsilon(1e-6));
+    };
+    check("batchnorm_forward", [&](float* y, bool a) {
+      cpu::batchnorm_forward(C, P, B, x.data(), gamma.data(), beta.data(), 1e-5f, y, mean.data(), rstd.data(), a);
+    });
+    check("avgpool3x3_forward", [&](float* y, bool a) { cpu::avgpool3x3_forward(C, H, W, B, x.data(), y, a); });
+  }
 }
 
 TEST_CASE("executor Jacobian of sum_b y_b matches finite differences through a whole graph") {
@@ -290,6 +315,47 @@ TEST_CASE("max pool forward/backward: 3x3 stride 1 pad 1 and 2x2 stride 2") {
     for (int i = 0; i < k - p; ++i)
       for (int j = 0; j < k - p; ++j) want = std::max(want, x[size_t(i) * W + j]);
     CHECK(y[0] == want);
+  }
+}
+
+TEST_CASE("max pool backward sends each window's gradient to its first maximum, ties included") {
+  // Values on a coarse grid: most windows hold ties, which finite differences cannot check. The rule
+  // (PyTorch's): the first maximum in row-major window order. Reference: a plain NCHW scatter.
+  const int C = 3, H = 7, W = 6;
+  for (int B : {2, 20}) {
+    for (auto [k, s, p] : {std::tuple{3, 1, 1}, std::tuple{2, 2, 0}, std::tuple{3, 2, 1}}) {
+      CAPTURE(B);
+      CAPTURE(k);
+      CAPTURE(s);
+      const int Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
+      auto x = random_vec(size_t(B) * C * H * W, 31);
+      for (auto& v : x) v = std::round(v * 2.f) / 2.f;
+      const auto dy = random_vec(size_t(B) * C * Ho * Wo, 32);
+      std::vector<float> want(x.size(), 0.f);
+      for (int plane = 0; plane < B * C; ++plane)
+        for (int i = 0; i < Ho; ++i)
+          for (int j = 0; j < Wo; ++j) {
+            int arg = -1;
+            for (int di = 0; di < k; ++di)
+              for (int dj = 0; dj < k; ++dj) {
+                const int ii = i * s - p + di, jj = j * s - p + dj;
+                if (ii < 0 || ii >= H || jj < 0 || jj >= W) continue;
+                const float v = x[size_t(plane) * H * W + ii * W + jj];
+                if (arg < 0 || v > x[size_t(plane) * H * W + arg]) arg = ii * W + jj;
+              }
+            want[size_t(plane) * H * W + arg] += dy[(size_t(plane) * Ho + i) * Wo + j];
+          }
+      const size_t nx = cpu::padded_batch(B) * C * H * W;
+      for (bool acc : {false, true}) {
+        CAPTURE(acc);
+        std::vector<float> dxb(nx, 0.f);
+        if (acc) dxb = blocked(std::vector<float>(x.size(), 1.f), B, C, H * W);
+        cpu::maxpool_backward(C, H, W, B, k, s, p, blocked(x, B, C, H * W).data(),
+                              blocked(dy, B, C, Ho * Wo).data(), dxb.data(), acc);
+        const auto got = unblocked(dxb, B, C, H * W);
+        for (size_t e = 0; e < got.size(); ++e) REQUIRE(got[e] == doctest::Approx(want[e] + (acc ? 1.f : 0.f)));
+      }
+    }
   }
 }
 

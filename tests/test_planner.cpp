@@ -8,6 +8,8 @@
 #include "engine/executor.h"
 #include "engine/init.h"
 #include "engine/planner.h"
+#include "engine/score_hamming.h"
+#include "searchspaces/nb101.h"
 #include "searchspaces/nb201.h"
 #include "tests/test_util.h"
 
@@ -23,6 +25,78 @@ std::vector<float> jac(Executor& ex, int index, const std::vector<float>& x, int
 TEST_CASE("the plan reuses memory") {
   const Plan p = make_plan(nb201::build(nb201::from_index(1)), 8);
   CHECK(p.arena_floats < p.naive_floats / 2);
+}
+
+TEST_CASE("fused adds: terms write into the Add's buffer, sole inputs share its gradient") {
+  // Index 2: |avg_pool_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|avg_pool_3x3~0|avg_pool_3x3~1|avg_pool_3x3~2|
+  const Graph g = nb201::build(nb201::from_index(2));
+  const Plan fused = make_plan(g, 8), plain = make_plan(g, 8, PlanMode::InputGradient, 0, {false});
+  int terms = 0, shared = 0;
+  for (int v : fused.order) {
+    const Node& n = g.nodes[v];
+    CHECK(plain.sum_into[v] == -1);
+    CHECK_FALSE(plain.grad_shared[v]);
+    if (fused.sum_into[v] >= 0) {
+      ++terms;
+      const Node& add = g.nodes[fused.sum_into[v]];
+      REQUIRE(add.op == OpKind::Add);
+      CHECK(std::count(add.inputs.begin(), add.inputs.end(), v) == 1);
+      CHECK((n.op == OpKind::BatchNorm || n.op == OpKind::AvgPool3x3));
+      CHECK(fused.value_off[v] == fused.value_off[fused.sum_into[v]]);
+    }
+    if (fused.grad_shared[v]) {  // its one consumer is an Add whose gradient it shares
+      ++shared;
+      std::vector<int> consumers;
+      for (int u : fused.order)
+        if (std::count(g.nodes[u].inputs.begin(), g.nodes[u].inputs.end(), v)) consumers.push_back(u);
+      REQUIRE(consumers.size() == 1);
+      CHECK(g.nodes[consumers[0]].op == OpKind::Add);
+      CHECK(fused.grad_off[v] == fused.grad_off[consumers[0]]);
+    }
+  }
+  // Each of the 15 cells has 5 pool/conv terms in Adds (node 1's single term is no Add), none with
+  // another consumer; the two residual blocks' adds take a convolution and a batch norm (fused).
+  CHECK(terms == 15 * 5 + 2);
+  CHECK(shared >= terms);
+  // Per Add, exactly the first term in topological order writes.
+  for (int v : fused.order)
+    if (g.nodes[v].op == OpKind::Add) {
+      int writers = 0;
+      for (int in : g.nodes[v].inputs)
+        if (fused.sum_into[in] == v && !fused.sum_acc[in]) ++writers;
+      CHECK(writers == (fused.add_has_terms[v] ? 1 : 0));
+    }
+  CHECK(fused.arena_floats < plain.arena_floats);
+}
+
+TEST_CASE("fused adds give the plain schedule's Jacobians and Hamming kernels bit for bit") {
+  const int B = 12;
+  const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 6);
+  auto be = make_cpu_backend(2);
+  Executor fused(*be), plain(*be);
+  plain.set_plan_options({false});
+  std::vector<Graph> graphs;
+  for (int index : {1, 2, 5, 7, 123, 4000, 15624}) graphs.push_back(nb201::build(nb201::from_index(index)));
+  // Skips first: node 3's sum skip0 + conv1 + conv2 may fuse conv1 only.
+  graphs.push_back(nb201::build(
+      nb201::parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|")));
+  nb101::NetConfig small;
+  small.stem = 8;
+  small.stacks = 2;
+  small.modules_per_stack = 1;
+  graphs.push_back(nb101::build(
+      nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
+                        "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"),
+      small));
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    CAPTURE(i);
+    const Graph& g = graphs[i];
+    const auto w = init_params(g, 1, uint64_t(i));
+    // The fused sums round as the plain ones: every bit agrees.
+    CHECK(fused.jacobian(g, w, x.data(), B).jacobian == plain.jacobian(g, w, x.data(), B).jacobian);
+    auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
+    CHECK(fused.hamming_kernel(g, w, x.data(), B, weight).K == plain.hamming_kernel(g, w, x.data(), B, weight).K);
+  }
 }
 
 TEST_CASE("the network of a 'none'-only cell does not depend on its input") {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The prepared device check: GPU tests, the throughput benchmark and a whole-NB201 run, within a time
+# The prepared device check: GPU tests, the throughput benchmark, an op profile (and an nsys kernel
+# summary where nsys exists) and a whole-NB201 run, within a time
 # budget; logs and results go to $OUT (default ./out). Binaries come from .devbundle/bundle.tar.xz
 # (tools/make-device-bundle.sh, for GPU machines without the build dependencies) or are built here.
 # Usage: tools/gpu-check.sh [BUDGET_SECONDS=540] [BENCH_ARCHS=1000] [TORCH_SECONDS=30]
@@ -55,6 +56,21 @@ echo "gpu tests exit: ${PIPESTATUS[0]}"
 
 echo "== benchmark ($(left)s left)"
 NASWOT_DATA=$data PYTHON=$py timeout $(( $(left) * 2 / 3 )) bench/bench_gpu.sh "$bin/naswot" "$OUT/bench.md" "$bench_n" "$torch_s"
+
+echo "== op profile: device time per op kind, one architecture in flight ($(left)s left)"
+# NASWOT_PROFILE synchronises around every op: the op's GPU time plus launch latency, batch 128.
+NASWOT_PROFILE=1 timeout 60 "$bin/naswot" score --backend cuda --batch 128 --data "$data" --arch 0-49 2>&1 >/dev/null |
+  grep '^profile' | tee "$OUT/op_profile.txt"
+if command -v nsys >/dev/null; then
+  echo "== nsys: kernel summary of 200 architectures, 8 streams ($(left)s left)"
+  timeout 90 nsys profile -t cuda,nvtx -o /tmp/naswot-nsys -f true "$bin/naswot" score-space --backend cuda --batch 128 \
+    --streams 8 --sample 200 --seed 1 --data "$data" --out /tmp/naswot-nsys.db >/dev/null 2>&1 &&
+    timeout 60 nsys stats -q --report cuda_gpu_kern_sum,nvtx_sum --format csv /tmp/naswot-nsys.nsys-rep \
+      >"$OUT/nsys_stats.csv" 2>&1
+  head -40 "$OUT/nsys_stats.csv" 2>/dev/null
+else
+  echo "(no nsys on this machine)"
+fi
 
 echo "== whole NB201 space, batch 128 ($(left)s left)"
 full=/tmp/naswot-full.db

@@ -51,7 +51,7 @@ void channel_sums(int C, int P, int B, F f, std::vector<double>& s0, std::vector
 }  // namespace
 
 void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, const float* beta, float eps,
-                       float* y, float* mean, float* rstd) {
+                       float* y, float* mean, float* rstd, bool accumulate) {
   // Shifted single pass: sums of (x - x0) in float64 keep the variance exact enough without a
   // second read of the channel; x0 is the channel's value for sample 0 at pixel 0.
   std::vector<double> x0(C), s, ss;
@@ -96,8 +96,13 @@ void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, 
       const float* xr = x + (r * C + c) * L;
       float* yr = y + (r * C + c) * L;
       const float a = scale[c], b = shift[c];
+      if (accumulate) {
 #pragma omp simd
-      for (int l = 0; l < L; ++l) yr[l] = xr[l] * a + b;
+        for (int l = 0; l < L; ++l) yr[l] += xr[l] * a + b;
+      } else {
+#pragma omp simd
+        for (int l = 0; l < L; ++l) yr[l] = xr[l] * a + b;
+      }
     }
 }
 

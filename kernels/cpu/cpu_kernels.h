@@ -28,9 +28,10 @@ void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y)
 void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool accumulate);
 
 // Training-mode batch norm over the P*B values of each channel (real lanes only); biased variance.
-// Saves per-channel mean and rstd = 1/sqrt(var + eps) for the backward pass.
+// Saves per-channel mean and rstd = 1/sqrt(var + eps) for the backward pass. accumulate: y += result
+// (the forward ops with this flag let the executor sum an Add's terms in place).
 void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, const float* beta, float eps,
-                       float* y, float* mean, float* rstd);
+                       float* y, float* mean, float* rstd, bool accumulate);
 // Full gradient through the batch statistics (couples all samples of the batch).
 void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, const float* gamma,
                         const float* mean, const float* rstd, float* dx, bool accumulate);
@@ -47,7 +48,7 @@ void copy_channels(int B, int P, int count, const float* src, int src_C, int src
                    int dst_c0, bool accumulate);
 
 // Pools on C channels of H x W pixels; the 2x2 pool's output has H/2 x W/2 pixels, the global pool's one.
-void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y);
+void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y, bool accumulate);
 void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate);
 void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y);
 void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate);

@@ -2,6 +2,8 @@
 // blocked layout. A (block, pixel) row holds C x lanes contiguous values, so every spatial step moves
 // by whole rows and the inner loops run over a row and vectorise.
 #include <algorithm>
+#include <cstdint>
+#include <vector>
 
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/cpu/simd.h"
@@ -20,41 +22,40 @@ inline int window_count(int i, int j, int H, int W) {
 inline const float* row(const float* t, int blk, int P, int pix, size_t R) { return t + (size_t(blk) * P + pix) * R; }
 inline float* row(float* t, int blk, int P, int pix, size_t R) { return t + (size_t(blk) * P + pix) * R; }
 
-// Pixel index of the first maximum (row-major window order, as PyTorch) of output (i, j)'s window;
-// x0 is one value at pixel 0, and pixels are `stride_px` floats apart.
-int window_argmax(const float* x0, size_t stride_px, int H, int W, int k, int stride, int pad, int i, int j) {
-  int arg = -1;
-  float best = 0;
-  for (int ii = std::max(0, i * stride - pad); ii < std::min(H, i * stride - pad + k); ++ii)
-    for (int jj = std::max(0, j * stride - pad); jj < std::min(W, j * stride - pad + k); ++jj) {
-      const float v = x0[size_t(ii * W + jj) * stride_px];
-      if (arg < 0 || v > best) best = v, arg = ii * W + jj;
-    }
-  return arg;
-}
-
 }  // namespace
 
-void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y) {
+void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y, bool accumulate) {
   const int nblk = batch_blocks(B);
   const size_t R = size_t(C) * L;
   const int P = H * W;
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int blk = 0; blk < nblk; ++blk)
-    for (int i = 0; i < H; ++i)
-      for (int j = 0; j < W; ++j) {
-        float* out = row(y, blk, P, i * W + j, R);
-        const float inv = 1.f / float(window_count(i, j, H, W));
-        std::fill(out, out + R, 0.f);
-        for (int ii = std::max(0, i - 1); ii <= std::min(H - 1, i + 1); ++ii)
-          for (int jj = std::max(0, j - 1); jj <= std::min(W - 1, j + 1); ++jj) {
-            const float* in = row(x, blk, P, ii * W + jj, R);
+#pragma omp parallel
+  {
+    std::vector<float> sum(accumulate ? R : 0);  // accumulate: the window sum before it meets y
+#pragma omp for collapse(2) schedule(static)
+    for (int blk = 0; blk < nblk; ++blk)
+      for (int i = 0; i < H; ++i)
+        for (int j = 0; j < W; ++j) {
+          float* out = row(y, blk, P, i * W + j, R);
+          float* s = accumulate ? sum.data() : out;
+          const float inv = 1.f / float(window_count(i, j, H, W));
+          std::fill(s, s + R, 0.f);
+          for (int ii = std::max(0, i - 1); ii <= std::min(H - 1, i + 1); ++ii)
+            for (int jj = std::max(0, j - 1); jj <= std::min(W - 1, j + 1); ++jj) {
+              const float* in = row(x, blk, P, ii * W + jj, R);
 #pragma omp simd
-            for (size_t e = 0; e < R; ++e) out[e] += in[e];
+              for (size_t e = 0; e < R; ++e) s[e] += in[e];
+            }
+          if (accumulate) {  // round the mean first, as a separate add of the pool's output would
+#pragma omp simd
+            for (size_t e = 0; e < R; ++e) s[e] *= inv;
+#pragma omp simd
+            for (size_t e = 0; e < R; ++e) out[e] += s[e];
+          } else {
+#pragma omp simd
+            for (size_t e = 0; e < R; ++e) out[e] *= inv;
           }
-#pragma omp simd
-        for (size_t e = 0; e < R; ++e) out[e] *= inv;
-      }
+        }
+  }
 }
 
 void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) {
@@ -186,26 +187,72 @@ void maxpool_forward(int C, int H, int W, int B, int k, int stride, int pad, con
 
 void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, const float* dy,
                       float* dx, bool accumulate) {
+  using namespace simd;
   const int nblk = batch_blocks(B);
   const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
   const size_t R = size_t(C) * L;
-  // One thread per (block, channel): windows overlap (stride < k), so each value's scatters stay
-  // within the thread that owns its channel.
+  // Pass 1: every window's first maximum (row-major window order; `>` keeps the first of equals) per
+  // channel and lane, as a pixel index held in a float (exact below 2^24), with a lane group's best
+  // value and index in registers across the window.
+  static thread_local std::vector<float> arg_buf;  // the caller's; threads get a pointer
+  const size_t need = size_t(nblk) * Ho * Wo * R;
+  if (arg_buf.size() < need) arg_buf.resize(need);  // grow only: resize() would zero a regrown tail
+  float* args = arg_buf.data();
 #pragma omp parallel for collapse(2) schedule(static)
   for (int blk = 0; blk < nblk; ++blk)
-    for (int c = 0; c < C; ++c) {
-      const size_t e0 = size_t(c) * L;
-      if (!accumulate)
-        for (int p = 0; p < H * W; ++p) std::fill_n(row(dx, blk, H * W, p, R) + e0, L, 0.f);
-      for (int i = 0; i < Ho; ++i)
-        for (int j = 0; j < Wo; ++j) {
-          const float* g = row(dy, blk, Ho * Wo, i * Wo + j, R) + e0;
-          for (int l = 0; l < L; ++l) {
-            const int arg = window_argmax(row(x, blk, H * W, 0, R) + e0 + l, R, H, W, k, stride, pad, i, j);
-            row(dx, blk, H * W, arg, R)[e0 + l] += g[l];
-          }
+    for (int i = 0; i < Ho; ++i)
+      for (int j = 0; j < Wo; ++j) {
+        float* a = args + (size_t(blk) * Ho * Wo + size_t(i) * Wo + j) * R;
+        const int i0 = std::max(0, i * stride - pad), i1 = std::min(H, i * stride - pad + k);
+        const int j0 = std::max(0, j * stride - pad), j1 = std::min(W, j * stride - pad + k);
+        if (i0 >= i1 || j0 >= j1) {  // a window with no pixel in the image (pad >= k)
+          std::fill(a, a + R, -1.f);
+          continue;
         }
-    }
+        const float first_pix = float(i0 * W + j0);
+        for (size_t e = 0; e < R; e += L) {
+          const float* first = row(x, blk, H * W, i0 * W + j0, R) + e;
+          vec b0 = vload(first), b1 = vload(first + kW);
+          vec a0 = vbcast(&first_pix), a1 = a0;
+          for (int ii = i0; ii < i1; ++ii)
+            for (int jj = j0; jj < j1; ++jj) {
+              const float* in = row(x, blk, H * W, ii * W + jj, R) + e;
+              const float pix = float(ii * W + jj);
+              const vec pv = vbcast(&pix), v0 = vload(in), v1 = vload(in + kW);
+              a0 = vsel_gt(v0, b0, pv, a0);
+              a1 = vsel_gt(v1, b1, pv, a1);
+              b0 = vsel_gt(v0, b0, v0, b0);
+              b1 = vsel_gt(v1, b1, v1, b1);
+            }
+          vstore(a + e, a0);
+          vstore(a + e + kW, a1);
+        }
+      }
+  // Pass 2: each input pixel gathers dy of the windows whose maximum it is, windows in row-major
+  // order (the order a scatter in output order would add them), so no two threads write one value.
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int blk = 0; blk < nblk; ++blk)
+    for (int ii = 0; ii < H; ++ii)
+      for (int jj = 0; jj < W; ++jj) {
+        float* out = row(dx, blk, H * W, ii * W + jj, R);
+        const float pix = float(ii * W + jj);
+        const vec pv = vbcast(&pix);
+        // Windows i with i*stride - pad <= ii <= i*stride - pad + k - 1.
+        const int i_lo = std::max(0, (ii + pad - k + stride) / stride), i_hi = std::min(Ho - 1, (ii + pad) / stride);
+        const int j_lo = std::max(0, (jj + pad - k + stride) / stride), j_hi = std::min(Wo - 1, (jj + pad) / stride);
+        for (size_t e = 0; e < R; e += L) {
+          vec s0 = accumulate ? vload(out + e) : vzero(), s1 = accumulate ? vload(out + e + kW) : vzero();
+          for (int i = i_lo; i <= i_hi; ++i)
+            for (int j = j_lo; j <= j_hi; ++j) {
+              const float* a = args + (size_t(blk) * Ho * Wo + size_t(i) * Wo + j) * R + e;
+              const float* g = row(dy, blk, Ho * Wo, i * Wo + j, R) + e;
+              s0 = vadd(s0, vsel_eq(vload(a), pv, vload(g), vzero()));
+              s1 = vadd(s1, vsel_eq(vload(a + kW), pv, vload(g + kW), vzero()));
+            }
+          vstore(out + e, s0);
+          vstore(out + e + kW, s1);
+        }
+      }
 }
 
 }  // namespace naswot::cpu

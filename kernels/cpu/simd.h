@@ -19,6 +19,10 @@ inline void vstore(float* p, vec v) { _mm512_storeu_ps(p, v); }
 inline vec vbcast(const float* p) { return _mm512_set1_ps(*p); }
 inline vec vfma(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
 inline vec vzero() { return _mm512_setzero_ps(); }
+inline vec vadd(vec a, vec b) { return _mm512_add_ps(a, b); }
+// (a > b) ? x : y and (a == b) ? x : y per lane (ordered compares: NaN selects y).
+inline vec vsel_gt(vec a, vec b, vec x, vec y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
+inline vec vsel_eq(vec a, vec b, vec x, vec y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ), y, x); }
 #elif defined(__AVX2__) && defined(__FMA__)
 using vec = __m256;
 constexpr int kW = 8, kOB = 6;
@@ -27,6 +31,9 @@ inline void vstore(float* p, vec v) { _mm256_storeu_ps(p, v); }
 inline vec vbcast(const float* p) { return _mm256_broadcast_ss(p); }
 inline vec vfma(vec a, vec b, vec c) { return _mm256_fmadd_ps(a, b, c); }
 inline vec vzero() { return _mm256_setzero_ps(); }
+inline vec vadd(vec a, vec b) { return _mm256_add_ps(a, b); }
+inline vec vsel_gt(vec a, vec b, vec x, vec y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+inline vec vsel_eq(vec a, vec b, vec x, vec y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
 #else  // portable: the GCC/Clang vector extension (SSE2, NEON, ...)
 typedef float vec __attribute__((vector_size(16)));
 constexpr int kW = 4, kOB = 6;
@@ -39,6 +46,11 @@ inline void vstore(float* p, vec v) { std::memcpy(p, &v, sizeof v); }
 inline vec vbcast(const float* p) { return vec{} + *p; }
 inline vec vfma(vec a, vec b, vec c) { return a * b + c; }
 inline vec vzero() { return vec{}; }
+inline vec vadd(vec a, vec b) { return a + b; }
+typedef int ivec __attribute__((vector_size(16)));
+inline vec vblend(ivec m, vec x, vec y) { return vec(((ivec)x & m) | ((ivec)y & ~m)); }
+inline vec vsel_gt(vec a, vec b, vec x, vec y) { return vblend((ivec)(a > b), x, y); }
+inline vec vsel_eq(vec a, vec b, vec x, vec y) { return vblend((ivec)(a == b), x, y); }
 #endif
 
 // Batch lanes per block of the activation layout (see cpu_kernels.h): two vectors.

@@ -1,6 +1,8 @@
-// Training-mode batch norm on [B][C][H][W]: per-channel float64 partial sums over sample groups,
-// a fixed-order finalisation (deterministic), then an element-wise apply. Mirrors kernels/cpu/batchnorm.cpp.
+// Training-mode batch norm on [B][C][H][W]: per-channel float64 partial sums over sample groups with
+// a fixed-order finalisation (deterministic) by the pass's last block, then an element-wise apply.
+// Mirrors kernels/cpu/batchnorm.cpp.
 #include <algorithm>
+#include <stdexcept>
 
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/cuda_kernels.h"
@@ -14,21 +16,74 @@ constexpr int kMaxSplit = 64;
 
 // Channels x splits blocks keep the GPU busy even for 16-channel layers.
 int splits_for(int C, int B) { return std::max(1, std::min({kMaxSplit, B, (1024 + C - 1) / C})); }
+void check_sum_extent(int B, int HW) {
+  if (size_t(B) * size_t(HW) >= (size_t(1) << 31)) throw std::length_error("cuda batch norm: B * HW >= 2^31");
+}
+
+// What the statistics pass finalises per channel: forward: mean, rstd and the affine (scale, shift)
+// into coef[2c..]; backward: g = gamma * rstd, a = mean(dy), b = mean(dy * (x - m)) * rstd^2 into
+// coef[3c..]. Both in the CPU kernel's precision.
+struct BnFinal {
+  const float* x;  // forward: x0 of channel c is x[c * HW]
+  const float *gamma, *beta;
+  float eps;
+  float *mean_out, *rstd_out;  // forward
+  const float* rstd;           // backward
+  float* coef;
+};
+
+// One warp per channel: lanes load the nsplit (<= 64) partials, a shuffle tree sums them in a fixed
+// order (deterministic), lane 0 finalises.
+__device__ void finalise_channel(bool backward, int c, int HW, int nsplit, double M, const double* partial,
+                                 const BnFinal& f) {
+  const int lane = threadIdx.x & 31;
+  double s = 0, ss = 0;
+  // __ldcg: other blocks wrote these; read them from L2, not from a stale L1 line.
+  for (int k = lane; k < nsplit; k += 32)
+    s += __ldcg(partial + (size_t(c) * nsplit + k) * 2), ss += __ldcg(partial + (size_t(c) * nsplit + k) * 2 + 1);
+  for (int o = 16; o > 0; o >>= 1) {
+    s += __shfl_down_sync(0xffffffffu, s, o);
+    ss += __shfl_down_sync(0xffffffffu, ss, o);
+  }
+  if (lane != 0) return;
+  if (backward) {
+    const float r = f.rstd[c];
+    f.coef[3 * c] = f.gamma[c] * r;
+    f.coef[3 * c + 1] = float(s / M);
+    f.coef[3 * c + 2] = float(ss / M) * r * r;
+    return;
+  }
+  const double x0 = f.x[size_t(c) * HW];
+  const double dmu = s / M;
+  const double var = fmax(0.0, ss / M - dmu * dmu);
+  const float r = float(1.0 / sqrt(var + double(f.eps)));
+  const float m = float(x0 + dmu);
+  f.mean_out[c] = m;
+  f.rstd_out[c] = r;
+  const float scale = r * f.gamma[c];
+  f.coef[2 * c] = scale;
+  f.coef[2 * c + 1] = f.beta[c] - m * scale;
+}
 
 // Sums over channel c of samples b = split, split + nsplit, ...: forward (x - x0, (x - x0)^2) or
-// backward (dy, dy * (x - mean)).
+// backward (dy, dy * (x - mean)). The last block to finish finalises every channel (in a fixed order,
+// so the result is deterministic) and rezeroes the counter: one launch instead of two.
 template <bool kBackward>
 __global__ void channel_sums_k(int C, int HW, int B, const float* __restrict__ x, const float* __restrict__ dy,
-                               const float* __restrict__ mean, double* partial) {
+                               const float* __restrict__ mean, double* partial, unsigned* counter, BnFinal f) {
   __shared__ double scratch[32];
+  __shared__ bool last;
   const int c = blockIdx.x, split = blockIdx.y, nsplit = gridDim.y;
   const int nb = (B - split + nsplit - 1) / nsplit;
-  const size_t per = size_t(nb) * HW;
+  // 32-bit index arithmetic (nb * HW < 2^31, checked by the launcher): a 64-bit division per
+  // element would cost more than the element's memory traffic.
+  const unsigned per = unsigned(nb) * unsigned(HW), hw = unsigned(HW);
   const float ref = kBackward ? mean[c] : x[size_t(c) * HW];  // x0: the channel's first value
   double s = 0, ss = 0;
-  for (size_t t = threadIdx.x; t < per; t += blockDim.x) {
-    const int b = split + int(t / HW) * nsplit;
-    const size_t at = (size_t(b) * C + c) * HW + t % HW;
+  for (unsigned t = threadIdx.x; t < per; t += blockDim.x) {
+    const unsigned q = t / hw;
+    const int b = split + int(q) * nsplit;
+    const size_t at = (size_t(b) * C + c) * HW + (t - q * hw);
     if (kBackward) {
       s += dy[at];
       ss += double(dy[at]) * double(x[at] - ref);
@@ -43,57 +98,38 @@ __global__ void channel_sums_k(int C, int HW, int B, const float* __restrict__ x
   if (threadIdx.x == 0) {
     partial[(size_t(c) * nsplit + split) * 2] = s;
     partial[(size_t(c) * nsplit + split) * 2 + 1] = ss;
+    __threadfence();  // the partials are visible device-wide before this block is counted
+    last = atomicAdd(counter, 1u) == gridDim.x * gridDim.y - 1;
+  }
+  __syncthreads();
+  if (!last) return;
+  __threadfence();
+  for (int ch = threadIdx.x >> 5; ch < C; ch += blockDim.x >> 5)  // whole warps: blockDim is a multiple of 32
+    finalise_channel(kBackward, ch, HW, nsplit, double(B) * HW, partial, f);
+  if (threadIdx.x == 0) *counter = 0;  // ready for the next launch on this stream
+}
+
+// Element-wise passes run one block per (b, c) plane (plane_grid): the channel comes from blockIdx.
+__global__ void bn_apply_k(int C, int HW, const float* __restrict__ x, const float* __restrict__ coef, float* y,
+                           bool acc) {
+  const int c = int(blockIdx.x % unsigned(C));
+  const size_t base = size_t(blockIdx.x) * HW;
+  const float a = coef[2 * c], b = coef[2 * c + 1];
+  for (int p = threadIdx.x; p < HW; p += blockDim.x) {
+    const float v = x[base + p] * a + b;
+    y[base + p] = acc ? y[base + p] + v : v;  // acc: a fused add's term
   }
 }
 
-// Forward: mean, rstd and the affine (scale, shift) per channel, in the CPU kernel's precision.
-__global__ void bn_stats_k(int C, int nsplit, double M, const float* __restrict__ x, int HW,
-                           const double* __restrict__ partial, const float* __restrict__ gamma,
-                           const float* __restrict__ beta, float eps, float* mean, float* rstd, float* coef) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= C) return;
-  double s = 0, ss = 0;
-  for (int k = 0; k < nsplit; ++k) s += partial[(size_t(c) * nsplit + k) * 2], ss += partial[(size_t(c) * nsplit + k) * 2 + 1];
-  const double x0 = x[size_t(c) * HW];
-  const double dmu = s / M;
-  const double var = fmax(0.0, ss / M - dmu * dmu);
-  const float r = float(1.0 / sqrt(var + double(eps)));
-  const float m = float(x0 + dmu);
-  mean[c] = m;
-  rstd[c] = r;
-  const float scale = r * gamma[c];
-  coef[2 * c] = scale;
-  coef[2 * c + 1] = beta[c] - m * scale;
-}
-
-__global__ void bn_apply_k(size_t n, int C, int HW, const float* __restrict__ x, const float* __restrict__ coef,
-                           float* y) {
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
-    const int c = int((i / HW) % C);
-    y[i] = x[i] * coef[2 * c] + coef[2 * c + 1];
-  }
-}
-
-// Backward: g = gamma * rstd, a = mean(dy), b = mean(dy * (x - m)) * rstd^2 per channel.
-__global__ void bn_grad_coef_k(int C, int nsplit, double M, const double* __restrict__ partial,
-                               const float* __restrict__ gamma, const float* __restrict__ rstd, float* coef) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= C) return;
-  double sdy = 0, sdyx = 0;
-  for (int k = 0; k < nsplit; ++k)
-    sdy += partial[(size_t(c) * nsplit + k) * 2], sdyx += partial[(size_t(c) * nsplit + k) * 2 + 1];
-  const float r = rstd[c];
-  coef[3 * c] = gamma[c] * r;
-  coef[3 * c + 1] = float(sdy / M);
-  coef[3 * c + 2] = float(sdyx / M) * r * r;
-}
-
-__global__ void bn_backward_apply_k(size_t n, int C, int HW, const float* __restrict__ dy,
-                                    const float* __restrict__ x, const float* __restrict__ mean,
-                                    const float* __restrict__ coef, float* dx, bool acc) {
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
-    const int c = int((i / HW) % C);
-    const float v = coef[3 * c] * (dy[i] - coef[3 * c + 1] - (x[i] - mean[c]) * coef[3 * c + 2]);
+__global__ void bn_backward_apply_k(int C, int HW, const float* __restrict__ dy, const float* __restrict__ x,
+                                    const float* __restrict__ mean, const float* __restrict__ coef, float* dx,
+                                    bool acc) {
+  const int c = int(blockIdx.x % unsigned(C));
+  const size_t base = size_t(blockIdx.x) * HW;
+  const float g = coef[3 * c], a = coef[3 * c + 1], b = coef[3 * c + 2], m = mean[c];
+  for (int p = threadIdx.x; p < HW; p += blockDim.x) {
+    const size_t i = base + p;
+    const float v = g * (dy[i] - a - (x[i] - m) * b);
     dx[i] = acc ? dx[i] + v : v;
   }
 }
@@ -105,31 +141,28 @@ size_t batchnorm_workspace_bytes(int C, int B) {
 }
 
 void batchnorm_forward(cudaStream_t s, int C, int HW, int B, const float* x, const float* gamma, const float* beta,
-                       float eps, float* y, float* mean, float* rstd, void* ws) {
+                       float eps, float* y, float* mean, float* rstd, bool acc, void* ws, unsigned* counter) {
+  check_sum_extent(B, HW);
   const int nsplit = splits_for(C, B);
   double* partial = static_cast<double*>(ws);
   float* coef = reinterpret_cast<float*>(partial + size_t(C) * nsplit * 2);
-  channel_sums_k<false><<<dim3(C, nsplit), kThreads, 0, s>>>(C, HW, B, x, nullptr, nullptr, partial);
+  const BnFinal f{x, gamma, beta, eps, mean, rstd, nullptr, coef};
+  channel_sums_k<false><<<dim3(C, nsplit), kThreads, 0, s>>>(C, HW, B, x, nullptr, nullptr, partial, counter, f);
   NASWOT_CUDA_LAUNCH_CHECK();
-  bn_stats_k<<<(C + 127) / 128, 128, 0, s>>>(C, nsplit, double(B) * HW, x, HW, partial, gamma, beta, eps, mean, rstd,
-                                              coef);
-  NASWOT_CUDA_LAUNCH_CHECK();
-  const size_t n = size_t(B) * C * HW;
-  bn_apply_k<<<grid_for(n), kThreads, 0, s>>>(n, C, HW, x, coef, y);
+  bn_apply_k<<<plane_grid(B, C), plane_threads(HW), 0, s>>>(C, HW, x, coef, y, acc);
   NASWOT_CUDA_LAUNCH_CHECK();
 }
 
 void batchnorm_backward(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* gamma,
-                        const float* mean, const float* rstd, float* dx, bool acc, void* ws) {
+                        const float* mean, const float* rstd, float* dx, bool acc, void* ws, unsigned* counter) {
+  check_sum_extent(B, HW);
   const int nsplit = splits_for(C, B);
   double* partial = static_cast<double*>(ws);
   float* coef = reinterpret_cast<float*>(partial + size_t(C) * nsplit * 2);
-  channel_sums_k<true><<<dim3(C, nsplit), kThreads, 0, s>>>(C, HW, B, x, dy, mean, partial);
+  const BnFinal f{nullptr, gamma, nullptr, 0.f, nullptr, nullptr, rstd, coef};
+  channel_sums_k<true><<<dim3(C, nsplit), kThreads, 0, s>>>(C, HW, B, x, dy, mean, partial, counter, f);
   NASWOT_CUDA_LAUNCH_CHECK();
-  bn_grad_coef_k<<<(C + 127) / 128, 128, 0, s>>>(C, nsplit, double(B) * HW, partial, gamma, rstd, coef);
-  NASWOT_CUDA_LAUNCH_CHECK();
-  const size_t n = size_t(B) * C * HW;
-  bn_backward_apply_k<<<grid_for(n), kThreads, 0, s>>>(n, C, HW, dy, x, mean, coef, dx, acc);
+  bn_backward_apply_k<<<plane_grid(B, C), plane_threads(HW), 0, s>>>(C, HW, dy, x, mean, coef, dx, acc);
   NASWOT_CUDA_LAUNCH_CHECK();
 }
 

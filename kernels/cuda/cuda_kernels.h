@@ -19,12 +19,15 @@ void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t src_
 void add_bias(cudaStream_t s, int B, int Out, const float* bias, float* y);  // y[b][o] += bias[o]
 
 // Training-mode batch norm with float64 per-channel sums, the same arithmetic as the CPU kernel.
-// ws: batchnorm_workspace_bytes(C, B) bytes of device scratch.
+// ws: batchnorm_workspace_bytes(C, B) bytes of device scratch; counter: one unsigned, zero before
+// the call and zero after it (the statistics pass counts its finished blocks there), owned by the
+// stream's caller.
 size_t batchnorm_workspace_bytes(int C, int B);
 void batchnorm_forward(cudaStream_t s, int C, int HW, int B, const float* x, const float* gamma, const float* beta,
-                       float eps, float* y, float* mean, float* rstd, void* ws);
+                       float eps, float* y, float* mean, float* rstd, bool acc, void* ws, unsigned* counter);
 void batchnorm_backward(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* gamma,
-                        const float* mean, const float* rstd, float* dx, bool accumulate, void* ws);
+                        const float* mean, const float* rstd, float* dx, bool accumulate, void* ws,
+                        unsigned* counter);
 
 // Max pool with the CPU kernel's tie rule (first maximum in row-major window order wins); the
 // backward pass gathers, so it is deterministic.

@@ -71,11 +71,11 @@ __global__ void gap_forward_k(size_t planes, int HW, const float* __restrict__ x
   if (lane == 0) y[warp] = s / float(HW);
 }
 
-__global__ void gap_backward_k(size_t n, int HW, const float* __restrict__ dy, float* dx, bool acc) {
-  GRID_STRIDE(i, n) {
-    const float v = dy[i / HW] / float(HW);
-    dx[i] = acc ? dx[i] + v : v;
-  }
+// One block per (b, c) plane (plane_grid).
+__global__ void gap_backward_k(int HW, const float* __restrict__ dy, float* dx, bool acc) {
+  const float v = dy[blockIdx.x] / float(HW);
+  const size_t base = size_t(blockIdx.x) * HW;
+  for (int p = threadIdx.x; p < HW; p += blockDim.x) dx[base + p] = acc ? dx[base + p] + v : v;
 }
 
 }  // namespace
@@ -106,9 +106,8 @@ void global_avgpool_forward(cudaStream_t s, int C, int HW, int B, const float* x
 }
 
 void global_avgpool_backward(cudaStream_t s, int C, int HW, int B, const float* dy, float* dx, bool acc) {
-  const size_t n = size_t(B) * C * HW;
-  if (!n) return;
-  gap_backward_k<<<grid_for(n), kThreads, 0, s>>>(n, HW, dy, dx, acc);
+  if (size_t(B) * C * HW == 0) return;
+  gap_backward_k<<<plane_grid(B, C), plane_threads(HW), 0, s>>>(HW, dy, dx, acc);
   NASWOT_CUDA_LAUNCH_CHECK();
 }
 

@@ -52,6 +52,10 @@ TEST_CASE("cuda: fill, relu, add, copy, copy_channels") {
     const float* xs[3] = {p[0], p[1], p[2]};
     be.add_forward(n(be), xs, 3, p[3]);
   });
+  same("add_in_place", {rnd(B, ps, 15), rnd(B, ps, 16)}, {rnd(B, ps, 17)}, [&](Backend& be, auto& p) {
+    const float* xs[3] = {p[2], p[0], p[1]};  // y = y + x0 + x1 (a fused add's remaining inputs)
+    be.add_forward(n(be), xs, 3, p[2]);
+  });
   for (bool acc : {false, true})
     same("copy_or_accumulate", {rnd(B, ps, 11)}, {rnd(B, ps, 12)},
          [&](Backend& be, auto& p) { be.copy_or_accumulate(n(be), p[0], p[1], acc); });
@@ -85,13 +89,16 @@ TEST_CASE("cuda: batch norm forward (with statistics) and backward") {
     const size_t ps = size_t(C) * HW;
     auto x = random_vec(size_t(B) * ps, 31, -2.f, 3.f);
     const HostTensor gamma = raw(random_vec(size_t(C), 32, 0.5f, 1.5f)), beta = raw(random_vec(size_t(C), 33));
-    same("batchnorm_forward", {act(x, B, HW), gamma, beta}, {rnd(B, ps, 34, HW), raw(std::vector<float>(2 * size_t(C)))},
-         [&](Backend& be, auto& p) { be.batchnorm_forward(C, HW, B, p[0], p[1], p[2], 1e-5f, p[3], p[4], p[4] + C); });
+    for (bool acc : {false, true})  // acc: a fused add's term
+      same("batchnorm_forward", {act(x, B, HW), gamma, beta},
+           {rnd(B, ps, 34, HW), raw(std::vector<float>(2 * size_t(C)))}, [&](Backend& be, auto& p) {
+             be.batchnorm_forward(C, HW, B, p[0], p[1], p[2], 1e-5f, p[3], p[4], p[4] + C, acc);
+           });
     // Backward with the statistics the CPU computes.
     const auto xb = test::blocked(x, B, C, HW);
     std::vector<float> y(xb.size()), mean(static_cast<size_t>(C)), rstd(static_cast<size_t>(C));
     cpu::batchnorm_forward(C, HW, B, xb.data(), gamma.v.data(), beta.v.data(), 1e-5f, y.data(), mean.data(),
-                           rstd.data());
+                           rstd.data(), false);
     for (bool acc : {false, true})
       same("batchnorm_backward", {rnd(B, ps, 35, HW), act(x, B, HW), gamma, raw(mean), raw(rstd)}, {rnd(B, ps, 36, HW)},
            [&](Backend& be, auto& p) { be.batchnorm_backward(C, HW, B, p[0], p[1], p[2], p[3], p[4], p[5], acc); },
@@ -102,8 +109,9 @@ TEST_CASE("cuda: batch norm forward (with statistics) and backward") {
 TEST_CASE("cuda: pools") {
   const int C = 3, H = 8, W = 8, B = 4;
   const size_t ps = size_t(C) * H * W, ps2 = size_t(C) * (H / 2) * (W / 2);
-  same("avgpool3x3_forward", {rnd(B, ps, 41, H * W)}, {rnd(B, ps, 42, H * W)},
-       [&](Backend& be, auto& p) { be.avgpool3x3_forward(C, H, W, B, p[0], p[1]); });
+  for (bool acc : {false, true})
+    same("avgpool3x3_forward", {rnd(B, ps, 41, H * W)}, {rnd(B, ps, 42, H * W)},
+         [&](Backend& be, auto& p) { be.avgpool3x3_forward(C, H, W, B, p[0], p[1], acc); });
   same("avgpool2x2_forward", {rnd(B, ps, 43, H * W)}, {rnd(B, ps2, 44, (H / 2) * (W / 2))},
        [&](Backend& be, auto& p) { be.avgpool2x2_forward(C, H, W, B, p[0], p[1]); });
   same("global_avgpool_forward", {rnd(B, ps, 45, H * W)}, {rnd(B, C, 46)},

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A/B benchmark of two naswot option sets on the same architectures, interleaved A B A B ... so that
+# drift and noise on a shared VM hit both sides alike; prints per-round seconds/arch and the median
+# ratio B/A (> 1: A is faster). Usage: bench/bench_ab.sh "<options A>" "<options B>" [rounds=6] [N archs=10]
+# e.g. bench/bench_ab.sh "--batch 256" "--batch 256 --fused-adds off"   (NASWOT_DATA must be set)
+set -euo pipefail
+a_opts=$1
+b_opts=$2
+rounds=${3:-6}
+set -- "${4:-10}" 2
+source "$(dirname "$0")/common.sh"
+time_one() {  # seconds per architecture of one naswot score run with the given options
+  local t0 t1
+  t0=$(date +%s.%N)
+  # shellcheck disable=SC2086
+  "$build/naswot" score --arch "$idx" --data "$data" --threads "$threads" $1 >/dev/null 2>&1
+  t1=$(date +%s.%N)
+  echo "($t1 - $t0) / $n" | bc -l
+}
+echo "A: $a_opts"
+echo "B: $b_opts"
+echo "$n NB201 architectures (bench/common.sh's sample), $threads threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "| round | A s/arch | B s/arch | B/A |"
+echo "|---|---|---|---|"
+ratios=()
+for r in $(seq "$rounds"); do
+  ta=$(time_one "$a_opts")
+  tb=$(time_one "$b_opts")
+  q=$(echo "$tb / $ta" | bc -l)
+  ratios+=("$q")
+  printf '| %d | %.3f | %.3f | %.3f |\n' "$r" "$ta" "$tb" "$q"
+done
+printf 'median B/A over %d rounds: %.3f\n' "$rounds" "$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}')"
