@@ -2,30 +2,40 @@
 # A/B benchmark of two naswot option sets on the same architectures, interleaved A B A B ... so that
 # drift and noise on a shared VM hit both sides alike; prints per-round seconds/arch and the median
 # ratio B/A (> 1: A is faster). Usage: bench/bench_ab.sh "<options A>" "<options B>" [rounds=6] [N archs=10]
-# e.g. bench/bench_ab.sh "--batch 256" "--batch 256 --fused-adds off"   (NASWOT_DATA must be set)
+# e.g. bench/bench_ab.sh "--batch 256" "--batch 256 --fusion off"   (NASWOT_DATA must be set)
+# A_BIN / B_BIN: other naswot binaries for a side (default: this tree's build), e.g. an older commit's.
+# METRIC=wall (default: process wall time / N) or scoring (the sum of the per-architecture `seconds`
+# column / N: forward, backward and score only, without start-up such as NB101's cell enumeration).
 set -euo pipefail
 a_opts=$1
 b_opts=$2
 rounds=${3:-6}
 set -- "${4:-10}" 2
 source "$(dirname "$0")/common.sh"
-time_one() {  # seconds per architecture of one naswot score run with the given options
+a_bin=${A_BIN:-$build/naswot}
+b_bin=${B_BIN:-$build/naswot}
+metric=${METRIC:-wall}
+time_one() {  # seconds per architecture of one run: binary, options
   local t0 t1
   t0=$(date +%s.%N)
   # shellcheck disable=SC2086
-  "$build/naswot" score --arch "$idx" --data "$data" --threads "$threads" $1 >/dev/null 2>&1
+  "$1" score --arch "$idx" --data "$data" --threads "$threads" $2 2>/dev/null >"$tmp/out"
   t1=$(date +%s.%N)
-  echo "($t1 - $t0) / $n" | bc -l
+  if [ "$metric" = scoring ]; then
+    awk -v n="$n" 'NR > 1 && !/^#/ {s += $NF} END {printf "%.6f\n", s / n}' "$tmp/out"
+  else
+    echo "($t1 - $t0) / $n" | bc -l
+  fi
 }
-echo "A: $a_opts"
-echo "B: $b_opts"
-echo "$n NB201 architectures (bench/common.sh's sample), $threads threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "A: $a_bin $a_opts"
+echo "B: $b_bin $b_opts"
+echo "$n architecture indices (bench/common.sh's sample), $threads threads, metric $metric, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "| round | A s/arch | B s/arch | B/A |"
 echo "|---|---|---|---|"
 ratios=()
 for r in $(seq "$rounds"); do
-  ta=$(time_one "$a_opts")
-  tb=$(time_one "$b_opts")
+  ta=$(time_one "$a_bin" "$a_opts")
+  tb=$(time_one "$b_bin" "$b_opts")
   q=$(echo "$tb / $ta" | bc -l)
   ratios+=("$q")
   printf '| %d | %.3f | %.3f | %.3f |\n' "$r" "$ta" "$tb" "$q"

@@ -11,9 +11,9 @@ out=${OUT_FILE:-"bench/results/cpu_$(date +%Y-%m-%d).md"}
   echo "naswot: \`naswot score --threads $threads\` wall time / N (includes build, init, forward, backward, Sigma_J, eigenvalues)."
   echo "PyTorch: bench/torch_v1_reference.py, official v1 procedure (autograd, np.corrcoef, np.linalg.eig), $(/usr/bin/python3 -c 'import torch; print("torch", torch.__version__)')."
   echo
-  echo "naswot plain adds: the same with \`--fused-adds off\` (every Add reads its inputs and copies its gradient; same bits)."
+  echo "naswot unfused: the same with \`--fusion off\` (no fused adds, no fused BN + ReLU; same bits)."
   echo
-  echo "| batch | naswot s/arch | PyTorch s/arch | speed-up | naswot plain adds s/arch | fused-adds gain |"
+  echo "| batch | naswot s/arch | PyTorch s/arch | speed-up | naswot unfused s/arch | fusion gain |"
   echo "|---|---|---|---|---|---|"
 } >"$out"
 per_arch() {  # seconds per architecture of: naswot score <extra args>
@@ -25,7 +25,7 @@ per_arch() {  # seconds per architecture of: naswot score <extra args>
 }
 for b in 128 256; do
   ours=$(per_arch --batch "$b")
-  plain=$(per_arch --batch "$b" --fused-adds off)
+  plain=$(per_arch --batch "$b" --fusion off)
   theirs=$(OMP_NUM_THREADS=$threads /usr/bin/python3 bench/torch_v1_reference.py --data "$data" --archs "$tmp/archs" --batch "$b" --threads "$threads")
   printf '| %d | %.3f | %.3f | %.2fx | %.3f | %.2fx |\n' "$b" "$ours" "$theirs" "$(echo "$theirs / $ours" | bc -l)" \
     "$plain" "$(echo "$plain / $ours" | bc -l)" >>"$out"

@@ -58,7 +58,7 @@ done
   echo "|---|---|---|"
 } >>"$out"
 for v in "streams 1|--streams 1" "streams 4|--streams 4" "streams 16|--streams 16" "sigma-solver eigen|--streams $streams --sigma-solver eigen" \
-         "precision tf32|--streams $streams --precision tf32" "fused-adds off|--streams $streams --fused-adds off" \
+         "precision tf32|--streams $streams --precision tf32" "fusion off|--streams $streams --fusion off" \
          "cudnn find|--streams $streams"; do
   name=${v%%|*} args=${v#*|}
   db="$tmp/var_$(echo "$name" | tr ' ' _).db"

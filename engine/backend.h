@@ -13,6 +13,7 @@
 
 namespace naswot {
 
+using cpu::BnStore;
 using cpu::ConvDims;
 
 // All pointers handed to ops point into the backend's arena. Backward ops (and the forward ops that
@@ -42,11 +43,14 @@ class Backend {
   virtual void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx,
                                     bool accumulate) = 0;
   // Training-mode batch norm over the B*HW values of each channel; mean and rstd: C floats each.
+  // store: write, add to y (a fused add's term) or apply a fused ReLU; the backward pass then takes
+  // that ReLU's output as relu_y (else nullptr) and dy as the ReLU's output gradient (cpu_kernels.h).
   // Forward ops with an accumulate flag add their result to y when it is true (fused adds).
   virtual void batchnorm_forward(int C, int HW, int B, const float* x, const float* gamma, const float* beta,
-                                 float eps, float* y, float* mean, float* rstd, bool accumulate) = 0;
+                                 float eps, float* y, float* mean, float* rstd, BnStore store) = 0;
   virtual void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* gamma,
-                                  const float* mean, const float* rstd, float* dx, bool accumulate) = 0;
+                                  const float* mean, const float* rstd, const float* relu_y, float* dx,
+                                  bool accumulate) = 0;
   virtual void relu_forward(size_t n, const float* x, float* y) = 0;
   virtual void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool accumulate) = 0;
   // y = xs[0] + xs[1] + ... (count >= 2), left to right; xs[0] may be y itself.

@@ -57,12 +57,12 @@ class CpuBackend final : public Backend {
     cpu::conv2d_backward_data(d, dy, w, dx, acc);
   }
   void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
-                         float* mean, float* rstd, bool acc) override {
-    cpu::batchnorm_forward(C, HW, B, x, g, b, eps, y, mean, rstd, acc);
+                         float* mean, float* rstd, BnStore store) override {
+    cpu::batchnorm_forward(C, HW, B, x, g, b, eps, y, mean, rstd, store);
   }
   void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* g, const float* mean,
-                          const float* rstd, float* dx, bool acc) override {
-    cpu::batchnorm_backward(C, HW, B, dy, x, g, mean, rstd, dx, acc);
+                          const float* rstd, const float* relu_y, float* dx, bool acc) override {
+    cpu::batchnorm_backward(C, HW, B, dy, x, g, mean, rstd, relu_y, dx, acc);
   }
   void relu_forward(size_t n, const float* x, float* y) override { cpu::relu_forward(n, x, y); }
   void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool acc) override {

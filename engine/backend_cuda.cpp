@@ -198,13 +198,13 @@ class CudaBackend final : public Backend {
         cudnnConvolutionBackwardData(cudnn_, &one, c.w, w, c.y, dy, c.conv, c.bwd, ws, c.bwd_ws, &beta, c.x, dx));
   }
   void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
-                         float* mean, float* rstd, bool acc) override {
-    cuda::batchnorm_forward(stream_, C, HW, B, x, g, b, eps, y, mean, rstd, acc,
+                         float* mean, float* rstd, BnStore store) override {
+    cuda::batchnorm_forward(stream_, C, HW, B, x, g, b, eps, y, mean, rstd, store,
                             bn_ws_.ensure(cuda::batchnorm_workspace_bytes(C, B)), bn_counter_);
   }
   void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* g, const float* mean,
-                          const float* rstd, float* dx, bool acc) override {
-    cuda::batchnorm_backward(stream_, C, HW, B, dy, x, g, mean, rstd, dx, acc,
+                          const float* rstd, const float* relu_y, float* dx, bool acc) override {
+    cuda::batchnorm_backward(stream_, C, HW, B, dy, x, g, mean, rstd, relu_y, dx, acc,
                              bn_ws_.ensure(cuda::batchnorm_workspace_bytes(C, B)), bn_counter_);
   }
   void relu_forward(size_t n, const float* x, float* y) override { cuda::relu_forward(stream_, n, x, y); }

@@ -93,12 +93,15 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
       case OpKind::Conv2d: be_.conv2d_forward(conv_dims(g, n, B), val(n.inputs[0]), prm(n.weight), val(v)); break;
       case OpKind::BatchNorm: {
         float* st = A + p.stats_off[v];
+        const BnStore store = p.bn_relu[v] >= 0 ? BnStore::ReLU
+                              : p.sum_acc[v]    ? BnStore::Accumulate
+                                                : BnStore::Write;
         be_.batchnorm_forward(s.c, s.h * s.w, B, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps,
-                              val(v), st, st + s.c, p.sum_acc[v]);
+                              val(v), st, st + s.c, store);
         break;
       }
       case OpKind::ReLU:
-        be_.relu_forward(count(v), val(n.inputs[0]), val(v));
+        if (p.relu_from_bn[v] < 0) be_.relu_forward(count(v), val(n.inputs[0]), val(v));  // else the BN wrote it
         if (after_relu) after_relu(v, val(v));  // now: the slot may be reused later
         break;
       case OpKind::Add: {
@@ -221,10 +224,14 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
       case OpKind::Conv2d: be_.conv2d_backward_data(conv_dims(g, n, B), gy, prm(n.weight), dx, acc); break;
       case OpKind::BatchNorm: {
         const float* st = A + p.stats_off[v];
-        be_.batchnorm_backward(s.c, s.h * s.w, B, gy, val(in), prm(n.weight), st, st + s.c, dx, acc);
+        // A fused ReLU: gy is its gradient (the same buffer), val(relu) its mask.
+        const float* relu_y = p.bn_relu[v] >= 0 ? val(p.bn_relu[v]) : nullptr;
+        be_.batchnorm_backward(s.c, s.h * s.w, B, gy, val(in), prm(n.weight), st, st + s.c, relu_y, dx, acc);
         break;
       }
-      case OpKind::ReLU: be_.relu_backward(count(v), gy, val(v), dx, acc); break;
+      case OpKind::ReLU:  // fused: the batch norm applies the mask (dx is gy's buffer)
+        if (p.relu_from_bn[v] < 0) be_.relu_backward(count(v), gy, val(v), dx, acc);
+        break;
       case OpKind::AvgPool3x3: be_.avgpool3x3_backward(s.c, s.h, s.w, B, gy, dx, acc); break;
       case OpKind::AvgPool2x2: be_.avgpool2x2_backward(is.c, is.h, is.w, B, gy, dx, acc); break;
       case OpKind::GlobalAvgPool: be_.global_avgpool_backward(is.c, is.h * is.w, B, gy, dx, acc); break;

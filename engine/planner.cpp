@@ -71,6 +71,8 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
   p.sum_acc.assign(n, 0);
   p.add_has_terms.assign(n, 0);
   p.grad_shared.assign(n, 0);
+  p.bn_relu.assign(n, -1);
+  p.relu_from_bn.assign(n, -1);
 
   p.live[g.output] = 1;
   if (mode == PlanMode::ForwardAllReLUs)
@@ -80,7 +82,8 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
   for (int i = n - 1; i >= 0; --i)
     if (p.live[i])
       for (int in : g.nodes[i].inputs) p.live[in] = 1;
-  std::vector<int> uses(n, 0);  // input slots of live nodes that read each node
+  std::vector<int> uses(n, 0);       // input slots of live nodes that read each node
+  std::vector<int> consumer(n, -1);  // the last live node reading it (the only one when uses == 1)
   for (int i = 0; i < n; ++i) {
     const Node& node = g.nodes[i];
     if (node.op == OpKind::Input) {
@@ -92,7 +95,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
       if (p.needs_grad[in]) p.needs_grad[i] = 1;
     if (p.live[i]) {
       p.order.push_back(i);
-      for (int in : node.inputs) ++uses[in];
+      for (int in : node.inputs) ++uses[in], consumer[in] = i;
     }
   }
   if (p.input < 0) fail("graph has no input");
@@ -110,7 +113,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
     const OpKind k = g.nodes[in].op;
     return uses[in] == 1 && in != g.output && (k == OpKind::BatchNorm || k == OpKind::AvgPool3x3);
   };
-  if (opt.fuse_adds)
+  if (opt.fuse)
     for (int v : p.order) {
       const Node& add = g.nodes[v];
       if (add.op != OpKind::Add) continue;
@@ -138,6 +141,12 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
   for (int t = 0; t < L; ++t) {
     const int v = p.order[t];
     if (p.sum_into[v] >= 0) p.sum_acc[v] = pos[v] != first_term[p.sum_into[v]];
+    // BN + ReLU: the ReLU's output is all anyone reads of the batch norm.
+    if (opt.fuse && g.nodes[v].op == OpKind::BatchNorm && uses[v] == 1 && v != g.output &&
+        g.nodes[consumer[v]].op == OpKind::ReLU) {
+      p.bn_relu[v] = consumer[v];
+      p.relu_from_bn[consumer[v]] = v;
+    }
   }
 
   std::vector<Interval> iv;
@@ -152,7 +161,8 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
     }
     const size_t size = node.out.per_sample() * std::max(size_t(batch), slots);
     int end = (v == g.output) ? L : t;
-    if (node.op == OpKind::ReLU && p.needs_grad[v]) end = std::max(end, bwd_step(v));  // mask = (y > 0)
+    const int bn = p.relu_from_bn[v];  // the fused BN's backward reads the mask
+    if (node.op == OpKind::ReLU && p.needs_grad[v]) end = std::max(end, bwd_step(bn >= 0 ? bn : v));  // mask = (y > 0)
     int first_grad = -1;
     for (int u = v + 1; u < n; ++u) {
       if (!p.live[u]) continue;
@@ -165,23 +175,23 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
       if (p.needs_grad[u]) first_grad = std::max(first_grad, pos[u]);
     }
     p.naive_floats += size;
-    if (p.sum_into[v] < 0) iv.push_back({first_term[v] >= 0 ? first_term[v] : t, end, size, &p.value_off[v]});
+    const int start = first_term[v] >= 0 ? first_term[v] : bn >= 0 ? pos[bn] : t;  // written early when fused
+    if (p.sum_into[v] < 0 && p.bn_relu[v] < 0) iv.push_back({start, end, size, &p.value_off[v]});
     if (p.needs_grad[v] && (v == g.output || first_grad >= 0)) {
       gstart[v] = (v == g.output) ? bwd_step(v) : 2 * L - 1 - first_grad;
       gend[v] = (v == p.input) ? 2 * L : bwd_step(v);
       p.naive_floats += size;
     }
   }
-  // A shared gradient lives until the last of its sharers' backward steps. Sharing goes from an Add to
-  // earlier nodes, so one pass in reverse order resolves chains to the buffer's owner.
+  // A shared gradient (an Add's sole-consumer inputs, a fused ReLU's batch norm) lives until the last
+  // of its sharers' backward steps. Sharing goes from a node to earlier ones, so one pass in reverse
+  // order resolves chains to the buffer's owner.
   std::vector<int> owner(n);
   for (int v = 0; v < n; ++v) owner[v] = v;
   for (int t = L - 1; t >= 0; --t) {
     const int v = p.order[t];
-    if (!p.grad_shared[v] || gstart[v] < 0) continue;
-    for (int u = v + 1; u < n && owner[v] == v; ++u)
-      if (p.live[u] && std::find(g.nodes[u].inputs.begin(), g.nodes[u].inputs.end(), v) != g.nodes[u].inputs.end())
-        owner[v] = owner[u];
+    if ((!p.grad_shared[v] && p.bn_relu[v] < 0) || gstart[v] < 0) continue;
+    owner[v] = owner[consumer[v]];
     gend[owner[v]] = std::max(gend[owner[v]], gend[v]);
   }
   for (int v : p.order)
@@ -194,6 +204,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
   p.arena_floats = assign_slots(iv, base);
   for (int v : p.order) {
     if (p.sum_into[v] >= 0) p.value_off[v] = p.value_off[p.sum_into[v]];
+    if (p.bn_relu[v] >= 0) p.value_off[v] = p.value_off[p.bn_relu[v]];
     if (owner[v] != v) p.grad_off[v] = p.grad_off[owner[v]];
   }
   p.naive_floats += base;

@@ -19,7 +19,7 @@ struct Plan {
   size_t arena_floats = 0;          // total
   size_t naive_floats = 0;          // what one buffer per value and gradient would need (for reporting)
   int input = -1;
-  // Fused adds (PlanOptions::fuse_adds). A term of an Add that has no other consumer and whose op can
+  // Fusion (PlanOptions::fuse). Fused adds: a term of an Add that has no other consumer and whose op can
   // accumulate (BatchNorm, AvgPool3x3) is written straight into the Add's buffer: the first such term
   // in topological order writes, later ones add (value_off of the term = value_off of the Add). The
   // Add then sums only its other inputs into the buffer. Terms are chosen so that the sum is rounded
@@ -29,10 +29,14 @@ struct Plan {
   std::vector<char> sum_acc;        // that term adds to the buffer (an earlier term wrote it)
   std::vector<char> add_has_terms;  // Add nodes: some inputs were summed in already
   std::vector<char> grad_shared;    // the node's gradient is its only consumer's (an Add's) gradient
+  // Fused BN + ReLU: a batch norm whose only consumer is a ReLU writes the ReLU's output (value_off
+  // equal) and, backward, takes the ReLU's gradient and mask (grad_off equal); the ReLU runs no op.
+  std::vector<int> bn_relu;         // BatchNorm node: the ReLU it computes, or -1
+  std::vector<int> relu_from_bn;    // ReLU node: the batch norm that computes it, or -1
 };
 
 struct PlanOptions {
-  bool fuse_adds = true;  // off: every Add reads its inputs and copies its gradient (the plain schedule)
+  bool fuse = true;  // off: every op runs on its own (the plain schedule; the same bits)
 };
 
 enum class PlanMode {

@@ -172,14 +172,14 @@ TEST_CASE("batch norm backward includes the cross-sample terms") {
               on_nchw(B, {C, P}, {C, P},
                       [&](const float* x, float* y) {
                         cpu::batchnorm_forward(C, P, B, x, gamma.data(), beta.data(), 1e-5f, y, mean.data(),
-                                               rstd.data(), false);
+                                               rstd.data(), cpu::BnStore::Write);
                       }),
               on_nchw(B, {C, P}, {C, P},
                       [&](const float* dy, float* dx, bool a) {
                         std::vector<float> y(x0b.size());
                         cpu::batchnorm_forward(C, P, B, x0b.data(), gamma.data(), beta.data(), 1e-5f, y.data(),
-                                               mean.data(), rstd.data(), false);
-                        cpu::batchnorm_backward(C, P, B, dy, x0b.data(), gamma.data(), mean.data(), rstd.data(), dx,
+                                               mean.data(), rstd.data(), cpu::BnStore::Write);
+                        cpu::batchnorm_backward(C, P, B, dy, x0b.data(), gamma.data(), mean.data(), rstd.data(), nullptr, dx,
                                                 a);
                       }),
               1e-2f, 2e-3);
@@ -191,7 +191,7 @@ TEST_CASE("batch norm forward normalises with the biased batch variance") {
   const std::vector<float> g = {2, 1}, b = {0.5f, -1};
   std::vector<float> yb(cpu::padded_batch(1) * 8), mean(2), rstd(2);
   cpu::batchnorm_forward(2, 4, 1, blocked(x, 1, 2, 4).data(), g.data(), b.data(), 1e-5f, yb.data(), mean.data(),
-                         rstd.data(), false);
+                         rstd.data(), cpu::BnStore::Write);
   const auto y = unblocked(yb, 1, 2, 4);
   const double var = 1.25;  // of 1,2,3,4 with divisor 4
   CHECK(y[0] == doctest::Approx((1 - 2.5) / std::sqrt(var + 1e-5) * 2 + 0.5).epsilon(1e-6));
@@ -267,7 +267,8 @@ TEST_CASE("forward ops with accumulate add their result to the output") {
       for (size_t i = 0; i < fr.size(); ++i) REQUIRE(ar[i] == doctest::Approx(yr[i] + fr[i]).epsilon(1e-6));
     };
     check("batchnorm_forward", [&](float* y, bool a) {
-      cpu::batchnorm_forward(C, P, B, x.data(), gamma.data(), beta.data(), 1e-5f, y, mean.data(), rstd.data(), a);
+      cpu::batchnorm_forward(C, P, B, x.data(), gamma.data(), beta.data(), 1e-5f, y, mean.data(), rstd.data(),
+                             a ? cpu::BnStore::Accumulate : cpu::BnStore::Write);
     });
     check("avgpool3x3_forward", [&](float* y, bool a) { cpu::avgpool3x3_forward(C, H, W, B, x.data(), y, a); });
   }
@@ -315,6 +316,35 @@ TEST_CASE("max pool forward/backward: 3x3 stride 1 pad 1 and 2x2 stride 2") {
     for (int i = 0; i < k - p; ++i)
       for (int j = 0; j < k - p; ++j) want = std::max(want, x[size_t(i) * W + j]);
     CHECK(y[0] == want);
+  }
+}
+
+TEST_CASE("batch norm with a fused ReLU = batch norm then ReLU, forward and backward, bit for bit") {
+  for (int B : {3, 20}) {
+    CAPTURE(B);
+    const int C = 5, P = 12;
+    const size_t slots = cpu::padded_batch(B) * C * P;
+    const auto x = blocked(random_vec(size_t(B) * C * P, 41), B, C, P);
+    const auto dy = blocked(random_vec(size_t(B) * C * P, 42), B, C, P);
+    const auto gamma = random_vec(C, 43, 0.5f, 1.5f), beta = random_vec(C, 44);
+    std::vector<float> mean(C), rstd(C), bn(slots), relu(slots), fused(slots);
+    cpu::batchnorm_forward(C, P, B, x.data(), gamma.data(), beta.data(), 1e-5f, bn.data(), mean.data(), rstd.data(),
+                           cpu::BnStore::Write);
+    cpu::relu_forward(slots, bn.data(), relu.data());
+    cpu::batchnorm_forward(C, P, B, x.data(), gamma.data(), beta.data(), 1e-5f, fused.data(), mean.data(),
+                           rstd.data(), cpu::BnStore::ReLU);
+    CHECK(unblocked(fused, B, C, P) == unblocked(relu, B, C, P));
+    CHECK(std::count(relu.begin(), relu.end(), 0.f) > 0);  // the mask matters
+    for (bool acc : {false, true}) {
+      CAPTURE(acc);
+      std::vector<float> d_relu(slots), plain(slots, 0.5f), one_pass(slots, 0.5f);
+      cpu::relu_backward(slots, dy.data(), relu.data(), d_relu.data(), false);
+      cpu::batchnorm_backward(C, P, B, d_relu.data(), x.data(), gamma.data(), mean.data(), rstd.data(), nullptr,
+                              plain.data(), acc);
+      cpu::batchnorm_backward(C, P, B, dy.data(), x.data(), gamma.data(), mean.data(), rstd.data(), fused.data(),
+                              one_pass.data(), acc);
+      CHECK(unblocked(one_pass, B, C, P) == unblocked(plain, B, C, P));
+    }
   }
 }
 

@@ -65,9 +65,9 @@ Options of 'score' and 'score-space':
                     stream with its own memory (default 4; scores do not depend on N)
   --sigma-solver S  cuda: auto (default: Cholesky of Sigma_J + kI, spectrum when that
                     fails), cholesky or eigen (cuSOLVER syevd); the CPU always uses the spectrum
-  --fused-adds X    on (default): an Add's batch-norm and pool terms write straight into its
-                    buffer and share its gradient; off: the plain schedule (same bits, for
-                    benchmarks)
+  --fusion X        on (default): an Add's batch-norm and pool terms write straight into its
+                    buffer and share its gradient, a batch norm computes the ReLU behind it;
+                    off: every op on its own (the same bits; for benchmarks)
   --export DIR      also write weights, input batch, Jacobian and score of every
                     architecture to DIR/<index>/ (format in README, used by the PyTorch oracle)
   --dump-sigma DIR  (score) write Sigma_J of every non-degenerate architecture to

@@ -18,7 +18,7 @@ namespace naswot {
 const std::set<std::string>& scoring_options() {
   static const std::set<std::string> o = {"space",       "batch",   "seed",    "augment", "data",
                                           "num-classes", "backend", "threads", "score",   "relu-sites",
-                                          "precision",   "streams", "sigma-solver", "nb101-inplace", "fused-adds"};
+                                          "precision",   "streams", "sigma-solver", "nb101-inplace", "fusion"};
   return o;
 }
 
@@ -62,8 +62,8 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
   if (!gpu && streams > 1) fail("--streams applies to the CUDA backend; on the CPU use --threads");
   if (!parallel && streams > 1) fail("--streams applies to score-space");
   for (int i = 1; i < streams; ++i) s.workers.push_back({make_backend("cuda", bo), nullptr});
-  const std::string fused = a.get("fused-adds", "on");
-  if (fused != "on" && fused != "off") fail("unknown --fused-adds '" + fused + "' (expected on or off)");
+  const std::string fused = a.get("fusion", "on");
+  if (fused != "on" && fused != "off") fail("unknown --fusion '" + fused + "' (expected on or off)");
   for (auto& w : s.workers) {
     w.executor = std::make_unique<Executor>(*w.backend);
     w.executor->set_plan_options({fused == "on"});

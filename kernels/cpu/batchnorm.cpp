@@ -1,7 +1,9 @@
 // Training-mode batch norm forward/backward on the blocked layout; per-channel sums in float64 over
 // the real lanes, in fixed chunks reduced in a fixed order (results independent of threads).
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "kernels/cpu/cpu_kernels.h"
@@ -51,7 +53,7 @@ void channel_sums(int C, int P, int B, F f, std::vector<double>& s0, std::vector
 }  // namespace
 
 void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, const float* beta, float eps,
-                       float* y, float* mean, float* rstd, bool accumulate) {
+                       float* y, float* mean, float* rstd, BnStore store) {
   // Shifted single pass: sums of (x - x0) in float64 keep the variance exact enough without a
   // second read of the channel; x0 is the channel's value for sample 0 at pixel 0.
   std::vector<double> x0(C), s, ss;
@@ -96,9 +98,15 @@ void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, 
       const float* xr = x + (r * C + c) * L;
       float* yr = y + (r * C + c) * L;
       const float a = scale[c], b = shift[c];
-      if (accumulate) {
+      if (store == BnStore::Accumulate) {
 #pragma omp simd
         for (int l = 0; l < L; ++l) yr[l] += xr[l] * a + b;
+      } else if (store == BnStore::ReLU) {
+#pragma omp simd
+        for (int l = 0; l < L; ++l) {
+          const float v = xr[l] * a + b;
+          yr[l] = v > 0.f ? v : 0.f;
+        }
       } else {
 #pragma omp simd
         for (int l = 0; l < L; ++l) yr[l] = xr[l] * a + b;
@@ -106,8 +114,18 @@ void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, 
     }
 }
 
-void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, const float* gamma,
-                        const float* mean, const float* rstd, float* dx, bool accumulate) {
+namespace {
+
+// dy where the fused ReLU passed (y > 0), else +0: relu_backward's value, as a bitwise AND because
+// GCC does not vectorise the select in these loops (it sees control flow).
+inline float relu_pass(float dy, float y) {
+  return std::bit_cast<float>(std::bit_cast<uint32_t>(dy) & -uint32_t(y > 0.f));
+}
+
+// kMasked: dy passes the fused ReLU's mask (relu_y > 0) first.
+template <bool kMasked>
+void batchnorm_backward_impl(int C, int P, int B, const float* dy, const float* x, const float* gamma,
+                             const float* mean, const float* rstd, const float* relu_y, float* dx, bool accumulate) {
   std::vector<double> sdy, sdyx;
   channel_sums(
       C, P, B,
@@ -117,13 +135,17 @@ void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, co
         if (nl == L) {
 #pragma omp simd
           for (int l = 0; l < L; ++l) {
-            a[l] += dy[o + l];
-            q[l] += double(dy[o + l]) * double(x[o + l] - m);
+            float d = dy[o + l];
+            if constexpr (kMasked) d = relu_pass(d, relu_y[o + l]);
+            a[l] += d;
+            q[l] += double(d) * double(x[o + l] - m);
           }
         } else {
           for (int l = 0; l < nl; ++l) {
-            a[l] += dy[o + l];
-            q[l] += double(dy[o + l]) * double(x[o + l] - m);
+            float d = dy[o + l];
+            if constexpr (kMasked) d = relu_pass(d, relu_y[o + l]);
+            a[l] += d;
+            q[l] += double(d) * double(x[o + l] - m);
           }
         }
       },
@@ -142,14 +164,36 @@ void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, co
     for (int c = 0; c < C; ++c) {
       const size_t o = (r * C + c) * L;
       const float g = gs[c], a = as[c], b = bs[c], m = mean[c];
-      if (accumulate) {
+      const float* __restrict__ dyr = dy + o;
+      const float* __restrict__ xr = x + o;
+      float* __restrict__ dxr = dx + o;
+      if constexpr (kMasked) {
+        const float* __restrict__ yr = relu_y + o;
+        if (accumulate) {
 #pragma omp simd
-        for (int l = 0; l < L; ++l) dx[o + l] += g * (dy[o + l] - a - (x[o + l] - m) * b);
+          for (int l = 0; l < L; ++l) dxr[l] += g * (relu_pass(dyr[l], yr[l]) - a - (xr[l] - m) * b);
+        } else {
+#pragma omp simd
+          for (int l = 0; l < L; ++l) dxr[l] = g * (relu_pass(dyr[l], yr[l]) - a - (xr[l] - m) * b);
+        }
+      } else if (accumulate) {
+#pragma omp simd
+        for (int l = 0; l < L; ++l) dxr[l] += g * (dyr[l] - a - (xr[l] - m) * b);
       } else {
 #pragma omp simd
-        for (int l = 0; l < L; ++l) dx[o + l] = g * (dy[o + l] - a - (x[o + l] - m) * b);
+        for (int l = 0; l < L; ++l) dxr[l] = g * (dyr[l] - a - (xr[l] - m) * b);
       }
     }
+}
+
+}  // namespace
+
+void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, const float* gamma,
+                        const float* mean, const float* rstd, const float* relu_y, float* dx, bool accumulate) {
+  if (relu_y)
+    batchnorm_backward_impl<true>(C, P, B, dy, x, gamma, mean, rstd, relu_y, dx, accumulate);
+  else
+    batchnorm_backward_impl<false>(C, P, B, dy, x, gamma, mean, rstd, nullptr, dx, accumulate);
 }
 
 }  // namespace naswot::cpu

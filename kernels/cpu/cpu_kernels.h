@@ -27,14 +27,19 @@ struct ConvDims {
 void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y);
 void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool accumulate);
 
+// How batch norm's forward pass stores its result v: y = v, y += v (a fused add's term) or
+// y = max(v, 0) (a fused ReLU: y > 0 ? y : 0 exactly as relu_forward).
+enum class BnStore { Write, Accumulate, ReLU };
+
 // Training-mode batch norm over the P*B values of each channel (real lanes only); biased variance.
-// Saves per-channel mean and rstd = 1/sqrt(var + eps) for the backward pass. accumulate: y += result
-// (the forward ops with this flag let the executor sum an Add's terms in place).
+// Saves per-channel mean and rstd = 1/sqrt(var + eps) for the backward pass.
 void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, const float* beta, float eps,
-                       float* y, float* mean, float* rstd, bool accumulate);
-// Full gradient through the batch statistics (couples all samples of the batch).
+                       float* y, float* mean, float* rstd, BnStore store);
+// Full gradient through the batch statistics (couples all samples of the batch). relu_y: nullptr,
+// or the output of a ReLU fused behind the batch norm, whose mask (relu_y > 0) dy passes first
+// (dy is then the ReLU's output gradient), exactly as relu_backward then batchnorm_backward.
 void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, const float* gamma,
-                        const float* mean, const float* rstd, float* dx, bool accumulate);
+                        const float* mean, const float* rstd, const float* relu_y, float* dx, bool accumulate);
 
 // Element-wise ops over n floats (n counts padding lanes: padded_batch(B) * C * P).
 void relu_forward(size_t n, const float* x, float* y);

@@ -70,7 +70,8 @@ __device__ void finalise_channel(bool backward, int c, int HW, int nsplit, doubl
 // so the result is deterministic) and rezeroes the counter: one launch instead of two.
 template <bool kBackward>
 __global__ void channel_sums_k(int C, int HW, int B, const float* __restrict__ x, const float* __restrict__ dy,
-                               const float* __restrict__ mean, double* partial, unsigned* counter, BnFinal f) {
+                               const float* __restrict__ relu_y, const float* __restrict__ mean, double* partial,
+                               unsigned* counter, BnFinal f) {
   __shared__ double scratch[32];
   __shared__ bool last;
   const int c = blockIdx.x, split = blockIdx.y, nsplit = gridDim.y;
@@ -85,8 +86,9 @@ __global__ void channel_sums_k(int C, int HW, int B, const float* __restrict__ x
     const int b = split + int(q) * nsplit;
     const size_t at = (size_t(b) * C + c) * HW + (t - q * hw);
     if (kBackward) {
-      s += dy[at];
-      ss += double(dy[at]) * double(x[at] - ref);
+      const float d = relu_y && !(relu_y[at] > 0.f) ? 0.f : dy[at];  // a fused ReLU's mask first
+      s += d;
+      ss += double(d) * double(x[at] - ref);
     } else {
       const double d = double(x[at]) - double(ref);
       s += d;
@@ -111,25 +113,28 @@ __global__ void channel_sums_k(int C, int HW, int B, const float* __restrict__ x
 
 // Element-wise passes run one block per (b, c) plane (plane_grid): the channel comes from blockIdx.
 __global__ void bn_apply_k(int C, int HW, const float* __restrict__ x, const float* __restrict__ coef, float* y,
-                           bool acc) {
+                           BnStore store) {
   const int c = int(blockIdx.x % unsigned(C));
   const size_t base = size_t(blockIdx.x) * HW;
   const float a = coef[2 * c], b = coef[2 * c + 1];
   for (int p = threadIdx.x; p < HW; p += blockDim.x) {
     const float v = x[base + p] * a + b;
-    y[base + p] = acc ? y[base + p] + v : v;  // acc: a fused add's term
+    if (store == BnStore::Accumulate) y[base + p] += v;   // a fused add's term
+    else if (store == BnStore::ReLU) y[base + p] = v > 0.f ? v : 0.f;  // a fused ReLU
+    else y[base + p] = v;
   }
 }
 
 __global__ void bn_backward_apply_k(int C, int HW, const float* __restrict__ dy, const float* __restrict__ x,
-                                    const float* __restrict__ mean, const float* __restrict__ coef, float* dx,
-                                    bool acc) {
+                                    const float* __restrict__ relu_y, const float* __restrict__ mean,
+                                    const float* __restrict__ coef, float* dx, bool acc) {
   const int c = int(blockIdx.x % unsigned(C));
   const size_t base = size_t(blockIdx.x) * HW;
   const float g = coef[3 * c], a = coef[3 * c + 1], b = coef[3 * c + 2], m = mean[c];
   for (int p = threadIdx.x; p < HW; p += blockDim.x) {
     const size_t i = base + p;
-    const float v = g * (dy[i] - a - (x[i] - m) * b);
+    const float d = relu_y && !(relu_y[i] > 0.f) ? 0.f : dy[i];
+    const float v = g * (d - a - (x[i] - m) * b);
     dx[i] = acc ? dx[i] + v : v;
   }
 }
@@ -141,28 +146,30 @@ size_t batchnorm_workspace_bytes(int C, int B) {
 }
 
 void batchnorm_forward(cudaStream_t s, int C, int HW, int B, const float* x, const float* gamma, const float* beta,
-                       float eps, float* y, float* mean, float* rstd, bool acc, void* ws, unsigned* counter) {
+                       float eps, float* y, float* mean, float* rstd, BnStore store, void* ws, unsigned* counter) {
   check_sum_extent(B, HW);
   const int nsplit = splits_for(C, B);
   double* partial = static_cast<double*>(ws);
   float* coef = reinterpret_cast<float*>(partial + size_t(C) * nsplit * 2);
   const BnFinal f{x, gamma, beta, eps, mean, rstd, nullptr, coef};
-  channel_sums_k<false><<<dim3(C, nsplit), kThreads, 0, s>>>(C, HW, B, x, nullptr, nullptr, partial, counter, f);
+  channel_sums_k<false>
+      <<<dim3(C, nsplit), kThreads, 0, s>>>(C, HW, B, x, nullptr, nullptr, nullptr, partial, counter, f);
   NASWOT_CUDA_LAUNCH_CHECK();
-  bn_apply_k<<<plane_grid(B, C), plane_threads(HW), 0, s>>>(C, HW, x, coef, y, acc);
+  bn_apply_k<<<plane_grid(B, C), plane_threads(HW), 0, s>>>(C, HW, x, coef, y, store);
   NASWOT_CUDA_LAUNCH_CHECK();
 }
 
 void batchnorm_backward(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* gamma,
-                        const float* mean, const float* rstd, float* dx, bool acc, void* ws, unsigned* counter) {
+                        const float* mean, const float* rstd, const float* relu_y, float* dx, bool acc, void* ws,
+                        unsigned* counter) {
   check_sum_extent(B, HW);
   const int nsplit = splits_for(C, B);
   double* partial = static_cast<double*>(ws);
   float* coef = reinterpret_cast<float*>(partial + size_t(C) * nsplit * 2);
   const BnFinal f{nullptr, gamma, nullptr, 0.f, nullptr, nullptr, rstd, coef};
-  channel_sums_k<true><<<dim3(C, nsplit), kThreads, 0, s>>>(C, HW, B, x, dy, mean, partial, counter, f);
+  channel_sums_k<true><<<dim3(C, nsplit), kThreads, 0, s>>>(C, HW, B, x, dy, relu_y, mean, partial, counter, f);
   NASWOT_CUDA_LAUNCH_CHECK();
-  bn_backward_apply_k<<<plane_grid(B, C), plane_threads(HW), 0, s>>>(C, HW, dy, x, mean, coef, dx, acc);
+  bn_backward_apply_k<<<plane_grid(B, C), plane_threads(HW), 0, s>>>(C, HW, dy, x, relu_y, mean, coef, dx, acc);
   NASWOT_CUDA_LAUNCH_CHECK();
 }
 

@@ -6,7 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/cpu/cpu_kernels.h"  // BnStore
+
 namespace naswot::cuda {
+
+using cpu::BnStore;
 
 void fill(cudaStream_t s, size_t n, float v, float* y);
 void relu_forward(cudaStream_t s, size_t n, const float* x, float* y);
@@ -24,10 +28,10 @@ void add_bias(cudaStream_t s, int B, int Out, const float* bias, float* y);  // 
 // stream's caller.
 size_t batchnorm_workspace_bytes(int C, int B);
 void batchnorm_forward(cudaStream_t s, int C, int HW, int B, const float* x, const float* gamma, const float* beta,
-                       float eps, float* y, float* mean, float* rstd, bool acc, void* ws, unsigned* counter);
+                       float eps, float* y, float* mean, float* rstd, BnStore store, void* ws, unsigned* counter);
 void batchnorm_backward(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* gamma,
-                        const float* mean, const float* rstd, float* dx, bool accumulate, void* ws,
-                        unsigned* counter);
+                        const float* mean, const float* rstd, const float* relu_y, float* dx, bool accumulate,
+                        void* ws, unsigned* counter);
 
 // Max pool with the CPU kernel's tie rule (first maximum in row-major window order wins); the
 // backward pass gathers, so it is deterministic.

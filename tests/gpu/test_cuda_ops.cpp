@@ -89,20 +89,30 @@ TEST_CASE("cuda: batch norm forward (with statistics) and backward") {
     const size_t ps = size_t(C) * HW;
     auto x = random_vec(size_t(B) * ps, 31, -2.f, 3.f);
     const HostTensor gamma = raw(random_vec(size_t(C), 32, 0.5f, 1.5f)), beta = raw(random_vec(size_t(C), 33));
-    for (bool acc : {false, true})  // acc: a fused add's term
+    for (BnStore store : {BnStore::Write, BnStore::Accumulate, BnStore::ReLU})  // plain, fused add, fused ReLU
       same("batchnorm_forward", {act(x, B, HW), gamma, beta},
            {rnd(B, ps, 34, HW), raw(std::vector<float>(2 * size_t(C)))}, [&](Backend& be, auto& p) {
-             be.batchnorm_forward(C, HW, B, p[0], p[1], p[2], 1e-5f, p[3], p[4], p[4] + C, acc);
+             be.batchnorm_forward(C, HW, B, p[0], p[1], p[2], 1e-5f, p[3], p[4], p[4] + C, store);
            });
     // Backward with the statistics the CPU computes.
     const auto xb = test::blocked(x, B, C, HW);
     std::vector<float> y(xb.size()), mean(static_cast<size_t>(C)), rstd(static_cast<size_t>(C));
     cpu::batchnorm_forward(C, HW, B, xb.data(), gamma.v.data(), beta.v.data(), 1e-5f, y.data(), mean.data(),
-                           rstd.data(), false);
-    for (bool acc : {false, true})
+                           rstd.data(), BnStore::Write);
+    for (bool acc : {false, true}) {
       same("batchnorm_backward", {rnd(B, ps, 35, HW), act(x, B, HW), gamma, raw(mean), raw(rstd)}, {rnd(B, ps, 36, HW)},
-           [&](Backend& be, auto& p) { be.batchnorm_backward(C, HW, B, p[0], p[1], p[2], p[3], p[4], p[5], acc); },
+           [&](Backend& be, auto& p) {
+             be.batchnorm_backward(C, HW, B, p[0], p[1], p[2], p[3], p[4], nullptr, p[5], acc);
+           },
            1e-4);
+      // With a fused ReLU's mask: p[5] holds the ReLU's output (random, about half of it > 0).
+      same("batchnorm_backward_relu",
+           {rnd(B, ps, 35, HW), act(x, B, HW), gamma, raw(mean), raw(rstd), rnd(B, ps, 37, HW)}, {rnd(B, ps, 36, HW)},
+           [&](Backend& be, auto& p) {
+             be.batchnorm_backward(C, HW, B, p[0], p[1], p[2], p[3], p[4], p[5], p[6], acc);
+           },
+           1e-4);
+    }
   }
 }
 
