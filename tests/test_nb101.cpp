@@ -1,5 +1,11 @@
-// NAS-Bench-101 cells: MD5, the graph hash against the spec's test vectors, pruning and errors.
+// NAS-Bench-101 cells: MD5, the graph hash against the spec's test vectors, pruning and errors, the cell cache.
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "engine/graph.h"
 #include "engine/md5.h"
@@ -111,4 +117,48 @@ TEST_CASE("NB101: cells the reference port cannot score (spec §6.4)") {
   CHECK(!nb101::hits_reference_inplace_bug(nb101::parse_cell("0111/0001/0001/0000", "conv3x3,conv3x3")));
   CHECK(!nb101::hits_reference_inplace_bug(nb101::parse_cell("010/001/000", "conv3x3")));
   CHECK(!nb101::hits_reference_inplace_bug(nb101::parse_cell("01/00", "input,output")));
+}
+
+TEST_CASE("NB101 cell cache: round trip, and any damaged or malformed file is refused") {
+  std::vector<nb101::HashedCell> cells;
+  for (const auto& [m, ops] : {std::pair{"0100110/0010000/0001001/0000010/0000010/0000001/0000000",
+                                         "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"},
+                               std::pair{"0111100/0000001/0000001/0000001/0000010/0000001/0000000",
+                                         "conv3x3,conv1x1,maxpool3x3,conv3x3,conv3x3"},
+                               std::pair{"01/00", "input,output"}}) {
+    const nb101::Cell c = nb101::parse_cell(m, ops);
+    cells.push_back({nb101::graph_hash(c), c});
+  }
+  std::sort(cells.begin(), cells.end(), [](const auto& a, const auto& b) { return a.hash < b.hash; });
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("naswot_cell_cache_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "cells.bin").string();
+  auto write_file = [&](const std::string& content) { std::ofstream(path, std::ios::binary) << content; };
+  REQUIRE(nb101::write_cell_cache(path, cells));
+  const auto back = nb101::read_cell_cache(path);
+  REQUIRE(back.size() == cells.size());
+  for (size_t i = 0; i < cells.size(); ++i) {
+    CHECK(back[i].hash == cells[i].hash);
+    CHECK(back[i].cell.V == cells[i].cell.V);
+    CHECK(back[i].cell.adj == cells[i].cell.adj);
+    CHECK(back[i].cell.labels == cells[i].cell.labels);
+  }
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto refused = [&](const std::string& content) {
+    write_file(content);
+    return nb101::read_cell_cache(path).empty();
+  };
+  std::string flipped = bytes;
+  flipped[40] ^= 1;  // inside the first cell: the checksum no longer matches
+  CHECK(refused(flipped));
+  CHECK(refused(bytes.substr(0, bytes.size() - 1)));  // truncated
+  CHECK(refused(""));
+  CHECK(refused("NASWOT-NB101-0\n" + bytes.substr(15)));  // another format version
+  CHECK(nb101::read_cell_cache((dir / "missing.bin").string()).empty());
+  std::vector<nb101::HashedCell> unsorted = {cells[1], cells[0]};  // the index order is by hash
+  REQUIRE(nb101::write_cell_cache(path, unsorted));
+  CHECK(nb101::read_cell_cache(path).empty());
+  fs::remove_all(dir);
 }

@@ -6,6 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 export NASWOT_DATA=${NASWOT_DATA:-$(cd .. && pwd)/shared/data}
+# NB101's cell cache: a fresh one for this run (the first NB101 process enumerates, the rest read it),
+# so the tests neither depend on nor touch the user's cache.
+if [ -z "${NASWOT_CACHE_DIR:-}" ]; then
+  NASWOT_CACHE_DIR=$(mktemp -d)
+  export NASWOT_CACHE_DIR
+  trap 'rm -rf "$NASWOT_CACHE_DIR"' EXIT
+fi
 build=${BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DNASWOT_MPI=ON -DNASWOT_TEST_DATA="$NASWOT_DATA"
 cmake --build "$build" -j"$(nproc)"

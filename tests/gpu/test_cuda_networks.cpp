@@ -1,5 +1,6 @@
-// Whole NB201 networks on the CUDA backend against the CPU backend: Jacobians, scores, statuses,
-// solvers, determinism, multi-stream independence, no allocation in steady state, Hamming kernels.
+// Whole NB201 and NB101 networks on the CUDA backend against the CPU backend: Jacobians, scores,
+// statuses, solvers, determinism, multi-stream independence, no allocation in steady state, Hamming
+// kernels, fusion on and off.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -12,6 +13,7 @@
 #include "engine/init.h"
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
+#include "searchspaces/nb101.h"
 #include "searchspaces/nb201.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/test_util.h"
@@ -143,6 +145,42 @@ TEST_CASE("cuda: two backends on two host threads give the scores of one") {
   for (auto& t : th) t.join();
   for (size_t i = 0; i < archs.size(); ++i)
     CHECK((par[i] == serial[i] || (std::isinf(par[i]) && std::isinf(serial[i]))));
+}
+
+TEST_CASE("cuda: NB101 networks (max pools, concatenation, fused BN + ReLU) match the CPU backend") {
+  // Random valid cells from a fixed seed (no 423k-cell enumeration needed); NASWOT's configuration.
+  std::vector<nb101::Cell> cells;
+  uint64_t state = 2026;
+  auto next = [&] { return (state = state * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
+  while (cells.size() < 8) {
+    const int V = 3 + int(next() % 5);
+    std::vector<std::vector<int>> m(size_t(V), std::vector<int>(size_t(V), 0));
+    for (int i = 0; i < V; ++i)
+      for (int j = i + 1; j < V; ++j) m[i][j] = next() % 3 == 0;
+    std::vector<int> labels{nb101::Input};
+    for (int v = 1; v < V - 1; ++v) labels.push_back(int(next() % 3));
+    labels.push_back(nb101::Output);
+    try {
+      cells.push_back(nb101::make_cell(m, labels));
+    } catch (const Error&) {
+    }
+  }
+  auto cpu = make_cpu_backend(0);
+  auto gpu = make_backend("cuda", BackendOptions{});
+  Executor ec(*cpu), eg(*gpu), eg_plain(*gpu);
+  eg_plain.set_plan_options({false});
+  for (size_t i = 0; i < cells.size(); ++i) {
+    CAPTURE(cells[i].matrix_string());
+    CAPTURE(cells[i].ops_string());
+    const Graph g = nb101::build(cells[i]);
+    const auto p = init_params(g, 0, uint64_t(i));
+    const NetworkScore c = score_network(ec, g, p, batch(), kBatch, true);
+    const NetworkScore u = score_network(eg, g, p, batch(), kBatch, true);
+    const NetworkScore plain = score_network(eg_plain, g, p, batch(), kBatch, false);
+    CHECK(same_score(u.score, c.score, 1e-3));
+    CHECK(same_score(u.score, plain.score, 1e-6));  // fusion changes no more than rounding on the GPU
+    CHECK(gpu_test::rel_diff(u.jac.output, c.jac.output, 1e-12) <= 1e-3);
+  }
 }
 
 TEST_CASE("cuda: Hamming kernels of networks match the CPU backend") {
