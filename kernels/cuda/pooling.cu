@@ -7,9 +7,6 @@
 namespace naswot::cuda {
 namespace {
 
-#define GRID_STRIDE(i, n) \
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < (n); i += size_t(gridDim.x) * blockDim.x)
-
 // Index (within the plane) of the first maximum of output (i, j)'s window, or -1 if it has no pixel.
 __device__ inline int window_argmax(const float* __restrict__ plane, int H, int W, int k, int stride, int pad, int i,
                                     int j) {
@@ -28,26 +25,29 @@ __device__ inline int window_argmax(const float* __restrict__ plane, int H, int 
   return arg;
 }
 
-__global__ void maxpool_forward_k(size_t n, int H, int W, int Ho, int Wo, int k, int stride, int pad,
+// One block per (b, c) plane (plane_grid), threads over its outputs: no 64-bit index division.
+__global__ void maxpool_forward_k(int H, int W, int Ho, int Wo, int k, int stride, int pad,
                                   const float* __restrict__ x, float* y) {
-  GRID_STRIDE(o, n) {
-    const size_t plane = o / (size_t(Ho) * Wo);
-    const int r = int(o % (size_t(Ho) * Wo)), i = r / Wo, j = r % Wo;
+  const float* p = x + size_t(blockIdx.x) * H * W;
+  float* out = y + size_t(blockIdx.x) * Ho * Wo;
+  for (int r = threadIdx.x; r < Ho * Wo; r += blockDim.x) {
+    const int i = r / Wo, j = r - i * Wo;
     // The CPU forward keeps max(in, out) with `in > out` from the first in-image pixel: the value of
     // the first maximum.
-    const int arg = window_argmax(x + plane * H * W, H, W, k, stride, pad, i, j);
-    y[o] = arg < 0 ? 0.f : x[plane * H * W + arg];
+    const int arg = window_argmax(p, H, W, k, stride, pad, i, j);
+    out[r] = arg < 0 ? 0.f : p[arg];
   }
 }
 
-// Each input pixel sums dy of the outputs whose window's first maximum it is (fixed order).
-__global__ void maxpool_backward_k(size_t n, int H, int W, int Ho, int Wo, int k, int stride, int pad,
+// Each input pixel sums dy of the outputs whose window's first maximum it is (fixed order); one
+// block per plane, threads over its pixels.
+__global__ void maxpool_backward_k(int H, int W, int Ho, int Wo, int k, int stride, int pad,
                                    const float* __restrict__ x, const float* __restrict__ dy, float* dx, bool acc) {
-  GRID_STRIDE(e, n) {
-    const size_t plane = e / (size_t(H) * W);
-    const int r = int(e % (size_t(H) * W)), ii = r / W, jj = r % W;
-    const float* p = x + plane * H * W;
-    const float* g = dy + plane * Ho * Wo;
+  const float* p = x + size_t(blockIdx.x) * H * W;
+  const float* g = dy + size_t(blockIdx.x) * Ho * Wo;
+  float* d = dx + size_t(blockIdx.x) * H * W;
+  for (int r = threadIdx.x; r < H * W; r += blockDim.x) {
+    const int ii = r / W, jj = r - ii * W;
     // Outputs i with i*stride - pad <= ii <= i*stride - pad + k - 1.
     const int i_lo = max(0, (ii + pad - k + stride) / stride), i_hi = min(Ho - 1, (ii + pad) / stride);
     const int j_lo = max(0, (jj + pad - k + stride) / stride), j_hi = min(Wo - 1, (jj + pad) / stride);
@@ -55,7 +55,7 @@ __global__ void maxpool_backward_k(size_t n, int H, int W, int Ho, int Wo, int k
     for (int i = i_lo; i <= i_hi; ++i)
       for (int j = j_lo; j <= j_hi; ++j)
         if (window_argmax(p, H, W, k, stride, pad, i, j) == r) v += g[i * Wo + j];
-    dx[e] = acc ? dx[e] + v : v;
+    d[r] = acc ? d[r] + v : v;
   }
 }
 
@@ -83,18 +83,16 @@ __global__ void gap_backward_k(int HW, const float* __restrict__ dy, float* dx, 
 void maxpool_forward(cudaStream_t s, int C, int H, int W, int B, int k, int stride, int pad, const float* x,
                      float* y) {
   const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
-  const size_t n = size_t(B) * C * Ho * Wo;
-  if (!n) return;
-  maxpool_forward_k<<<grid_for(n), kThreads, 0, s>>>(n, H, W, Ho, Wo, k, stride, pad, x, y);
+  if (size_t(B) * C * Ho * Wo == 0) return;
+  maxpool_forward_k<<<plane_grid(B, C), plane_threads(Ho * Wo), 0, s>>>(H, W, Ho, Wo, k, stride, pad, x, y);
   NASWOT_CUDA_LAUNCH_CHECK();
 }
 
 void maxpool_backward(cudaStream_t s, int C, int H, int W, int B, int k, int stride, int pad, const float* x,
                       const float* dy, float* dx, bool acc) {
   const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
-  const size_t n = size_t(B) * C * H * W;
-  if (!n) return;
-  maxpool_backward_k<<<grid_for(n), kThreads, 0, s>>>(n, H, W, Ho, Wo, k, stride, pad, x, dy, dx, acc);
+  if (size_t(B) * C * H * W == 0) return;
+  maxpool_backward_k<<<plane_grid(B, C), plane_threads(H * W), 0, s>>>(H, W, Ho, Wo, k, stride, pad, x, dy, dx, acc);
   NASWOT_CUDA_LAUNCH_CHECK();
 }
 
