@@ -4,8 +4,7 @@
 # ratio B/A (> 1: A is faster). Usage: bench/bench_ab.sh "<options A>" "<options B>" [rounds=6] [N archs=10]
 # e.g. bench/bench_ab.sh "--batch 256" "--batch 256 --fusion off"   (NASWOT_DATA must be set)
 # A_BIN / B_BIN: other naswot binaries for a side (default: this tree's build), e.g. an older commit's.
-# METRIC=wall (default: process wall time / N) or scoring (the sum of the per-architecture `seconds`
-# column / N: forward, backward and score only, without start-up such as NB101's cell enumeration).
+# METRIC=wall (default) or scoring (see seconds_per_arch in common.sh).
 set -euo pipefail
 a_opts=$1
 b_opts=$2
@@ -15,18 +14,6 @@ source "$(dirname "$0")/common.sh"
 a_bin=${A_BIN:-$build/naswot}
 b_bin=${B_BIN:-$build/naswot}
 metric=${METRIC:-wall}
-time_one() {  # seconds per architecture of one run: binary, options
-  local t0 t1
-  t0=$(date +%s.%N)
-  # shellcheck disable=SC2086
-  "$1" score --arch "$idx" --data "$data" --threads "$threads" $2 2>/dev/null >"$tmp/out"
-  t1=$(date +%s.%N)
-  if [ "$metric" = scoring ]; then
-    awk -v n="$n" 'NR > 1 && !/^#/ {s += $NF} END {printf "%.6f\n", s / n}' "$tmp/out"
-  else
-    echo "($t1 - $t0) / $n" | bc -l
-  fi
-}
 echo "A: $a_bin $a_opts"
 echo "B: $b_bin $b_opts"
 echo "$n architecture indices (bench/common.sh's sample), $threads threads, metric $metric, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
@@ -34,8 +21,10 @@ echo "| round | A s/arch | B s/arch | B/A |"
 echo "|---|---|---|---|"
 ratios=()
 for r in $(seq "$rounds"); do
-  ta=$(time_one "$a_bin" "$a_opts")
-  tb=$(time_one "$b_bin" "$b_opts")
+  # shellcheck disable=SC2086
+  ta=$(seconds_per_arch "$a_bin" "$metric" $a_opts)
+  # shellcheck disable=SC2086
+  tb=$(seconds_per_arch "$b_bin" "$metric" $b_opts)
   q=$(echo "$tb / $ta" | bc -l)
   ratios+=("$q")
   printf '| %d | %.3f | %.3f | %.3f |\n' "$r" "$ta" "$tb" "$q"

@@ -16,16 +16,9 @@ out=${OUT_FILE:-"bench/results/cpu_$(date +%Y-%m-%d).md"}
   echo "| batch | naswot s/arch | PyTorch s/arch | speed-up | naswot unfused s/arch | fusion gain |"
   echo "|---|---|---|---|---|---|"
 } >"$out"
-per_arch() {  # seconds per architecture of: naswot score <extra args>
-  local t0 t1
-  t0=$(date +%s.%N)
-  "$build/naswot" score --arch "$idx" --data "$data" --threads "$threads" "$@" >/dev/null 2>&1
-  t1=$(date +%s.%N)
-  echo "($t1 - $t0) / $n" | bc -l
-}
 for b in 128 256; do
-  ours=$(per_arch --batch "$b")
-  plain=$(per_arch --batch "$b" --fusion off)
+  ours=$(seconds_per_arch "$build/naswot" wall --batch "$b")
+  plain=$(seconds_per_arch "$build/naswot" wall --batch "$b" --fusion off)
   theirs=$(OMP_NUM_THREADS=$threads /usr/bin/python3 bench/torch_v1_reference.py --data "$data" --archs "$tmp/archs" --batch "$b" --threads "$threads")
   printf '| %d | %.3f | %.3f | %.2fx | %.3f | %.2fx |\n' "$b" "$ours" "$theirs" "$(echo "$theirs / $ours" | bc -l)" \
     "$plain" "$(echo "$plain / $ours" | bc -l)" >>"$out"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # GPU benchmark: architectures per second over a fixed random sample of NB201 architectures
 # (score-space --sample N --seed 0) at batch 128 and 256, naswot's CUDA backend against eager PyTorch
-# (bench/torch_cuda_reference.py) in the same run on the same GPU; plus solver, precision, stream and fused-add
-# variants at batch 128, and what tf32 does to scores and rankings.
+# (bench/torch_cuda_reference.py) in the same run on the same GPU; plus solver, precision, stream, fusion and
+# cuDNN-find variants at batch 128, and what tf32 does to scores and rankings.
 # Usage: bench/bench_gpu.sh NASWOT_BIN OUT.md [N=1000] [TORCH_SECONDS=60]   (NASWOT_DATA must be set)
 set -uo pipefail
 cd "$(dirname "$0")/.."

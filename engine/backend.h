@@ -45,7 +45,6 @@ class Backend {
   // Training-mode batch norm over the B*HW values of each channel; mean and rstd: C floats each.
   // store: write, add to y (a fused add's term) or apply a fused ReLU; the backward pass then takes
   // that ReLU's output as relu_y (else nullptr) and dy as the ReLU's output gradient (cpu_kernels.h).
-  // Forward ops with an accumulate flag add their result to y when it is true (fused adds).
   virtual void batchnorm_forward(int C, int HW, int B, const float* x, const float* gamma, const float* beta,
                                  float eps, float* y, float* mean, float* rstd, BnStore store) = 0;
   virtual void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* gamma,

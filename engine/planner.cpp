@@ -109,16 +109,17 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
   // The sum keeps the plain schedule's bits: the Add sums left to right, ((x0 + x1) + x2) + ..., so
   // the fused terms are a prefix x0..xm in topological order, or x1 alone (x1 + x0 == x0 + x1).
   std::vector<int> first_term(n, -1);  // Add: the step of its first fused term
+  auto sole_use = [&](int in) { return uses[in] == 1 && in != g.output; };  // read by one node only
   auto fusable = [&](int in) {
     const OpKind k = g.nodes[in].op;
-    return uses[in] == 1 && in != g.output && (k == OpKind::BatchNorm || k == OpKind::AvgPool3x3);
+    return sole_use(in) && (k == OpKind::BatchNorm || k == OpKind::AvgPool3x3);
   };
   if (opt.fuse)
     for (int v : p.order) {
       const Node& add = g.nodes[v];
       if (add.op != OpKind::Add) continue;
       for (int in : add.inputs)
-        if (uses[in] == 1 && in != g.output && p.needs_grad[v] && p.needs_grad[in]) p.grad_shared[in] = 1;
+        if (sole_use(in) && p.needs_grad[v] && p.needs_grad[in]) p.grad_shared[in] = 1;
       std::vector<int> terms;
       const auto& xs = add.inputs;
       if (fusable(xs[0])) {
@@ -142,8 +143,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
     const int v = p.order[t];
     if (p.sum_into[v] >= 0) p.sum_acc[v] = pos[v] != first_term[p.sum_into[v]];
     // BN + ReLU: the ReLU's output is all anyone reads of the batch norm.
-    if (opt.fuse && g.nodes[v].op == OpKind::BatchNorm && uses[v] == 1 && v != g.output &&
-        g.nodes[consumer[v]].op == OpKind::ReLU) {
+    if (opt.fuse && g.nodes[v].op == OpKind::BatchNorm && sole_use(v) && g.nodes[consumer[v]].op == OpKind::ReLU) {
       p.bn_relu[v] = consumer[v];
       p.relu_from_bn[consumer[v]] = v;
     }
@@ -151,6 +151,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
 
   std::vector<Interval> iv;
   std::vector<int> gstart(n, -1), gend(n, -1);  // gradient lifetimes
+  std::vector<size_t> sizes(n, 0);              // floats of each value (and of its gradient)
   size_t stats = 0;
   for (int t = 0; t < L; ++t) {
     const int v = p.order[t];
@@ -159,10 +160,10 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
       p.stats_off[v] = stats;
       stats += 2 * size_t(node.out.c);
     }
-    const size_t size = node.out.per_sample() * std::max(size_t(batch), slots);
+    const size_t size = sizes[v] = node.out.per_sample() * std::max(size_t(batch), slots);
     int end = (v == g.output) ? L : t;
-    const int bn = p.relu_from_bn[v];  // the fused BN's backward reads the mask
-    if (node.op == OpKind::ReLU && p.needs_grad[v]) end = std::max(end, bwd_step(bn >= 0 ? bn : v));  // mask = (y > 0)
+    const int bn = p.relu_from_bn[v];  // a fused BN's backward reads the mask, after the ReLU's step
+    if (node.op == OpKind::ReLU && p.needs_grad[v]) end = std::max(end, bwd_step(bn >= 0 ? bn : v));  // y > 0
     int first_grad = -1;
     for (int u = v + 1; u < n; ++u) {
       if (!p.live[u]) continue;
@@ -195,8 +196,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
     gend[owner[v]] = std::max(gend[owner[v]], gend[v]);
   }
   for (int v : p.order)
-    if (gstart[v] >= 0 && owner[v] == v) iv.push_back({gstart[v], gend[v], g.nodes[v].out.per_sample() *
-                                                       std::max(size_t(batch), slots), &p.grad_off[v]});
+    if (gstart[v] >= 0 && owner[v] == v) iv.push_back({gstart[v], gend[v], sizes[v], &p.grad_off[v]});
   p.params_off = 0;
   const size_t base = (g.num_params() + stats + 15) / 16 * 16;
   for (int v : p.order)

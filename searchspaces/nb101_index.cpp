@@ -7,7 +7,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <system_error>
 
 #include <unistd.h>
@@ -48,9 +47,10 @@ bool valid_cell(const Cell& c) {
 }  // namespace
 
 std::vector<HashedCell> read_cell_cache(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) return {};
-  const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string bytes(size_t(f.tellg()), '\0');
+  if (!f.seekg(0) || !f.read(bytes.data(), std::streamsize(bytes.size()))) return {};
   if (bytes.size() < sizeof kCacheMagic + 8 + kDigest || bytes.compare(0, sizeof kCacheMagic, kCacheMagic, sizeof kCacheMagic))
     return {};
   const size_t body = bytes.size() - kDigest;

@@ -13,15 +13,15 @@ constexpr long kNumCells = 423624;
 // cell cache that the first enumeration writes (NASWOT_CACHE_DIR, else $XDG_CACHE_HOME/naswot or
 // ~/.cache/naswot; NASWOT_CACHE_DIR=off turns the cache off).
 const std::vector<HashedCell>& indexed_cells();
+long index_of_hash(const std::string& hash);  // -1 when no cell has this hash
+// An index (0 .. 423623) or a 32-digit hash -> index; throws naswot::Error saying why not.
+long resolve_index(const std::string& spec);
 
 // The cell cache file: a versioned header, the cells, a SHA-256 trailer over everything before it.
 // read_cell_cache returns nothing unless the file is complete, intact and well-formed (hashes strictly
 // ascending, valid cells); write_cell_cache writes a temporary file and renames it, false on failure.
 std::vector<HashedCell> read_cell_cache(const std::string& path);
 bool write_cell_cache(const std::string& path, const std::vector<HashedCell>& cells);
-long index_of_hash(const std::string& hash);  // -1 when no cell has this hash
-// An index (0 .. 423623) or a 32-digit hash -> index; throws naswot::Error saying why not.
-long resolve_index(const std::string& spec);
 
 // spec §6.4: the reference port's in-place `outputs += projection(input)` breaks the backward pass
 // (score NaN) when the cell has the edge input -> output and exactly one interior vertex feeds the
