@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # GPU benchmark: architectures per second over a fixed random sample of NB201 architectures
 # (score-space --sample N --seed 0) at batch 128 and 256, naswot's CUDA backend against eager PyTorch
-# (bench/torch_cuda_reference.py) in the same run on the same GPU; plus solver, precision, stream, fusion and
-# cuDNN-find variants at batch 128, and what tf32 does to scores and rankings.
+# (bench/torch_cuda_reference.py) in the same run on the same GPU; plus solver, precision, Sigma_J precision,
+# stream, fusion and cuDNN-find variants at batch 128, and what they do to scores and rankings.
 # Usage: bench/bench_gpu.sh NASWOT_BIN OUT.md [N=1000] [TORCH_SECONDS=60]   (NASWOT_DATA must be set)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -58,7 +58,8 @@ done
   echo "|---|---|---|"
 } >>"$out"
 for v in "streams 1|--streams 1" "streams 4|--streams 4" "streams 16|--streams 16" "sigma-solver eigen|--streams $streams --sigma-solver eigen" \
-         "precision tf32|--streams $streams --precision tf32" "fusion off|--streams $streams --fusion off" \
+         "precision tf32|--streams $streams --precision tf32" "sigma-precision fp32|--streams $streams --sigma-precision fp32" \
+         "fusion off|--streams $streams --fusion off" \
          "cudnn find|--streams $streams"; do
   name=${v%%|*} args=${v#*|}
   db="$tmp/var_$(echo "$name" | tr ' ' _).db"
@@ -68,38 +69,10 @@ for v in "streams 1|--streams 1" "streams 4|--streams 4" "streams 16|--streams 1
   read -r r f <<<"$(NASWOT_CUDNN_FIND=$find_env ours "$db" 128 $args)"
   echo "| $name | $r | $f |" >>"$out"
 done
-# tf32 vs fp32 scores, and both against the benchmark's accuracy when the table is there.
-$py - "$tmp/cuda_128.db" "$tmp/var_precision_tf32.db" "$tmp/var_sigma-solver_eigen.db" "$data/nb201/nb201_accuracy.csv" >>"$out" <<'PY'
-import csv, math, os, sqlite3, sys
-def load(p):
-    return {i: s for i, s, st in sqlite3.connect(p).execute("SELECT idx, score, status FROM scores") if st == "ok"}
-def tau(a, b):
-    n = len(a); c = d = 0
-    for i in range(n):
-        for j in range(i + 1, n):
-            s = (a[i] - a[j]) * (b[i] - b[j])
-            c += s > 0; d += s < 0
-    return (c - d) / max(1, c + d)
-try:
-    fp, tf, eig = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3])
-except Exception as e:
-    print(f"\n(score comparison skipped: {e})"); sys.exit()
-common = sorted(set(fp) & set(tf))
-rel = [abs(tf[i] - fp[i]) / abs(fp[i]) for i in common]
-print(f"\nfp32 vs tf32 over {len(common)} architectures: median relative score difference {sorted(rel)[len(rel)//2]:.2e}, "
-      f"max {max(rel):.2e}; Kendall tau between the two rankings {tau([fp[i] for i in common], [tf[i] for i in common]):.4f}.")
-ce = sorted(set(fp) & set(eig))
-print(f"Cholesky vs eigenvalue solver over {len(ce)} architectures: max relative difference "
-      f"{max(abs(fp[i] - eig[i]) / abs(eig[i]) for i in ce):.2e}.")
-acc_path = sys.argv[4]
-if os.path.exists(acc_path):
-    acc = {}
-    with open(acc_path) as f:
-        for r in csv.DictReader(f):
-            acc[int(r["index"])] = float(r["c10_test_200"])
-    for name, s in (("fp32", fp), ("tf32", tf)):
-        ids = [i for i in sorted(s) if i in acc]
-        print(f"{name}: Kendall tau with c10_test_200 over {len(ids)} architectures: {tau([s[i] for i in ids], [acc[i] for i in ids]):.4f}")
-PY
+# What the variants do to scores and rankings (and the rankings against the benchmark's accuracy).
+acc="$data/nb201/nb201_accuracy.csv"
+$py bench/compare_scores.py "$tmp/cuda_128.db" "$tmp/var_precision_tf32.db" fp32 tf32 "$acc" >>"$out"
+$py bench/compare_scores.py "$tmp/var_sigma-solver_eigen.db" "$tmp/cuda_128.db" "eigenvalue solver" "Cholesky solver" >>"$out"
+$py bench/compare_scores.py "$tmp/cuda_128.db" "$tmp/var_sigma-precision_fp32.db" "sigma fp64" "sigma fp32" >>"$out"
 rm -rf "$tmp"
 cat "$out"

@@ -33,12 +33,12 @@ long cuda_device_allocations() { return 0; }
 #endif
 
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& o) {
-  if (name == "cpu") return make_cpu_backend(o.threads);
+  if (name == "cpu") return make_cpu_backend(o.threads, o.sigma_precision);
   if (name == "cuda") {
     if (!cuda_available()) fail("--backend cuda: " + describe_cuda_devices() + "; use --backend cpu");
     return make_cuda_backend(o);
   }
-  if (name == "auto") return cuda_available() ? make_cuda_backend(o) : make_cpu_backend(o.threads);
+  if (name == "auto") return cuda_available() ? make_cuda_backend(o) : make_cpu_backend(o.threads, o.sigma_precision);
   fail("unknown backend '" + name + "' (expected cpu, cuda or auto)");
 }
 

@@ -99,10 +99,11 @@ struct BackendOptions {
   int threads = 0;      // CPU: OpenMP threads (0 = all)
   bool tf32 = false;    // CUDA: allow TF32 tensor cores in convolutions and GEMMs (--precision tf32)
   SigmaSolver solver = SigmaSolver::Auto;
+  SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // both backends (--sigma-precision)
   int device = 0;       // CUDA device ordinal
 };
 
-std::unique_ptr<Backend> make_cpu_backend(int threads);
+std::unique_ptr<Backend> make_cpu_backend(int threads, SigmaPrecision sigma = SigmaPrecision::Fp64);
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& o);  // throws without CUDA or a device
 // name: "cpu", "cuda" or "auto" (the GPU when one is usable, else the CPU).
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& o);

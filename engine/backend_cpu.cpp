@@ -27,7 +27,7 @@ std::string cpu_model() {
 
 class CpuBackend final : public Backend {
  public:
-  explicit CpuBackend(int threads) {
+  CpuBackend(int threads, SigmaPrecision sigma) : sigma_(sigma) {
     if (threads > 0) omp_set_num_threads(threads);
     // Parallelism comes from OpenMP over fixed work partitions; BLAS (Sigma_J's dsyrk) stays on one thread.
     openblas_set_num_threads(1);
@@ -122,7 +122,7 @@ class CpuBackend final : public Backend {
     // of one pixel, which gives each sample's entries contiguously.
     jt_.resize(row * size_t(B));
     cpu::from_blocked(B, int(row), 1, J, jt_.data());
-    return naswot::jacob_cov_score(jt_.data(), B, row, k);
+    return naswot::jacob_cov_score(jt_.data(), B, row, k, sigma_);
   }
 
  private:
@@ -150,6 +150,7 @@ class CpuBackend final : public Backend {
       return p.get();
     }
   };
+  SigmaPrecision sigma_;
   HostBuffer arena_, persistent_;
   std::vector<float> jt_;
   int kb_ = 0;
@@ -159,6 +160,8 @@ class CpuBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cpu_backend(int threads) { return std::make_unique<CpuBackend>(threads); }
+std::unique_ptr<Backend> make_cpu_backend(int threads, SigmaPrecision sigma) {
+  return std::make_unique<CpuBackend>(threads, sigma);
+}
 
 }  // namespace naswot

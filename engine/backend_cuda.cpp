@@ -119,7 +119,7 @@ std::string dims_text(const ConvDims& d) {
 
 class CudaBackend final : public Backend {
  public:
-  explicit CudaBackend(const BackendOptions& o) : device_(o.device), tf32_(o.tf32), solver_(o.solver) {
+  explicit CudaBackend(const BackendOptions& o) : device_(o.device), tf32_(o.tf32), solver_(o.solver), sigma_(o.sigma_precision) {
     NASWOT_CUDA_CHECK(cudaSetDevice(device_));
     cudaDeviceProp p{};
     NASWOT_CUDA_CHECK(cudaGetDeviceProperties(&p, device_));
@@ -362,6 +362,7 @@ class CudaBackend final : public Backend {
   int device_;
   bool tf32_, find_ = false;
   SigmaSolver solver_;
+  SigmaPrecision sigma_;
   std::string description_;
   cudaStream_t stream_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
@@ -371,7 +372,7 @@ class CudaBackend final : public Backend {
   std::map<std::tuple<int, int, int, int, int>, PoolPlan> pools_;
   DeviceBuffer arena_, persistent_, workspace_, bn_ws_, bn_counter_buf_, hamming_K_, hamming_codes_;
   unsigned* bn_counter_ = nullptr;  // batch norm's finished-block count: zero between launches
-  DeviceBuffer sig_A_, sig_S_, sig_M_, sig_X_, sig_W_, sig_small_, solver_ws_;
+  DeviceBuffer sig_A_, sig_S32_, sig_S_, sig_M_, sig_X_, sig_W_, sig_small_, solver_ws_;
   PinnedBuffer staging_;
   int kb_ = 0;
   int solver_b_ = 0, lwork_potrf_ = 0, lwork_syevd_ = 0;
@@ -380,14 +381,15 @@ class CudaBackend final : public Backend {
 JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, double k) {
   JacobScore out;
   const size_t BB = size_t(B) * B;
-  double* A = sig_A_.as<double>(size_t(B) * row);
   double* S = sig_S_.as<double>(BB);
   double* M = sig_M_.as<double>(BB);
   double* X = sig_X_.as<double>(BB);
   double* W = sig_W_.as<double>(size_t(B));
-  // small: flags (B ints), then 2 doubles of Cholesky terms and 2 ints of solver status, 8-aligned.
+  // small: flags (B ints), then 2 doubles of Cholesky terms and 2 ints of solver status, 8-aligned,
+  // so that one download brings back all three.
   const size_t flags_bytes = (size_t(B) * sizeof(int) + 7) / 8 * 8;
-  char* small = static_cast<char*>(sig_small_.ensure(flags_bytes + 2 * sizeof(double) + 2 * sizeof(int)));
+  const size_t small_bytes = flags_bytes + 2 * sizeof(double) + 2 * sizeof(int);
+  char* small = static_cast<char*>(sig_small_.ensure(small_bytes));
   int* flags = reinterpret_cast<int*>(small);
   double* terms = reinterpret_cast<double*>(small + flags_bytes);
   int* info = reinterpret_cast<int*>(small + flags_bytes + 2 * sizeof(double));
@@ -398,44 +400,64 @@ JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, doubl
     solver_b_ = B;
   }
   double* work = solver_ws_.as<double>(size_t(std::max(lwork_potrf_, lwork_syevd_)));
-
-  // Rows: the CPU's checks, in its order (the first bad row names the reason).
-  nvtxRangePushA("sigma");
-  cuda::normalise_rows(stream_, B, row, J, A, flags);
-  std::vector<int> hf(static_cast<size_t>(B));
-  download_bytes(flags, hf.data(), size_t(B) * sizeof(int));
-  for (int r = 0; r < B; ++r)
-    if (hf[r]) {
-      nvtxRangePop();
-      return degenerate_score(degenerate_row_reason(r, hf[r]));
-    }
+  std::vector<char> host_small(small_bytes);
+  // The CPU's row checks, in its order: the first bad row names the reason.
+  auto bad_row = [&]() -> std::string {
+    const int* hf = reinterpret_cast<const int*>(host_small.data());
+    for (int r = 0; r < B; ++r)
+      if (hf[r]) return degenerate_row_reason(r, hf[r]);
+    return {};
+  };
 
   // Sigma (lower triangle, column-major) = A A^T over the normalised rows of A (row-major B x row).
-  const double one = 1.0, zero = 0.0;
-  NASWOT_CUBLAS_CHECK(
-      cublasDsyrk(cublas_, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, B, int(row), &one, A, int(row), &zero, S, B));
+  nvtxRangePushA("sigma");
+  if (sigma_ == SigmaPrecision::Fp32) {
+    float* A = sig_A_.as<float>(size_t(B) * row);
+    float* S32 = sig_S32_.as<float>(BB);
+    cuda::normalise_rows(stream_, B, row, J, A, flags);
+    // Pedantic float32 whatever --precision says: TF32 would round A to 10 mantissa bits.
+    const float one = 1.f, zero = 0.f;
+    NASWOT_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_PEDANTIC_MATH));
+    const cublasStatus_t st =
+        cublasSsyrk(cublas_, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, B, int(row), &one, A, int(row), &zero, S32, B);
+    NASWOT_CUBLAS_CHECK(cublasSetMathMode(cublas_, tf32_ ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+    NASWOT_CUBLAS_CHECK(st);
+    cuda::widen(stream_, BB, S32, S);
+  } else {
+    double* A = sig_A_.as<double>(size_t(B) * row);
+    cuda::normalise_rows(stream_, B, row, J, A, flags);
+    const double one = 1.0, zero = 0.0;
+    NASWOT_CUBLAS_CHECK(
+        cublasDsyrk(cublas_, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, B, int(row), &one, A, int(row), &zero, S, B));
+  }
   nvtxRangePop();
 
   if (solver_ != SigmaSolver::Eigen) {
     const NvtxRange range("cholesky");
     // -ln det(Sigma + kI) - tr((Sigma + kI)^-1) from one factorisation: 2 sum ln L_ii and the trace
-    // of the solve against I.
+    // of the solve against I. Issued without waiting for the row checks: one round trip per network.
+    // A flagged row leaves its row of A unwritten; what the solver makes of that is never read.
     cuda::clamp_sigma(stream_, B, S, k, M);
     NASWOT_CUSOLVER_CHECK(cusolverDnDpotrf(cusolver_, CUBLAS_FILL_MODE_LOWER, B, M, B, work, lwork_potrf_, info));
     cuda::set_identity(stream_, B, X);
     NASWOT_CUSOLVER_CHECK(cusolverDnDpotrs(cusolver_, CUBLAS_FILL_MODE_LOWER, B, B, M, B, X, B, info + 1));
     cuda::cholesky_terms(stream_, B, M, X, terms);
+    download_bytes(small, host_small.data(), small_bytes);
+    if (std::string why = bad_row(); !why.empty()) return degenerate_score(why);
     double ht[2];
     int hi[2];
-    download_bytes(terms, ht, sizeof ht);
-    download_bytes(info, hi, sizeof hi);
+    std::memcpy(ht, host_small.data() + flags_bytes, sizeof ht);
+    std::memcpy(hi, host_small.data() + flags_bytes + sizeof ht, sizeof hi);
     const double s = ht[0] + ht[1];
     if (hi[0] == 0 && hi[1] == 0 && std::isfinite(s)) {
       out.score = -s;
       return out;
     }
-    // Not positive definite (an eigenvalue <= -k) or not finite: the spectrum says which.
+    // Not positive definite (an eigenvalue <= -k) or not finite: the spectrum says which. S still
+    // holds the clamped Sigma (the factorisation worked on M).
   } else {
+    download_bytes(flags, host_small.data(), flags_bytes);  // syevd only on a well-defined Sigma
+    if (std::string why = bad_row(); !why.empty()) return degenerate_score(why);
     cuda::clamp_sigma(stream_, B, S, 0.0, nullptr);
   }
   const NvtxRange range("eigen");

@@ -1,4 +1,4 @@
-// Sigma_J by centring, normalising and a float64 SYRK; spectrum by the symmetric solver dsyevd.
+// Sigma_J by centring, normalising and a float64 (or float32) SYRK; spectrum by the symmetric solver dsyevd.
 #include "engine/score_jacob.h"
 
 #include <cblas.h>
@@ -13,6 +13,7 @@ extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double
 namespace naswot {
 
 const char* status_name(ScoreStatus s) { return s == ScoreStatus::Ok ? "ok" : "degenerate"; }
+const char* sigma_precision_name(SigmaPrecision p) { return p == SigmaPrecision::Fp32 ? "fp32" : "fp64"; }
 
 std::string degenerate_row_reason(int r, int flag) {
   if (flag == 1) return "non-finite Jacobian entry in row " + std::to_string(r);
@@ -41,7 +42,8 @@ JacobScore score_from_eigenvalues(std::vector<double> w, double k) {
   return out;
 }
 
-bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<double>& sigma, std::string* why) {
+bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<double>& sigma, std::string* why,
+                          SigmaPrecision precision) {
   std::vector<double> a(size_t(rows) * cols);
   for (int r = 0; r < rows; ++r) {
     const float* src = J + size_t(r) * cols;
@@ -68,8 +70,16 @@ bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<dou
     for (size_t c = 0; c < cols; ++c) dst[c] *= inv;
   }
   sigma.assign(size_t(rows) * rows, 0.0);
-  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, rows, int(cols), 1.0, a.data(), int(cols), 0.0, sigma.data(),
-              rows);
+  if (precision == SigmaPrecision::Fp32) {
+    const std::vector<float> af(a.begin(), a.end());
+    std::vector<float> s32(size_t(rows) * rows, 0.f);
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, rows, int(cols), 1.f, af.data(), int(cols), 0.f, s32.data(),
+                rows);
+    std::copy(s32.begin(), s32.end(), sigma.begin());
+  } else {
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, rows, int(cols), 1.0, a.data(), int(cols), 0.0,
+                sigma.data(), rows);
+  }
   for (int i = 0; i < rows; ++i)
     for (int j = i; j < rows; ++j) {
       const double v = std::clamp(sigma[size_t(i) * rows + j], -1.0, 1.0);
@@ -78,10 +88,10 @@ bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<dou
   return true;
 }
 
-JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k) {
+JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k, SigmaPrecision precision) {
   std::vector<double> sigma;
   std::string why;
-  if (!jacobian_correlation(J, rows, cols, sigma, &why)) return degenerate_score(why);
+  if (!jacobian_correlation(J, rows, cols, sigma, &why, precision)) return degenerate_score(why);
 
   // dsyevd on the symmetric matrix (row-major = column-major here by symmetry).
   const char jobz = 'N', uplo = 'U';

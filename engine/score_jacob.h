@@ -17,9 +17,16 @@ struct JacobScore {
 
 constexpr double kJacobK = 1e-5;
 
+// Precision of Sigma_J's product A A^T (A: the centred, unit-norm rows of J, always computed in
+// float64): fp64 (default), or fp32: A rounded to float32 and the product accumulated in float32
+// (SSYRK), then widened to float64 for clamping and the solver (--sigma-precision).
+enum class SigmaPrecision { Fp64, Fp32 };
+const char* sigma_precision_name(SigmaPrecision p);
+
 // Row-correlation matrix (np.corrcoef of the rows, clipped to [-1, 1]); rows x rows, row-major.
 // Returns false (and leaves sigma undefined) when a row has zero variance or a non-finite value.
-bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<double>& sigma, std::string* why);
+bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<double>& sigma, std::string* why,
+                          SigmaPrecision precision = SigmaPrecision::Fp64);
 
 // Status degenerate, score -inf, with the reason.
 JacobScore degenerate_score(std::string why);
@@ -29,6 +36,7 @@ JacobScore score_from_eigenvalues(std::vector<double> w, double k);
 std::string degenerate_row_reason(int r, int flag);
 
 // S = -sum_i [ln(v_i + k) + 1/(v_i + k)] over the eigenvalues v_i of Sigma_J (LAPACK dsyevd).
-JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k = kJacobK);
+JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k = kJacobK,
+                           SigmaPrecision precision = SigmaPrecision::Fp64);
 
 }  // namespace naswot

@@ -41,6 +41,8 @@ expect_error "unknown option" score --data "$data" --arch 1 --bogus 3
 expect_error "unknown --precision 'fp16'" score --data "$data" --arch 1 --precision fp16
 expect_error "unknown --sigma-solver 'qr'" score --data "$data" --arch 1 --sigma-solver qr
 expect_error "unknown --fusion 'maybe'" score --data "$data" --arch 1 --fusion maybe
+expect_error "unknown --sigma-precision 'fp16'" score --data "$data" --arch 1 --sigma-precision fp16
+expect_error "--sigma-precision applies to --score jacob_cov only" score --data "$data" --arch 1 --score hamming --sigma-precision fp32
 expect_error "--precision tf32 needs the CUDA backend" score --data "$data" --arch 1 --backend cpu --precision tf32
 expect_error "--streams applies to the CUDA backend" score-space --data "$data" --backend cpu --streams 2 --out "$tmp/s.db"
 expect_error "unknown backend 'tpu'" score --data "$data" --arch 1 --backend tpu

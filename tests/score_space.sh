@@ -55,6 +55,8 @@ check "merge refuses to overwrite its output" grep -q "refusing to overwrite" <<
 msg=$("$naswot" score-space "${opts[@]}" --batch 32 --out "$tmp/ref.db" 2>&1)
 check "a different configuration into an existing run is refused" grep -q "different configuration" <<<"$msg"
 
+msg=$("$naswot" score-space "${opts[@]}" --sigma-precision fp32 --out "$tmp/ref.db" 2>&1)
+check "Sigma_J's product precision is part of a run's identity" grep -q "sigma_precision: stored (none), requested fp32" <<<"$msg"
 msg=$("$naswot" score-space "${opts[@]}" --score hamming --out "$tmp/ref.db" 2>&1)
 check "another score kind into an existing run is refused" grep -q "score: stored jacob_cov, requested hamming" <<<"$msg"
 "$naswot" score-space "${opts[@]}" --score hamming --relu-sites reference --out "$tmp/ham.db" 2>/dev/null

@@ -1,6 +1,7 @@
 // The Sigma_J score against closed forms, and its degenerate statuses.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/score_jacob.h"
@@ -66,4 +67,46 @@ TEST_CASE("zero-variance rows and non-finite entries are degenerate with score -
   CHECK(!std::isnan(s.score));
   J[7] = INFINITY;
   CHECK(jacob_cov_score(J.data(), 3, 10).status == ScoreStatus::Degenerate);
+}
+
+TEST_CASE("--sigma-precision fp32: the product in float32 is within float32 rounding of float64's") {
+  // 12 rows of 256 columns: row r mixes a shared component (weight r/12) into its own noise, so the
+  // correlations span [0, 1) and Sigma has small eigenvalues too.
+  const int B = 12;
+  const size_t cols = 256;
+  const std::vector<float> shared = naswot::test::random_vec(cols, 9), noise = naswot::test::random_vec(B * cols, 10);
+  std::vector<float> J(B * cols);
+  for (int r = 0; r < B; ++r)
+    for (size_t c = 0; c < cols; ++c)
+      J[r * cols + c] = float(r) / B * shared[c] + (1.f - float(r) / B) * noise[r * cols + c];
+  std::vector<double> s64, s32;
+  REQUIRE(jacobian_correlation(J.data(), B, cols, s64, nullptr, SigmaPrecision::Fp64));
+  REQUIRE(jacobian_correlation(J.data(), B, cols, s32, nullptr, SigmaPrecision::Fp32));
+  // Each entry is a dot product of two unit vectors: rounding A to float32 and summing `cols` products
+  // in float32 moves it by at most (cols + 2) * 2^-24 (a worst-case bound; typical errors are far smaller).
+  const double bound = double(cols + 2) * std::ldexp(1.0, -24);
+  double worst = 0;
+  int differ = 0;
+  for (size_t i = 0; i < s64.size(); ++i) {
+    worst = std::max(worst, std::fabs(s32[i] - s64[i]));
+    differ += s32[i] != s64[i];
+    CHECK(s32[i] == s32[(i % B) * B + i / B]);  // symmetric
+    CHECK(std::fabs(s32[i]) <= 1.0);            // clamped
+  }
+  CHECK(worst <= bound);
+  CHECK(differ > 0);  // the float32 path did run: float64's Sigma is not exactly representable
+  // Every Sigma entry of the float32 path is a float32 value widened to float64.
+  for (double v : s32) CHECK(double(float(v)) == v);
+
+  const JacobScore a = jacob_cov_score(J.data(), B, cols, kJacobK, SigmaPrecision::Fp64);
+  const JacobScore b = jacob_cov_score(J.data(), B, cols, kJacobK, SigmaPrecision::Fp32);
+  REQUIRE(a.status == ScoreStatus::Ok);
+  REQUIRE(b.status == ScoreStatus::Ok);
+  CHECK(b.score != a.score);
+  CHECK(std::fabs(b.score - a.score) <= 1e-4 * std::fabs(a.score));
+  // Degenerate rows are found before the product: the same status and reason in both precisions.
+  for (size_t c = 0; c < cols; ++c) J[3 * cols + c] = 1.f;
+  CHECK(jacob_cov_score(J.data(), B, cols, kJacobK, SigmaPrecision::Fp32).reason ==
+        jacob_cov_score(J.data(), B, cols, kJacobK, SigmaPrecision::Fp64).reason);
+  CHECK(jacob_cov_score(J.data(), B, cols, kJacobK, SigmaPrecision::Fp32).status == ScoreStatus::Degenerate);
 }

@@ -65,6 +65,9 @@ Options of 'score' and 'score-space':
                     stream with its own memory (default 4; scores do not depend on N)
   --sigma-solver S  cuda: auto (default: Cholesky of Sigma_J + kI, spectrum when that
                     fails), cholesky or eigen (cuSOLVER syevd); the CPU always uses the spectrum
+  --sigma-precision P  fp64 (default): Sigma_J = A A^T in float64 over the centred, unit-norm
+                    rows A of J; fp32: A rounded to float32 and the product in float32 (SSYRK),
+                    then float64 for the solver. Either backend; changes scores (a run key)
   --fusion X        on (default): an Add's batch-norm and pool terms write straight into its
                     buffer and share its gradient, a batch norm computes the ReLU behind it;
                     off: every op on its own (the same bits; for benchmarks)

@@ -18,7 +18,8 @@ namespace naswot {
 const std::set<std::string>& scoring_options() {
   static const std::set<std::string> o = {"space",       "batch",   "seed",    "augment", "data",
                                           "num-classes", "backend", "threads", "score",   "relu-sites",
-                                          "precision",   "streams", "sigma-solver", "nb101-inplace", "fusion"};
+                                          "precision",   "streams", "sigma-solver", "sigma-precision",
+                                          "nb101-inplace", "fusion"};
   return o;
 }
 
@@ -54,6 +55,10 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
   else if (solver == "eigen") bo.solver = SigmaSolver::Eigen;
   else if (solver == "cholesky") bo.solver = SigmaSolver::Cholesky;
   else fail("unknown --sigma-solver '" + solver + "' (expected auto, eigen or cholesky)");
+  if (a.has("sigma-precision") && s.score_kind != "jacob_cov") fail("--sigma-precision applies to --score jacob_cov only");
+  const std::string sp = a.get("sigma-precision", "fp64");
+  if (sp != "fp64" && sp != "fp32") fail("unknown --sigma-precision '" + sp + "' (expected fp64 or fp32)");
+  s.sigma_precision = bo.sigma_precision = sp == "fp32" ? SigmaPrecision::Fp32 : SigmaPrecision::Fp64;
   const std::string be_name = a.get("backend", "auto");
   s.workers.push_back({make_backend(be_name, bo), nullptr});
   const bool gpu = s.workers[0].backend->name() == "cuda";
@@ -144,7 +149,7 @@ ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, co
   info.status = r.status;
   if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, &s.jac, nullptr, weights);
   if (sigma && s.score.status == ScoreStatus::Ok)
-    jacobian_correlation(s.jac.jacobian.data(), batch, s.jac.row, *sigma, nullptr);
+    jacobian_correlation(s.jac.jacobian.data(), batch, s.jac.row, *sigma, nullptr, sigma_precision);
   return r;
 }
 
@@ -161,6 +166,9 @@ RunConfig ScoringSetup::run_config() const {
   c.identity["engine"] = NASWOT_VERSION;
   c.identity["backend"] = backend().name();
   if (backend().device().find("tf32") != std::string::npos) c.identity["precision"] = "tf32";
+  // Keys that change scores enter the identity only when not the default, so older runs still match.
+  if (score_kind == "jacob_cov" && sigma_precision != SigmaPrecision::Fp64)
+    c.identity["sigma_precision"] = sigma_precision_name(sigma_precision);
   std::string sums;  // which image files, by content: a run must not mix batches from different data
   for (const std::string& f : data.files)
     sums += (sums.empty() ? "" : " ") + std::filesystem::path(f).filename().string() + ":" + sha256_file(f);

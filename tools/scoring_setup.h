@@ -39,6 +39,7 @@ struct ScoringSetup {
   Backend& backend() const { return *workers[0].backend; }
 
   std::string score_kind = "jacob_cov";  // or "hamming"
+  SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // --sigma-precision (jacob_cov)
   ReluSites relu_sites = ReluSites::Each;
 
   // Scores one architecture; with export_dir, also writes the oracle export to export_dir/<index>/.

@@ -48,9 +48,12 @@ size_t hamming_codes_words(size_t per_sample, int B);
 void hamming_accumulate(cudaStream_t s, size_t per_sample, int B, const float* y, int64_t weight, int64_t* K,
                         uint64_t* codes);
 
-// Sigma_J helpers. normalise_rows: A (B x row, float64) = centred rows of J scaled to unit norm;
-// flags[b] = 0 ok, 1 non-finite entry, 2 zero variance.
+// Sigma_J helpers. normalise_rows: A (B x row) = centred rows of J scaled to unit norm, computed in
+// float64 and stored as float64 or rounded to float32; flags[b] = 0 ok, 1 non-finite entry, 2 zero variance.
 void normalise_rows(cudaStream_t s, int B, size_t row, const float* J, double* A, int* flags);
+void normalise_rows(cudaStream_t s, int B, size_t row, const float* J, float* A, int* flags);
+// dst[i] = double(src[i]), i < n.
+void widen(cudaStream_t s, size_t n, const float* src, double* dst);
 // Clamp the lower triangle of S (B x B, column-major) to [-1, 1]; M = S + shift * I when M != nullptr.
 void clamp_sigma(cudaStream_t s, int B, double* S, double shift, double* M);
 void set_identity(cudaStream_t s, int B, double* X);

@@ -1,4 +1,4 @@
-// Sigma_J on the GPU, around cuBLAS DSYRK and cuSOLVER: float64 row centring and normalisation of J
+// Sigma_J on the GPU, around cuBLAS DSYRK/SSYRK and cuSOLVER: float64 row centring and normalisation of J
 // (with the CPU's degenerate-row checks), clamping, and the Cholesky terms of the score.
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/cuda_kernels.h"
@@ -8,12 +8,14 @@
 namespace naswot::cuda {
 namespace {
 
-// One block per row: sum (and finiteness), then the sum of squared deviations, then the scaled row.
-__global__ void normalise_rows_k(size_t row, const float* __restrict__ J, double* A, int* flags) {
+// One block per row: sum (and finiteness), then the sum of squared deviations, then the scaled row
+// (in float64, stored as T).
+template <class T>
+__global__ void normalise_rows_k(size_t row, const float* __restrict__ J, T* A, int* flags) {
   __shared__ double scratch[32];
   const int b = blockIdx.x;
   const float* src = J + size_t(b) * row;
-  double* dst = A + size_t(b) * row;
+  T* dst = A + size_t(b) * row;
   double s = 0, bad = 0;
   for (size_t c = threadIdx.x; c < row; c += blockDim.x) {
     const float v = src[c];
@@ -38,8 +40,13 @@ __global__ void normalise_rows_k(size_t row, const float* __restrict__ J, double
     return;
   }
   const double inv = 1.0 / sqrt(ss);
-  for (size_t c = threadIdx.x; c < row; c += blockDim.x) dst[c] = (double(src[c]) - mean) * inv;
+  for (size_t c = threadIdx.x; c < row; c += blockDim.x) dst[c] = T((double(src[c]) - mean) * inv);
   if (threadIdx.x == 0) flags[b] = 0;
+}
+
+__global__ void widen_k(size_t n, const float* __restrict__ src, double* dst) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
+    dst[i] = double(src[i]);
 }
 
 __global__ void clamp_sigma_k(int B, double* S, double shift, double* M) {
@@ -75,6 +82,15 @@ __global__ void cholesky_terms_k(int B, const double* __restrict__ L, const doub
 
 void normalise_rows(cudaStream_t s, int B, size_t row, const float* J, double* A, int* flags) {
   normalise_rows_k<<<B, 512, 0, s>>>(row, J, A, flags);
+  NASWOT_CUDA_LAUNCH_CHECK();
+}
+void normalise_rows(cudaStream_t s, int B, size_t row, const float* J, float* A, int* flags) {
+  normalise_rows_k<<<B, 512, 0, s>>>(row, J, A, flags);
+  NASWOT_CUDA_LAUNCH_CHECK();
+}
+void widen(cudaStream_t s, size_t n, const float* src, double* dst) {
+  if (!n) return;
+  widen_k<<<grid_for(n), kThreads, 0, s>>>(n, src, dst);
   NASWOT_CUDA_LAUNCH_CHECK();
 }
 void clamp_sigma(cudaStream_t s, int B, double* S, double shift, double* M) {

@@ -206,7 +206,23 @@ TEST_CASE("cuda: Sigma_J score, both solvers, against the CPU") {
   REQUIRE(e.eigenvalues.size() == ref.eigenvalues.size());
   for (size_t i = 0; i < ref.eigenvalues.size(); ++i) CHECK(std::fabs(e.eigenvalues[i] - ref.eigenvalues[i]) < 1e-10);
 
-  // Degenerate rows: the CPU's status and reason, whichever solver.
+  // --sigma-precision fp32 (SSYRK), both solvers: near the CPU's fp32 score (a different summation
+  // order in float32) and near the fp64 score.
+  auto cpu32 = make_cpu_backend(0, SigmaPrecision::Fp32);
+  BackendOptions eig32 = eig, chol32 = chol;
+  eig32.sigma_precision = chol32.sigma_precision = SigmaPrecision::Fp32;
+  auto ge32 = make_backend("cuda", eig32), gc32 = make_backend("cuda", chol32);
+  const JacobScore ref32 = score_on(*cpu32, J);
+  REQUIRE(ref32.status == ScoreStatus::Ok);
+  CHECK(ref32.score != ref.score);
+  for (Backend* be : {ge32.get(), gc32.get()}) {
+    const JacobScore g = score_on(*be, J);
+    CHECK(g.status == ScoreStatus::Ok);
+    CHECK(std::fabs(g.score - ref32.score) <= 1e-4 * std::fabs(ref32.score));
+    CHECK(std::fabs(g.score - ref.score) <= 1e-4 * std::fabs(ref.score));
+  }
+
+  // Degenerate rows: the CPU's status and reason, whichever solver and precision.
   auto flat = J;
   for (size_t c2 = 0; c2 < row; ++c2) flat[7 * row + c2] = 0.25f;
   auto nan = J;
@@ -214,7 +230,7 @@ TEST_CASE("cuda: Sigma_J score, both solvers, against the CPU") {
   for (const auto& bad : {flat, nan}) {
     const JacobScore r = score_on(*backends().cpu, bad);
     REQUIRE(r.status == ScoreStatus::Degenerate);
-    for (Backend* be : {ge.get(), gc.get()}) {
+    for (Backend* be : {ge.get(), gc.get(), ge32.get(), gc32.get()}) {
       const JacobScore g = score_on(*be, bad);
       CHECK(g.status == ScoreStatus::Degenerate);
       CHECK(g.reason == r.reason);
