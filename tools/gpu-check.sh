@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The prepared device check: GPU tests, the throughput benchmark, an op profile (and an nsys kernel
-# summary where nsys exists) and a whole-NB201 run, within a time
+# The prepared device check: GPU tests, the throughput benchmark, an op model with convolution
+# ceilings (bench/gpu_ops_bench.cpp), an nsys kernel summary where nsys exists, and a whole-NB201 run, within a time
 # budget; logs and results go to $OUT (default ./out). Binaries come from .devbundle/bundle.tar.xz
 # (tools/make-device-bundle.sh, for GPU machines without the build dependencies) or are built here.
 # Usage: tools/gpu-check.sh [BUDGET_SECONDS=540] [BENCH_ARCHS=1000] [TORCH_SECONDS=30]
@@ -27,7 +27,8 @@ if [ -f .devbundle/bundle.tar.xz ]; then
   bin=$root/bin data=$root/data libs=$root/lib
 else
   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DNASWOT_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null &&
-    cmake --build build-gpu -j"$(nproc)" --target naswot naswot_gpu_tests >/dev/null || { echo "build failed"; exit 1; }
+    cmake --build build-gpu -j"$(nproc)" --target naswot naswot_gpu_tests naswot_gpu_ops_bench >/dev/null ||
+    { echo "build failed"; exit 1; }
   bin=build-gpu data=${NASWOT_DATA:-../shared/data} libs=
   cp build-gpu/tests/naswot_gpu_tests build-gpu/ 2>/dev/null
 fi
@@ -54,13 +55,11 @@ echo "== GPU tests ($(left)s left)"
 NASWOT_TEST_DATA=$data timeout $(( $(left) / 3 )) "$bin/naswot_gpu_tests" 2>&1 | tail -120 | tee "$OUT/gpu-tests.log"
 echo "gpu tests exit: ${PIPESTATUS[0]}"
 
+echo "== op model: every NB201 op instance timed alone, summed per architecture; conv ceilings ($(left)s left)"
+timeout 90 "$bin/naswot_gpu_ops_bench" 128 20 2>&1 | tee "$OUT/op_model.md"
 echo "== benchmark ($(left)s left)"
 NASWOT_DATA=$data PYTHON=$py timeout $(( $(left) * 2 / 3 )) bench/bench_gpu.sh "$bin/naswot" "$OUT/bench.md" "$bench_n" "$torch_s"
 
-echo "== op profile: device time per op kind, one architecture in flight ($(left)s left)"
-# NASWOT_PROFILE synchronises around every op: the op's GPU time plus launch latency, batch 128.
-NASWOT_PROFILE=1 timeout 60 "$bin/naswot" score --backend cuda --batch 128 --data "$data" --arch 0-49 2>&1 >/dev/null |
-  grep '^profile' | tee "$OUT/op_profile.txt"
 if command -v nsys >/dev/null; then
   echo "== nsys: kernel summary of 200 architectures, 8 streams ($(left)s left)"
   timeout 90 nsys profile -t cuda,nvtx -o /tmp/naswot-nsys -f true "$bin/naswot" score-space --backend cuda --batch 128 \

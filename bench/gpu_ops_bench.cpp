@@ -1,0 +1,279 @@
+// Where NB201's GPU time goes, op by op: every distinct op instance of the space timed in isolation
+// on the CUDA backend, summed over the plan of every architecture (a model of one stream's device
+// time per architecture, by op kind), and the convolutions' ceiling: every deterministic cuDNN
+// algorithm in NCHW and NHWC, FMA and TF32 math, timed by cudnnFind against the backend's choice.
+// Usage: naswot_gpu_ops_bench [BATCH=128] [REPS=20] [BACKEND=cuda]   (markdown on stdout; BACKEND cpu
+// models the CPU backend instead and skips the cuDNN part)
+#include <cudnn.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/planner.h"
+#include "kernels/cuda/check.cuh"
+#include "searchspaces/nb201.h"
+
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+using namespace naswot;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Seconds per call of op, back to back on the backend's stream after one warm-up call: the device
+// time, or the launch rate where that is slower.
+double time_op(Backend& be, int reps, const std::function<void()>& op) {
+  op();
+  be.synchronize();
+  const auto t0 = Clock::now();
+  for (int i = 0; i < reps; ++i) op();
+  be.synchronize();
+  return std::chrono::duration<double>(Clock::now() - t0).count() / reps;
+}
+
+using ConvKey = std::tuple<int, int, int, int, int, int, int>;  // Cin H W Cout k stride pad
+ConvKey conv_key(const Graph& g, const Node& n) {
+  const Shape& in = g.shape(n.inputs[0]);
+  return {in.c, in.h, in.w, n.out.c, n.kernel, n.stride, n.pad};
+}
+ConvDims dims_of(const ConvKey& k, int B) {
+  const auto [cin, h, w, cout, kk, s, p] = k;
+  const int ho = (h + 2 * p - kk) / s + 1, wo = (w + 2 * p - kk) / s + 1;
+  return {B, cin, h, w, cout, kk, s, p, ho, wo};
+}
+double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k * d.Ho * d.Wo * double(d.B); }
+
+// Kinds of the modelled per-architecture time.
+enum Kind { kConvF, kConvB, kBnF, kBnB, kRelu, kAdd, kPool, kOther, kScore, kKinds };
+const char* kKindName[kKinds] = {"conv forward",  "conv backward-data", "batch norm forward", "batch norm backward",
+                                 "relu",          "add / gradient copies", "avg pools",        "other",
+                                 "Sigma_J + score"};
+
+struct OpTimes {
+  Backend& be;
+  int B, reps;
+  float* A;  // arena: x, y, dy, dx (max tensor each), then parameters
+  size_t T;  // floats per tensor slot
+  std::map<std::tuple<int, int, int, int>, double> cache;  // (kind, a, b, c) -> seconds
+  std::map<ConvKey, std::pair<double, double>> convs;
+
+  float* x() { return A; }
+  float* y() { return A + T; }
+  float* dy() { return A + 2 * T; }
+  float* dx() { return A + 3 * T; }
+  float* prm() { return A + 4 * T; }
+
+  double get(int kind, int a, int b, int c, const std::function<void()>& op) {
+    const auto key = std::make_tuple(kind, a, b, c);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    return cache[key] = time_op(be, reps, op);
+  }
+  std::pair<double, double> conv(const ConvKey& k) {
+    auto it = convs.find(k);
+    if (it != convs.end()) return it->second;
+    const ConvDims d = dims_of(k, B);
+    const double f = time_op(be, reps, [&] { be.conv2d_forward(d, x(), prm(), y()); });
+    const double b = time_op(be, reps, [&] { be.conv2d_backward_data(d, dy(), prm(), dx(), false); });
+    return convs[k] = {f, b};
+  }
+};
+
+// Modelled single-stream device time of one architecture, by kind, from its fused plan.
+void model_arch(const Graph& g, OpTimes& t, double* by_kind) {
+  const Plan p = make_plan(g, t.B, PlanMode::InputGradient, size_t(t.B), PlanOptions{});
+  Backend& be = t.be;
+  const int B = t.B;
+  for (int v : p.order) {
+    const Node& n = g.nodes[v];
+    const Shape& s = n.out;
+    const size_t count = s.per_sample() * size_t(B);
+    const bool grad = p.needs_grad[v] && !n.inputs.empty() && p.needs_grad[n.inputs[0]];
+    switch (n.op) {
+      case OpKind::Conv2d: {
+        const auto [f, b] = t.conv(conv_key(g, n));
+        by_kind[kConvF] += f;
+        if (grad) by_kind[kConvB] += b;
+        break;
+      }
+      case OpKind::BatchNorm:
+        by_kind[kBnF] += t.get(1, s.c, s.h * s.w, 0, [&] {
+          be.batchnorm_forward(s.c, s.h * s.w, B, t.x(), t.prm(), t.prm(), 1e-5f, t.y(), t.prm() + 256,
+                               t.prm() + 512, BnStore::Write);
+        });
+        if (grad)
+          by_kind[kBnB] += t.get(2, s.c, s.h * s.w, 0, [&] {
+            be.batchnorm_backward(s.c, s.h * s.w, B, t.dy(), t.x(), t.prm(), t.prm() + 256, t.prm() + 512, nullptr,
+                                  t.dx(), false);
+          });
+        break;
+      case OpKind::ReLU:
+        if (p.relu_from_bn[v] >= 0) break;  // the batch norm computes it
+        by_kind[kRelu] += t.get(3, int(count), 0, 0, [&] { be.relu_forward(count, t.x(), t.y()); });
+        if (grad) by_kind[kRelu] += t.get(4, int(count), 0, 0, [&] { be.relu_backward(count, t.dy(), t.y(), t.dx(), false); });
+        break;
+      case OpKind::Add: {
+        int k = p.add_has_terms[v] ? 1 : 0;
+        for (int in : n.inputs) k += p.sum_into[in] != v;
+        const float* xs[8] = {t.x(), t.y(), t.dy(), t.x(), t.y(), t.dy(), t.x(), t.y()};
+        if (k >= 2) by_kind[kAdd] += t.get(5, int(count), std::min(k, 8), 0, [&] { be.add_forward(count, xs, std::min(k, 8), t.dx()); });
+        for (int in : n.inputs)
+          if (p.needs_grad[in] && !p.grad_shared[in])
+            by_kind[kAdd] += t.get(6, int(count), 0, 0, [&] { be.copy_or_accumulate(count, t.dy(), t.dx(), true); });
+        break;
+      }
+      case OpKind::AvgPool3x3:
+        by_kind[kPool] += t.get(7, s.c, s.h, s.w, [&] { be.avgpool3x3_forward(s.c, s.h, s.w, B, t.x(), t.y(), false); });
+        if (grad) by_kind[kPool] += t.get(8, s.c, s.h, s.w, [&] { be.avgpool3x3_backward(s.c, s.h, s.w, B, t.dy(), t.dx(), true); });
+        break;
+      case OpKind::AvgPool2x2: {
+        const Shape& in = g.shape(n.inputs[0]);
+        by_kind[kPool] += t.get(9, in.c, in.h, in.w, [&] { be.avgpool2x2_forward(in.c, in.h, in.w, B, t.x(), t.y()); });
+        if (grad) by_kind[kPool] += t.get(10, in.c, in.h, in.w, [&] { be.avgpool2x2_backward(in.c, in.h, in.w, B, t.dy(), t.dx(), true); });
+        break;
+      }
+      case OpKind::Zero:
+        by_kind[kOther] += t.get(11, int(count), 0, 0, [&] { be.fill(count, 0.f, t.y()); });
+        break;
+      case OpKind::Input:
+        by_kind[kOther] += t.get(12, int(count), 0, 0, [&] { be.copy_or_accumulate(count, t.x(), t.y(), false); });
+        break;
+      default: {  // global pool and linear: tiny, timed as one pair
+        const Shape& in = g.shape(n.inputs[0]);
+        by_kind[kOther] += t.get(13, int(n.op), in.c, in.h * in.w, [&] {
+          if (n.op == OpKind::GlobalAvgPool) {
+            be.global_avgpool_forward(in.c, in.h * in.w, B, t.x(), t.y());
+            be.global_avgpool_backward(in.c, in.h * in.w, B, t.dy(), t.dx(), false);
+          } else {
+            be.linear_forward(B, in.c, s.c, t.x(), t.prm(), t.prm(), t.y());
+            be.linear_backward_data(B, in.c, s.c, t.dy(), t.prm(), t.dx(), false);
+          }
+        });
+      }
+    }
+  }
+  const size_t row = g.shape(p.input).per_sample();
+  by_kind[kScore] += t.get(14, int(row), 0, 0, [&] { be.jacob_cov_score(t.x(), B, row, kJacobK); });
+}
+
+// cuDNN's own timings (cudnnFind) of every algorithm for one convolution shape, in one layout and
+// math mode: the fastest deterministic forward and backward-data algorithms within 512 MB.
+struct ConvBest {
+  double fwd_ms = -1, bwd_ms = -1;
+  int fwd_algo = -1, bwd_algo = -1;
+};
+ConvBest find_best(cudnnHandle_t h, const ConvDims& d, cudnnTensorFormat_t fmt, bool tf32) {
+  cudnnTensorDescriptor_t x, y;
+  cudnnFilterDescriptor_t w;
+  cudnnConvolutionDescriptor_t c;
+  NASWOT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
+  NASWOT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
+  NASWOT_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
+  NASWOT_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&c));
+  NASWOT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, fmt, CUDNN_DATA_FLOAT, d.B, d.Cin, d.H, d.W));
+  NASWOT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, fmt, CUDNN_DATA_FLOAT, d.B, d.Cout, d.Ho, d.Wo));
+  NASWOT_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, CUDNN_DATA_FLOAT, fmt, d.Cout, d.Cin, d.k, d.k));
+  NASWOT_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c, d.pad, d.pad, d.stride, d.stride, 1, 1, CUDNN_CROSS_CORRELATION,
+                                                     CUDNN_DATA_FLOAT));
+  NASWOT_CUDNN_CHECK(cudnnSetConvolutionMathType(c, tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
+  const auto ok = [&](auto& r) {
+    const bool math = tf32 || (r.mathType != CUDNN_TENSOR_OP_MATH && r.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION);
+    return r.status == CUDNN_STATUS_SUCCESS && r.determinism == CUDNN_DETERMINISTIC && r.memory <= (size_t(512) << 20) &&
+           math;
+  };
+  ConvBest best;
+  cudnnConvolutionFwdAlgoPerf_t fr[16];
+  cudnnConvolutionBwdDataAlgoPerf_t br[16];
+  int nf = 0, nb = 0;
+  // A layout/math combination cuDNN does not support reports no results; that is a finding, not an error.
+  if (cudnnFindConvolutionForwardAlgorithm(h, x, w, c, y, 16, &nf, fr) == CUDNN_STATUS_SUCCESS)
+    for (int i = 0; i < nf; ++i)
+      if (ok(fr[i]) && (best.fwd_ms < 0 || fr[i].time < best.fwd_ms)) best.fwd_ms = fr[i].time, best.fwd_algo = fr[i].algo;
+  if (cudnnFindConvolutionBackwardDataAlgorithm(h, w, y, c, x, 16, &nb, br) == CUDNN_STATUS_SUCCESS)
+    for (int i = 0; i < nb; ++i)
+      if (ok(br[i]) && (best.bwd_ms < 0 || br[i].time < best.bwd_ms)) best.bwd_ms = br[i].time, best.bwd_algo = br[i].algo;
+  cudnnDestroyTensorDescriptor(x);
+  cudnnDestroyTensorDescriptor(y);
+  cudnnDestroyFilterDescriptor(w);
+  cudnnDestroyConvolutionDescriptor(c);
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const int B = argc > 1 ? std::atoi(argv[1]) : 128;
+  const int reps = argc > 2 ? std::atoi(argv[2]) : 20;
+  const std::string backend = argc > 3 ? argv[3] : "cuda";
+  if (B < 2 || B % 16 != 0 || reps < 1) fail("usage: naswot_gpu_ops_bench [BATCH: multiple of 16] [REPS>=1] [BACKEND]");
+  auto be = make_backend(backend, BackendOptions{});
+  std::printf("# Op model of NB201, batch %d, %s backend (%s)\n\n", B, be->name().c_str(), be->device().c_str());
+
+  // Largest tensor of the space: the stem's output (C x 32 x 32).
+  const nb201::NetConfig cfg;
+  const size_t T = size_t(B) * cfg.C * cfg.image * cfg.image;
+  OpTimes t{*be, B, reps, be->arena(4 * T + (size_t(4) << 20)), T, {}, {}};
+  std::vector<float> host(4 * T + (size_t(4) << 20));
+  for (size_t i = 0; i < host.size(); ++i) host[i] = float((i * 2654435761u) % 1000) / 1000.f - 0.45f;
+  be->upload(host.data(), t.A, host.size());
+
+  double total[kKinds] = {};
+  double sum_all = 0, flops = 0;
+  for (int i = 0; i < nb201::kNumArchs; ++i) {
+    const Graph g = nb201::build(nb201::from_index(i), cfg);
+    double k[kKinds] = {};
+    model_arch(g, t, k);
+    for (int j = 0; j < kKinds; ++j) total[j] += k[j], sum_all += k[j];
+    flops += 2.0 * forward_flops(g) * B;
+  }
+  const double per_arch = sum_all / nb201::kNumArchs;
+  std::printf("Every op instance of the space timed alone (%d back-to-back calls on one stream after a warm-up),\n"
+              "summed over each architecture's fused plan and averaged over all %d architectures.\n\n",
+              reps, nb201::kNumArchs);
+  std::printf("| kind | ms per architecture | share |\n|---|---|---|\n");
+  for (int j = 0; j < kKinds; ++j)
+    std::printf("| %s | %.3f | %.1f %% |\n", kKindName[j], 1e3 * total[j] / nb201::kNumArchs, 100 * total[j] / sum_all);
+  std::printf("| **total** | **%.3f** | modelled one-stream rate %.1f arch/s, %.2f TFLOP/s |\n\n", 1e3 * per_arch,
+              1 / per_arch, flops / sum_all * 1e-12);
+
+  if (be->name() != "cuda") return 0;
+  // Convolution ceilings: per shape, the backend's time against cuDNN's best per layout and math.
+  cudnnHandle_t h;
+  NASWOT_CUDNN_CHECK(cudnnCreate(&h));
+  std::printf("Convolutions: the backend's time (its algorithm choice, NCHW, fp32 FMA) against the fastest\n"
+              "deterministic cuDNN algorithm by cudnnFind, forward + backward-data, microseconds (algorithm ids).\n\n");
+  std::printf("| Cin HxW Cout k s | GFLOP (f+b) | backend | NCHW fp32 | NHWC fp32 | NCHW tf32 | NHWC tf32 |\n");
+  std::printf("|---|---|---|---|---|---|---|\n");
+  struct Cfg {
+    cudnnTensorFormat_t fmt;
+    bool tf32;
+  };
+  const Cfg cfgs[4] = {{CUDNN_TENSOR_NCHW, false}, {CUDNN_TENSOR_NHWC, false}, {CUDNN_TENSOR_NCHW, true},
+                       {CUDNN_TENSOR_NHWC, true}};
+  for (const auto& [key, fb] : t.convs) {
+    const ConvDims d = dims_of(key, B);
+    std::printf("| %d %dx%d %d k%d s%d | %.3f | %.1f |", d.Cin, d.H, d.W, d.Cout, d.k, d.stride, 2 * conv_flops(d) * 1e-9,
+                1e6 * (fb.first + fb.second));
+    for (const Cfg& c : cfgs) {
+      const ConvBest b = find_best(h, d, c.fmt, c.tf32);
+      if (b.fwd_ms < 0 || b.bwd_ms < 0) std::printf(" n/a |");
+      else std::printf(" %.1f (%d, %d) |", 1e3 * (b.fwd_ms + b.bwd_ms), b.fwd_algo, b.bwd_algo);
+    }
+    std::printf("\n");
+  }
+  cudnnDestroy(h);
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "naswot_gpu_ops_bench: %s\n", e.what());
+  return 1;
+}
