@@ -89,8 +89,13 @@ struct OpTimes {
   }
 };
 
-// Modelled single-stream device time of one architecture, by kind, from its fused plan.
-void model_arch(const Graph& g, OpTimes& t, double* by_kind) {
+// Modelled single-stream device time of one architecture, by kind, from its fused plan; calls: backend
+// op calls by kind.
+void model_arch(const Graph& g, OpTimes& t, double* by_kind, double* calls) {
+  const auto acc = [&](int kind, double seconds) {
+    by_kind[kind] += seconds;
+    calls[kind] += 1;
+  };
   const Plan p = make_plan(g, t.B, PlanMode::InputGradient, size_t(t.B), PlanOptions{});
   Backend& be = t.be;
   const int B = t.B;
@@ -102,55 +107,55 @@ void model_arch(const Graph& g, OpTimes& t, double* by_kind) {
     switch (n.op) {
       case OpKind::Conv2d: {
         const auto [f, b] = t.conv(conv_key(g, n));
-        by_kind[kConvF] += f;
-        if (grad) by_kind[kConvB] += b;
+        acc(kConvF, f);
+        if (grad) acc(kConvB, b);
         break;
       }
       case OpKind::BatchNorm:
-        by_kind[kBnF] += t.get(1, s.c, s.h * s.w, 0, [&] {
+        acc(kBnF, t.get(1, s.c, s.h * s.w, 0, [&] {
           be.batchnorm_forward(s.c, s.h * s.w, B, t.x(), t.prm(), t.prm(), 1e-5f, t.y(), t.prm() + 256,
                                t.prm() + 512, BnStore::Write);
-        });
+        }));
         if (grad)
-          by_kind[kBnB] += t.get(2, s.c, s.h * s.w, 0, [&] {
+          acc(kBnB, t.get(2, s.c, s.h * s.w, 0, [&] {
             be.batchnorm_backward(s.c, s.h * s.w, B, t.dy(), t.x(), t.prm(), t.prm() + 256, t.prm() + 512, nullptr,
                                   t.dx(), false);
-          });
+          }));
         break;
       case OpKind::ReLU:
         if (p.relu_from_bn[v] >= 0) break;  // the batch norm computes it
-        by_kind[kRelu] += t.get(3, int(count), 0, 0, [&] { be.relu_forward(count, t.x(), t.y()); });
-        if (grad) by_kind[kRelu] += t.get(4, int(count), 0, 0, [&] { be.relu_backward(count, t.dy(), t.y(), t.dx(), false); });
+        acc(kRelu, t.get(3, int(count), 0, 0, [&] { be.relu_forward(count, t.x(), t.y()); }));
+        if (grad) acc(kRelu, t.get(4, int(count), 0, 0, [&] { be.relu_backward(count, t.dy(), t.y(), t.dx(), false); }));
         break;
       case OpKind::Add: {
         int k = p.add_has_terms[v] ? 1 : 0;
         for (int in : n.inputs) k += p.sum_into[in] != v;
         const float* xs[8] = {t.x(), t.y(), t.dy(), t.x(), t.y(), t.dy(), t.x(), t.y()};
-        if (k >= 2) by_kind[kAdd] += t.get(5, int(count), std::min(k, 8), 0, [&] { be.add_forward(count, xs, std::min(k, 8), t.dx()); });
+        if (k >= 2) acc(kAdd, t.get(5, int(count), std::min(k, 8), 0, [&] { be.add_forward(count, xs, std::min(k, 8), t.dx()); }));
         for (int in : n.inputs)
           if (p.needs_grad[in] && !p.grad_shared[in])
-            by_kind[kAdd] += t.get(6, int(count), 0, 0, [&] { be.copy_or_accumulate(count, t.dy(), t.dx(), true); });
+            acc(kAdd, t.get(6, int(count), 0, 0, [&] { be.copy_or_accumulate(count, t.dy(), t.dx(), true); }));
         break;
       }
       case OpKind::AvgPool3x3:
-        by_kind[kPool] += t.get(7, s.c, s.h, s.w, [&] { be.avgpool3x3_forward(s.c, s.h, s.w, B, t.x(), t.y(), false); });
-        if (grad) by_kind[kPool] += t.get(8, s.c, s.h, s.w, [&] { be.avgpool3x3_backward(s.c, s.h, s.w, B, t.dy(), t.dx(), true); });
+        acc(kPool, t.get(7, s.c, s.h, s.w, [&] { be.avgpool3x3_forward(s.c, s.h, s.w, B, t.x(), t.y(), false); }));
+        if (grad) acc(kPool, t.get(8, s.c, s.h, s.w, [&] { be.avgpool3x3_backward(s.c, s.h, s.w, B, t.dy(), t.dx(), true); }));
         break;
       case OpKind::AvgPool2x2: {
         const Shape& in = g.shape(n.inputs[0]);
-        by_kind[kPool] += t.get(9, in.c, in.h, in.w, [&] { be.avgpool2x2_forward(in.c, in.h, in.w, B, t.x(), t.y()); });
-        if (grad) by_kind[kPool] += t.get(10, in.c, in.h, in.w, [&] { be.avgpool2x2_backward(in.c, in.h, in.w, B, t.dy(), t.dx(), true); });
+        acc(kPool, t.get(9, in.c, in.h, in.w, [&] { be.avgpool2x2_forward(in.c, in.h, in.w, B, t.x(), t.y()); }));
+        if (grad) acc(kPool, t.get(10, in.c, in.h, in.w, [&] { be.avgpool2x2_backward(in.c, in.h, in.w, B, t.dy(), t.dx(), true); }));
         break;
       }
       case OpKind::Zero:
-        by_kind[kOther] += t.get(11, int(count), 0, 0, [&] { be.fill(count, 0.f, t.y()); });
+        acc(kOther, t.get(11, int(count), 0, 0, [&] { be.fill(count, 0.f, t.y()); }));
         break;
       case OpKind::Input:
-        by_kind[kOther] += t.get(12, int(count), 0, 0, [&] { be.copy_or_accumulate(count, t.x(), t.y(), false); });
+        acc(kOther, t.get(12, int(count), 0, 0, [&] { be.copy_or_accumulate(count, t.x(), t.y(), false); }));
         break;
       default: {  // global pool and linear: tiny, timed as one pair
         const Shape& in = g.shape(n.inputs[0]);
-        by_kind[kOther] += t.get(13, int(n.op), in.c, in.h * in.w, [&] {
+        acc(kOther, t.get(13, int(n.op), in.c, in.h * in.w, [&] {
           if (n.op == OpKind::GlobalAvgPool) {
             be.global_avgpool_forward(in.c, in.h * in.w, B, t.x(), t.y());
             be.global_avgpool_backward(in.c, in.h * in.w, B, t.dy(), t.dx(), false);
@@ -158,12 +163,12 @@ void model_arch(const Graph& g, OpTimes& t, double* by_kind) {
             be.linear_forward(B, in.c, s.c, t.x(), t.prm(), t.prm(), t.y());
             be.linear_backward_data(B, in.c, s.c, t.dy(), t.prm(), t.dx(), false);
           }
-        });
+        }));
       }
     }
   }
   const size_t row = g.shape(p.input).per_sample();
-  by_kind[kScore] += t.get(14, int(row), 0, 0, [&] { be.jacob_cov_score(t.x(), B, row, kJacobK); });
+  acc(kScore, t.get(14, int(row), 0, 0, [&] { be.jacob_cov_score(t.x(), B, row, kJacobK); }));
 }
 
 // cuDNN's own timings (cudnnFind) of every algorithm for one convolution shape, in one layout and
@@ -227,12 +232,12 @@ int main(int argc, char** argv) try {
   for (size_t i = 0; i < host.size(); ++i) host[i] = float((i * 2654435761u) % 1000) / 1000.f - 0.45f;
   be->upload(host.data(), t.A, host.size());
 
-  double total[kKinds] = {};
+  double total[kKinds] = {}, calls[kKinds] = {};
   double sum_all = 0, flops = 0;
   for (int i = 0; i < nb201::kNumArchs; ++i) {
     const Graph g = nb201::build(nb201::from_index(i), cfg);
     double k[kKinds] = {};
-    model_arch(g, t, k);
+    model_arch(g, t, k, calls);
     for (int j = 0; j < kKinds; ++j) total[j] += k[j], sum_all += k[j];
     flops += 2.0 * forward_flops(g) * B;
   }
@@ -240,20 +245,26 @@ int main(int argc, char** argv) try {
   std::printf("Every op instance of the space timed alone (%d back-to-back calls on one stream after a warm-up),\n"
               "summed over each architecture's fused plan and averaged over all %d architectures.\n\n",
               reps, nb201::kNumArchs);
-  std::printf("| kind | ms per architecture | share |\n|---|---|---|\n");
-  for (int j = 0; j < kKinds; ++j)
-    std::printf("| %s | %.3f | %.1f %% |\n", kKindName[j], 1e3 * total[j] / nb201::kNumArchs, 100 * total[j] / sum_all);
-  std::printf("| **total** | **%.3f** | modelled one-stream rate %.1f arch/s, %.2f TFLOP/s |\n\n", 1e3 * per_arch,
-              1 / per_arch, flops / sum_all * 1e-12);
+  std::printf("| kind | ms per architecture | share | backend calls per architecture |\n|---|---|---|---|\n");
+  double all_calls = 0;
+  for (int j = 0; j < kKinds; ++j) {
+    std::printf("| %s | %.3f | %.1f %% | %.1f |\n", kKindName[j], 1e3 * total[j] / nb201::kNumArchs,
+                100 * total[j] / sum_all, calls[j] / nb201::kNumArchs);
+    all_calls += calls[j];
+  }
+  std::printf("| **total** | **%.3f** | modelled one-stream rate %.1f arch/s, %.2f TFLOP/s | %.1f |\n\n", 1e3 * per_arch,
+              1 / per_arch, flops / sum_all * 1e-12, all_calls / nb201::kNumArchs);
 
-  if (be->name() != "cuda") return 0;
-  // Convolution ceilings: per shape, the backend's time against cuDNN's best per layout and math.
-  cudnnHandle_t h;
-  NASWOT_CUDNN_CHECK(cudnnCreate(&h));
-  std::printf("Convolutions: the backend's time (its algorithm choice, NCHW, fp32 FMA) against the fastest\n"
-              "deterministic cuDNN algorithm by cudnnFind, forward + backward-data, microseconds (algorithm ids).\n\n");
-  std::printf("| Cin HxW Cout k s | GFLOP (f+b) | backend | NCHW fp32 | NHWC fp32 | NCHW tf32 | NHWC tf32 |\n");
-  std::printf("|---|---|---|---|---|---|---|\n");
+  // Convolutions: per shape, the backend's time and, on CUDA, cuDNN's best per layout and math.
+  const bool cuda = be->name() == "cuda";
+  cudnnHandle_t h = nullptr;
+  if (cuda) NASWOT_CUDNN_CHECK(cudnnCreate(&h));
+  std::printf("Convolutions: the backend's time per shape, forward + backward-data, microseconds%s.\n\n",
+              cuda ? " (its algorithm choice, NCHW, fp32 FMA), against the fastest deterministic cuDNN algorithm "
+                     "by cudnnFind per layout and math (algorithm ids: forward, backward-data)"
+                   : "");
+  std::printf("| Cin HxW Cout k s | GFLOP (f+b) | backend | GFLOP/s |%s\n|---|---|---|---|%s\n",
+              cuda ? " NCHW fp32 | NHWC fp32 | NCHW tf32 | NHWC tf32 |" : "", cuda ? "---|---|---|---|" : "");
   struct Cfg {
     cudnnTensorFormat_t fmt;
     bool tf32;
@@ -262,16 +273,18 @@ int main(int argc, char** argv) try {
                        {CUDNN_TENSOR_NHWC, true}};
   for (const auto& [key, fb] : t.convs) {
     const ConvDims d = dims_of(key, B);
-    std::printf("| %d %dx%d %d k%d s%d | %.3f | %.1f |", d.Cin, d.H, d.W, d.Cout, d.k, d.stride, 2 * conv_flops(d) * 1e-9,
-                1e6 * (fb.first + fb.second));
-    for (const Cfg& c : cfgs) {
-      const ConvBest b = find_best(h, d, c.fmt, c.tf32);
-      if (b.fwd_ms < 0 || b.bwd_ms < 0) std::printf(" n/a |");
-      else std::printf(" %.1f (%d, %d) |", 1e3 * (b.fwd_ms + b.bwd_ms), b.fwd_algo, b.bwd_algo);
-    }
+    const double gf = 2 * conv_flops(d) * 1e-9, us = 1e6 * (fb.first + fb.second);
+    std::printf("| %d %dx%d %d k%d s%d | %.3f | %.1f | %.0f |", d.Cin, d.H, d.W, d.Cout, d.k, d.stride, gf, us,
+                gf / us * 1e6);
+    if (cuda)
+      for (const Cfg& c : cfgs) {
+        const ConvBest b = find_best(h, d, c.fmt, c.tf32);
+        if (b.fwd_ms < 0 || b.bwd_ms < 0) std::printf(" n/a |");
+        else std::printf(" %.1f (%d, %d) |", 1e3 * (b.fwd_ms + b.bwd_ms), b.fwd_algo, b.bwd_algo);
+      }
     std::printf("\n");
   }
-  cudnnDestroy(h);
+  if (h) cudnnDestroy(h);
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "naswot_gpu_ops_bench: %s\n", e.what());
