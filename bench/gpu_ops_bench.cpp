@@ -59,13 +59,14 @@ const char* kKindName[kKinds] = {"conv forward",  "conv backward-data", "batch n
                                  "relu",          "add / gradient copies", "avg pools",        "other",
                                  "Sigma_J + score"};
 
+// Scratch tensors every op reads and writes (the values do not matter for timing), and the time of
+// each distinct op instance.
 struct OpTimes {
   Backend& be;
   int B, reps;
   float* A;  // arena: x, y, dy, dx (max tensor each), then parameters
   size_t T;  // floats per tensor slot
-  std::map<std::tuple<int, int, int, int>, double> cache;  // (kind, a, b, c) -> seconds
-  std::map<ConvKey, std::pair<double, double>> convs;
+  std::map<std::vector<int>, double> cache;  // op instance -> seconds
 
   float* x() { return A; }
   float* y() { return A + T; }
@@ -73,89 +74,82 @@ struct OpTimes {
   float* dx() { return A + 3 * T; }
   float* prm() { return A + 4 * T; }
 
-  double get(int kind, int a, int b, int c, const std::function<void()>& op) {
-    const auto key = std::make_tuple(kind, a, b, c);
+  double get(const std::vector<int>& key, const std::function<void()>& op) {
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
     return cache[key] = time_op(be, reps, op);
   }
-  std::pair<double, double> conv(const ConvKey& k) {
-    auto it = convs.find(k);
-    if (it != convs.end()) return it->second;
-    const ConvDims d = dims_of(k, B);
-    const double f = time_op(be, reps, [&] { be.conv2d_forward(d, x(), prm(), y()); });
-    const double b = time_op(be, reps, [&] { be.conv2d_backward_data(d, dy(), prm(), dx(), false); });
-    return convs[k] = {f, b};
-  }
 };
 
-// Modelled single-stream device time of one architecture, by kind, from its fused plan; calls: backend
-// op calls by kind.
-void model_arch(const Graph& g, OpTimes& t, double* by_kind, double* calls) {
-  const auto acc = [&](int kind, double seconds) {
-    by_kind[kind] += seconds;
-    calls[kind] += 1;
-  };
-  const Plan p = make_plan(g, t.B, PlanMode::InputGradient, size_t(t.B), PlanOptions{});
+// Calls visit(kind, instance key, op) for every backend call of one architecture's fused plan (forward
+// then backward per node, as the model counts them; Sigma_J's score is not included).
+using Visit = std::function<void(int kind, const std::vector<int>& key, const std::function<void()>& op)>;
+void for_each_op(const Graph& g, const Plan& p, OpTimes& t, const Visit& visit) {
   Backend& be = t.be;
   const int B = t.B;
   for (int v : p.order) {
     const Node& n = g.nodes[v];
     const Shape& s = n.out;
     const size_t count = s.per_sample() * size_t(B);
+    const int ci = int(count);
     const bool grad = p.needs_grad[v] && !n.inputs.empty() && p.needs_grad[n.inputs[0]];
     switch (n.op) {
       case OpKind::Conv2d: {
-        const auto [f, b] = t.conv(conv_key(g, n));
-        acc(kConvF, f);
-        if (grad) acc(kConvB, b);
+        const ConvDims d = dims_of(conv_key(g, n), B);
+        const std::vector<int> key = {0, d.Cin, d.H, d.W, d.Cout, d.k, d.stride, d.pad};
+        visit(kConvF, key, [&] { be.conv2d_forward(d, t.x(), t.prm(), t.y()); });
+        if (grad) {
+          std::vector<int> kb = key;
+          kb[0] = 1;
+          visit(kConvB, kb, [&] { be.conv2d_backward_data(d, t.dy(), t.prm(), t.dx(), false); });
+        }
         break;
       }
       case OpKind::BatchNorm:
-        acc(kBnF, t.get(1, s.c, s.h * s.w, 0, [&] {
+        visit(kBnF, {2, s.c, s.h * s.w}, [&] {
           be.batchnorm_forward(s.c, s.h * s.w, B, t.x(), t.prm(), t.prm(), 1e-5f, t.y(), t.prm() + 256,
                                t.prm() + 512, BnStore::Write);
-        }));
+        });
         if (grad)
-          acc(kBnB, t.get(2, s.c, s.h * s.w, 0, [&] {
+          visit(kBnB, {3, s.c, s.h * s.w}, [&] {
             be.batchnorm_backward(s.c, s.h * s.w, B, t.dy(), t.x(), t.prm(), t.prm() + 256, t.prm() + 512, nullptr,
                                   t.dx(), false);
-          }));
+          });
         break;
       case OpKind::ReLU:
         if (p.relu_from_bn[v] >= 0) break;  // the batch norm computes it
-        acc(kRelu, t.get(3, int(count), 0, 0, [&] { be.relu_forward(count, t.x(), t.y()); }));
-        if (grad) acc(kRelu, t.get(4, int(count), 0, 0, [&] { be.relu_backward(count, t.dy(), t.y(), t.dx(), false); }));
+        visit(kRelu, {4, ci}, [&] { be.relu_forward(count, t.x(), t.y()); });
+        if (grad) visit(kRelu, {5, ci}, [&] { be.relu_backward(count, t.dy(), t.y(), t.dx(), false); });
         break;
       case OpKind::Add: {
         int k = p.add_has_terms[v] ? 1 : 0;
         for (int in : n.inputs) k += p.sum_into[in] != v;
+        k = std::min(k, 8);
         const float* xs[8] = {t.x(), t.y(), t.dy(), t.x(), t.y(), t.dy(), t.x(), t.y()};
-        if (k >= 2) acc(kAdd, t.get(5, int(count), std::min(k, 8), 0, [&] { be.add_forward(count, xs, std::min(k, 8), t.dx()); }));
+        if (k >= 2) visit(kAdd, {6, ci, k}, [&] { be.add_forward(count, xs, k, t.dx()); });
         for (int in : n.inputs)
           if (p.needs_grad[in] && !p.grad_shared[in])
-            acc(kAdd, t.get(6, int(count), 0, 0, [&] { be.copy_or_accumulate(count, t.dy(), t.dx(), true); }));
+            visit(kAdd, {7, ci}, [&] { be.copy_or_accumulate(count, t.dy(), t.dx(), true); });
         break;
       }
       case OpKind::AvgPool3x3:
-        acc(kPool, t.get(7, s.c, s.h, s.w, [&] { be.avgpool3x3_forward(s.c, s.h, s.w, B, t.x(), t.y(), false); }));
-        if (grad) acc(kPool, t.get(8, s.c, s.h, s.w, [&] { be.avgpool3x3_backward(s.c, s.h, s.w, B, t.dy(), t.dx(), true); }));
+        visit(kPool, {8, s.c, s.h, s.w}, [&] { be.avgpool3x3_forward(s.c, s.h, s.w, B, t.x(), t.y(), false); });
+        if (grad)
+          visit(kPool, {9, s.c, s.h, s.w}, [&] { be.avgpool3x3_backward(s.c, s.h, s.w, B, t.dy(), t.dx(), true); });
         break;
       case OpKind::AvgPool2x2: {
         const Shape& in = g.shape(n.inputs[0]);
-        acc(kPool, t.get(9, in.c, in.h, in.w, [&] { be.avgpool2x2_forward(in.c, in.h, in.w, B, t.x(), t.y()); }));
-        if (grad) acc(kPool, t.get(10, in.c, in.h, in.w, [&] { be.avgpool2x2_backward(in.c, in.h, in.w, B, t.dy(), t.dx(), true); }));
+        visit(kPool, {10, in.c, in.h, in.w}, [&] { be.avgpool2x2_forward(in.c, in.h, in.w, B, t.x(), t.y()); });
+        if (grad)
+          visit(kPool, {11, in.c, in.h, in.w},
+                [&] { be.avgpool2x2_backward(in.c, in.h, in.w, B, t.dy(), t.dx(), true); });
         break;
       }
-      case OpKind::Zero:
-        acc(kOther, t.get(11, int(count), 0, 0, [&] { be.fill(count, 0.f, t.y()); }));
-        break;
-      case OpKind::Input:
-        acc(kOther, t.get(12, int(count), 0, 0, [&] { be.copy_or_accumulate(count, t.x(), t.y(), false); }));
-        break;
-      default: {  // global pool and linear: tiny, timed as one pair
+      case OpKind::Zero: visit(kOther, {12, ci}, [&] { be.fill(count, 0.f, t.y()); }); break;
+      case OpKind::Input: visit(kOther, {13, ci}, [&] { be.copy_or_accumulate(count, t.x(), t.y(), false); }); break;
+      default: {  // global pool and linear: tiny, forward and backward as one visit
         const Shape& in = g.shape(n.inputs[0]);
-        acc(kOther, t.get(13, int(n.op), in.c, in.h * in.w, [&] {
+        visit(kOther, {14, int(n.op), in.c, in.h * in.w}, [&] {
           if (n.op == OpKind::GlobalAvgPool) {
             be.global_avgpool_forward(in.c, in.h * in.w, B, t.x(), t.y());
             be.global_avgpool_backward(in.c, in.h * in.w, B, t.dy(), t.dx(), false);
@@ -163,12 +157,62 @@ void model_arch(const Graph& g, OpTimes& t, double* by_kind, double* calls) {
             be.linear_forward(B, in.c, s.c, t.x(), t.prm(), t.prm(), t.y());
             be.linear_backward_data(B, in.c, s.c, t.dy(), t.prm(), t.dx(), false);
           }
-        }));
+        });
       }
     }
   }
+}
+
+Plan plan_of(const Graph& g, int B) { return make_plan(g, B, PlanMode::InputGradient, size_t(B), PlanOptions{}); }
+
+// Modelled single-stream device time of one architecture by kind (the sum of its ops' isolated
+// times, plus Sigma_J's score), and backend calls by kind.
+void model_arch(const Graph& g, OpTimes& t, double* by_kind, double* calls) {
+  const Plan p = plan_of(g, t.B);
+  for_each_op(g, p, t, [&](int kind, const std::vector<int>& key, const std::function<void()>& op) {
+    by_kind[kind] += t.get(key, op);
+    calls[kind] += 1;
+  });
   const size_t row = g.shape(p.input).per_sample();
-  acc(kScore, t.get(14, int(row), 0, 0, [&] { be.jacob_cov_score(t.x(), B, row, kJacobK); }));
+  by_kind[kScore] += t.get({15, int(row)}, [&] { t.be.jacob_cov_score(t.x(), t.B, row, kJacobK); });
+  calls[kScore] += 1;
+}
+
+// One architecture's ops (forward + backward, no score) issued for real, three ways: plain launches
+// on one stream (host issue time and wall time to completion), captured once into a CUDA graph and
+// launched once (what a graph costs for an architecture seen once), and that graph replayed (device
+// time with no launch overhead).
+struct IssueTimes {
+  double issue = 0, stream = 0, graph_once = 0, replay = 0;
+  bool graphs = true;
+  std::string graph_error;
+};
+void time_issue(const Graph& g, OpTimes& t, int reps, IssueTimes& out) {
+  const Plan p = plan_of(g, t.B);
+  const auto issue = [&] { for_each_op(g, p, t, [](int, const std::vector<int>&, const std::function<void()>& op) { op(); }); };
+  issue();  // warm: plans, workspaces
+  t.be.synchronize();
+  auto t0 = Clock::now();
+  issue();
+  const auto t1 = Clock::now();
+  t.be.synchronize();
+  out.issue += std::chrono::duration<double>(t1 - t0).count();
+  out.stream += std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!out.graphs) return;
+  try {
+    t0 = Clock::now();
+    const std::function<void()> launch = t.be.capture(issue);
+    launch();
+    t.be.synchronize();
+    out.graph_once += std::chrono::duration<double>(Clock::now() - t0).count();
+    t0 = Clock::now();
+    for (int i = 0; i < reps; ++i) launch();
+    t.be.synchronize();
+    out.replay += std::chrono::duration<double>(Clock::now() - t0).count() / reps;
+  } catch (const std::exception& e) {
+    out.graphs = false;
+    out.graph_error = e.what();
+  }
 }
 
 // cuDNN's own timings (cudnnFind) of every algorithm for one convolution shape, in one layout and
@@ -227,7 +271,7 @@ int main(int argc, char** argv) try {
   // Largest tensor of the space: the stem's output (C x 32 x 32).
   const nb201::NetConfig cfg;
   const size_t T = size_t(B) * cfg.C * cfg.image * cfg.image;
-  OpTimes t{*be, B, reps, be->arena(4 * T + (size_t(4) << 20)), T, {}, {}};
+  OpTimes t{*be, B, reps, be->arena(4 * T + (size_t(4) << 20)), T, {}};
   std::vector<float> host(4 * T + (size_t(4) << 20));
   for (size_t i = 0; i < host.size(); ++i) host[i] = float((i * 2654435761u) % 1000) / 1000.f - 0.45f;
   be->upload(host.data(), t.A, host.size());
@@ -255,6 +299,27 @@ int main(int argc, char** argv) try {
   std::printf("| **total** | **%.3f** | modelled one-stream rate %.1f arch/s, %.2f TFLOP/s | %.1f |\n\n", 1e3 * per_arch,
               1 / per_arch, flops / sum_all * 1e-12, all_calls / nb201::kNumArchs);
 
+  // Issue cost and CUDA graphs on a fixed sample of architectures.
+  const int n_issue = 50;
+  IssueTimes it;
+  it.graphs = be->name() == "cuda";
+  for (int i = 0; i < n_issue; ++i)
+    time_issue(nb201::build(nb201::from_index(int((i * 7919L) % nb201::kNumArchs)), cfg), t, 5, it);
+  std::printf("Forward + backward ops of %d architectures (every 7919th index; no score), issued for real on one "
+              "stream, ms per architecture:\n\n", n_issue);
+  std::printf("| host issue time | wall to completion | CUDA graph: capture + instantiate + one launch | graph "
+              "replay |\n|---|---|---|---|\n");
+  if (it.graphs)
+    std::printf("| %.3f | %.3f | %.3f | %.3f |\n\n", 1e3 * it.issue / n_issue, 1e3 * it.stream / n_issue,
+                1e3 * it.graph_once / n_issue, 1e3 * it.replay / n_issue);
+  else
+    std::printf("| %.3f | %.3f | n/a | n/a |\n\n", 1e3 * it.issue / n_issue, 1e3 * it.stream / n_issue);
+  if (!it.graph_error.empty()) std::printf("Graph capture failed: %s\n\n", it.graph_error.c_str());
+  if (be->name() == "cuda")
+    std::printf("Wall to completion near host issue time: one stream is host-bound. Graph replay is the device time\n"
+                "with launch overhead removed; a graph pays only when capture + instantiate + launch beats the plain\n"
+                "wall time (an architecture is scored once) or when the same architecture is replayed.\n\n");
+
   // Convolutions: per shape, the backend's time and, on CUDA, cuDNN's best per layout and math.
   const bool cuda = be->name() == "cuda";
   cudnnHandle_t h = nullptr;
@@ -271,9 +336,12 @@ int main(int argc, char** argv) try {
   };
   const Cfg cfgs[4] = {{CUDNN_TENSOR_NCHW, false}, {CUDNN_TENSOR_NHWC, false}, {CUDNN_TENSOR_NCHW, true},
                        {CUDNN_TENSOR_NHWC, true}};
-  for (const auto& [key, fb] : t.convs) {
-    const ConvDims d = dims_of(key, B);
-    const double gf = 2 * conv_flops(d) * 1e-9, us = 1e6 * (fb.first + fb.second);
+  for (const auto& [key, fwd] : t.cache) {
+    if (key[0] != 0) continue;  // conv forward instances; backward-data has key[0] = 1
+    std::vector<int> kb = key;
+    kb[0] = 1;
+    const ConvDims d = dims_of({key[1], key[2], key[3], key[4], key[5], key[6], key[7]}, B);
+    const double gf = 2 * conv_flops(d) * 1e-9, us = 1e6 * (fwd + t.cache.at(kb));
     std::printf("| %d %dx%d %d k%d s%d | %.3f | %.1f | %.0f |", d.Cin, d.H, d.W, d.Cout, d.k, d.stride, gf, us,
                 gf / us * 1e6);
     if (cuda)

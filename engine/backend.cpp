@@ -9,6 +9,10 @@
 
 namespace naswot {
 
+std::function<void()> Backend::capture(const std::function<void()>&) {
+  fail("the " + name() + " backend runs ops at once: nothing to capture into a graph");
+}
+
 std::string describe_cuda_devices() {
 #ifdef NASWOT_HAVE_CUDA
   return cuda::describe_devices();

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -88,6 +89,10 @@ class Backend {
   virtual void range_pop() {}
   // Waits until the ops issued so far have finished (a no-op where ops are synchronous): NASWOT_PROFILE.
   virtual void synchronize() {}
+  // Records the ops that `issue` enqueues into a CUDA graph, without running them, and returns a
+  // function that launches that graph on this backend's stream (bench/gpu_ops_bench.cpp measures
+  // what graphs save). Throws on backends that run ops at once.
+  virtual std::function<void()> capture(const std::function<void()>& issue);
 };
 
 // How Sigma_J's score is computed on a GPU: the spectrum (syevd) or one Cholesky factorisation of

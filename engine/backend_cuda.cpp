@@ -280,6 +280,24 @@ class CudaBackend final : public Backend {
   void range_push(const char* name) override { nvtxRangePushA(name); }
   void range_pop() override { nvtxRangePop(); }
   void synchronize() override { NASWOT_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+  std::function<void()> capture(const std::function<void()>& issue) override {
+    // Thread-local mode: other streams' threads may keep allocating while this one captures.
+    NASWOT_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+    cudaGraph_t graph = nullptr;
+    try {
+      issue();
+    } catch (...) {
+      if (cudaStreamEndCapture(stream_, &graph) == cudaSuccess && graph) cudaGraphDestroy(graph);
+      throw;
+    }
+    NASWOT_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t st = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    NASWOT_CUDA_CHECK(st);
+    const std::shared_ptr<CUgraphExec_st> owned(exec, [](cudaGraphExec_t e) { cudaGraphExecDestroy(e); });
+    return [owned, s = stream_] { NASWOT_CUDA_CHECK(cudaGraphLaunch(owned.get(), s)); };
+  }
 
  private:
   void download_bytes(const void* src, void* host, size_t bytes) {
