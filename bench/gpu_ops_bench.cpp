@@ -4,8 +4,8 @@
 // algorithm in NCHW and NHWC, FMA and TF32 math, timed by cudnnFind against the backend's choice.
 // Usage: naswot_gpu_ops_bench [BATCH=128] [REPS=20] [BACKEND=cuda]   (markdown on stdout; BACKEND cpu
 // models the CPU backend instead and skips the cuDNN part)
-#include <cudnn.h>
 #include <cuda_runtime.h>
+#include <cudnn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -55,8 +55,8 @@ double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k *
 
 // Kinds of the modelled per-architecture time.
 enum Kind { kConvF, kConvB, kBnF, kBnB, kRelu, kAdd, kPool, kOther, kScore, kKinds };
-const char* kKindName[kKinds] = {"conv forward",  "conv backward-data", "batch norm forward", "batch norm backward",
-                                 "relu",          "add / gradient copies", "avg pools",        "other",
+const char* kKindName[kKinds] = {"conv forward",   "conv backward-data",    "batch norm forward", "batch norm backward",
+                                 "relu",           "add / gradient copies", "avg pools",          "other",
                                  "Sigma_J + score"};
 
 // Scratch tensors every op reads and writes (the values do not matter for timing), and the time of
@@ -64,8 +64,8 @@ const char* kKindName[kKinds] = {"conv forward",  "conv backward-data", "batch n
 struct OpTimes {
   Backend& be;
   int B, reps;
-  float* A;  // arena: x, y, dy, dx (max tensor each), then parameters
-  size_t T;  // floats per tensor slot
+  float* A;                                  // arena: x, y, dy, dx (max tensor each), then parameters
+  size_t T;                                  // floats per tensor slot
   std::map<std::vector<int>, double> cache;  // op instance -> seconds
 
   float* x() { return A; }
@@ -81,9 +81,10 @@ struct OpTimes {
   }
 };
 
-// Calls visit(kind, instance key, op) for every backend call of one architecture's fused plan (forward
+// Calls visit(kind, instance key, bytes, op) for every backend call of one architecture's fused plan (forward
 // then backward per node, as the model counts them; Sigma_J's score is not included).
-using Visit = std::function<void(int kind, const std::vector<int>& key, const std::function<void()>& op)>;
+// bytes: the least memory traffic of the call (each operand read or written once per pass it needs).
+using Visit = std::function<void(int kind, const std::vector<int>& key, double bytes, const std::function<void()>& op)>;
 void for_each_op(const Graph& g, const Plan& p, OpTimes& t, const Visit& visit) {
   Backend& be = t.be;
   const int B = t.B;
@@ -92,64 +93,71 @@ void for_each_op(const Graph& g, const Plan& p, OpTimes& t, const Visit& visit) 
     const Shape& s = n.out;
     const size_t count = s.per_sample() * size_t(B);
     const int ci = int(count);
+    const double n4 = 4.0 * double(count);  // bytes of the node's output
     const bool grad = p.needs_grad[v] && !n.inputs.empty() && p.needs_grad[n.inputs[0]];
     switch (n.op) {
       case OpKind::Conv2d: {
         const ConvDims d = dims_of(conv_key(g, n), B);
         const std::vector<int> key = {0, d.Cin, d.H, d.W, d.Cout, d.k, d.stride, d.pad};
-        visit(kConvF, key, [&] { be.conv2d_forward(d, t.x(), t.prm(), t.y()); });
+        const double io = 4.0 * (double(B) * d.Cin * d.H * d.W + double(d.Cout) * d.Cin * d.k * d.k) + n4;
+        visit(kConvF, key, io, [&] { be.conv2d_forward(d, t.x(), t.prm(), t.y()); });
         if (grad) {
           std::vector<int> kb = key;
           kb[0] = 1;
-          visit(kConvB, kb, [&] { be.conv2d_backward_data(d, t.dy(), t.prm(), t.dx(), false); });
+          visit(kConvB, kb, io, [&] { be.conv2d_backward_data(d, t.dy(), t.prm(), t.dx(), false); });
         }
         break;
       }
       case OpKind::BatchNorm:
-        visit(kBnF, {2, s.c, s.h * s.w}, [&] {
-          be.batchnorm_forward(s.c, s.h * s.w, B, t.x(), t.prm(), t.prm(), 1e-5f, t.y(), t.prm() + 256,
-                               t.prm() + 512, BnStore::Write);
+        visit(kBnF, {2, s.c, s.h * s.w}, 3 * n4, [&] {
+          be.batchnorm_forward(s.c, s.h * s.w, B, t.x(), t.prm(), t.prm(), 1e-5f, t.y(), t.prm() + 256, t.prm() + 512,
+                               BnStore::Write);
         });
         if (grad)
-          visit(kBnB, {3, s.c, s.h * s.w}, [&] {
+          visit(kBnB, {3, s.c, s.h * s.w}, 5 * n4, [&] {
             be.batchnorm_backward(s.c, s.h * s.w, B, t.dy(), t.x(), t.prm(), t.prm() + 256, t.prm() + 512, nullptr,
                                   t.dx(), false);
           });
         break;
       case OpKind::ReLU:
         if (p.relu_from_bn[v] >= 0) break;  // the batch norm computes it
-        visit(kRelu, {4, ci}, [&] { be.relu_forward(count, t.x(), t.y()); });
-        if (grad) visit(kRelu, {5, ci}, [&] { be.relu_backward(count, t.dy(), t.y(), t.dx(), false); });
+        visit(kRelu, {4, ci}, 2 * n4, [&] { be.relu_forward(count, t.x(), t.y()); });
+        if (grad) visit(kRelu, {5, ci}, 3 * n4, [&] { be.relu_backward(count, t.dy(), t.y(), t.dx(), false); });
         break;
       case OpKind::Add: {
         int k = p.add_has_terms[v] ? 1 : 0;
         for (int in : n.inputs) k += p.sum_into[in] != v;
         k = std::min(k, 8);
         const float* xs[8] = {t.x(), t.y(), t.dy(), t.x(), t.y(), t.dy(), t.x(), t.y()};
-        if (k >= 2) visit(kAdd, {6, ci, k}, [&] { be.add_forward(count, xs, k, t.dx()); });
+        if (k >= 2) visit(kAdd, {6, ci, k}, (k + 1) * n4, [&] { be.add_forward(count, xs, k, t.dx()); });
         for (int in : n.inputs)
           if (p.needs_grad[in] && !p.grad_shared[in])
-            visit(kAdd, {7, ci}, [&] { be.copy_or_accumulate(count, t.dy(), t.dx(), true); });
+            visit(kAdd, {7, ci}, 3 * n4, [&] { be.copy_or_accumulate(count, t.dy(), t.dx(), true); });
         break;
       }
       case OpKind::AvgPool3x3:
-        visit(kPool, {8, s.c, s.h, s.w}, [&] { be.avgpool3x3_forward(s.c, s.h, s.w, B, t.x(), t.y(), false); });
+        visit(kPool, {8, s.c, s.h, s.w}, 2 * n4, [&] { be.avgpool3x3_forward(s.c, s.h, s.w, B, t.x(), t.y(), false); });
         if (grad)
-          visit(kPool, {9, s.c, s.h, s.w}, [&] { be.avgpool3x3_backward(s.c, s.h, s.w, B, t.dy(), t.dx(), true); });
+          visit(kPool, {9, s.c, s.h, s.w}, 3 * n4,
+                [&] { be.avgpool3x3_backward(s.c, s.h, s.w, B, t.dy(), t.dx(), true); });
         break;
       case OpKind::AvgPool2x2: {
         const Shape& in = g.shape(n.inputs[0]);
-        visit(kPool, {10, in.c, in.h, in.w}, [&] { be.avgpool2x2_forward(in.c, in.h, in.w, B, t.x(), t.y()); });
+        visit(kPool, {10, in.c, in.h, in.w}, 5 * n4, [&] { be.avgpool2x2_forward(in.c, in.h, in.w, B, t.x(), t.y()); });
         if (grad)
-          visit(kPool, {11, in.c, in.h, in.w},
+          visit(kPool, {11, in.c, in.h, in.w}, 9 * n4,
                 [&] { be.avgpool2x2_backward(in.c, in.h, in.w, B, t.dy(), t.dx(), true); });
         break;
       }
-      case OpKind::Zero: visit(kOther, {12, ci}, [&] { be.fill(count, 0.f, t.y()); }); break;
-      case OpKind::Input: visit(kOther, {13, ci}, [&] { be.copy_or_accumulate(count, t.x(), t.y(), false); }); break;
+      case OpKind::Zero:
+        visit(kOther, {12, ci}, n4, [&] { be.fill(count, 0.f, t.y()); });
+        break;
+      case OpKind::Input:
+        visit(kOther, {13, ci}, 2 * n4, [&] { be.copy_or_accumulate(count, t.x(), t.y(), false); });
+        break;
       default: {  // global pool and linear: tiny, forward and backward as one visit
         const Shape& in = g.shape(n.inputs[0]);
-        visit(kOther, {14, int(n.op), in.c, in.h * in.w}, [&] {
+        visit(kOther, {14, int(n.op), in.c, in.h * in.w}, 0, [&] {
           if (n.op == OpKind::GlobalAvgPool) {
             be.global_avgpool_forward(in.c, in.h * in.w, B, t.x(), t.y());
             be.global_avgpool_backward(in.c, in.h * in.w, B, t.dy(), t.dx(), false);
@@ -166,16 +174,21 @@ void for_each_op(const Graph& g, const Plan& p, OpTimes& t, const Visit& visit) 
 Plan plan_of(const Graph& g, int B) { return make_plan(g, B, PlanMode::InputGradient, size_t(B), PlanOptions{}); }
 
 // Modelled single-stream device time of one architecture by kind (the sum of its ops' isolated
-// times, plus Sigma_J's score), and backend calls by kind.
-void model_arch(const Graph& g, OpTimes& t, double* by_kind, double* calls) {
+// times, plus Sigma_J's score), backend calls and least memory traffic by kind.
+struct Model {
+  double seconds[kKinds] = {}, calls[kKinds] = {}, bytes[kKinds] = {};
+};
+void model_arch(const Graph& g, OpTimes& t, Model& m) {
   const Plan p = plan_of(g, t.B);
-  for_each_op(g, p, t, [&](int kind, const std::vector<int>& key, const std::function<void()>& op) {
-    by_kind[kind] += t.get(key, op);
-    calls[kind] += 1;
+  for_each_op(g, p, t, [&](int kind, const std::vector<int>& key, double bytes, const std::function<void()>& op) {
+    m.seconds[kind] += t.get(key, op);
+    m.calls[kind] += 1;
+    m.bytes[kind] += bytes;
   });
   const size_t row = g.shape(p.input).per_sample();
-  by_kind[kScore] += t.get({15, int(row)}, [&] { t.be.jacob_cov_score(t.x(), t.B, row, kJacobK); });
-  calls[kScore] += 1;
+  m.seconds[kScore] += t.get({15, int(row)}, [&] { t.be.jacob_cov_score(t.x(), t.B, row, kJacobK); });
+  m.calls[kScore] += 1;
+  m.bytes[kScore] += 4.0 * double(row) * t.B;
 }
 
 // One architecture's ops (forward + backward, no score) issued for real, three ways: plain launches
@@ -189,7 +202,9 @@ struct IssueTimes {
 };
 void time_issue(const Graph& g, OpTimes& t, int reps, IssueTimes& out) {
   const Plan p = plan_of(g, t.B);
-  const auto issue = [&] { for_each_op(g, p, t, [](int, const std::vector<int>&, const std::function<void()>& op) { op(); }); };
+  const auto issue = [&] {
+    for_each_op(g, p, t, [](int, const std::vector<int>&, double, const std::function<void()>& op) { op(); });
+  };
   issue();  // warm: plans, workspaces
   t.be.synchronize();
   auto t0 = Clock::now();
@@ -236,9 +251,10 @@ ConvBest find_best(cudnnHandle_t h, const ConvDims& d, cudnnTensorFormat_t fmt, 
                                                      CUDNN_DATA_FLOAT));
   NASWOT_CUDNN_CHECK(cudnnSetConvolutionMathType(c, tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH));
   const auto ok = [&](auto& r) {
-    const bool math = tf32 || (r.mathType != CUDNN_TENSOR_OP_MATH && r.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION);
-    return r.status == CUDNN_STATUS_SUCCESS && r.determinism == CUDNN_DETERMINISTIC && r.memory <= (size_t(512) << 20) &&
-           math;
+    const bool math =
+        tf32 || (r.mathType != CUDNN_TENSOR_OP_MATH && r.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION);
+    return r.status == CUDNN_STATUS_SUCCESS && r.determinism == CUDNN_DETERMINISTIC &&
+           r.memory <= (size_t(512) << 20) && math;
   };
   ConvBest best;
   cudnnConvolutionFwdAlgoPerf_t fr[16];
@@ -247,10 +263,12 @@ ConvBest find_best(cudnnHandle_t h, const ConvDims& d, cudnnTensorFormat_t fmt, 
   // A layout/math combination cuDNN does not support reports no results; that is a finding, not an error.
   if (cudnnFindConvolutionForwardAlgorithm(h, x, w, c, y, 16, &nf, fr) == CUDNN_STATUS_SUCCESS)
     for (int i = 0; i < nf; ++i)
-      if (ok(fr[i]) && (best.fwd_ms < 0 || fr[i].time < best.fwd_ms)) best.fwd_ms = fr[i].time, best.fwd_algo = fr[i].algo;
+      if (ok(fr[i]) && (best.fwd_ms < 0 || fr[i].time < best.fwd_ms))
+        best.fwd_ms = fr[i].time, best.fwd_algo = fr[i].algo;
   if (cudnnFindConvolutionBackwardDataAlgorithm(h, w, y, c, x, 16, &nb, br) == CUDNN_STATUS_SUCCESS)
     for (int i = 0; i < nb; ++i)
-      if (ok(br[i]) && (best.bwd_ms < 0 || br[i].time < best.bwd_ms)) best.bwd_ms = br[i].time, best.bwd_algo = br[i].algo;
+      if (ok(br[i]) && (best.bwd_ms < 0 || br[i].time < best.bwd_ms))
+        best.bwd_ms = br[i].time, best.bwd_algo = br[i].algo;
   cudnnDestroyTensorDescriptor(x);
   cudnnDestroyTensorDescriptor(y);
   cudnnDestroyFilterDescriptor(w);
@@ -276,28 +294,28 @@ int main(int argc, char** argv) try {
   for (size_t i = 0; i < host.size(); ++i) host[i] = float((i * 2654435761u) % 1000) / 1000.f - 0.45f;
   be->upload(host.data(), t.A, host.size());
 
-  double total[kKinds] = {}, calls[kKinds] = {};
-  double sum_all = 0, flops = 0;
+  Model m;
+  double flops = 0;
   for (int i = 0; i < nb201::kNumArchs; ++i) {
     const Graph g = nb201::build(nb201::from_index(i), cfg);
-    double k[kKinds] = {};
-    model_arch(g, t, k, calls);
-    for (int j = 0; j < kKinds; ++j) total[j] += k[j], sum_all += k[j];
+    model_arch(g, t, m);
     flops += 2.0 * forward_flops(g) * B;
   }
-  const double per_arch = sum_all / nb201::kNumArchs;
-  std::printf("Every op instance of the space timed alone (%d back-to-back calls on one stream after a warm-up),\n"
-              "summed over each architecture's fused plan and averaged over all %d architectures.\n\n",
-              reps, nb201::kNumArchs);
-  std::printf("| kind | ms per architecture | share | backend calls per architecture |\n|---|---|---|---|\n");
-  double all_calls = 0;
-  for (int j = 0; j < kKinds; ++j) {
-    std::printf("| %s | %.3f | %.1f %% | %.1f |\n", kKindName[j], 1e3 * total[j] / nb201::kNumArchs,
-                100 * total[j] / sum_all, calls[j] / nb201::kNumArchs);
-    all_calls += calls[j];
-  }
-  std::printf("| **total** | **%.3f** | modelled one-stream rate %.1f arch/s, %.2f TFLOP/s | %.1f |\n\n", 1e3 * per_arch,
-              1 / per_arch, flops / sum_all * 1e-12, all_calls / nb201::kNumArchs);
+  const double N = nb201::kNumArchs;
+  double sec = 0, calls = 0, bytes = 0;
+  for (int j = 0; j < kKinds; ++j) sec += m.seconds[j], calls += m.calls[j], bytes += m.bytes[j];
+  std::printf(
+      "Every op instance of the space timed alone (%d back-to-back calls on one stream after a warm-up),\n"
+      "summed over each architecture's fused plan and averaged over all %d architectures. Traffic: the least\n"
+      "bytes each call must move (every operand once per pass); GB/s = that traffic / the time.\n\n",
+      reps, nb201::kNumArchs);
+  std::printf("| kind | ms per architecture | share | calls per architecture | MB per architecture | GB/s |\n");
+  std::printf("|---|---|---|---|---|---|\n");
+  for (int j = 0; j < kKinds; ++j)
+    std::printf("| %s | %.3f | %.1f %% | %.1f | %.1f | %.0f |\n", kKindName[j], 1e3 * m.seconds[j] / N,
+                100 * m.seconds[j] / sec, m.calls[j] / N, 1e-6 * m.bytes[j] / N, 1e-9 * m.bytes[j] / m.seconds[j]);
+  std::printf("| **total** | **%.3f** | %.1f arch/s, %.2f TFLOP/s | %.1f | %.1f | %.0f |\n\n", 1e3 * sec / N, N / sec,
+              flops / sec * 1e-12, calls / N, 1e-6 * bytes / N, 1e-9 * bytes / sec);
 
   // Issue cost and CUDA graphs on a fixed sample of architectures.
   const int n_issue = 50;
@@ -305,10 +323,13 @@ int main(int argc, char** argv) try {
   it.graphs = be->name() == "cuda";
   for (int i = 0; i < n_issue; ++i)
     time_issue(nb201::build(nb201::from_index(int((i * 7919L) % nb201::kNumArchs)), cfg), t, 5, it);
-  std::printf("Forward + backward ops of %d architectures (every 7919th index; no score), issued for real on one "
-              "stream, ms per architecture:\n\n", n_issue);
-  std::printf("| host issue time | wall to completion | CUDA graph: capture + instantiate + one launch | graph "
-              "replay |\n|---|---|---|---|\n");
+  std::printf(
+      "Forward + backward ops of %d architectures (every 7919th index; no score), issued for real on one "
+      "stream, ms per architecture:\n\n",
+      n_issue);
+  std::printf(
+      "| host issue time | wall to completion | CUDA graph: capture + instantiate + one launch | graph "
+      "replay |\n|---|---|---|---|\n");
   if (it.graphs)
     std::printf("| %.3f | %.3f | %.3f | %.3f |\n\n", 1e3 * it.issue / n_issue, 1e3 * it.stream / n_issue,
                 1e3 * it.graph_once / n_issue, 1e3 * it.replay / n_issue);
@@ -316,9 +337,10 @@ int main(int argc, char** argv) try {
     std::printf("| %.3f | %.3f | n/a | n/a |\n\n", 1e3 * it.issue / n_issue, 1e3 * it.stream / n_issue);
   if (!it.graph_error.empty()) std::printf("Graph capture failed: %s\n\n", it.graph_error.c_str());
   if (be->name() == "cuda")
-    std::printf("Wall to completion near host issue time: one stream is host-bound. Graph replay is the device time\n"
-                "with launch overhead removed; a graph pays only when capture + instantiate + launch beats the plain\n"
-                "wall time (an architecture is scored once) or when the same architecture is replayed.\n\n");
+    std::printf(
+        "Wall to completion near host issue time: one stream is host-bound. Graph replay is the device time\n"
+        "with launch overhead removed; a graph pays only when capture + instantiate + launch beats the plain\n"
+        "wall time (an architecture is scored once) or when the same architecture is replayed.\n\n");
 
   // Convolutions: per shape, the backend's time and, on CUDA, cuDNN's best per layout and math.
   const bool cuda = be->name() == "cuda";
@@ -334,8 +356,8 @@ int main(int argc, char** argv) try {
     cudnnTensorFormat_t fmt;
     bool tf32;
   };
-  const Cfg cfgs[4] = {{CUDNN_TENSOR_NCHW, false}, {CUDNN_TENSOR_NHWC, false}, {CUDNN_TENSOR_NCHW, true},
-                       {CUDNN_TENSOR_NHWC, true}};
+  const Cfg cfgs[4] = {
+      {CUDNN_TENSOR_NCHW, false}, {CUDNN_TENSOR_NHWC, false}, {CUDNN_TENSOR_NCHW, true}, {CUDNN_TENSOR_NHWC, true}};
   for (const auto& [key, fwd] : t.cache) {
     if (key[0] != 0) continue;  // conv forward instances; backward-data has key[0] = 1
     std::vector<int> kb = key;
@@ -347,8 +369,10 @@ int main(int argc, char** argv) try {
     if (cuda)
       for (const Cfg& c : cfgs) {
         const ConvBest b = find_best(h, d, c.fmt, c.tf32);
-        if (b.fwd_ms < 0 || b.bwd_ms < 0) std::printf(" n/a |");
-        else std::printf(" %.1f (%d, %d) |", 1e3 * (b.fwd_ms + b.bwd_ms), b.fwd_algo, b.bwd_algo);
+        if (b.fwd_ms < 0 || b.bwd_ms < 0)
+          std::printf(" n/a |");
+        else
+          std::printf(" %.1f (%d, %d) |", 1e3 * (b.fwd_ms + b.bwd_ms), b.fwd_algo, b.bwd_algo);
       }
     std::printf("\n");
   }

@@ -119,7 +119,8 @@ std::string dims_text(const ConvDims& d) {
 
 class CudaBackend final : public Backend {
  public:
-  explicit CudaBackend(const BackendOptions& o) : device_(o.device), tf32_(o.tf32), solver_(o.solver), sigma_(o.sigma_precision) {
+  explicit CudaBackend(const BackendOptions& o)
+      : device_(o.device), tf32_(o.tf32), solver_(o.solver), sigma_(o.sigma_precision) {
     NASWOT_CUDA_CHECK(cudaSetDevice(device_));
     cudaDeviceProp p{};
     NASWOT_CUDA_CHECK(cudaGetDeviceProperties(&p, device_));

@@ -238,3 +238,30 @@ TEST_CASE("cuda: Sigma_J score, both solvers, against the CPU") {
     }
   }
 }
+
+TEST_CASE("cuda: a captured graph runs nothing until launched, then replays its ops bit for bit") {
+  Backend& gpu = *backends().gpu;
+  const int B = 8, C = 16;
+  const ConvDims d{B, C, 8, 8, C, 3, 1, 1, 8, 8};
+  const size_t ps = size_t(C) * 64;
+  const std::vector<HostTensor> ins = {rnd(B, ps, 41, 64), raw(random_vec(size_t(C) * C * 9, 42)),
+                                       raw(random_vec(C, 43)), raw(random_vec(C, 44))};
+  const std::vector<HostTensor> outs = {rnd(B, ps, 45, 64), rnd(B, ps, 46, 64), raw(std::vector<float>(2 * C, 0.f))};
+  // conv -> batch norm with a fused ReLU: cuDNN and our kernels, including the statistics pass's
+  // last-block counter.
+  const auto ops = [&](const std::vector<float*>& p) {
+    gpu.conv2d_forward(d, p[0], p[1], p[4]);
+    gpu.batchnorm_forward(C, 64, B, p[4], p[2], p[3], 1e-5f, p[5], p[6], p[6] + C, BnStore::ReLU);
+  };
+  const auto direct = run(gpu, ins, outs, ops);
+  std::function<void()> launch;
+  const auto captured = run(gpu, ins, outs, [&](const std::vector<float*>& p) { launch = gpu.capture([&] { ops(p); }); });
+  for (size_t i = 0; i < outs.size(); ++i) CHECK(captured[i] == outs[i].v);  // recorded, not run
+  const auto replayed = run(gpu, ins, outs, [&](const std::vector<float*>& p) {
+    launch = gpu.capture([&] { ops(p); });
+    launch();
+    launch();  // twice: the counter is back to zero after each launch
+  });
+  for (size_t i = 0; i < outs.size(); ++i) CHECK(replayed[i] == direct[i]);
+  CHECK_THROWS_WITH(backends().cpu->capture([] {}), doctest::Contains("nothing to capture"));
+}
