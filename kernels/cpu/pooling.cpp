@@ -24,41 +24,38 @@ inline float* row(float* t, int blk, int P, int pix, size_t R) { return t + (siz
 
 }  // namespace
 
+// The 3x3 pools keep a row block of sums in registers across the window's (up to) 9 rows, in the
+// window's row-major order, instead of adding each row into memory. This file is compiled with
+// -ffp-contract=off: a fused term's mean must round before it meets y, as a separate add would.
 void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y, bool accumulate) {
+  using namespace simd;
   const int nblk = batch_blocks(B);
-  const size_t R = size_t(C) * L;
+  const size_t R = size_t(C) * L;  // a multiple of 2 vectors
   const int P = H * W;
-#pragma omp parallel
-  {
-    std::vector<float> sum(accumulate ? R : 0);  // accumulate: the window sum before it meets y
-#pragma omp for collapse(2) schedule(static)
-    for (int blk = 0; blk < nblk; ++blk)
-      for (int i = 0; i < H; ++i)
-        for (int j = 0; j < W; ++j) {
-          float* out = row(y, blk, P, i * W + j, R);
-          float* s = accumulate ? sum.data() : out;
-          const float inv = 1.f / float(window_count(i, j, H, W));
-          std::fill(s, s + R, 0.f);
-          for (int ii = std::max(0, i - 1); ii <= std::min(H - 1, i + 1); ++ii)
-            for (int jj = std::max(0, j - 1); jj <= std::min(W - 1, j + 1); ++jj) {
-              const float* in = row(x, blk, P, ii * W + jj, R);
-#pragma omp simd
-              for (size_t e = 0; e < R; ++e) s[e] += in[e];
-            }
-          if (accumulate) {  // round the mean first, as a separate add of the pool's output would
-#pragma omp simd
-            for (size_t e = 0; e < R; ++e) s[e] *= inv;
-#pragma omp simd
-            for (size_t e = 0; e < R; ++e) out[e] += s[e];
-          } else {
-#pragma omp simd
-            for (size_t e = 0; e < R; ++e) out[e] *= inv;
-          }
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int blk = 0; blk < nblk; ++blk)
+    for (int i = 0; i < H; ++i)
+      for (int j = 0; j < W; ++j) {
+        const float* in[9];
+        int n = 0;
+        for (int ii = std::max(0, i - 1); ii <= std::min(H - 1, i + 1); ++ii)
+          for (int jj = std::max(0, j - 1); jj <= std::min(W - 1, j + 1); ++jj) in[n++] = row(x, blk, P, ii * W + jj, R);
+        float* out = row(y, blk, P, i * W + j, R);
+        const float inv = 1.f / float(window_count(i, j, H, W));
+        const vec vi = vbcast(&inv);
+        for (size_t e = 0; e < R; e += 2 * kW) {
+          vec a0 = vzero(), a1 = vzero();  // 0 + x, as the sum always began (keeps -0 as +0)
+          for (int k = 0; k < n; ++k) a0 = vadd(a0, vload(in[k] + e)), a1 = vadd(a1, vload(in[k] + e + kW));
+          a0 = vmul(a0, vi), a1 = vmul(a1, vi);
+          if (accumulate) a0 = vadd(vload(out + e), a0), a1 = vadd(vload(out + e + kW), a1);
+          vstore(out + e, a0);
+          vstore(out + e + kW, a1);
         }
-  }
+      }
 }
 
 void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) {
+  using namespace simd;
   const int nblk = batch_blocks(B);
   // The window is symmetric: input pixel (i, j) receives dy/count from the outputs within distance 1.
   const size_t R = size_t(C) * L;
@@ -67,15 +64,22 @@ void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx,
   for (int blk = 0; blk < nblk; ++blk)
     for (int i = 0; i < H; ++i)
       for (int j = 0; j < W; ++j) {
-        float* out = row(dx, blk, P, i * W + j, R);
-        if (!accumulate) std::fill(out, out + R, 0.f);
+        const float* g[9];
+        vec inv[9];
+        int n = 0;
         for (int ii = std::max(0, i - 1); ii <= std::min(H - 1, i + 1); ++ii)
           for (int jj = std::max(0, j - 1); jj <= std::min(W - 1, j + 1); ++jj) {
-            const float* g = row(dy, blk, P, ii * W + jj, R);
-            const float inv = 1.f / float(window_count(ii, jj, H, W));
-#pragma omp simd
-            for (size_t e = 0; e < R; ++e) out[e] += g[e] * inv;
+            const float v = 1.f / float(window_count(ii, jj, H, W));
+            g[n] = row(dy, blk, P, ii * W + jj, R);
+            inv[n++] = vbcast(&v);
           }
+        float* out = row(dx, blk, P, i * W + j, R);
+        for (size_t e = 0; e < R; e += 2 * kW) {
+          vec a0 = accumulate ? vload(out + e) : vzero(), a1 = accumulate ? vload(out + e + kW) : vzero();
+          for (int k = 0; k < n; ++k) a0 = vfma(vload(g[k] + e), inv[k], a0), a1 = vfma(vload(g[k] + e + kW), inv[k], a1);
+          vstore(out + e, a0);
+          vstore(out + e + kW, a1);
+        }
       }
 }
 

@@ -20,6 +20,7 @@ inline vec vbcast(const float* p) { return _mm512_set1_ps(*p); }
 inline vec vfma(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
 inline vec vzero() { return _mm512_setzero_ps(); }
 inline vec vadd(vec a, vec b) { return _mm512_add_ps(a, b); }
+inline vec vmul(vec a, vec b) { return _mm512_mul_ps(a, b); }
 // (a > b) ? x : y and (a == b) ? x : y per lane (ordered compares: NaN selects y).
 inline vec vsel_gt(vec a, vec b, vec x, vec y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
 inline vec vsel_eq(vec a, vec b, vec x, vec y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ), y, x); }
@@ -32,6 +33,7 @@ inline vec vbcast(const float* p) { return _mm256_broadcast_ss(p); }
 inline vec vfma(vec a, vec b, vec c) { return _mm256_fmadd_ps(a, b, c); }
 inline vec vzero() { return _mm256_setzero_ps(); }
 inline vec vadd(vec a, vec b) { return _mm256_add_ps(a, b); }
+inline vec vmul(vec a, vec b) { return _mm256_mul_ps(a, b); }
 inline vec vsel_gt(vec a, vec b, vec x, vec y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
 inline vec vsel_eq(vec a, vec b, vec x, vec y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
 #else  // portable: the GCC/Clang vector extension (SSE2, NEON, ...)
@@ -47,6 +49,7 @@ inline vec vbcast(const float* p) { return vec{} + *p; }
 inline vec vfma(vec a, vec b, vec c) { return a * b + c; }
 inline vec vzero() { return vec{}; }
 inline vec vadd(vec a, vec b) { return a + b; }
+inline vec vmul(vec a, vec b) { return a * b; }
 typedef int ivec __attribute__((vector_size(16)));
 inline vec vblend(ivec m, vec x, vec y) { return vec(((ivec)x & m) | ((ivec)y & ~m)); }
 inline vec vsel_gt(vec a, vec b, vec x, vec y) { return vblend((ivec)(a > b), x, y); }
