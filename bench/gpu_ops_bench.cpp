@@ -1,9 +1,10 @@
-// Where NB201's GPU time goes, op by op: every distinct op instance of the space timed in isolation
-// on the CUDA backend, summed over the plan of every architecture (a model of one stream's device
-// time per architecture, by op kind), and the convolutions' ceiling: every deterministic cuDNN
-// algorithm in NCHW and NHWC, FMA and TF32 math, timed by cudnnFind against the backend's choice.
-// Usage: naswot_gpu_ops_bench [BATCH=128] [REPS=20] [BACKEND=cuda]   (markdown on stdout; BACKEND cpu
-// models the CPU backend instead and skips the cuDNN part)
+// Where a space's time goes, op by op: every distinct op instance of NB201 (or of a sample of NB101)
+// timed alone on a backend, summed over the fused plan of every architecture (a model of one stream's
+// device time per architecture, by op kind, with calls and least memory traffic); host issue time
+// against device time and CUDA graphs on one stream; and the convolutions' ceiling: every
+// deterministic cuDNN algorithm in NCHW and NHWC, FMA and TF32 math, timed by cudnnFind against the
+// backend's choice. Markdown on stdout. BACKEND cpu models the CPU backend and skips the cuDNN part.
+// Usage: naswot_gpu_ops_bench [BATCH=128] [REPS=20] [BACKEND=cuda] [SPACE=nb201|nb101] [SAMPLE=1000 (nb101)]
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
@@ -20,6 +21,8 @@
 #include "engine/backend.h"
 #include "engine/planner.h"
 #include "kernels/cuda/check.cuh"
+#include "searchspaces/nb101.h"
+#include "searchspaces/nb101_index.h"
 #include "searchspaces/nb201.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -54,10 +57,11 @@ ConvDims dims_of(const ConvKey& k, int B) {
 double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k * d.Ho * d.Wo * double(d.B); }
 
 // Kinds of the modelled per-architecture time.
-enum Kind { kConvF, kConvB, kBnF, kBnB, kRelu, kAdd, kPool, kOther, kScore, kKinds };
-const char* kKindName[kKinds] = {"conv forward",   "conv backward-data",    "batch norm forward", "batch norm backward",
-                                 "relu",           "add / gradient copies", "avg pools",          "other",
-                                 "Sigma_J + score"};
+enum Kind { kConvF, kConvB, kBnF, kBnB, kRelu, kAdd, kPool, kMaxPool, kConcat, kOther, kScore, kKinds };
+const char* kKindName[kKinds] = {
+    "conv forward",          "conv backward-data", "batch norm forward", "batch norm backward",   "relu",
+    "add / gradient copies", "avg pools",          "max pools",          "concat / slice copies", "other",
+    "Sigma_J + score"};
 
 // Scratch tensors every op reads and writes (the values do not matter for timing), and the time of
 // each distinct op instance.
@@ -149,13 +153,48 @@ void for_each_op(const Graph& g, const Plan& p, OpTimes& t, const Visit& visit) 
                 [&] { be.avgpool2x2_backward(in.c, in.h, in.w, B, t.dy(), t.dx(), true); });
         break;
       }
+      case OpKind::MaxPool: {
+        const Shape& in = g.shape(n.inputs[0]);
+        const double in4 = 4.0 * double(in.per_sample()) * B;
+        visit(kMaxPool, {16, in.c, in.h, in.w, n.kernel, n.stride, n.pad}, in4 + n4,
+              [&] { be.maxpool_forward(in.c, in.h, in.w, B, n.kernel, n.stride, n.pad, t.x(), t.y()); });
+        if (grad)
+          visit(kMaxPool, {17, in.c, in.h, in.w, n.kernel, n.stride, n.pad}, 3 * in4 + n4, [&] {
+            be.maxpool_backward(in.c, in.h, in.w, B, n.kernel, n.stride, n.pad, t.x(), t.dy(), t.dx(), true);
+          });
+        break;
+      }
+      case OpKind::Concat: {
+        int off = 0;
+        for (int in : n.inputs) {
+          const int c = g.shape(in).c;
+          const double c4 = 4.0 * double(c) * s.h * s.w * B;
+          visit(kConcat, {18, c, s.c, s.h * s.w, off}, 2 * c4,
+                [&] { be.copy_channels(B, s.h * s.w, c, t.x(), c, 0, t.y(), s.c, off, false); });
+          if (p.needs_grad[in])
+            visit(kConcat, {19, c, s.c, s.h * s.w, off}, 3 * c4,
+                  [&] { be.copy_channels(B, s.h * s.w, c, t.dy(), s.c, off, t.dx(), c, 0, true); });
+          off += c;
+        }
+        break;
+      }
+      case OpKind::ChannelSlice: {
+        const Shape& in = g.shape(n.inputs[0]);
+        visit(kConcat, {20, in.c, s.c, s.h * s.w}, 2 * n4,
+              [&] { be.copy_channels(B, s.h * s.w, s.c, t.x(), in.c, 0, t.y(), s.c, 0, false); });
+        if (grad)
+          visit(kConcat, {21, in.c, s.c, s.h * s.w}, 3 * n4,
+                [&] { be.copy_channels(B, s.h * s.w, s.c, t.dy(), s.c, 0, t.dx(), in.c, 0, true); });
+        break;
+      }
       case OpKind::Zero:
         visit(kOther, {12, ci}, n4, [&] { be.fill(count, 0.f, t.y()); });
         break;
       case OpKind::Input:
         visit(kOther, {13, ci}, 2 * n4, [&] { be.copy_or_accumulate(count, t.x(), t.y(), false); });
         break;
-      default: {  // global pool and linear: tiny, forward and backward as one visit
+      case OpKind::GlobalAvgPool:
+      case OpKind::Linear: {  // tiny: forward and backward as one visit
         const Shape& in = g.shape(n.inputs[0]);
         visit(kOther, {14, int(n.op), in.c, in.h * in.w}, 0, [&] {
           if (n.op == OpKind::GlobalAvgPool) {
@@ -282,38 +321,55 @@ int main(int argc, char** argv) try {
   const int B = argc > 1 ? std::atoi(argv[1]) : 128;
   const int reps = argc > 2 ? std::atoi(argv[2]) : 20;
   const std::string backend = argc > 3 ? argv[3] : "cuda";
-  if (B < 2 || B % 16 != 0 || reps < 1) fail("usage: naswot_gpu_ops_bench [BATCH: multiple of 16] [REPS>=1] [BACKEND]");
+  const std::string space = argc > 4 ? argv[4] : "nb201";
+  if (B < 2 || B % 16 != 0 || reps < 1 || (space != "nb201" && space != "nb101"))
+    fail("usage: naswot_gpu_ops_bench [BATCH: multiple of 16] [REPS>=1] [cuda|cpu] [nb201|nb101] [SAMPLE]");
+  // NB201: every architecture; NB101: SAMPLE cells (default 1000) at an even index stride.
+  const long space_size = space == "nb201" ? nb201::kNumArchs : nb101::kNumCells;
+  const long n_archs = space == "nb201" ? space_size : std::min(space_size, argc > 5 ? std::atol(argv[5]) : 1000L);
+  if (n_archs < 1) fail("SAMPLE must be at least 1");
+  const auto graph_of = [&](long k) {  // the k-th of the n_archs modelled architectures
+    if (space == "nb201") return nb201::build(nb201::from_index(int(k)));
+    return nb101::build(nb101::indexed_cells()[size_t(k * (space_size / n_archs))].cell);
+  };
   auto be = make_backend(backend, BackendOptions{});
-  std::printf("# Op model of NB201, batch %d, %s backend (%s)\n\n", B, be->name().c_str(), be->device().c_str());
+  std::printf("# Op model of %s, batch %d, %s backend (%s)\n\n", space == "nb201" ? "NB201" : "NB101", B,
+              be->name().c_str(), be->device().c_str());
 
-  // Largest tensor of the space: the stem's output (C x 32 x 32).
-  const nb201::NetConfig cfg;
-  const size_t T = size_t(B) * cfg.C * cfg.image * cfg.image;
-  OpTimes t{*be, B, reps, be->arena(4 * T + (size_t(4) << 20)), T, {}};
-  std::vector<float> host(4 * T + (size_t(4) << 20));
+  // Scratch: four tensors as large as the space's largest activation, then room for any parameter.
+  size_t per_sample = 0, params = 0;
+  for (long k = 0; k < n_archs; ++k) {
+    const Graph g = graph_of(k);
+    for (const Node& n : g.nodes) per_sample = std::max(per_sample, n.out.per_sample());
+    params = std::max(params, g.num_params());
+  }
+  const size_t T = size_t(B) * per_sample, scratch = 4 * T + params + 1024;
+  OpTimes t{*be, B, reps, be->arena(scratch), T, {}};
+  std::vector<float> host(scratch);
   for (size_t i = 0; i < host.size(); ++i) host[i] = float((i * 2654435761u) % 1000) / 1000.f - 0.45f;
   be->upload(host.data(), t.A, host.size());
 
   Model m;
   double flops = 0;
-  for (int i = 0; i < nb201::kNumArchs; ++i) {
-    const Graph g = nb201::build(nb201::from_index(i), cfg);
+  for (long k = 0; k < n_archs; ++k) {
+    const Graph g = graph_of(k);
     model_arch(g, t, m);
     flops += 2.0 * forward_flops(g) * B;
   }
-  const double N = nb201::kNumArchs;
+  const double N = double(n_archs);
   double sec = 0, calls = 0, bytes = 0;
   for (int j = 0; j < kKinds; ++j) sec += m.seconds[j], calls += m.calls[j], bytes += m.bytes[j];
   std::printf(
       "Every op instance of the space timed alone (%d back-to-back calls on one stream after a warm-up),\n"
-      "summed over each architecture's fused plan and averaged over all %d architectures. Traffic: the least\n"
+      "summed over each architecture's fused plan and averaged over %ld architectures. Traffic: the least\n"
       "bytes each call must move (every operand once per pass); GB/s = that traffic / the time.\n\n",
-      reps, nb201::kNumArchs);
+      reps, n_archs);
   std::printf("| kind | ms per architecture | share | calls per architecture | MB per architecture | GB/s |\n");
   std::printf("|---|---|---|---|---|---|\n");
   for (int j = 0; j < kKinds; ++j)
-    std::printf("| %s | %.3f | %.1f %% | %.1f | %.1f | %.0f |\n", kKindName[j], 1e3 * m.seconds[j] / N,
-                100 * m.seconds[j] / sec, m.calls[j] / N, 1e-6 * m.bytes[j] / N, 1e-9 * m.bytes[j] / m.seconds[j]);
+    if (m.calls[j] > 0)  // kinds the space has
+      std::printf("| %s | %.3f | %.1f %% | %.1f | %.1f | %.0f |\n", kKindName[j], 1e3 * m.seconds[j] / N,
+                  100 * m.seconds[j] / sec, m.calls[j] / N, 1e-6 * m.bytes[j] / N, 1e-9 * m.bytes[j] / m.seconds[j]);
   std::printf("| **total** | **%.3f** | %.1f arch/s, %.2f TFLOP/s | %.1f | %.1f | %.0f |\n\n", 1e3 * sec / N, N / sec,
               flops / sec * 1e-12, calls / N, 1e-6 * bytes / N, 1e-9 * bytes / sec);
 
@@ -321,10 +377,10 @@ int main(int argc, char** argv) try {
   const int n_issue = 50;
   IssueTimes it;
   it.graphs = be->name() == "cuda";
-  for (int i = 0; i < n_issue; ++i)
-    time_issue(nb201::build(nb201::from_index(int((i * 7919L) % nb201::kNumArchs)), cfg), t, 5, it);
+  for (int i = 0; i < n_issue; ++i) time_issue(graph_of((i * 7919L) % n_archs), t, 5, it);
   std::printf(
-      "Forward + backward ops of %d architectures (every 7919th index; no score), issued for real on one "
+      "Forward + backward ops of %d of those architectures (every 7919th, cyclically; no score), issued for real on "
+      "one "
       "stream, ms per architecture:\n\n",
       n_issue);
   std::printf(

@@ -161,30 +161,34 @@ void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, b
 }
 
 void maxpool_forward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, float* y) {
+  using namespace simd;
   const int nblk = batch_blocks(B);
   const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
   const size_t R = size_t(C) * L;
-#pragma omp parallel for collapse(2) schedule(static)
+  std::vector<const float*> win;  // the window's in-image rows, row-major (per thread below)
+#pragma omp parallel for collapse(2) schedule(static) firstprivate(win)
   for (int blk = 0; blk < nblk; ++blk)
     for (int i = 0; i < Ho; ++i)
       for (int j = 0; j < Wo; ++j) {
-        float* out = row(y, blk, Ho * Wo, i * Wo + j, R);
-        bool first = true;
+        win.clear();
         for (int di = 0; di < k; ++di) {
           const int ii = i * stride - pad + di;
           if (ii < 0 || ii >= H) continue;
           for (int dj = 0; dj < k; ++dj) {
             const int jj = j * stride - pad + dj;
-            if (jj < 0 || jj >= W) continue;
-            const float* in = row(x, blk, H * W, ii * W + jj, R);
-            if (first) {
-              std::copy(in, in + R, out);
-              first = false;
-            } else {
-#pragma omp simd
-              for (size_t e = 0; e < R; ++e) out[e] = in[e] > out[e] ? in[e] : out[e];
-            }
+            if (jj >= 0 && jj < W) win.push_back(row(x, blk, H * W, ii * W + jj, R));
           }
+        }
+        float* out = row(y, blk, Ho * Wo, i * Wo + j, R);
+        // The running maximum stays in registers: m = in > m ? in : m over the window in order.
+        for (size_t e = 0; e < R; e += 2 * kW) {
+          vec m0 = vload(win[0] + e), m1 = vload(win[0] + e + kW);
+          for (size_t w = 1; w < win.size(); ++w) {
+            const vec a0 = vload(win[w] + e), a1 = vload(win[w] + e + kW);
+            m0 = vsel_gt(a0, m0, a0, m0), m1 = vsel_gt(a1, m1, a1, m1);
+          }
+          vstore(out + e, m0);
+          vstore(out + e + kW, m1);
         }
       }
 }
