@@ -185,7 +185,7 @@ void maxpool_forward(int C, int H, int W, int B, int k, int stride, int pad, con
           vec m0 = vload(win[0] + e), m1 = vload(win[0] + e + kW);
           for (size_t w = 1; w < win.size(); ++w) {
             const vec a0 = vload(win[w] + e), a1 = vload(win[w] + e + kW);
-            m0 = vsel_gt(a0, m0, a0, m0), m1 = vsel_gt(a1, m1, a1, m1);
+            m0 = vmax(a0, m0), m1 = vmax(a1, m1);
           }
           vstore(out + e, m0);
           vstore(out + e + kW, m1);
@@ -201,12 +201,16 @@ void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, co
   const size_t R = size_t(C) * L;
   // Pass 1: every window's first maximum (row-major window order; `>` keeps the first of equals) per
   // channel and lane, as a pixel index held in a float (exact below 2^24), with a lane group's best
-  // value and index in registers across the window.
+  // value and index in registers across the window. The window's rows and pixel indices are listed
+  // once per window, outside the loop over the row's values.
   static thread_local std::vector<float> arg_buf;  // the caller's; threads get a pointer
   const size_t need = size_t(nblk) * Ho * Wo * R;
   if (arg_buf.size() < need) arg_buf.resize(need);  // grow only: resize() would zero a regrown tail
   float* args = arg_buf.data();
-#pragma omp parallel for collapse(2) schedule(static)
+  std::vector<const float*> src;  // per thread (firstprivate): a window's rows, or a pixel's windows
+  std::vector<const float*> grad;
+  std::vector<float> pix;  // the window's pixel indices (broadcast from memory in the loop)
+#pragma omp parallel for collapse(2) schedule(static) firstprivate(src, pix)
   for (int blk = 0; blk < nblk; ++blk)
     for (int i = 0; i < Ho; ++i)
       for (int j = 0; j < Wo; ++j) {
@@ -217,46 +221,54 @@ void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, co
           std::fill(a, a + R, -1.f);
           continue;
         }
-        const float first_pix = float(i0 * W + j0);
+        src.clear();
+        pix.clear();
+        for (int ii = i0; ii < i1; ++ii)
+          for (int jj = j0; jj < j1; ++jj) {
+            const float p = float(ii * W + jj);
+            src.push_back(row(x, blk, H * W, ii * W + jj, R));
+            pix.push_back(p);
+          }
         for (size_t e = 0; e < R; e += L) {
-          const float* first = row(x, blk, H * W, i0 * W + j0, R) + e;
-          vec b0 = vload(first), b1 = vload(first + kW);
-          vec a0 = vbcast(&first_pix), a1 = a0;
-          for (int ii = i0; ii < i1; ++ii)
-            for (int jj = j0; jj < j1; ++jj) {
-              const float* in = row(x, blk, H * W, ii * W + jj, R) + e;
-              const float pix = float(ii * W + jj);
-              const vec pv = vbcast(&pix), v0 = vload(in), v1 = vload(in + kW);
-              a0 = vsel_gt(v0, b0, pv, a0);
-              a1 = vsel_gt(v1, b1, pv, a1);
-              b0 = vsel_gt(v0, b0, v0, b0);
-              b1 = vsel_gt(v1, b1, v1, b1);
-            }
+          vec b0 = vload(src[0] + e), b1 = vload(src[0] + e + kW);
+          vec a0 = vbcast(&pix[0]), a1 = a0;
+          for (size_t w = 1; w < src.size(); ++w) {  // the first pixel cannot beat itself
+            const vec v0 = vload(src[w] + e), v1 = vload(src[w] + e + kW);
+            const vec pw = vbcast(&pix[w]);
+            a0 = vsel_gt(v0, b0, pw, a0);
+            a1 = vsel_gt(v1, b1, pw, a1);
+            b0 = vmax(v0, b0);
+            b1 = vmax(v1, b1);
+          }
           vstore(a + e, a0);
           vstore(a + e + kW, a1);
         }
       }
   // Pass 2: each input pixel gathers dy of the windows whose maximum it is, windows in row-major
   // order (the order a scatter in output order would add them), so no two threads write one value.
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) firstprivate(src, grad)
   for (int blk = 0; blk < nblk; ++blk)
     for (int ii = 0; ii < H; ++ii)
       for (int jj = 0; jj < W; ++jj) {
         float* out = row(dx, blk, H * W, ii * W + jj, R);
-        const float pix = float(ii * W + jj);
-        const vec pv = vbcast(&pix);
+        const float p = float(ii * W + jj);
+        const vec pv = vbcast(&p);
         // Windows i with i*stride - pad <= ii <= i*stride - pad + k - 1.
         const int i_lo = std::max(0, (ii + pad - k + stride) / stride), i_hi = std::min(Ho - 1, (ii + pad) / stride);
         const int j_lo = std::max(0, (jj + pad - k + stride) / stride), j_hi = std::min(Wo - 1, (jj + pad) / stride);
+        src.clear();
+        grad.clear();
+        for (int i = i_lo; i <= i_hi; ++i)
+          for (int j = j_lo; j <= j_hi; ++j) {
+            src.push_back(args + (size_t(blk) * Ho * Wo + size_t(i) * Wo + j) * R);
+            grad.push_back(row(dy, blk, Ho * Wo, i * Wo + j, R));
+          }
         for (size_t e = 0; e < R; e += L) {
           vec s0 = accumulate ? vload(out + e) : vzero(), s1 = accumulate ? vload(out + e + kW) : vzero();
-          for (int i = i_lo; i <= i_hi; ++i)
-            for (int j = j_lo; j <= j_hi; ++j) {
-              const float* a = args + (size_t(blk) * Ho * Wo + size_t(i) * Wo + j) * R + e;
-              const float* g = row(dy, blk, Ho * Wo, i * Wo + j, R) + e;
-              s0 = vadd(s0, vsel_eq(vload(a), pv, vload(g), vzero()));
-              s1 = vadd(s1, vsel_eq(vload(a + kW), pv, vload(g + kW), vzero()));
-            }
+          for (size_t w = 0; w < src.size(); ++w) {
+            s0 = vadd(s0, vsel_eq0(vload(src[w] + e), pv, vload(grad[w] + e)));
+            s1 = vadd(s1, vsel_eq0(vload(src[w] + e + kW), pv, vload(grad[w] + e + kW)));
+          }
           vstore(out + e, s0);
           vstore(out + e + kW, s1);
         }

@@ -24,6 +24,9 @@ inline vec vmul(vec a, vec b) { return _mm512_mul_ps(a, b); }
 // (a > b) ? x : y and (a == b) ? x : y per lane (ordered compares: NaN selects y).
 inline vec vsel_gt(vec a, vec b, vec x, vec y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
 inline vec vsel_eq(vec a, vec b, vec x, vec y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ), y, x); }
+// (a > b) ? a : b, exactly (MAXPS: NaN or equal operands give b); (a == b) ? x : +0.
+inline vec vmax(vec a, vec b) { return _mm512_max_ps(a, b); }
+inline vec vsel_eq0(vec a, vec b, vec x) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ), x); }
 #elif defined(__AVX2__) && defined(__FMA__)
 using vec = __m256;
 constexpr int kW = 8, kOB = 6;
@@ -36,6 +39,8 @@ inline vec vadd(vec a, vec b) { return _mm256_add_ps(a, b); }
 inline vec vmul(vec a, vec b) { return _mm256_mul_ps(a, b); }
 inline vec vsel_gt(vec a, vec b, vec x, vec y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
 inline vec vsel_eq(vec a, vec b, vec x, vec y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_EQ_OQ)); }
+inline vec vmax(vec a, vec b) { return _mm256_max_ps(a, b); }
+inline vec vsel_eq0(vec a, vec b, vec x) { return _mm256_and_ps(_mm256_cmp_ps(a, b, _CMP_EQ_OQ), x); }
 #else  // portable: the GCC/Clang vector extension (SSE2, NEON, ...)
 typedef float vec __attribute__((vector_size(16)));
 constexpr int kW = 4, kOB = 6;
@@ -54,6 +59,8 @@ typedef int ivec __attribute__((vector_size(16)));
 inline vec vblend(ivec m, vec x, vec y) { return vec(((ivec)x & m) | ((ivec)y & ~m)); }
 inline vec vsel_gt(vec a, vec b, vec x, vec y) { return vblend((ivec)(a > b), x, y); }
 inline vec vsel_eq(vec a, vec b, vec x, vec y) { return vblend((ivec)(a == b), x, y); }
+inline vec vmax(vec a, vec b) { return vsel_gt(a, b, a, b); }
+inline vec vsel_eq0(vec a, vec b, vec x) { return vec((ivec)(a == b) & (ivec)x); }
 #endif
 
 // Batch lanes per block of the activation layout (see cpu_kernels.h): two vectors.
