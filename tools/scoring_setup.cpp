@@ -55,7 +55,8 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
   else if (solver == "eigen") bo.solver = SigmaSolver::Eigen;
   else if (solver == "cholesky") bo.solver = SigmaSolver::Cholesky;
   else fail("unknown --sigma-solver '" + solver + "' (expected auto, eigen or cholesky)");
-  if (a.has("sigma-precision") && s.score_kind != "jacob_cov") fail("--sigma-precision applies to --score jacob_cov only");
+  if (a.has("sigma-precision") && s.score_kind != "jacob_cov")
+    fail("--sigma-precision applies to --score jacob_cov only");
   const std::string sp = a.get("sigma-precision", "fp64");
   if (sp != "fp64" && sp != "fp32") fail("unknown --sigma-precision '" + sp + "' (expected fp64 or fp32)");
   s.sigma_precision = bo.sigma_precision = sp == "fp32" ? SigmaPrecision::Fp32 : SigmaPrecision::Fp64;

@@ -39,7 +39,8 @@ void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y, bo
         const float* in[9];
         int n = 0;
         for (int ii = std::max(0, i - 1); ii <= std::min(H - 1, i + 1); ++ii)
-          for (int jj = std::max(0, j - 1); jj <= std::min(W - 1, j + 1); ++jj) in[n++] = row(x, blk, P, ii * W + jj, R);
+          for (int jj = std::max(0, j - 1); jj <= std::min(W - 1, j + 1); ++jj)
+            in[n++] = row(x, blk, P, ii * W + jj, R);
         float* out = row(y, blk, P, i * W + j, R);
         const float inv = 1.f / float(window_count(i, j, H, W));
         const vec vi = vbcast(&inv);
@@ -76,7 +77,8 @@ void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx,
         float* out = row(dx, blk, P, i * W + j, R);
         for (size_t e = 0; e < R; e += 2 * kW) {
           vec a0 = accumulate ? vload(out + e) : vzero(), a1 = accumulate ? vload(out + e + kW) : vzero();
-          for (int k = 0; k < n; ++k) a0 = vfma(vload(g[k] + e), inv[k], a0), a1 = vfma(vload(g[k] + e + kW), inv[k], a1);
+          for (int k = 0; k < n; ++k)
+            a0 = vfma(vload(g[k] + e), inv[k], a0), a1 = vfma(vload(g[k] + e + kW), inv[k], a1);
           vstore(out + e, a0);
           vstore(out + e + kW, a1);
         }

@@ -255,7 +255,8 @@ TEST_CASE("cuda: a captured graph runs nothing until launched, then replays its 
   };
   const auto direct = run(gpu, ins, outs, ops);
   std::function<void()> launch;
-  const auto captured = run(gpu, ins, outs, [&](const std::vector<float*>& p) { launch = gpu.capture([&] { ops(p); }); });
+  const auto captured =
+      run(gpu, ins, outs, [&](const std::vector<float*>& p) { launch = gpu.capture([&] { ops(p); }); });
   for (size_t i = 0; i < outs.size(); ++i) CHECK(captured[i] == outs[i].v);  // recorded, not run
   const auto replayed = run(gpu, ins, outs, [&](const std::vector<float*>& p) {
     launch = gpu.capture([&] { ops(p); });
