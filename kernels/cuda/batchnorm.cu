@@ -65,6 +65,11 @@ __device__ void finalise_channel(bool backward, int c, int HW, int nsplit, doubl
   f.coef[2 * c + 1] = f.beta[c] - m * scale;
 }
 
+// dy where a fused ReLU passed (relu_y > 0), else +0: relu_backward's value; dy itself without one.
+__device__ inline float relu_passed(const float* __restrict__ dy, const float* __restrict__ relu_y, size_t i) {
+  return relu_y && !(relu_y[i] > 0.f) ? 0.f : dy[i];
+}
+
 // Sums over channel c of samples b = split, split + nsplit, ...: forward (x - x0, (x - x0)^2) or
 // backward (dy, dy * (x - mean)). The last block to finish finalises every channel (in a fixed order,
 // so the result is deterministic) and rezeroes the counter: one launch instead of two.
@@ -86,7 +91,7 @@ __global__ void channel_sums_k(int C, int HW, int B, const float* __restrict__ x
     const int b = split + int(q) * nsplit;
     const size_t at = (size_t(b) * C + c) * HW + (t - q * hw);
     if (kBackward) {
-      const float d = relu_y && !(relu_y[at] > 0.f) ? 0.f : dy[at];  // a fused ReLU's mask first
+      const float d = relu_passed(dy, relu_y, at);
       s += d;
       ss += double(d) * double(x[at] - ref);
     } else {
@@ -133,8 +138,7 @@ __global__ void bn_backward_apply_k(int C, int HW, const float* __restrict__ dy,
   const float g = coef[3 * c], a = coef[3 * c + 1], b = coef[3 * c + 2], m = mean[c];
   for (int p = threadIdx.x; p < HW; p += blockDim.x) {
     const size_t i = base + p;
-    const float d = relu_y && !(relu_y[i] > 0.f) ? 0.f : dy[i];
-    const float v = g * (d - a - (x[i] - m) * b);
+    const float v = g * (relu_passed(dy, relu_y, i) - a - (x[i] - m) * b);
     dx[i] = acc ? dx[i] + v : v;
   }
 }
