@@ -93,6 +93,9 @@ class Backend {
   // function that launches that graph on this backend's stream (bench/gpu_ops_bench.cpp measures
   // what graphs save). Throws on backends that run ops at once.
   virtual std::function<void()> capture(const std::function<void()>& issue);
+  // Called on a host thread before it drives this instance (score-space's workers each have one):
+  // binds the thread's state, the CPU's OpenMP thread count or the CUDA device.
+  virtual void bind_thread() {}
 };
 
 // How Sigma_J's score is computed on a GPU: the spectrum (syevd) or one Cholesky factorisation of
@@ -101,7 +104,7 @@ class Backend {
 enum class SigmaSolver { Auto, Eigen, Cholesky };
 
 struct BackendOptions {
-  int threads = 0;      // CPU: OpenMP threads (0 = all)
+  int threads = 0;      // CPU: OpenMP threads of this instance (0 = all)
   bool tf32 = false;    // CUDA: allow TF32 tensor cores in convolutions and GEMMs (--precision tf32)
   SigmaSolver solver = SigmaSolver::Auto;
   SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // both backends (--sigma-precision)

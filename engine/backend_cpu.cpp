@@ -27,15 +27,17 @@ std::string cpu_model() {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(int threads, SigmaPrecision sigma) : sigma_(sigma) {
-    if (threads > 0) omp_set_num_threads(threads);
+  CpuBackend(int threads, SigmaPrecision sigma) : sigma_(sigma), threads_(threads > 0 ? threads : omp_get_max_threads()) {
+    bind_thread();
     // Parallelism comes from OpenMP over fixed work partitions; BLAS (Sigma_J's dsyrk) stays on one thread.
     openblas_set_num_threads(1);
   }
   std::string name() const override { return "cpu"; }
   std::string device() const override {
-    return cpu_model() + ", " + std::to_string(omp_get_max_threads()) + " threads";
+    return cpu_model() + ", " + std::to_string(threads_) + (threads_ == 1 ? " thread" : " threads");
   }
+  // OpenMP's thread count is per host thread: each worker thread sets its own.
+  void bind_thread() override { omp_set_num_threads(threads_); }
   size_t padded_batch(int B) const override { return cpu::padded_batch(B); }
   void upload_batch(const float* nchw, int B, int C, int P, float* dst) override { cpu::to_blocked(B, C, P, nchw, dst); }
   void download_batch(const float* src, int B, int C, int P, float* nchw) override {
@@ -151,6 +153,7 @@ class CpuBackend final : public Backend {
     }
   };
   SigmaPrecision sigma_;
+  int threads_;
   HostBuffer arena_, persistent_;
   std::vector<float> jt_;
   int kb_ = 0;

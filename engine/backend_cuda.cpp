@@ -281,6 +281,7 @@ class CudaBackend final : public Backend {
   void range_push(const char* name) override { nvtxRangePushA(name); }
   void range_pop() override { nvtxRangePop(); }
   void synchronize() override { NASWOT_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
+  void bind_thread() override { NASWOT_CUDA_CHECK(cudaSetDevice(device_)); }
   std::function<void()> capture(const std::function<void()>& issue) override {
     // Thread-local mode: other streams' threads may keep allocating while this one captures.
     NASWOT_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));

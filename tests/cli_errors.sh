@@ -45,6 +45,9 @@ expect_error "unknown --sigma-precision 'fp16'" score --data "$data" --arch 1 --
 expect_error "--sigma-precision applies to --score jacob_cov only" score --data "$data" --arch 1 --score hamming --sigma-precision fp32
 expect_error "--precision tf32 needs the CUDA backend" score --data "$data" --arch 1 --backend cpu --precision tf32
 expect_error "--streams applies to the CUDA backend" score-space --data "$data" --backend cpu --streams 2 --out "$tmp/s.db"
+expect_error "--streams is the CUDA name of --workers" score-space --data "$data" --streams 2 --workers 2 --out "$tmp/s.db"
+expect_error "--workers applies to score-space" score --data "$data" --arch 1 --workers 2
+expect_error "--workers 0 is out of range [1, 64]" score-space --data "$data" --workers 0 --out "$tmp/s.db"
 expect_error "unknown backend 'tpu'" score --data "$data" --arch 1 --backend tpu
 expect_error "neither an NB101 index" score --space nb101 --data "$data" --arch zzz
 expect_error "out of range (0 .. 423623)" score --space nb101 --data "$data" --arch 423624

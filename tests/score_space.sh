@@ -40,6 +40,10 @@ check "killed-and-resumed run equals the uninterrupted run" cmp -s "$tmp/ref.csv
 msg=$("$naswot" score-space "${opts[@]}" --out "$tmp/ref.db" 2>&1)
 check "rerunning a finished run scores nothing" grep -q "0 to score" <<<"$msg"
 
+msg=$("$naswot" score-space "${opts[@]}" --workers 3 --out "$tmp/w3.db" 2>&1)
+check "3 workers say so" grep -q "| 3 workers" <<<"$msg"
+check "3 workers (CPU threads shared out) equal the single-worker run" cmp -s "$tmp/ref.csv" <(scores "$tmp/w3.db")
+
 for i in 0 1 2; do "$naswot" score-space "${opts[@]}" --shard "$i/3" --out "$tmp/s$i.db" 2>/dev/null; done
 "$naswot" merge "$tmp/s0.db" "$tmp/s1.db" "$tmp/s2.db" -o "$tmp/merged.db" 2>/dev/null
 scores "$tmp/merged.db" >"$tmp/merged.csv"
@@ -85,6 +89,8 @@ check "NB101 run stored 6 cells, rows named by hash" test "$(grep -cE '^[0-9]+,[
 for i in 0 1; do "$naswot" score-space "${o101[@]}" --shard "$i/2" --out "$tmp/n101s$i.db" 2>/dev/null; done
 "$naswot" merge "$tmp/n101s0.db" "$tmp/n101s1.db" -o "$tmp/n101m.db" 2>/dev/null
 check "NB101: 2 shards merged equal the single run" cmp -s "$tmp/n101.csv" <(scores "$tmp/n101m.db")
+"$naswot" score-space "${o101[@]}" --workers 2 --out "$tmp/n101w.db" 2>/dev/null
+check "NB101: 2 workers equal the single worker" cmp -s "$tmp/n101.csv" <(scores "$tmp/n101w.db")
 msg=$("$naswot" report "$tmp/n101.db" --data "$data" 2>&1)
 check "NB101 report joins test_acc_108_single_run" grep -q "| test_acc_108_single_run | .* | 6 |" <<<"$msg"
 msg=$("$naswot" report "$tmp/n101.db" --benchmark nb201 --data "$data" 2>&1)

@@ -131,10 +131,17 @@ int cmd_score_space(int argc, char** argv) {
   const std::vector<int> sel =
       nb101 ? select_indices(a, seed, int(nb101::kNumCells), nb101::resolve_index)
             : select_indices(a, seed, nb201::kNumArchs, [](const std::string& s) { return long(nb201::index_of(nb201::resolve(s))); });
-  ScoringSetup setup = make_scoring_setup(a, /*parallel=*/true);
+#ifdef NASWOT_HAVE_MPI
+  const bool mpi = mpi_launched();
+  if (mpi && (a.has("workers") || a.has("streams")))
+    fail("under mpirun the ranks are the workers: use more ranks (-n) and --threads, not --workers/--streams");
+#else
+  const bool mpi = false;
+#endif
+  ScoringSetup setup = make_scoring_setup(a, /*parallel=*/!mpi);
   if (nb101) nb101::indexed_cells();  // enumerate before the timed loop and the worker threads
 #ifdef NASWOT_HAVE_MPI
-  if (mpi_launched()) return score_space_mpi(setup, sel, out);
+  if (mpi) return score_space_mpi(setup, sel, out);
 #endif
   RunStore store = RunStore::open_for_run(out, setup.run_config());
   const std::vector<long> done_v = store.done_indices();
@@ -149,13 +156,14 @@ int cmd_score_space(int argc, char** argv) {
   long degenerate = 0;
   double flops = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  // Each worker (one per --streams) takes the next index and commits its row itself, so a kill
+  // Each worker (--workers) takes the next index and commits its row itself, so a kill
   // loses at most the architectures in flight; scores do not depend on which worker ran them.
   std::mutex mu;
   std::atomic<size_t> next{0};
   std::string error;
   auto work = [&](int w) {
     try {
+      setup.workers[size_t(w)].backend->bind_thread();
       for (size_t j; (j = next.fetch_add(1)) < todo.size();) {
         const ScoreRow r = setup.score_index(todo[j], w);
         std::lock_guard<std::mutex> lock(mu);
@@ -181,7 +189,7 @@ int cmd_score_space(int argc, char** argv) {
                store.count(), out.c_str());
   // Throughput of this invocation's scoring loop (set-up excluded); FLOPs of convolutions and linear
   // layers, forward and input-gradient.
-  std::fprintf(stderr, "# throughput: %zu architectures in %.3f s = %.2f arch/s, %.3f TFLOP/s (%d stream%s)\n",
+  std::fprintf(stderr, "# throughput: %zu architectures in %.3f s = %.2f arch/s, %.3f TFLOP/s (%d worker%s)\n",
                todo.size(), secs, double(todo.size()) / secs, flops / secs * 1e-12, int(setup.workers.size()),
                setup.workers.size() > 1 ? "s" : "");
   return 0;

@@ -59,10 +59,12 @@ Options of 'score' and 'score-space':
   --relu-sites M    hamming only: each (default: every ReLU module once) or reference
                     (as the official v2 code's hooks: ReLUs in ReLU-Conv-BN blocks twice)
   --backend NAME    cpu, cuda or auto (default auto: the GPU when usable)
-  --threads N       CPU threads (default: all cores)
+  --threads N       CPU threads in all (default: all cores)
   --precision P     cuda: fp32 (default; FMA convolutions) or tf32 (tensor cores)
-  --streams N       cuda, score-space: architectures in flight at once, each on its own
-                    stream with its own memory (default 4; scores do not depend on N)
+  --workers N       score-space: architectures in flight at once, each with its own memory
+                    (cpu: the threads are shared out, default 1; cuda: each on its own
+                    stream, default 4); scores do not depend on N
+  --streams N       cuda: the same as --workers
   --sigma-solver S  cuda: auto (default: Cholesky of Sigma_J + kI, spectrum when that
                     fails), cholesky or eigen (cuSOLVER syevd); the CPU always uses the spectrum
   --sigma-precision P  fp64 (default): Sigma_J = A A^T in float64 over the centred, unit-norm

@@ -18,10 +18,11 @@ namespace naswot {
 const std::set<std::string>& scoring_options() {
   static const std::set<std::string> o = {"space",       "batch",   "seed",    "augment", "data",
                                           "num-classes", "backend", "threads", "score",   "relu-sites",
-                                          "precision",   "streams", "sigma-solver", "sigma-precision",
-                                          "nb101-inplace", "fusion"};
+                                          "precision",   "streams", "workers", "sigma-solver",
+                                          "sigma-precision", "nb101-inplace", "fusion"};
   return o;
 }
+
 
 ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
   ScoringSetup s;
@@ -64,10 +65,27 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
   s.workers.push_back({make_backend(be_name, bo), nullptr});
   const bool gpu = s.workers[0].backend->name() == "cuda";
   if (!gpu && bo.tf32) fail("--precision tf32 needs the CUDA backend");
-  const int streams = int(a.get_int("streams", gpu && parallel ? 4 : 1, 1, 64));
-  if (!gpu && streams > 1) fail("--streams applies to the CUDA backend; on the CPU use --threads");
-  if (!parallel && streams > 1) fail("--streams applies to score-space");
-  for (int i = 1; i < streams; ++i) s.workers.push_back({make_backend("cuda", bo), nullptr});
+  // Workers: architectures in flight at once, each on its own backend instance (CUDA: its own stream).
+  if (a.has("streams") && a.has("workers")) fail("--streams is the CUDA name of --workers: give one of them");
+  if (a.has("streams") && !gpu)
+    fail("--streams applies to the CUDA backend; on the CPU use --workers (architectures in flight) and --threads");
+  const std::string wkey = a.has("streams") ? "streams" : "workers";
+  const int total_threads = gpu ? 0 : threads > 0 ? threads : omp_get_max_threads();
+  // CPU default 1: on 2 cores, 2 workers of 1 thread ran no faster than 1 of 2 (bench/bench_workers.sh).
+  const int n_workers = int(a.get_int(wkey, gpu && parallel ? 4 : 1, 1, 64));
+  if (!parallel && n_workers > 1) fail("--" + wkey + " applies to score-space");
+  s.threads = total_threads;
+  if (gpu) {
+    for (int i = 1; i < n_workers; ++i) s.workers.push_back({make_backend("cuda", bo), nullptr});
+  } else if (n_workers > 1) {
+    // The threads are shared out (never fewer than one each); results do not depend on the split.
+    s.workers.clear();
+    for (int i = 0; i < n_workers; ++i) {
+      bo.threads = std::max(1, total_threads / n_workers + (i < total_threads % n_workers ? 1 : 0));
+      s.workers.push_back({make_backend("cpu", bo), nullptr});
+    }
+    s.workers[0].backend->bind_thread();
+  }
   const std::string fused = a.get("fusion", "on");
   if (fused != "on" && fused != "off") fail("unknown --fusion '" + fused + "' (expected on or off)");
   for (auto& w : s.workers) {
@@ -175,17 +193,19 @@ RunConfig ScoringSetup::run_config() const {
     sums += (sums.empty() ? "" : " ") + std::filesystem::path(f).filename().string() + ":" + sha256_file(f);
   c.identity["data"] = sums;
   c.info["device"] = backend().device();
-  c.info["threads"] = std::to_string(omp_get_max_threads());
+  if (threads > 0) c.info["threads"] = std::to_string(threads);
+  c.info["workers"] = std::to_string(workers.size());
   return c;
 }
 
 std::string ScoringSetup::banner() const {
-  char buf[600];
+  char buf[700];
   const std::string kind = score_kind == "hamming" ? "hamming (relu sites: " + std::string(relu_sites_name(relu_sites)) + ")" : score_kind;
   std::snprintf(buf, sizeof buf,
-                "# naswot %s | score %s | backend %s (%s) | batch %d | seed %llu | augment %s | %d images",
+                "# naswot %s | score %s | backend %s (%s) | batch %d | seed %llu | augment %s | %d images%s",
                 NASWOT_VERSION, kind.c_str(), backend().name().c_str(), backend().device().c_str(), batch,
-                static_cast<unsigned long long>(seed), augment_name(augment), data.n);
+                static_cast<unsigned long long>(seed), augment_name(augment), data.n,
+                workers.size() > 1 ? (" | " + std::to_string(workers.size()) + " workers").c_str() : "");
   return buf;
 }
 

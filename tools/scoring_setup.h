@@ -29,8 +29,10 @@ struct ScoringSetup {
   std::string data_dir;
   ImageSet data;
   std::vector<float> x;  // the batch every architecture is scored on
-  // One backend + executor per stream: on a GPU each has its own stream, handles and arena, so
-  // --streams architectures are in flight at once (score(..., worker) is safe per worker).
+  // One backend + executor per worker: each has its own arena (on a GPU also its own stream and
+  // handles), so --workers architectures are in flight at once (score(..., worker) is safe per
+  // worker, on a thread that called its backend's bind_thread()).
+  int threads = 0;  // CPU: OpenMP threads shared out over the workers (0 on CUDA)
   struct Worker {
     std::unique_ptr<Backend> backend;
     std::unique_ptr<Executor> executor;
@@ -62,7 +64,7 @@ struct ScoringSetup {
   std::string banner() const;
 };
 
-// parallel: the command can keep several architectures in flight (--streams, score-space).
+// parallel: the command can keep several architectures in flight (--workers, score-space).
 ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel = false);
 
 }  // namespace naswot
