@@ -5,29 +5,23 @@
 # Usage: bench/bench_workers.sh [W=2] [rounds=5] [N archs=16] [space=nb201] [batch=128]
 # (NASWOT_DATA must be set; BUILD_DIR picks the build, default build/.)
 set -euo pipefail
-cd "$(dirname "$0")/.."
 w=${1:-2}
 rounds=${2:-5}
-n=${3:-16}
 space=${4:-nb201}
 batch=${5:-128}
-data=${NASWOT_DATA:?set NASWOT_DATA to the data directory}
-build=${BUILD_DIR:-build}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"$(nproc)" --target naswot >/dev/null
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-threads=$(nproc)
+set -- "${3:-16}" "$(nproc)"
+source "$(dirname "$0")/common.sh"  # builds; n, threads, data, build, tmp, idx (NB201 indices)
+[ "$space" = nb201 ] || idx=$(echo "$idx" | tr , '\n' | awk '{print $1 * 27}' | paste -sd,)  # NB101: spread over its 423,624 cells
 
 # arch/s of one score-space run (its throughput line: set-up excluded): DB WORKERS
 rate() {
   rm -f "$1"
-  "$build/naswot" score-space --backend cpu --space "$space" --batch "$batch" --sample "$n" --seed 11 \
+  "$build/naswot" score-space --backend cpu --space "$space" --batch "$batch" --indices "$idx" \
     --threads "$threads" --workers "$2" --data "$data" --out "$1" 2>"$1.log" >/dev/null
   grep '^# throughput' "$1.log" | sed -E 's/.*= ([0-9.]+) arch\/s.*/\1/'
 }
 
-echo "$space, batch $batch, $n architectures (score-space --sample $n --seed 11), $threads threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "$space, batch $batch, $n architectures (bench/common.sh's sample), $threads threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "| round | 1 worker arch/s | $w workers arch/s | speed-up |"
 echo "|---|---|---|---|"
 ratios=()

@@ -42,7 +42,20 @@ struct DeviceBuffer {
     p = nullptr;
     bytes = 0;
     want = want + want / 4 + 256;  // headroom: fewer regrowths while shapes vary
-    NASWOT_CUDA_CHECK(cudaMalloc(&p, want));
+    const cudaError_t st = cudaMalloc(&p, want);
+    if (st == cudaErrorMemoryAllocation) {
+      cudaGetLastError();  // not sticky: clear it, the device stays usable
+      size_t free = 0, total = 0;
+      cudaMemGetInfo(&free, &total);
+      char buf[320];
+      std::snprintf(buf, sizeof buf,
+                    "cuda backend: out of device memory: %.0f MB wanted, %.0f of %.0f MB free (every --workers/"
+                    "--streams worker holds buffers as large as the largest network's: use fewer workers or a "
+                    "smaller --batch)",
+                    want / 1e6, free / 1e6, total / 1e6);
+      fail(buf);
+    }
+    NASWOT_CUDA_CHECK(st);
     ++g_allocations;
     bytes = want;
     return p;

@@ -266,3 +266,13 @@ TEST_CASE("cuda: a captured graph runs nothing until launched, then replays its 
   for (size_t i = 0; i < outs.size(); ++i) CHECK(replayed[i] == direct[i]);
   CHECK_THROWS_WITH(backends().cpu->capture([] {}), doctest::Contains("nothing to capture"));
 }
+
+TEST_CASE("cuda: memory beyond the device's is a clear error, and the backend stays usable") {
+  auto gpu = make_backend("cuda", BackendOptions{});
+  CHECK_THROWS_WITH(gpu->arena(size_t(1) << 42), doctest::Contains("out of device memory"));  // 16 TiB
+  float* a = gpu->arena(1024);
+  gpu->fill(1024, 1.5f, a);
+  std::vector<float> h(1024);
+  gpu->download(a, h.data(), h.size());
+  CHECK(h[1023] == 1.5f);
+}

@@ -1,0 +1,222 @@
+// Scoring architectures of the supported spaces (searchspaces/scoring.h): options to data, batch,
+// backends and executors; one architecture to its score row.
+#include "searchspaces/scoring.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/error.h"
+#include "engine/export.h"
+#include "engine/init.h"
+#include "engine/sha256.h"
+
+namespace naswot {
+
+ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
+  ScoringSetup s;
+  s.space = o.space;
+  if (s.space != "nb201" && s.space != "nb101") fail("unknown --space '" + s.space + "' (supported: nb201, nb101)");
+  if (o.batch < 2) fail("--batch " + std::to_string(o.batch) + " is out of range (at least 2)");
+  if (o.num_classes < 1) fail("--num-classes " + std::to_string(o.num_classes) + " is out of range (at least 1)");
+  if (o.threads < 0 || o.workers < 0 || o.streams < 0) fail("--threads, --workers and --streams cannot be negative");
+  s.batch = o.batch;
+  s.seed = o.seed;
+  s.augment = parse_augment(o.augment);
+  s.net.num_classes = o.num_classes;
+  s.score_kind = o.score;
+  if (s.score_kind != "jacob_cov" && s.score_kind != "hamming")
+    fail("unknown --score '" + s.score_kind + "' (expected jacob_cov or hamming)");
+  if (!o.relu_sites.empty() && s.score_kind != "hamming") fail("--relu-sites applies to --score hamming only");
+  s.relu_sites = parse_relu_sites(o.relu_sites.empty() ? "each" : o.relu_sites);
+  const std::string inplace = o.nb101_inplace.empty() ? "fixed" : o.nb101_inplace;
+  if (inplace != "fixed" && inplace != "reference")
+    fail("unknown --nb101-inplace '" + inplace + "' (expected fixed or reference)");
+  if (!o.nb101_inplace.empty() && s.space != "nb101") fail("--nb101-inplace applies to --space nb101");
+  s.nb101_reference_inplace = inplace == "reference";
+  s.data_dir = resolve_data_dir(o.data);
+  s.data = load_cifar10_train(s.data_dir);
+  s.x = make_batch(s.data, s.batch, s.seed, s.augment);
+  BackendOptions bo;
+  bo.threads = o.threads;
+  const std::string precision = o.precision.empty() ? "fp32" : o.precision;
+  if (precision != "fp32" && precision != "tf32") fail("unknown --precision '" + precision + "' (expected fp32 or tf32)");
+  bo.tf32 = precision == "tf32";
+  const std::string solver = o.sigma_solver.empty() ? "auto" : o.sigma_solver;
+  if (solver == "auto") bo.solver = SigmaSolver::Auto;
+  else if (solver == "eigen") bo.solver = SigmaSolver::Eigen;
+  else if (solver == "cholesky") bo.solver = SigmaSolver::Cholesky;
+  else fail("unknown --sigma-solver '" + solver + "' (expected auto, eigen or cholesky)");
+  if (!o.sigma_precision.empty() && s.score_kind != "jacob_cov")
+    fail("--sigma-precision applies to --score jacob_cov only");
+  const std::string sp = o.sigma_precision.empty() ? "fp64" : o.sigma_precision;
+  if (sp != "fp64" && sp != "fp32") fail("unknown --sigma-precision '" + sp + "' (expected fp64 or fp32)");
+  s.sigma_precision = bo.sigma_precision = sp == "fp32" ? SigmaPrecision::Fp32 : SigmaPrecision::Fp64;
+  s.workers.push_back({make_backend(o.backend, bo), nullptr});
+  const bool gpu = s.workers[0].backend->name() == "cuda";
+  if (!gpu && bo.tf32) fail("--precision tf32 needs the CUDA backend");
+  // Workers: architectures in flight at once, each on its own backend instance (CUDA: its own stream).
+  if (o.streams && o.workers) fail("--streams is the CUDA name of --workers: give one of them");
+  if (o.streams && !gpu)
+    fail("--streams applies to the CUDA backend; on the CPU use --workers (architectures in flight) and --threads");
+  const std::string wkey = o.streams ? "streams" : "workers";
+  const int total_threads = gpu ? 0 : o.threads > 0 ? o.threads : omp_get_max_threads();
+  // CPU default 1: on 2 cores, 2 workers of 1 thread ran no faster than 1 of 2 (bench/bench_workers.sh).
+  const int asked = o.streams ? o.streams : o.workers;
+  const int n_workers = asked ? asked : gpu && parallel ? 4 : 1;
+  if (n_workers > 64) fail("--" + wkey + " " + std::to_string(n_workers) + " is out of range [1, 64]");
+  if (!parallel && n_workers > 1) fail("--" + wkey + " applies to score-space");
+  s.threads = total_threads;
+  if (gpu) {
+    for (int i = 1; i < n_workers; ++i) s.workers.push_back({make_backend("cuda", bo), nullptr});
+  } else if (n_workers > 1) {
+    // The threads are shared out (never fewer than one each); results do not depend on the split.
+    s.workers.clear();
+    for (int i = 0; i < n_workers; ++i) {
+      bo.threads = std::max(1, total_threads / n_workers + (i < total_threads % n_workers ? 1 : 0));
+      s.workers.push_back({make_backend("cpu", bo), nullptr});
+    }
+    s.workers[0].backend->bind_thread();
+  }
+  const std::string fused = o.fusion.empty() ? "on" : o.fusion;
+  if (fused != "on" && fused != "off") fail("unknown --fusion '" + fused + "' (expected on or off)");
+  for (auto& w : s.workers) {
+    w.executor = std::make_unique<Executor>(*w.backend);
+    w.executor->set_plan_options({fused == "on"});
+  }
+  return s;
+}
+
+ScoreRow ScoringSetup::score_index(long index, int worker) {
+  const long n = space == "nb101" ? long(nb101::kNumCells) : long(nb201::kNumArchs);
+  if (index < 0 || index >= n)
+    fail(space + " index " + std::to_string(index) + " is out of range [0, " + std::to_string(n - 1) + "]");
+  return space == "nb101" ? score_nb101(index, "", worker) : score(nb201::from_index(int(index)), "", nullptr, worker);
+}
+
+ScoreRow ScoringSetup::score_arch(const std::string& spec, int worker) {
+  if (space == "nb101") return score_nb101(nb101::resolve_index(spec), "", worker);
+  return score(nb201::resolve(spec), "", nullptr, worker);
+}
+
+ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_dir, std::vector<double>* sigma,
+                             int worker) {
+  const int index = nb201::index_of(arch);
+  Backend& be = *workers.at(size_t(worker)).backend;
+  be.range_push("build");
+  const Graph g = nb201::build(arch, net);
+  be.range_pop();
+  return score_graph("nb201", index, nb201::to_string(arch), g, uint64_t(index), export_dir,
+                     sigma, worker);
+}
+
+ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_dir, long index, int worker) {
+  const std::string hash = nb101::graph_hash(cell);
+  const std::string arch = hash + " " + cell.matrix_string() + " " + cell.ops_string();
+  if (nb101_reference_inplace && nb101::hits_reference_inplace_bug(cell))
+    return ScoreRow{index, arch, std::nan(""), "reference_nan",
+                    "the reference port's in-place += on a ReLU output fails its backward pass (spec nb101 6.4)", 0, 0,
+                    0};
+  nb101::NetConfig cfg;
+  cfg.num_classes = net.num_classes;
+  // Weights keyed by the hash, so a cell gets the same weights however it was written down.
+  Backend& be = *workers.at(size_t(worker)).backend;
+  be.range_push("build");
+  const Graph g = nb101::build(cell, cfg);
+  be.range_pop();
+  return score_graph("nb101", index, arch, g, std::stoull(hash.substr(0, 16), nullptr, 16),
+                     export_dir, nullptr, worker);
+}
+
+ScoreRow ScoringSetup::score_nb101(long index, const std::string& export_dir, int worker) {
+  return score(nb101::indexed_cells().at(size_t(index)).cell, export_dir, index, worker);
+}
+
+ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, const std::string& arch, const Graph& g,
+                                   uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma,
+                                   int worker) {
+  Executor* executor = workers.at(size_t(worker)).executor.get();
+  Backend& be = *workers.at(size_t(worker)).backend;
+  be.range_push("init");
+  const std::vector<float> p = init_params(g, seed, arch_key);
+  be.range_pop();
+  executor->capture_relu_masks(!export_dir.empty());
+  ScoreRow r{index, arch, 0, "", "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
+  // NB201 exports are named by index, NB101 ones by hash.
+  const std::string dir = export_dir + "/" + (space_name == "nb201" ? std::to_string(index) : arch.substr(0, 32));
+  ExportInfo info{space_name, r.arch, index, net.num_classes, seed, score_kind, "", 0, ""};
+  std::vector<int64_t> weights(g.nodes.size());
+  for (size_t v = 0; v < g.nodes.size(); ++v) weights[v] = relu_site_weight(g.nodes[v], relu_sites);
+  if (score_kind == "hamming") {
+    const auto t0 = std::chrono::steady_clock::now();
+    const HammingResult h =
+        executor->hamming_kernel(g, p, x.data(), batch, [&](const Node& n) { return relu_site_weight(n, relu_sites); });
+    const HammingScore s = hamming_logdet(h.K, batch);
+    r.score = s.score;
+    r.status = status_name(s.status);
+    r.reason = s.reason;
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    info.relu_sites = relu_sites_name(relu_sites);
+    info.score = r.score;
+    info.status = r.status;
+    if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, nullptr, &h, weights);
+    return r;
+  }
+  const bool keep_jacobian = !export_dir.empty() || sigma != nullptr;
+  const NetworkScore s = score_network(*executor, g, p, x, batch, keep_jacobian);
+  r.score = s.score.score;
+  r.status = status_name(s.score.status);
+  r.reason = s.score.reason;
+  r.seconds = s.seconds;
+  info.score = r.score;
+  info.status = r.status;
+  if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, &s.jac, nullptr, weights);
+  if (sigma && s.score.status == ScoreStatus::Ok)
+    jacobian_correlation(s.jac.jacobian.data(), batch, s.jac.row, *sigma, nullptr, sigma_precision);
+  return r;
+}
+
+RunConfig ScoringSetup::run_config() const {
+  RunConfig c;
+  c.identity["space"] = space;
+  c.identity["score"] = score_kind;
+  if (score_kind == "hamming") c.identity["relu_sites"] = relu_sites_name(relu_sites);
+  c.identity["batch"] = std::to_string(batch);
+  c.identity["seed"] = std::to_string(seed);
+  c.identity["augment"] = augment_name(augment);
+  c.identity["num_classes"] = std::to_string(net.num_classes);
+  if (nb101_reference_inplace) c.identity["nb101_inplace"] = "reference";
+  c.identity["engine"] = NASWOT_VERSION;
+  c.identity["backend"] = backend().name();
+  if (backend().device().find("tf32") != std::string::npos) c.identity["precision"] = "tf32";
+  // Keys that change scores enter the identity only when not the default, so older runs still match.
+  if (score_kind == "jacob_cov" && sigma_precision != SigmaPrecision::Fp64)
+    c.identity["sigma_precision"] = sigma_precision_name(sigma_precision);
+  std::string sums;  // which image files, by content: a run must not mix batches from different data
+  for (const std::string& f : data.files) {
+    if (!sums.empty()) sums += ' ';
+    sums += std::filesystem::path(f).filename().string() + ":" + sha256_file(f);
+  }
+  c.identity["data"] = sums;
+  c.info["device"] = backend().device();
+  if (threads > 0) c.info["threads"] = std::to_string(threads);
+  c.info["workers"] = std::to_string(workers.size());
+  return c;
+}
+
+std::string ScoringSetup::banner() const {
+  char buf[700];
+  const std::string kind = score_kind == "hamming" ? "hamming (relu sites: " + std::string(relu_sites_name(relu_sites)) + ")" : score_kind;
+  std::snprintf(buf, sizeof buf,
+                "# naswot %s | score %s | backend %s (%s) | batch %d | seed %llu | augment %s | %d images%s",
+                NASWOT_VERSION, kind.c_str(), backend().name().c_str(), backend().device().c_str(), batch,
+                static_cast<unsigned long long>(seed), augment_name(augment), data.n,
+                workers.size() > 1 ? (" | " + std::to_string(workers.size()) + " workers").c_str() : "");
+  return buf;
+}
+
+}  // namespace naswot

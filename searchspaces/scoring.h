@@ -1,0 +1,95 @@
+// Scoring architectures of the supported spaces: options, data, batch, backends, and one call per
+// architecture. The CLI (tools/) parses its flags into ScoringOptions; programs that embed naswot use
+// this header directly (README, "C++ API"; tools/embed_example.cpp).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/cifar.h"
+#include "engine/executor.h"
+#include "engine/score_hamming.h"
+#include "engine/scorer.h"
+#include "engine/store.h"
+#include "searchspaces/nb101.h"
+#include "searchspaces/nb101_index.h"
+#include "searchspaces/nb201.h"
+
+namespace naswot {
+
+// Every field mirrors the CLI option of the same name (naswot --help); an empty string means "not
+// given": the default, and no complaint that the option does not apply.
+struct ScoringOptions {
+  std::string space = "nb201";    // nb201 | nb101
+  int batch = 128;                // images per minibatch (>= 2)
+  uint64_t seed = 0;              // batch and weights
+  std::string augment = "none";   // none | flip-crop | augment-one
+  std::string data;               // data directory; "" = $NASWOT_DATA, else ../shared/data
+  int num_classes = 1;
+  std::string score = "jacob_cov";  // jacob_cov | hamming
+  std::string relu_sites;         // hamming: each (default) | reference
+  std::string backend = "auto";   // cpu | cuda | auto
+  int threads = 0;                // CPU threads in all (0 = every core)
+  std::string precision;          // cuda: fp32 (default) | tf32
+  std::string sigma_solver;       // cuda: auto (default) | cholesky | eigen
+  std::string sigma_precision;    // jacob_cov: fp64 (default) | fp32
+  std::string nb101_inplace;      // nb101: fixed (default) | reference
+  std::string fusion;             // on (default) | off
+  int workers = 0;                // architectures in flight (0 = the default: 1, or 4 on a GPU when parallel)
+  int streams = 0;                // the CUDA spelling of workers (give one of the two)
+};
+
+// The scoring state of one configuration: the batch, and per worker a backend and an executor.
+struct ScoringSetup {
+  nb201::NetConfig net;
+  int batch = 128;
+  uint64_t seed = 0;
+  Augment augment = Augment::None;
+  std::string data_dir;
+  ImageSet data;
+  std::vector<float> x;  // the batch every architecture is scored on
+  int threads = 0;  // CPU: OpenMP threads shared out over the workers (0 on CUDA)
+  // One backend + executor per worker: each has its own arena (on a GPU also its own stream and
+  // handles), so --workers architectures are in flight at once: score(..., worker) is safe for
+  // different workers at once, each driven by one thread that called bind(worker) first.
+  struct Worker {
+    std::unique_ptr<Backend> backend;
+    std::unique_ptr<Executor> executor;
+  };
+  std::vector<Worker> workers;
+  Backend& backend() const { return *workers[0].backend; }
+  // Call on a thread before it scores with `worker` (OpenMP thread count or CUDA device of that thread).
+  void bind(int worker) { workers.at(size_t(worker)).backend->bind_thread(); }
+
+  std::string score_kind = "jacob_cov";  // or "hamming"
+  SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // --sigma-precision (jacob_cov)
+  ReluSites relu_sites = ReluSites::Each;
+
+  // Scores one architecture; with export_dir, also writes the oracle export to export_dir/<index>/.
+  ScoreRow score(const nb201::Arch& arch, const std::string& export_dir = "", std::vector<double>* sigma = nullptr,
+                 int worker = 0);
+  // NB101 (scoring configuration: stem 16, --num-classes outputs); arch column = "hash matrix ops".
+  ScoreRow score(const nb101::Cell& cell, const std::string& export_dir = "", long index = -1, int worker = 0);
+  ScoreRow score_nb101(long index, const std::string& export_dir = "", int worker = 0);
+  // One architecture of this setup's space as the CLI's --arch takes it: NB201 index or arch string,
+  // NB101 index or hash. Malformed or out-of-range specs throw naswot::Error.
+  ScoreRow score_arch(const std::string& spec, int worker = 0);
+  // Architecture `index` of this setup's space (score-space); out of range throws naswot::Error.
+  ScoreRow score_index(long index, int worker = 0);
+  // --nb101-inplace reference: mark the cells the reference port cannot score (spec §6.4) with
+  // status reference_nan and score NaN instead of scoring them (default: fixed, score every cell).
+  bool nb101_reference_inplace = false;
+  ScoreRow score_graph(const std::string& space, long index, const std::string& arch, const Graph& g,
+                       uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma, int worker = 0);
+  std::string space = "nb201";
+  RunConfig run_config() const;  // checksums the data files
+  std::string banner() const;
+};
+
+// Validates the options (naswot::Error names the offending option), loads the data, draws the
+// batch and makes the backends. parallel: the caller keeps several architectures in flight (workers).
+ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel = false);
+
+}  // namespace naswot

@@ -1,0 +1,90 @@
+// The embedding API (searchspaces/scoring.h): options are validated with the option's name, a
+// Scorer's workers score in parallel threads with the same bits, and bad architectures throw.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include "engine/error.h"
+#include "searchspaces/scoring.h"
+#include "tests/test_util.h"
+
+using namespace naswot;
+
+namespace {
+
+ScoringOptions small_cpu() {
+  ScoringOptions o;
+  o.data = test::data_dir();
+  o.backend = "cpu";
+  o.batch = 8;
+  o.threads = 2;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("scoring API: option errors name the option") {
+  if (test::data_dir().empty()) return;  // needs CIFAR-10 (CTest sets NASWOT_TEST_DATA)
+  auto fails_with = [](ScoringOptions o, const char* what, bool parallel = false) {
+    CAPTURE(what);
+    CHECK_THROWS_WITH_AS(make_scoring_setup(o, parallel), doctest::Contains(what), Error);
+  };
+  ScoringOptions o = small_cpu();
+  o.space = "nb999";
+  fails_with(o, "unknown --space 'nb999'");
+  o = small_cpu();
+  o.batch = 1;
+  fails_with(o, "--batch 1 is out of range");
+  o = small_cpu();
+  o.relu_sites = "reference";  // given, with the default jacob_cov score
+  fails_with(o, "--relu-sites applies to --score hamming only");
+  o = small_cpu();
+  o.sigma_precision = "fp16";
+  fails_with(o, "unknown --sigma-precision 'fp16'");
+  o = small_cpu();
+  o.precision = "tf32";
+  fails_with(o, "--precision tf32 needs the CUDA backend");
+  o = small_cpu();
+  o.workers = 2;
+  fails_with(o, "--workers applies to score-space");  // a single-architecture caller
+  o.streams = 2;
+  fails_with(o, "--streams is the CUDA name of --workers", true);
+  o = small_cpu();
+  o.data = "/nonexistent/naswot-data";
+  CHECK_THROWS_AS(make_scoring_setup(o), Error);
+}
+
+TEST_CASE("scoring API: workers in parallel threads give the single worker's bits") {
+  if (test::data_dir().empty()) return;
+  ScoringSetup one = make_scoring_setup(small_cpu());
+  ScoringOptions o = small_cpu();
+  o.workers = 2;
+  ScoringSetup two = make_scoring_setup(o, /*parallel=*/true);
+  REQUIRE(two.workers.size() == 2);
+  const long archs[] = {1, 77, 4321, 15624};
+  ScoreRow a[4], b[4];
+  for (int i = 0; i < 4; ++i) a[i] = one.score_index(archs[i]);
+  std::thread t([&] {
+    two.bind(1);
+    for (int i = 0; i < 4; i += 2) b[i] = two.score_index(archs[i], 1);
+  });
+  for (int i = 1; i < 4; i += 2) b[i] = two.score_index(archs[i], 0);
+  t.join();
+  for (int i = 0; i < 4; ++i) {
+    CAPTURE(archs[i]);
+    CHECK(a[i].status == b[i].status);
+    CHECK(std::memcmp(&a[i].score, &b[i].score, sizeof(double)) == 0);  // bit for bit
+    CHECK(a[i].index == archs[i]);
+  }
+  // Arch strings and indices name the same network; malformed and out-of-range ones throw.
+  const ScoreRow s = one.score_arch(a[1].arch);
+  CHECK(s.index == 77);
+  CHECK(std::memcmp(&s.score, &a[1].score, sizeof(double)) == 0);
+  CHECK_THROWS_WITH_AS(one.score_arch("|nor_conv_5x5~0|+|none~0|none~1|+|none~0|none~1|none~2|"),
+                       doctest::Contains("unknown op 'nor_conv_5x5'"), Error);
+  CHECK_THROWS_WITH_AS(one.score_arch("15625"), doctest::Contains("out of range"), Error);
+  CHECK_THROWS_WITH_AS(one.score_index((1L << 32) + 1), doctest::Contains("out of range"), Error);  // not index 1
+  CHECK_THROWS_WITH_AS(one.score_index(-1), doctest::Contains("out of range"), Error);
+}
