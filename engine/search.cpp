@@ -28,24 +28,39 @@ bool charge(SearchSpace& s, const Budget& b, long arch, SearchResult& r) {
 
 bool unlimited(const Budget& b) { return b.evaluations <= 0 && b.seconds <= 0; }
 
+// n distinct uniform architectures in sampling order (the draws do not depend on any score).
+std::vector<long> sample_distinct(SearchSpace& s, int n, SearchRng& rng, const char* who) {
+  std::vector<long> archs;
+  std::set<long> seen;
+  for (int attempts = 0; int(archs.size()) < n;) {
+    if (++attempts > 100 * n)
+      fail(std::string(who) + ": could not sample " + std::to_string(n) + " distinct architectures");
+    const long a = s.sample(rng);
+    if (seen.insert(a).second) archs.push_back(a);
+  }
+  return archs;
+}
+
+std::vector<ScoreValue> scores_of(const ScoreFn& score, const std::vector<long>& archs) {
+  std::vector<ScoreValue> v = score(archs);
+  if (v.size() != archs.size()) fail("search: the scorer returned a different number of scores");
+  return v;
+}
+
 }  // namespace
 
 SearchResult best_of_n(SearchSpace& s, const ScoreFn& score, int n, SearchRng& rng) {
   if (n < 1) fail("best-of-N needs N >= 1");
   SearchResult r;
-  std::set<long> seen;
+  const std::vector<long> archs = sample_distinct(s, n, rng, "best-of-N");
+  const std::vector<ScoreValue> v = scores_of(score, archs);
   double best = -std::numeric_limits<double>::infinity();
-  int attempts = 0;
-  while (int(seen.size()) < n) {
-    if (++attempts > 100 * n) fail("best-of-N: could not sample " + std::to_string(n) + " distinct architectures");
-    const long a = s.sample(rng);
-    if (!seen.insert(a).second) continue;
-    const ScoreValue v = score(a);
+  for (size_t k = 0; k < archs.size(); ++k) {  // ties (and all degenerate) go to the first sampled
     ++r.scored;
-    r.score_seconds += v.seconds;
-    if (r.chosen < 0 || v.score > best) {
-      best = v.score;
-      r.chosen = a;
+    r.score_seconds += v[k].seconds;
+    if (r.chosen < 0 || v[k].score > best) {
+      best = v[k].score;
+      r.chosen = archs[k];
     }
   }
   return r;
@@ -99,18 +114,14 @@ SearchResult rea(SearchSpace& s, const Budget& b, int population, int sample, Se
 SearchResult area(SearchSpace& s, const ScoreFn& score, const Budget& b, int m, int population, int sample,
                   SearchRng& rng) {
   if (m < population) fail("AREA needs M >= population (it keeps the top P of M scored architectures)");
+  const std::vector<long> archs = sample_distinct(s, m, rng, "AREA");
+  const std::vector<ScoreValue> v = scores_of(score, archs);
   std::vector<std::pair<double, long>> scored;
-  std::set<long> seen;
   SearchResult pre;
-  int attempts = 0;
-  while (int(scored.size()) < m) {
-    if (++attempts > 100 * m) fail("AREA: could not sample " + std::to_string(m) + " distinct architectures");
-    const long a = s.sample(rng);
-    if (!seen.insert(a).second) continue;
-    const ScoreValue v = score(a);
+  for (size_t k = 0; k < archs.size(); ++k) {
     ++pre.scored;
-    pre.score_seconds += v.seconds;
-    scored.emplace_back(v.score, a);
+    pre.score_seconds += v[k].seconds;
+    scored.emplace_back(v[k].score, archs[k]);
   }
   // Top P by score; ties (e.g. degenerate -inf) keep the sampling order.
   std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.first > y.first; });

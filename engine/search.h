@@ -32,7 +32,9 @@ struct ScoreValue {
   double score;    // -inf when degenerate
   double seconds;  // time the scoring took (live) or was recorded to take (replay)
 };
-using ScoreFn = std::function<ScoreValue(long arch)>;
+// The scores of distinct architectures, in the order given: the searches that score hand over all
+// their candidates at once, so a live scorer can keep several in flight (--workers).
+using ScoreFn = std::function<std::vector<ScoreValue>(const std::vector<long>& archs)>;
 
 // Stop when the number of evaluations or the simulated training time would exceed the budget.
 struct Budget {

@@ -5,7 +5,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -96,6 +100,33 @@ ScoreRow ScoringSetup::score_index(long index, int worker) {
   if (index < 0 || index >= n)
     fail(space + " index " + std::to_string(index) + " is out of range [0, " + std::to_string(n - 1) + "]");
   return space == "nb101" ? score_nb101(index, "", worker) : score(nb201::from_index(int(index)), "", nullptr, worker);
+}
+
+void ScoringSetup::score_many(const std::vector<long>& indices,
+                              const std::function<void(size_t k, const ScoreRow&)>& done) {
+  std::mutex mu;
+  std::atomic<size_t> next{0};
+  std::exception_ptr error;
+  const auto work = [&](int w) {
+    try {
+      bind(w);
+      for (size_t k; (k = next.fetch_add(1)) < indices.size();) {
+        const ScoreRow r = score_index(indices[k], w);
+        const std::lock_guard<std::mutex> lock(mu);
+        if (error) return;
+        done(k, r);
+      }
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(mu);
+      if (!error) error = std::current_exception();
+      next = indices.size();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers.size() && w < indices.size(); ++w) threads.emplace_back(work, int(w));
+  work(0);
+  for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
 }
 
 ScoreRow ScoringSetup::score_arch(const std::string& spec, int worker) {

@@ -3,6 +3,7 @@
 // this header directly (README, "C++ API"; tools/embed_example.cpp).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,6 +79,10 @@ struct ScoringSetup {
   ScoreRow score_arch(const std::string& spec, int worker = 0);
   // Architecture `index` of this setup's space (score-space); out of range throws naswot::Error.
   ScoreRow score_index(long index, int worker = 0);
+  // Every index of `indices` over all workers, one thread each (the caller's thread drives worker 0);
+  // done(k, row) runs for indices[k] under a lock, in completion order. The first error (of scoring
+  // or of done) stops the other workers and is rethrown once they have stopped.
+  void score_many(const std::vector<long>& indices, const std::function<void(size_t k, const ScoreRow&)>& done);
   // --nb101-inplace reference: mark the cells the reference port cannot score (spec §6.4) with
   // status reference_nan and score NaN instead of scoring them (default: fixed, score every cell).
   bool nb101_reference_inplace = false;

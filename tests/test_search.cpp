@@ -34,15 +34,24 @@ struct ToySpace : SearchSpace {
 
 ScoreValue toy_score(long a) { return {a % 10 == 3 ? -INFINITY : double((a * 91) % 997), 0.5}; }
 
+// A ScoreFn that scores one architecture at a time with f, in the order given.
+ScoreFn each(const std::function<ScoreValue(long)>& f) {
+  return [f](const std::vector<long>& archs) {
+    std::vector<ScoreValue> v;
+    for (long a : archs) v.push_back(f(a));
+    return v;
+  };
+}
+
 }  // namespace
 
 TEST_CASE("best-of-N keeps the best score, degenerate last, and is reproducible") {
   ToySpace s;
   std::vector<long> seen;
-  const ScoreFn f = [&](long a) {
+  const ScoreFn f = each([&](long a) {
     seen.push_back(a);
     return toy_score(a);
-  };
+  });
   SearchRng r1(5, 0);
   const SearchResult r = best_of_n(s, f, 50, r1);
   CHECK(seen.size() == 50);
@@ -53,7 +62,7 @@ TEST_CASE("best-of-N keeps the best score, degenerate last, and is reproducible"
   CHECK(r.chosen == best);
   CHECK(r.score_seconds == doctest::Approx(25.0));
   SearchRng r2(5, 0);
-  CHECK(best_of_n(s, toy_score, 50, r2).chosen == r.chosen);
+  CHECK(best_of_n(s, each(toy_score), 50, r2).chosen == r.chosen);
   SearchRng r3(5, 1);
   seen.clear();
   best_of_n(s, f, 50, r3);
@@ -99,11 +108,11 @@ TEST_CASE("REA: same seed, same choice; the best evaluated architecture is repor
 TEST_CASE("AREA starts REA from the top P of its M scored architectures") {
   ToySpace s;
   std::vector<std::pair<double, long>> scored;
-  const ScoreFn f = [&](long a) {
+  const ScoreFn f = each([&](long a) {
     const ScoreValue v = toy_score(a);
     scored.emplace_back(v.score, a);
     return v;
-  };
+  });
   SearchRng r(4, 0);
   const SearchResult res = area(s, f, Budget{30, 0}, 100, 10, 3, r);
   REQUIRE(scored.size() == 100);

@@ -1,9 +1,6 @@
 // 'score' (a few architectures, printed) and 'score-space' (a resumable run into a database).
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <mutex>
-#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -156,33 +153,14 @@ int cmd_score_space(int argc, char** argv) {
   long degenerate = 0;
   double flops = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  // Each worker (--workers) takes the next index and commits its row itself, so a kill
-  // loses at most the architectures in flight; scores do not depend on which worker ran them.
-  std::mutex mu;
-  std::atomic<size_t> next{0};
-  std::string error;
-  auto work = [&](int w) {
-    try {
-      setup.workers[size_t(w)].backend->bind_thread();
-      for (size_t j; (j = next.fetch_add(1)) < todo.size();) {
-        const ScoreRow r = setup.score_index(todo[j], w);
-        std::lock_guard<std::mutex> lock(mu);
-        store.put(r);
-        degenerate += r.status != "ok";
-        flops += r.flops;
-        progress.tick();
-      }
-    } catch (const std::exception& e) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (error.empty()) error = e.what();
-      next = todo.size();
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int w = 1; w < int(setup.workers.size()); ++w) threads.emplace_back(work, w);
-  work(0);
-  for (auto& t : threads) t.join();
-  if (!error.empty()) fail(error);
+  // Each worker (--workers) takes the next index and its row is committed at once, so a kill loses at
+  // most the architectures in flight; scores do not depend on which worker ran them.
+  setup.score_many(std::vector<long>(todo.begin(), todo.end()), [&](size_t, const ScoreRow& r) {
+    store.put(r);
+    degenerate += r.status != "ok";
+    flops += r.flops;
+    progress.tick();
+  });
   progress.finish();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::fprintf(stderr, "# done: %zu scored now (%ld degenerate), %ld architectures in %s\n", todo.size(), degenerate,

@@ -82,7 +82,7 @@ int cmd_search(int argc, char** argv) {
     mode = "replay of " + replay + " (" + std::to_string(table_scores.size()) + " scores, " +
            s.config().identity.at("score") + ", batch " + s.config().identity.at("batch") + ")";
   } else if (uses_score) {
-    live = std::make_unique<ScoringSetup>(make_scoring_setup(a));
+    live = std::make_unique<ScoringSetup>(make_scoring_setup(a, /*parallel=*/true));  // candidates in flight
     if (a.has("record")) record = std::make_unique<RunStore>(RunStore::open_for_run(a.get("record"), live->run_config()));
     mode = "live: " + live->banner().substr(2);
   }
@@ -124,17 +124,30 @@ int cmd_search(int argc, char** argv) {
   std::set<long> stored;  // already in the --record database (read once, not per architecture)
   if (record)
     for (long i : record->done_indices()) stored.insert(i);
-  const ScoreFn score = [&](long arch) -> ScoreValue {
-    if (!live) {
-      auto it = table_scores.find(arch);
-      if (it == table_scores.end())
-        fail("index " + std::to_string(arch) + " is not in " + replay + "; score the space first (naswot score-space)");
-      return it->second;
+  const ScoreFn score = [&](const std::vector<long>& archs) {
+    std::vector<ScoreValue> out(archs.size());
+    std::vector<long> todo;  // live: not scored yet (an architecture drawn again is not rescored)
+    std::vector<size_t> where;
+    for (size_t k = 0; k < archs.size(); ++k) {
+      if (!live) {
+        auto it = table_scores.find(archs[k]);
+        if (it == table_scores.end())
+          fail("index " + std::to_string(archs[k]) + " is not in " + replay +
+               "; score the space first (naswot score-space)");
+        out[k] = it->second;
+      } else if (auto it = recorded.find(archs[k]); it != recorded.end()) {
+        out[k] = it->second;
+      } else {
+        todo.push_back(archs[k]);
+        where.push_back(k);
+      }
     }
-    if (auto it = recorded.find(arch); it != recorded.end()) return it->second;  // same arch again: no rescoring
-    const ScoreRow r = live->score_index(arch);
-    if (record && stored.insert(arch).second) record->put(r);
-    return recorded[arch] = {r.score, r.seconds};
+    if (live)
+      live->score_many(todo, [&](size_t j, const ScoreRow& r) {
+        if (record && stored.insert(todo[j]).second) record->put(r);
+        recorded[todo[j]] = out[where[j]] = {r.score, r.seconds};
+      });
+    return out;
   };
 
   Stat time;

@@ -61,9 +61,9 @@ Options of 'score' and 'score-space':
   --backend NAME    cpu, cuda or auto (default auto: the GPU when usable)
   --threads N       CPU threads in all (default: all cores)
   --precision P     cuda: fp32 (default; FMA convolutions) or tf32 (tensor cores)
-  --workers N       score-space: architectures in flight at once, each with its own memory
-                    (cpu: the threads are shared out, default 1; cuda: each on its own
-                    stream, default 4); scores do not depend on N
+  --workers N       score-space and live search: architectures in flight at once, each
+                    with its own memory (cpu: the threads are shared out, default 1; cuda:
+                    each on its own stream, default 4); scores do not depend on N
   --streams N       cuda: the same as --workers
   --sigma-solver S  cuda: auto (default: Cholesky of Sigma_J + kI, spectrum when that
                     fails), cholesky or eigen (cuSOLVER syevd); the CPU always uses the spectrum
