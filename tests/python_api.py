@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""The Python module (tools/naswot_python.cpp): the CLI's scores bit for bit for NB201 indices and arch
+strings and NB101 hashes, score_many over workers = one at a time, Python threads sharing a Scorer, and
+bad options or architectures raising naswot.Error (a ValueError).
+Usage: python_api.py MODULE_DIR NASWOT_BIN DATA_DIR"""
+import math
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, sys.argv[1])
+import naswot  # noqa: E402
+
+naswot_bin, data = sys.argv[2], sys.argv[3]
+fails = 0
+
+
+def check(what, ok):
+    global fails
+    print(("ok: " if ok else "FAIL: ") + what)
+    fails += not ok
+
+
+def cli_scores(space, indices, tmp):
+    """{index: (score, status)} of a score-space run of these indices at batch 16."""
+    db = os.path.join(tmp, f"{space}.db")
+    subprocess.run([naswot_bin, "score-space", "--space", space, "--indices", ",".join(map(str, indices)),
+                    "--batch", "16", "--data", data, "--out", db], check=True, capture_output=True)
+    return {i: (s, st) for i, s, st in sqlite3.connect(db).execute("select idx, score, status from scores")}
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    s = naswot.Scorer(batch=16, data=data)
+    r1 = s.score(1)
+    by_string = s.score(r1["arch"])
+    check("an arch string and its index give the same row", by_string == {**r1, "seconds": by_string["seconds"]})
+    rows = {r["index"]: (r["score"], r["status"]) for r in (s.score(i) for i in (1, 10, 4321))}
+    check("NB201: Python scores = score-space scores, bit for bit (degenerate 10 included)",
+          rows == cli_scores("nb201", [1, 10, 4321], tmp))
+    check("a degenerate network says why", s.score(10)["reason"] != "" and s.score(10)["score"] == -math.inf)
+
+    many = naswot.Scorer(batch=16, data=data, workers=3)
+    archs = [4321, 1, "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", 10, 77]
+    got = many.score_many(archs)
+    check("score_many over 3 workers = one at a time, in the order given",
+          [(r["index"], r["score"], r["status"]) for r in got] ==
+          [(r["index"], r["score"], r["status"]) for r in (s.score(a) for a in archs)])
+
+    out = [None] * 4  # two Python threads share one Scorer: calls take turns, results stay exact
+    ts = [threading.Thread(target=lambda k=k: out.__setitem__(k, s.score([1, 77, 4321, 10][k]))) for k in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    check("Python threads sharing a Scorer get the sequential scores",
+          [(r["index"], r["score"]) for r in out] == [(r["index"], r["score"]) for r in (s.score(a) for a in (1, 77, 4321, 10))])
+
+    s101 = naswot.Scorer(space="nb101", batch=16, data=data)
+    h = s101.score(7)
+    check("NB101: by hash = by index", s101.score(h["arch"].split()[0])["score"] == h["score"])
+    check("NB101: Python scores = score-space scores",
+          {h["index"]: (h["score"], h["status"])} == cli_scores("nb101", [7], tmp))
+
+    def raises(what, f, text):
+        try:
+            f()
+        except naswot.Error as e:
+            check(what, text in str(e) and isinstance(e, ValueError))
+            return
+        check(what + " (nothing raised)", False)
+
+    raises("a malformed arch string raises naswot.Error", lambda: s.score("|nor_conv_5x5~0|+|none~0|none~1|+|none~0|none~1|none~2|"), "unknown op")
+    raises("an index out of range raises", lambda: s.score(15625), "out of range")
+    raises("a float is not an architecture", lambda: s.score(1.0), "not <class 'float'>")
+    raises("an unknown backend raises", lambda: naswot.Scorer(backend="tpu", data=data), "unknown backend 'tpu'")
+    raises("an option that does not apply raises", lambda: naswot.Scorer(relu_sites="each", data=data),
+           "--relu-sites applies to --score hamming only")
+    raises("a missing data directory raises", lambda: naswot.Scorer(data=os.path.join(tmp, "none")), "")
+
+print("all Python API checks passed" if fails == 0 else f"{fails} Python API checks FAILED")
+sys.exit(1 if fails else 0)

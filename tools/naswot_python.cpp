@@ -1,0 +1,132 @@
+// The Python module `naswot` (pybind11): a Scorer over searchspaces/scoring.h, so a NAS method written
+// in Python scores candidates in-process, with the CLI's options, defaults and bits.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/error.h"
+#include "searchspaces/scoring.h"
+
+namespace py = pybind11;
+using namespace naswot;
+
+namespace {
+
+py::dict row_dict(const ScoreRow& r) {
+  py::dict d;
+  d["index"] = r.index;
+  d["arch"] = r.arch;
+  d["score"] = r.score;
+  d["status"] = r.status;
+  d["reason"] = r.reason;
+  d["seconds"] = r.seconds;
+  d["params"] = r.params;
+  return d;
+}
+
+// An architecture as Python hands it over: an int index, or a string the CLI's --arch would take.
+std::string arch_spec(const py::handle& a) {
+  if (py::isinstance<py::bool_>(a)) throw Error("an architecture is an index or a string, not a bool");
+  if (py::isinstance<py::int_>(a)) return std::to_string(a.cast<long>());
+  if (py::isinstance<py::str>(a)) return a.cast<std::string>();
+  throw Error("an architecture is an index (int) or a string, not " + std::string(py::str(a.get_type())));
+}
+
+class Scorer {
+ public:
+  explicit Scorer(const ScoringOptions& o, bool parallel) : setup_(make_scoring_setup(o, parallel)) {}
+  py::dict score(const py::handle& arch) {
+    const std::string spec = arch_spec(arch);
+    ScoreRow r;
+    {
+      const py::gil_scoped_release release;  // other Python threads run while this one scores
+      const std::lock_guard<std::mutex> lock(mu_);  // but one call at a time uses the workers
+      r = setup_.score_arch(spec);
+    }
+    return row_dict(r);
+  }
+  py::list score_many(const std::vector<py::handle>& archs) {
+    std::vector<long> indices;
+    for (const py::handle& a : archs) {
+      const std::string spec = arch_spec(a);
+      indices.push_back(setup_.space == "nb101" ? nb101::resolve_index(spec) : long(nb201::index_of(nb201::resolve(spec))));
+    }
+    std::vector<ScoreRow> rows(indices.size());
+    {
+      const py::gil_scoped_release release;
+      const std::lock_guard<std::mutex> lock(mu_);
+      setup_.score_many(indices, [&](size_t k, const ScoreRow& r) { rows[k] = r; });
+    }
+    py::list out;
+    for (const ScoreRow& r : rows) out.append(row_dict(r));
+    return out;
+  }
+  std::string banner() const { return setup_.banner().substr(2); }
+  std::string backend() const { return setup_.backend().name(); }
+  std::string device() const { return setup_.backend().device(); }
+  int workers() const { return int(setup_.workers.size()); }
+
+ private:
+  ScoringSetup setup_;
+  std::mutex mu_;
+};
+
+}  // namespace
+
+PYBIND11_MODULE(naswot, m) {
+  m.doc() = "Neural architecture search without training: Sigma_J / Hamming scores of NAS-Bench-201 and "
+            "NAS-Bench-101 networks (the naswot engine, in-process)";
+  m.attr("__version__") = NASWOT_VERSION;
+  py::register_exception<Error>(m, "Error", PyExc_ValueError);
+  py::class_<Scorer>(m, "Scorer", R"(Scores architectures of one configuration; arguments mirror the CLI's options.
+
+Scorer(space="nb201", batch=128, seed=0, augment="none", data=None, num_classes=1, score="jacob_cov",
+       relu_sites=None, backend="auto", threads=0, precision=None, sigma_solver=None,
+       sigma_precision=None, nb101_inplace=None, fusion=None, workers=1)
+
+score(arch) -> dict(index, arch, score, status, reason, seconds, params); arch: an index or a string
+(NB201 arch string, NB101 hash). score_many(archs) -> list of such dicts, in order, scored over the
+workers. Bad options or architectures raise naswot.Error (a ValueError).)")
+      .def(py::init([](const std::string& space, int batch, uint64_t seed, const std::string& augment,
+                       const std::optional<std::string>& data, int num_classes, const std::string& score,
+                       const std::optional<std::string>& relu_sites, const std::string& backend, int threads,
+                       const std::optional<std::string>& precision, const std::optional<std::string>& sigma_solver,
+                       const std::optional<std::string>& sigma_precision,
+                       const std::optional<std::string>& nb101_inplace, const std::optional<std::string>& fusion,
+                       int workers) {
+             ScoringOptions o;
+             o.space = space;
+             o.batch = batch;
+             o.seed = seed;
+             o.augment = augment;
+             o.data = data.value_or("");
+             o.num_classes = num_classes;
+             o.score = score;
+             o.relu_sites = relu_sites.value_or("");
+             o.backend = backend;
+             o.threads = threads;
+             o.precision = precision.value_or("");
+             o.sigma_solver = sigma_solver.value_or("");
+             o.sigma_precision = sigma_precision.value_or("");
+             o.nb101_inplace = nb101_inplace.value_or("");
+             o.fusion = fusion.value_or("");
+             o.workers = workers > 0 ? workers : 1;  // one backend unless asked: score() uses the first
+             return new Scorer(o, /*parallel=*/true);
+           }),
+           py::kw_only(), py::arg("space") = "nb201", py::arg("batch") = 128, py::arg("seed") = 0,
+           py::arg("augment") = "none", py::arg("data") = py::none(), py::arg("num_classes") = 1,
+           py::arg("score") = "jacob_cov", py::arg("relu_sites") = py::none(), py::arg("backend") = "auto",
+           py::arg("threads") = 0, py::arg("precision") = py::none(), py::arg("sigma_solver") = py::none(),
+           py::arg("sigma_precision") = py::none(), py::arg("nb101_inplace") = py::none(),
+           py::arg("fusion") = py::none(), py::arg("workers") = 1)
+      .def("score", &Scorer::score, py::arg("arch"))
+      .def("score_many", &Scorer::score_many, py::arg("archs"))
+      .def_property_readonly("backend", &Scorer::backend)
+      .def_property_readonly("device", &Scorer::device)
+      .def_property_readonly("workers", &Scorer::workers)
+      .def("__repr__", [](const Scorer& s) { return "<naswot.Scorer " + s.banner() + ">"; });
+}
