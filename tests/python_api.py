@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 sys.path.insert(0, sys.argv[1])
 import naswot  # noqa: E402
@@ -57,6 +58,20 @@ with tempfile.TemporaryDirectory() as tmp:
         t.join()
     check("Python threads sharing a Scorer get the sequential scores",
           [(r["index"], r["score"]) for r in out] == [(r["index"], r["score"]) for r in (s.score(a) for a in (1, 77, 4321, 10))])
+
+    # The GIL is released while scoring: this thread keeps running during a long call (with the GIL
+    # held it would stall for the whole call).
+    slow = naswot.Scorer(batch=64, data=data)
+    done = []
+    t = threading.Thread(target=lambda: done.append(slow.score_many([1, 77, 4321, 9000])))
+    start = last = time.perf_counter()
+    gap = 0.0
+    t.start()
+    while t.is_alive():
+        now = time.perf_counter()
+        gap, last = max(gap, now - last), now
+    total = time.perf_counter() - start
+    check(f"Python runs while scoring (longest stall {gap:.3f} s of a {total:.2f} s call)", done and gap < 0.5 * total)
 
     s101 = naswot.Scorer(space="nb101", batch=16, data=data)
     h = s101.score(7)
