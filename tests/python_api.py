@@ -79,6 +79,13 @@ with tempfile.TemporaryDirectory() as tmp:
     check("NB101: Python scores = score-space scores",
           {h["index"]: (h["score"], h["status"])} == cli_scores("nb101", [7], tmp))
 
+    check("nb201_arch / nb201_index name the same architectures",
+          all(naswot.nb201_index(naswot.nb201_arch(i)) == i for i in (0, 1, 10, 4321, 15624))
+          and naswot.nb201_arch(1) == r1["arch"])
+    c = naswot.nb101_cell(h["arch"].split()[0])
+    check("nb101_cell by hash = by index, with the scorer's matrix and ops",
+          c == naswot.nb101_cell(7) and c["index"] == 7 and h["arch"] == f"{c['hash']} {c['matrix']} {c['ops']}")
+
     def raises(what, f, text):
         try:
             f()
@@ -93,6 +100,9 @@ with tempfile.TemporaryDirectory() as tmp:
     raises("an unknown backend raises", lambda: naswot.Scorer(backend="tpu", data=data), "unknown backend 'tpu'")
     raises("an option that does not apply raises", lambda: naswot.Scorer(relu_sites="each", data=data),
            "--relu-sites applies to --score hamming only")
+    raises("nb201_arch out of range raises", lambda: naswot.nb201_arch(15625), "out of range")
+    raises("nb201_index of a malformed string raises", lambda: naswot.nb201_index("|x|"), "")
+    raises("nb101_cell of an unknown hash raises", lambda: naswot.nb101_cell("0" * 32), "")
     raises("a missing data directory raises", lambda: naswot.Scorer(data=os.path.join(tmp, "none")), "")
 
 print("all Python API checks passed" if fails == 0 else f"{fails} Python API checks FAILED")

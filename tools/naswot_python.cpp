@@ -129,4 +129,21 @@ workers. Bad options or architectures raise naswot.Error (a ValueError).)")
       .def_property_readonly("device", &Scorer::device)
       .def_property_readonly("workers", &Scorer::workers)
       .def("__repr__", [](const Scorer& s) { return "<naswot.Scorer " + s.banner() + ">"; });
+  // Naming architectures, for search code that mutates arch strings or keeps indices.
+  m.def("nb201_arch", [](int index) { return nb201::to_string(nb201::from_index(index)); }, py::arg("index"),
+        "The NB201 arch string of a benchmark index (0 .. 15624).");
+  m.def("nb201_index", [](const std::string& arch) { return nb201::index_of(nb201::resolve(arch)); }, py::arg("arch"),
+        "The benchmark index of an NB201 arch string (validated).");
+  m.def("nb101_cell", [](const py::handle& spec) {
+          const long index = nb101::resolve_index(arch_spec(spec));
+          const nb101::HashedCell& c = nb101::indexed_cells().at(size_t(index));
+          py::dict d;
+          d["index"] = index;
+          d["hash"] = c.hash;
+          d["matrix"] = c.cell.matrix_string();
+          d["ops"] = c.cell.ops_string();
+          return d;
+        }, py::arg("spec"),
+        "An NB101 cell by index (0 .. 423623) or graph hash: dict(index, hash, matrix, ops). The first call "
+        "enumerates the space (or reads its cache).");
 }
