@@ -129,6 +129,11 @@ void ScoringSetup::score_many(const std::vector<long>& indices,
   if (error) std::rethrow_exception(error);
 }
 
+ScoreRow ScoringSetup::score_cell(const std::string& matrix, const std::string& ops, int worker) {
+  if (space != "nb101") fail("a cell by matrix and ops needs --space nb101");
+  return score(nb101::parse_cell(matrix, ops), "", -1, worker);
+}
+
 ScoreRow ScoringSetup::score_arch(const std::string& spec, int worker) {
   if (space == "nb101") return score_nb101(nb101::resolve_index(spec), "", worker);
   return score(nb201::resolve(spec), "", nullptr, worker);

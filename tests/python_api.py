@@ -86,6 +86,11 @@ with tempfile.TemporaryDirectory() as tmp:
     check("nb101_cell by hash = by index, with the scorer's matrix and ops",
           c == naswot.nb101_cell(7) and c["index"] == 7 and h["arch"] == f"{c['hash']} {c['matrix']} {c['ops']}")
 
+    rows = [list(map(int, r)) for r in c["matrix"].split("/")]
+    by_cell = [s101.score_cell(c["matrix"], c["ops"]), s101.score_cell(rows, c["ops"].split(",")[1:-1])]
+    check("NB101 score_cell (string and list forms) = score by index, bit for bit",
+          all(x["score"] == h["score"] and x["index"] == -1 for x in by_cell))
+
     def raises(what, f, text):
         try:
             f()
@@ -103,6 +108,8 @@ with tempfile.TemporaryDirectory() as tmp:
     raises("nb201_arch out of range raises", lambda: naswot.nb201_arch(15625), "out of range")
     raises("nb201_index of a malformed string raises", lambda: naswot.nb201_index("|x|"), "")
     raises("nb101_cell of an unknown hash raises", lambda: naswot.nb101_cell("0" * 32), "")
+    raises("an invalid NB101 cell raises", lambda: s101.score_cell([[0, 1], [0, 0]], ["conv9x9"]), "")
+    raises("score_cell on an NB201 scorer raises", lambda: s.score_cell("01/00", "conv3x3"), "needs --space nb101")
     raises("a missing data directory raises", lambda: naswot.Scorer(data=os.path.join(tmp, "none")), "")
 
 print("all Python API checks passed" if fails == 0 else f"{fails} Python API checks FAILED")

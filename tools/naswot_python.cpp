@@ -36,6 +36,30 @@ std::string arch_spec(const py::handle& a) {
   throw Error("an architecture is an index (int) or a string, not " + std::string(py::str(a.get_type())));
 }
 
+// An NB101 matrix as the CLI takes it: a string of 0/1 rows joined by '/', or a list of 0/1 rows.
+std::string matrix_text(const py::handle& m) {
+  if (py::isinstance<py::str>(m)) return m.cast<std::string>();
+  std::string s;
+  for (const py::handle& row : m) {
+    if (!s.empty()) s += '/';
+    for (const py::handle& v : row) {
+      if (!py::isinstance<py::int_>(v)) throw Error("an NB101 matrix holds 0 and 1 (ints)");
+      const long x = v.cast<long>();
+      if (x != 0 && x != 1) throw Error("an NB101 matrix holds 0 and 1, not " + std::to_string(x));
+      s += char('0' + x);
+    }
+  }
+  return s;
+}
+
+// NB101 ops as the CLI takes them: a comma-joined string or a list of op names.
+std::string ops_text(const py::handle& o) {
+  if (py::isinstance<py::str>(o)) return o.cast<std::string>();
+  std::string s;
+  for (const py::handle& v : o) s += (s.empty() ? "" : ",") + py::str(v).cast<std::string>();
+  return s;
+}
+
 class Scorer {
  public:
   explicit Scorer(const ScoringOptions& o, bool parallel) : setup_(make_scoring_setup(o, parallel)) {}
@@ -46,6 +70,16 @@ class Scorer {
       const py::gil_scoped_release release;  // other Python threads run while this one scores
       const std::lock_guard<std::mutex> lock(mu_);  // but one call at a time uses the workers
       r = setup_.score_arch(spec);
+    }
+    return row_dict(r);
+  }
+  py::dict score_cell(const py::handle& matrix, const py::handle& ops) {
+    const std::string m = matrix_text(matrix), o = ops_text(ops);
+    ScoreRow r;
+    {
+      const py::gil_scoped_release release;
+      const std::lock_guard<std::mutex> lock(mu_);
+      r = setup_.score_cell(m, o);
     }
     return row_dict(r);
   }
@@ -125,6 +159,9 @@ workers. Bad options or architectures raise naswot.Error (a ValueError).)")
            py::arg("fusion") = py::none(), py::arg("workers") = 1)
       .def("score", &Scorer::score, py::arg("arch"))
       .def("score_many", &Scorer::score_many, py::arg("archs"))
+      .def("score_cell", &Scorer::score_cell, py::arg("matrix"), py::arg("ops"),
+           "NB101 (space=\"nb101\"): any valid cell, matrix as '0111010/...' or a list of 0/1 rows, ops as "
+           "'conv3x3,...' or a list (with or without input/output); index -1 as the CLI prints it.")
       .def_property_readonly("backend", &Scorer::backend)
       .def_property_readonly("device", &Scorer::device)
       .def_property_readonly("workers", &Scorer::workers)
