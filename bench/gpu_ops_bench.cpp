@@ -243,8 +243,7 @@ struct IssueTimes {
   bool graphs = true;
   std::string graph_error;
 };
-void time_issue(const Graph& g, OpTimes& t, int reps, IssueTimes& out) {
-  const Plan p = plan_of(g, t);
+void time_issue(const Graph& g, const Plan& p, OpTimes& t, int reps, IssueTimes& out) {
   const auto issue = [&] {
     for_each_op(g, p, t, [](int, const std::vector<int>&, double, const std::function<void()>& op) { op(); });
   };
@@ -389,7 +388,7 @@ int main(int argc, char** argv) try {
     const std::vector<float> weights = init_params(g, 0, uint64_t(k));
     const Plan p = plan_of(g, t);
     it.prep += std::chrono::duration<double>(Clock::now() - t0).count();
-    time_issue(g, t, 5, it);
+    time_issue(g, p, t, 5, it);
   }
   std::printf(
       "Forward + backward ops of %d of those architectures (every 7919th, cyclically; no score), issued for real on "

@@ -134,10 +134,11 @@ ScoreRow ScoringSetup::score_cell(const std::string& matrix, const std::string& 
   return score(nb101::parse_cell(matrix, ops), "", -1, worker);
 }
 
-ScoreRow ScoringSetup::score_arch(const std::string& spec, int worker) {
-  if (space == "nb101") return score_nb101(nb101::resolve_index(spec), "", worker);
-  return score(nb201::resolve(spec), "", nullptr, worker);
+long ScoringSetup::index_of(const std::string& spec) const {
+  return space == "nb101" ? nb101::resolve_index(spec) : long(nb201::index_of(nb201::resolve(spec)));
 }
+
+ScoreRow ScoringSetup::score_arch(const std::string& spec, int worker) { return score_index(index_of(spec), worker); }
 
 ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_dir, std::vector<double>* sigma,
                              int worker) {

@@ -77,6 +77,8 @@ struct ScoringSetup {
   // One architecture of this setup's space as the CLI's --arch takes it: NB201 index or arch string,
   // NB101 index or hash. Malformed or out-of-range specs throw naswot::Error.
   ScoreRow score_arch(const std::string& spec, int worker = 0);
+  // The index in this setup's space of such a spec; throws naswot::Error saying why there is none.
+  long index_of(const std::string& spec) const;
   // NB101: any valid cell as the CLI's --matrix/--ops take it (rows of 0/1 joined by '/'; comma-joined
   // op names, with or without input/output); index -1, as the CLI prints it.
   ScoreRow score_cell(const std::string& matrix, const std::string& ops, int worker = 0);

@@ -61,40 +61,30 @@ std::string ops_text(const py::handle& o) {
 }
 
 class Scorer {
+  // Runs f without the GIL (other Python threads run while this one scores), one call at a time on
+  // this Scorer's workers. Defined first: its return type is deduced.
+  template <class F>
+  auto locked(F&& f) {
+    const py::gil_scoped_release release;
+    const std::lock_guard<std::mutex> lock(mu_);
+    return f();
+  }
+
  public:
   explicit Scorer(const ScoringOptions& o, bool parallel) : setup_(make_scoring_setup(o, parallel)) {}
   py::dict score(const py::handle& arch) {
     const std::string spec = arch_spec(arch);
-    ScoreRow r;
-    {
-      const py::gil_scoped_release release;  // other Python threads run while this one scores
-      const std::lock_guard<std::mutex> lock(mu_);  // but one call at a time uses the workers
-      r = setup_.score_arch(spec);
-    }
-    return row_dict(r);
+    return row_dict(locked([&] { return setup_.score_arch(spec); }));
   }
   py::dict score_cell(const py::handle& matrix, const py::handle& ops) {
     const std::string m = matrix_text(matrix), o = ops_text(ops);
-    ScoreRow r;
-    {
-      const py::gil_scoped_release release;
-      const std::lock_guard<std::mutex> lock(mu_);
-      r = setup_.score_cell(m, o);
-    }
-    return row_dict(r);
+    return row_dict(locked([&] { return setup_.score_cell(m, o); }));
   }
   py::list score_many(const std::vector<py::handle>& archs) {
     std::vector<long> indices;
-    for (const py::handle& a : archs) {
-      const std::string spec = arch_spec(a);
-      indices.push_back(setup_.space == "nb101" ? nb101::resolve_index(spec) : long(nb201::index_of(nb201::resolve(spec))));
-    }
+    for (const py::handle& a : archs) indices.push_back(setup_.index_of(arch_spec(a)));
     std::vector<ScoreRow> rows(indices.size());
-    {
-      const py::gil_scoped_release release;
-      const std::lock_guard<std::mutex> lock(mu_);
-      setup_.score_many(indices, [&](size_t k, const ScoreRow& r) { rows[k] = r; });
-    }
+    locked([&] { setup_.score_many(indices, [&](size_t k, const ScoreRow& r) { rows[k] = r; }); });
     py::list out;
     for (const ScoreRow& r : rows) out.append(row_dict(r));
     return out;
