@@ -129,4 +129,21 @@ std::vector<float> make_batch(const ImageSet& data, int batch, uint64_t seed, Au
   return out;
 }
 
+std::vector<float> batch_of_images(const ImageSet& data, const std::vector<int>& images) {
+  if (data.n != 50000 || data.files.size() != 5) {
+    std::string present;
+    for (const std::string& f : data.files) present += (present.empty() ? "" : ", ") + f;
+    fail("this batch names images of the full CIFAR-10 training set, which needs all five official batches "
+         "data_batch_1.bin .. data_batch_5.bin (50,000 images); present: " + present + " (" +
+         std::to_string(data.n) + " images). Download cifar-10-binary.tar.gz from "
+         "https://www.cs.toronto.edu/~kriz/cifar.html");
+  }
+  std::vector<float> out(images.size() * kImage);
+  for (size_t b = 0; b < images.size(); ++b) {
+    if (images[b] < 0 || images[b] >= data.n) fail("image index " + std::to_string(images[b]) + " is out of range");
+    emit(data.pixels.data() + size_t(images[b]) * kImage, false, kPad, kPad, out.data() + b * kImage);
+  }
+  return out;
+}
+
 }  // namespace naswot

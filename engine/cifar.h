@@ -34,4 +34,8 @@ const char* augment_name(Augment a);
 std::vector<float> make_batch(const ImageSet& data, int batch, uint64_t seed, Augment mode,
                               std::vector<int>* chosen = nullptr);
 
+// The normalised, unaugmented training images `images` (indices into the official 50,000, in the
+// official order), in that order. Needs all five training batches; throws naming what is missing.
+std::vector<float> batch_of_images(const ImageSet& data, const std::vector<int>& images);
+
 }  // namespace naswot

@@ -38,7 +38,12 @@ void write_export(const std::string& dir, const ExportInfo& info, const Graph& g
     << "seed " << info.seed << "\n"
     << "num_classes " << info.num_classes << "\n"
     << "batch " << batch << " " << in.c << " " << in.h << " " << in.w << "\n"
-    << "score_kind " << info.score_kind << "\n";
+    << "score_kind " << info.score_kind << "\n"
+    << "sampler " << info.sampler << "\n"
+    << "init " << info.init << "\n"
+    << "images";
+  for (int i : info.images) m << " " << i;
+  m << "\n";
   if (!info.relu_sites.empty()) m << "relu_sites " << info.relu_sites << "\n";
   m << "score " << buf << "\n"
     << "status " << info.status << "\n";

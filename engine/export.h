@@ -18,6 +18,8 @@ struct ExportInfo {
   std::string relu_sites;  // hamming only: each | reference
   double score = 0;
   std::string status;
+  std::vector<int> images;   // the batch's CIFAR-10 training-set indices, in batch order
+  std::string sampler = "seed", init = "naswot";
 };
 
 // Writes DIR/meta.txt, params.f32, batch.f32, relu_masks.bin, and jacobian.f32 + output.f32 (jac) or

@@ -1,8 +1,10 @@
-// PyTorch-default initialisation over counter-based random streams.
+// PyTorch-default initialisation over counter-based random streams, or replayed from PyTorch's generator.
 #include "engine/init.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "engine/error.h"
 #include "engine/rng.h"
 
 namespace naswot {
@@ -40,6 +42,26 @@ std::vector<float> init_params(const Graph& g, uint64_t seed, uint64_t arch_key)
         break;
       }
     }
+  }
+  return w;
+}
+
+std::vector<float> init_params_torch(const Graph& g, TorchGenerator gen) {
+  std::vector<float> w(g.num_params());
+  for (const Param& prm : g.params) {
+    float* out = w.data() + prm.offset;
+    double bound = 0;
+    switch (prm.init) {
+      case InitKind::Ones: std::fill_n(out, prm.size, 1.f); continue;
+      case InitKind::Zeros: std::fill_n(out, prm.size, 0.f); continue;
+      case InitKind::KaimingUniformA5: bound = kaiming_uniform_a5_bound(prm.fan_in); break;
+      case InitKind::LinearBias: bound = 1.0 / std::sqrt(double(prm.fan_in)); break;
+      case InitKind::HeNormalFanOut:
+      case InitKind::Normal001:
+        fail("PyTorch's normal_ initialisation (" + prm.name +
+             ") is not replayed; the reference weights exist for NAS-Bench-201 only (spec nb101 6.2)");
+    }
+    for (size_t i = 0; i < prm.size; ++i) out[i] = gen.uniform(-bound, bound);
   }
   return w;
 }

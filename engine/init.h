@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/graph.h"
+#include "engine/reference_rng.h"
 
 namespace naswot {
 
@@ -14,5 +15,11 @@ namespace naswot {
 //   batch-norm:           gamma = 1, beta = 0
 //   (NB101 port: conv N(0, sqrt(2/(k*k*C_out))), linear weight N(0, 0.01), bias 0 - see InitKind)
 std::vector<float> init_params(const Graph& g, uint64_t seed, uint64_t arch_key);
+
+// PyTorch's default initialisation drawn from its CPU generator, as the reference builds a network:
+// the conv and linear tensors in construction order (the graph's parameter order), each row-major,
+// one uniform_ draw per element; batch norm draws nothing (nb201.md 3.3). Throws for graphs with
+// normal-distributed kinds (the NB101 port's normal_ is not replayed: nb101.md 6.2).
+std::vector<float> init_params_torch(const Graph& g, TorchGenerator gen);
 
 }  // namespace naswot

@@ -1,7 +1,8 @@
-// NAS-Bench-201 encoding (CPython-compatible MT19937 shuffle) and TinyNetwork graph builder.
+// NAS-Bench-201 encoding (CPython's random.shuffle, engine/reference_rng.h) and TinyNetwork graph builder.
 #include "searchspaces/nb201.h"
 
 #include "engine/error.h"
+#include "engine/reference_rng.h"
 
 namespace naswot::nb201 {
 
@@ -9,68 +10,6 @@ const std::array<const char*, 5> kOpNames = {"none", "skip_connect", "nor_conv_1
                                              "avg_pool_3x3"};
 
 namespace {
-
-// CPython's random module: MT19937 seeded by init_by_array, shuffle via getrandbits rejection.
-class PyRandom {
- public:
-  explicit PyRandom(uint32_t seed) {
-    init_genrand(19650218u);
-    const uint32_t key[1] = {seed};
-    int i = 1, j = 0;
-    for (int k = kN; k; --k) {
-      mt_[i] = (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1664525u)) + key[j] + uint32_t(j);
-      if (++i >= kN) {
-        mt_[0] = mt_[kN - 1];
-        i = 1;
-      }
-      if (++j >= 1) j = 0;
-    }
-    for (int k = kN - 1; k; --k) {
-      mt_[i] = (mt_[i] ^ ((mt_[i - 1] ^ (mt_[i - 1] >> 30)) * 1566083941u)) - uint32_t(i);
-      if (++i >= kN) {
-        mt_[0] = mt_[kN - 1];
-        i = 1;
-      }
-    }
-    mt_[0] = 0x80000000u;
-  }
-  uint32_t genrand() {
-    if (mti_ >= kN) twist();
-    uint32_t y = mt_[mti_++];
-    y ^= y >> 11;
-    y ^= (y << 7) & 0x9d2c5680u;
-    y ^= (y << 15) & 0xefc60000u;
-    return y ^ (y >> 18);
-  }
-  uint32_t randbelow(uint32_t n) {
-    int k = 0;
-    while ((n >> k) != 0) ++k;  // bit_length
-    uint32_t r;
-    do r = genrand() >> (32 - k);
-    while (r >= n);
-    return r;
-  }
-  template <class T>
-  void shuffle(std::vector<T>& x) {
-    for (size_t i = x.size() - 1; i >= 1; --i) std::swap(x[i], x[randbelow(uint32_t(i + 1))]);
-  }
-
- private:
-  static constexpr int kN = 624, kM = 397;
-  uint32_t mt_[kN];
-  int mti_ = kN;
-  void init_genrand(uint32_t s) {
-    mt_[0] = s;
-    for (int i = 1; i < kN; ++i) mt_[i] = 1812433253u * (mt_[i - 1] ^ (mt_[i - 1] >> 30)) + uint32_t(i);
-  }
-  void twist() {
-    for (int i = 0; i < kN; ++i) {
-      const uint32_t y = (mt_[i] & 0x80000000u) | (mt_[(i + 1) % kN] & 0x7fffffffu);
-      mt_[i] = mt_[(i + kM) % kN] ^ (y >> 1) ^ ((y & 1u) ? 0x9908b0dfu : 0u);
-    }
-    mti_ = 0;
-  }
-};
 
 struct Tables {
   std::vector<int> index_to_ordinal, ordinal_to_index;

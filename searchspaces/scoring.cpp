@@ -42,9 +42,29 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     fail("unknown --nb101-inplace '" + inplace + "' (expected fixed or reference)");
   if (!o.nb101_inplace.empty() && s.space != "nb101") fail("--nb101-inplace applies to --space nb101");
   s.nb101_reference_inplace = inplace == "reference";
+  const std::string sampler = o.sampler.empty() ? "seed" : o.sampler;
+  if (sampler != "seed" && sampler != "reference-v2")
+    fail("unknown --sampler '" + sampler + "' (expected seed or reference-v2)");
+  s.reference_sampler = sampler == "reference-v2";
+  if (s.reference_sampler && s.augment != Augment::None)
+    fail("--sampler reference-v2 draws the v2.0 reference's batch, which is not augmented: use --augment none");
+  const std::string init = o.init.empty() ? "naswot" : o.init;
+  if (init != "naswot" && init != "reference-v2") fail("unknown --init '" + init + "' (expected naswot or reference-v2)");
+  if (init == "reference-v2") {
+    if (s.space != "nb201")
+      fail("--init reference-v2 replays PyTorch's uniform_ initialisation of NAS-Bench-201 networks; the NB101 "
+           "port redraws its weights with normal_, which is not replayed (spec nb101 6.2)");
+    s.torch_first = reference_v2_weight_generator(s.seed, true);
+    s.torch_later = reference_v2_weight_generator(s.seed, false);
+  }
   s.data_dir = resolve_data_dir(o.data);
   s.data = load_cifar10_train(s.data_dir);
-  s.x = make_batch(s.data, s.batch, s.seed, s.augment);
+  if (s.reference_sampler) {
+    s.images = reference_v2_batch_images(s.seed, s.batch);
+    s.x = batch_of_images(s.data, s.images);
+  } else {
+    s.x = make_batch(s.data, s.batch, s.seed, s.augment, &s.images);
+  }
   BackendOptions bo;
   bo.threads = o.threads;
   const std::string precision = o.precision.empty() ? "fp32" : o.precision;
@@ -179,13 +199,16 @@ ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, co
   Executor* executor = workers.at(size_t(worker)).executor.get();
   Backend& be = *workers.at(size_t(worker)).backend;
   be.range_push("init");
-  const std::vector<float> p = init_params(g, seed, arch_key);
+  // The reference's loop builds index 0 first (from the fresh seed), every other index after a batch draw.
+  const std::vector<float> p =
+      torch_first ? init_params_torch(g, index == 0 ? *torch_first : *torch_later) : init_params(g, seed, arch_key);
   be.range_pop();
   executor->capture_relu_masks(!export_dir.empty());
   ScoreRow r{index, arch, 0, "", "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
   // NB201 exports are named by index, NB101 ones by hash.
   const std::string dir = export_dir + "/" + (space_name == "nb201" ? std::to_string(index) : arch.substr(0, 32));
-  ExportInfo info{space_name, r.arch, index, net.num_classes, seed, score_kind, "", 0, ""};
+  ExportInfo info{space_name, r.arch, index, net.num_classes, seed, score_kind, "", 0, "", images,
+                  reference_sampler ? "reference-v2" : "seed", torch_first ? "reference-v2" : "naswot"};
   std::vector<int64_t> weights(g.nodes.size());
   for (size_t v = 0; v < g.nodes.size(); ++v) weights[v] = relu_site_weight(g.nodes[v], relu_sites);
   if (score_kind == "hamming") {
@@ -227,6 +250,8 @@ RunConfig ScoringSetup::run_config() const {
   c.identity["augment"] = augment_name(augment);
   c.identity["num_classes"] = std::to_string(net.num_classes);
   if (nb101_reference_inplace) c.identity["nb101_inplace"] = "reference";
+  if (reference_sampler) c.identity["sampler"] = "reference-v2";
+  if (torch_first) c.identity["init"] = "reference-v2";
   c.identity["engine"] = NASWOT_VERSION;
   c.identity["backend"] = backend().name();
   if (backend().device().find("tf32") != std::string::npos) c.identity["precision"] = "tf32";
@@ -249,9 +274,10 @@ std::string ScoringSetup::banner() const {
   char buf[700];
   const std::string kind = score_kind == "hamming" ? "hamming (relu sites: " + std::string(relu_sites_name(relu_sites)) + ")" : score_kind;
   std::snprintf(buf, sizeof buf,
-                "# naswot %s | score %s | backend %s (%s) | batch %d | seed %llu | augment %s | %d images%s",
+                "# naswot %s | score %s | backend %s (%s) | batch %d | seed %llu | augment %s | %d images%s%s%s",
                 NASWOT_VERSION, kind.c_str(), backend().name().c_str(), backend().device().c_str(), batch,
                 static_cast<unsigned long long>(seed), augment_name(augment), data.n,
+                reference_sampler ? " | sampler reference-v2" : "", torch_first ? " | init reference-v2" : "",
                 workers.size() > 1 ? (" | " + std::to_string(workers.size()) + " workers").c_str() : "");
   return buf;
 }

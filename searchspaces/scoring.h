@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/backend.h"
 #include "engine/cifar.h"
 #include "engine/executor.h"
+#include "engine/reference_rng.h"
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
 #include "engine/store.h"
@@ -27,6 +29,8 @@ struct ScoringOptions {
   int batch = 128;                // images per minibatch (>= 2)
   uint64_t seed = 0;              // batch and weights
   std::string augment = "none";   // none | flip-crop | augment-one
+  std::string sampler;            // seed (default) | reference-v2: the v2.0 reference's batch
+  std::string init;               // naswot (default) | reference-v2: the v2.0 reference's NB201 weights
   std::string data;               // data directory; "" = $NASWOT_DATA, else ../shared/data
   int num_classes = 1;
   std::string score = "jacob_cov";  // jacob_cov | hamming
@@ -51,6 +55,10 @@ struct ScoringSetup {
   std::string data_dir;
   ImageSet data;
   std::vector<float> x;  // the batch every architecture is scored on
+  std::vector<int> images;  // its training-set image indices, in batch order
+  bool reference_sampler = false;  // --sampler reference-v2
+  // --init reference-v2: the generator states the reference builds its first and later networks from.
+  std::optional<TorchGenerator> torch_first, torch_later;
   int threads = 0;  // CPU: OpenMP threads shared out over the workers (0 on CUDA)
   // One backend + executor per worker: each has its own arena (on a GPU also its own stream and
   // handles), so --workers architectures are in flight at once: score(..., worker) is safe for

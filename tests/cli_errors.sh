@@ -43,6 +43,11 @@ expect_error "unknown --sigma-solver 'qr'" score --data "$data" --arch 1 --sigma
 expect_error "unknown --fusion 'maybe'" score --data "$data" --arch 1 --fusion maybe
 expect_error "unknown --sigma-precision 'fp16'" score --data "$data" --arch 1 --sigma-precision fp16
 expect_error "--sigma-precision applies to --score jacob_cov only" score --data "$data" --arch 1 --score hamming --sigma-precision fp32
+expect_error "unknown --sampler 'v1'" score --data "$data" --arch 1 --sampler v1
+expect_error "unknown --init 'torch'" score --data "$data" --arch 1 --init torch
+expect_error "which is not augmented: use --augment none" score --data "$data" --arch 1 --sampler reference-v2 --augment flip-crop
+expect_error "needs all five official batches" score --data "$tmp/tiny" --arch 1 --sampler reference-v2 --batch 8
+expect_error "normal_, which is not replayed" score --data "$data" --space nb101 --arch 0 --init reference-v2
 expect_error "--precision tf32 needs the CUDA backend" score --data "$data" --arch 1 --backend cpu --precision tf32
 expect_error "--streams applies to the CUDA backend" score-space --data "$data" --backend cpu --streams 2 --out "$tmp/s.db"
 expect_error "--streams is the CUDA name of --workers" score-space --data "$data" --streams 2 --workers 2 --out "$tmp/s.db"

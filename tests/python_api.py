@@ -25,11 +25,11 @@ def check(what, ok):
     fails += not ok
 
 
-def cli_scores(space, indices, tmp):
+def cli_scores(space, indices, tmp, *extra):
     """{index: (score, status)} of a score-space run of these indices at batch 16."""
-    db = os.path.join(tmp, f"{space}.db")
+    db = os.path.join(tmp, f"{space}{len(extra)}.db")
     subprocess.run([naswot_bin, "score-space", "--space", space, "--indices", ",".join(map(str, indices)),
-                    "--batch", "16", "--data", data, "--out", db], check=True, capture_output=True)
+                    "--batch", "16", "--data", data, "--out", db, *extra], check=True, capture_output=True)
     return {i: (s, st) for i, s, st in sqlite3.connect(db).execute("select idx, score, status from scores")}
 
 
@@ -72,6 +72,12 @@ with tempfile.TemporaryDirectory() as tmp:
         gap, last = max(gap, now - last), now
     total = time.perf_counter() - start
     check(f"Python runs while scoring (longest stall {gap:.3f} s of a {total:.2f} s call)", done and gap < 0.5 * total)
+
+    ref = naswot.Scorer(batch=16, data=data, seed=1, init="reference-v2")
+    check("init='reference-v2' reaches the engine: score-space --init reference-v2's scores (index 0 included)",
+          {i: (r["score"], r["status"]) for i, r in ((i, ref.score(i)) for i in (0, 1))} ==
+          cli_scores("nb201", [0, 1], tmp, "--seed", "1", "--init", "reference-v2")
+          and ref.score(1)["score"] != naswot.Scorer(batch=16, data=data, seed=1).score(1)["score"])
 
     s101 = naswot.Scorer(space="nb101", batch=16, data=data)
     h = s101.score(7)

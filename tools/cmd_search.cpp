@@ -75,7 +75,8 @@ int cmd_search(int argc, char** argv) {
   std::map<long, ScoreValue> table_scores;
   std::string mode = "no scores";
   if (uses_score && !replay.empty()) {
-    for (const std::string& k : {"batch", "seed", "augment", "score", "relu-sites", "num-classes"})
+    for (const std::string& k :
+         {"batch", "seed", "augment", "score", "relu-sites", "num-classes", "sigma-precision", "sampler", "init"})
       if (a.has(k)) fail("--" + k + " conflicts with --scores: the scoring configuration comes from " + replay);
     const RunStore s = RunStore::open_existing(replay);
     for (const ScoreRow& r : s.rows()) table_scores[r.index] = {r.score, r.seconds};

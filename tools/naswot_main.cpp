@@ -53,6 +53,15 @@ Options of 'score' and 'score-space':
   --augment MODE    none (default): plain normalised images
                     flip-crop: random flip + 4-pixel padded random crop per image (v1 code)
                     augment-one: B flip-cropped copies of one image
+  --sampler M       seed (default): --batch images drawn by --seed from the training batches
+                    present; reference-v2: the official v2.0 code's batch (score_networks.py
+                    --trainval): NB201's 25k CIFAR-10 train split in the order of
+                    torch.manual_seed(--seed) and randperm (the published runs: --seed 1); needs
+                    all five training batches and --augment none
+  --init M          naswot (default): weights from counter-based streams keyed by (seed, arch,
+                    layer); reference-v2 (nb201): PyTorch's CPU generator replayed, so the
+                    weights are bit for bit those the v2.0 code builds with torch.manual_seed(--seed)
+                    (index 0 from the fresh seed, every other index after a batch draw)
   --data DIR        data directory holding cifar10/data_batch_*.bin (default $NASWOT_DATA)
   --num-classes N   outputs of the classifier (default 1, as the reference scores)
   --score KIND      jacob_cov (default, v1) or hamming (v2, log|K_H|)

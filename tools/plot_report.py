@@ -66,6 +66,10 @@ def sigma_histograms(rows, acc, ident, args, out):
             cmd = [args.naswot, "score", "--space", ident.get("space", "nb201"), "--batch", ident["batch"],
                    "--seed", ident["seed"], "--augment", ident["augment"], "--num-classes", ident["num_classes"],
                    "--data", args.data, "--dump-sigma", tmp, "--arch", ",".join(flat)]
+            # Run keys recorded only when not the default.
+            for key in ("sampler", "init", "sigma_precision"):
+                if key in ident:
+                    cmd += ["--" + key.replace("_", "-"), ident[key]]
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         B = int(ident["batch"])
         fig, axes = plt.subplots(1, len(GROUPS), figsize=(3 * len(GROUPS), 2.8), sharey=True)

@@ -7,7 +7,8 @@ const std::set<std::string>& scoring_options() {
   static const std::set<std::string> o = {"space",       "batch",   "seed",    "augment", "data",
                                           "num-classes", "backend", "threads", "score",   "relu-sites",
                                           "precision",   "streams", "workers", "sigma-solver",
-                                          "sigma-precision", "nb101-inplace", "fusion"};
+                                          "sigma-precision", "nb101-inplace", "fusion",
+                                          "sampler",     "init"};
   return o;
 }
 
@@ -17,6 +18,8 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
   o.batch = int(a.get_int("batch", o.batch, 2, 1 << 16));
   o.seed = uint64_t(a.get_int("seed", 0, 0, (1L << 62)));
   o.augment = a.get("augment", o.augment);
+  o.sampler = a.get("sampler");
+  o.init = a.get("init");
   o.data = a.get("data");
   o.num_classes = int(a.get_int("num-classes", o.num_classes, 1, 1 << 20));
   o.score = a.get("score", o.score);
