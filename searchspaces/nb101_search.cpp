@@ -19,7 +19,21 @@ SearchSpace101::SearchSpace101(const AccuracyTable& table, const std::string& fi
     row_[i] = size_t(v - table.values.data());
   }
   const int tc = table.column("training_time_108"), fc = table.column("flops_thop");
-  if (tc < 0 || fc < 0) fail("NB101 accuracy table needs training_time_108 and flops_thop for the time model");
+  if (tc < 0) fail("NB101 accuracy table needs training_time_108 for the search budget");
+  seconds_.resize(cells.size());
+  double total = 0;
+  // A table converted from the official files (tools/convert_nb101.py) has every cell's time: use it.
+  measured_times = true;
+  for (size_t i = 0; i < cells.size() && measured_times; ++i)
+    measured_times = !std::isnan(table.values[row_[i]][size_t(tc)]);
+  if (measured_times) {
+    for (size_t i = 0; i < cells.size(); ++i) total += seconds_[i] = table.values[row_[i]][size_t(tc)];
+    mean_train_seconds = total / double(cells.size());
+    return;
+  }
+  if (fc < 0)
+    fail("NB101 accuracy table: training_time_108 is missing for some cells and there is no flops_thop column to "
+         "model it from");
   double sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
   for (const auto& r : table.values) {
     const double x = r[size_t(fc)], y = r[size_t(tc)];
@@ -31,8 +45,6 @@ SearchSpace101::SearchSpace101(const AccuracyTable& table, const std::string& fi
   fit_a = cov / var;
   fit_b = (sy - fit_a * sx) / n;
   fit_r2 = cov * cov / (var * (syy - sy * sy / n));
-  seconds_.resize(cells.size());
-  double total = 0;
   for (size_t i = 0; i < cells.size(); ++i) {
     const double f = table.values[row_[i]][size_t(fc)];
     if (std::isnan(f)) fail("NB101 accuracy table: no flops_thop for cell " + cells[i].hash);

@@ -12,7 +12,8 @@ namespace naswot::nb101 {
 class SearchSpace101 final : public SearchSpace {
  public:
   // fitness_column: test_acc_108_single_run is the only accuracy the table has for every cell (the
-  // validation accuracies exist for 30,001 cells), so REA "trains" for it. Training time: the
+  // validation accuracies exist for 30,001 cells), so REA "trains" for it. Training time: the table's
+  // training_time_108 when every cell has one (tables converted from the official files), else the
   // least-squares line training_time_108 = a * flops_thop + b over the cells that have both.
   SearchSpace101(const AccuracyTable& table, const std::string& fitness_column);
   long sample(SearchRng& rng) override;
@@ -27,6 +28,7 @@ class SearchSpace101 final : public SearchSpace {
 
   double fit_a = 0, fit_b = 0, fit_r2 = 0, mean_train_seconds = 0;
   long fit_n = 0;
+  bool measured_times = false;  // every cell's own training_time_108, no model
 
  private:
   const AccuracyTable& table_;

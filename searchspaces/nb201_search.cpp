@@ -17,6 +17,12 @@ double network_flops(long index) {
 SearchSpace201::SearchSpace201(const AccuracyTable& table, const std::string& fitness_column)
     : table_(table), column_(table.column(fitness_column)) {
   if (column_ < 0) fail("accuracy table has no column '" + fitness_column + "'");
+  bool any = false;
+  for (const auto& row : table.values) any = any || !std::isnan(row[size_t(column_)]);
+  if (!any)
+    fail("the accuracy table's column '" + fitness_column +
+         "' is empty (NAS-Bench-201 v1.0 has 12-epoch results for cifar10-valid only: convert v1.1 or NATS-tss "
+         "for another --dataset)");
   std::vector<double> flops(kNumArchs);
   double mean = 0;
   for (int i = 0; i < kNumArchs; ++i) mean += flops[i] = network_flops(i);

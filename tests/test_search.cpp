@@ -12,6 +12,7 @@
 #include "searchspaces/nb101_search.h"
 #include "searchspaces/nb201.h"
 #include "searchspaces/nb201_search.h"
+#include "tests/test_util.h"
 
 using namespace naswot;
 
@@ -169,4 +170,22 @@ TEST_CASE("NB101: mutations give valid cells with another hash; the time model i
     SearchRng r1(9, uint64_t(k)), r2(9, uint64_t(k));
     CHECK(s.mutate(s.sample(r1), r1) == s.mutate(s.sample(r2), r2));
   }
+  CHECK_FALSE(s.measured_times);
+}
+
+TEST_CASE("NB101: with every cell's training_time_108 (converted official tables) the budget uses it, no FLOPs") {
+  const auto& cells = nb101::indexed_cells();
+  nb101::AccuracyTable t;
+  t.columns = {"test_acc_108_single_run", "training_time_108"};
+  for (size_t i = 0; i < cells.size(); ++i) {
+    t.hashes.push_back(cells[i].hash);
+    t.values.push_back({0.9, 1000.0 + double(i % 97)});
+  }
+  nb101::SearchSpace101 s(t, "test_acc_108_single_run");
+  CHECK(s.measured_times);
+  CHECK(s.train_seconds(5) == 1005.0);
+  CHECK(s.train_seconds(200) == 1000.0 + double(200 % 97));
+  t.values[3][1] = NAN;  // one cell without a time and no flops_thop to model it: a clear error
+  CHECK(test::error_of([&] { nb101::SearchSpace101 bad(t, "test_acc_108_single_run"); }).find("no flops_thop") !=
+        std::string::npos);
 }

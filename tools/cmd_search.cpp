@@ -176,6 +176,9 @@ int cmd_search(int argc, char** argv) {
     else if (!is101)
       std::printf("Budget: %.0f s of simulated training (%.0f s for the average network's 12 epochs, scaled by FLOPs)",
                   budget.seconds, nb201::SearchSpace201::kMeanTrainSeconds);
+    else if (space101->measured_times)
+      std::printf("Budget: %.0f s of simulated training (each cell's training_time_108; mean %.0f s per cell)",
+                  budget.seconds, space101->mean_train_seconds);
     else
       std::printf("Budget: %.0f s of simulated training (training_time_108 = %.4g * flops + %.0f s, least squares "
                   "over %ld cells, R^2 %.2f; mean %.0f s per cell)",

@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""The benchmark converters (tools/convert_nb201.py, tools/convert_nb101.py) on synthetic files in the
+official layouts, built here from the data folder's tables, so the expected output is known:
+  * NB201: a NATS-tss "-simple" directory (meta + one bz2 pickle per architecture, schedules '12'/'200',
+    1-3 seeds whose mean is the table's value, earlier epochs with decoy values) and a NAS-Bench-201
+    v1.0-style .pth (torch.save; 'less'/'full'; 12-epoch results for cifar10-valid only): the converted
+    table equals the data folder's (blanks where the source has nothing), and naswot loads it;
+  * NB101: a TFRecord of every cell (JSON + base64 protobuf ModelMetrics, written here from the
+    .proto's field numbers; some cells run 3 times, the first run counts) plus a small "full" file with
+    4/12/36 epochs: the converted table has each cell's first-run values, and naswot's NB101 REA runs
+    on it with each cell's own training time;
+  * damaged or foreign inputs exit 2 with a message.
+Usage: convert_tables.py NASWOT_BIN DATA_DIR WORK_DIR"""
+import base64
+import bz2
+import csv
+import gzip
+import json
+import math
+import os
+import pickle
+import shutil
+import struct
+import subprocess
+import sys
+
+import torch
+
+naswot, data, work = sys.argv[1], sys.argv[2], sys.argv[3]
+tools = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools")
+fails = 0
+
+
+def check(what, ok):
+    global fails
+    print(("ok: " if ok else "FAIL: ") + what)
+    fails += not ok
+
+
+def run(*args):
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True)
+
+
+def read_table(path, key):
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    return rows[0].keys(), {r[key]: r for r in rows}
+
+
+def same_value(a, b):
+    if a == "" or b == "":
+        return a == b
+    x, y = float(a), float(b)
+    return abs(x - y) <= 1e-9 * max(1.0, abs(x))
+
+
+shutil.rmtree(work, ignore_errors=True)
+os.makedirs(work)
+
+# ---------------------------------------------------------------- NB201
+SETS = {  # column -> (schedule, dataset, set)
+    "c10_test_200": ("200", "cifar10", "ori-test"), "c10valid_val_200": ("200", "cifar10-valid", "x-valid"),
+    "c10valid_test_200": ("200", "cifar10-valid", "ori-test"), "c100_val_200": ("200", "cifar100", "x-valid"),
+    "c100_test_200": ("200", "cifar100", "x-test"), "im16_val_200": ("200", "ImageNet16-120", "x-valid"),
+    "im16_test_200": ("200", "ImageNet16-120", "x-test"), "c10valid_val_12": ("12", "cifar10-valid", "x-valid"),
+    "c10_test_12": ("12", "cifar10", "ori-test"), "c100_val_12": ("12", "cifar100", "x-valid"),
+    "c100_test_12": ("12", "cifar100", "x-test"), "im16_val_12": ("12", "ImageNet16-120", "x-valid"),
+    "im16_test_12": ("12", "ImageNet16-120", "x-test"),
+}
+header201, table201 = read_table(os.path.join(data, "nb201", "nb201_accuracy.csv"), "index")
+
+
+def arch_results(i, row, schedule, keep):
+    """An ArchResults state dict as the benchmark API stores it: per (dataset, seed) a ResultsCount dict."""
+    epochs = int(schedule)
+    nseeds = 1 + i % 3
+    spread = {1: [0.0], 2: [-0.25, 0.25], 3: [-0.5, 0.0, 0.5]}[nseeds]
+    seeds = [777, 888, 999][:nseeds]
+    sd = {"arch_index": i, "arch_str": row["arch"], "all_results": {}, "dataset_seed": {}, "clear_net_done": True}
+    for col, (sched, dataset, setname) in SETS.items():
+        if sched != schedule or row[col] == "" or not keep(dataset):
+            continue
+        sd["dataset_seed"].setdefault(dataset, seeds)
+        for seed, d in zip(seeds, spread):
+            rc = sd["all_results"].setdefault((dataset, seed), {
+                "name": dataset, "net_state_dict": None, "eval_names": [], "eval_acc1es": {}, "eval_losses": {},
+                "eval_times": {}, "params": float(row["params_m_c10"]), "flop": 1.0, "seed": seed,
+                "epochs": epochs, "latency": [0.01], "train_acc1es": {}, "train_losses": {}, "arch_config": {}})
+            rc["eval_names"].append(setname)
+            rc["eval_acc1es"][f"{setname}@{epochs - 1}"] = float(row[col]) + d
+            rc["eval_acc1es"][f"{setname}@0"] = -1.0  # an earlier epoch: must not be read
+    return sd
+
+
+def expected201(keep12):
+    out = {}
+    for i, row in table201.items():
+        r = dict(row)
+        for col, (sched, dataset, _) in SETS.items():
+            if sched == "12" and not keep12(dataset):
+                r[col] = ""
+        out[i] = r
+    return out
+
+
+def compare201(out_dir, expect, label):
+    hdr, got = read_table(os.path.join(out_dir, "nb201", "nb201_accuracy.csv"), "index")
+    check(f"{label}: header {','.join(list(hdr)[:4])}... = the data folder's", list(hdr) == list(header201))
+    bad = [i for i in expect if i not in got or got[i]["arch"] != expect[i]["arch"]
+           or not all(same_value(got[i][c], expect[i][c]) for c in header201 if c not in ("index", "arch"))]
+    check(f"{label}: all 15,625 rows equal (means over 1-3 seeds to 1e-9; {len(bad)} differ)",
+          not bad and len(got) == len(expect))
+    r = subprocess.run([naswot, "search", "--space", "nb201", "--algo", "random", "--evals", "20", "--runs", "2",
+                        "--data", out_dir], capture_output=True, text=True)
+    check(f"{label}: naswot loads it (index order, arch strings) and searches", r.returncode == 0)
+    if expect["0"]["c100_val_12"] == "":
+        r = subprocess.run([naswot, "search", "--space", "nb201", "--algo", "random", "--evals", "20", "--dataset",
+                            "cifar100", "--data", out_dir], capture_output=True, text=True)
+        check(f"{label}: a search on an empty fitness column is refused", r.returncode == 2 and "is empty" in r.stderr)
+
+
+nats = os.path.join(work, "NATS-tss-v1_0-3ffb9-simple")
+os.makedirs(nats)
+archs = [table201[str(i)]["arch"] for i in range(15625)]
+with bz2.open(os.path.join(nats, "meta.pickle.pbz2"), "wb") as f:
+    pickle.dump({"meta_archs": archs, "search_space": "topology"}, f)
+for i in range(15625):
+    row = table201[str(i)]
+    with bz2.open(os.path.join(nats, f"{i:06d}.pickle.pbz2"), "wb", compresslevel=1) as f:
+        pickle.dump({hp: arch_results(i, row, hp, lambda d: True) for hp in ("12", "200")}, f)
+r = run(os.path.join(tools, "convert_nb201.py"), nats, "-o", os.path.join(work, "out_nats"))
+check("convert_nb201 reads a NATS-tss -simple directory: " + (r.stdout.strip() or r.stderr.strip()), r.returncode == 0)
+if r.returncode == 0:
+    compare201(os.path.join(work, "out_nats"), expected201(lambda d: True), "NATS-tss")
+
+v10 = os.path.join(work, "NAS-Bench-201-v1_0-e61699.pth")
+only_c10valid = lambda d: d == "cifar10-valid"  # noqa: E731 - v1.0's 'less' has cifar10-valid only
+torch.save({"meta_archs": archs, "evaluated_indexes": list(range(15625)),
+            "arch2infos": {i: {"less": arch_results(i, table201[str(i)], "12", only_c10valid),
+                               "full": arch_results(i, table201[str(i)], "200", lambda d: True)}
+                           for i in range(15625)}}, v10)
+r = run(os.path.join(tools, "convert_nb201.py"), v10, "-o", os.path.join(work, "out_v10"))
+check("convert_nb201 reads a NAS-Bench-201 .pth: " + (r.stdout.strip() or r.stderr.strip()), r.returncode == 0)
+if r.returncode == 0:
+    compare201(os.path.join(work, "out_v10"), expected201(only_c10valid), "NB201 v1.0 .pth")
+
+for what, args, text in [
+        ("a missing file", [os.path.join(work, "nope.pth")], "does not exist"),
+        ("a directory without meta.pickle.pbz2", [work], "without meta.pickle.pbz2"),
+        ("a damaged .pbz2", [os.path.join(work, "bad.pickle.pbz2")], "cannot read"),
+        ("a pickle of something else", [os.path.join(work, "other.pickle.pbz2")], "not a NAS-Bench-201")]:
+    if "bad" in args[0]:
+        with open(args[0], "wb") as f:
+            f.write(b"BZh91AY&SY not really")
+    if "other" in args[0]:
+        with bz2.open(args[0], "wb") as f:
+            pickle.dump({"weights": [1, 2, 3]}, f)
+    r = run(os.path.join(tools, "convert_nb201.py"), *args, "-o", os.path.join(work, "out_bad"))
+    check(f"convert_nb201 refuses {what} (exit 2, '{text}')", r.returncode == 2 and text in r.stderr)
+
+# ---------------------------------------------------------------- NB101
+header101, table101 = read_table(os.path.join(data, "nb101", "nb101_accuracy.csv"), "hash")
+with gzip.open(os.path.join(data, "nb101", "nb101_cells.tsv.gz"), "rt") as f:
+    cells = [line.rstrip("\n").split("\t") for line in f][1:]
+
+
+def pb_varint(v):
+    out = bytearray()
+    while True:
+        b, v = v & 0x7F, v >> 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def pb_double(field, x):
+    return pb_varint(field << 3 | 1) + struct.pack("<d", x)
+
+
+def pb_bytes(field, b):
+    return pb_varint(field << 3 | 2) + pb_varint(len(b)) + b
+
+
+def metrics_b64(val, test, seconds, params):
+    evals = b""
+    for k, frac in enumerate((0.0, 0.5, 1.0)):  # initial, halfway, final evaluation
+        ev = pb_double(1, 108 * frac) + pb_double(2, seconds * frac) + pb_double(3, 0.99 * frac) + \
+             pb_double(4, val * frac) + pb_double(5, test * frac) + pb_bytes(6, b"/ckpt/model.ckpt-%d" % k)
+        evals += pb_bytes(1, ev)
+    msg = evals + pb_varint(2 << 3 | 0) + pb_varint(params) + pb_double(3, seconds * 1.1)
+    return base64.b64encode(msg).decode()
+
+
+def write_tfrecord(path, entries):
+    with open(path, "wb") as f:
+        for e in entries:
+            payload = json.dumps(e).encode()
+            f.write(struct.pack("<Q", len(payload)) + b"\0\0\0\0" + payload + b"\0\0\0\0")  # CRCs not checked
+
+
+expect101 = {}
+entries = []
+for k, (h, v, adj, ops) in enumerate(cells):
+    row = table101[h]
+    test = float(row["test_acc_108_single_run"])
+    val = float(row["val_acc_108_single_run"] or 0.5 + (k % 1000) * 1e-4)
+    secs = float(row["training_time_108"] or 1000 + k % 977)
+    params = int(float(row["trainable_params"] or 100000 + k))
+    expect101[h] = (test, val, secs, params)
+    entries.append([h, 108, adj, ops, metrics_b64(val, test, secs, params)])
+    if k % 50 == 0:  # some cells have their 3 runs: only the first counts
+        for r in (1, 2):
+            entries.append([h, 108, adj, ops, metrics_b64(val - 0.01 * r, test - 0.01 * r, secs + r, params)])
+only108 = os.path.join(work, "nasbench_only108.tfrecord")
+write_tfrecord(only108, entries)
+full = os.path.join(work, "nasbench_full_part.tfrecord")
+write_tfrecord(full, [[h, e, adj, ops, metrics_b64(0.1 * e / 36, 0.2, 10.0 * e, expect101[h][3])]
+                      for (h, v, adj, ops) in cells[:300] for e in (4, 12, 36)])
+out101 = os.path.join(work, "out_nb101")
+r = run(os.path.join(tools, "convert_nb101.py"), only108, full, "-o", out101)
+check("convert_nb101 reads TFRecords: " + (r.stdout.strip() or r.stderr.strip()), r.returncode == 0)
+if r.returncode == 0:
+    hdr, got = read_table(os.path.join(out101, "nb101", "nb101_accuracy.csv"), "hash")
+    check("NB101 columns: " + ",".join(hdr), list(hdr) == [
+        "hash", "test_acc_108_single_run", "val_acc_4_single_run", "val_acc_12_single_run", "val_acc_36_single_run",
+        "val_acc_108_single_run", "training_time_108", "trainable_params"])
+    bad = [h for h, (test, val, secs, params) in expect101.items()
+           if h not in got or float(got[h]["test_acc_108_single_run"]) != test
+           or float(got[h]["val_acc_108_single_run"]) != val or float(got[h]["training_time_108"]) != secs
+           or int(got[h]["trainable_params"]) != params]
+    check(f"NB101: every cell's first run ({len(got)} cells; {len(bad)} differ)", not bad and len(got) == len(cells))
+    part = [h for h, *_ in cells[:300]]
+    check("NB101: 4/12/36-epoch validation accuracies where the full file has them, blank elsewhere",
+          all(math.isclose(float(got[h]["val_acc_12_single_run"]), 0.1 * 12 / 36) for h in part)
+          and all(got[h]["val_acc_4_single_run"] == "" for h in list(got)[300:][:1000] if h not in part))
+    r = subprocess.run([naswot, "search", "--space", "nb101", "--algo", "rea", "--runs", "2", "--budget-seconds",
+                        "30000", "--data", out101], capture_output=True, text=True)
+    check("naswot's NB101 REA runs on the converted table with each cell's own training time",
+          r.returncode == 0 and "each cell's training_time_108" in r.stdout)
+
+with open(os.path.join(work, "short.tfrecord"), "wb") as f:
+    f.write(open(only108, "rb").read(5000))
+with open(os.path.join(work, "foreign.tfrecord"), "wb") as f:
+    payload = b'{"not": "nasbench"}'
+    f.write(struct.pack("<Q", len(payload)) + b"\0" * 4 + payload + b"\0" * 4)
+for what, path, text in [("a truncated file", "short.tfrecord", "truncated"),
+                         ("a foreign record", "foreign.tfrecord", "not a NAS-Bench-101 entry"),
+                         ("a missing file", "nope.tfrecord", "cannot open")]:
+    r = run(os.path.join(tools, "convert_nb101.py"), os.path.join(work, path), "-o", os.path.join(work, "o"))
+    check(f"convert_nb101 refuses {what} (exit 2, '{text}')", r.returncode == 2 and text in r.stderr)
+
+shutil.rmtree(work, ignore_errors=True)
+print("all converter checks passed" if not fails else f"{fails} converter checks failed")
+sys.exit(1 if fails else 0)

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Converts the official NAS-Bench-201 / NATS-Bench topology benchmark files into naswot's table
+DIR/nb201/nb201_accuracy.csv (index, arch, accuracies in %, parameters in millions).
+
+Sources (any one of them; download links in the README, "Data"):
+  NAS-Bench-201-v1_0-e61699.pth, NAS-Bench-201-v1_1-096897.pth   (torch.load: needs PyTorch)
+  NATS-tss-v1_0-3ffb9.pickle.pbz2                                 (one bz2-compressed pickle)
+  NATS-tss-v1_0-3ffb9-simple/                                     (meta.pickle.pbz2 + one file per arch)
+
+Layout read (the benchmark API's, AutoDL-Projects / NATS-Bench): 'meta_archs' lists the arch strings
+by index; each architecture has, per training schedule ('12' / '200' epochs; 'less' / 'full' in the
+NAS-Bench-201 .pth files), an ArchResults state dict whose 'all_results'[(dataset, seed)] holds
+'eval_acc1es'{'<set>@<last epoch>': accuracy} and 'params'; a column is the mean over the seeds the
+API lists in 'dataset_seed' (what the API returns with is_random=False). A value the source lacks
+(NAS-Bench-201 v1.0 has 12-epoch results for cifar10-valid only) is left empty.
+
+Usage: convert_nb201.py SOURCE -o DATA_DIR    (writes DATA_DIR/nb201/nb201_accuracy.csv)
+"""
+import argparse
+import bz2
+import os
+import pickle
+import re
+import sys
+
+NUM_ARCHS = 15625
+# column -> (schedule, dataset, evaluation set); params_m_c10 is read separately.
+COLUMNS = [
+    ("c10_test_200", "200", "cifar10", "ori-test"),
+    ("c10valid_val_200", "200", "cifar10-valid", "x-valid"),
+    ("c10valid_test_200", "200", "cifar10-valid", "ori-test"),
+    ("c100_val_200", "200", "cifar100", "x-valid"),
+    ("c100_test_200", "200", "cifar100", "x-test"),
+    ("im16_val_200", "200", "ImageNet16-120", "x-valid"),
+    ("im16_test_200", "200", "ImageNet16-120", "x-test"),
+    ("c10valid_val_12", "12", "cifar10-valid", "x-valid"),
+    ("c10_test_12", "12", "cifar10", "ori-test"),
+    ("c100_val_12", "12", "cifar100", "x-valid"),
+    ("c100_test_12", "12", "cifar100", "x-test"),
+    ("im16_val_12", "12", "ImageNet16-120", "x-valid"),
+    ("im16_test_12", "12", "ImageNet16-120", "x-test"),
+]
+ARCH_RE = re.compile(r"^\|[a-z0-9_]+~0\|\+\|[a-z0-9_]+~0\|[a-z0-9_]+~1\|\+\|[a-z0-9_]+~0\|[a-z0-9_]+~1\|[a-z0-9_]+~2\|$")
+
+
+class ConvertError(Exception):
+    pass
+
+
+def load_pbz2(path):
+    try:
+        with bz2.open(path, "rb") as f:
+            return pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError) as e:
+        raise ConvertError(f"cannot read {path}: {e}") from None
+
+
+def by_schedule(infos, where):
+    """{'12': ArchResults dict, '200': ...} from either key convention."""
+    if not isinstance(infos, dict):
+        raise ConvertError(f"{where}: expected a dict of training schedules, found {type(infos).__name__}")
+    out = {}
+    for key, sd in infos.items():
+        name = {"less": "12", "full": "200"}.get(str(key), str(key))
+        out[name] = sd
+    return out
+
+
+def load_source(src):
+    """(meta_archs, function index -> {schedule: ArchResults state dict})."""
+    if os.path.isdir(src):
+        meta_path = os.path.join(src, "meta.pickle.pbz2")
+        if not os.path.isfile(meta_path):
+            raise ConvertError(f"{src} is a directory without meta.pickle.pbz2 (expected NATS-tss-*-simple)")
+        archs = load_pbz2(meta_path).get("meta_archs")
+
+        def arch_infos(i):
+            for name in (f"{i:06d}.pickle.pbz2", f"{i}.pickle.pbz2"):
+                p = os.path.join(src, name)
+                if os.path.isfile(p):
+                    return by_schedule(load_pbz2(p), p)
+            raise ConvertError(f"{src}: no file for architecture {i} ({i:06d}.pickle.pbz2)")
+
+        return archs, arch_infos
+    if not os.path.isfile(src):
+        raise ConvertError(f"{src} does not exist")
+    if src.endswith(".pbz2"):
+        data = load_pbz2(src)
+    else:
+        try:
+            import torch  # NAS-Bench-201 .pth files are torch.save'd
+        except ImportError:
+            raise ConvertError(f"{src} is a torch.save file: reading it needs PyTorch (python3-torch)") from None
+        try:
+            data = torch.load(src, map_location="cpu")
+        except Exception as e:  # noqa: BLE001 - torch raises many kinds for a damaged file
+            raise ConvertError(f"cannot read {src}: {e}") from None
+    if not isinstance(data, dict) or "meta_archs" not in data or "arch2infos" not in data:
+        raise ConvertError(f"{src}: not a NAS-Bench-201 / NATS-Bench topology file (no meta_archs / arch2infos)")
+    table = data["arch2infos"]
+
+    def arch_infos(i):
+        if i not in table:
+            raise ConvertError(f"{src}: architecture {i} has no results")
+        return by_schedule(table[i], f"{src} architecture {i}")
+
+    return data["meta_archs"], arch_infos
+
+
+def mean_over_seeds(sd, dataset, value):
+    seeds = sd.get("dataset_seed", {}).get(dataset)
+    if not seeds:
+        return None
+    vals = []
+    for seed in seeds:
+        v = value(sd["all_results"][(dataset, seed)])
+        if v is None:
+            return None
+        vals.append(float(v))
+    return sum(vals) / len(vals)
+
+
+def accuracy(result, setname):
+    key = f"{setname}@{int(result['epochs']) - 1}"  # after the last epoch
+    return result.get("eval_acc1es", {}).get(key)
+
+
+def convert(src, out_dir):
+    archs, arch_infos = load_source(src)
+    if archs is None or len(archs) != NUM_ARCHS:
+        raise ConvertError(f"{src}: {0 if archs is None else len(archs)} architectures, expected {NUM_ARCHS}")
+    os.makedirs(os.path.join(out_dir, "nb201"), exist_ok=True)
+    path = os.path.join(out_dir, "nb201", "nb201_accuracy.csv")
+    empty = [0] * (len(COLUMNS) + 1)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("index,arch," + ",".join(c[0] for c in COLUMNS) + ",params_m_c10\n")
+        for i in range(NUM_ARCHS):
+            arch = str(archs[i])
+            if not ARCH_RE.match(arch):
+                raise ConvertError(f"{src}: architecture {i} is not an NB201 arch string: {arch!r}")
+            infos = arch_infos(i)
+            row = []
+            try:
+                for name, sched, dataset, setname in COLUMNS:
+                    sd = infos.get(sched)
+                    row.append(None if sd is None else
+                               mean_over_seeds(sd, dataset, lambda r, s=setname: accuracy(r, s)))
+                sd = infos.get("200")
+                row.append(None if sd is None else mean_over_seeds(sd, "cifar10-valid", lambda r: r.get("params")))
+            except (KeyError, TypeError, AttributeError, ValueError) as e:
+                raise ConvertError(f"{src}: architecture {i}: unexpected layout ({type(e).__name__}: {e})") from None
+            for k, v in enumerate(row):
+                empty[k] += v is None
+            f.write(f"{i},{arch}," + ",".join("" if v is None else repr(v) for v in row) + "\n")
+    os.replace(tmp, path)
+    names = [c[0] for c in COLUMNS] + ["params_m_c10"]
+    gaps = ", ".join(f"{n} {e}" for n, e in zip(names, empty) if e)
+    print(f"wrote {path}: {NUM_ARCHS} architectures" + (f"; empty cells: {gaps}" if gaps else ""))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("source")
+    ap.add_argument("-o", "--out", required=True, help="data directory (the table goes to OUT/nb201/)")
+    args = ap.parse_args()
+    try:
+        convert(args.source, args.out)
+    except ConvertError as e:
+        print(f"convert_nb201: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
