@@ -84,12 +84,22 @@ def arch_results(i, row, schedule, keep):
         for seed, d in zip(seeds, spread):
             rc = sd["all_results"].setdefault((dataset, seed), {
                 "name": dataset, "net_state_dict": None, "eval_names": [], "eval_acc1es": {}, "eval_losses": {},
-                "eval_times": {}, "params": float(row["params_m_c10"]), "flop": 1.0, "seed": seed,
+                "eval_times": {}, "train_times": None, "params": float(row["params_m_c10"]), "flop": 1.0, "seed": seed,
                 "epochs": epochs, "latency": [0.01], "train_acc1es": {}, "train_losses": {}, "arch_config": {}})
             rc["eval_names"].append(setname)
             rc["eval_acc1es"][f"{setname}@{epochs - 1}"] = float(row[col]) + d
             rc["eval_acc1es"][f"{setname}@0"] = -1.0  # an earlier epoch: must not be read
+            if schedule == "12" and setname == "x-valid":  # times: training epochs, validation passes
+                rc["train_times"] = {e: (train_seconds(i) + 8 * d) / epochs for e in range(epochs)}
+                rc["eval_times"].update({f"x-valid@{e}": 2.0 + e % 2 for e in range(epochs)})
     return sd
+
+
+def train_seconds(i):
+    return 100.0 + i % 50
+
+
+TIMES = {"c10valid_time_12": "cifar10-valid", "c100_time_12": "cifar100", "im16_time_12": "ImageNet16-120"}
 
 
 def expected201(keep12):
@@ -99,20 +109,26 @@ def expected201(keep12):
         for col, (sched, dataset, _) in SETS.items():
             if sched == "12" and not keep12(dataset):
                 r[col] = ""
+        for col, dataset in TIMES.items():  # 12 training epochs + the mean validation pass (2.5 s)
+            r[col] = repr(train_seconds(int(i)) + 2.5) if keep12(dataset) else ""
         out[i] = r
     return out
 
 
 def compare201(out_dir, expect, label):
     hdr, got = read_table(os.path.join(out_dir, "nb201", "nb201_accuracy.csv"), "index")
-    check(f"{label}: header {','.join(list(hdr)[:4])}... = the data folder's", list(hdr) == list(header201))
+    check(f"{label}: header = the data folder's + {','.join(TIMES)}", list(hdr) == list(header201) + list(TIMES))
     bad = [i for i in expect if i not in got or got[i]["arch"] != expect[i]["arch"]
-           or not all(same_value(got[i][c], expect[i][c]) for c in header201 if c not in ("index", "arch"))]
+           or not all(same_value(got[i][c], expect[i][c]) for c in hdr if c not in ("index", "arch"))]
     check(f"{label}: all 15,625 rows equal (means over 1-3 seeds to 1e-9; {len(bad)} differ)",
           not bad and len(got) == len(expect))
     r = subprocess.run([naswot, "search", "--space", "nb201", "--algo", "random", "--evals", "20", "--runs", "2",
                         "--data", out_dir], capture_output=True, text=True)
     check(f"{label}: naswot loads it (index order, arch strings) and searches", r.returncode == 0)
+    r = subprocess.run([naswot, "search", "--space", "nb201", "--algo", "rea", "--runs", "2", "--data", out_dir],
+                       capture_output=True, text=True)
+    check(f"{label}: REA's budget charges the table's 12-epoch times",
+          r.returncode == 0 and "training and validation time from the table, mean over seeds; mean 127 s" in r.stdout)
     if expect["0"]["c100_val_12"] == "":
         r = subprocess.run([naswot, "search", "--space", "nb201", "--algo", "random", "--evals", "20", "--dataset",
                             "cifar100", "--data", out_dir], capture_output=True, text=True)

@@ -125,6 +125,21 @@ TEST_CASE("AREA starts REA from the top P of its M scored architectures") {
   CHECK(res.evaluations == 30);
 }
 
+TEST_CASE("NB201 budget: the table's 12-epoch times when complete, else the FLOPs model") {
+  nb201::AccuracyTable t;
+  t.columns = {"c10valid_val_12", "c10valid_time_12"};
+  for (int i = 0; i < nb201::kNumArchs; ++i) t.values.push_back({50.0, 100.0 + i % 13});
+  nb201::SearchSpace201 timed(t, "c10valid_val_12", "c10valid_time_12");
+  CHECK(timed.measured_times);
+  CHECK(timed.train_seconds(27) == 100.0 + 27 % 13);
+  t.values[5][1] = NAN;  // one gap: the model for all (a budget mixing the two would be neither)
+  nb201::SearchSpace201 modelled(t, "c10valid_val_12", "c10valid_time_12");
+  CHECK_FALSE(modelled.measured_times);
+  CHECK(modelled.mean_train_seconds == nb201::SearchSpace201::kMeanTrainSeconds);
+  CHECK(modelled.train_seconds(1) > modelled.train_seconds(0));  // more conv FLOPs cost more
+  CHECK_FALSE(nb201::SearchSpace201(t, "c10valid_val_12", "no_such_column").measured_times);
+}
+
 TEST_CASE("NB201 mutations change exactly one edge") {
   SearchRng rng(2, 0);
   nb201::AccuracyTable empty;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Converts the official NAS-Bench-201 / NATS-Bench topology benchmark files into naswot's table
-DIR/nb201/nb201_accuracy.csv (index, arch, accuracies in %, parameters in millions).
+DIR/nb201/nb201_accuracy.csv (index, arch, accuracies in %, parameters in millions, and the 12-epoch
+schedule's training + validation seconds that NB201's own searches charge: *_time_12).
 
 Sources (any one of them; download links in the README, "Data"):
   NAS-Bench-201-v1_0-e61699.pth, NAS-Bench-201-v1_1-096897.pth   (torch.load: needs PyTorch)
@@ -40,6 +41,9 @@ COLUMNS = [
     ("im16_val_12", "12", "ImageNet16-120", "x-valid"),
     ("im16_test_12", "12", "ImageNet16-120", "x-test"),
 ]
+# The benchmark's simulate_train_eval cost of the 12-epoch schedule (train-all-time + valid-per-time:
+# all training epochs plus one validation pass), per dataset a search can use; mean over seeds.
+TIME_COLUMNS = [("c10valid_time_12", "cifar10-valid"), ("c100_time_12", "cifar100"), ("im16_time_12", "ImageNet16-120")]
 ARCH_RE = re.compile(r"^\|[a-z0-9_]+~0\|\+\|[a-z0-9_]+~0\|[a-z0-9_]+~1\|\+\|[a-z0-9_]+~0\|[a-z0-9_]+~1\|[a-z0-9_]+~2\|$")
 
 
@@ -125,16 +129,28 @@ def accuracy(result, setname):
     return result.get("eval_acc1es", {}).get(key)
 
 
+def train_and_valid_seconds(result):
+    """sum of train_times over the epochs + the mean x-valid evaluation time, or None without times."""
+    epochs, tt, et = int(result["epochs"]), result.get("train_times"), result.get("eval_times")
+    if not tt or not et:
+        return None
+    try:
+        return sum(float(tt[i]) for i in range(epochs)) + sum(float(et[f"x-valid@{i}"]) for i in range(epochs)) / epochs
+    except KeyError:
+        return None
+
+
 def convert(src, out_dir):
     archs, arch_infos = load_source(src)
     if archs is None or len(archs) != NUM_ARCHS:
         raise ConvertError(f"{src}: {0 if archs is None else len(archs)} architectures, expected {NUM_ARCHS}")
     os.makedirs(os.path.join(out_dir, "nb201"), exist_ok=True)
     path = os.path.join(out_dir, "nb201", "nb201_accuracy.csv")
-    empty = [0] * (len(COLUMNS) + 1)
+    names = [c[0] for c in COLUMNS] + ["params_m_c10"] + [c[0] for c in TIME_COLUMNS]
+    empty = [0] * len(names)
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        f.write("index,arch," + ",".join(c[0] for c in COLUMNS) + ",params_m_c10\n")
+        f.write("index,arch," + ",".join(names) + "\n")
         for i in range(NUM_ARCHS):
             arch = str(archs[i])
             if not ARCH_RE.match(arch):
@@ -148,13 +164,15 @@ def convert(src, out_dir):
                                mean_over_seeds(sd, dataset, lambda r, s=setname: accuracy(r, s)))
                 sd = infos.get("200")
                 row.append(None if sd is None else mean_over_seeds(sd, "cifar10-valid", lambda r: r.get("params")))
+                sd = infos.get("12")
+                for _, dataset in TIME_COLUMNS:
+                    row.append(None if sd is None else mean_over_seeds(sd, dataset, train_and_valid_seconds))
             except (KeyError, TypeError, AttributeError, ValueError) as e:
                 raise ConvertError(f"{src}: architecture {i}: unexpected layout ({type(e).__name__}: {e})") from None
             for k, v in enumerate(row):
                 empty[k] += v is None
             f.write(f"{i},{arch}," + ",".join("" if v is None else repr(v) for v in row) + "\n")
     os.replace(tmp, path)
-    names = [c[0] for c in COLUMNS] + ["params_m_c10"]
     gaps = ", ".join(f"{n} {e}" for n, e in zip(names, empty) if e)
     print(f"wrote {path}: {NUM_ARCHS} architectures" + (f"; empty cells: {gaps}" if gaps else ""))
 

@@ -109,10 +109,12 @@ architectures' benchmark accuracies (mean ± std) and the space's optimum:
 Scores are computed live (scoring options above; --record DB keeps them) or replayed
 from a score-space database (--scores RUN.db): same choices, in seconds. Budgets:
 --evals E, or --budget-seconds S (default 12000) of simulated training, where an
-architecture costs 120 s x its FLOPs / the average FLOPs (an assumption: the
-benchmark's training times are not in the data). NB101: fitness test_acc_108_single_run
-(the only accuracy for every cell), default budget 1e6 s, time = a line in FLOPs fitted
-to training_time_108. --search-seed varies the runs.
+architecture costs its 12-epoch training + validation time when the table has them
+(*_time_12, tables made by tools/convert_nb201.py), else 120 s x its FLOPs / the
+average FLOPs (an assumption). NB101: fitness test_acc_108_single_run (the only
+accuracy for every cell), default budget 1e6 s, time = training_time_108 when every
+cell has one (tools/convert_nb101.py), else a line in FLOPs fitted to it.
+--search-seed varies the runs.
 )";
 
 }  // namespace
