@@ -70,7 +70,7 @@ const std::vector<int>& nb201_cifar10_train_split();
 // iter(DataLoader) draws a 64-bit base seed (2 draws), then SubsetRandomSampler's randperm over the
 // split; the batch is the first B images of that order (training-set indices, batch order).
 std::vector<int> reference_v2_batch_images(uint64_t seed, int batch);
-// The generator state the harness builds architecture `position` of its loop from: the first from
+// The generator state the harness builds a network from: the first of its loop (first = true) from
 // the fresh manual_seed(seed), every later one right after the previous one's reseed and batch draw.
 TorchGenerator reference_v2_weight_generator(uint64_t seed, bool first);
 

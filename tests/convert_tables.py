@@ -251,8 +251,9 @@ if r.returncode == 0:
           and all(got[h]["val_acc_4_single_run"] == "" for h in list(got)[300:][:1000] if h not in part))
     r = subprocess.run([naswot, "search", "--space", "nb101", "--algo", "rea", "--runs", "2", "--budget-seconds",
                         "30000", "--data", out101], capture_output=True, text=True)
-    check("naswot's NB101 REA runs on the converted table with each cell's own training time",
-          r.returncode == 0 and "each cell's training_time_108" in r.stdout)
+    check("naswot's NB101 REA runs on the converted table with each cell's own training time, for validation "
+          "accuracy", r.returncode == 0 and "each cell's training_time_108" in r.stdout
+          and "fitness val_acc_108_single_run" in r.stdout)
 
 with open(os.path.join(work, "short.tfrecord"), "wb") as f:
     f.write(open(only108, "rb").read(5000))

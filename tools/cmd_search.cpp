@@ -66,6 +66,7 @@ int cmd_search(int argc, char** argv) {
                   {"cifar10", "c10valid_val_12"}, {"cifar100", "c100_val_12"}, {"imagenet16", "im16_val_12"}};
   if (!fitness_col.count(dataset))
     fail("unknown --dataset '" + dataset + "' (" + (is101 ? "NB101: cifar10" : "cifar10, cifar100, imagenet16") + ")");
+  std::string fitness = fitness_col.at(dataset);
   const bool uses_score = algo == "best-of-n" || algo == "area";
 
   // Scores: replayed from a database (any architecture missing is an error), or computed live.
@@ -102,7 +103,7 @@ int cmd_search(int argc, char** argv) {
     // The benchmark's 12-epoch training + validation time, where the table has it (convert_nb201.py).
     const std::map<std::string, std::string> time_col = {
         {"cifar10", "c10valid_time_12"}, {"cifar100", "c100_time_12"}, {"imagenet16", "im16_time_12"}};
-    auto s201 = std::make_unique<nb201::SearchSpace201>(*acc201, fitness_col.at(dataset), time_col.at(dataset));
+    auto s201 = std::make_unique<nb201::SearchSpace201>(*acc201, fitness, time_col.at(dataset));
     space201 = s201.get();
     space = std::move(s201);
     headers = {"CIFAR-10 val", "CIFAR-10 test", "CIFAR-100 val", "CIFAR-100 test", "ImageNet16-120 val",
@@ -116,7 +117,14 @@ int cmd_search(int argc, char** argv) {
     }
   } else {
     acc101 = std::make_unique<nb101::AccuracyTable>(nb101::load_accuracy_table(data_dir));
-    auto s101 = std::make_unique<nb101::SearchSpace101>(*acc101, fitness_col.at(dataset));
+    // NAS-Bench-101's own REA trains for validation accuracy: used when every cell has one (tables
+    // converted from the official files); the data folder's table has the test accuracy only.
+    const int vc = acc101->column("val_acc_108_single_run");
+    bool every_val = vc >= 0;
+    for (size_t r = 0; r < acc101->values.size() && every_val; ++r)
+      every_val = !std::isnan(acc101->values[r][size_t(vc)]);
+    if (every_val) fitness = "val_acc_108_single_run";
+    auto s101 = std::make_unique<nb101::SearchSpace101>(*acc101, fitness);
     space101 = s101.get();
     space = std::move(s101);
     headers = {"CIFAR-10 test (108 epochs, one run)"};
@@ -194,7 +202,7 @@ int cmd_search(int argc, char** argv) {
                   "over %ld cells, R^2 %.2f; mean %.0f s per cell)",
                   budget.seconds, space101->fit_a, space101->fit_b, space101->fit_n, space101->fit_r2,
                   space101->mean_train_seconds);
-    std::printf("; fitness %s", fitness_col.at(dataset).c_str());
+    std::printf("; fitness %s", fitness.c_str());
     if (algo != "random") std::printf("; population %d, tournament %d", population, tournament);
     std::printf("\n");
   }

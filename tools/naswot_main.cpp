@@ -111,8 +111,8 @@ from a score-space database (--scores RUN.db): same choices, in seconds. Budgets
 --evals E, or --budget-seconds S (default 12000) of simulated training, where an
 architecture costs its 12-epoch training + validation time when the table has them
 (*_time_12, tables made by tools/convert_nb201.py), else 120 s x its FLOPs / the
-average FLOPs (an assumption). NB101: fitness test_acc_108_single_run (the only
-accuracy for every cell), default budget 1e6 s, time = training_time_108 when every
+average FLOPs (an assumption). NB101: fitness val_acc_108_single_run where every
+cell has it, else test_acc_108_single_run, default budget 1e6 s, time = training_time_108 when every
 cell has one (tools/convert_nb101.py), else a line in FLOPs fitted to it.
 --search-seed varies the runs.
 )";
