@@ -49,6 +49,26 @@ std::vector<ScoreValue> scores_of(const ScoreFn& score, const std::vector<long>&
 
 }  // namespace
 
+ConstrainedSpace::ConstrainedSpace(SearchSpace& base, std::vector<long> feasible)
+    : base_(base), feasible_(std::move(feasible)) {
+  if (feasible_.empty()) fail("no architecture satisfies the constraint");
+  for (long a : feasible_) {
+    if (a < 0) fail("ConstrainedSpace: negative architecture index");
+    if (size_t(a) >= ok_.size()) ok_.resize(size_t(a) + 1, 0);
+    ok_[size_t(a)] = 1;
+  }
+}
+
+long ConstrainedSpace::sample(SearchRng& rng) { return feasible_[size_t(rng.below(feasible_.size()))]; }
+
+long ConstrainedSpace::mutate(long parent, SearchRng& rng) {
+  for (int k = 0; k < kMutationTries; ++k)
+    if (const long c = base_.mutate(parent, rng); allows(c)) return c;
+  if (feasible_.size() == 1) return feasible_[0];
+  for (;;)  // no feasible neighbour: a fresh feasible architecture other than the parent
+    if (const long c = sample(rng); c != parent) return c;
+}
+
 SearchResult best_of_n(SearchSpace& s, const ScoreFn& score, int n, SearchRng& rng) {
   if (n < 1) fail("best-of-N needs N >= 1");
   SearchResult r;

@@ -27,6 +27,26 @@ class SearchSpace {
   virtual double train_seconds(long arch) = 0;             // simulated cost of obtaining that signal
 };
 
+// A space restricted to the architectures in `feasible` (e.g. those under a latency bound): uniform
+// sampling over them; a mutation is drawn again until the child is feasible, and a parent with no
+// feasible child in kMutationTries draws gets a uniform feasible architecture instead.
+class ConstrainedSpace final : public SearchSpace {
+ public:
+  ConstrainedSpace(SearchSpace& base, std::vector<long> feasible);
+  long sample(SearchRng& rng) override;
+  long mutate(long parent, SearchRng& rng) override;
+  double fitness(long arch) override { return base_.fitness(arch); }
+  double train_seconds(long arch) override { return base_.train_seconds(arch); }
+  size_t size() const { return feasible_.size(); }
+  bool allows(long arch) const { return arch >= 0 && size_t(arch) < ok_.size() && ok_[size_t(arch)]; }
+  static constexpr int kMutationTries = 1000;
+
+ private:
+  SearchSpace& base_;
+  std::vector<long> feasible_;
+  std::vector<char> ok_;  // by architecture index
+};
+
 // Training-free score of an architecture: live (computed now) or replayed from a run database.
 struct ScoreValue {
   double score;    // -inf when degenerate

@@ -1,4 +1,4 @@
-// CSV reader for the NB201 accuracy table, cross-checked against the engine's index order.
+// CSV reader for the NB201 tables, cross-checked against the engine's index order.
 #include "searchspaces/nb201_bench.h"
 
 #include <cmath>
@@ -17,9 +17,16 @@ int AccuracyTable::column(const std::string& name) const {
 }
 
 AccuracyTable load_accuracy_table(const std::string& data_dir) {
-  const std::string path = data_dir + "/nb201/nb201_accuracy.csv";
+  return load_table(data_dir + "/nb201/nb201_accuracy.csv", "accuracy table");
+}
+
+AccuracyTable load_latency_table(const std::string& data_dir) {
+  return load_table(data_dir + "/nb201/nb201_latency_ms.csv", "latency table");
+}
+
+AccuracyTable load_table(const std::string& path, const std::string& what) {
   std::ifstream f(path);
-  if (!f) fail("cannot open the NAS-Bench-201 accuracy table " + path);
+  if (!f) fail("cannot open the NAS-Bench-201 " + what + " " + path);
   std::string line;
   if (!std::getline(f, line)) fail(path + " is empty");
   const auto header = split_csv(line);

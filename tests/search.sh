@@ -36,3 +36,37 @@ out=$("$naswot" search --space nb101 --algo rea --evals 30 --runs 3 --data "$dat
 grep -qE '^\| REA \| [0-9.]+ ± [0-9.]+ \| [0-9.]+ ± [0-9.]+ \|$' <<<"$out" || { echo "FAIL: NB101 REA table: $out"; exit 1; }
 grep -q "fitness test_acc_108_single_run" <<<"$out" || { echo "FAIL: NB101 fitness not stated"; exit 1; }
 echo "ok: NB101 REA table"
+
+# --max-latency: every choice (random, REA, live best-of-n, AREA) satisfies every bound, looked up in
+# the latency table by Python; the optimum row is the feasible set's; bad bounds are errors.
+lat="$data/nb201/nb201_latency_ms.csv"
+for algo in random rea best-of-n area; do
+  "$naswot" search --space nb201 --algo "$algo" -N 6 --m 8 --population 4 --evals 25 --runs 6 --batch 16 \
+    --max-latency pixel3=12,gold_6240=7.5 --print-choices --data "$data" >"$tmp/lat.md" 2>"$tmp/lat.txt"
+  /usr/bin/python3 - "$lat" "$tmp/lat.txt" "$tmp/lat.md" "$data/nb201/nb201_accuracy.csv" <<'PY'
+import csv, re, sys
+lat = {int(r["index"]): r for r in csv.DictReader(open(sys.argv[1]))}
+ok = lambda i: float(lat[i]["lat_pixel3"]) <= 12 and float(lat[i]["lat_gold_6240"]) <= 7.5
+chosen = [int(m) for m in re.findall(r"^run \d+: chose (\d+)", open(sys.argv[2]).read(), re.M)]
+assert len(chosen) == 6 and all(ok(i) for i in chosen), ("infeasible choice", chosen)
+md = open(sys.argv[3]).read()
+n = sum(ok(i) for i in lat)
+assert f": {n} of 15625 architectures" in md, md
+acc = {int(r["index"]): float(r["c10_test_200"]) for r in csv.DictReader(open(sys.argv[4]))}
+best = max(acc[i] for i in lat if ok(i))
+row = [c.strip() for c in re.search(r"^\| Optimal \|(.*)$", md, re.M).group(1).split("|")]
+assert row[2] == f"{best:.2f}" and row[-3:-1] == ["–", "–"], (row, best)
+assert "Latency lat_pixel3 (ms)" in md and "Latency lat_gold_6240 (ms)" in md
+PY
+  echo "ok: $algo under --max-latency chooses feasible architectures only"
+done
+for bad in "pixel9=5" "pixel3" "pixel3=-1" "pixel3=0.001"; do
+  msg=$("$naswot" search --algo random --evals 5 --runs 1 --max-latency "$bad" --data "$data" 2>&1 || true)
+  grep -qE "unknown device|expects DEVICE=MS|not a positive number|no NAS-Bench-201 architecture satisfies" <<<"$msg" ||
+    { echo "FAIL: --max-latency $bad: $msg"; exit 1; }
+done
+msg=$("$naswot" search --algo best-of-n -N 500 --runs 1 --max-latency pixel3=0.005 --data "$data" 2>&1 || true)
+grep -q "exceeds the" <<<"$msg" || { echo "FAIL: -N beyond the feasible set: $msg"; exit 1; }
+msg=$("$naswot" search --space nb101 --algo random --evals 5 --max-latency pixel3=10 --data "$data" 2>&1 || true)
+grep -q "NAS-Bench-201 only" <<<"$msg" || { echo "FAIL: NB101 --max-latency: $msg"; exit 1; }
+echo "ok: --max-latency errors"

@@ -140,6 +140,33 @@ TEST_CASE("NB201 budget: the table's 12-epoch times when complete, else the FLOP
   CHECK_FALSE(nb201::SearchSpace201(t, "c10valid_val_12", "no_such_column").measured_times);
 }
 
+TEST_CASE("ConstrainedSpace: samples and mutates within the feasible set, reproducibly") {
+  nb201::AccuracyTable t;
+  t.columns = {"c10valid_val_12"};
+  t.values.assign(nb201::kNumArchs, {50.0});
+  nb201::SearchSpace201 base(t, "c10valid_val_12");
+  std::vector<long> feasible;
+  for (long i = 0; i < nb201::kNumArchs; ++i)
+    if (i % 7 == 0 || i == 15624) feasible.push_back(i);
+  ConstrainedSpace s(base, feasible);
+  CHECK(s.size() == feasible.size());
+  SearchRng rng(5, 0), again(5, 0);
+  std::set<long> seen;
+  for (int k = 0; k < 3000; ++k) {
+    const long a = s.sample(rng), c = s.mutate(a, rng);
+    REQUIRE(s.allows(a));
+    REQUIRE(s.allows(c));
+    REQUIRE(c != a);
+    seen.insert(a);
+    REQUIRE(a == s.sample(again));
+    REQUIRE(c == s.mutate(a, again));
+  }
+  CHECK(seen.size() > feasible.size() / 2);  // uniform over the set, not stuck
+  CHECK_FALSE(s.allows(1));
+  CHECK_FALSE(s.allows(-1));
+  CHECK(test::error_of([&] { ConstrainedSpace none(base, {}); }).find("no architecture") != std::string::npos);
+}
+
 TEST_CASE("NB201 mutations change exactly one edge") {
   SearchRng rng(2, 0);
   nb201::AccuracyTable empty;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <functional>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -30,6 +31,40 @@ struct Stat {
   }
 };
 
+struct LatencyBound {
+  int column;  // in the latency table
+  double ms;
+};
+
+// DEVICE=MS[,DEVICE=MS...]; DEVICE a column of nb201_latency_ms.csv, with or without its lat_ prefix.
+std::vector<LatencyBound> parse_latency_bounds(const std::string& spec, const nb201::AccuracyTable& t) {
+  std::vector<LatencyBound> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = spec.find(',', start);
+    const std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
+      fail("--max-latency expects DEVICE=MS[,DEVICE=MS...], e.g. pixel3=20 (got '" + item + "')");
+    const std::string dev = item.substr(0, eq);
+    int col = t.column(dev);
+    if (col < 0) col = t.column("lat_" + dev);
+    if (col < 0) {
+      std::string names;
+      for (const auto& c : t.columns) names += (names.empty() ? "" : ", ") + c.substr(c.rfind("lat_", 0) == 0 ? 4 : 0);
+      fail("--max-latency: unknown device '" + dev + "' (the latency table has: " + names + ")");
+    }
+    char* end = nullptr;
+    const std::string num = item.substr(eq + 1);
+    const double ms = std::strtod(num.c_str(), &end);
+    if (end != num.c_str() + num.size() || !(ms > 0) || !std::isfinite(ms))
+      fail("--max-latency: '" + num + "' is not a positive number of milliseconds");
+    out.push_back({col, ms});
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
 const char* kColumns[6] = {"c10valid_val_200", "c10_test_200", "c100_val_200",
                            "c100_test_200",    "im16_val_200", "im16_test_200"};
 
@@ -37,7 +72,8 @@ const char* kColumns[6] = {"c10valid_val_200", "c10_test_200", "c100_val_200",
 
 int cmd_search(int argc, char** argv) {
   std::set<std::string> valued = {"algo",  "N",          "runs",           "scores", "record", "evals",
-                                  "budget-seconds", "population", "tournament", "m",      "dataset", "search-seed"};
+                                  "budget-seconds", "population", "tournament", "m",      "dataset", "search-seed",
+                                  "max-latency"};
   valued.insert(scoring_options().begin(), scoring_options().end());
   const cli::Args a = cli::parse(argc, argv, 2, valued, {"print-choices"});
   const std::string algo = a.get("algo", "best-of-n");
@@ -95,6 +131,10 @@ int cmd_search(int argc, char** argv) {
   std::unique_ptr<SearchSpace> space;
   nb101::SearchSpace101* space101 = nullptr;
   nb201::SearchSpace201* space201 = nullptr;
+  std::unique_ptr<nb201::AccuracyTable> lat201;
+  std::unique_ptr<ConstrainedSpace> constrained;  // --max-latency: the feasible architectures only
+  std::string constraint;
+  std::vector<int> lat_cols;
   std::vector<std::string> headers;
   std::vector<std::function<double(long)>> report;
   std::vector<double> optimum;
@@ -108,14 +148,43 @@ int cmd_search(int argc, char** argv) {
     space = std::move(s201);
     headers = {"CIFAR-10 val", "CIFAR-10 test", "CIFAR-100 val", "CIFAR-100 test", "ImageNet16-120 val",
                "ImageNet16-120 test"};
+    if (a.has("max-latency")) {
+      lat201 = std::make_unique<nb201::AccuracyTable>(nb201::load_latency_table(data_dir));
+      const std::vector<LatencyBound> bounds = parse_latency_bounds(a.get("max-latency"), *lat201);
+      std::vector<long> feasible;
+      for (long i = 0; i < nb201::kNumArchs; ++i) {
+        bool ok = true;
+        for (const LatencyBound& lb : bounds) ok = ok && lat201->values[size_t(i)][size_t(lb.column)] <= lb.ms;
+        if (ok) feasible.push_back(i);
+      }
+      if (feasible.empty()) fail("no NAS-Bench-201 architecture satisfies --max-latency " + a.get("max-latency"));
+      constraint = "Constraint: ";
+      for (const LatencyBound& lb : bounds) {
+        char b[128];
+        std::snprintf(b, sizeof b, "%s%s <= %g ms", constraint.size() > 12 ? ", " : "",
+                      lat201->columns[size_t(lb.column)].c_str(), lb.ms);
+        constraint += b;
+        lat_cols.push_back(lb.column);
+      }
+      constraint += ": " + std::to_string(feasible.size()) + " of " + std::to_string(nb201::kNumArchs) +
+                    " architectures (searches and the optimum row are limited to them)";
+      constrained = std::make_unique<ConstrainedSpace>(*space, std::move(feasible));
+    }
     for (const char* c : kColumns) {
       const size_t col = size_t(acc201->column(c));
       report.push_back([&, col](long i) { return acc201->values[size_t(i)][col]; });
       double best = -1;
-      for (const auto& row : acc201->values) best = std::max(best, row[col]);
+      for (long i = 0; i < nb201::kNumArchs; ++i)
+        if (!constrained || constrained->allows(i)) best = std::max(best, acc201->values[size_t(i)][col]);
       optimum.push_back(best);
     }
+    for (int col : lat_cols) {  // then the chosen architectures' latencies
+      headers.push_back("Latency " + lat201->columns[size_t(col)] + " (ms)");
+      report.push_back([&, col](long i) { return lat201->values[size_t(i)][size_t(col)]; });
+      optimum.push_back(NAN);
+    }
   } else {
+    if (a.has("max-latency")) fail("--max-latency: latency tables exist for NAS-Bench-201 only");
     acc101 = std::make_unique<nb101::AccuracyTable>(nb101::load_accuracy_table(data_dir));
     // NAS-Bench-101's own REA trains for validation accuracy: used when every cell has one (tables
     // converted from the official files); the data folder's table has the test accuracy only.
@@ -165,15 +234,22 @@ int cmd_search(int argc, char** argv) {
     return out;
   };
 
+  SearchSpace& searched = constrained ? static_cast<SearchSpace&>(*constrained) : *space;
+  const long searchable = constrained ? long(constrained->size()) : space_size;
+  if (algo == "best-of-n" && n > searchable)
+    fail("-N " + std::to_string(n) + " exceeds the " + std::to_string(searchable) + " architectures that satisfy --max-latency");
+  if (algo == "area" && m > searchable)
+    fail("--m " + std::to_string(m) + " exceeds the " + std::to_string(searchable) +
+         " architectures that satisfy --max-latency");
   Stat time;
   std::vector<Stat> cols(report.size());
   for (int run = 0; run < runs; ++run) {
     SearchRng rng(search_seed, uint64_t(run));
     SearchResult r;
-    if (algo == "best-of-n") r = best_of_n(*space, score, n, rng);
-    else if (algo == "random") r = random_search(*space, budget, rng);
-    else if (algo == "rea") r = rea(*space, budget, population, tournament, rng);
-    else r = area(*space, score, budget, m, population, tournament, rng);
+    if (algo == "best-of-n") r = best_of_n(searched, score, n, rng);
+    else if (algo == "random") r = random_search(searched, budget, rng);
+    else if (algo == "rea") r = rea(searched, budget, population, tournament, rng);
+    else r = area(searched, score, budget, m, population, tournament, rng);
     time.add(r.score_seconds + r.train_seconds);
     for (size_t c = 0; c < report.size(); ++c) cols[c].add(report[c](r.chosen));
     if (a.has("print-choices"))
@@ -185,6 +261,7 @@ int cmd_search(int argc, char** argv) {
                        : algo == "rea"     ? "REA"
                                            : "AREA (M=" + std::to_string(m) + ")";
   std::printf("Scores: %s\n", mode.c_str());
+  if (!constraint.empty()) std::printf("%s\n", constraint.c_str());
   if (algo != "best-of-n") {
     if (budget.evaluations) std::printf("Budget: %ld evaluations", budget.evaluations);
     else if (!is101 && space201->measured_times)
@@ -215,7 +292,7 @@ int cmd_search(int argc, char** argv) {
   std::printf("\n| %s | %s |", method.c_str(), time.str().c_str());
   for (const Stat& s : cols) std::printf(" %s |", s.str().c_str());
   std::printf("\n| Optimal | – |");
-  for (double best : optimum) std::printf(" %.2f |", best);
+  for (double best : optimum) std::isnan(best) ? std::printf(" – |") : std::printf(" %.2f |", best);
   std::printf("\n");
   return 0;
 }

@@ -114,7 +114,9 @@ architecture costs its 12-epoch training + validation time when the table has th
 average FLOPs (an assumption). NB101: fitness val_acc_108_single_run where every
 cell has it, else test_acc_108_single_run, default budget 1e6 s, time = training_time_108 when every
 cell has one (tools/convert_nb101.py), else a line in FLOPs fitted to it.
---search-seed varies the runs.
+--search-seed varies the runs. --max-latency DEVICE=MS[,...] (NB201): search only the
+architectures whose measured latency (nb201/nb201_latency_ms.csv, e.g. pixel3,
+gold_6240, titan_rtx_256) is within every bound.
 )";
 
 }  // namespace
