@@ -65,6 +65,34 @@ std::vector<LatencyBound> parse_latency_bounds(const std::string& spec, const nb
   }
 }
 
+// --max-latency: the NB201 architectures within every bound, and a line that says so.
+struct LatencyConstraint {
+  std::vector<long> feasible;
+  std::vector<int> columns;  // the bounded devices' latency-table columns
+  std::string description;
+};
+LatencyConstraint latency_constraint(const std::string& spec, const nb201::AccuracyTable& lat) {
+  const std::vector<LatencyBound> bounds = parse_latency_bounds(spec, lat);
+  LatencyConstraint c;
+  for (long i = 0; i < nb201::kNumArchs; ++i) {
+    bool ok = true;
+    for (const LatencyBound& lb : bounds) ok = ok && lat.values[size_t(i)][size_t(lb.column)] <= lb.ms;
+    if (ok) c.feasible.push_back(i);
+  }
+  if (c.feasible.empty()) fail("no NAS-Bench-201 architecture satisfies --max-latency " + spec);
+  c.description = "Constraint: ";
+  for (const LatencyBound& lb : bounds) {
+    char b[128];
+    std::snprintf(b, sizeof b, "%s%s <= %g ms", c.columns.empty() ? "" : ", ", lat.columns[size_t(lb.column)].c_str(),
+                  lb.ms);
+    c.description += b;
+    c.columns.push_back(lb.column);
+  }
+  c.description += ": " + std::to_string(c.feasible.size()) + " of " + std::to_string(nb201::kNumArchs) +
+                   " architectures (searches and the optimum row are limited to them)";
+  return c;
+}
+
 const char* kColumns[6] = {"c10valid_val_200", "c10_test_200", "c100_val_200",
                            "c100_test_200",    "im16_val_200", "im16_test_200"};
 
@@ -150,25 +178,10 @@ int cmd_search(int argc, char** argv) {
                "ImageNet16-120 test"};
     if (a.has("max-latency")) {
       lat201 = std::make_unique<nb201::AccuracyTable>(nb201::load_latency_table(data_dir));
-      const std::vector<LatencyBound> bounds = parse_latency_bounds(a.get("max-latency"), *lat201);
-      std::vector<long> feasible;
-      for (long i = 0; i < nb201::kNumArchs; ++i) {
-        bool ok = true;
-        for (const LatencyBound& lb : bounds) ok = ok && lat201->values[size_t(i)][size_t(lb.column)] <= lb.ms;
-        if (ok) feasible.push_back(i);
-      }
-      if (feasible.empty()) fail("no NAS-Bench-201 architecture satisfies --max-latency " + a.get("max-latency"));
-      constraint = "Constraint: ";
-      for (const LatencyBound& lb : bounds) {
-        char b[128];
-        std::snprintf(b, sizeof b, "%s%s <= %g ms", constraint.size() > 12 ? ", " : "",
-                      lat201->columns[size_t(lb.column)].c_str(), lb.ms);
-        constraint += b;
-        lat_cols.push_back(lb.column);
-      }
-      constraint += ": " + std::to_string(feasible.size()) + " of " + std::to_string(nb201::kNumArchs) +
-                    " architectures (searches and the optimum row are limited to them)";
-      constrained = std::make_unique<ConstrainedSpace>(*space, std::move(feasible));
+      LatencyConstraint c = latency_constraint(a.get("max-latency"), *lat201);
+      constraint = c.description;
+      lat_cols = c.columns;
+      constrained = std::make_unique<ConstrainedSpace>(*space, std::move(c.feasible));
     }
     for (const char* c : kColumns) {
       const size_t col = size_t(acc201->column(c));
@@ -237,7 +250,8 @@ int cmd_search(int argc, char** argv) {
   SearchSpace& searched = constrained ? static_cast<SearchSpace&>(*constrained) : *space;
   const long searchable = constrained ? long(constrained->size()) : space_size;
   if (algo == "best-of-n" && n > searchable)
-    fail("-N " + std::to_string(n) + " exceeds the " + std::to_string(searchable) + " architectures that satisfy --max-latency");
+    fail("-N " + std::to_string(n) + " exceeds the " + std::to_string(searchable) +
+         " architectures that satisfy --max-latency");
   if (algo == "area" && m > searchable)
     fail("--m " + std::to_string(m) + " exceeds the " + std::to_string(searchable) +
          " architectures that satisfy --max-latency");
