@@ -94,7 +94,22 @@ Joined join_nb201(const std::vector<ScoreRow>& rows, const std::string& data_dir
   const nb201::AccuracyTable t = nb201::load_accuracy_table(data_dir);
   Joined j{t.columns, {}, nb201::kNumArchs, "c10_test_200", 1};
   for (const ScoreRow& r : rows) j.values.push_back(t.values.at(size_t(r.index)));
+  // Measured latencies too, where the data directory has them (lat_<device> columns, milliseconds).
+  if (std::filesystem::exists(data_dir + "/nb201/nb201_latency_ms.csv")) {
+    const nb201::AccuracyTable lat = nb201::load_latency_table(data_dir);
+    j.columns.insert(j.columns.end(), lat.columns.begin(), lat.columns.end());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& v = lat.values.at(size_t(rows[i].index));
+      j.values[i].insert(j.values[i].end(), v.begin(), v.end());
+    }
+  }
   return j;
+}
+
+// Columns that measure an architecture's size or cost rather than its accuracy.
+bool is_cost_column(const std::string& name) {
+  return name.rfind("params", 0) == 0 || name.rfind("lat_", 0) == 0 || name == "trainable_params" ||
+         name == "flops_thop" || name.find("_time") != std::string::npos;
 }
 
 Joined join_nb101(const std::vector<ScoreRow>& rows, const std::string& data_dir) {
@@ -140,27 +155,40 @@ int cmd_report(int argc, char** argv) {
               "included, ranked last and tied with each other; 'ok only': degenerate ones left out.\n\n");
   std::printf("| column | Kendall tau (all) | Spearman rho (all) | Kendall tau (ok only) | Spearman rho (ok only) | n |\n");
   std::printf("|---|---|---|---|---|---|\n");
+  // (score, column value) pairs of the rows that have a value; ok_only: degenerate rows left out.
+  const auto pairs = [&](size_t c, bool ok_only, std::vector<double>& sc, std::vector<double>& v) {
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (!std::isnan(J.values[i][c]) && (!ok_only || rows[i].status == "ok"))
+        sc.push_back(rows[i].score), v.push_back(J.values[i][c]);
+  };
+  bool costs = false;
   for (size_t c = 0; c < J.columns.size(); ++c) {
     const std::string& name = J.columns[c];
-    if (name.rfind("params", 0) == 0 || name == "trainable_params" || name == "flops_thop" ||
-        name == "training_time_108")
+    if (is_cost_column(name)) {
+      costs = true;
       continue;
-    std::vector<double> sc, acc, sc_ok, acc_ok;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const double v = J.values[i][c];
-      if (std::isnan(v)) continue;
-      sc.push_back(rows[i].score);
-      acc.push_back(v);
-      if (rows[i].status == "ok") {
-        sc_ok.push_back(rows[i].score);
-        acc_ok.push_back(v);
-      }
     }
+    std::vector<double> sc, acc, sc_ok, acc_ok;
+    pairs(c, false, sc, acc);
+    pairs(c, true, sc_ok, acc_ok);
     if (sc.size() < 2) continue;
     const bool ok2 = sc_ok.size() >= 2;
     std::printf("| %s | %.4f | %.4f | %.4f | %.4f | %zu |\n", name.c_str(), kendall_tau_b(sc, acc),
                 spearman_rho(sc, acc), ok2 ? kendall_tau_b(sc_ok, acc_ok) : NAN, ok2 ? spearman_rho(sc_ok, acc_ok) : NAN,
                 sc.size());
+  }
+  if (costs) {
+    std::printf("\nRank correlation of the score with size and cost (degenerate architectures left out): how much\n"
+                "of the ranking a parameter count, a training time or a device's latency would give as well.\n\n");
+    std::printf("| column | Kendall tau | Spearman rho | n |\n|---|---|---|---|\n");
+    for (size_t c = 0; c < J.columns.size(); ++c) {
+      if (!is_cost_column(J.columns[c])) continue;
+      std::vector<double> sc, v;
+      pairs(c, true, sc, v);
+      if (sc.size() >= 2)
+        std::printf("| %s | %.4f | %.4f | %zu |\n", J.columns[c].c_str(), kendall_tau_b(sc, v), spearman_rho(sc, v),
+                    sc.size());
+    }
   }
   const int col = [&] {
     for (size_t c = 0; c < J.columns.size(); ++c)
