@@ -143,8 +143,10 @@ struct Builder {
     int s = g.conv2d(g.avgpool2x2(x), cout, 1, 1, 0, name + ".downsample.conv");
     return g.add({s, b});  // shortcut first, as in the reference
   }
-  int cell(int x, const Arch& a, const std::string& name) {
-    const int C = g.shape(x).c;
+  // InferCell: edges out of node 0 map the input's channels to cout, the others cout to cout.
+  int cell(int x, const Arch& a, int cout, const std::string& name) {
+    const int C = cout;
+    const bool widen = g.shape(x).c != cout;
     std::array<int, 4> node{x, -1, -1, -1};
     std::array<int, 4> relu_of{-1, -1, -1, -1};  // one ReLU per source node, shared by its conv edges
     int e = 0;
@@ -156,7 +158,10 @@ struct Builder {
         switch (a.ops[e]) {
           case None: break;
           case Skip:
-            if (g.nodes[src].op != OpKind::Zero) terms.push_back(src);
+            if (j == 0 && widen)  // FactorizedReduce at stride 1: conv 1x1 + BN, no ReLU
+              terms.push_back(g.batchnorm(g.conv2d(src, C, 1, 1, 0, en + ".conv"), en + ".bn"));
+            else if (g.nodes[src].op != OpKind::Zero)
+              terms.push_back(src);
             break;
           case Conv1x1:
           case Conv3x3: {
@@ -170,11 +175,13 @@ struct Builder {
             break;
           }
           case AvgPool:
+            if (j == 0 && widen) fail("nb201: avg_pool_3x3 out of a cell's input needs equal channels");
             if (g.nodes[src].op != OpKind::Zero) terms.push_back(g.avgpool3x3(src));
             break;
         }
       }
-      node[i] = terms.empty() ? g.zero(g.shape(x)) : g.add(terms);
+      const Shape in = g.shape(x);
+      node[i] = terms.empty() ? g.zero({C, in.h, in.w}) : g.add(terms);
     }
     return node[3];
   }
@@ -183,24 +190,31 @@ struct Builder {
 }  // namespace
 
 Graph build(const Arch& a, const NetConfig& cfg) {
-  if (cfg.C <= 0 || cfg.N < 0 || cfg.num_classes <= 0 || cfg.image < 4 || cfg.image % 4 != 0)
+  if (cfg.C <= 0 || cfg.N < 0) fail("nb201: invalid network configuration");
+  std::vector<int> channels;  // N cells of C, a reduction to 2C, N cells, a reduction to 4C, N cells
+  for (int stage = 0; stage < 3; ++stage)
+    channels.insert(channels.end(), size_t(cfg.N + (stage > 0)), cfg.C << stage);
+  return build_layers(a, channels, cfg.num_classes, cfg.image);
+}
+
+Graph build_layers(const Arch& a, const std::vector<int>& channels, int num_classes, int image) {
+  if (channels.size() % 3 != 2 || num_classes <= 0 || image < 4 || image % 4 != 0)
     fail("nb201: invalid network configuration");
+  for (int c : channels)
+    if (c <= 0) fail("nb201: invalid network configuration");
   for (int op : a.ops)
     if (op < 0 || op > 4) fail("nb201: op id out of range");
+  const size_t N = channels.size() / 3;
   Graph g;
   Builder b{g};
-  int h = g.input({3, cfg.image, cfg.image});
-  h = g.batchnorm(g.conv2d(h, cfg.C, 3, 1, 1, "stem.conv"), "stem.bn");
-  int C = cfg.C, block = 0;
-  for (int stage = 0; stage < 3; ++stage) {
-    if (stage > 0) {
-      C *= 2;
-      h = b.resblock(h, C, "cells." + std::to_string(block++));
-    }
-    for (int i = 0; i < cfg.N; ++i) h = b.cell(h, a, "cells." + std::to_string(block++));
+  int h = g.input({3, image, image});
+  h = g.batchnorm(g.conv2d(h, channels[0], 3, 1, 1, "stem.conv"), "stem.bn");
+  for (size_t k = 0; k < channels.size(); ++k) {
+    const std::string name = "cells." + std::to_string(k);
+    h = k == N || k == 2 * N + 1 ? b.resblock(h, channels[k], name) : b.cell(h, a, channels[k], name);
   }
   h = g.relu(g.batchnorm(h, "lastact.bn"), "lastact.relu");
-  g.output = g.linear(g.global_avgpool(h), cfg.num_classes, "classifier");
+  g.output = g.linear(g.global_avgpool(h), num_classes, "classifier");
   return g;
 }
 

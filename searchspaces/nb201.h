@@ -39,5 +39,9 @@ struct NetConfig {
 // TinyNetwork: stem conv+BN, 3 stages of N cells with ResNet reduction blocks between them,
 // BN+ReLU, global average pool, linear. 'none' edges are omitted (they add exact zeros).
 Graph build(const Arch& a, const NetConfig& cfg = {});
+// The same network with per-layer channels (3N + 2 layers: N cells, a reduction block, N cells, a
+// reduction block, N cells; the stem has channels[0]), as NATS-Bench's DynamicShapeTinyNet: a cell
+// whose input has other channels maps them on its node-0 edges (skip_connect: 1x1 conv + BN).
+Graph build_layers(const Arch& a, const std::vector<int>& channels, int num_classes = 1, int image = 32);
 
 }  // namespace naswot::nb201
