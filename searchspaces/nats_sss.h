@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <string>
+#include <vector>
 
 #include "engine/graph.h"
 
@@ -28,5 +29,13 @@ Channels resolve(const std::string& index_or_channels);
 // The network (stem of c[0] channels, cell c[0], reduction to c[1], cell c[2], reduction to c[3],
 // cell c[4]; see nb201::build_layers), num_classes outputs, image x image inputs.
 Graph build(const Channels& c, int num_classes = 1, int image = 32);
+
+// DIR/nats_sss/nats_sss_accuracy.csv: index, arch_channels, then per dataset the parameter count and
+// the 90-epoch test accuracy (%); every index once, its channels checked against this index order.
+struct AccuracyTable {
+  std::vector<std::string> columns;         // after index, arch_channels
+  std::vector<std::vector<double>> values;  // [index][column], NaN where empty
+};
+AccuracyTable load_accuracy_table(const std::string& data_dir);
 
 }  // namespace naswot::nats_sss

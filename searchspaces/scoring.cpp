@@ -21,10 +21,24 @@
 
 namespace naswot {
 
+long space_size(const std::string& space) {
+  if (space == "nb201") return nb201::kNumArchs;
+  if (space == "nb101") return long(nb101::kNumCells);
+  if (space == "nats-sss") return nats_sss::kNumArchs;
+  fail("unknown --space '" + space + "' (supported: nb201, nb101, nats-sss)");
+}
+
+long resolve_index(const std::string& space, const std::string& spec) {
+  if (space == "nb101") return nb101::resolve_index(spec);
+  if (space == "nats-sss") return nats_sss::index_of(nats_sss::resolve(spec));
+  space_size(space);  // an unknown space's error
+  return long(nb201::index_of(nb201::resolve(spec)));
+}
+
 ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   ScoringSetup s;
   s.space = o.space;
-  if (s.space != "nb201" && s.space != "nb101") fail("unknown --space '" + s.space + "' (supported: nb201, nb101)");
+  space_size(s.space);
   if (o.batch < 2) fail("--batch " + std::to_string(o.batch) + " is out of range (at least 2)");
   if (o.num_classes < 1) fail("--num-classes " + std::to_string(o.num_classes) + " is out of range (at least 1)");
   if (o.threads < 0 || o.workers < 0 || o.streams < 0) fail("--threads, --workers and --streams cannot be negative");
@@ -116,10 +130,12 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
 }
 
 ScoreRow ScoringSetup::score_index(long index, int worker) {
-  const long n = space == "nb101" ? long(nb101::kNumCells) : long(nb201::kNumArchs);
+  const long n = space_size(space);
   if (index < 0 || index >= n)
     fail(space + " index " + std::to_string(index) + " is out of range [0, " + std::to_string(n - 1) + "]");
-  return space == "nb101" ? score_nb101(index, "", worker) : score(nb201::from_index(int(index)), "", nullptr, worker);
+  if (space == "nb101") return score_nb101(index, "", worker);
+  if (space == "nats-sss") return score_sss(index, "", nullptr, worker);
+  return score(nb201::from_index(int(index)), "", nullptr, worker);
 }
 
 void ScoringSetup::score_many(const std::vector<long>& indices,
@@ -155,7 +171,7 @@ ScoreRow ScoringSetup::score_cell(const std::string& matrix, const std::string& 
 }
 
 long ScoringSetup::index_of(const std::string& spec) const {
-  return space == "nb101" ? nb101::resolve_index(spec) : long(nb201::index_of(nb201::resolve(spec)));
+  return resolve_index(space, spec);
 }
 
 ScoreRow ScoringSetup::score_arch(const std::string& spec, int worker) { return score_index(index_of(spec), worker); }
@@ -169,6 +185,15 @@ ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_
   be.range_pop();
   return score_graph("nb201", index, nb201::to_string(arch), g, uint64_t(index), export_dir,
                      sigma, worker);
+}
+
+ScoreRow ScoringSetup::score_sss(long index, const std::string& export_dir, std::vector<double>* sigma, int worker) {
+  const nats_sss::Channels c = nats_sss::from_index(index);
+  Backend& be = *workers.at(size_t(worker)).backend;
+  be.range_push("build");
+  const Graph g = nats_sss::build(c, net.num_classes, net.image);
+  be.range_pop();
+  return score_graph("nats-sss", index, nats_sss::to_string(c), g, uint64_t(index), export_dir, sigma, worker);
 }
 
 ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_dir, long index, int worker) {
@@ -205,8 +230,8 @@ ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, co
   be.range_pop();
   executor->capture_relu_masks(!export_dir.empty());
   ScoreRow r{index, arch, 0, "", "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
-  // NB201 exports are named by index, NB101 ones by hash.
-  const std::string dir = export_dir + "/" + (space_name == "nb201" ? std::to_string(index) : arch.substr(0, 32));
+  // NB101 exports are named by hash, the others by index.
+  const std::string dir = export_dir + "/" + (space_name == "nb101" ? arch.substr(0, 32) : std::to_string(index));
   ExportInfo info{space_name, r.arch, index, net.num_classes, seed, score_kind, "", 0, "", images,
                   reference_sampler ? "reference-v2" : "seed", torch_first ? "reference-v2" : "naswot"};
   std::vector<int64_t> weights(g.nodes.size());

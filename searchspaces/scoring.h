@@ -18,6 +18,7 @@
 #include "engine/store.h"
 #include "searchspaces/nb101.h"
 #include "searchspaces/nb101_index.h"
+#include "searchspaces/nats_sss.h"
 #include "searchspaces/nb201.h"
 
 namespace naswot {
@@ -25,7 +26,7 @@ namespace naswot {
 // Every field mirrors the CLI option of the same name (naswot --help); an empty string means "not
 // given": the default, and no complaint that the option does not apply.
 struct ScoringOptions {
-  std::string space = "nb201";    // nb201 | nb101
+  std::string space = "nb201";    // nb201 | nb101 | nats-sss
   int batch = 128;                // images per minibatch (>= 2)
   uint64_t seed = 0;              // batch and weights
   std::string augment = "none";   // none | flip-crop | augment-one
@@ -82,6 +83,9 @@ struct ScoringSetup {
   // NB101 (scoring configuration: stem 16, --num-classes outputs); arch column = "hash matrix ops".
   ScoreRow score(const nb101::Cell& cell, const std::string& export_dir = "", long index = -1, int worker = 0);
   ScoreRow score_nb101(long index, const std::string& export_dir = "", int worker = 0);
+  // NATS-Bench SSS network `index` (arch column = its channels, e.g. 8:16:24:32:64).
+  ScoreRow score_sss(long index, const std::string& export_dir = "", std::vector<double>* sigma = nullptr,
+                     int worker = 0);
   // One architecture of this setup's space as the CLI's --arch takes it: NB201 index or arch string,
   // NB101 index or hash. Malformed or out-of-range specs throw naswot::Error.
   ScoreRow score_arch(const std::string& spec, int worker = 0);
@@ -105,6 +109,12 @@ struct ScoringSetup {
   RunConfig run_config() const;  // checksums the data files
   std::string banner() const;
 };
+
+// Architectures in a space (nb201: 15,625; nb101: 423,624; nats-sss: 32,768); unknown spaces throw.
+long space_size(const std::string& space);
+// The index in `space` of an architecture as the CLI's --arch takes it (an index; an NB201 arch string,
+// an NB101 hash, SSS channels); throws naswot::Error saying why there is none.
+long resolve_index(const std::string& space, const std::string& spec);
 
 // Validates the options (naswot::Error names the offending option), loads the data, draws the
 // batch and makes the backends. parallel: the caller keeps several architectures in flight (workers).

@@ -43,6 +43,10 @@ expect_error "unknown --sigma-solver 'qr'" score --data "$data" --arch 1 --sigma
 expect_error "unknown --fusion 'maybe'" score --data "$data" --arch 1 --fusion maybe
 expect_error "unknown --sigma-precision 'fp16'" score --data "$data" --arch 1 --sigma-precision fp16
 expect_error "--sigma-precision applies to --score jacob_cov only" score --data "$data" --arch 1 --score hamming --sigma-precision fp32
+expect_error "9 is not one of 8, 16, ..., 64" score --data "$data" --space nats-sss --arch 8:9:8:8:8
+expect_error "needs exactly five layers" score --data "$data" --space nats-sss --arch 8:8:8:8
+expect_error "index range '0-40000' exceeds the space (32768)" score --data "$data" --space nats-sss --arch 0-40000
+expect_error "search supports --space nb201 and nb101" search --data "$data" --space nats-sss --algo random --evals 3
 expect_error "unknown --sampler 'v1'" score --data "$data" --arch 1 --sampler v1
 expect_error "unknown --init 'torch'" score --data "$data" --arch 1 --init torch
 expect_error "which is not augmented: use --augment none" score --data "$data" --arch 1 --sampler reference-v2 --augment flip-crop

@@ -79,6 +79,12 @@ with tempfile.TemporaryDirectory() as tmp:
           cli_scores("nb201", [0, 1], tmp, "--seed", "1", "--init", "reference-v2")
           and ref.score(1)["score"] != naswot.Scorer(batch=16, data=data, seed=1).score(1)["score"])
 
+    sss = naswot.Scorer(space="nats-sss", batch=16, data=data)
+    check("NATS-Bench SSS: by channels = by index, and = score-space's scores",
+          sss.score("8:16:24:32:64")["score"] == sss.score(671)["score"]
+          and {i: (sss.score(i)["score"], sss.score(i)["status"]) for i in (671, 32767)} ==
+          cli_scores("nats-sss", [671, 32767], tmp))
+
     s101 = naswot.Scorer(space="nb101", batch=16, data=data)
     h = s101.score(7)
     check("NB101: by hash = by index", s101.score(h["arch"].split()[0])["score"] == h["score"])

@@ -11,6 +11,7 @@
 #include "engine/error.h"
 #include "engine/stats.h"
 #include "engine/store.h"
+#include "searchspaces/nats_sss.h"
 #include "searchspaces/nb201.h"
 #include "searchspaces/nb201_bench.h"
 #include "searchspaces/nb101_bench.h"
@@ -106,6 +107,13 @@ Joined join_nb201(const std::vector<ScoreRow>& rows, const std::string& data_dir
   return j;
 }
 
+Joined join_nats_sss(const std::vector<ScoreRow>& rows, const std::string& data_dir) {
+  const nats_sss::AccuracyTable t = nats_sss::load_accuracy_table(data_dir);
+  Joined j{t.columns, {}, nats_sss::kNumArchs, "test_acc_90ep_c10", 1};
+  for (const ScoreRow& r : rows) j.values.push_back(t.values.at(size_t(r.index)));
+  return j;
+}
+
 // Columns that measure an architecture's size or cost rather than its accuracy.
 bool is_cost_column(const std::string& name) {
   return name.rfind("params", 0) == 0 || name.rfind("lat_", 0) == 0 || name == "trainable_params" ||
@@ -127,12 +135,13 @@ Joined join_nb101(const std::vector<ScoreRow>& rows, const std::string& data_dir
 
 int cmd_report(int argc, char** argv) {
   const cli::Args a = cli::parse(argc, argv, 2, {"benchmark", "data"}, {}, true);
-  if (a.positional.size() != 1) fail("usage: naswot report RUN.db --benchmark nb201|nb101 [--data DIR]");
+  if (a.positional.size() != 1) fail("usage: naswot report RUN.db --benchmark nb201|nb101|nats-sss [--data DIR]");
   const RunStore s = RunStore::open_existing(a.positional[0]);
   const auto& id = s.config().identity;
   const std::string space = id.count("space") ? id.at("space") : "nb201";
   const std::string bench = a.get("benchmark", space);
-  if (bench != "nb201" && bench != "nb101") fail("unknown --benchmark '" + bench + "' (supported: nb201, nb101)");
+  if (bench != "nb201" && bench != "nb101" && bench != "nats-sss")
+    fail("unknown --benchmark '" + bench + "' (supported: nb201, nb101, nats-sss)");
   if (bench != space) fail(s.path() + " is a " + space + " run, not " + bench);
   std::vector<ScoreRow> rows = s.rows();
   long unscorable = 0;  // NaN scores: cells the reference cannot score (--nb101-inplace reference)
@@ -140,7 +149,9 @@ int cmd_report(int argc, char** argv) {
   std::erase_if(rows, [](const ScoreRow& r) { return std::isnan(r.score); });
   if (rows.size() < 2) fail(s.path() + " holds fewer than two scored architectures");
   const std::string data_dir = resolve_data_dir(a.get("data"));
-  const Joined J = bench == "nb201" ? join_nb201(rows, data_dir) : join_nb101(rows, data_dir);
+  const Joined J = bench == "nb201"   ? join_nb201(rows, data_dir)
+                   : bench == "nb101" ? join_nb101(rows, data_dir)
+                                      : join_nats_sss(rows, data_dir);
   long degenerate = 0;
   for (const ScoreRow& r : rows) degenerate += r.status != "ok";
 

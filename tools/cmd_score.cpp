@@ -89,20 +89,23 @@ int cmd_score(int argc, char** argv) {
     for (long i : indices) print_nb101_row(setup.score_nb101(i, a.get("export")));
     return 0;
   }
-  const std::vector<std::string> specs = cli::expand_arch_list(a.all("arch"), nb201::kNumArchs);
+  const std::string space = a.get("space", "nb201");  // nb201 or nats-sss (NB101 above)
+  const std::vector<std::string> specs = cli::expand_arch_list(a.all("arch"), int(space_size(space)));
   if (specs.empty()) fail("no architecture given: use --arch INDEX|RANGE|ARCH_STRING|all");
   // Resolve every architecture before any work, so a typo fails fast.
-  std::vector<nb201::Arch> archs;
-  for (const std::string& s : specs) archs.push_back(nb201::resolve(s));
+  std::vector<long> indices;
+  for (const std::string& s : specs) indices.push_back(resolve_index(space, s));
   const std::string export_dir = a.get("export"), sigma_dir = a.get("dump-sigma");
   if (!sigma_dir.empty()) std::filesystem::create_directories(sigma_dir);
   ScoringSetup setup = make_scoring_setup(a);
   if (!sigma_dir.empty() && setup.score_kind != "jacob_cov") fail("--dump-sigma needs --score jacob_cov");
   std::fprintf(stderr, "%s\n", setup.banner().c_str());
   std::printf("index\tarch\tscore\tstatus\tparams\tseconds\n");
-  for (const nb201::Arch& arch : archs) {
+  for (long index : indices) {
     std::vector<double> sigma;
-    const ScoreRow r = setup.score(arch, export_dir, sigma_dir.empty() ? nullptr : &sigma);
+    std::vector<double>* keep = sigma_dir.empty() ? nullptr : &sigma;
+    const ScoreRow r = space == "nats-sss" ? setup.score_sss(index, export_dir, keep)
+                                           : setup.score(nb201::from_index(int(index)), export_dir, keep);
     std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, r.status.c_str(),
                 r.params, r.seconds);
     std::fflush(stdout);
@@ -124,10 +127,10 @@ int cmd_score_space(int argc, char** argv) {
   const std::string out = a.get("out");
   if (out.empty()) fail("score-space needs --out FILE.db (the run database; rerun the same command to resume)");
   const uint64_t seed = uint64_t(a.get_int("seed", 0, 0, (1L << 62)));
-  const bool nb101 = a.get("space", "nb201") == "nb101";
-  const std::vector<int> sel =
-      nb101 ? select_indices(a, seed, int(nb101::kNumCells), nb101::resolve_index)
-            : select_indices(a, seed, nb201::kNumArchs, [](const std::string& s) { return long(nb201::index_of(nb201::resolve(s))); });
+  const std::string space = a.get("space", "nb201");
+  const bool nb101 = space == "nb101";
+  const std::vector<int> sel = select_indices(a, seed, int(space_size(space)),
+                                              [&](const std::string& s) { return resolve_index(space, s); });
 #ifdef NASWOT_HAVE_MPI
   const bool mpi = mpi_launched();
   if (mpi && (a.has("workers") || a.has("streams")))

@@ -108,6 +108,7 @@ int cmd_search(int argc, char** argv) {
   if (algo != "best-of-n" && algo != "random" && algo != "rea" && algo != "area")
     fail("unknown --algo '" + algo + "' (expected best-of-n, random, rea or area)");
   const std::string space_name = a.get("space", "nb201");
+  if (space_name == "nats-sss") fail("search supports --space nb201 and nb101 (NATS-Bench SSS: score, score-space, report)");
   if (space_name != "nb201" && space_name != "nb101") fail("unknown --space '" + space_name + "' (nb201 or nb101)");
   const bool is101 = space_name == "nb101";
   const long space_size = is101 ? nb101::kNumCells : nb201::kNumArchs;

@@ -1,4 +1,5 @@
-"""Oracle test: engine Jacobians and scores against an independent PyTorch model of NAS-Bench-201.
+"""Oracle test: engine Jacobians and scores against an independent PyTorch model of NAS-Bench-201
+(or, with --space nats-sss, of NATS-Bench's size space: the same model with per-layer widths).
 
 Runs `naswot score --export` for a fixed set of architectures at batch 32 and 128, rebuilds each
 network in PyTorch from the exported weights and batch, and compares. A third run at batch 32 uses
@@ -105,6 +106,9 @@ def check_export(path, load_model, label):
 
 ALL_CONV3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 FIXED = ["0", "1", "9", "10", "123", "15624", ALL_CONV3]
+# NATS-Bench SSS: the narrowest and widest networks, and widths that grow and shrink between layers
+# (the cells' input-widening edges: conv out of the input, the 1x1-conv skip).
+FIXED_SSS = ["0", "1", "32767", "8:64:8:64:8", "64:8:64:8:64", "16:24:40:56:64", "64:48:32:16:8"]
 
 
 def main():
@@ -114,10 +118,12 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--batches", default="32,128")
     ap.add_argument("--random", type=int, default=14, help="extra random indices")
+    ap.add_argument("--space", default="nb201", help="nb201, or nats-sss (NATS-Bench's size space)")
     args = ap.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     rng = np.random.default_rng(2026)
-    archs = FIXED + [str(i) for i in rng.choice(15625, size=args.random, replace=False)]
+    fixed, size = (FIXED, 15625) if args.space == "nb201" else (FIXED_SSS, 32768)
+    archs = fixed + [str(i) for i in rng.choice(size, size=args.random, replace=False)]
     failures = []
     n_conditioned = 0
     print(f"{'B arch':>18} {'ties':>5} {'J32 info':>9} {'J32 pin':>9} {'J relerr':>9} {'y err':>9} {'S engine':>14} {'S torch':>14} {'S relerr':>9} "
@@ -125,10 +131,10 @@ def main():
     # (batch, augmentation, architectures). augment-one (B copies of one image) makes the Jacobian rows
     # strongly correlated, so Sigma_J gets eigenvalues near k and the spectrum comparison is exercised.
     runs = [(int(b), "flip-crop", archs) for b in args.batches.split(",")]
-    runs.append((32, "augment-one", FIXED[:4] + FIXED[5:]))
+    runs.append((32, "augment-one", fixed[:4] + fixed[5:]))
     for B, aug, run_archs in runs:
         out = os.path.join(args.work, f"b{B}-{aug}")
-        cmd = [args.naswot, "score", "--space", "nb201", "--batch", str(B), "--seed", "7", "--augment",
+        cmd = [args.naswot, "score", "--space", args.space, "--batch", str(B), "--seed", "7", "--augment",
                aug, "--data", args.data, "--export", out, "--backend", "cpu"]
         for a in run_archs:
             cmd += ["--arch", a]

@@ -78,22 +78,37 @@ class Zero(nn.Module):
         return x * 0.0
 
 
+class WidenSkip(nn.Module):
+    """skip_connect out of a cell's input with other channels (NATS-Bench SSS): 1x1 conv + BN, no ReLU."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 1, 1, 0, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
 class Cell(nn.Module):
-    def __init__(self, ops, c, name):
+    def __init__(self, ops, c, name, cin=None):
         super().__init__()
         self.ops = ops
+        cin = c if cin is None else cin
         src_of_edge = [0, 0, 1, 0, 1, 2]
         for e, op in enumerate(ops):
             site = f"{name}.relu{src_of_edge[e]}"  # one ReLU per source node, shared by its conv edges
+            ci = cin if src_of_edge[e] == 0 else c  # edges out of the input map its channels to c
             if op == "none":
                 m = Zero()
             elif op == "skip_connect":
-                m = nn.Identity()
+                m = nn.Identity() if ci == c else WidenSkip(ci, c)
             elif op == "nor_conv_1x1":
-                m = ReLUConvBN(c, c, 1, 1, site)
+                m = ReLUConvBN(ci, c, 1, 1, site)
             elif op == "nor_conv_3x3":
-                m = ReLUConvBN(c, c, 3, 1, site)
+                m = ReLUConvBN(ci, c, 3, 1, site)
             else:
+                assert ci == c, "avg_pool_3x3 out of a widened input"
                 m = nn.AvgPool2d(3, 1, 1, count_include_pad=False)
             self.add_module(f"e{e}", m)
 
@@ -150,17 +165,22 @@ class LastAct(nn.Module):
 
 
 class TinyNetwork(nn.Module):
-    def __init__(self, arch, C=16, N=5, num_classes=1):
+    """NB201's network; with channels (3N + 2 per-layer widths), NATS-Bench SSS's DynamicShapeTinyNet."""
+
+    def __init__(self, arch, C=16, N=5, num_classes=1, channels=None):
         super().__init__()
         ops = parse_arch(arch)
-        self.stem = Stem(C)
-        cells, c = [], C
-        for stage in range(3):
-            if stage > 0:
-                cells.append(ResBlock(c, 2 * c, f"cells.{len(cells)}"))
-                c *= 2
-            for _ in range(N):
-                cells.append(Cell(ops, c, f"cells.{len(cells)}"))
+        if channels is None:
+            channels = [C] * N + [2 * C] * (N + 1) + [4 * C] * (N + 1)
+        N = len(channels) // 3
+        self.stem = Stem(channels[0])
+        cells, c = [], channels[0]
+        for k, width in enumerate(channels):
+            if k in (N, 2 * N + 1):
+                cells.append(ResBlock(c, width, f"cells.{k}"))
+            else:
+                cells.append(Cell(ops, width, f"cells.{k}", cin=c))
+            c = width
         self.cells = nn.ModuleList(cells)
         self.lastact = LastAct(c)
         self.classifier = nn.Linear(c, num_classes)
@@ -214,8 +234,16 @@ def read_export(d):
     return meta, params, flat, batch, jac, out
 
 
+# NATS-Bench SSS: every network has this cell; an export's arch is its five layer widths (8:16:...).
+SSS_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+
+
 def load_model(meta, params, flat):
-    model = TinyNetwork(meta["arch"], num_classes=int(meta["num_classes"]))
+    if meta.get("space") == "nats-sss":
+        widths = [int(c) for c in meta["arch"].split(":")]
+        model = TinyNetwork(SSS_CELL, num_classes=int(meta["num_classes"]), channels=widths)
+    else:
+        model = TinyNetwork(meta["arch"], num_classes=int(meta["num_classes"]))
     own = dict(model.named_parameters())
     exported = {n for n, _, _ in params}
     missing = set(own) - exported
