@@ -5,6 +5,8 @@ official layouts, built here from the data folder's tables, so the expected outp
     1-3 seeds whose mean is the table's value, earlier epochs with decoy values) and a NAS-Bench-201
     v1.0-style .pth (torch.save; 'less'/'full'; 12-epoch results for cifar10-valid only): the converted
     table equals the data folder's (blanks where the source has nothing), and naswot loads it;
+  * NATS-Bench SSS: one .pickle.pbz2 of all 32,768 channel configurations (schedule '90', params in
+    millions as the API stores them): the converted table equals the data folder's, and report joins it;
   * NB101: a TFRecord of every cell (JSON + base64 protobuf ModelMetrics, written here from the
     .proto's field numbers; some cells run 3 times, the first run counts) plus a small "full" file with
     4/12/36 epochs: the converted table has each cell's first-run values, and naswot's NB101 REA runs
@@ -173,6 +175,51 @@ for what, args, text in [
             pickle.dump({"weights": [1, 2, 3]}, f)
     r = run(os.path.join(tools, "convert_nb201.py"), *args, "-o", os.path.join(work, "out_bad"))
     check(f"convert_nb201 refuses {what} (exit 2, '{text}')", r.returncode == 2 and text in r.stderr)
+
+# ---------------------------------------------------------------- NATS-Bench SSS (one .pickle.pbz2)
+headerS, tableS = read_table(os.path.join(data, "nats_sss", "nats_sss_accuracy.csv"), "index")
+SSS = {"cifar10": ("params_c10", {"ori-test": "test_acc_90ep_c10"}),
+       "cifar100": ("params_c100", {"x-test": "test_acc_90ep_c100", "x-valid": None}),
+       "ImageNet16-120": ("params_im16", {"x-test": "test_acc_90ep_im16", "x-valid": None})}
+
+
+def sss_results(i, row):
+    seeds, spread = ([777, 888], [-0.125, 0.125]) if i % 2 else ([777], [0.0])
+    sd = {"arch_index": i, "arch_str": row["arch_channels"], "all_results": {}, "dataset_seed": {},
+          "clear_net_done": True}
+    for dataset, (pcol, sets) in SSS.items():
+        sd["dataset_seed"][dataset] = seeds
+        for seed, d in zip(seeds, spread):
+            acc = {f"{name}@89": (float(row[col]) + d if col else 50.0) for name, col in sets.items()}
+            acc.update({f"{name}@3": -1.0 for name in sets})
+            sd["all_results"][(dataset, seed)] = {
+                "name": dataset, "eval_acc1es": acc, "epochs": 90, "seed": seed, "flop": 1.0,
+                "params": int(row[pcol]) / 1e6, "train_times": None, "eval_times": {}, "net_state_dict": None}
+    return sd
+
+
+sss_file = os.path.join(work, "NATS-sss-v1_0-50262.pickle.pbz2")
+with bz2.open(sss_file, "wb", compresslevel=1) as f:
+    pickle.dump({"meta_archs": [tableS[str(i)]["arch_channels"] for i in range(32768)],
+                 "evaluated_indexes": list(range(32768)),
+                 "arch2infos": {i: {"90": sss_results(i, tableS[str(i)])} for i in range(32768)}}, f)
+outS = os.path.join(work, "out_sss")
+r = run(os.path.join(tools, "convert_nb201.py"), sss_file, "-o", outS)
+check("convert_nb201 reads a NATS-sss .pickle.pbz2: " + (r.stdout.strip() or r.stderr.strip()), r.returncode == 0)
+if r.returncode == 0:
+    hdr, got = read_table(os.path.join(outS, "nats_sss", "nats_sss_accuracy.csv"), "index")
+    bad = [i for i in tableS if got.get(i, {}).get("arch_channels") != tableS[i]["arch_channels"]
+           or not all(same_value(got[i][c], tableS[i][c]) for c in headerS if c not in ("index", "arch_channels"))
+           or not all(got[i][c] == tableS[i][c] for c in ("params_c10", "params_c100", "params_im16"))]
+    check(f"NATS-sss: header and all 32,768 rows equal the data folder's ({len(bad)} differ)",
+          list(hdr) == list(headerS) and not bad and len(got) == 32768)
+    os.symlink(os.path.abspath(os.path.join(data, "cifar10")), os.path.join(outS, "cifar10"))
+    db = os.path.join(work, "sss.db")
+    subprocess.run([naswot, "score-space", "--space", "nats-sss", "--indices", "0,1,20000,32767", "--batch", "8",
+                    "--data", outS, "--out", db], check=True, capture_output=True)
+    r = subprocess.run([naswot, "report", db, "--data", outS], capture_output=True, text=True)
+    check("naswot report joins the converted SSS table (index order checked)",
+          r.returncode == 0 and "| test_acc_90ep_c10 |" in r.stdout and "| params_c10 |" in r.stdout)
 
 # ---------------------------------------------------------------- NB101
 header101, table101 = read_table(os.path.join(data, "nb101", "nb101_accuracy.csv"), "hash")

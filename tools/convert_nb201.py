@@ -15,7 +15,12 @@ NAS-Bench-201 .pth files), an ArchResults state dict whose 'all_results'[(datase
 API lists in 'dataset_seed' (what the API returns with is_random=False). A value the source lacks
 (NAS-Bench-201 v1.0 has 12-epoch results for cifar10-valid only) is left empty.
 
-Usage: convert_nb201.py SOURCE -o DATA_DIR    (writes DATA_DIR/nb201/nb201_accuracy.csv)
+NATS-Bench's size space (NATS-sss-v1_0-50262-simple/ or .pickle.pbz2: 32,768 channel strings) goes to
+DATA_DIR/nats_sss/nats_sss_accuracy.csv: per dataset the parameter count and the test
+accuracy after the 90-epoch schedule (CIFAR-10 ori-test, CIFAR-100 and ImageNet16-120 x-test).
+
+Usage: convert_nb201.py SOURCE -o DATA_DIR    (writes DATA_DIR/nb201/nb201_accuracy.csv or
+                                                DATA_DIR/nats_sss/nats_sss_accuracy.csv)
 """
 import argparse
 import bz2
@@ -75,7 +80,7 @@ def load_source(src):
     if os.path.isdir(src):
         meta_path = os.path.join(src, "meta.pickle.pbz2")
         if not os.path.isfile(meta_path):
-            raise ConvertError(f"{src} is a directory without meta.pickle.pbz2 (expected NATS-tss-*-simple)")
+            raise ConvertError(f"{src} is a directory without meta.pickle.pbz2 (expected NATS-tss-*-simple or NATS-sss-*-simple)")
         archs = load_pbz2(meta_path).get("meta_archs")
 
         def arch_infos(i):
@@ -100,7 +105,7 @@ def load_source(src):
         except Exception as e:  # noqa: BLE001 - torch raises many kinds for a damaged file
             raise ConvertError(f"cannot read {src}: {e}") from None
     if not isinstance(data, dict) or "meta_archs" not in data or "arch2infos" not in data:
-        raise ConvertError(f"{src}: not a NAS-Bench-201 / NATS-Bench topology file (no meta_archs / arch2infos)")
+        raise ConvertError(f"{src}: not a NAS-Bench-201 / NATS-Bench file (no meta_archs / arch2infos)")
     table = data["arch2infos"]
 
     def arch_infos(i):
@@ -140,47 +145,82 @@ def train_and_valid_seconds(result):
         return None
 
 
+# NATS-Bench's size space (NATS-sss-v1_0-50262*): 32,768 channel strings, the 90-epoch schedule.
+SSS_ARCHS = 32768
+SSS_RE = re.compile(r"^\d+:\d+:\d+:\d+:\d+$")
+def param_count(r):  # the API's params are in millions; the table holds the count
+    return None if r.get("params") is None else round(float(r["params"]) * 1e6)
+
+
+SSS_COLUMNS = [  # column -> (dataset, value of one trial)
+    ("params_c10", "cifar10", param_count),
+    ("test_acc_90ep_c10", "cifar10", lambda r: accuracy(r, "ori-test")),
+    ("params_c100", "cifar100", param_count),
+    ("test_acc_90ep_c100", "cifar100", lambda r: accuracy(r, "x-test")),
+    ("params_im16", "ImageNet16-120", param_count),
+    ("test_acc_90ep_im16", "ImageNet16-120", lambda r: accuracy(r, "x-test")),
+]
+
+
+def topology_row(infos):
+    row = []
+    for name, sched, dataset, setname in COLUMNS:
+        sd = infos.get(sched)
+        row.append(None if sd is None else mean_over_seeds(sd, dataset, lambda r, s=setname: accuracy(r, s)))
+    sd = infos.get("200")
+    row.append(None if sd is None else mean_over_seeds(sd, "cifar10-valid", lambda r: r.get("params")))
+    sd = infos.get("12")
+    for _, dataset in TIME_COLUMNS:
+        row.append(None if sd is None else mean_over_seeds(sd, dataset, train_and_valid_seconds))
+    return row
+
+
+def size_row(infos):
+    sd = infos.get("90")
+    row = [None if sd is None else mean_over_seeds(sd, dataset, value) for _, dataset, value in SSS_COLUMNS]
+    return [v if v is None or not name.startswith("params") else round(v)
+            for v, (name, _, _) in zip(row, SSS_COLUMNS)]
+
+
 def convert(src, out_dir):
     archs, arch_infos = load_source(src)
-    if archs is None or len(archs) != NUM_ARCHS:
-        raise ConvertError(f"{src}: {0 if archs is None else len(archs)} architectures, expected {NUM_ARCHS}")
-    os.makedirs(os.path.join(out_dir, "nb201"), exist_ok=True)
-    path = os.path.join(out_dir, "nb201", "nb201_accuracy.csv")
-    names = [c[0] for c in COLUMNS] + ["params_m_c10"] + [c[0] for c in TIME_COLUMNS]
+    n = 0 if archs is None else len(archs)
+    if n == SSS_ARCHS and SSS_RE.match(str(archs[0])):  # the size space
+        sub, name, pattern, header = "nats_sss", "nats_sss_accuracy.csv", SSS_RE, "index,arch_channels"
+        names, make_row = [c[0] for c in SSS_COLUMNS], size_row
+    elif n == NUM_ARCHS:
+        sub, name, pattern, header = "nb201", "nb201_accuracy.csv", ARCH_RE, "index,arch"
+        names = [c[0] for c in COLUMNS] + ["params_m_c10"] + [c[0] for c in TIME_COLUMNS]
+        make_row = topology_row
+    else:
+        raise ConvertError(f"{src}: {n} architectures, expected {NUM_ARCHS} (topology) or {SSS_ARCHS} (size space)")
+    os.makedirs(os.path.join(out_dir, sub), exist_ok=True)
+    path = os.path.join(out_dir, sub, name)
     empty = [0] * len(names)
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        f.write("index,arch," + ",".join(names) + "\n")
-        for i in range(NUM_ARCHS):
+        f.write(header + "," + ",".join(names) + "\n")
+        for i in range(n):
             arch = str(archs[i])
-            if not ARCH_RE.match(arch):
-                raise ConvertError(f"{src}: architecture {i} is not an NB201 arch string: {arch!r}")
+            if not pattern.match(arch):
+                raise ConvertError(f"{src}: architecture {i} is not a {sub} architecture string: {arch!r}")
             infos = arch_infos(i)
-            row = []
             try:
-                for name, sched, dataset, setname in COLUMNS:
-                    sd = infos.get(sched)
-                    row.append(None if sd is None else
-                               mean_over_seeds(sd, dataset, lambda r, s=setname: accuracy(r, s)))
-                sd = infos.get("200")
-                row.append(None if sd is None else mean_over_seeds(sd, "cifar10-valid", lambda r: r.get("params")))
-                sd = infos.get("12")
-                for _, dataset in TIME_COLUMNS:
-                    row.append(None if sd is None else mean_over_seeds(sd, dataset, train_and_valid_seconds))
+                row = make_row(infos)
             except (KeyError, TypeError, AttributeError, ValueError) as e:
                 raise ConvertError(f"{src}: architecture {i}: unexpected layout ({type(e).__name__}: {e})") from None
             for k, v in enumerate(row):
                 empty[k] += v is None
             f.write(f"{i},{arch}," + ",".join("" if v is None else repr(v) for v in row) + "\n")
     os.replace(tmp, path)
-    gaps = ", ".join(f"{n} {e}" for n, e in zip(names, empty) if e)
-    print(f"wrote {path}: {NUM_ARCHS} architectures" + (f"; empty cells: {gaps}" if gaps else ""))
+    gaps = ", ".join(f"{c} {e}" for c, e in zip(names, empty) if e)
+    print(f"wrote {path}: {n} architectures" + (f"; empty cells: {gaps}" if gaps else ""))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("source")
-    ap.add_argument("-o", "--out", required=True, help="data directory (the table goes to OUT/nb201/)")
+    ap.add_argument("-o", "--out", required=True, help="data directory (the table goes to OUT/nb201/ or OUT/nats_sss/)")
     args = ap.parse_args()
     try:
         convert(args.source, args.out)
