@@ -1,5 +1,7 @@
-// Splitting one line of the benchmark tables (plain comma-separated values, no quoting).
+// The benchmark tables' CSV: splitting a line (plain comma-separated values, no quoting), and reading
+// a table keyed by architecture index.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,5 +21,17 @@ inline std::vector<std::string> split_csv(const std::string& line) {
   out.push_back(cur);
   return out;
 }
+
+struct IndexedTable {
+  std::vector<std::string> columns;         // after index and the arch column
+  std::vector<std::vector<double>> values;  // [index][column], NaN where empty
+  int column(const std::string& name) const;  // -1 if absent
+};
+
+// Reads a CSV with header "index,<arch_header>,<columns...>": every index of [0, count) exactly once,
+// each row's arch string equal to arch_of(index) (the benchmark's order is this engine's). `what` names
+// the table in errors (e.g. "NAS-Bench-201 accuracy table"); every problem is a naswot::Error.
+IndexedTable load_indexed_table(const std::string& path, const std::string& what, const std::string& arch_header,
+                                long count, const std::function<std::string(long)>& arch_of);
 
 }  // namespace naswot

@@ -1,11 +1,8 @@
 // NATS-Bench size search space: index <-> channels, and the network (searchspaces/nats_sss.h).
 #include "searchspaces/nats_sss.h"
 
-#include <cmath>
-#include <fstream>
 #include <vector>
 
-#include "engine/csv.h"
 #include "engine/error.h"
 #include "searchspaces/nb201.h"
 
@@ -78,44 +75,8 @@ Graph build(const Channels& c, int num_classes, int image) {
 }
 
 AccuracyTable load_accuracy_table(const std::string& data_dir) {
-  const std::string path = data_dir + "/nats_sss/nats_sss_accuracy.csv";
-  std::ifstream f(path);
-  if (!f) fail("cannot open the NATS-Bench SSS accuracy table " + path);
-  std::string line;
-  if (!std::getline(f, line)) fail(path + " is empty");
-  const auto header = split_csv(line);
-  if (header.size() < 3 || header[0] != "index" || header[1] != "arch_channels")
-    fail(path + ": expected a header starting with index,arch_channels");
-  AccuracyTable t;
-  t.columns.assign(header.begin() + 2, header.end());
-  t.values.assign(size_t(kNumArchs), std::vector<double>(t.columns.size(), NAN));
-  std::vector<char> seen(size_t(kNumArchs), 0);
-  for (long lineno = 2; std::getline(f, line); ++lineno) {
-    if (line.empty()) continue;
-    const std::string where = path + ":" + std::to_string(lineno);
-    const auto cells = split_csv(line);
-    if (cells.size() != header.size()) fail(where + ": wrong number of columns");
-    long index = -1;
-    try {
-      index = std::stol(cells[0]);
-    } catch (...) {
-    }
-    if (index < 0 || index >= kNumArchs) fail(where + ": bad index '" + cells[0] + "'");
-    if (cells[1] != to_string(from_index(index)))
-      fail(where + ": channels of index " + cells[0] + " disagree with the benchmark order");
-    for (size_t c = 2; c < cells.size(); ++c) {
-      if (cells[c].empty()) continue;
-      try {
-        t.values[size_t(index)][c - 2] = std::stod(cells[c]);
-      } catch (...) {
-        fail(where + ": bad number '" + cells[c] + "'");
-      }
-    }
-    seen[size_t(index)] = 1;
-  }
-  for (long i = 0; i < kNumArchs; ++i)
-    if (!seen[size_t(i)]) fail(path + ": index " + std::to_string(i) + " is missing");
-  return t;
+  return load_indexed_table(data_dir + "/nats_sss/nats_sss_accuracy.csv", "NATS-Bench SSS accuracy table",
+                            "arch_channels", kNumArchs, [](long i) { return to_string(from_index(i)); });
 }
 
 }  // namespace naswot::nats_sss

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/csv.h"
 #include "engine/graph.h"
 
 namespace naswot::nats_sss {
@@ -32,10 +33,7 @@ Graph build(const Channels& c, int num_classes = 1, int image = 32);
 
 // DIR/nats_sss/nats_sss_accuracy.csv: index, arch_channels, then per dataset the parameter count and
 // the 90-epoch test accuracy (%); every index once, its channels checked against this index order.
-struct AccuracyTable {
-  std::vector<std::string> columns;         // after index, arch_channels
-  std::vector<std::vector<double>> values;  // [index][column], NaN where empty
-};
+using AccuracyTable = IndexedTable;
 AccuracyTable load_accuracy_table(const std::string& data_dir);
 
 }  // namespace naswot::nats_sss

@@ -3,13 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "engine/csv.h"
+
 namespace naswot::nb201 {
 
-struct AccuracyTable {
-  std::vector<std::string> columns;         // accuracy columns after index,arch (e.g. c10_test_200)
-  std::vector<std::vector<double>> values;  // [index][column], NaN where empty
-  int column(const std::string& name) const;  // -1 if absent
-};
+using AccuracyTable = IndexedTable;  // [index][column]: accuracies after index,arch (e.g. c10_test_200)
 
 // Reads a CSV with header index,arch,<columns>; checks 15,625 rows whose arch strings match this index
 // order. `what` names the table in errors.
