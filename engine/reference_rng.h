@@ -29,7 +29,6 @@ class Mt19937 {
 class PyRandom {
  public:
   explicit PyRandom(uint32_t seed);
-  uint32_t getrandbits32() { return mt_.next(); }
   uint32_t randbelow(uint32_t n);  // _randbelow_with_getrandbits: rejection on bit_length(n) bits
   template <class T>
   void shuffle(std::vector<T>& x) {  // random.shuffle: i from the end, j = randbelow(i + 1)
