@@ -19,6 +19,7 @@ import csv
 import gzip
 import json
 import math
+import multiprocessing
 import os
 import pickle
 import shutil
@@ -142,10 +143,15 @@ os.makedirs(nats)
 archs = [table201[str(i)]["arch"] for i in range(15625)]
 with bz2.open(os.path.join(nats, "meta.pickle.pbz2"), "wb") as f:
     pickle.dump({"meta_archs": archs, "search_space": "topology"}, f)
-for i in range(15625):
-    row = table201[str(i)]
+
+
+def write_simple_file(i):
     with bz2.open(os.path.join(nats, f"{i:06d}.pickle.pbz2"), "wb", compresslevel=1) as f:
-        pickle.dump({hp: arch_results(i, row, hp, lambda d: True) for hp in ("12", "200")}, f)
+        pickle.dump({hp: arch_results(i, table201[str(i)], hp, lambda d: True) for hp in ("12", "200")}, f)
+
+
+with multiprocessing.get_context("fork").Pool(os.cpu_count() or 1) as pool:  # 15,625 small bz2 files
+    pool.map(write_simple_file, range(15625), chunksize=256)
 r = run(os.path.join(tools, "convert_nb201.py"), nats, "-o", os.path.join(work, "out_nats"))
 check("convert_nb201 reads a NATS-tss -simple directory: " + (r.stdout.strip() or r.stderr.strip()), r.returncode == 0)
 if r.returncode == 0:
@@ -244,11 +250,17 @@ def pb_bytes(field, b):
     return pb_varint(field << 3 | 2) + pb_varint(len(b)) + b
 
 
+# One evaluation: fields 1..5 doubles (tags 0x09, 0x11, ... 0x29), field 6 the checkpoint path. Packed in one
+# struct call: this test writes ~440,000 records, and field-by-field encoding took a third of its time.
+EVAL_DOUBLES = struct.Struct("<" + "Bd" * 5)
+CKPT = [pb_bytes(6, b"/ckpt/model.ckpt-%d" % k) for k in range(3)]
+
+
 def metrics_b64(val, test, seconds, params):
     evals = b""
     for k, frac in enumerate((0.0, 0.5, 1.0)):  # initial, halfway, final evaluation
-        ev = pb_double(1, 108 * frac) + pb_double(2, seconds * frac) + pb_double(3, 0.99 * frac) + \
-             pb_double(4, val * frac) + pb_double(5, test * frac) + pb_bytes(6, b"/ckpt/model.ckpt-%d" % k)
+        ev = EVAL_DOUBLES.pack(1 << 3 | 1, 108 * frac, 2 << 3 | 1, seconds * frac, 3 << 3 | 1, 0.99 * frac,
+                               4 << 3 | 1, val * frac, 5 << 3 | 1, test * frac) + CKPT[k]
         evals += pb_bytes(1, ev)
     msg = evals + pb_varint(2 << 3 | 0) + pb_varint(params) + pb_double(3, seconds * 1.1)
     return base64.b64encode(msg).decode()

@@ -10,7 +10,8 @@ Why the reference is float64 with pinned ReLU masks: the v1 Jacobian is disconti
 pre-activation crosses zero, and with ~10^7 activations per network some lie within float32
 rounding of zero. There any two float32 implementations (PyTorch's included) may take different
 branches, and max-norm Jacobian errors of 1e-2..1e-1 appear against float64 for both (column
-'J32 info' shows plain float32 PyTorch against the reference). So the oracle
+'J32 info' shows plain float32 PyTorch against the reference, at batch 32 only: it is information, and
+at batch 128 it would cost a fifth of this test's time). So the oracle
   1. checks that every engine ReLU mask equals the float64 forward's (x > 0) except at near-ties
      |x| <= max(1e-4 * rms(x), 10 * rms of float32 PyTorch's own error there) ('ties' column),
   2. recomputes forward and Jacobian with those masks pinned, in float64 (the reference) and in
@@ -41,12 +42,12 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nb201_torch as m  # noqa: E402
 
-def check_export(path, load_model, label):
+def check_export(path, load_model, label, info=True):
     """Compares one engine export with the PyTorch reference; returns (failures, conditioned, line)."""
     meta, params, flat, batch, J_e, y_e = m.read_export(path)
     masks = meta["relu_masks"]
     model = load_model(meta, params, flat)
-    J_32, _ = m.jacobian(model, batch)  # plain float32 PyTorch, for information only
+    J_32 = m.jacobian(model, batch)[0] if info else None  # plain float32 PyTorch, for information only
     # Yardstick: float32 PyTorch on the engine's branches. Reference: the same in float64.
     m.ACT.pin = {k: torch.from_numpy(v) for k, v in masks.items()}
     m.ACT.record, m.ACT.recording = {}, True
@@ -96,7 +97,7 @@ def check_export(path, load_model, label):
                 bad.append("score")
         elif dmax > 1e-4:
             bad.append("spectrum")
-    j32 = float(np.max(np.abs(J_32 - J_t))) / jscale if jscale > 0 else 0.0
+    j32 = float("nan") if J_32 is None else float(np.max(np.abs(J_32 - J_t))) / jscale if jscale > 0 else 0.0
     conditioned = jscale > 0 and not bad and not (float(np.max(np.abs(J_e - J_t))) <= 1e-4 * jscale)
     verdict = "ok" if not bad else "FAIL " + ",".join(bad[:4])
     line = (f"{label:>18} {ties:>5} {j32:9.2e} {err32p:9.2e} {jerr:9.2e} {yerr:9.2e} {s_e:14.6f} "
@@ -140,7 +141,7 @@ def main():
             cmd += ["--arch", a]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         for d in sorted(os.listdir(out), key=int):
-            bad, conditioned, line = check_export(os.path.join(out, d), m.load_model, f"{B}{aug[0]} {d}")
+            bad, conditioned, line = check_export(os.path.join(out, d), m.load_model, f"{B}{aug[0]} {d}", B <= 32)
             n_conditioned += conditioned
             print(line, flush=True)
             if bad:
