@@ -10,7 +10,7 @@ scores() {  # index, full-precision score and status of every row of a run datab
   /usr/bin/python3 -c 'import sqlite3, sys
 for r in sqlite3.connect(sys.argv[1]).execute("select idx, score, status from scores order by idx"): print(r[0], repr(r[1]), r[2])' "$1"
 }
-for case in "nb201 best-of-n" "nb201 area" "nb101 best-of-n" "nb101 area"; do
+for case in "nb201 best-of-n" "nb201 area" "nb101 best-of-n" "nb101 area" "nats-sss area"; do
   read -r space algo <<<"$case"
   args=(--space "$space" --algo "$algo" -N 12 --m 12 --population 4 --evals 20 --runs 4 --search-seed 3 --data "$data"
     --print-choices)
@@ -32,6 +32,9 @@ done
 msg=$("$naswot" search --algo best-of-n -N 5 --runs 1 --scores "$tmp/live-nb201-area.db" --search-seed 99 --data "$data" 2>&1 || true)
 grep -q "is not in" <<<"$msg" || { echo "FAIL: replay of a missing architecture must be an error: $msg"; exit 1; }
 echo "ok: replaying an architecture the database lacks is an error"
+msg=$("$naswot" search --space nats-sss --algo best-of-n -N 5 --runs 1 --scores "$tmp/live-nb201-area.db" --data "$data" 2>&1 || true)
+grep -q "holds nb201 scores" <<<"$msg" || { echo "FAIL: replaying another space's scores must be an error: $msg"; exit 1; }
+echo "ok: replaying another space's database is an error"
 out=$("$naswot" search --space nb101 --algo rea --evals 30 --runs 3 --data "$data")
 grep -qE '^\| REA \| [0-9.]+ ± [0-9.]+ \| [0-9.]+ ± [0-9.]+ \|$' <<<"$out" || { echo "FAIL: NB101 REA table: $out"; exit 1; }
 grep -q "fitness test_acc_108_single_run" <<<"$out" || { echo "FAIL: NB101 fitness not stated"; exit 1; }

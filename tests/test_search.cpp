@@ -1,4 +1,4 @@
-// Search algorithms on a toy space with known values, and NB201 mutations.
+// Search algorithms on a toy space with known values, and the spaces' mutations and training-time models.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 
 #include "engine/error.h"
 #include "engine/search.h"
+#include "searchspaces/nats_sss_search.h"
 #include "searchspaces/nb101_index.h"
 #include "searchspaces/nb101_search.h"
 #include "searchspaces/nb201.h"
@@ -182,6 +183,42 @@ TEST_CASE("NB201 mutations change exactly one edge") {
   }
   CHECK(nb201::network_flops(1) > nb201::network_flops(10) - 1);  // same convs, index 10 has dead ones too
   CHECK(s.train_seconds(1) > s.train_seconds(0));                  // more conv FLOPs cost more
+}
+
+TEST_CASE("NATS-Bench SSS: mutations move one layer to another width; time from the table or scaled by FLOPs") {
+  nats_sss::AccuracyTable t;
+  t.columns = {"val_acc_12ep_c10valid", "time_12ep_c10valid"};
+  for (long i = 0; i < nats_sss::kNumArchs; ++i) t.values.push_back({i == 3 ? NAN : 60.0 + double(i % 11), 50.0 + double(i % 17)});
+  nats_sss::SearchSpaceSSS timed(t, "val_acc_12ep_c10valid", "time_12ep_c10valid");
+  CHECK(timed.measured_times);
+  CHECK(timed.train_seconds(40) == 50.0 + 40 % 17);
+  CHECK(timed.fitness(40) == 60.0 + 40 % 11);
+  CHECK(timed.fitness(3) == -INFINITY);  // no result: never preferred to a trained network
+  SearchRng rng(4, 1);
+  std::set<std::pair<int, int>> moves;  // (layer, new width) seen from parent 0 = 8:8:8:8:8
+  for (int k = 0; k < 3000; ++k) {
+    const long p = k % 2 ? 0 : timed.sample(rng), c = timed.mutate(p, rng);
+    const nats_sss::Channels a = nats_sss::from_index(p), b = nats_sss::from_index(c);
+    int diff = 0;
+    for (int l = 0; l < nats_sss::kLayers; ++l)
+      if (a.c[size_t(l)] != b.c[size_t(l)]) {
+        ++diff;
+        if (p == 0) moves.insert({l, b.c[size_t(l)]});
+      }
+    REQUIRE(diff == 1);
+  }
+  CHECK(moves.size() == 35);  // every layer to each of the 7 other widths
+  t.values[9][1] = NAN;       // a gap: the FLOPs model for all
+  nats_sss::SearchSpaceSSS modelled(t, "val_acc_12ep_c10valid", "time_12ep_c10valid");
+  CHECK_FALSE(modelled.measured_times);
+  const long narrow = nats_sss::index_of({{8, 8, 8, 8, 8}}), wide = nats_sss::index_of({{64, 64, 64, 64, 64}});
+  const long one_wider = nats_sss::index_of({{8, 8, 16, 8, 8}});
+  CHECK(nats_sss::network_flops(one_wider) > nats_sss::network_flops(narrow));
+  CHECK(modelled.train_seconds(wide) / modelled.train_seconds(narrow) ==
+        doctest::Approx(nats_sss::network_flops(wide) / nats_sss::network_flops(narrow)).epsilon(1e-12));
+  t.columns[0] = "other";
+  CHECK(test::error_of([&] { nats_sss::SearchSpaceSSS bad(t, "val_acc_12ep_c10valid"); }).find("no column") !=
+        std::string::npos);
 }
 
 TEST_CASE("NB101: mutations give valid cells with another hash; the time model is the least-squares line") {

@@ -1,5 +1,7 @@
-// 'search': best-of-N, random search, REA and AREA on NAS-Bench-201, live or replayed from a run database.
+// 'search': best-of-N, random search, REA and AREA on NAS-Bench-201, NAS-Bench-101 and NATS-Bench SSS, live or
+// replayed from a run database.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <cstdio>
@@ -11,6 +13,7 @@
 #include "engine/error.h"
 #include "engine/search.h"
 #include "engine/store.h"
+#include "searchspaces/nats_sss_search.h"
 #include "searchspaces/nb101_search.h"
 #include "searchspaces/nb201_search.h"
 #include "tools/commands.h"
@@ -96,6 +99,139 @@ LatencyConstraint latency_constraint(const std::string& spec, const nb201::Accur
 const char* kColumns[6] = {"c10valid_val_200", "c10_test_200", "c100_val_200",
                            "c100_test_200",    "im16_val_200", "im16_test_200"};
 
+// A space as the search sees it: what it samples and trains, how training is charged, what the
+// table reports of a chosen architecture (percent) and the best such value.
+struct SpaceSearch {
+  std::vector<std::shared_ptr<const void>> tables;  // read by `space` and `report`; outlive them
+  std::unique_ptr<SearchSpace> space;
+  std::unique_ptr<ConstrainedSpace> constrained;  // --max-latency: the feasible architectures only
+  std::string constraint;                          // and a line that says so
+  std::string fitness;                             // the column REA and random search train for
+  std::string fitness_note;                        // printed after it
+  std::string budget_note;                         // how simulated training is charged
+  std::vector<std::string> headers;
+  std::vector<std::function<double(long)>> report;
+  std::vector<double> optimum;  // NaN: no optimum row entry (costs)
+
+  SearchSpace& searched() { return constrained ? static_cast<SearchSpace&>(*constrained) : *space; }
+  bool allows(long i) const { return !constrained || constrained->allows(i); }
+  // A report column: `scale` x table column `name` of an architecture; optimum over the allowed ones.
+  void add_column(const std::shared_ptr<const IndexedTable>& t, const std::string& header, const std::string& name,
+                  long count, bool best, double scale = 1) {
+    const int col = t->column(name);
+    if (col < 0) fail("the benchmark table has no column '" + name + "'");
+    headers.push_back(header);
+    report.push_back([t, col, scale](long i) { return scale * t->values[size_t(i)][size_t(col)]; });
+    double top = -1;
+    for (long i = 0; i < count && best; ++i)
+      if (allows(i)) top = std::max(top, scale * t->values[size_t(i)][size_t(col)]);
+    optimum.push_back(best ? top : NAN);
+  }
+};
+
+template <class Table>  // IndexedTable or NB101's hash-keyed table
+bool column_complete(const Table& t, const std::string& name) {
+  const int col = t.column(name);
+  if (col < 0) return false;
+  for (const auto& row : t.values)
+    if (std::isnan(row[size_t(col)])) return false;
+  return true;
+}
+
+std::string table_budget_note(const TableSpace& s, const std::string& time_column) {
+  char b[256];
+  if (s.measured_times)
+    std::snprintf(b, sizeof b,
+                  "%s from the table: each architecture's 12-epoch training and validation time, mean over seeds; "
+                  "mean %.0f s",
+                  time_column.c_str(), s.mean_train_seconds);
+  else
+    std::snprintf(b, sizeof b, "%.0f s for the average network's 12 epochs, scaled by FLOPs", TableSpace::kMeanTrainSeconds);
+  return b;
+}
+
+SpaceSearch search_nb201(const std::string& data_dir, const std::string& dataset, const std::string& max_latency) {
+  const std::map<std::string, std::pair<std::string, std::string>> cols = {  // fitness, time
+      {"cifar10", {"c10valid_val_12", "c10valid_time_12"}},
+      {"cifar100", {"c100_val_12", "c100_time_12"}},
+      {"imagenet16", {"im16_val_12", "im16_time_12"}}};
+  SpaceSearch r;
+  auto acc = std::make_shared<const nb201::AccuracyTable>(nb201::load_accuracy_table(data_dir));
+  r.tables.push_back(acc);
+  r.fitness = cols.at(dataset).first;
+  // The benchmark's 12-epoch training + validation time, where the table has it (convert_nb201.py).
+  auto s = std::make_unique<nb201::SearchSpace201>(*acc, r.fitness, cols.at(dataset).second);
+  r.budget_note = table_budget_note(*s, cols.at(dataset).second);
+  r.space = std::move(s);
+  std::vector<int> lat_cols;
+  std::shared_ptr<const IndexedTable> lat;
+  if (!max_latency.empty()) {
+    lat = std::make_shared<const nb201::AccuracyTable>(nb201::load_latency_table(data_dir));
+    r.tables.push_back(lat);
+    LatencyConstraint c = latency_constraint(max_latency, *lat);
+    r.constraint = c.description;
+    lat_cols = c.columns;
+    r.constrained = std::make_unique<ConstrainedSpace>(*r.space, std::move(c.feasible));
+  }
+  const char* headers[6] = {"CIFAR-10 val", "CIFAR-10 test", "CIFAR-100 val", "CIFAR-100 test", "ImageNet16-120 val",
+                            "ImageNet16-120 test"};
+  for (int k = 0; k < 6; ++k) r.add_column(acc, headers[k], kColumns[k], nb201::kNumArchs, true);
+  for (int col : lat_cols)  // then the chosen architectures' latencies
+    r.add_column(lat, "Latency " + lat->columns[size_t(col)] + " (ms)", lat->columns[size_t(col)], 0, false);
+  return r;
+}
+
+SpaceSearch search_nb101(const std::string& data_dir) {
+  SpaceSearch r;
+  auto acc = std::make_shared<const nb101::AccuracyTable>(nb101::load_accuracy_table(data_dir));
+  r.tables.push_back(acc);
+  // NAS-Bench-101's own REA trains for validation accuracy: used when every cell has one (tables
+  // converted from the official files); the data folder's table has the test accuracy only.
+  r.fitness = column_complete(*acc, "val_acc_108_single_run") ? "val_acc_108_single_run" : "test_acc_108_single_run";
+  auto s = std::make_unique<nb101::SearchSpace101>(*acc, r.fitness);
+  char b[256];
+  if (s->measured_times)
+    std::snprintf(b, sizeof b, "each cell's training_time_108; mean %.0f s per cell", s->mean_train_seconds);
+  else
+    std::snprintf(b, sizeof b, "training_time_108 = %.4g * flops + %.0f s, least squares over %ld cells, R^2 %.2f; "
+                  "mean %.0f s per cell", s->fit_a, s->fit_b, s->fit_n, s->fit_r2, s->mean_train_seconds);
+  r.budget_note = b;
+  const int col = acc->column("test_acc_108_single_run");
+  nb101::SearchSpace101* s101 = s.get();
+  r.headers = {"CIFAR-10 test (108 epochs, one run)"};
+  r.report.push_back([s101, col](long i) { return 100 * s101->value(i, col); });
+  double best = -1;
+  for (const auto& row : acc->values) best = std::max(best, 100 * row[size_t(col)]);
+  r.optimum.push_back(best);
+  r.space = std::move(s);
+  return r;
+}
+
+SpaceSearch search_sss(const std::string& data_dir, const std::string& dataset) {
+  const std::map<std::string, std::array<std::string, 3>> cols = {  // 12-epoch fitness, its time, 90-epoch test
+      {"cifar10", {"val_acc_12ep_c10valid", "time_12ep_c10valid", "test_acc_90ep_c10"}},
+      {"cifar100", {"val_acc_12ep_c100", "time_12ep_c100", "test_acc_90ep_c100"}},
+      {"imagenet16", {"val_acc_12ep_im16", "time_12ep_im16", "test_acc_90ep_im16"}}};
+  SpaceSearch r;
+  auto acc = std::make_shared<const nats_sss::AccuracyTable>(nats_sss::load_accuracy_table(data_dir));
+  r.tables.push_back(acc);
+  // NATS-Bench's REA trains for the 12-epoch validation accuracy (tables converted from the official
+  // files); the data folder's table has the 90-epoch test accuracy only, which then stands in.
+  const auto& c = cols.at(dataset);
+  r.fitness = column_complete(*acc, c[0]) ? c[0] : c[2];
+  if (r.fitness == c[2])
+    r.fitness_note = " (a test accuracy: the table has no " + c[0] +
+                     "; tools/convert_nb201.py writes it from the official NATS-sss file)";
+  auto s = std::make_unique<nats_sss::SearchSpaceSSS>(*acc, r.fitness, c[1]);
+  r.budget_note = table_budget_note(*s, c[1]);
+  r.space = std::move(s);
+  r.add_column(acc, "CIFAR-10 test (90 epochs)", "test_acc_90ep_c10", nats_sss::kNumArchs, true);
+  r.add_column(acc, "CIFAR-100 test", "test_acc_90ep_c100", nats_sss::kNumArchs, true);
+  r.add_column(acc, "ImageNet16-120 test", "test_acc_90ep_im16", nats_sss::kNumArchs, true);
+  r.add_column(acc, "Params CIFAR-10 (M)", "params_c10", nats_sss::kNumArchs, false, 1e-6);
+  return r;
+}
+
 }  // namespace
 
 int cmd_search(int argc, char** argv) {
@@ -108,11 +244,11 @@ int cmd_search(int argc, char** argv) {
   if (algo != "best-of-n" && algo != "random" && algo != "rea" && algo != "area")
     fail("unknown --algo '" + algo + "' (expected best-of-n, random, rea or area)");
   const std::string space_name = a.get("space", "nb201");
-  if (space_name == "nats-sss") fail("search supports --space nb201 and nb101 (NATS-Bench SSS: score, score-space, report)");
-  if (space_name != "nb201" && space_name != "nb101") fail("unknown --space '" + space_name + "' (nb201 or nb101)");
+  if (space_name != "nb201" && space_name != "nb101" && space_name != "nats-sss")
+    fail("unknown --space '" + space_name + "' (nb201, nb101 or nats-sss)");
   const bool is101 = space_name == "nb101";
-  const long space_size = is101 ? nb101::kNumCells : nb201::kNumArchs;
-  // REA defaults: NB201's own REA (10 / 3); NB101: the nasbench REA example's (50 / 10).
+  const long space_size = naswot::space_size(space_name);
+  // REA defaults: NB201's and NATS-Bench's own REA (10 / 3); NB101: the nasbench REA example's (50 / 10).
   const int population = int(a.get_int("population", is101 ? 50 : 10, 1, 100000));
   const int tournament = int(a.get_int("tournament", std::min(is101 ? 10 : 3, population), 1, 100000));
   const int runs = int(a.get_int("runs", 10, 1, 1000000));
@@ -122,16 +258,14 @@ int cmd_search(int argc, char** argv) {
   const uint64_t search_seed = uint64_t(a.get_int("search-seed", 0, 0, (1L << 62)));
   Budget budget;
   budget.evaluations = a.get_int("evals", 0, 0, 1L << 40);
-  // NB201: the benchmark's published 12,000 s; NB101: 1e6 s of modelled training (~520 evaluations).
-  if (budget.evaluations == 0) budget.seconds = double(a.get_int("budget-seconds", is101 ? 1000000 : 12000, 1, 1L << 40));
+  // NB201: the benchmark's published 12,000 s; NATS-Bench SSS: its REA script's 20,000 s; NB101: 1e6 s
+  // of modelled training (~520 evaluations).
+  const long default_budget = is101 ? 1000000 : space_name == "nats-sss" ? 20000 : 12000;
+  if (budget.evaluations == 0) budget.seconds = double(a.get_int("budget-seconds", default_budget, 1, 1L << 40));
   const std::string dataset = a.get("dataset", "cifar10");
-  const std::map<std::string, std::string> fitness_col =
-      is101 ? std::map<std::string, std::string>{{"cifar10", "test_acc_108_single_run"}}
-            : std::map<std::string, std::string>{
-                  {"cifar10", "c10valid_val_12"}, {"cifar100", "c100_val_12"}, {"imagenet16", "im16_val_12"}};
-  if (!fitness_col.count(dataset))
+  if (is101 ? dataset != "cifar10" : dataset != "cifar10" && dataset != "cifar100" && dataset != "imagenet16")
     fail("unknown --dataset '" + dataset + "' (" + (is101 ? "NB101: cifar10" : "cifar10, cifar100, imagenet16") + ")");
-  std::string fitness = fitness_col.at(dataset);
+  if (a.has("max-latency") && space_name != "nb201") fail("--max-latency: latency tables exist for NAS-Bench-201 only");
   const bool uses_score = algo == "best-of-n" || algo == "area";
 
   // Scores: replayed from a database (any architecture missing is an error), or computed live.
@@ -145,78 +279,22 @@ int cmd_search(int argc, char** argv) {
          {"batch", "seed", "augment", "score", "relu-sites", "num-classes", "sigma-precision", "sampler", "init"})
       if (a.has(k)) fail("--" + k + " conflicts with --scores: the scoring configuration comes from " + replay);
     const RunStore s = RunStore::open_existing(replay);
+    const auto& id = s.config().identity;
+    const std::string db_space = id.count("space") ? id.at("space") : "nb201";
+    if (db_space != space_name)
+      fail(replay + " holds " + db_space + " scores; this search is over --space " + space_name);
     for (const ScoreRow& r : s.rows()) table_scores[r.index] = {r.score, r.seconds};
-    mode = "replay of " + replay + " (" + std::to_string(table_scores.size()) + " scores, " +
-           s.config().identity.at("score") + ", batch " + s.config().identity.at("batch") + ")";
+    mode = "replay of " + replay + " (" + std::to_string(table_scores.size()) + " scores, " + id.at("score") +
+           ", batch " + id.at("batch") + ")";
   } else if (uses_score) {
     live = std::make_unique<ScoringSetup>(make_scoring_setup(a, /*parallel=*/true));  // candidates in flight
     if (a.has("record")) record = std::make_unique<RunStore>(RunStore::open_for_run(a.get("record"), live->run_config()));
     mode = "live: " + live->banner().substr(2);
   }
   const std::string data_dir = resolve_data_dir(a.get("data"));
-  // The space, and what the table reports of a chosen architecture (percent).
-  std::unique_ptr<nb201::AccuracyTable> acc201;
-  std::unique_ptr<nb101::AccuracyTable> acc101;
-  std::unique_ptr<SearchSpace> space;
-  nb101::SearchSpace101* space101 = nullptr;
-  nb201::SearchSpace201* space201 = nullptr;
-  std::unique_ptr<nb201::AccuracyTable> lat201;
-  std::unique_ptr<ConstrainedSpace> constrained;  // --max-latency: the feasible architectures only
-  std::string constraint;
-  std::vector<int> lat_cols;
-  std::vector<std::string> headers;
-  std::vector<std::function<double(long)>> report;
-  std::vector<double> optimum;
-  if (!is101) {
-    acc201 = std::make_unique<nb201::AccuracyTable>(nb201::load_accuracy_table(data_dir));
-    // The benchmark's 12-epoch training + validation time, where the table has it (convert_nb201.py).
-    const std::map<std::string, std::string> time_col = {
-        {"cifar10", "c10valid_time_12"}, {"cifar100", "c100_time_12"}, {"imagenet16", "im16_time_12"}};
-    auto s201 = std::make_unique<nb201::SearchSpace201>(*acc201, fitness, time_col.at(dataset));
-    space201 = s201.get();
-    space = std::move(s201);
-    headers = {"CIFAR-10 val", "CIFAR-10 test", "CIFAR-100 val", "CIFAR-100 test", "ImageNet16-120 val",
-               "ImageNet16-120 test"};
-    if (a.has("max-latency")) {
-      lat201 = std::make_unique<nb201::AccuracyTable>(nb201::load_latency_table(data_dir));
-      LatencyConstraint c = latency_constraint(a.get("max-latency"), *lat201);
-      constraint = c.description;
-      lat_cols = c.columns;
-      constrained = std::make_unique<ConstrainedSpace>(*space, std::move(c.feasible));
-    }
-    for (const char* c : kColumns) {
-      const size_t col = size_t(acc201->column(c));
-      report.push_back([&, col](long i) { return acc201->values[size_t(i)][col]; });
-      double best = -1;
-      for (long i = 0; i < nb201::kNumArchs; ++i)
-        if (!constrained || constrained->allows(i)) best = std::max(best, acc201->values[size_t(i)][col]);
-      optimum.push_back(best);
-    }
-    for (int col : lat_cols) {  // then the chosen architectures' latencies
-      headers.push_back("Latency " + lat201->columns[size_t(col)] + " (ms)");
-      report.push_back([&, col](long i) { return lat201->values[size_t(i)][size_t(col)]; });
-      optimum.push_back(NAN);
-    }
-  } else {
-    if (a.has("max-latency")) fail("--max-latency: latency tables exist for NAS-Bench-201 only");
-    acc101 = std::make_unique<nb101::AccuracyTable>(nb101::load_accuracy_table(data_dir));
-    // NAS-Bench-101's own REA trains for validation accuracy: used when every cell has one (tables
-    // converted from the official files); the data folder's table has the test accuracy only.
-    const int vc = acc101->column("val_acc_108_single_run");
-    bool every_val = vc >= 0;
-    for (size_t r = 0; r < acc101->values.size() && every_val; ++r)
-      every_val = !std::isnan(acc101->values[r][size_t(vc)]);
-    if (every_val) fitness = "val_acc_108_single_run";
-    auto s101 = std::make_unique<nb101::SearchSpace101>(*acc101, fitness);
-    space101 = s101.get();
-    space = std::move(s101);
-    headers = {"CIFAR-10 test (108 epochs, one run)"};
-    const int col = acc101->column("test_acc_108_single_run");
-    report.push_back([&, col](long i) { return 100 * space101->value(i, col); });
-    double best = -1;
-    for (const auto& row : acc101->values) best = std::max(best, 100 * row[size_t(col)]);
-    optimum.push_back(best);
-  }
+  SpaceSearch ss = space_name == "nb201" ? search_nb201(data_dir, dataset, a.get("max-latency"))
+                   : is101               ? search_nb101(data_dir)
+                                         : search_sss(data_dir, dataset);
 
   std::map<long, ScoreValue> recorded;
   std::set<long> stored;  // already in the --record database (read once, not per architecture)
@@ -248,8 +326,8 @@ int cmd_search(int argc, char** argv) {
     return out;
   };
 
-  SearchSpace& searched = constrained ? static_cast<SearchSpace&>(*constrained) : *space;
-  const long searchable = constrained ? long(constrained->size()) : space_size;
+  SearchSpace& searched = ss.searched();
+  const long searchable = ss.constrained ? long(ss.constrained->size()) : space_size;
   if (algo == "best-of-n" && n > searchable)
     fail("-N " + std::to_string(n) + " exceeds the " + std::to_string(searchable) +
          " architectures that satisfy --max-latency");
@@ -257,7 +335,7 @@ int cmd_search(int argc, char** argv) {
     fail("--m " + std::to_string(m) + " exceeds the " + std::to_string(searchable) +
          " architectures that satisfy --max-latency");
   Stat time;
-  std::vector<Stat> cols(report.size());
+  std::vector<Stat> cols(ss.report.size());
   for (int run = 0; run < runs; ++run) {
     SearchRng rng(search_seed, uint64_t(run));
     SearchResult r;
@@ -266,7 +344,7 @@ int cmd_search(int argc, char** argv) {
     else if (algo == "rea") r = rea(searched, budget, population, tournament, rng);
     else r = area(searched, score, budget, m, population, tournament, rng);
     time.add(r.score_seconds + r.train_seconds);
-    for (size_t c = 0; c < report.size(); ++c) cols[c].add(report[c](r.chosen));
+    for (size_t c = 0; c < ss.report.size(); ++c) cols[c].add(ss.report[c](r.chosen));
     if (a.has("print-choices"))
       std::fprintf(stderr, "run %d: chose %ld (%ld evaluations, %ld scored)\n", run, r.chosen, r.evaluations, r.scored);
   }
@@ -276,38 +354,24 @@ int cmd_search(int argc, char** argv) {
                        : algo == "rea"     ? "REA"
                                            : "AREA (M=" + std::to_string(m) + ")";
   std::printf("Scores: %s\n", mode.c_str());
-  if (!constraint.empty()) std::printf("%s\n", constraint.c_str());
+  if (!ss.constraint.empty()) std::printf("%s\n", ss.constraint.c_str());
   if (algo != "best-of-n") {
     if (budget.evaluations) std::printf("Budget: %ld evaluations", budget.evaluations);
-    else if (!is101 && space201->measured_times)
-      std::printf("Budget: %.0f s of simulated training (each architecture's 12-epoch training and validation "
-                  "time from the table, mean over seeds; mean %.0f s)",
-                  budget.seconds, space201->mean_train_seconds);
-    else if (!is101)
-      std::printf("Budget: %.0f s of simulated training (%.0f s for the average network's 12 epochs, scaled by FLOPs)",
-                  budget.seconds, nb201::SearchSpace201::kMeanTrainSeconds);
-    else if (space101->measured_times)
-      std::printf("Budget: %.0f s of simulated training (each cell's training_time_108; mean %.0f s per cell)",
-                  budget.seconds, space101->mean_train_seconds);
-    else
-      std::printf("Budget: %.0f s of simulated training (training_time_108 = %.4g * flops + %.0f s, least squares "
-                  "over %ld cells, R^2 %.2f; mean %.0f s per cell)",
-                  budget.seconds, space101->fit_a, space101->fit_b, space101->fit_n, space101->fit_r2,
-                  space101->mean_train_seconds);
-    std::printf("; fitness %s", fitness.c_str());
+    else std::printf("Budget: %.0f s of simulated training (%s)", budget.seconds, ss.budget_note.c_str());
+    std::printf("; fitness %s%s", ss.fitness.c_str(), ss.fitness_note.c_str());
     if (algo != "random") std::printf("; population %d, tournament %d", population, tournament);
     std::printf("\n");
   }
   std::printf("%d runs, search seed %llu. Accuracies in %%, mean ± std over runs.\n\n", runs,
               static_cast<unsigned long long>(search_seed));
   std::printf("| Method | Search (s) |");
-  for (const auto& h : headers) std::printf(" %s |", h.c_str());
+  for (const auto& h : ss.headers) std::printf(" %s |", h.c_str());
   std::printf("\n|---|---|");
-  for (size_t c = 0; c < headers.size(); ++c) std::printf("---|");
+  for (size_t c = 0; c < ss.headers.size(); ++c) std::printf("---|");
   std::printf("\n| %s | %s |", method.c_str(), time.str().c_str());
   for (const Stat& s : cols) std::printf(" %s |", s.str().c_str());
   std::printf("\n| Optimal | – |");
-  for (double best : optimum) std::isnan(best) ? std::printf(" – |") : std::printf(" %.2f |", best);
+  for (double best : ss.optimum) std::isnan(best) ? std::printf(" – |") : std::printf(" %.2f |", best);
   std::printf("\n");
   return 0;
 }

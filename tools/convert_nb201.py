@@ -17,7 +17,9 @@ API lists in 'dataset_seed' (what the API returns with is_random=False). A value
 
 NATS-Bench's size space (NATS-sss-v1_0-50262-simple/ or .pickle.pbz2: 32,768 channel strings) goes to
 DATA_DIR/nats_sss/nats_sss_accuracy.csv: per dataset the parameter count and the test
-accuracy after the 90-epoch schedule (CIFAR-10 ori-test, CIFAR-100 and ImageNet16-120 x-test).
+accuracy after the 90-epoch schedule (CIFAR-10 ori-test, CIFAR-100 and ImageNet16-120 x-test), then
+what NATS-Bench's searches train for: the 12-epoch validation accuracy (cifar10-valid, cifar100 and
+ImageNet16-120 x-valid) and its training + validation seconds (time_12ep_*).
 
 Usage: convert_nb201.py SOURCE -o DATA_DIR    (writes DATA_DIR/nb201/nb201_accuracy.csv or
                                                 DATA_DIR/nats_sss/nats_sss_accuracy.csv)
@@ -152,13 +154,20 @@ def param_count(r):  # the API's params are in millions; the table holds the cou
     return None if r.get("params") is None else round(float(r["params"]) * 1e6)
 
 
-SSS_COLUMNS = [  # column -> (dataset, value of one trial)
-    ("params_c10", "cifar10", param_count),
-    ("test_acc_90ep_c10", "cifar10", lambda r: accuracy(r, "ori-test")),
-    ("params_c100", "cifar100", param_count),
-    ("test_acc_90ep_c100", "cifar100", lambda r: accuracy(r, "x-test")),
-    ("params_im16", "ImageNet16-120", param_count),
-    ("test_acc_90ep_im16", "ImageNet16-120", lambda r: accuracy(r, "x-test")),
+SSS_COLUMNS = [  # column -> (schedule, dataset, value of one trial)
+    ("params_c10", "90", "cifar10", param_count),
+    ("test_acc_90ep_c10", "90", "cifar10", lambda r: accuracy(r, "ori-test")),
+    ("params_c100", "90", "cifar100", param_count),
+    ("test_acc_90ep_c100", "90", "cifar100", lambda r: accuracy(r, "x-test")),
+    ("params_im16", "90", "ImageNet16-120", param_count),
+    ("test_acc_90ep_im16", "90", "ImageNet16-120", lambda r: accuracy(r, "x-test")),
+    # NATS-Bench's REA and random search (simulate_train_eval, hp '12'): fitness and cost per dataset.
+    ("val_acc_12ep_c10valid", "12", "cifar10-valid", lambda r: accuracy(r, "x-valid")),
+    ("val_acc_12ep_c100", "12", "cifar100", lambda r: accuracy(r, "x-valid")),
+    ("val_acc_12ep_im16", "12", "ImageNet16-120", lambda r: accuracy(r, "x-valid")),
+    ("time_12ep_c10valid", "12", "cifar10-valid", train_and_valid_seconds),
+    ("time_12ep_c100", "12", "cifar100", train_and_valid_seconds),
+    ("time_12ep_im16", "12", "ImageNet16-120", train_and_valid_seconds),
 ]
 
 
@@ -176,10 +185,10 @@ def topology_row(infos):
 
 
 def size_row(infos):
-    sd = infos.get("90")
-    row = [None if sd is None else mean_over_seeds(sd, dataset, value) for _, dataset, value in SSS_COLUMNS]
+    row = [None if infos.get(sched) is None else mean_over_seeds(infos[sched], dataset, value)
+           for _, sched, dataset, value in SSS_COLUMNS]
     return [v if v is None or not name.startswith("params") else round(v)
-            for v, (name, _, _) in zip(row, SSS_COLUMNS)]
+            for v, (name, _, _, _) in zip(row, SSS_COLUMNS)]
 
 
 def convert(src, out_dir):

@@ -30,7 +30,7 @@ Usage:
   naswot merge A.db B.db ... -o ALL.db
   naswot export RUN.db --csv [-o FILE.csv]
   naswot report RUN.db [--benchmark nb201|nb101] [--data DIR]
-  naswot search --space nb201|nb101 --algo best-of-n|random|rea|area [-N 100] [--runs 500]
+  naswot search --space nb201|nb101|nats-sss --algo best-of-n|random|rea|area [-N 100] [--runs 500]
                 [--scores RUN.db | scoring options] [--evals E | --budget-seconds S]
   naswot cells --space nb101 [-o FILE.tsv]   all 423,624 NAS-Bench-101 cells, canonical, by hash
   naswot devices
@@ -114,6 +114,8 @@ architecture costs its 12-epoch training + validation time when the table has th
 average FLOPs (an assumption). NB101: fitness val_acc_108_single_run where every
 cell has it, else test_acc_108_single_run, default budget 1e6 s, time = training_time_108 when every
 cell has one (tools/convert_nb101.py), else a line in FLOPs fitted to it.
+NATS-Bench SSS: fitness val_acc_12ep_* and time time_12ep_* (converted tables),
+else the 90-epoch test accuracy and the FLOPs model; default budget 20000 s.
 --search-seed varies the runs. --max-latency DEVICE=MS[,...] (NB201): search only the
 architectures whose measured latency (nb201/nb201_latency_ms.csv, e.g. pixel3,
 gold_6240, titan_rtx_256) is within every bound.
