@@ -188,6 +188,9 @@ SpaceSearch search_nb101(const std::string& data_dir) {
   // NAS-Bench-101's own REA trains for validation accuracy: used when every cell has one (tables
   // converted from the official files); the data folder's table has the test accuracy only.
   r.fitness = column_complete(*acc, "val_acc_108_single_run") ? "val_acc_108_single_run" : "test_acc_108_single_run";
+  if (r.fitness == "test_acc_108_single_run")
+    r.fitness_note = " (a test accuracy: the table lacks val_acc_108_single_run for some cells; tools/convert_nb101.py "
+                     "writes it for all from the official file)";
   auto s = std::make_unique<nb101::SearchSpace101>(*acc, r.fitness);
   char b[256];
   if (s->measured_times)
