@@ -49,6 +49,9 @@ expect_error "index range '0-40000' exceeds the space (32768)" score --data "$da
 expect_error "unknown --space 'nats-tss' (nb201, nb101 or nats-sss)" search --data "$data" --space nats-tss --algo random --evals 3
 expect_error "latency tables exist for NAS-Bench-201 only" search --data "$data" --space nats-sss --algo random --max-latency pixel3=5
 expect_error "unknown --dataset 'svhn'" search --data "$data" --space nats-sss --algo rea --dataset svhn
+expect_error "'0' is not a positive number of millions" search --data "$data" --algo rea --max-params 0
+expect_error "no NATS-Bench SSS architecture satisfies params_c10 <= 0.001 M" search --data "$data" --space nats-sss --algo rea --max-params 0.001
+expect_error "lacks trainable_params for some cells" search --data "$data" --space nb101 --algo rea --max-params 1
 expect_error "unknown --sampler 'v1'" score --data "$data" --arch 1 --sampler v1
 expect_error "unknown --init 'torch'" score --data "$data" --arch 1 --init torch
 expect_error "which is not augmented: use --augment none" score --data "$data" --arch 1 --sampler reference-v2 --augment flip-crop

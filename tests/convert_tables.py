@@ -348,10 +348,16 @@ if r.returncode == 0:
           all(math.isclose(float(got[h]["val_acc_12_single_run"]), 0.1 * 12 / 36) for h in part)
           and all(got[h]["val_acc_4_single_run"] == "" for h in list(got)[300:][:1000] if h not in part))
     r = subprocess.run([naswot, "search", "--space", "nb101", "--algo", "rea", "--runs", "2", "--budget-seconds",
-                        "30000", "--data", out101], capture_output=True, text=True)
+                        "30000", "--max-params", "0.5", "--print-choices", "--data", out101],
+                       capture_output=True, text=True)
     check("naswot's NB101 REA runs on the converted table with each cell's own training time, for validation "
           "accuracy", r.returncode == 0 and "each cell's training_time_108" in r.stdout
           and "fitness val_acc_108_single_run" in r.stdout)
+    small = sum(e[3] <= 500000 for e in expect101.values())
+    chosen = [int(x.split()[3]) for x in r.stderr.splitlines() if x.startswith("run ")]  # NB101 index = hash order
+    check(f"NB101 --max-params 0.5 (every cell's trainable_params): {small} cells, both choices within it",
+          f"trainable_params <= 0.5 M: {small} of 423624" in r.stdout and len(chosen) == 2
+          and all(expect101[cells[i][0]][3] <= 500000 for i in chosen))
 
 with open(os.path.join(work, "short.tfrecord"), "wb") as f:
     f.write(open(only108, "rb").read(5000))

@@ -40,28 +40,37 @@ grep -qE '^\| REA \| [0-9.]+ ± [0-9.]+ \| [0-9.]+ ± [0-9.]+ \|$' <<<"$out" || 
 grep -q "fitness test_acc_108_single_run" <<<"$out" || { echo "FAIL: NB101 fitness not stated"; exit 1; }
 echo "ok: NB101 REA table"
 
-# --max-latency: every choice (random, REA, live best-of-n, AREA) satisfies every bound, looked up in
-# the latency table by Python; the optimum row is the feasible set's; bad bounds are errors.
+# --max-latency (and --max-params): every choice (random, REA, live best-of-n, AREA) satisfies every bound,
+# looked up in the tables by Python; the optimum row is the feasible set's; bad bounds are errors.
 lat="$data/nb201/nb201_latency_ms.csv"
 for algo in random rea best-of-n area; do
+  params=0  # random and AREA also under --max-params (both bounds at once)
+  case $algo in random | area) params=0.6 ;; esac
+  extra=()
+  [ "$params" = 0 ] || extra=(--max-params "$params")
   "$naswot" search --space nb201 --algo "$algo" -N 6 --m 8 --population 4 --evals 25 --runs 4 --batch 16 \
-    --max-latency pixel3=12,gold_6240=7.5 --print-choices --data "$data" >"$tmp/lat.md" 2>"$tmp/lat.txt"
-  /usr/bin/python3 - "$lat" "$tmp/lat.txt" "$tmp/lat.md" "$data/nb201/nb201_accuracy.csv" <<'PY'
+    --max-latency pixel3=12,gold_6240=7.5 "${extra[@]}" --print-choices --data "$data" >"$tmp/lat.md" 2>"$tmp/lat.txt"
+  /usr/bin/python3 - "$lat" "$tmp/lat.txt" "$tmp/lat.md" "$data/nb201/nb201_accuracy.csv" "$params" <<'PY'
 import csv, re, sys
 lat = {int(r["index"]): r for r in csv.DictReader(open(sys.argv[1]))}
-ok = lambda i: float(lat[i]["lat_pixel3"]) <= 12 and float(lat[i]["lat_gold_6240"]) <= 7.5
+acc_rows = {int(r["index"]): r for r in csv.DictReader(open(sys.argv[4]))}
+max_params = float(sys.argv[5])
+ok = lambda i: (float(lat[i]["lat_pixel3"]) <= 12 and float(lat[i]["lat_gold_6240"]) <= 7.5 and
+                (max_params == 0 or float(acc_rows[i]["params_m_c10"]) <= max_params))
 chosen = [int(m) for m in re.findall(r"^run \d+: chose (\d+)", open(sys.argv[2]).read(), re.M)]
 assert len(chosen) == 4 and all(ok(i) for i in chosen), ("infeasible choice", chosen)
 md = open(sys.argv[3]).read()
 n = sum(ok(i) for i in lat)
 assert f": {n} of 15625 architectures" in md, md
-acc = {int(r["index"]): float(r["c10_test_200"]) for r in csv.DictReader(open(sys.argv[4]))}
+acc = {i: float(r["c10_test_200"]) for i, r in acc_rows.items()}
 best = max(acc[i] for i in lat if ok(i))
 row = [c.strip() for c in re.search(r"^\| Optimal \|(.*)$", md, re.M).group(1).split("|")]
-assert row[2] == f"{best:.2f}" and row[-3:-1] == ["–", "–"], (row, best)
+costs = 3 if max_params else 2  # latency columns (and params) have no optimum
+assert row[2] == f"{best:.2f}" and row[-costs - 1:-1] == ["–"] * costs, (row, best)
 assert "Latency lat_pixel3 (ms)" in md and "Latency lat_gold_6240 (ms)" in md
+assert ("Params (M)" in md) == bool(max_params)
 PY
-  echo "ok: $algo under --max-latency chooses feasible architectures only"
+  echo "ok: $algo under --max-latency${extra[*]:+ ${extra[*]}} chooses feasible architectures only"
 done
 for bad in "pixel9=5" "pixel3" "pixel3=-1" "pixel3=0.001"; do
   msg=$("$naswot" search --algo random --evals 5 --runs 1 --max-latency "$bad" --data "$data" 2>&1 || true)
@@ -73,3 +82,19 @@ grep -q "exceeds the" <<<"$msg" || { echo "FAIL: -N beyond the feasible set: $ms
 msg=$("$naswot" search --space nb101 --algo random --evals 5 --max-latency pixel3=10 --data "$data" 2>&1 || true)
 grep -q "NAS-Bench-201 only" <<<"$msg" || { echo "FAIL: NB101 --max-latency: $msg"; exit 1; }
 echo "ok: --max-latency errors"
+
+# --max-params on NATS-Bench SSS: REA's choices within the bound (params_c10 counted by Python).
+"$naswot" search --space nats-sss --algo rea --evals 30 --runs 4 --max-params 0.15 --print-choices --data "$data" \
+  >"$tmp/p.md" 2>"$tmp/p.txt"
+/usr/bin/python3 - "$data/nats_sss/nats_sss_accuracy.csv" "$tmp/p.txt" "$tmp/p.md" <<'PY'
+import csv, re, sys
+rows = {int(r["index"]): r for r in csv.DictReader(open(sys.argv[1]))}
+ok = lambda i: int(rows[i]["params_c10"]) <= 150000
+chosen = [int(m) for m in re.findall(r"^run \d+: chose (\d+)", open(sys.argv[2]).read(), re.M)]
+assert len(chosen) == 4 and all(ok(i) for i in chosen), ("too large", chosen)
+md = open(sys.argv[3]).read()
+assert f"params_c10 <= 0.15 M: {sum(ok(i) for i in rows)} of 32768 architectures" in md, md
+best = max(float(rows[i]["test_acc_90ep_c10"]) for i in rows if ok(i))
+assert re.search(r"^\| Optimal \| – \| " + re.escape(f"{best:.2f}") + " ", md, re.M), md
+PY
+echo "ok: NATS-Bench SSS REA under --max-params chooses networks within the bound"

@@ -68,32 +68,37 @@ std::vector<LatencyBound> parse_latency_bounds(const std::string& spec, const nb
   }
 }
 
-// --max-latency: the NB201 architectures within every bound, and a line that says so.
-struct LatencyConstraint {
-  std::vector<long> feasible;
-  std::vector<int> columns;  // the bounded devices' latency-table columns
-  std::string description;
+std::string fmt_g(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+
+// An upper bound on one per-architecture quantity (--max-latency, --max-params).
+struct Bound {
+  std::string what;                    // e.g. "lat_pixel3 <= 12 ms"
+  std::function<double(long)> value;   // NaN never satisfies a bound
+  double limit;
 };
-LatencyConstraint latency_constraint(const std::string& spec, const nb201::AccuracyTable& lat) {
-  const std::vector<LatencyBound> bounds = parse_latency_bounds(spec, lat);
-  LatencyConstraint c;
-  for (long i = 0; i < nb201::kNumArchs; ++i) {
-    bool ok = true;
-    for (const LatencyBound& lb : bounds) ok = ok && lat.values[size_t(i)][size_t(lb.column)] <= lb.ms;
-    if (ok) c.feasible.push_back(i);
-  }
-  if (c.feasible.empty()) fail("no NAS-Bench-201 architecture satisfies --max-latency " + spec);
-  c.description = "Constraint: ";
-  for (const LatencyBound& lb : bounds) {
+
+// --max-latency: one bound per device, on nb201_latency_ms.csv's columns.
+std::vector<Bound> latency_bounds(const std::string& spec, const std::shared_ptr<const IndexedTable>& lat) {
+  std::vector<Bound> out;
+  for (const LatencyBound& lb : parse_latency_bounds(spec, *lat)) {
     char b[128];
-    std::snprintf(b, sizeof b, "%s%s <= %g ms", c.columns.empty() ? "" : ", ", lat.columns[size_t(lb.column)].c_str(),
-                  lb.ms);
-    c.description += b;
-    c.columns.push_back(lb.column);
+    std::snprintf(b, sizeof b, "%s <= %g ms", lat->columns[size_t(lb.column)].c_str(), lb.ms);
+    out.push_back({b, [lat, col = size_t(lb.column)](long i) { return lat->values[size_t(i)][col]; }, lb.ms});
   }
-  c.description += ": " + std::to_string(c.feasible.size()) + " of " + std::to_string(nb201::kNumArchs) +
-                   " architectures (searches and the optimum row are limited to them)";
-  return c;
+  return out;
+}
+
+// --max-params M: parameters in millions (the benchmark's 10-class network).
+double parse_max_params(const std::string& text) {
+  char* end = nullptr;
+  const double m = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(m > 0) || !std::isfinite(m))
+    fail("--max-params: '" + text + "' is not a positive number of millions of parameters");
+  return m;
 }
 
 const char* kColumns[6] = {"c10valid_val_200", "c10_test_200", "c100_val_200",
@@ -104,7 +109,7 @@ const char* kColumns[6] = {"c10valid_val_200", "c10_test_200", "c100_val_200",
 struct SpaceSearch {
   std::vector<std::shared_ptr<const void>> tables;  // read by `space` and `report`; outlive them
   std::unique_ptr<SearchSpace> space;
-  std::unique_ptr<ConstrainedSpace> constrained;  // --max-latency: the feasible architectures only
+  std::unique_ptr<ConstrainedSpace> constrained;  // --max-latency / --max-params: the feasible architectures only
   std::string constraint;                          // and a line that says so
   std::string fitness;                             // the column REA and random search train for
   std::string fitness_note;                        // printed after it
@@ -114,18 +119,39 @@ struct SpaceSearch {
   std::vector<double> optimum;  // NaN: no optimum row entry (costs)
 
   SearchSpace& searched() { return constrained ? static_cast<SearchSpace&>(*constrained) : *space; }
+  // Limits searches and the optimum row to the architectures of [0, count) within every bound (call
+  // before add_column); `name` names the space in the error when none is.
+  void constrain(const std::vector<Bound>& bounds, long count, const std::string& name) {
+    if (bounds.empty()) return;
+    std::string what;
+    for (const Bound& b : bounds) what += (what.empty() ? "" : ", ") + b.what;
+    std::vector<long> feasible;
+    for (long i = 0; i < count; ++i) {
+      bool ok = true;
+      for (const Bound& b : bounds) ok = ok && b.value(i) <= b.limit;
+      if (ok) feasible.push_back(i);
+    }
+    if (feasible.empty()) fail("no " + name + " architecture satisfies " + what);
+    constraint = "Constraint: " + what + ": " + std::to_string(feasible.size()) + " of " + std::to_string(count) +
+                 " architectures (searches and the optimum row are limited to them)";
+    constrained = std::make_unique<ConstrainedSpace>(*space, std::move(feasible));
+  }
   bool allows(long i) const { return !constrained || constrained->allows(i); }
-  // A report column: `scale` x table column `name` of an architecture; optimum over the allowed ones.
+  // A report column: value(arch) of the chosen architectures; with `best`, the optimum over the allowed ones.
+  void add_column(const std::string& header, std::function<double(long)> value, long count, bool best) {
+    double top = -1;
+    for (long i = 0; i < count && best; ++i)
+      if (allows(i)) top = std::max(top, value(i));
+    headers.push_back(header);
+    report.push_back(std::move(value));
+    optimum.push_back(best ? top : NAN);
+  }
+  // The same for `scale` x table column `name`.
   void add_column(const std::shared_ptr<const IndexedTable>& t, const std::string& header, const std::string& name,
                   long count, bool best, double scale = 1) {
     const int col = t->column(name);
     if (col < 0) fail("the benchmark table has no column '" + name + "'");
-    headers.push_back(header);
-    report.push_back([t, col, scale](long i) { return scale * t->values[size_t(i)][size_t(col)]; });
-    double top = -1;
-    for (long i = 0; i < count && best; ++i)
-      if (allows(i)) top = std::max(top, scale * t->values[size_t(i)][size_t(col)]);
-    optimum.push_back(best ? top : NAN);
+    add_column(header, [t, col, scale](long i) { return scale * t->values[size_t(i)][size_t(col)]; }, count, best);
   }
 };
 
@@ -150,7 +176,8 @@ std::string table_budget_note(const TableSpace& s, const std::string& time_colum
   return b;
 }
 
-SpaceSearch search_nb201(const std::string& data_dir, const std::string& dataset, const std::string& max_latency) {
+SpaceSearch search_nb201(const std::string& data_dir, const std::string& dataset, const std::string& max_latency,
+                         double max_params) {
   const std::map<std::string, std::pair<std::string, std::string>> cols = {  // fitness, time
       {"cifar10", {"c10valid_val_12", "c10valid_time_12"}},
       {"cifar100", {"c100_val_12", "c100_time_12"}},
@@ -163,25 +190,31 @@ SpaceSearch search_nb201(const std::string& data_dir, const std::string& dataset
   auto s = std::make_unique<nb201::SearchSpace201>(*acc, r.fitness, cols.at(dataset).second);
   r.budget_note = table_budget_note(*s, cols.at(dataset).second);
   r.space = std::move(s);
-  std::vector<int> lat_cols;
+  std::vector<Bound> bounds;
   std::shared_ptr<const IndexedTable> lat;
   if (!max_latency.empty()) {
     lat = std::make_shared<const nb201::AccuracyTable>(nb201::load_latency_table(data_dir));
     r.tables.push_back(lat);
-    LatencyConstraint c = latency_constraint(max_latency, *lat);
-    r.constraint = c.description;
-    lat_cols = c.columns;
-    r.constrained = std::make_unique<ConstrainedSpace>(*r.space, std::move(c.feasible));
+    bounds = latency_bounds(max_latency, lat);
   }
+  const size_t n_latency = bounds.size();
+  const int pcol = acc->column("params_m_c10");
+  if (max_params > 0) {
+    if (pcol < 0) fail("--max-params: the NAS-Bench-201 table has no params_m_c10 column");
+    bounds.push_back({"params_m_c10 <= " + fmt_g(max_params) + " M",
+                      [acc, pcol](long i) { return acc->values[size_t(i)][size_t(pcol)]; }, max_params});
+  }
+  r.constrain(bounds, nb201::kNumArchs, "NAS-Bench-201");
   const char* headers[6] = {"CIFAR-10 val", "CIFAR-10 test", "CIFAR-100 val", "CIFAR-100 test", "ImageNet16-120 val",
                             "ImageNet16-120 test"};
   for (int k = 0; k < 6; ++k) r.add_column(acc, headers[k], kColumns[k], nb201::kNumArchs, true);
-  for (int col : lat_cols)  // then the chosen architectures' latencies
-    r.add_column(lat, "Latency " + lat->columns[size_t(col)] + " (ms)", lat->columns[size_t(col)], 0, false);
+  for (size_t k = 0; k < n_latency; ++k)  // then the bounded quantities of the chosen architectures
+    r.add_column("Latency " + bounds[k].what.substr(0, bounds[k].what.find(' ')) + " (ms)", bounds[k].value, 0, false);
+  if (max_params > 0) r.add_column("Params (M)", bounds.back().value, 0, false);
   return r;
 }
 
-SpaceSearch search_nb101(const std::string& data_dir) {
+SpaceSearch search_nb101(const std::string& data_dir, double max_params) {
   SpaceSearch r;
   auto acc = std::make_shared<const nb101::AccuracyTable>(nb101::load_accuracy_table(data_dir));
   r.tables.push_back(acc);
@@ -199,18 +232,26 @@ SpaceSearch search_nb101(const std::string& data_dir) {
     std::snprintf(b, sizeof b, "training_time_108 = %.4g * flops + %.0f s, least squares over %ld cells, R^2 %.2f; "
                   "mean %.0f s per cell", s->fit_a, s->fit_b, s->fit_n, s->fit_r2, s->mean_train_seconds);
   r.budget_note = b;
-  const int col = acc->column("test_acc_108_single_run");
   nb101::SearchSpace101* s101 = s.get();
-  r.headers = {"CIFAR-10 test (108 epochs, one run)"};
-  r.report.push_back([s101, col](long i) { return 100 * s101->value(i, col); });
-  double best = -1;
-  for (const auto& row : acc->values) best = std::max(best, 100 * row[size_t(col)]);
-  r.optimum.push_back(best);
   r.space = std::move(s);
+  std::vector<Bound> bounds;
+  if (max_params > 0) {
+    if (!column_complete(*acc, "trainable_params"))
+      fail("--max-params: the NB101 table lacks trainable_params for some cells (tools/convert_nb101.py writes it "
+           "for all from the official file)");
+    const int pcol = acc->column("trainable_params");
+    bounds.push_back({"trainable_params <= " + fmt_g(max_params) + " M",
+                      [s101, pcol](long i) { return 1e-6 * s101->value(i, pcol); }, max_params});
+  }
+  r.constrain(bounds, nb101::kNumCells, "NAS-Bench-101");
+  const int col = acc->column("test_acc_108_single_run");
+  r.add_column("CIFAR-10 test (108 epochs, one run)", [s101, col](long i) { return 100 * s101->value(i, col); },
+               nb101::kNumCells, true);
+  if (max_params > 0) r.add_column("Params (M)", bounds.back().value, 0, false);
   return r;
 }
 
-SpaceSearch search_sss(const std::string& data_dir, const std::string& dataset) {
+SpaceSearch search_sss(const std::string& data_dir, const std::string& dataset, double max_params) {
   const std::map<std::string, std::array<std::string, 3>> cols = {  // 12-epoch fitness, its time, 90-epoch test
       {"cifar10", {"val_acc_12ep_c10valid", "time_12ep_c10valid", "test_acc_90ep_c10"}},
       {"cifar100", {"val_acc_12ep_c100", "time_12ep_c100", "test_acc_90ep_c100"}},
@@ -228,6 +269,13 @@ SpaceSearch search_sss(const std::string& data_dir, const std::string& dataset) 
   auto s = std::make_unique<nats_sss::SearchSpaceSSS>(*acc, r.fitness, c[1]);
   r.budget_note = table_budget_note(*s, c[1]);
   r.space = std::move(s);
+  if (max_params > 0) {
+    const int pcol = acc->column("params_c10");
+    if (pcol < 0) fail("--max-params: the NATS-Bench SSS table has no params_c10 column");
+    r.constrain({{"params_c10 <= " + fmt_g(max_params) + " M",
+                  [acc, pcol](long i) { return 1e-6 * acc->values[size_t(i)][size_t(pcol)]; }, max_params}},
+                nats_sss::kNumArchs, "NATS-Bench SSS");
+  }
   r.add_column(acc, "CIFAR-10 test (90 epochs)", "test_acc_90ep_c10", nats_sss::kNumArchs, true);
   r.add_column(acc, "CIFAR-100 test", "test_acc_90ep_c100", nats_sss::kNumArchs, true);
   r.add_column(acc, "ImageNet16-120 test", "test_acc_90ep_im16", nats_sss::kNumArchs, true);
@@ -240,7 +288,7 @@ SpaceSearch search_sss(const std::string& data_dir, const std::string& dataset) 
 int cmd_search(int argc, char** argv) {
   std::set<std::string> valued = {"algo",  "N",          "runs",           "scores", "record", "evals",
                                   "budget-seconds", "population", "tournament", "m",      "dataset", "search-seed",
-                                  "max-latency"};
+                                  "max-latency", "max-params"};
   valued.insert(scoring_options().begin(), scoring_options().end());
   const cli::Args a = cli::parse(argc, argv, 2, valued, {"print-choices"});
   const std::string algo = a.get("algo", "best-of-n");
@@ -269,6 +317,7 @@ int cmd_search(int argc, char** argv) {
   if (is101 ? dataset != "cifar10" : dataset != "cifar10" && dataset != "cifar100" && dataset != "imagenet16")
     fail("unknown --dataset '" + dataset + "' (" + (is101 ? "NB101: cifar10" : "cifar10, cifar100, imagenet16") + ")");
   if (a.has("max-latency") && space_name != "nb201") fail("--max-latency: latency tables exist for NAS-Bench-201 only");
+  const double max_params = a.has("max-params") ? parse_max_params(a.get("max-params")) : 0;
   const bool uses_score = algo == "best-of-n" || algo == "area";
 
   // Scores: replayed from a database (any architecture missing is an error), or computed live.
@@ -295,9 +344,9 @@ int cmd_search(int argc, char** argv) {
     mode = "live: " + live->banner().substr(2);
   }
   const std::string data_dir = resolve_data_dir(a.get("data"));
-  SpaceSearch ss = space_name == "nb201" ? search_nb201(data_dir, dataset, a.get("max-latency"))
-                   : is101               ? search_nb101(data_dir)
-                                         : search_sss(data_dir, dataset);
+  SpaceSearch ss = space_name == "nb201" ? search_nb201(data_dir, dataset, a.get("max-latency"), max_params)
+                   : is101               ? search_nb101(data_dir, max_params)
+                                         : search_sss(data_dir, dataset, max_params);
 
   std::map<long, ScoreValue> recorded;
   std::set<long> stored;  // already in the --record database (read once, not per architecture)
@@ -333,10 +382,10 @@ int cmd_search(int argc, char** argv) {
   const long searchable = ss.constrained ? long(ss.constrained->size()) : space_size;
   if (algo == "best-of-n" && n > searchable)
     fail("-N " + std::to_string(n) + " exceeds the " + std::to_string(searchable) +
-         " architectures that satisfy --max-latency");
+         " architectures that satisfy the constraint");
   if (algo == "area" && m > searchable)
     fail("--m " + std::to_string(m) + " exceeds the " + std::to_string(searchable) +
-         " architectures that satisfy --max-latency");
+         " architectures that satisfy the constraint");
   Stat time;
   std::vector<Stat> cols(ss.report.size());
   for (int run = 0; run < runs; ++run) {

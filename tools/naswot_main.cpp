@@ -118,7 +118,8 @@ NATS-Bench SSS: fitness val_acc_12ep_* and time time_12ep_* (converted tables),
 else the 90-epoch test accuracy and the FLOPs model; default budget 20000 s.
 --search-seed varies the runs. --max-latency DEVICE=MS[,...] (NB201): search only the
 architectures whose measured latency (nb201/nb201_latency_ms.csv, e.g. pixel3,
-gold_6240, titan_rtx_256) is within every bound.
+gold_6240, titan_rtx_256) is within every bound. --max-params M: only architectures
+with at most M million parameters (every space; NB101 needs trainable_params for all).
 )";
 
 }  // namespace
