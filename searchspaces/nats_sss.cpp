@@ -12,8 +12,8 @@ const char* const kCell =
     "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|";
 
 namespace {
-constexpr int kStep = 8, kChoices = 8;  // channels 8, 16, ..., 64
-}
+bool is_width(int v) { return v >= kStep && v <= kStep * kChoices && v % kStep == 0; }
+}  // namespace
 
 Channels from_index(long index) {
   if (index < 0 || index >= kNumArchs)
@@ -27,7 +27,7 @@ Channels from_index(long index) {
 long index_of(const Channels& c) {
   long index = 0;
   for (int v : c.c) {
-    if (v < kStep || v > kStep * kChoices || v % kStep)
+    if (!is_width(v))
       fail("NATS-Bench SSS: " + std::to_string(v) + " channels is not a choice");
     index = index * kChoices + (v / kStep - 1);
   }
@@ -54,7 +54,7 @@ Channels parse(const std::string& s) {
     if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string::npos)
       throw bad("'" + part + "' is not a channel count");
     const int v = std::stoi(part);
-    if (v < kStep || v > kStep * kChoices || v % kStep) throw bad(part + " is not one of 8, 16, ..., 64");
+    if (!is_width(v)) throw bad(part + " is not one of 8, 16, ..., 64");
     c.c[size_t(k)] = v;
     start = colon + 1;
   }

@@ -15,8 +15,8 @@ long SearchSpaceSSS::sample(SearchRng& rng) { return long(rng.below(kNumArchs));
 long SearchSpaceSSS::mutate(long parent, SearchRng& rng) {
   Channels c = from_index(parent);
   const size_t layer = size_t(rng.below(kLayers));
-  const int shift = 1 + int(rng.below(7));  // any of the other seven widths 8, 16, ..., 64
-  c.c[layer] = ((c.c[layer] / 8 - 1 + shift) % 8 + 1) * 8;
+  const int shift = 1 + int(rng.below(kChoices - 1));  // any of the other widths
+  c.c[layer] = ((c.c[layer] / kStep - 1 + shift) % kChoices + 1) * kStep;
   return index_of(c);
 }
 

@@ -23,15 +23,18 @@ class TableSpace : public SearchSpace {
 
  protected:
   // Rows 0..count-1 of `table`. Training time of an architecture: time_column when the table has it,
-  // positive, for every architecture; else kMeanTrainSeconds * flops(arch) / mean flops. An absent or
-  // empty fitness column is an error (empty_hint says which tables have it).
+  // positive, for every architecture; else kMeanTrainSeconds * flops(arch) / mean flops, computed on the
+  // first train_seconds call (building every network takes about a second, and best-of-N never asks).
+  // An absent or empty fitness column is an error (empty_hint says which tables have it).
   TableSpace(const IndexedTable& table, long count, const std::string& fitness_column, const std::string& time_column,
              const std::function<double(long)>& flops, const std::string& empty_hint);
 
  private:
   const IndexedTable& table_;
   int column_;
-  std::vector<double> seconds_;
+  long count_;
+  std::function<double(long)> flops_;
+  std::vector<double> seconds_;  // empty until needed under the FLOPs model
 };
 
 }  // namespace naswot

@@ -46,7 +46,7 @@ expect_error "--sigma-precision applies to --score jacob_cov only" score --data 
 expect_error "9 is not one of 8, 16, ..., 64" score --data "$data" --space nats-sss --arch 8:9:8:8:8
 expect_error "needs exactly five layers" score --data "$data" --space nats-sss --arch 8:8:8:8
 expect_error "index range '0-40000' exceeds the space (32768)" score --data "$data" --space nats-sss --arch 0-40000
-expect_error "unknown --space 'nats-tss' (nb201, nb101 or nats-sss)" search --data "$data" --space nats-tss --algo random --evals 3
+expect_error "unknown --space 'nats-tss' (supported: nb201, nb101, nats-sss)" search --data "$data" --space nats-tss --algo random --evals 3
 expect_error "latency tables exist for NAS-Bench-201 only" search --data "$data" --space nats-sss --algo random --max-latency pixel3=5
 expect_error "unknown --dataset 'svhn'" search --data "$data" --space nats-sss --algo rea --dataset svhn
 expect_error "'0' is not a positive number of millions" search --data "$data" --algo rea --max-params 0
