@@ -41,6 +41,7 @@ void write_export(const std::string& dir, const ExportInfo& info, const Graph& g
     << "score_kind " << info.score_kind << "\n"
     << "sampler " << info.sampler << "\n"
     << "init " << info.init << "\n"
+    << "dataset " << info.dataset << "\n"
     << "images";
   for (int i : info.images) m << " " << i;
   m << "\n";

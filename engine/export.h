@@ -18,8 +18,9 @@ struct ExportInfo {
   std::string relu_sites;  // hamming only: each | reference
   double score = 0;
   std::string status;
-  std::vector<int> images;   // the batch's CIFAR-10 training-set indices, in batch order
+  std::vector<int> images;   // the batch's training-set indices, in batch order
   std::string sampler = "seed", init = "naswot";
+  std::string dataset = "cifar10";  // whose training images
 };
 
 // Writes DIR/meta.txt, params.f32, batch.f32, relu_masks.bin, and jacobian.f32 + output.f32 (jac) or

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "engine/error.h"
 
@@ -104,20 +105,29 @@ namespace {
 constexpr int kBaseSeedDraws = 2;  // iter(DataLoader): torch.empty((), dtype=int64).random_() = one random64()
 }
 
-std::vector<int> reference_v2_batch_images(uint64_t seed, int batch) {
-  const std::vector<int>& split = nb201_cifar10_train_split();
-  if (batch < 1 || batch > int(split.size()))
-    fail("the reference batch takes 1 to " + std::to_string(split.size()) + " images of the train split");
+std::vector<int> reference_v2_pool(Dataset d) {
+  if (d != Dataset::ImageNet16) return nb201_cifar10_train_split();
+  std::vector<int> all(size_t(full_train_size(d)));
+  std::iota(all.begin(), all.end(), 0);
+  return all;
+}
+
+std::vector<int> reference_v2_batch_images(uint64_t seed, int batch, Dataset d) {
+  const std::vector<int> pool = reference_v2_pool(d);
+  if (batch < 1 || batch > int(pool.size()))
+    fail("the reference batch takes 1 to " + std::to_string(pool.size()) + " images of the " +
+         (d == Dataset::ImageNet16 ? "training set" : "train split"));
   TorchGenerator g(seed);
   g.discard(kBaseSeedDraws);
-  std::vector<int> images = g.randperm_prefix(int(split.size()), batch);
-  for (int& i : images) i = split[size_t(i)];
+  std::vector<int> images = g.randperm_prefix(int(pool.size()), batch);
+  for (int& i : images) i = pool[size_t(i)];
   return images;
 }
 
-TorchGenerator reference_v2_weight_generator(uint64_t seed, bool first) {
+TorchGenerator reference_v2_weight_generator(uint64_t seed, bool first, Dataset d) {
   TorchGenerator g(seed);
-  if (!first) g.discard(kBaseSeedDraws + nb201_cifar10_train_split().size() - 1);
+  const size_t pool = d == Dataset::ImageNet16 ? size_t(full_train_size(d)) : nb201_cifar10_train_split().size();
+  if (!first) g.discard(kBaseSeedDraws + pool - 1);
   return g;
 }
 

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/images.h"
+
 namespace naswot {
 
 // MT19937 (Matsumoto & Nishimura), the core of both generators.
@@ -65,12 +67,17 @@ double kaiming_uniform_a5_bound(int fan_in);
 // random.seed(1021) shuffle of range(50000), first 25,000 sorted ascending.
 const std::vector<int>& nb201_cifar10_train_split();
 
+// The training-image indices the v2.0 harness's SubsetRandomSampler permutes (nb201.md 5.3): NB201's
+// CIFAR-10 train split for CIFAR-10 and, through the harness's substring test ('cifar10' in 'cifar100'),
+// for CIFAR-100 as well; every training image (0 .. 151,699) for ImageNet16-120.
+std::vector<int> reference_v2_pool(Dataset d);
+
 // The v2.0 harness (score_networks.py --trainval, nb201.md 5.3-5.4): after torch.manual_seed(seed),
 // iter(DataLoader) draws a 64-bit base seed (2 draws), then SubsetRandomSampler's randperm over the
-// split; the batch is the first B images of that order (training-set indices, batch order).
-std::vector<int> reference_v2_batch_images(uint64_t seed, int batch);
+// pool; the batch is the first B images of that order (training-set indices, batch order).
+std::vector<int> reference_v2_batch_images(uint64_t seed, int batch, Dataset d = Dataset::Cifar10);
 // The generator state the harness builds a network from: the first of its loop (first = true) from
 // the fresh manual_seed(seed), every later one right after the previous one's reseed and batch draw.
-TorchGenerator reference_v2_weight_generator(uint64_t seed, bool first);
+TorchGenerator reference_v2_weight_generator(uint64_t seed, bool first, Dataset d = Dataset::Cifar10);
 
 }  // namespace naswot

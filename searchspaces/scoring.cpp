@@ -45,7 +45,11 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   s.batch = o.batch;
   s.seed = o.seed;
   s.augment = parse_augment(o.augment);
+  s.dataset = parse_dataset(o.dataset.empty() ? "cifar10" : o.dataset);
+  if (s.space == "nb101" && s.dataset != Dataset::Cifar10)
+    fail("--dataset " + o.dataset + ": NAS-Bench-101 is a CIFAR-10 benchmark (its networks take CIFAR-10 images only)");
   s.net.num_classes = o.num_classes;
+  s.net.image = dataset_side(s.dataset);
   s.score_kind = o.score;
   if (s.score_kind != "jacob_cov" && s.score_kind != "hamming")
     fail("unknown --score '" + s.score_kind + "' (expected jacob_cov or hamming)");
@@ -68,13 +72,13 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     if (s.space != "nb201")
       fail("--init reference-v2 replays PyTorch's uniform_ initialisation of NAS-Bench-201 networks; the NB101 "
            "port redraws its weights with normal_, which is not replayed (spec nb101 6.2)");
-    s.torch_first = reference_v2_weight_generator(s.seed, true);
-    s.torch_later = reference_v2_weight_generator(s.seed, false);
+    s.torch_first = reference_v2_weight_generator(s.seed, true, s.dataset);
+    s.torch_later = reference_v2_weight_generator(s.seed, false, s.dataset);
   }
   s.data_dir = resolve_data_dir(o.data);
-  s.data = load_cifar10_train(s.data_dir);
+  s.data = load_train_images(s.data_dir, s.dataset);
   if (s.reference_sampler) {
-    s.images = reference_v2_batch_images(s.seed, s.batch);
+    s.images = reference_v2_batch_images(s.seed, s.batch, s.dataset);
     s.x = batch_of_images(s.data, s.images);
   } else {
     s.x = make_batch(s.data, s.batch, s.seed, s.augment, &s.images);
@@ -233,7 +237,8 @@ ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, co
   // NB101 exports are named by hash, the others by index.
   const std::string dir = export_dir + "/" + (space_name == "nb101" ? arch.substr(0, 32) : std::to_string(index));
   ExportInfo info{space_name, r.arch, index, net.num_classes, seed, score_kind, "", 0, "", images,
-                  reference_sampler ? "reference-v2" : "seed", torch_first ? "reference-v2" : "naswot"};
+                  reference_sampler ? "reference-v2" : "seed", torch_first ? "reference-v2" : "naswot",
+                  dataset_name(dataset)};
   std::vector<int64_t> weights(g.nodes.size());
   for (size_t v = 0; v < g.nodes.size(); ++v) weights[v] = relu_site_weight(g.nodes[v], relu_sites);
   if (score_kind == "hamming") {
@@ -273,6 +278,7 @@ RunConfig ScoringSetup::run_config() const {
   c.identity["batch"] = std::to_string(batch);
   c.identity["seed"] = std::to_string(seed);
   c.identity["augment"] = augment_name(augment);
+  if (dataset != Dataset::Cifar10) c.identity["dataset"] = dataset_name(dataset);
   c.identity["num_classes"] = std::to_string(net.num_classes);
   if (nb101_reference_inplace) c.identity["nb101_inplace"] = "reference";
   if (reference_sampler) c.identity["sampler"] = "reference-v2";
@@ -297,11 +303,12 @@ RunConfig ScoringSetup::run_config() const {
 
 std::string ScoringSetup::banner() const {
   char buf[700];
-  const std::string kind = score_kind == "hamming" ? "hamming (relu sites: " + std::string(relu_sites_name(relu_sites)) + ")" : score_kind;
+  const std::string kind =
+      score_kind == "hamming" ? "hamming (relu sites: " + std::string(relu_sites_name(relu_sites)) + ")" : score_kind;
   std::snprintf(buf, sizeof buf,
-                "# naswot %s | score %s | backend %s (%s) | batch %d | seed %llu | augment %s | %d images%s%s%s",
+                "# naswot %s | score %s | backend %s (%s) | batch %d | seed %llu | augment %s | %d %s images%s%s%s",
                 NASWOT_VERSION, kind.c_str(), backend().name().c_str(), backend().device().c_str(), batch,
-                static_cast<unsigned long long>(seed), augment_name(augment), data.n,
+                static_cast<unsigned long long>(seed), augment_name(augment), data.n, dataset_name(dataset),
                 reference_sampler ? " | sampler reference-v2" : "", torch_first ? " | init reference-v2" : "",
                 workers.size() > 1 ? (" | " + std::to_string(workers.size()) + " workers").c_str() : "");
   return buf;

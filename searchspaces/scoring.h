@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "engine/backend.h"
-#include "engine/cifar.h"
+#include "engine/images.h"
 #include "engine/executor.h"
 #include "engine/reference_rng.h"
 #include "engine/score_hamming.h"
@@ -30,6 +30,7 @@ struct ScoringOptions {
   int batch = 128;                // images per minibatch (>= 2)
   uint64_t seed = 0;              // batch and weights
   std::string augment = "none";   // none | flip-crop | augment-one
+  std::string dataset;            // cifar10 (default) | cifar100 | imagenet16: whose training images
   std::string sampler;            // seed (default) | reference-v2: the v2.0 reference's batch
   std::string init;               // naswot (default) | reference-v2: the v2.0 reference's NB201 weights
   std::string data;               // data directory; "" = $NASWOT_DATA, else ../shared/data
@@ -53,6 +54,7 @@ struct ScoringSetup {
   int batch = 128;
   uint64_t seed = 0;
   Augment augment = Augment::None;
+  Dataset dataset = Dataset::Cifar10;
   std::string data_dir;
   ImageSet data;
   std::vector<float> x;  // the batch every architecture is scored on

@@ -123,6 +123,8 @@ with tempfile.TemporaryDirectory() as tmp:
     raises("an invalid NB101 cell raises", lambda: s101.score_cell([[0, 1], [0, 0]], ["conv9x9"]), "")
     raises("score_cell on an NB201 scorer raises", lambda: s.score_cell("01/00", "conv3x3"), "needs --space nb101")
     raises("a missing data directory raises", lambda: naswot.Scorer(data=os.path.join(tmp, "none")), "")
+    raises("dataset= is passed through: CIFAR-100 images are looked for", lambda: naswot.Scorer(dataset="cifar100", data=data),
+           "no CIFAR-100 training images")
 
 print("all Python API checks passed" if fails == 0 else f"{fails} Python API checks FAILED")
 sys.exit(1 if fails else 0)

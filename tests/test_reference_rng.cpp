@@ -2,12 +2,13 @@
 // the data folder's JSON, the v2.0 batch against the spec's vector, torch init order and errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <random>
 #include <sstream>
 
-#include "engine/cifar.h"
+#include "engine/images.h"
 #include "engine/init.h"
 #include "engine/reference_rng.h"
 #include "searchspaces/nb101.h"
@@ -81,6 +82,26 @@ TEST_CASE("v2.0 reference batch: the spec's first indices for seed 1 (nb201.md 5
   CHECK(reference_v2_batch_images(1, 8) == std::vector<int>(b.begin(), b.begin() + 8));
   CHECK(reference_v2_batch_images(2, 8) != std::vector<int>(b.begin(), b.begin() + 8));
   CHECK(error_of([] { reference_v2_batch_images(1, 25001); }).find("train split") != std::string::npos);
+}
+
+TEST_CASE("v2.0 reference batch of CIFAR-100 and ImageNet16-120 (nb201.md 5.3)") {
+  // CIFAR-100 goes through the CIFAR-10 split (the harness's substring test): the same indices.
+  CHECK(reference_v2_batch_images(1, 16, Dataset::Cifar100) == reference_v2_batch_images(1, 16));
+  // ImageNet16-120: a randperm of all 151,700 training images, after the 2 base-seed draws.
+  const std::vector<int> im = reference_v2_batch_images(1, 64, Dataset::ImageNet16);
+  TorchGenerator g(1);
+  g.discard(2);
+  CHECK(im == g.randperm_prefix(151700, 64));
+  CHECK(*std::max_element(im.begin(), im.end()) >= 50000);  // not confined to CIFAR's range
+  CHECK(error_of([] { reference_v2_batch_images(1, 151701, Dataset::ImageNet16); }).find("training set") !=
+        std::string::npos);
+  // Later networks are built after 2 + (n - 1) draws: n = 151,700 here, 25,000 for the CIFAR split.
+  TorchGenerator later = reference_v2_weight_generator(1, false, Dataset::ImageNet16), want(1);
+  want.discard(2 + 151699);
+  CHECK(later.random() == want.random());
+  TorchGenerator c100 = reference_v2_weight_generator(1, false, Dataset::Cifar100),
+                 c10 = reference_v2_weight_generator(1, false);
+  CHECK(c100.random() == c10.random());
 }
 
 TEST_CASE("torch init: construction order, U(+-bound) per tensor, BN untouched, NB101 refused") {

@@ -7,7 +7,7 @@
 #include <map>
 #include <numeric>
 
-#include "engine/cifar.h"
+#include "engine/images.h"
 #include "engine/error.h"
 #include "engine/stats.h"
 #include "engine/store.h"

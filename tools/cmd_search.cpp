@@ -82,8 +82,10 @@ int cmd_search(int argc, char** argv) {
     if (db_space != space_name)
       fail(replay + " holds " + db_space + " scores; this search is over --space " + space_name);
     for (const ScoreRow& r : s.rows()) table_scores[r.index] = {r.score, r.seconds};
+    // Scores of one dataset's images may rank networks for another's accuracies; say so when they do.
+    const std::string db_dataset = id.count("dataset") ? id.at("dataset") : "cifar10";
     mode = "replay of " + replay + " (" + std::to_string(table_scores.size()) + " scores, " + id.at("score") +
-           ", batch " + id.at("batch") + ")";
+           ", batch " + id.at("batch") + (db_dataset != dataset ? ", scored on " + db_dataset + " images" : "") + ")";
   } else if (uses_score) {
     live = std::make_unique<ScoringSetup>(make_scoring_setup(a, /*parallel=*/true));  // candidates in flight
     if (a.has("record")) record = std::make_unique<RunStore>(RunStore::open_for_run(a.get("record"), live->run_config()));

@@ -29,7 +29,7 @@ Usage:
   naswot score-space --space nb201 --out RUN.db [--shard i/n] [--indices SPEC | --sample K] [options]
   naswot merge A.db B.db ... -o ALL.db
   naswot export RUN.db --csv [-o FILE.csv]
-  naswot report RUN.db [--benchmark nb201|nb101] [--data DIR]
+  naswot report RUN.db [--benchmark nb201|nb101|nats-sss] [--data DIR]
   naswot search --space nb201|nb101|nats-sss --algo best-of-n|random|rea|area [-N 100] [--runs 500]
                 [--scores RUN.db | scoring options] [--evals E | --budget-seconds S]
   naswot cells --space nb101 [-o FILE.tsv]   all 423,624 NAS-Bench-101 cells, canonical, by hash
@@ -43,21 +43,28 @@ graph hash), a range, 'all' or a 32-digit graph hash; or give cells as
 --matrix 0111010/0000001/... --ops conv3x3,maxpool3x3,... pairs.
 
 Options of 'score' and 'score-space':
-  --space NAME      search space: nb201 (NAS-Bench-201, CIFAR-10 networks) or nb101
-                    (NAS-Bench-101, NASWOT's scoring network: stem 16, 1 output)
+  --space NAME      search space: nb201 (NAS-Bench-201), nb101 (NAS-Bench-101, NASWOT's
+                    scoring network: stem 16, 1 output) or nats-sss (NATS-Bench's size space,
+                    SPEC: an index 0..32767 or channels such as 8:16:24:32:64)
+  --dataset D       whose training images the networks see: cifar10 (default), cifar100
+                    (DIR/cifar100/train.bin) or imagenet16 (ImageNet16-120, 16x16 images:
+                    DIR/imagenet16/train_120.bin from tools/convert_imagenet16.py); nb201 and
+                    nats-sss (NB101 is CIFAR-10 only)
   --nb101-inplace M fixed (default: score every cell) or reference (the 20,052 cells the
                     reference port cannot score get score NaN, status reference_nan)
   --batch B         minibatch size, i.e. Sigma is B x B (default 128)
   --seed S          seeds the weights and the batch (default 0); the same seed gives
                     the same weights for an architecture whatever else is scored
   --augment MODE    none (default): plain normalised images
-                    flip-crop: random flip + 4-pixel padded random crop per image (v1 code)
+                    flip-crop: random flip + 4-pixel padded random crop per image (v1 code;
+                    ImageNet16-120: 2-pixel padding)
                     augment-one: B flip-cropped copies of one image
   --sampler M       seed (default): --batch images drawn by --seed from the training batches
                     present; reference-v2: the official v2.0 code's batch (score_networks.py
                     --trainval): NB201's 25k CIFAR-10 train split in the order of
                     torch.manual_seed(--seed) and randperm (the published runs: --seed 1); needs
-                    all five training batches and --augment none
+                    the full training set and --augment none. CIFAR-100 uses the same split
+                    (the v2.0 code's substring test), ImageNet16-120 all 151,700 images
   --init M          naswot (default): weights from counter-based streams keyed by (seed, arch,
                     layer); reference-v2 (nb201): PyTorch's CPU generator replayed, so the
                     weights are bit for bit those the v2.0 code builds with torch.manual_seed(--seed)
@@ -106,8 +113,10 @@ architectures' benchmark accuracies (mean ± std) and the space's optimum:
   random     random search, best by the 12-epoch validation accuracy (--dataset)
   rea        regularised evolution (--population 10, --tournament 3; NB101: 50, 10)
   area       score --m 1000 random architectures, start REA from the top --population
-Scores are computed live (scoring options above; --record DB keeps them) or replayed
-from a score-space database (--scores RUN.db): same choices, in seconds. Budgets:
+Scores are computed live (scoring options above; --record DB keeps them) on the images of
+--dataset (cifar10, cifar100 or imagenet16: also the accuracies searched for), or replayed
+from a score-space database (--scores RUN.db): same choices, in seconds; a database scored
+on another dataset's images is used as it is and the output says so. Budgets:
 --evals E, or --budget-seconds S (default 12000) of simulated training, where an
 architecture costs its 12-epoch training + validation time when the table has them
 (*_time_12, tables made by tools/convert_nb201.py), else 120 s x its FLOPs / the

@@ -108,49 +108,50 @@ PYBIND11_MODULE(naswot, m) {
   py::register_exception<Error>(m, "Error", PyExc_ValueError);
   py::class_<Scorer>(m, "Scorer", R"(Scores architectures of one configuration; arguments mirror the CLI's options.
 
-Scorer(space="nb201", batch=128, seed=0, augment="none", data=None, num_classes=1, score="jacob_cov",
+Scorer(space="nb201", batch=128, seed=0, augment="none", dataset=None, data=None, num_classes=1, score="jacob_cov",
        relu_sites=None, backend="auto", threads=0, precision=None, sigma_solver=None,
        sigma_precision=None, nb101_inplace=None, fusion=None, sampler=None, init=None, workers=1)
 
 score(arch) -> dict(index, arch, score, status, reason, seconds, params); arch: an index or a string
 (NB201 arch string, NB101 hash). score_many(archs) -> list of such dicts, in order, scored over the
 workers. Bad options or architectures raise naswot.Error (a ValueError).)")
-      .def(py::init([](const std::string& space, int batch, uint64_t seed, const std::string& augment,
-                       const std::optional<std::string>& data, int num_classes, const std::string& score,
-                       const std::optional<std::string>& relu_sites, const std::string& backend, int threads,
-                       const std::optional<std::string>& precision, const std::optional<std::string>& sigma_solver,
-                       const std::optional<std::string>& sigma_precision,
-                       const std::optional<std::string>& nb101_inplace, const std::optional<std::string>& fusion,
-                       const std::optional<std::string>& sampler, const std::optional<std::string>& init,
-                       int workers) {
-             ScoringOptions o;
-             o.space = space;
-             o.batch = batch;
-             o.seed = seed;
-             o.augment = augment;
-             o.data = data.value_or("");
-             o.num_classes = num_classes;
-             o.score = score;
-             o.relu_sites = relu_sites.value_or("");
-             o.backend = backend;
-             o.threads = threads;
-             o.precision = precision.value_or("");
-             o.sigma_solver = sigma_solver.value_or("");
-             o.sigma_precision = sigma_precision.value_or("");
-             o.nb101_inplace = nb101_inplace.value_or("");
-             o.fusion = fusion.value_or("");
-             o.sampler = sampler.value_or("");
-             o.init = init.value_or("");
-             o.workers = workers > 0 ? workers : 1;  // one backend unless asked: score() uses the first
-             return new Scorer(o, /*parallel=*/true);
-           }),
-           py::kw_only(), py::arg("space") = "nb201", py::arg("batch") = 128, py::arg("seed") = 0,
-           py::arg("augment") = "none", py::arg("data") = py::none(), py::arg("num_classes") = 1,
-           py::arg("score") = "jacob_cov", py::arg("relu_sites") = py::none(), py::arg("backend") = "auto",
-           py::arg("threads") = 0, py::arg("precision") = py::none(), py::arg("sigma_solver") = py::none(),
-           py::arg("sigma_precision") = py::none(), py::arg("nb101_inplace") = py::none(),
-           py::arg("fusion") = py::none(), py::arg("sampler") = py::none(), py::arg("init") = py::none(),
-           py::arg("workers") = 1)
+      .def(
+          py::init([](const std::string& space, int batch, uint64_t seed, const std::string& augment,
+                      const std::optional<std::string>& dataset, const std::optional<std::string>& data,
+                      int num_classes, const std::string& score, const std::optional<std::string>& relu_sites,
+                      const std::string& backend, int threads, const std::optional<std::string>& precision,
+                      const std::optional<std::string>& sigma_solver, const std::optional<std::string>& sigma_precision,
+                      const std::optional<std::string>& nb101_inplace, const std::optional<std::string>& fusion,
+                      const std::optional<std::string>& sampler, const std::optional<std::string>& init, int workers) {
+            ScoringOptions o;
+            o.space = space;
+            o.batch = batch;
+            o.seed = seed;
+            o.augment = augment;
+            o.dataset = dataset.value_or("");
+            o.data = data.value_or("");
+            o.num_classes = num_classes;
+            o.score = score;
+            o.relu_sites = relu_sites.value_or("");
+            o.backend = backend;
+            o.threads = threads;
+            o.precision = precision.value_or("");
+            o.sigma_solver = sigma_solver.value_or("");
+            o.sigma_precision = sigma_precision.value_or("");
+            o.nb101_inplace = nb101_inplace.value_or("");
+            o.fusion = fusion.value_or("");
+            o.sampler = sampler.value_or("");
+            o.init = init.value_or("");
+            o.workers = workers > 0 ? workers : 1;  // one backend unless asked: score() uses the first
+            return new Scorer(o, /*parallel=*/true);
+          }),
+          py::kw_only(), py::arg("space") = "nb201", py::arg("batch") = 128, py::arg("seed") = 0,
+          py::arg("augment") = "none", py::arg("dataset") = py::none(), py::arg("data") = py::none(),
+          py::arg("num_classes") = 1, py::arg("score") = "jacob_cov", py::arg("relu_sites") = py::none(),
+          py::arg("backend") = "auto", py::arg("threads") = 0, py::arg("precision") = py::none(),
+          py::arg("sigma_solver") = py::none(), py::arg("sigma_precision") = py::none(),
+          py::arg("nb101_inplace") = py::none(), py::arg("fusion") = py::none(), py::arg("sampler") = py::none(),
+          py::arg("init") = py::none(), py::arg("workers") = 1)
       .def("score", &Scorer::score, py::arg("arch"))
       .def("score_many", &Scorer::score_many, py::arg("archs"))
       .def("score_cell", &Scorer::score_cell, py::arg("matrix"), py::arg("ops"),

@@ -8,7 +8,7 @@ const std::set<std::string>& scoring_options() {
                                           "num-classes", "backend", "threads", "score",   "relu-sites",
                                           "precision",   "streams", "workers", "sigma-solver",
                                           "sigma-precision", "nb101-inplace", "fusion",
-                                          "sampler",     "init"};
+                                          "sampler",     "init",    "dataset"};
   return o;
 }
 
@@ -18,6 +18,7 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
   o.batch = int(a.get_int("batch", o.batch, 2, 1 << 16));
   o.seed = uint64_t(a.get_int("seed", 0, 0, (1L << 62)));
   o.augment = a.get("augment", o.augment);
+  o.dataset = a.get("dataset");
   o.sampler = a.get("sampler");
   o.init = a.get("init");
   o.data = a.get("data");

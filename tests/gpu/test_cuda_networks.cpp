@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <thread>
 
-#include "engine/cifar.h"
+#include "engine/images.h"
 #include "engine/error.h"
 #include "engine/executor.h"
 #include "engine/init.h"
