@@ -1,6 +1,6 @@
 // Whole NB201 and NB101 networks on the CUDA backend against the CPU backend: Jacobians, scores,
-// statuses, solvers, determinism, multi-stream independence, no allocation in steady state, Hamming
-// kernels, fusion on and off.
+// statuses, 16x16 inputs, solvers, determinism, multi-stream independence, no allocation in steady
+// state, Hamming kernels, fusion on and off.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -14,6 +14,7 @@
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
 #include "searchspaces/nb101.h"
+#include "searchspaces/nats_sss.h"
 #include "searchspaces/nb201.h"
 #include "tests/gpu/gpu_test_util.h"
 #include "tests/test_util.h"
@@ -103,6 +104,32 @@ TEST_CASE("cuda: 50 NB201 networks match the CPU backend (Jacobians, scores, sta
   CHECK(degenerate >= 1);  // the all-none cell
   std::printf("50 networks: worst relative score difference %.3g, worst Jacobian difference %.3g (max-norm), "
               "%.3g (Frobenius), %d degenerate\n", worst_score, worst_jac, worst_fro, degenerate);
+}
+
+TEST_CASE("cuda: 16x16 networks (ImageNet16-120: NB201 and NATS-Bench SSS) match the CPU backend") {
+  // Other shapes than CIFAR's: every stage at half the size, the last at 4x4 (cuDNN plans, pool kernels).
+  const std::vector<float> x = test::random_vec(size_t(kBatch) * 3 * 16 * 16, 7, -2.f, 2.f);
+  auto cpu = make_cpu_backend(0);
+  auto gpu = make_backend("cuda", BackendOptions{});
+  Executor ec(*cpu), eg(*gpu);
+  nb201::NetConfig net;
+  net.image = 16;
+  std::vector<Graph> graphs;
+  for (int i = 0; i < 8; ++i) graphs.push_back(nb201::build(nb201::from_index((i * 1931 + 7) % nb201::kNumArchs), net));
+  for (long i : {0L, 32767L, 12345L, 20000L}) graphs.push_back(nats_sss::build(nats_sss::from_index(i), 1, 16));
+  double worst = 0;
+  for (size_t k = 0; k < graphs.size(); ++k) {
+    CAPTURE(k);
+    const std::vector<float> p = init_params(graphs[k], 0, uint64_t(k));
+    const NetworkScore c = score_network(ec, graphs[k], p, x, kBatch, true);
+    const NetworkScore g = score_network(eg, graphs[k], p, x, kBatch, true);
+    CHECK(g.jac.row == size_t(3 * 16 * 16));
+    CHECK(same_score(g.score, c.score, 1e-3));
+    if (c.score.status == ScoreStatus::Ok)
+      worst = std::max(worst, std::fabs(g.score.score - c.score.score) / std::fabs(c.score.score));
+    CHECK(gpu_test::rel_diff(g.jac.output, c.jac.output, 1e-12) <= 1e-3);
+  }
+  std::printf("16x16 networks: worst relative score difference %.3g over %zu\n", worst, graphs.size());
 }
 
 TEST_CASE("cuda: Cholesky and eigenvalue paths agree; scores are deterministic; no allocation in steady state") {
