@@ -12,7 +12,8 @@ Checks:
     crops vary.
   * Networks: NB201 on CIFAR-100 (32x32) and on ImageNet16-120 (16x16), NATS-Bench SSS on 16x16: the
     Jacobian and score of each export against PyTorch by check_nb201's criteria.
-  * Runs: the dataset is part of a run's identity (a CIFAR-10 run into a CIFAR-100 database is refused);
+  * Runs: the dataset is part of a run's identity (a CIFAR-10 run into a CIFAR-100 database is refused),
+    and `report` heads its top-k table with that dataset's test accuracy;
     a search replaying scores from another dataset's images says so; a live search scores on its
     --dataset's images; no files, corrupt labels and --space nb101 are clear errors.
 """
@@ -194,6 +195,8 @@ def main():
     r = run(a.naswot, "score-space", "--backend", "cpu", "--data", a.data, "--batch", "8", "--indices", "1-3",
             "--out", db, expect=2)
     check("dataset" in r.stderr, f"a CIFAR-10 run into a CIFAR-100 database is refused ({r.stderr.strip()[:160]})")
+    r = run(a.naswot, "report", db, "--data", a.data)
+    check("Top architectures by score, c100_test_200" in r.stdout, "report's top-k column is the scored dataset's")
     # Search: replayed scores from ImageNet16-120 images for a CIFAR-10 search are labelled as such.
     # The six smallest SSS networks (<= 20,000 parameters) make a complete database for --max-params 0.02.
     idx = []
@@ -208,6 +211,8 @@ def main():
         "--batch", "8", "--indices", ",".join(idx), "--out", im_db)
     r = run(a.naswot, "search", "--space", "nats-sss", "--algo", "best-of-n", "-N", "3", "--runs", "2",
             "--max-params", "0.02", "--scores", im_db, "--data", data)
+    r2 = run(a.naswot, "report", im_db, "--data", a.data)
+    check("Top architectures by score, test_acc_90ep_im16" in r2.stdout, "SSS report's top-k column is ImageNet16's")
     check(len(idx) == 6 and "scored on imagenet16 images" in r.stdout,
           f"replayed ImageNet16-120 scores in a CIFAR-10 search are labelled ({len(idx)} networks)")
     r = run(a.naswot, "search", "--space", "nats-sss", "--algo", "best-of-n", "-N", "3", "--runs", "1",

@@ -149,9 +149,15 @@ int cmd_report(int argc, char** argv) {
   std::erase_if(rows, [](const ScoreRow& r) { return std::isnan(r.score); });
   if (rows.size() < 2) fail(s.path() + " holds fewer than two scored architectures");
   const std::string data_dir = resolve_data_dir(a.get("data"));
-  const Joined J = bench == "nb201"   ? join_nb201(rows, data_dir)
-                   : bench == "nb101" ? join_nb101(rows, data_dir)
-                                      : join_nats_sss(rows, data_dir);
+  Joined J = bench == "nb201"   ? join_nb201(rows, data_dir)
+             : bench == "nb101" ? join_nb101(rows, data_dir)
+                                : join_nats_sss(rows, data_dir);
+  // The headline (top-k) column is the test accuracy of the dataset whose images were scored.
+  const std::string dataset = id.count("dataset") ? id.at("dataset") : "cifar10";
+  if (dataset != "cifar10") {
+    const std::string tag = dataset == "cifar100" ? "c100" : "im16";
+    J.top_column = bench == "nb201" ? tag + "_test_200" : "test_acc_90ep_" + tag;
+  }
   long degenerate = 0;
   for (const ScoreRow& r : rows) degenerate += r.status != "ok";
 
