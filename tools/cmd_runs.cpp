@@ -131,39 +131,143 @@ Joined join_nb101(const std::vector<ScoreRow>& rows, const std::string& data_dir
   return j;
 }
 
+// A run loaded for reporting: rows with a score (NaN rows counted and left out), joined to the benchmark's
+// columns, the headline column set to the test accuracy of the dataset whose images were scored.
+struct ReportedRun {
+  RunConfig config;
+  std::string path;
+  std::vector<ScoreRow> rows;
+  long unscorable = 0;  // NaN scores: cells the reference cannot score (--nb101-inplace reference)
+  Joined J;
+  std::string get(const std::string& key, const std::string& fallback) const {
+    auto it = config.identity.find(key);
+    return it == config.identity.end() ? fallback : it->second;
+  }
+};
+
+ReportedRun load_run(const std::string& path, const std::string& benchmark, const std::string& data_dir) {
+  const RunStore s = RunStore::open_existing(path);
+  ReportedRun run{s.config(), s.path(), s.rows(), 0, {}};
+  const std::string space = run.get("space", "nb201");
+  const std::string bench = benchmark.empty() ? space : benchmark;
+  if (bench != "nb201" && bench != "nb101" && bench != "nats-sss")
+    fail("unknown --benchmark '" + bench + "' (supported: nb201, nb101, nats-sss)");
+  if (bench != space) fail(s.path() + " is a " + space + " run, not " + bench);
+  for (const ScoreRow& r : run.rows) run.unscorable += std::isnan(r.score);
+  std::erase_if(run.rows, [](const ScoreRow& r) { return std::isnan(r.score); });
+  if (run.rows.size() < 2) fail(s.path() + " holds fewer than two scored architectures");
+  run.J = bench == "nb201"   ? join_nb201(run.rows, data_dir)
+          : bench == "nb101" ? join_nb101(run.rows, data_dir)
+                             : join_nats_sss(run.rows, data_dir);
+  const std::string dataset = run.get("dataset", "cifar10");
+  if (dataset != "cifar10") {
+    const std::string tag = dataset == "cifar100" ? "c100" : "im16";
+    run.J.top_column = bench == "nb201" ? tag + "_test_200" : "test_acc_90ep_" + tag;
+  }
+  return run;
+}
+
+// (score, value of column c) over a run's rows that have a value; ok_only: degenerate rows left out.
+void column_pairs(const ReportedRun& run, size_t c, bool ok_only, std::vector<double>& sc, std::vector<double>& v) {
+  for (size_t i = 0; i < run.rows.size(); ++i)
+    if (!std::isnan(run.J.values[i][c]) && (!ok_only || run.rows[i].status == "ok"))
+      sc.push_back(run.rows[i].score), v.push_back(run.J.values[i][c]);
+}
+
+std::string mean_std(const std::vector<double>& v) {
+  double m = 0, q = 0;
+  for (double x : v) m += x;
+  m /= double(v.size());
+  for (double x : v) q += (x - m) * (x - m);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4f ± %.4f", m, v.size() > 1 ? std::sqrt(q / double(v.size() - 1)) : 0.0);
+  return buf;
+}
+
+// Several runs of one space (other seeds, batches, augmentations, datasets): each run's rank correlation
+// with its headline accuracy, the mean and spread over runs, and how far the runs' rankings agree.
+int report_runs(const std::vector<std::string>& paths, const std::string& benchmark, const std::string& data_dir) {
+  std::vector<ReportedRun> runs;
+  for (const std::string& p : paths) runs.push_back(load_run(p, benchmark, data_dir));
+  const std::string space = runs[0].get("space", "nb201");
+  for (const ReportedRun& r : runs)
+    if (r.get("space", "nb201") != space)
+      fail("cannot report " + r.path + " (" + r.get("space", "nb201") + ") with " + runs[0].path + " (" + space +
+           "): runs of one space only");
+  std::printf("# naswot report: %zu runs of %s\n\n", runs.size(), space.c_str());
+  std::printf(
+      "Each run's rank correlation with the test accuracy of the dataset it scored on (degenerate\n"
+      "architectures included, ranked last and tied with each other).\n\n");
+  std::printf(
+      "| run | score | seed | batch | augment | dataset | scored | degenerate | column | Kendall tau | "
+      "Spearman rho |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::vector<double> taus, rhos;
+  for (const ReportedRun& r : runs) {
+    long degenerate = 0;
+    for (const ScoreRow& row : r.rows) degenerate += row.status != "ok";
+    std::vector<double> sc, acc;
+    for (size_t c = 0; c < r.J.columns.size(); ++c)
+      if (r.J.columns[c] == r.J.top_column) column_pairs(r, c, false, sc, acc);
+    const double tau = sc.size() >= 2 ? kendall_tau_b(sc, acc) : NAN,
+                 rho = sc.size() >= 2 ? spearman_rho(sc, acc) : NAN;
+    if (!std::isnan(tau)) taus.push_back(tau), rhos.push_back(rho);
+    std::printf("| %s | %s | %s | %s | %s | %s | %zu | %ld | %s | %.4f | %.4f |\n", r.path.c_str(),
+                r.get("score", "jacob_cov").c_str(), r.get("seed", "?").c_str(), r.get("batch", "?").c_str(),
+                r.get("augment", "none").c_str(), r.get("dataset", "cifar10").c_str(), r.rows.size(), degenerate,
+                r.J.top_column.c_str(), tau, rho);
+  }
+  if (!taus.empty())
+    std::printf("\nOver %zu runs: Kendall tau %s, Spearman rho %s (mean ± sample standard deviation).\n", taus.size(),
+                mean_std(taus).c_str(), mean_std(rhos).c_str());
+  std::printf(
+      "\nAgreement between runs: Kendall tau-b of their scores over the architectures both scored\n"
+      "(degenerate ones tied last); the number of those architectures in brackets.\n\n| |");
+  for (size_t j = 0; j < runs.size(); ++j) std::printf(" %zu |", j + 1);
+  std::printf("\n|---|");
+  for (size_t j = 0; j < runs.size(); ++j) std::printf("---|");
+  std::printf("\n");
+  std::vector<std::map<long, double>> by_index(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i)
+    for (const ScoreRow& row : runs[i].rows) by_index[i][row.index] = row.score;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    std::printf("| %zu: %s |", i + 1, runs[i].path.c_str());
+    for (size_t j = 0; j < runs.size(); ++j) {
+      if (j <= i) {
+        std::printf(" – |");
+        continue;
+      }
+      std::vector<double> a, b;
+      for (const auto& [index, score] : by_index[i])
+        if (auto it = by_index[j].find(index); it != by_index[j].end()) a.push_back(score), b.push_back(it->second);
+      if (a.size() >= 2)
+        std::printf(" %.4f (%zu) |", kendall_tau_b(a, b), a.size());
+      else
+        std::printf(" n/a (%zu) |", a.size());
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cmd_report(int argc, char** argv) {
   const cli::Args a = cli::parse(argc, argv, 2, {"benchmark", "data"}, {}, true);
-  if (a.positional.size() != 1) fail("usage: naswot report RUN.db --benchmark nb201|nb101|nats-sss [--data DIR]");
-  const RunStore s = RunStore::open_existing(a.positional[0]);
-  const auto& id = s.config().identity;
-  const std::string space = id.count("space") ? id.at("space") : "nb201";
-  const std::string bench = a.get("benchmark", space);
-  if (bench != "nb201" && bench != "nb101" && bench != "nats-sss")
-    fail("unknown --benchmark '" + bench + "' (supported: nb201, nb101, nats-sss)");
-  if (bench != space) fail(s.path() + " is a " + space + " run, not " + bench);
-  std::vector<ScoreRow> rows = s.rows();
-  long unscorable = 0;  // NaN scores: cells the reference cannot score (--nb101-inplace reference)
-  for (const ScoreRow& r : rows) unscorable += std::isnan(r.score);
-  std::erase_if(rows, [](const ScoreRow& r) { return std::isnan(r.score); });
-  if (rows.size() < 2) fail(s.path() + " holds fewer than two scored architectures");
+  if (a.positional.empty())
+    fail("usage: naswot report RUN.db [RUN2.db ...] [--benchmark nb201|nb101|nats-sss] [--data DIR]");
   const std::string data_dir = resolve_data_dir(a.get("data"));
-  Joined J = bench == "nb201"   ? join_nb201(rows, data_dir)
-             : bench == "nb101" ? join_nb101(rows, data_dir)
-                                : join_nats_sss(rows, data_dir);
-  // The headline (top-k) column is the test accuracy of the dataset whose images were scored.
-  const std::string dataset = id.count("dataset") ? id.at("dataset") : "cifar10";
-  if (dataset != "cifar10") {
-    const std::string tag = dataset == "cifar100" ? "c100" : "im16";
-    J.top_column = bench == "nb201" ? tag + "_test_200" : "test_acc_90ep_" + tag;
-  }
+  if (a.positional.size() > 1) return report_runs(a.positional, a.get("benchmark"), data_dir);
+  const ReportedRun run = load_run(a.positional[0], a.get("benchmark"), data_dir);
+  const auto& id = run.config.identity;
+  const std::vector<ScoreRow>& rows = run.rows;
+  const long unscorable = run.unscorable;
+  const Joined& J = run.J;
   long degenerate = 0;
   for (const ScoreRow& r : rows) degenerate += r.status != "ok";
 
-  std::printf("# naswot report: %s\n\n", s.path().c_str());
+  std::printf("# naswot report: %s\n\n", run.path.c_str());
   for (const auto& [k, v] : id) std::printf("- %s: %s\n", k.c_str(), v.c_str());
-  for (const auto& [k, v] : s.config().info) std::printf("- %s: %s\n", k.c_str(), v.c_str());
+  for (const auto& [k, v] : run.config.info) std::printf("- %s: %s\n", k.c_str(), v.c_str());
   std::printf("\n%zu of %ld architectures scored, %ld degenerate (score -inf)", rows.size() + size_t(unscorable),
               J.space_size, degenerate);
   if (unscorable) std::printf(", %ld left out with score NaN (the reference code cannot score them)", unscorable);
@@ -172,11 +276,8 @@ int cmd_report(int argc, char** argv) {
               "included, ranked last and tied with each other; 'ok only': degenerate ones left out.\n\n");
   std::printf("| column | Kendall tau (all) | Spearman rho (all) | Kendall tau (ok only) | Spearman rho (ok only) | n |\n");
   std::printf("|---|---|---|---|---|---|\n");
-  // (score, column value) pairs of the rows that have a value; ok_only: degenerate rows left out.
   const auto pairs = [&](size_t c, bool ok_only, std::vector<double>& sc, std::vector<double>& v) {
-    for (size_t i = 0; i < rows.size(); ++i)
-      if (!std::isnan(J.values[i][c]) && (!ok_only || rows[i].status == "ok"))
-        sc.push_back(rows[i].score), v.push_back(J.values[i][c]);
+    column_pairs(run, c, ok_only, sc, v);
   };
   bool costs = false;
   for (size_t c = 0; c < J.columns.size(); ++c) {

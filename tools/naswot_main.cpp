@@ -29,7 +29,7 @@ Usage:
   naswot score-space --space nb201 --out RUN.db [--shard i/n] [--indices SPEC | --sample K] [options]
   naswot merge A.db B.db ... -o ALL.db
   naswot export RUN.db --csv [-o FILE.csv]
-  naswot report RUN.db [--benchmark nb201|nb101|nats-sss] [--data DIR]
+  naswot report RUN.db [RUN2.db ...] [--benchmark nb201|nb101|nats-sss] [--data DIR]
   naswot search --space nb201|nb101|nats-sss --algo best-of-n|random|rea|area [-N 100] [--runs 500]
                 [--scores RUN.db | scoring options] [--evals E | --budget-seconds S]
   naswot cells --space nb101 [-o FILE.tsv]   all 423,624 NAS-Bench-101 cells, canonical, by hash
@@ -105,7 +105,10 @@ continues where it stopped; a finished run does nothing; a different configurati
 to stderr. merge joins shard databases of one configuration; export writes CSV;
 report prints Kendall tau / Spearman rho against every accuracy column of the run's
 benchmark and top-k accuracies (from --data: nb201/nb201_accuracy.csv by index, or
-nb101/nb101_accuracy.csv by hash).
+nb101/nb101_accuracy.csv by hash). Given several runs of one space (other seeds, batches,
+augmentations or datasets), report prints each run's tau and rho against the test accuracy of
+the dataset it scored on, their mean and standard deviation over the runs, and the Kendall tau
+between every two runs' scores over the architectures both scored.
 
 search runs --runs independent searches and prints a Markdown table of the chosen
 architectures' benchmark accuracies (mean ± std) and the space's optimum:
