@@ -226,6 +226,9 @@ def main():
     r = run(a.naswot, "score", "--dataset", "cifar100", "--data", a.work, "--arch", "1", expect=2)
     check("no CIFAR-100 training images" in r.stderr and "cifar-100-binary.tar.gz" in r.stderr,
           f"missing CIFAR-100 says where to get it ({r.stderr.strip()[:100]})")
+    r = run(a.naswot, "search", "--algo", "best-of-n", "-N", "3", "--dataset", "cifar100", "--data", a.data, expect=2)
+    check("no CIFAR-100 training images" in r.stderr and "--scores RUN.db" in r.stderr,
+          "a live CIFAR-100 search without its images points to replaying other scores")
     r = run(a.naswot, "score", "--dataset", "imagenet16", "--data", a.work, "--arch", "1", expect=2)
     check("convert_imagenet16.py" in r.stderr, "missing ImageNet16-120 names the converter")
     corrupt = os.path.join(a.work, "corrupt")
