@@ -11,7 +11,9 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j"$(nproc)" --target naswot >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-seq 0 15624 | shuf -n "$n" --random-source=<(yes 2026) >"$tmp/idx"
+# A uniform sample (Python's Mersenne Twister, seed 2026); shuf fed a constant byte stream, as before
+# 2026-12-02, picked clustered indices.
+/usr/bin/python3 -c "import random; print('\n'.join(map(str, random.Random(2026).sample(range(15625), $n))))" >"$tmp/idx"
 idx=$(paste -sd, "$tmp/idx")
 "$build/naswot" score --arch "$idx" --batch 2 --data "$data" --threads 1 2>/dev/null | tail -n +2 | cut -f2 >"$tmp/archs"
 
