@@ -96,5 +96,16 @@ check "NB101 report joins test_acc_108_single_run" grep -q "| test_acc_108_singl
 msg=$("$naswot" report "$tmp/n101.db" --benchmark nb201 --data "$data" 2>&1)
 check "an NB101 run is not reported against NB201" grep -q "is a nb101 run, not nb201" <<<"$msg"
 
+# --sample-seed: one sample under other --seed values (weights and batch); by default the sample is --seed's.
+idx_of() { "$naswot" export "$1" --csv | tail -n +2 | cut -d, -f1 | paste -sd,; }
+"$naswot" score-space --space nb201 --sample 8 --seed 6 --sample-seed 5 --batch 4 --data "$data" --out "$tmp/ss6.db" 2>/dev/null
+"$naswot" score-space --space nb201 --sample 8 --seed 7 --sample-seed 5 --batch 4 --data "$data" --out "$tmp/ss7.db" 2>/dev/null
+"$naswot" score-space --space nb201 --sample 8 --seed 5 --batch 4 --data "$data" --out "$tmp/ss5.db" 2>/dev/null
+check "--sample-seed keeps the sample across seeds" test "$(idx_of "$tmp/ss6.db")" = "$(idx_of "$tmp/ss7.db")"
+check "--sample-seed S draws --seed S's sample" test "$(idx_of "$tmp/ss6.db")" = "$(idx_of "$tmp/ss5.db")"
+check "the seeds still differ" test "$(scores "$tmp/ss6.db")" != "$(scores "$tmp/ss7.db")"
+msg=$("$naswot" score-space --space nb201 --seed 3 --sample-seed 4 --data "$data" --out "$tmp/ss.db" 2>&1)
+check "--sample-seed without --sample is refused" grep -q "applies to --sample" <<<"$msg"
+
 [ "$fails" -eq 0 ] && echo "all score-space checks passed"
 exit "$fails"

@@ -123,13 +123,16 @@ int cmd_score(int argc, char** argv) {
 }
 
 int cmd_score_space(int argc, char** argv) {
-  const cli::Args a = cli::parse(argc, argv, 2, with({"out", "shard", "indices", "sample"}), {});
+  const cli::Args a = cli::parse(argc, argv, 2, with({"out", "shard", "indices", "sample", "sample-seed"}), {});
   const std::string out = a.get("out");
   if (out.empty()) fail("score-space needs --out FILE.db (the run database; rerun the same command to resume)");
   const uint64_t seed = uint64_t(a.get_int("seed", 0, 0, (1L << 62)));
+  if (a.has("sample-seed") && !a.has("sample")) fail("--sample-seed applies to --sample");
+  // The same sample under several --seed values (weights and batch) needs a seed of its own.
+  const uint64_t sample_seed = uint64_t(a.get_int("sample-seed", long(seed), 0, (1L << 62)));
   const std::string space = a.get("space", "nb201");
   const bool nb101 = space == "nb101";
-  const std::vector<int> sel = select_indices(a, seed, int(space_size(space)),
+  const std::vector<int> sel = select_indices(a, sample_seed, int(space_size(space)),
                                               [&](const std::string& s) { return resolve_index(space, s); });
 #ifdef NASWOT_HAVE_MPI
   const bool mpi = mpi_launched();

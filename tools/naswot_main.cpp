@@ -26,7 +26,8 @@ With --score hamming, the later version of the method (forward pass only):
 
 Usage:
   naswot score --space nb201 --arch SPEC [--arch SPEC ...] [options]
-  naswot score-space --space nb201 --out RUN.db [--shard i/n] [--indices SPEC | --sample K] [options]
+  naswot score-space --space nb201 --out RUN.db [--shard i/n] [--indices SPEC | --sample K [--sample-seed S]]
+                     [options]
   naswot merge A.db B.db ... -o ALL.db
   naswot export RUN.db --csv [-o FILE.csv]
   naswot report RUN.db [RUN2.db ...] [--benchmark nb201|nb101|nats-sss] [--data DIR]
@@ -98,7 +99,8 @@ score prints one tab-separated line per architecture:
   index  arch  score  status  params  seconds
 
 score-space scores the whole space (or --indices SPEC, or a uniform --sample K drawn
-by --seed; then every n-th of those with --shard i/n) into an SQLite database, one
+by --seed, or by --sample-seed S to keep one sample across seeds; then every n-th of
+those with --shard i/n) into an SQLite database, one
 committed row per architecture. Kill it at any time and rerun the same command: it
 continues where it stopped; a finished run does nothing; a different configuration
 (batch, seed, augment, data files, ...) for the same file is refused. Progress goes
