@@ -149,15 +149,13 @@ ImageSet load_train_images(const std::string& dir, Dataset d) {
   } else {
     files.push_back(root / (d == Dataset::Cifar100 ? "train.bin" : "train_120.bin"));
   }
-  std::string names;
-  for (const fs::path& p : files) {
-    names += (names.empty() ? "" : ", ") + p.filename().string();
+  for (const fs::path& p : files)
     if (fs::exists(p)) read_image_file(p.string(), set);
-  }
   if (set.n == 0)
-    fail(std::string("no ") + di.title + " training " +
-         (d == Dataset::Cifar10 ? "batches (data_batch_1.bin .. data_batch_5.bin)" : "images (" + names + ")") +
-         " in " + root.string() + "; " + where(di, dir));
+    throw MissingData(std::string("no ") + di.title + " training " +
+                      (d == Dataset::Cifar10 ? "batches (data_batch_1.bin .. data_batch_5.bin)"
+                                             : "images (" + files[0].filename().string() + ")") +
+                      " in " + root.string() + "; " + where(di, dir));
   return set;
 }
 

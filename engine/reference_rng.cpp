@@ -126,8 +126,7 @@ std::vector<int> reference_v2_batch_images(uint64_t seed, int batch, Dataset d) 
 
 TorchGenerator reference_v2_weight_generator(uint64_t seed, bool first, Dataset d) {
   TorchGenerator g(seed);
-  const size_t pool = d == Dataset::ImageNet16 ? size_t(full_train_size(d)) : nb201_cifar10_train_split().size();
-  if (!first) g.discard(kBaseSeedDraws + pool - 1);
+  if (!first) g.discard(kBaseSeedDraws + reference_v2_pool(d).size() - 1);  // the batch draw's randperm
   return g;
 }
 

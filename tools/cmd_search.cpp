@@ -89,12 +89,10 @@ int cmd_search(int argc, char** argv) {
   } else if (uses_score) {
     try {
       live = std::make_unique<ScoringSetup>(make_scoring_setup(a, /*parallel=*/true));  // candidates in flight
-    } catch (const Error& e) {
+    } catch (const MissingData& e) {
       // Live scoring follows --dataset; without its images, scores of other images can still be replayed.
-      if (dataset != "cifar10" && std::string(e.what()).find(" training images (") != std::string::npos)
-        fail(std::string(e.what()) + ". A live search scores on --dataset " + dataset +
-             "'s images; to rank with scores computed on other images, replay a score-space run: --scores RUN.db");
-      throw;
+      fail(std::string(e.what()) + ". A live search scores on --dataset " + dataset +
+           "'s images; to rank with scores computed on other images, replay a score-space run: --scores RUN.db");
     }
     if (a.has("record")) record = std::make_unique<RunStore>(RunStore::open_for_run(a.get("record"), live->run_config()));
     mode = "live: " + live->banner().substr(2);
