@@ -59,9 +59,8 @@ int cmd_search(int argc, char** argv) {
   // of modelled training (~520 evaluations).
   const long default_budget = is101 ? 1000000 : space_name == "nats-sss" ? 20000 : 12000;
   if (budget.evaluations == 0) budget.seconds = double(a.get_int("budget-seconds", default_budget, 1, 1L << 40));
-  const std::string dataset = a.get("dataset", "cifar10");
-  if (is101 ? dataset != "cifar10" : dataset != "cifar10" && dataset != "cifar100" && dataset != "imagenet16")
-    fail("unknown --dataset '" + dataset + "' (" + (is101 ? "NB101: cifar10" : "cifar10, cifar100, imagenet16") + ")");
+  const std::string dataset = dataset_name(parse_dataset(a.get("dataset", "cifar10")));
+  if (is101 && dataset != "cifar10") fail("--dataset " + dataset + ": NAS-Bench-101 has CIFAR-10 results only");
   if (a.has("max-latency") && space_name != "nb201") fail("--max-latency: latency tables exist for NAS-Bench-201 only");
   const double max_params = a.has("max-params") ? parse_max_params(a.get("max-params")) : 0;
   const bool uses_score = algo == "best-of-n" || algo == "area";
