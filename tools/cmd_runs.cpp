@@ -276,9 +276,6 @@ int cmd_report(int argc, char** argv) {
               "included, ranked last and tied with each other; 'ok only': degenerate ones left out.\n\n");
   std::printf("| column | Kendall tau (all) | Spearman rho (all) | Kendall tau (ok only) | Spearman rho (ok only) | n |\n");
   std::printf("|---|---|---|---|---|---|\n");
-  const auto pairs = [&](size_t c, bool ok_only, std::vector<double>& sc, std::vector<double>& v) {
-    column_pairs(run, c, ok_only, sc, v);
-  };
   bool costs = false;
   for (size_t c = 0; c < J.columns.size(); ++c) {
     const std::string& name = J.columns[c];
@@ -287,8 +284,8 @@ int cmd_report(int argc, char** argv) {
       continue;
     }
     std::vector<double> sc, acc, sc_ok, acc_ok;
-    pairs(c, false, sc, acc);
-    pairs(c, true, sc_ok, acc_ok);
+    column_pairs(run, c, false, sc, acc);
+    column_pairs(run, c, true, sc_ok, acc_ok);
     if (sc.size() < 2) continue;
     const bool ok2 = sc_ok.size() >= 2;
     std::printf("| %s | %.4f | %.4f | %.4f | %.4f | %zu |\n", name.c_str(), kendall_tau_b(sc, acc),
@@ -302,7 +299,7 @@ int cmd_report(int argc, char** argv) {
     for (size_t c = 0; c < J.columns.size(); ++c) {
       if (!is_cost_column(J.columns[c])) continue;
       std::vector<double> sc, v;
-      pairs(c, true, sc, v);
+      column_pairs(run, c, true, sc, v);
       if (sc.size() >= 2)
         std::printf("| %s | %.4f | %.4f | %zu |\n", J.columns[c].c_str(), kendall_tau_b(sc, v), spearman_rho(sc, v),
                     sc.size());
