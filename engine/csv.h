@@ -22,6 +22,10 @@ inline std::vector<std::string> split_csv(const std::string& line) {
   return out;
 }
 
+// A table cell that must be a number, all of it (finite, or nan for a gap); otherwise naswot::Error
+// "<where>: bad number '<cell>'".
+double csv_number(const std::string& cell, const std::string& where);
+
 struct IndexedTable {
   std::vector<std::string> columns;         // after index and the arch column
   std::vector<std::vector<double>> values;  // [index][column], NaN where empty

@@ -2,6 +2,7 @@
 #include "engine/search.h"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <limits>
 #include <set>
@@ -44,6 +45,10 @@ std::vector<long> sample_distinct(SearchSpace& s, int n, SearchRng& rng, const c
 std::vector<ScoreValue> scores_of(const ScoreFn& score, const std::vector<long>& archs) {
   std::vector<ScoreValue> v = score(archs);
   if (v.size() != archs.size()) fail("search: the scorer returned a different number of scores");
+  // No score (NaN: a cell the reference cannot score) ranks last with the degenerate ones: a NaN would
+  // never lose a comparison once chosen, and breaks the ordering sort relies on.
+  for (ScoreValue& x : v)
+    if (std::isnan(x.score)) x.score = -INFINITY;
   return v;
 }
 

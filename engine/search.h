@@ -49,7 +49,7 @@ class ConstrainedSpace final : public SearchSpace {
 
 // Training-free score of an architecture: live (computed now) or replayed from a run database.
 struct ScoreValue {
-  double score;    // -inf when degenerate
+  double score;    // -inf when degenerate; NaN (no score) is ranked as -inf
   double seconds;  // time the scoring took (live) or was recorded to take (replay)
 };
 // The scores of distinct architectures, in the order given: the searches that score hand over all

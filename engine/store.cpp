@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "engine/error.h"
@@ -19,7 +20,22 @@ struct Stmt {
       fail(std::string("database error: ") + sqlite3_errmsg(db));
   }
   ~Stmt() { sqlite3_finalize(s); }
+  // true: a row is ready; false: done. A failing step (a corrupt page, a busy lock) throws rather than
+  // ending the result early, so a damaged database never reads as a shorter run.
+  bool next(sqlite3* db, const std::string& path) {
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(path + ": database error: " + sqlite3_errmsg(db));
+  }
 };
+
+// A text column of the current row; NULL (a database not written by naswot) is an error naming the row.
+std::string column_text(sqlite3_stmt* s, int col, const std::string& row) {
+  const unsigned char* t = sqlite3_column_text(s, col);
+  if (!t) fail(row + ": column '" + sqlite3_column_name(s, col) + "' is NULL; not a naswot run database");
+  return reinterpret_cast<const char*>(t);
+}
 
 }  // namespace
 
@@ -63,13 +79,20 @@ int classify(sqlite3* db, const std::string& path) {
     fail(path + " is not a naswot run database (" + msg + "); nothing was changed");
   }
   bool any = false, meta = false, scores = false;
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const unsigned char* t = sqlite3_column_text(s, 0);
+    const std::string name = t ? reinterpret_cast<const char*>(t) : "";
     any = true;
     meta |= name == "naswot_meta";
     scores |= name == "scores";
   }
   sqlite3_finalize(s);
+  if (rc != SQLITE_DONE) {  // a damaged schema must not pass for an empty database
+    const std::string msg = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    fail(path + " is not a readable naswot run database (" + msg + "); nothing was changed");
+  }
   if (!any) return 0;
   if (!meta || !scores) {
     sqlite3_close(db);
@@ -84,10 +107,10 @@ void RunStore::load_config() {
   Stmt st(db_, "SELECT kind, key, value FROM naswot_meta");
   cfg_ = {};
   std::string format;
-  while (sqlite3_step(st.s) == SQLITE_ROW) {
-    const std::string kind = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0));
-    const std::string key = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 1));
-    const std::string value = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 2));
+  while (st.next(db_, path_)) {
+    const std::string where = path_ + ": naswot_meta";
+    const std::string kind = column_text(st.s, 0, where), key = column_text(st.s, 1, where),
+                      value = column_text(st.s, 2, where);
     if (kind == "format") format = value;
     else if (kind == "identity") cfg_.identity[key] = value;
     else cfg_.info[key] = value;
@@ -165,13 +188,13 @@ RunStore RunStore::create_new(const std::string& path, const RunConfig& cfg) {
 std::vector<long> RunStore::done_indices() const {
   Stmt st(db_, "SELECT idx FROM scores ORDER BY idx");
   std::vector<long> out;
-  while (sqlite3_step(st.s) == SQLITE_ROW) out.push_back(long(sqlite3_column_int64(st.s, 0)));
+  while (st.next(db_, path_)) out.push_back(long(sqlite3_column_int64(st.s, 0)));
   return out;
 }
 
 long RunStore::count() const {
   Stmt st(db_, "SELECT COUNT(*) FROM scores");
-  return sqlite3_step(st.s) == SQLITE_ROW ? long(sqlite3_column_int64(st.s, 0)) : 0;
+  return st.next(db_, path_) ? long(sqlite3_column_int64(st.s, 0)) : 0;
 }
 
 void RunStore::put_many(const std::vector<ScoreRow>& rows) {
@@ -201,13 +224,15 @@ void RunStore::put(const ScoreRow& r) { put_many({r}); }
 std::vector<ScoreRow> RunStore::rows() const {
   Stmt st(db_, "SELECT idx, arch, score, status, reason, seconds FROM scores ORDER BY idx");
   std::vector<ScoreRow> out;
-  while (sqlite3_step(st.s) == SQLITE_ROW) {
+  while (st.next(db_, path_)) {
     ScoreRow r;
     r.index = long(sqlite3_column_int64(st.s, 0));
-    r.arch = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 1));
-    r.score = sqlite3_column_double(st.s, 2);
-    r.status = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 3));
-    r.reason = reinterpret_cast<const char*>(sqlite3_column_text(st.s, 4));
+    const std::string row = path_ + ": row " + std::to_string(r.index);
+    r.arch = column_text(st.s, 1, row);
+    // SQLite stores a NaN score (reference_nan) as NULL; read it back as NaN, not as 0.
+    r.score = sqlite3_column_type(st.s, 2) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(st.s, 2);
+    r.status = column_text(st.s, 3, row);
+    r.reason = column_text(st.s, 4, row);
     r.seconds = sqlite3_column_double(st.s, 5);
     out.push_back(std::move(r));
   }

@@ -44,13 +44,7 @@ AccuracyTable load_accuracy_table(const std::string& data_dir) {
       fail(where + ": '" + cells[0] + "' is not a graph hash");
     std::vector<double> v(t.columns.size(), NAN);
     for (size_t c = 1; c < cells.size(); ++c) {
-      if (cells[c].empty()) continue;
-      size_t used = 0;
-      try {
-        v[c - 1] = std::stod(cells[c], &used);
-      } catch (...) {
-      }
-      if (used != cells[c].size()) fail(where + ": bad number '" + cells[c] + "'");
+      if (!cells[c].empty()) v[c - 1] = csv_number(cells[c], where);
     }
     t.hashes.push_back(cells[0]);
     t.values.push_back(std::move(v));

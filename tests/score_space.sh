@@ -96,6 +96,38 @@ check "NB101 report joins test_acc_108_single_run" grep -q "| test_acc_108_singl
 msg=$("$naswot" report "$tmp/n101.db" --benchmark nb201 --data "$data" 2>&1)
 check "an NB101 run is not reported against NB201" grep -q "is a nb101 run, not nb201" <<<"$msg"
 
+# --nb101-inplace reference: a cell the reference cannot score is stored with score NaN (SQLite keeps it
+# as NULL) and must read back as NaN, not 0: exported as nan, left out of the report, counted apart.
+nan_cell=d32d0b26d534203b48d866facd98cc3e  # 011/001/000 input,conv3x3,output: input->output and one conv (spec 6.4)
+msg=$("$naswot" score-space --space nb101 --indices "$nan_cell,5,6" --nb101-inplace reference --batch 8 \
+  --data "$data" --threads 2 --out "$tmp/nan.db" 2>&1)
+check "score-space counts reference_nan apart from degenerate" grep -q "(0 degenerate, 1 reference_nan)" <<<"$msg"
+check "the reference_nan row reads back as nan" grep -q ",$nan_cell 011/001/000 .*,nan,reference_nan," \
+  <("$naswot" export "$tmp/nan.db" --csv)
+msg=$("$naswot" report "$tmp/nan.db" --data "$data" 2>&1)
+check "report leaves the NaN row out" grep -q "3 of 423624 architectures scored, 0 degenerate (score -inf), 1 left out with score NaN" <<<"$msg"
+check "report ranks the two scored cells" grep -q "| test_acc_108_single_run | .* | 2 |" <<<"$msg"
+
+# Run databases edited by hand or written by other tools are refused with the row and the reason.
+edit() {  # edit SRC DST SQL: a copy of SRC with SQL applied
+  cp "$1" "$2" && /usr/bin/python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()" "$2" "$3"
+}
+edit "$tmp/merged.db" "$tmp/e1.db" "UPDATE scores SET status='maybe' WHERE idx=(SELECT min(idx) FROM scores)"
+msg=$("$naswot" export "$tmp/e1.db" --csv 2>&1 || true)
+check "an unknown status is refused" grep -q "e1.db: row [0-9]*: unknown status 'maybe'" <<<"$msg"
+edit "$tmp/merged.db" "$tmp/e2.db" "UPDATE scores SET arch='|none~0|+|none~0|none~1|+|none~0|none~1|none~2|' WHERE idx=(SELECT max(idx) FROM scores)"
+msg=$("$naswot" report "$tmp/e2.db" --data "$data" 2>&1 || true)
+check "an arch that is not its index's is refused" grep -q "is not NAS-Bench-201 index" <<<"$msg"
+edit "$tmp/merged.db" "$tmp/e3.db" "UPDATE scores SET idx=15625 WHERE idx=(SELECT max(idx) FROM scores)"
+msg=$("$naswot" search --space nb201 --algo best-of-n --scores "$tmp/e3.db" --data "$data" 2>&1 || true)
+check "an index outside the space is refused" grep -q "row 15625: index outside the space (0..15624)" <<<"$msg"
+edit "$tmp/merged.db" "$tmp/e4.db" "UPDATE scores SET score=NULL WHERE idx=(SELECT min(idx) FROM scores)"
+msg=$("$naswot" merge "$tmp/e4.db" "$tmp/merged.db" -o "$tmp/e4m.db" 2>&1 || true)
+check "a missing score on an ok row is refused" grep -q "status ok with score nan" <<<"$msg"
+edit "$tmp/merged.db" "$tmp/e5.db" "DELETE FROM naswot_meta WHERE key='score'"
+msg=$("$naswot" search --space nb201 --algo best-of-n --scores "$tmp/e5.db" --data "$data" 2>&1 || true)
+check "a run without its score kind is refused" grep -q "e5.db: no score kind recorded" <<<"$msg"
+
 # --sample-seed: one sample under other --seed values (weights and batch); by default the sample is --seed's.
 idx_of() { "$naswot" export "$1" --csv | tail -n +2 | cut -d, -f1 | paste -sd,; }
 "$naswot" score-space --space nb201 --sample 8 --seed 6 --sample-seed 5 --batch 4 --data "$data" --out "$tmp/ss6.db" 2>/dev/null

@@ -71,6 +71,32 @@ TEST_CASE("best-of-N keeps the best score, degenerate last, and is reproducible"
   CHECK(seen.size() == 50);
 }
 
+TEST_CASE("an architecture without a score (NaN) ranks last, with the degenerate ones") {
+  ToySpace s;
+  std::vector<long> seen;
+  // The first candidate has no score: it must not stay chosen (every comparison with NaN is false).
+  const ScoreFn f = each([&](long a) {
+    seen.push_back(a);
+    return seen.size() == 1 ? ScoreValue{std::nan(""), 0} : toy_score(a);
+  });
+  SearchRng r1(5, 0);
+  const SearchResult r = best_of_n(s, f, 50, r1);
+  CHECK(r.chosen != seen[0]);
+  CHECK(r.chosen >= 0);
+  // AREA: NaN scores fall outside its top P (half the candidates unscorable; sort order stays valid).
+  std::vector<long> nan_archs;
+  const ScoreFn g = each([&](long a) {
+    if (a % 2) {
+      nan_archs.push_back(a);
+      return ScoreValue{std::nan(""), 0};
+    }
+    return toy_score(a);
+  });
+  SearchRng r2(4, 0);
+  const SearchResult res = area(s, g, Budget{30, 0}, 100, 10, 3, r2);
+  for (long a : res.initial) CHECK(a % 2 == 0);
+}
+
 TEST_CASE("budgets stop exactly") {
   ToySpace s;
   SearchRng r1(1, 0);

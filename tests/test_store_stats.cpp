@@ -6,10 +6,15 @@
 #include <fstream>
 #include <functional>
 
+#include <sqlite3.h>
+
+#include "engine/csv.h"
 #include "engine/error.h"
 #include "engine/sha256.h"
 #include "engine/stats.h"
 #include "engine/store.h"
+#include "searchspaces/nb201.h"
+#include "searchspaces/runs.h"
 #include "tests/test_util.h"
 
 using namespace naswot;
@@ -92,4 +97,86 @@ TEST_CASE("run store: foreign or corrupt files are refused and left untouched") 
   { std::ofstream(out) << "x"; }
   CHECK(error_of([&] { RunStore::create_new(out.string(), cfg("64")); }).find("refusing to overwrite") !=
         std::string::npos);
+}
+
+TEST_CASE("run store: a NaN score (reference_nan) reads back as NaN, not as SQLite's NULL -> 0") {
+  const fs::path p = fresh("nan.db");
+  RunStore s = RunStore::create_new(p.string(), cfg("8"));
+  s.put({4, "a4", std::nan(""), "reference_nan", "cannot score", 0});
+  s.put({5, "a5", -3.0, "ok", "", 0.1});
+  const auto rows = s.rows();
+  REQUIRE(rows.size() == 2);
+  CHECK(std::isnan(rows[0].score));
+  CHECK(rows[1].score == -3.0);
+}
+
+namespace {
+
+// A valid NB201 run of three rows (ok, degenerate, reference_nan) at path, then `sql` applied to it.
+void nb201_run(const fs::path& p, const std::string& sql) {
+  RunConfig c = cfg("8");
+  c.identity["score"] = "jacob_cov";
+  {
+    RunStore s = RunStore::create_new(p.string(), c);
+    s.put({1, nb201::to_string(nb201::from_index(1)), -7.5, "ok", "", 0.1});
+    s.put({10, nb201::to_string(nb201::from_index(10)), -INFINITY, "degenerate", "J = 0", 0.1});
+    s.put({12, nb201::to_string(nb201::from_index(12)), std::nan(""), "reference_nan", "", 0});
+  }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(p.string().c_str(), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+TEST_CASE("read_run: a run's rows are checked against its space") {
+  const fs::path p = fresh("checked.db");
+  nb201_run(p, "");
+  const CheckedRun run = read_run(p.string());
+  CHECK(run.space == "nb201");
+  REQUIRE(run.rows.size() == 3);
+  CHECK(std::isnan(run.rows[2].score));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"UPDATE scores SET status='fine' WHERE idx=1", "row 1: unknown status 'fine'"},
+      {"UPDATE scores SET score=0 WHERE idx=10", "row 10: status degenerate with score 0"},
+      {"UPDATE scores SET score=NULL WHERE idx=1", "row 1: status ok with score nan"},
+      {"UPDATE scores SET score=1.5 WHERE idx=12", "row 12: status reference_nan with score 1.5"},
+      {"UPDATE scores SET idx=-2 WHERE idx=1", "row -2: index outside the space (0..15624)"},
+      {"UPDATE scores SET idx=2 WHERE idx=1", "row 2: arch '|"},
+      {"UPDATE scores SET seconds=-1 WHERE idx=1", "row 1: scoring time -1"},
+      {"UPDATE naswot_meta SET value='nb999' WHERE key='space'", "unknown space 'nb999'"},
+      {"UPDATE naswot_meta SET value='zen' WHERE key='score'", "score kind 'zen'"},
+      {"UPDATE naswot_meta SET value='1' WHERE key='batch'", "batch size '1'"},
+      {"DROP TABLE scores; CREATE TABLE scores(idx INTEGER PRIMARY KEY, arch, score, status, reason, seconds);"
+       "INSERT INTO scores VALUES(3, NULL, 0, 'ok', '', 0)",
+       "row 3: column 'arch' is NULL"},
+      {"UPDATE naswot_meta SET value='nats-sss' WHERE key='space'", "channels '|"},
+  };
+  for (const auto& [sql, expected] : cases) {
+    CAPTURE(sql);
+    fs::remove(p);
+    nb201_run(p, sql);
+    const std::string e = error_of([&] { read_run(p.string()); });
+    CHECK(e.find(expected) != std::string::npos);
+    CHECK(e.find(p.string()) == 0);  // the message names the database
+  }
+}
+
+TEST_CASE("benchmark tables: whole-cell numbers, every index once") {
+  const fs::path p = fresh("table.csv");
+  const auto load = [&](const std::string& body) {
+    { std::ofstream(p) << "index,arch,acc\n" << body; }
+    return load_indexed_table(p.string(), "test table", "arch", 3, [](long i) { return "a" + std::to_string(i); });
+  };
+  const IndexedTable t = load("0,a0,91.5\n2,a2,nan\n1,a1,\n");
+  CHECK(t.values[0][0] == 91.5);
+  CHECK(std::isnan(t.values[1][0]));  // an empty cell: unknown
+  CHECK(std::isnan(t.values[2][0]));  // an explicit nan: unknown too
+  CHECK(error_of([&] { load("0,a0,91.5x\n1,a1,1\n2,a2,1\n"); }).find(":2: bad number '91.5x'") != std::string::npos);
+  CHECK(error_of([&] { load("0,a0,inf\n1,a1,1\n2,a2,1\n"); }).find("bad number 'inf'") != std::string::npos);
+  CHECK(error_of([&] { load("0,a0,1\n1,a1,1\n1,a1,2\n2,a2,1\n"); }).find(":4: index 1 appears twice") !=
+        std::string::npos);
+  CHECK(error_of([&] { load("0,a0,1\n1x,a1,1\n2,a2,1\n"); }).find("bad index '1x'") != std::string::npos);
+  CHECK(error_of([&] { load("0,a0,1\n2,a2,1\n"); }).find("index 1 is missing") != std::string::npos);
 }

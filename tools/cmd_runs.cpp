@@ -16,6 +16,7 @@
 #include "searchspaces/nb201_bench.h"
 #include "searchspaces/nb101_bench.h"
 #include "searchspaces/nb101_index.h"
+#include "searchspaces/runs.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
@@ -25,23 +26,23 @@ int cmd_merge(int argc, char** argv) {
   const cli::Args a = cli::parse(argc, argv, 2, {"o", "out"}, {}, true);
   const std::string out = a.has("o") ? a.get("o") : a.get("out");
   if (out.empty() || a.positional.empty()) fail("usage: naswot merge A.db B.db ... -o OUT.db");
-  std::vector<RunStore> in;
-  for (const std::string& p : a.positional) in.push_back(RunStore::open_existing(p));
+  std::vector<CheckedRun> in;
+  for (const std::string& p : a.positional) in.push_back(read_run(p));
   for (size_t i = 1; i < in.size(); ++i) {
-    const std::string diff = config_differences(in[0].config(), in[i].config());
+    const std::string diff = config_differences(in[0].config, in[i].config);
     if (!diff.empty())
-      fail("cannot merge " + in[i].path() + " into a run with " + in[0].path() + ": configurations differ (" + diff + ")");
+      fail("cannot merge " + in[i].path + " into a run with " + in[0].path + ": configurations differ (" + diff + ")");
   }
   std::map<long, ScoreRow> all;
-  for (const RunStore& s : in)
-    for (ScoreRow& r : s.rows()) {
+  for (const CheckedRun& s : in)
+    for (const ScoreRow& r : s.rows) {
       auto [it, fresh] = all.emplace(r.index, r);
       // Scores are deterministic, so the same architecture must agree bit for bit across inputs.
       if (!fresh && (it->second.status != r.status || std::memcmp(&it->second.score, &r.score, sizeof(double)) != 0))
         fail("inputs disagree on index " + std::to_string(r.index) + " (" + std::to_string(it->second.score) + " vs " +
-             std::to_string(r.score) + " in " + s.path() + "): not the same run");
+             std::to_string(r.score) + " in " + s.path + "): not the same run");
     }
-  RunConfig cfg = in[0].config();
+  RunConfig cfg = in[0].config;
   cfg.info["merged_from"] = std::to_string(in.size()) + " databases";
   RunStore dst = RunStore::create_new(out, cfg);
   std::vector<ScoreRow> rows;
@@ -54,14 +55,14 @@ int cmd_merge(int argc, char** argv) {
 int cmd_export(int argc, char** argv) {
   const cli::Args a = cli::parse(argc, argv, 2, {"o"}, {"csv"}, true);
   if (a.positional.size() != 1) fail("usage: naswot export RUN.db --csv [-o FILE.csv]");
-  const RunStore s = RunStore::open_existing(a.positional[0]);
+  const CheckedRun s = read_run(a.positional[0]);
   FILE* f = stdout;
   if (a.has("o")) {
     f = std::fopen(a.get("o").c_str(), "w");
     if (!f) fail("cannot write " + a.get("o"));
   }
   std::fprintf(f, "index,arch,score,status,seconds,reason\n");
-  for (const ScoreRow& r : s.rows())
+  for (const ScoreRow& r : s.rows)
     std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,\"%s\"\n", r.index, r.arch.c_str(), r.score, r.status.c_str(), r.seconds,
                  r.reason.c_str());
   if (f != stdout) std::fclose(f);
@@ -133,29 +134,21 @@ Joined join_nb101(const std::vector<ScoreRow>& rows, const std::string& data_dir
 
 // A run loaded for reporting: rows with a score (NaN rows counted and left out), joined to the benchmark's
 // columns, the headline column set to the test accuracy of the dataset whose images were scored.
-struct ReportedRun {
-  RunConfig config;
-  std::string path;
-  std::vector<ScoreRow> rows;
+struct ReportedRun : CheckedRun {
   long unscorable = 0;  // NaN scores: cells the reference cannot score (--nb101-inplace reference)
   Joined J;
-  std::string get(const std::string& key, const std::string& fallback) const {
-    auto it = config.identity.find(key);
-    return it == config.identity.end() ? fallback : it->second;
-  }
 };
 
 ReportedRun load_run(const std::string& path, const std::string& benchmark, const std::string& data_dir) {
-  const RunStore s = RunStore::open_existing(path);
-  ReportedRun run{s.config(), s.path(), s.rows(), 0, {}};
-  const std::string space = run.get("space", "nb201");
+  ReportedRun run{read_run(path)};
+  const std::string& space = run.space;
   const std::string bench = benchmark.empty() ? space : benchmark;
   if (bench != "nb201" && bench != "nb101" && bench != "nats-sss")
     fail("unknown --benchmark '" + bench + "' (supported: nb201, nb101, nats-sss)");
-  if (bench != space) fail(s.path() + " is a " + space + " run, not " + bench);
+  if (bench != space) fail(run.path + " is a " + space + " run, not " + bench);
   for (const ScoreRow& r : run.rows) run.unscorable += std::isnan(r.score);
   std::erase_if(run.rows, [](const ScoreRow& r) { return std::isnan(r.score); });
-  if (run.rows.size() < 2) fail(s.path() + " holds fewer than two scored architectures");
+  if (run.rows.size() < 2) fail(run.path + " holds fewer than two scored architectures");
   run.J = bench == "nb201"   ? join_nb201(run.rows, data_dir)
           : bench == "nb101" ? join_nb101(run.rows, data_dir)
                              : join_nats_sss(run.rows, data_dir);
@@ -189,10 +182,10 @@ std::string mean_std(const std::vector<double>& v) {
 int report_runs(const std::vector<std::string>& paths, const std::string& benchmark, const std::string& data_dir) {
   std::vector<ReportedRun> runs;
   for (const std::string& p : paths) runs.push_back(load_run(p, benchmark, data_dir));
-  const std::string space = runs[0].get("space", "nb201");
+  const std::string space = runs[0].space;
   for (const ReportedRun& r : runs)
-    if (r.get("space", "nb201") != space)
-      fail("cannot report " + r.path + " (" + r.get("space", "nb201") + ") with " + runs[0].path + " (" + space +
+    if (r.space != space)
+      fail("cannot report " + r.path + " (" + r.space + ") with " + runs[0].path + " (" + space +
            "): runs of one space only");
   std::printf("# naswot report: %zu runs of %s\n\n", runs.size(), space.c_str());
   std::printf(

@@ -109,7 +109,7 @@ int cmd_score(int argc, char** argv) {
     std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, r.status.c_str(),
                 r.params, r.seconds);
     std::fflush(stdout);
-    if (!r.reason.empty()) std::fprintf(stderr, "# index %ld degenerate: %s\n", r.index, r.reason.c_str());
+    if (!r.reason.empty()) std::fprintf(stderr, "# index %ld %s: %s\n", r.index, r.status.c_str(), r.reason.c_str());
     if (!sigma.empty()) {
       // Sigma_J as float64, batch x batch row-major, for histograms like the paper's Figure 1.
       const std::string path = sigma_dir + "/" + std::to_string(r.index) + ".sigma.f64";
@@ -156,21 +156,23 @@ int cmd_score_space(int argc, char** argv) {
                out.c_str(), sel.size(), sel.size() - todo.size(), todo.size());
   if (todo.empty()) return 0;
   Progress progress(long(sel.size()), long(sel.size() - todo.size()), "score-space");
-  long degenerate = 0;
+  long degenerate = 0, unscorable = 0;
   double flops = 0;
   const auto t0 = std::chrono::steady_clock::now();
   // Each worker (--workers) takes the next index and its row is committed at once, so a kill loses at
   // most the architectures in flight; scores do not depend on which worker ran them.
   setup.score_many(std::vector<long>(todo.begin(), todo.end()), [&](size_t, const ScoreRow& r) {
     store.put(r);
-    degenerate += r.status != "ok";
+    degenerate += r.status == "degenerate";
+    unscorable += r.status == "reference_nan";
     flops += r.flops;
     progress.tick();
   });
   progress.finish();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "# done: %zu scored now (%ld degenerate), %ld architectures in %s\n", todo.size(), degenerate,
-               store.count(), out.c_str());
+  const std::string nan_note = unscorable ? ", " + std::to_string(unscorable) + " reference_nan" : "";
+  std::fprintf(stderr, "# done: %zu scored now (%ld degenerate%s), %ld architectures in %s\n", todo.size(), degenerate,
+               nan_note.c_str(), store.count(), out.c_str());
   // Throughput of this invocation's scoring loop (set-up excluded); FLOPs of convolutions and linear
   // layers, forward and input-gradient.
   std::fprintf(stderr, "# throughput: %zu architectures in %.3f s = %.2f arch/s, %.3f TFLOP/s (%d worker%s)\n",

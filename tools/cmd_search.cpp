@@ -11,6 +11,7 @@
 #include "engine/error.h"
 #include "engine/search.h"
 #include "engine/store.h"
+#include "searchspaces/runs.h"
 #include "searchspaces/scoring.h"
 #include "tools/commands.h"
 #include "tools/scoring_setup.h"
@@ -75,16 +76,14 @@ int cmd_search(int argc, char** argv) {
     for (const std::string& k :
          {"batch", "seed", "augment", "score", "relu-sites", "num-classes", "sigma-precision", "sampler", "init"})
       if (a.has(k)) fail("--" + k + " conflicts with --scores: the scoring configuration comes from " + replay);
-    const RunStore s = RunStore::open_existing(replay);
-    const auto& id = s.config().identity;
-    const std::string db_space = id.count("space") ? id.at("space") : "nb201";
-    if (db_space != space_name)
-      fail(replay + " holds " + db_space + " scores; this search is over --space " + space_name);
-    for (const ScoreRow& r : s.rows()) table_scores[r.index] = {r.score, r.seconds};
+    const CheckedRun s = read_run(replay);
+    if (s.space != space_name)
+      fail(replay + " holds " + s.space + " scores; this search is over --space " + space_name);
+    for (const ScoreRow& r : s.rows) table_scores[r.index] = {r.score, r.seconds};
     // Scores of one dataset's images may rank networks for another's accuracies; say so when they do.
-    const std::string db_dataset = id.count("dataset") ? id.at("dataset") : "cifar10";
-    mode = "replay of " + replay + " (" + std::to_string(table_scores.size()) + " scores, " + id.at("score") +
-           ", batch " + id.at("batch") + (db_dataset != dataset ? ", scored on " + db_dataset + " images" : "") + ")";
+    const std::string db_dataset = s.get("dataset", "cifar10");
+    mode = "replay of " + replay + " (" + std::to_string(table_scores.size()) + " scores, " + s.get("score", "") +
+           ", batch " + s.get("batch", "") + (db_dataset != dataset ? ", scored on " + db_dataset + " images" : "") + ")";
   } else if (uses_score) {
     try {
       live = std::make_unique<ScoringSetup>(make_scoring_setup(a, /*parallel=*/true));  // candidates in flight

@@ -1,0 +1,73 @@
+// Reading run databases back with every row checked against its space (searchspaces/runs.h).
+#include "searchspaces/runs.h"
+
+#include <cmath>
+
+#include "engine/error.h"
+#include "searchspaces/nats_sss.h"
+#include "searchspaces/nb101_index.h"
+#include "searchspaces/nb201.h"
+
+namespace naswot {
+
+std::string CheckedRun::get(const std::string& key, const std::string& fallback) const {
+  auto it = config.identity.find(key);
+  return it == config.identity.end() ? fallback : it->second;
+}
+
+namespace {
+
+bool is_graph_hash(const std::string& s) {
+  return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// The problem with row r of a run of `space` (size `n`), or "" when there is none.
+std::string row_problem(const ScoreRow& r, const std::string& space, long n) {
+  if (r.index < 0 || r.index >= n)
+    return "index outside the space (0.." + std::to_string(n - 1) + ")";
+  if (space == "nb201" && r.arch != nb201::to_string(nb201::from_index(int(r.index))))
+    return "arch '" + r.arch + "' is not NAS-Bench-201 index " + std::to_string(r.index);
+  if (space == "nats-sss" && r.arch != nats_sss::to_string(nats_sss::from_index(r.index)))
+    return "channels '" + r.arch + "' are not NATS-Bench SSS index " + std::to_string(r.index);
+  if (space == "nb101" && !is_graph_hash(r.arch.substr(0, r.arch.find(' '))))
+    return "arch '" + r.arch.substr(0, 40) + "' does not start with a 32-digit graph hash";
+  if (r.status == "ok" ? !std::isfinite(r.score)
+      : r.status == "degenerate" ? !(std::isinf(r.score) && r.score < 0)
+      : r.status == "reference_nan" ? !std::isnan(r.score)
+                                    : true) {
+    const bool known = r.status == "ok" || r.status == "degenerate" || r.status == "reference_nan";
+    return known ? "status " + r.status + " with score " + std::to_string(r.score)
+                 : "unknown status '" + r.status + "' (expected ok, degenerate or reference_nan)";
+  }
+  if (!(r.seconds >= 0) || !std::isfinite(r.seconds)) return "scoring time " + std::to_string(r.seconds);
+  return "";
+}
+
+}  // namespace
+
+CheckedRun read_run(const std::string& path) {
+  const RunStore s = RunStore::open_existing(path);
+  CheckedRun run{path, s.config(), "", {}};
+  const auto refuse = [&](const std::string& what) {
+    fail(path + ": " + what + "; this is not a run database as naswot writes them (edited, or from another tool?)");
+  };
+  run.space = run.get("space", "nb201");
+  const long n = run.space == "nb201"      ? long(nb201::kNumArchs)
+                 : run.space == "nb101"    ? nb101::kNumCells
+                 : run.space == "nats-sss" ? nats_sss::kNumArchs
+                                           : 0;
+  if (n == 0) refuse("unknown space '" + run.space + "'");
+  const std::string score = run.get("score", "");
+  if (score != "jacob_cov" && score != "hamming")
+    refuse(score.empty() ? "no score kind recorded" : "score kind '" + score + "' (expected jacob_cov or hamming)");
+  const std::string batch = run.get("batch", "");
+  if (batch.empty() || batch.size() > 9 || batch.find_first_not_of("0123456789") != std::string::npos ||
+      std::stol(batch) < 2)
+    refuse(batch.empty() ? "no batch size recorded" : "batch size '" + batch + "'");
+  run.rows = s.rows();
+  for (const ScoreRow& r : run.rows)
+    if (const std::string p = row_problem(r, run.space, n); !p.empty()) refuse("row " + std::to_string(r.index) + ": " + p);
+  return run;
+}
+
+}  // namespace naswot
