@@ -61,10 +61,20 @@ int cmd_export(int argc, char** argv) {
     f = std::fopen(a.get("o").c_str(), "w");
     if (!f) fail("cannot write " + a.get("o"));
   }
+  // RFC 4180: a field with a comma or a quote is quoted, its quotes doubled (NB101's arch holds its
+  // comma-joined ops); the reason is always quoted.
+  const auto quoted = [](const std::string& v) {
+    std::string q = "\"";
+    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  const auto field = [&](const std::string& v) {
+    return v.find_first_of(",\"\n") == std::string::npos ? v : quoted(v);
+  };
   std::fprintf(f, "index,arch,score,status,seconds,reason\n");
   for (const ScoreRow& r : s.rows)
-    std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,\"%s\"\n", r.index, r.arch.c_str(), r.score, r.status.c_str(), r.seconds,
-                 r.reason.c_str());
+    std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,%s\n", r.index, field(r.arch).c_str(), r.score, r.status.c_str(), r.seconds,
+                 quoted(r.reason).c_str());
   if (f != stdout) std::fclose(f);
   return 0;
 }
