@@ -23,16 +23,15 @@ bool is_graph_hash(const std::string& s) {
 
 // The problem with row r of a run of `space` (size `n`), or "" when there is none.
 std::string row_problem(const ScoreRow& r, const std::string& space, long n) {
-  if (r.index < 0 || r.index >= n)
-    return "index outside the space (0.." + std::to_string(n - 1) + ")";
+  if (r.index < 0 || r.index >= n) return "index outside the space (0.." + std::to_string(n - 1) + ")";
   if (space == "nb201" && r.arch != nb201::to_string(nb201::from_index(int(r.index))))
     return "arch '" + r.arch + "' is not NAS-Bench-201 index " + std::to_string(r.index);
   if (space == "nats-sss" && r.arch != nats_sss::to_string(nats_sss::from_index(r.index)))
     return "channels '" + r.arch + "' are not NATS-Bench SSS index " + std::to_string(r.index);
   if (space == "nb101" && !is_graph_hash(r.arch.substr(0, r.arch.find(' '))))
     return "arch '" + r.arch.substr(0, 40) + "' does not start with a 32-digit graph hash";
-  if (r.status == "ok" ? !std::isfinite(r.score)
-      : r.status == "degenerate" ? !(std::isinf(r.score) && r.score < 0)
+  if (r.status == "ok"              ? !std::isfinite(r.score)
+      : r.status == "degenerate"    ? !(std::isinf(r.score) && r.score < 0)
       : r.status == "reference_nan" ? !std::isnan(r.score)
                                     : true) {
     const bool known = r.status == "ok" || r.status == "degenerate" || r.status == "reference_nan";
@@ -66,7 +65,8 @@ CheckedRun read_run(const std::string& path) {
     refuse(batch.empty() ? "no batch size recorded" : "batch size '" + batch + "'");
   run.rows = s.rows();
   for (const ScoreRow& r : run.rows)
-    if (const std::string p = row_problem(r, run.space, n); !p.empty()) refuse("row " + std::to_string(r.index) + ": " + p);
+    if (const std::string p = row_problem(r, run.space, n); !p.empty())
+      refuse("row " + std::to_string(r.index) + ": " + p);
   return run;
 }
 

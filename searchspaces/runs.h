@@ -11,8 +11,8 @@ namespace naswot {
 struct CheckedRun {
   std::string path;
   RunConfig config;
-  std::string space;            // nb201 | nb101 | nats-sss (runs older than the key: nb201)
-  std::vector<ScoreRow> rows;   // ascending index
+  std::string space;           // nb201 | nb101 | nats-sss (runs older than the key: nb201)
+  std::vector<ScoreRow> rows;  // ascending index
   std::string get(const std::string& key, const std::string& fallback) const;  // an identity value
 };
 

@@ -22,4 +22,4 @@ ctest --test-dir "$build" --output-on-failure -L 'cpu|gpu'
 cmake -S . -B "$build-asan" -DCMAKE_BUILD_TYPE=Release -DNASWOT_SANITIZE=ON -DNASWOT_CUDA=OFF -DNASWOT_NATIVE=OFF \
   >/dev/null
 cmake --build "$build-asan" -j"$(nproc)" --target naswot_fuzz_replay >/dev/null
-NASWOT_CACHE_DIR=off "$build-asan/tests/naswot_fuzz_replay" tests/fuzz/corpus 2>/dev/null
+NASWOT_CACHE_DIR=off "$build-asan/tests/naswot_fuzz_replay" tests/fuzz/corpus

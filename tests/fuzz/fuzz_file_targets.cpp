@@ -84,10 +84,22 @@ namespace {
 // The edits a fuzz input may make: rows and tables of the database itself, nothing outside it.
 int authorise(void*, int action, const char*, const char*, const char*, const char*) {
   switch (action) {
-    case SQLITE_SELECT: case SQLITE_READ: case SQLITE_INSERT: case SQLITE_UPDATE: case SQLITE_DELETE:
-    case SQLITE_CREATE_TABLE: case SQLITE_DROP_TABLE: case SQLITE_ALTER_TABLE: case SQLITE_CREATE_INDEX:
-    case SQLITE_DROP_INDEX: case SQLITE_CREATE_VIEW: case SQLITE_DROP_VIEW: case SQLITE_FUNCTION:
-    case SQLITE_TRANSACTION: case SQLITE_SAVEPOINT: case SQLITE_RECURSIVE:
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE:
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_DROP_TABLE:
+    case SQLITE_ALTER_TABLE:
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_DROP_INDEX:
+    case SQLITE_CREATE_VIEW:
+    case SQLITE_DROP_VIEW:
+    case SQLITE_FUNCTION:
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+    case SQLITE_RECURSIVE:
       return SQLITE_OK;
     default:
       return SQLITE_DENY;  // ATTACH, PRAGMA, ...
@@ -98,8 +110,8 @@ int stop_long_queries(void* steps) { return ++*static_cast<long*>(steps) > 2000;
 
 RunConfig template_config() {
   RunConfig cfg;
-  cfg.identity = {{"space", "nb201"}, {"score", "jacob_cov"}, {"batch", "8"}, {"seed", "0"}, {"augment", "none"},
-                  {"num_classes", "1"}, {"engine", "fuzz"}, {"backend", "cpu"}, {"data", "x"}};
+  cfg.identity = {{"space", "nb201"},   {"score", "jacob_cov"}, {"batch", "8"},     {"seed", "0"}, {"augment", "none"},
+                  {"num_classes", "1"}, {"engine", "fuzz"},     {"backend", "cpu"}, {"data", "x"}};
   cfg.info = {{"device", "fuzz"}};
   return cfg;
 }
@@ -143,7 +155,8 @@ void run_db(const uint8_t* d, size_t n) {
   write_file(path, template_db().data(), template_db().size());
   {
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) fuzz_bug("cannot open the copy");
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK)
+      fuzz_bug("cannot open the copy");
     sqlite3_set_authorizer(db, authorise, nullptr);
     long steps = 0;
     sqlite3_progress_handler(db, 1000, stop_long_queries, &steps);

@@ -56,9 +56,9 @@ void network_fusion(const uint8_t* d, size_t n) {
   const JacobianResult b = plain.jacobian(g, w, x.data(), kBatch);
   NASWOT_FUZZ_CHECK(a.jacobian == b.jacobian, what + ": fused and plain Jacobians differ");
   for (float v : a.jacobian) NASWOT_FUZZ_CHECK(std::isfinite(v), what + ": a non-finite Jacobian entry");
-  NASWOT_FUZZ_CHECK(fused.hamming_kernel(g, w, x.data(), kBatch, weight).K ==
-                        plain.hamming_kernel(g, w, x.data(), kBatch, weight).K,
-                    what + ": fused and plain Hamming kernels differ");
+  NASWOT_FUZZ_CHECK(
+      fused.hamming_kernel(g, w, x.data(), kBatch, weight).K == plain.hamming_kernel(g, w, x.data(), kBatch, weight).K,
+      what + ": fused and plain Hamming kernels differ");
   // The Hamming pass reused the arena in between: the Jacobian must come out the same again.
   NASWOT_FUZZ_CHECK(fused.jacobian(g, w, x.data(), kBatch).jacobian == a.jacobian, what + ": not repeatable");
 }

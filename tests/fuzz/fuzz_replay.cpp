@@ -2,8 +2,12 @@
 // runs the corpus in tests/fuzz/corpus/<target>/, seeds and the inputs of every bug found so far.
 //   naswot_fuzz_replay CORPUS_ROOT          every target's folder under the root
 //   naswot_fuzz_replay TARGET FILE|DIR...   the given inputs through one target
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,10 +16,34 @@
 
 #include "tests/fuzz/fuzz_targets.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NASWOT_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(NASWOT_ASAN)
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 namespace fs = std::filesystem;
 using naswot::fuzz::Target;
 
 namespace {
+
+// The input being replayed, named on stderr if it brings the process down (a failed check aborts; a
+// sanitizer report ends the process through its death callback).
+char current[4096];
+void name_current() {
+  const char head[] = "naswot fuzz: the failing input: ";
+  (void)!write(2, head, sizeof head - 1);
+  (void)!write(2, current, strnlen(current, sizeof current));
+  (void)!write(2, "\n", 1);
+}
+void on_signal(int sig) {
+  name_current();
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
 
 struct Count {
   size_t inputs = 0, accepted = 0;
@@ -34,7 +62,7 @@ Count replay(const Target& t, const fs::path& p) {
   for (const fs::path& f : files) {
     std::ifstream in(f, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::fprintf(stderr, "%s: %s\n", t.name, f.c_str());  // names the input if it brings the process down
+    std::snprintf(current, sizeof current, "%s %s", t.name, f.c_str());
     c.accepted += naswot::fuzz::run_one(t, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
     ++c.inputs;
   }
@@ -44,6 +72,10 @@ Count replay(const Target& t, const fs::path& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) std::signal(sig, on_signal);
+#if defined(__SANITIZE_ADDRESS__) || defined(NASWOT_ASAN)
+  __sanitizer_set_death_callback(name_current);
+#endif
   if (argc == 2) {
     size_t total = 0;
     for (const Target& t : naswot::fuzz::targets()) {

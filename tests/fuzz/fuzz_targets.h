@@ -22,8 +22,8 @@ const Target* find_target(const std::string& name);
 // other exception is a bug.
 bool run_one(const Target& t, const uint8_t* data, size_t size);
 [[noreturn]] void fuzz_bug(const std::string& what);
-#define NASWOT_FUZZ_CHECK(cond, msg) \
-  do {                               \
+#define NASWOT_FUZZ_CHECK(cond, msg)                                          \
+  do {                                                                        \
     if (!(cond)) ::naswot::fuzz::fuzz_bug(std::string(#cond) + ": " + (msg)); \
   } while (0)
 
