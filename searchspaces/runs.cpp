@@ -5,8 +5,8 @@
 
 #include "engine/error.h"
 #include "searchspaces/nats_sss.h"
-#include "searchspaces/nb101_index.h"
 #include "searchspaces/nb201.h"
+#include "searchspaces/scoring.h"
 
 namespace naswot {
 
@@ -51,11 +51,12 @@ CheckedRun read_run(const std::string& path) {
     fail(path + ": " + what + "; this is not a run database as naswot writes them (edited, or from another tool?)");
   };
   run.space = run.get("space", "nb201");
-  const long n = run.space == "nb201"      ? long(nb201::kNumArchs)
-                 : run.space == "nb101"    ? nb101::kNumCells
-                 : run.space == "nats-sss" ? nats_sss::kNumArchs
-                                           : 0;
-  if (n == 0) refuse("unknown space '" + run.space + "'");
+  long n = 0;
+  try {
+    n = space_size(run.space);  // the one list of spaces
+  } catch (const Error&) {
+    refuse("unknown space '" + run.space + "'");
+  }
   const std::string score = run.get("score", "");
   if (score != "jacob_cov" && score != "hamming")
     refuse(score.empty() ? "no score kind recorded" : "score kind '" + score + "' (expected jacob_cov or hamming)");

@@ -146,10 +146,10 @@ const std::string& template_db() {
 }  // namespace
 
 void run_db(const uint8_t* d, size_t n) {
-  std::string sql(reinterpret_cast<const char*>(d), n);
-  for (char& ch : sql) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-  if (sql.find("vacuum") != std::string::npos) return;  // VACUUM INTO writes files elsewhere
-  sql.assign(reinterpret_cast<const char*>(d), n);
+  const std::string sql(reinterpret_cast<const char*>(d), n);
+  std::string lower = sql;
+  for (char& ch : lower) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower.find("vacuum") != std::string::npos) return;  // VACUUM INTO writes files elsewhere
   const std::string path = scratch_path(".db");
   for (const char* s : {"", "-wal", "-shm", "-journal"}) std::remove((path + s).c_str());
   write_file(path, template_db().data(), template_db().size());
