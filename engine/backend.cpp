@@ -9,7 +9,7 @@
 
 namespace naswot {
 
-std::function<void()> Backend::capture(const std::function<void()>&) {
+std::function<void()> Device::capture(const std::function<void()>&) {
   fail("the " + name() + " backend runs ops at once: nothing to capture into a graph");
 }
 
@@ -44,12 +44,6 @@ std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOpti
   }
   if (name == "auto") return cuda_available() ? make_cuda_backend(o) : make_cpu_backend(o.threads, o.sigma_precision);
   fail("unknown backend '" + name + "' (expected cpu, cuda or auto)");
-}
-
-std::unique_ptr<Backend> make_backend(const std::string& name, int threads) {
-  BackendOptions o;
-  o.threads = threads;
-  return make_backend(name, o);
 }
 
 }  // namespace naswot

@@ -10,18 +10,14 @@
 #include <vector>
 
 #include "engine/score_jacob.h"
-#include "kernels/cpu/cpu_kernels.h"
+#include "kernels/op_table.h"
 
 namespace naswot {
 
-using cpu::BnStore;
-using cpu::ConvDims;
-
-// All pointers handed to ops point into the backend's arena. Backward ops (and the forward ops that
-// take the flag) write their result when accumulate is false and add to it when true.
-class Backend {
+// Memory, transfers and the stream of one backend instance.
+class Device {
  public:
-  virtual ~Backend() = default;
+  virtual ~Device() = default;
   virtual std::string name() const = 0;    // "cpu", "cuda"
   virtual std::string device() const = 0;  // human-readable device description
   // Samples an activation buffer of batch B holds (the CPU pads to whole lane blocks); element-wise
@@ -39,51 +35,6 @@ class Backend {
   virtual void upload(const float* host, float* dst, size_t n) = 0;
   virtual void download(const float* src, float* host, size_t n) = 0;
 
-  virtual void fill(size_t n, float v, float* y) = 0;
-  virtual void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) = 0;
-  virtual void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx,
-                                    bool accumulate) = 0;
-  // Training-mode batch norm over the B*HW values of each channel; mean and rstd: C floats each.
-  // store: write, add to y (a fused add's term) or apply a fused ReLU; the backward pass then takes
-  // that ReLU's output as relu_y (else nullptr) and dy as the ReLU's output gradient (cpu_kernels.h).
-  virtual void batchnorm_forward(int C, int HW, int B, const float* x, const float* gamma, const float* beta,
-                                 float eps, float* y, float* mean, float* rstd, BnStore store) = 0;
-  virtual void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* gamma,
-                                  const float* mean, const float* rstd, const float* relu_y, float* dx,
-                                  bool accumulate) = 0;
-  virtual void relu_forward(size_t n, const float* x, float* y) = 0;
-  virtual void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool accumulate) = 0;
-  // y = xs[0] + xs[1] + ... (count >= 2), left to right; xs[0] may be y itself.
-  virtual void add_forward(size_t n, const float* const* xs, int count, float* y) = 0;
-  virtual void copy_or_accumulate(size_t n, const float* src, float* dst, bool accumulate) = 0;
-  // Channels [src_c0, src_c0 + count) of src (src_C channels of P pixels) to [dst_c0, dst_c0 + count)
-  // of dst (dst_C channels), every sample: channel concatenation and slicing.
-  virtual void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst,
-                             int dst_C, int dst_c0, bool accumulate) = 0;
-  virtual void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y, bool accumulate) = 0;
-  virtual void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) = 0;
-  virtual void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) = 0;
-  virtual void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool accumulate) = 0;
-  virtual void global_avgpool_forward(int C, int HW, int B, const float* x, float* y) = 0;
-  virtual void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool accumulate) = 0;
-  virtual void maxpool_forward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, float* y) = 0;
-  virtual void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, const float* x,
-                                const float* dy, float* dx, bool accumulate) = 0;
-  virtual void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias,
-                              float* y) = 0;
-  virtual void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx,
-                                    bool accumulate) = 0;
-
-  // Hamming kernel of ReLU codes: begin (K = 0, B x B), accumulate one site whose values y are
-  // per_sample units per sample (backend layout) with K[a][b] += weight * #{units where (y > 0) agrees},
-  // end (K to host).
-  virtual void hamming_begin(int B) = 0;
-  virtual void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) = 0;
-  virtual std::vector<int64_t> hamming_end() = 0;
-
-  // The v1 score of the input-gradient J (row values per sample, this backend's layout): Sigma_J and its spectrum.
-  virtual JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) = 0;
-
   // Profiler ranges (NVTX on CUDA) around the stages of scoring; no-ops elsewhere.
   virtual void range_push(const char*) {}
   virtual void range_pop() {}
@@ -97,6 +48,34 @@ class Backend {
   // binds the thread's state, the CPU's OpenMP thread count or the CUDA device.
   virtual void bind_thread() {}
 };
+
+// The op table's ops (kernels/ops.def: what each computes) on memory of the same instance's Device:
+// every pointer points into its arena or persistent buffer.
+class Ops {
+ public:
+  virtual ~Ops() = default;
+#define NASWOT_OP(name, cuda, params, args) virtual void name params = 0;
+#include "kernels/ops.def"
+#undef NASWOT_OP
+};
+
+// The scores' own kernels on the backend's memory: the seam between the executor's tensors and the
+// small B x B algebra of each score.
+class ScoreKernels {
+ public:
+  virtual ~ScoreKernels() = default;
+  // Hamming kernel of ReLU codes: begin (K = 0, B x B), accumulate one site whose values y are
+  // per_sample units per sample (backend layout) with K[a][b] += weight * #{units where (y > 0) agrees},
+  // end (K to host).
+  virtual void hamming_begin(int B) = 0;
+  virtual void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) = 0;
+  virtual std::vector<int64_t> hamming_end() = 0;
+  // The v1 score of the input-gradient J (row values per sample, this backend's layout): Sigma_J and its spectrum.
+  virtual JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) = 0;
+};
+
+// One backend instance: its device memory and stream, the ops on them and the scores' kernels.
+class Backend : public Device, public Ops, public ScoreKernels {};
 
 // How Sigma_J's score is computed on a GPU: the spectrum (syevd) or one Cholesky factorisation of
 // Sigma_J + kI (log-determinant and trace of the inverse); auto = Cholesky, falling back to the
@@ -115,7 +94,6 @@ std::unique_ptr<Backend> make_cpu_backend(int threads, SigmaPrecision sigma = Si
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& o);  // throws without CUDA or a device
 // name: "cpu", "cuda" or "auto" (the GPU when one is usable, else the CPU).
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& o);
-std::unique_ptr<Backend> make_backend(const std::string& name, int threads);
 // Whether this build has the CUDA backend and a usable device is present.
 bool cuda_available();
 // cudaMalloc calls made by CUDA backends so far (0 without CUDA): flat once the largest network has run.

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "engine/backend.h"
+#include "engine/grow_buffer.h"
+#include "kernels/cpu/cpu_kernels.h"
 
 namespace naswot {
 namespace {
@@ -24,6 +26,23 @@ std::string cpu_model() {
     if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
   return "unknown CPU";
 }
+
+// Host memory for GrowBuffer, grown by half again on demand and backed by transparent huge pages
+// where the kernel allows: the arena spans hundreds of MB at batch 256, and 4 KB pages cost a fault
+// each and many TLB misses.
+struct HugePageMemory {
+  static constexpr size_t kHuge = size_t(2) << 20;
+  static size_t grow(size_t want, size_t cap) { return (std::max(want, cap + cap / 2) + kHuge - 1) / kHuge * kHuge; }
+  static void* allocate(size_t bytes) {
+    void* p = std::aligned_alloc(kHuge, bytes);
+    if (!p) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);  // advice only: ignored where THP is off
+#endif
+    return p;
+  }
+  static void deallocate(void* p) { std::free(p); }
+};
 
 class CpuBackend final : public Backend {
  public:
@@ -43,74 +62,16 @@ class CpuBackend final : public Backend {
   void download_batch(const float* src, int B, int C, int P, float* nchw) override {
     cpu::from_blocked(B, C, P, src, nchw);
   }
-  float* persistent(size_t floats) override {
-    return persistent_.get(floats);
-  }
-  float* arena(size_t floats) override {
-    return arena_.get(floats);
-  }
+  float* persistent(size_t floats) override { return persistent_.ensure(floats); }
+  float* arena(size_t floats) override { return arena_.ensure(floats); }
   void upload(const float* host, float* dst, size_t n) override { cpu::copy_or_accumulate(n, host, dst, false); }
   void download(const float* src, float* host, size_t n) override { cpu::copy_or_accumulate(n, src, host, false); }
-  void fill(size_t n, float v, float* y) override { cpu::fill(n, v, y); }
-  void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) override {
-    cpu::conv2d_forward(d, x, w, y);
-  }
-  void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool acc) override {
-    cpu::conv2d_backward_data(d, dy, w, dx, acc);
-  }
-  void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
-                         float* mean, float* rstd, BnStore store) override {
-    cpu::batchnorm_forward(C, HW, B, x, g, b, eps, y, mean, rstd, store);
-  }
-  void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* g, const float* mean,
-                          const float* rstd, const float* relu_y, float* dx, bool acc) override {
-    cpu::batchnorm_backward(C, HW, B, dy, x, g, mean, rstd, relu_y, dx, acc);
-  }
-  void relu_forward(size_t n, const float* x, float* y) override { cpu::relu_forward(n, x, y); }
-  void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool acc) override {
-    cpu::relu_backward(n, dy, y, dx, acc);
-  }
-  void add_forward(size_t n, const float* const* xs, int count, float* y) override {
-    cpu::add_forward(n, xs, count, y);
-  }
-  void copy_or_accumulate(size_t n, const float* src, float* dst, bool acc) override {
-    cpu::copy_or_accumulate(n, src, dst, acc);
-  }
-  void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C,
-                     int dst_c0, bool acc) override {
-    cpu::copy_channels(B, P, count, src, src_C, src_c0, dst, dst_C, dst_c0, acc);
-  }
-  void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y, bool acc) override {
-    cpu::avgpool3x3_forward(C, H, W, B, x, y, acc);
-  }
-  void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
-    cpu::avgpool3x3_backward(C, H, W, B, dy, dx, acc);
-  }
-  void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) override {
-    cpu::avgpool2x2_forward(C, H, W, B, x, y);
-  }
-  void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
-    cpu::avgpool2x2_backward(C, H, W, B, dy, dx, acc);
-  }
-  void global_avgpool_forward(int C, int HW, int B, const float* x, float* y) override {
-    cpu::global_avgpool_forward(C, HW, B, x, y);
-  }
-  void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool acc) override {
-    cpu::global_avgpool_backward(C, HW, B, dy, dx, acc);
-  }
-  void maxpool_forward(int C, int H, int W, int B, int k, int s, int p, const float* x, float* y) override {
-    cpu::maxpool_forward(C, H, W, B, k, s, p, x, y);
-  }
-  void maxpool_backward(int C, int H, int W, int B, int k, int s, int p, const float* x, const float* dy, float* dx,
-                        bool acc) override {
-    cpu::maxpool_backward(C, H, W, B, k, s, p, x, dy, dx, acc);
-  }
-  void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* b, float* y) override {
-    cpu::linear_forward(B, In, Out, x, w, b, y);
-  }
-  void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx, bool acc) override {
-    cpu::linear_backward_data(B, In, Out, dy, w, dx, acc);
-  }
+  // The op table's rows, each forwarded to its kernel in kernels/cpu.
+#define NASWOT_OP(name, cuda, params, args) \
+  void name params override { cpu::name args; }
+#include "kernels/ops.def"
+#undef NASWOT_OP
+
   void hamming_begin(int B) override {
     kb_ = B;
     K_.assign(size_t(B) * B, 0);
@@ -128,33 +89,9 @@ class CpuBackend final : public Backend {
   }
 
  private:
-  // Grow-only host memory: uninitialised, grown by half again on demand and never copied (no caller
-  // keeps contents across a growth). Backed by transparent huge pages where the kernel allows: the
-  // arena spans hundreds of MB at batch 256, and 4 KB pages cost a fault each and many TLB misses.
-  struct HostBuffer {
-    struct Free {
-      void operator()(float* q) const { std::free(q); }
-    };
-    std::unique_ptr<float[], Free> p;
-    size_t cap = 0;
-    float* get(size_t n) {
-      if (n > cap) {
-        p.reset();
-        cap = std::max(n, cap + cap / 2);
-        constexpr size_t kHuge = size_t(2) << 20;
-        const size_t bytes = (cap * sizeof(float) + kHuge - 1) / kHuge * kHuge;
-        p.reset(static_cast<float*>(std::aligned_alloc(kHuge, bytes)));
-        if (!p) throw std::bad_alloc();
-#ifdef MADV_HUGEPAGE
-        madvise(p.get(), bytes, MADV_HUGEPAGE);  // advice only: ignored where THP is off
-#endif
-      }
-      return p.get();
-    }
-  };
   SigmaPrecision sigma_;
   int threads_;
-  HostBuffer arena_, persistent_;
+  GrowBuffer<float, HugePageMemory> arena_, persistent_;
   std::vector<float> jt_;
   int kb_ = 0;
   std::vector<int64_t> K_;

@@ -22,6 +22,7 @@
 #include <tuple>
 
 #include "engine/backend.h"
+#include "engine/grow_buffer.h"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/cuda_kernels.h"
 
@@ -32,17 +33,13 @@ namespace {
 
 std::atomic<long> g_allocations{0};
 
-// Grow-only device buffer: after the largest network has been seen, nothing is allocated again.
-struct DeviceBuffer {
-  void* p = nullptr;
-  size_t bytes = 0;
-  void* ensure(size_t want) {
-    if (want <= bytes) return p;
-    if (p) NASWOT_CUDA_CHECK(cudaFree(p));
-    p = nullptr;
-    bytes = 0;
-    want = want + want / 4 + 256;  // headroom: fewer regrowths while shapes vary
-    const cudaError_t st = cudaMalloc(&p, want);
+// Device memory for GrowBuffer, with headroom (fewer regrowths while shapes vary); out of memory
+// is an error that says what to change.
+struct DeviceMemory {
+  static size_t grow(size_t want, size_t) { return want + want / 4 + 256; }
+  static void* allocate(size_t bytes) {
+    void* p = nullptr;
+    const cudaError_t st = cudaMalloc(&p, bytes);
     if (st == cudaErrorMemoryAllocation) {
       cudaGetLastError();  // not sticky: clear it, the device stays usable
       size_t free = 0, total = 0;
@@ -52,37 +49,27 @@ struct DeviceBuffer {
                     "cuda backend: out of device memory: %.0f MB wanted, %.0f of %.0f MB free (every --workers/"
                     "--streams worker holds buffers as large as the largest network's: use fewer workers or a "
                     "smaller --batch)",
-                    want / 1e6, free / 1e6, total / 1e6);
+                    bytes / 1e6, free / 1e6, total / 1e6);
       fail(buf);
     }
     NASWOT_CUDA_CHECK(st);
     ++g_allocations;
-    bytes = want;
     return p;
   }
-  template <class T>
-  T* as(size_t count) {
-    return static_cast<T*>(ensure(count * sizeof(T)));
-  }
-  ~DeviceBuffer() {
-    if (p) cudaFree(p);
-  }
+  static void deallocate(void* p) { cudaFree(p); }
 };
+template <class T>
+using DeviceBuffer = GrowBuffer<T, DeviceMemory>;
 
-struct PinnedBuffer {
-  void* p = nullptr;
-  size_t bytes = 0;
-  void* ensure(size_t want) {
-    if (want <= bytes) return p;
-    if (p) NASWOT_CUDA_CHECK(cudaFreeHost(p));
-    p = nullptr;
-    NASWOT_CUDA_CHECK(cudaMallocHost(&p, want));
-    bytes = want;
+// Page-locked host memory for GrowBuffer (the staging buffer of transfers).
+struct PinnedMemory {
+  static size_t grow(size_t want, size_t) { return want; }
+  static void* allocate(size_t bytes) {
+    void* p = nullptr;
+    NASWOT_CUDA_CHECK(cudaMallocHost(&p, bytes));
     return p;
   }
-  ~PinnedBuffer() {
-    if (p) cudaFreeHost(p);
-  }
+  static void deallocate(void* p) { cudaFreeHost(p); }
 };
 
 // Descriptors and chosen algorithms of one convolution shape.
@@ -149,7 +136,7 @@ class CudaBackend final : public Backend {
     NASWOT_CUBLAS_CHECK(cublasSetMathMode(cublas_, tf32_ ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
     NASWOT_CUSOLVER_CHECK(cusolverDnCreate(&cusolver_));
     NASWOT_CUSOLVER_CHECK(cusolverDnSetStream(cusolver_, stream_));
-    bn_counter_ = static_cast<unsigned*>(bn_counter_buf_.ensure(sizeof(unsigned)));
+    bn_counter_ = bn_counter_buf_.ensure(1);
     NASWOT_CUDA_CHECK(cudaMemsetAsync(bn_counter_, 0, sizeof(unsigned), stream_));
     const char* find = std::getenv("NASWOT_CUDNN_FIND");  // set, non-empty and not "0"
     find_ = find && *find && std::strcmp(find, "0") != 0;
@@ -185,9 +172,9 @@ class CudaBackend final : public Backend {
 
   float* arena(size_t floats) override {
     NASWOT_CUDA_CHECK(cudaSetDevice(device_));  // this instance may be driven from any host thread
-    return arena_.as<float>(floats);
+    return arena_.ensure(floats);
   }
-  float* persistent(size_t floats) override { return persistent_.as<float>(floats); }
+  float* persistent(size_t floats) override { return persistent_.ensure(floats); }
   void upload(const float* host, float* dst, size_t n) override {
     void* st = staging_.ensure(n * sizeof(float));
     std::memcpy(st, host, n * sizeof(float));
@@ -196,7 +183,15 @@ class CudaBackend final : public Backend {
   }
   void download(const float* src, float* host, size_t n) override { download_bytes(src, host, n * sizeof(float)); }
 
-  void fill(size_t n, float v, float* y) override { cuda::fill(stream_, n, v, y); }
+  // The op table's KERNEL rows, each forwarded to its launcher in kernels/cuda; the OWN rows follow.
+#define NASWOT_OP_CUDA_KERNEL(name, params, args) \
+  void name params override { cuda::name(stream_, NASWOT_STRIP args); }
+#define NASWOT_OP_CUDA_OWN(name, params, args)
+#define NASWOT_OP(name, cuda, params, args) NASWOT_OP_CUDA_##cuda(name, params, args)
+#include "kernels/ops.def"
+#undef NASWOT_OP
+#undef NASWOT_OP_CUDA_OWN
+#undef NASWOT_OP_CUDA_KERNEL
 
   void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) override {
     const ConvPlan& c = conv_plan(d);
@@ -221,16 +216,6 @@ class CudaBackend final : public Backend {
     cuda::batchnorm_backward(stream_, C, HW, B, dy, x, g, mean, rstd, relu_y, dx, acc,
                              bn_ws_.ensure(cuda::batchnorm_workspace_bytes(C, B)), bn_counter_);
   }
-  void relu_forward(size_t n, const float* x, float* y) override { cuda::relu_forward(stream_, n, x, y); }
-  void relu_backward(size_t n, const float* dy, const float* y, float* dx, bool acc) override {
-    cuda::relu_backward(stream_, n, dy, y, dx, acc);
-  }
-  void add_forward(size_t n, const float* const* xs, int count, float* y) override {
-    cuda::add_forward(stream_, n, xs, count, y);
-  }
-  void copy_or_accumulate(size_t n, const float* src, float* dst, bool acc) override {
-    cuda::copy_or_accumulate(stream_, n, src, dst, acc);
-  }
   void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C,
                      int dst_c0, bool acc) override {
     const size_t p = size_t(P);
@@ -249,19 +234,6 @@ class CudaBackend final : public Backend {
   void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
     pool_backward(pool_plan(2, C, H, W, B), dy, dx, acc);
   }
-  void global_avgpool_forward(int C, int HW, int B, const float* x, float* y) override {
-    cuda::global_avgpool_forward(stream_, C, HW, B, x, y);
-  }
-  void global_avgpool_backward(int C, int HW, int B, const float* dy, float* dx, bool acc) override {
-    cuda::global_avgpool_backward(stream_, C, HW, B, dy, dx, acc);
-  }
-  void maxpool_forward(int C, int H, int W, int B, int k, int s, int p, const float* x, float* y) override {
-    cuda::maxpool_forward(stream_, C, H, W, B, k, s, p, x, y);
-  }
-  void maxpool_backward(int C, int H, int W, int B, int k, int s, int p, const float* x, const float* dy, float* dx,
-                        bool acc) override {
-    cuda::maxpool_backward(stream_, C, H, W, B, k, s, p, x, dy, dx, acc);
-  }
   // y[B][Out] = x[B][In] w[Out][In]^T + bias: column-major, y^T (Out x B) = w^T(op T of In x Out) x^T.
   void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias, float* y) override {
     const float one = 1.f, zero = 0.f;
@@ -276,16 +248,16 @@ class CudaBackend final : public Backend {
 
   void hamming_begin(int B) override {
     kb_ = B;
-    int64_t* K = hamming_K_.as<int64_t>(size_t(B) * B);
+    int64_t* K = hamming_K_.ensure(size_t(B) * B);
     NASWOT_CUDA_CHECK(cudaMemsetAsync(K, 0, size_t(B) * B * sizeof(int64_t), stream_));
   }
   void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
-    uint64_t* codes = hamming_codes_.as<uint64_t>(cuda::hamming_codes_words(per_sample, kb_));
-    cuda::hamming_accumulate(stream_, per_sample, kb_, y, weight, static_cast<int64_t*>(hamming_K_.p), codes);
+    uint64_t* codes = hamming_codes_.ensure(cuda::hamming_codes_words(per_sample, kb_));
+    cuda::hamming_accumulate(stream_, per_sample, kb_, y, weight, hamming_K_.data(), codes);
   }
   std::vector<int64_t> hamming_end() override {
     std::vector<int64_t> K(size_t(kb_) * kb_);
-    download_bytes(hamming_K_.p, K.data(), K.size() * sizeof(int64_t));
+    download_bytes(hamming_K_.data(), K.data(), K.size() * sizeof(int64_t));
     return K;
   }
 
@@ -403,10 +375,16 @@ class CudaBackend final : public Backend {
   cusolverDnHandle_t cusolver_ = nullptr;
   std::map<std::tuple<int, int, int, int, int, int, int, int>, ConvPlan> convs_;
   std::map<std::tuple<int, int, int, int, int>, PoolPlan> pools_;
-  DeviceBuffer arena_, persistent_, workspace_, bn_ws_, bn_counter_buf_, hamming_K_, hamming_codes_;
+  DeviceBuffer<float> arena_, persistent_;
+  DeviceBuffer<std::byte> workspace_, bn_ws_;  // cuDNN's workspace; batch norm's partial sums
+  DeviceBuffer<unsigned> bn_counter_buf_;
+  DeviceBuffer<int64_t> hamming_K_;
+  DeviceBuffer<uint64_t> hamming_codes_;
   unsigned* bn_counter_ = nullptr;  // batch norm's finished-block count: zero between launches
-  DeviceBuffer sig_A_, sig_S32_, sig_S_, sig_M_, sig_X_, sig_W_, sig_small_, solver_ws_;
-  PinnedBuffer staging_;
+  DeviceBuffer<float> sig_A32_, sig_S32_;  // --sigma-precision fp32
+  DeviceBuffer<double> sig_A_, sig_S_, sig_M_, sig_X_, sig_W_, solver_ws_;
+  DeviceBuffer<char> sig_small_;
+  GrowBuffer<std::byte, PinnedMemory> staging_;
   int kb_ = 0;
   int solver_b_ = 0, lwork_potrf_ = 0, lwork_syevd_ = 0;
 };
@@ -414,15 +392,15 @@ class CudaBackend final : public Backend {
 JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, double k) {
   JacobScore out;
   const size_t BB = size_t(B) * B;
-  double* S = sig_S_.as<double>(BB);
-  double* M = sig_M_.as<double>(BB);
-  double* X = sig_X_.as<double>(BB);
-  double* W = sig_W_.as<double>(size_t(B));
+  double* S = sig_S_.ensure(BB);
+  double* M = sig_M_.ensure(BB);
+  double* X = sig_X_.ensure(BB);
+  double* W = sig_W_.ensure(size_t(B));
   // small: flags (B ints), then 2 doubles of Cholesky terms and 2 ints of solver status, 8-aligned,
   // so that one download brings back all three.
   const size_t flags_bytes = (size_t(B) * sizeof(int) + 7) / 8 * 8;
   const size_t small_bytes = flags_bytes + 2 * sizeof(double) + 2 * sizeof(int);
-  char* small = static_cast<char*>(sig_small_.ensure(small_bytes));
+  char* small = sig_small_.ensure(small_bytes);
   int* flags = reinterpret_cast<int*>(small);
   double* terms = reinterpret_cast<double*>(small + flags_bytes);
   int* info = reinterpret_cast<int*>(small + flags_bytes + 2 * sizeof(double));
@@ -432,7 +410,7 @@ JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, doubl
                                                       B, S, B, W, &lwork_syevd_));
     solver_b_ = B;
   }
-  double* work = solver_ws_.as<double>(size_t(std::max(lwork_potrf_, lwork_syevd_)));
+  double* work = solver_ws_.ensure(size_t(std::max(lwork_potrf_, lwork_syevd_)));
   std::vector<char> host_small(small_bytes);
   // The CPU's row checks, in its order: the first bad row names the reason.
   auto bad_row = [&]() -> std::string {
@@ -445,8 +423,8 @@ JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, doubl
   // Sigma (lower triangle, column-major) = A A^T over the normalised rows of A (row-major B x row).
   nvtxRangePushA("sigma");
   if (sigma_ == SigmaPrecision::Fp32) {
-    float* A = sig_A_.as<float>(size_t(B) * row);
-    float* S32 = sig_S32_.as<float>(BB);
+    float* A = sig_A32_.ensure(size_t(B) * row);
+    float* S32 = sig_S32_.ensure(BB);
     cuda::normalise_rows(stream_, B, row, J, A, flags);
     // Pedantic float32 whatever --precision says: TF32 would round A to 10 mantissa bits.
     const float one = 1.f, zero = 0.f;
@@ -457,7 +435,7 @@ JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, doubl
     NASWOT_CUBLAS_CHECK(st);
     cuda::widen(stream_, BB, S32, S);
   } else {
-    double* A = sig_A_.as<double>(size_t(B) * row);
+    double* A = sig_A_.ensure(size_t(B) * row);
     cuda::normalise_rows(stream_, B, row, J, A, flags);
     const double one = 1.0, zero = 0.0;
     NASWOT_CUBLAS_CHECK(

@@ -6,18 +6,20 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernels/cpu/cpu_kernels.h"  // BnStore
+#include "kernels/op_table.h"
 
 namespace naswot::cuda {
 
-using cpu::BnStore;
+// The launchers of the op table's KERNEL rows (kernels/ops.def: what each computes).
+#define NASWOT_OP_CUDA_KERNEL(name, params) void name(cudaStream_t s, NASWOT_STRIP params);
+#define NASWOT_OP_CUDA_OWN(name, params)
+#define NASWOT_OP(name, cuda, params, args) NASWOT_OP_CUDA_##cuda(name, params)
+#include "kernels/ops.def"
+#undef NASWOT_OP
+#undef NASWOT_OP_CUDA_OWN
+#undef NASWOT_OP_CUDA_KERNEL
 
-void fill(cudaStream_t s, size_t n, float v, float* y);
-void relu_forward(cudaStream_t s, size_t n, const float* x, float* y);
-void relu_backward(cudaStream_t s, size_t n, const float* dy, const float* y, float* dx, bool accumulate);
-// xs: a host array of `count` device pointers.
-void add_forward(cudaStream_t s, size_t n, const float* const* xs, int count, float* y);
-void copy_or_accumulate(cudaStream_t s, size_t n, const float* src, float* dst, bool accumulate);
+// Helpers of the OWN rows.
 void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t src_per_sample, size_t src_off,
                 float* dst, size_t dst_per_sample, size_t dst_off, bool accumulate);
 void add_bias(cudaStream_t s, int B, int Out, const float* bias, float* y);  // y[b][o] += bias[o]
@@ -32,15 +34,6 @@ void batchnorm_forward(cudaStream_t s, int C, int HW, int B, const float* x, con
 void batchnorm_backward(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* gamma,
                         const float* mean, const float* rstd, const float* relu_y, float* dx, bool accumulate,
                         void* ws, unsigned* counter);
-
-// Max pool with the CPU kernel's tie rule (first maximum in row-major window order wins); the
-// backward pass gathers, so it is deterministic.
-void maxpool_forward(cudaStream_t s, int C, int H, int W, int B, int k, int stride, int pad, const float* x,
-                     float* y);
-void maxpool_backward(cudaStream_t s, int C, int H, int W, int B, int k, int stride, int pad, const float* x,
-                      const float* dy, float* dx, bool accumulate);
-void global_avgpool_forward(cudaStream_t s, int C, int HW, int B, const float* x, float* y);
-void global_avgpool_backward(cudaStream_t s, int C, int HW, int B, const float* dy, float* dx, bool accumulate);
 
 // K (B x B int64, device) += weight * #{units whose (y > 0) agrees}; y: B x per_sample.
 // codes: hamming_codes_words(per_sample, B) 64-bit words of scratch.
