@@ -99,7 +99,7 @@ void for_each_op(const Graph& g, const Plan& p, OpTimes& t, const Visit& visit) 
     const size_t count = s.per_sample() * be.padded_batch(B);  // element-wise counts include padding lanes
     const int ci = int(count);
     const double n4 = 4.0 * double(count);  // bytes of the node's output
-    const bool grad = p.needs_grad[v] && !n.inputs.empty() && p.needs_grad[n.inputs[0]];
+    const bool grad = p[v].needs_grad && !n.inputs.empty() && p[n.inputs[0]].needs_grad;
     switch (n.op) {
       case OpKind::Conv2d: {
         const ConvDims d = dims_of(conv_key(g, n), B);
@@ -125,18 +125,18 @@ void for_each_op(const Graph& g, const Plan& p, OpTimes& t, const Visit& visit) 
           });
         break;
       case OpKind::ReLU:
-        if (p.relu_from_bn[v] >= 0) break;  // the batch norm computes it
+        if (p[v].relu_computed_by >= 0) break;  // the batch norm computes it
         visit(kRelu, {4, ci}, 2 * n4, [&] { be.relu_forward(count, t.x(), t.y()); });
         if (grad) visit(kRelu, {5, ci}, 3 * n4, [&] { be.relu_backward(count, t.dy(), t.y(), t.dx(), false); });
         break;
       case OpKind::Add: {
-        int k = p.add_has_terms[v] ? 1 : 0;
-        for (int in : n.inputs) k += p.sum_into[in] != v;
+        int k = p[v].has_terms ? 1 : 0;
+        for (int in : n.inputs) k += p[in].sum_into != v;
         k = std::min(k, 8);
         const float* xs[8] = {t.x(), t.y(), t.dy(), t.x(), t.y(), t.dy(), t.x(), t.y()};
         if (k >= 2) visit(kAdd, {6, ci, k}, (k + 1) * n4, [&] { be.add_forward(count, xs, k, t.dx()); });
         for (int in : n.inputs)
-          if (p.needs_grad[in] && !p.grad_shared[in])
+          if (p[in].needs_grad && !p[in].grad_shared)
             visit(kAdd, {7, ci}, 3 * n4, [&] { be.copy_or_accumulate(count, t.dy(), t.dx(), true); });
         break;
       }
@@ -172,7 +172,7 @@ void for_each_op(const Graph& g, const Plan& p, OpTimes& t, const Visit& visit) 
           const double c4 = 4.0 * double(c) * s.h * s.w * B;
           visit(kConcat, {18, c, s.c, s.h * s.w, off}, 2 * c4,
                 [&] { be.copy_channels(B, s.h * s.w, c, t.x(), c, 0, t.y(), s.c, off, false); });
-          if (p.needs_grad[in])
+          if (p[in].needs_grad)
             visit(kConcat, {19, c, s.c, s.h * s.w, off}, 3 * c4,
                   [&] { be.copy_channels(B, s.h * s.w, c, t.dy(), s.c, off, t.dx(), c, 0, true); });
           off += c;

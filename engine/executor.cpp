@@ -19,11 +19,11 @@ constexpr float kBnEps = 1e-5f;
 // (one architecture in flight; use it with one stream).
 struct OpProfile {
   bool on = std::getenv("NASWOT_PROFILE") != nullptr;
-  double t[2][16] = {}, flops[2][16] = {};
+  double t[2][kNumOpKinds] = {}, flops[2][kNumOpKinds] = {};
   ~OpProfile() {
     if (!on) return;
     for (int d = 0; d < 2; ++d)
-      for (int k = 0; k < 16; ++k)
+      for (int k = 0; k < kNumOpKinds; ++k)
         if (t[d][k] > 0)
           std::fprintf(stderr, "profile %-8s %-15s %8.3f s %8.1f GFLOP/s\n", d ? "backward" : "forward",
                        op_name(OpKind(k)), t[d][k], flops[d][k] / t[d][k] * 1e-9);
@@ -80,7 +80,7 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
   pools_.clear();
   float* A = arena_ = be_.arena(p.arena_floats);
   be_.upload(params.data(), A + p.params_off, params.size());
-  auto val = [&](int v) { return A + p.value_off[v]; };
+  auto val = [&](int v) { return A + p[v].value_off; };
   auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
   auto count = [&](int v) { return g.nodes[v].out.per_sample() * slots; };
 
@@ -93,29 +93,29 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
       case OpKind::Zero: be_.fill(count(v), 0.f, val(v)); break;
       case OpKind::Conv2d: be_.conv2d_forward(conv_dims(g, n, B), val(n.inputs[0]), prm(n.weight), val(v)); break;
       case OpKind::BatchNorm: {
-        float* st = A + p.stats_off[v];
-        const BnStore store = p.bn_relu[v] >= 0 ? BnStore::ReLU
-                              : p.sum_acc[v]    ? BnStore::Accumulate
+        float* st = A + p[v].stats_off;
+        const BnStore store = p[v].relu >= 0 ? BnStore::ReLU
+                              : p[v].sum_acc   ? BnStore::Accumulate
                                                 : BnStore::Write;
         be_.batchnorm_forward(s.c, s.h * s.w, B, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps,
                               val(v), st, st + s.c, store);
         break;
       }
       case OpKind::ReLU:
-        if (p.relu_from_bn[v] < 0) be_.relu_forward(count(v), val(n.inputs[0]), val(v));  // else the BN wrote it
+        if (p[v].relu_computed_by < 0) be_.relu_forward(count(v), val(n.inputs[0]), val(v));  // else the BN wrote it
         if (after_relu) after_relu(v, val(v));  // now: the slot may be reused later
         break;
       case OpKind::Add: {
         // Fused terms are in the buffer already; the others follow in input order.
         std::vector<const float*> xs;
-        if (p.add_has_terms[v]) xs.push_back(val(v));
+        if (p[v].has_terms) xs.push_back(val(v));
         for (int in : n.inputs)
-          if (p.sum_into[in] != v) xs.push_back(val(in));
+          if (p[in].sum_into != v) xs.push_back(val(in));
         if (xs.size() >= 2) be_.add_forward(count(v), xs.data(), int(xs.size()), val(v));  // else all fused
         break;
       }
       case OpKind::AvgPool3x3:
-        be_.avgpool3x3_forward(s.c, s.h, s.w, B, val(n.inputs[0]), val(v), p.sum_acc[v]);
+        be_.avgpool3x3_forward(s.c, s.h, s.w, B, val(n.inputs[0]), val(v), p[v].sum_acc);
         break;
       case OpKind::AvgPool2x2: {
         const Shape& is = g.shape(n.inputs[0]);
@@ -165,8 +165,8 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
 
   const Plan& p = plan_;
   float* A = arena_;
-  auto val = [&](int v) { return A + p.value_off[v]; };
-  auto grad = [&](int v) { return A + p.grad_off[v]; };
+  auto val = [&](int v) { return A + p[v].value_off; };
+  auto grad = [&](int v) { return A + p[v].grad_off; };
   auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
   const Shape in_shape = g.shape(p.input);
   const size_t row = in_shape.per_sample();
@@ -177,7 +177,7 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
   r.output.resize(out_shape.per_sample() * size_t(B));
   to_nchw(val(g.output), r.output.data(), out_shape, B);
   if (download_jacobian) r.jacobian.assign(row * B, 0.f);
-  if (!p.live[p.input] || !p.needs_grad[g.output]) return r;  // output independent of the input: J = 0
+  if (!p[p.input].live || !p[g.output].needs_grad) return r;  // output independent of the input: J = 0
 
   be_.range_push("backward");
   // Backward of sum_b y_b: the seed gradient is all ones.
@@ -192,16 +192,16 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
   for (auto it = p.order.rbegin(); it != p.order.rend(); ++it) {
     const int v = *it;
     const Node& n = g.nodes[v];
-    if (!p.needs_grad[v] || n.op == OpKind::Input) continue;
+    if (!p[v].needs_grad || has_trait(n.op, kGradientTarget)) continue;
     if (!has_grad[v]) fail("executor: internal error, missing gradient for node " + std::to_string(v));
     const Shape& s = n.out;
     const float* gy = grad(v);
     const OpTimer timer(be_, 1, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0);
     if (n.op == OpKind::Add) {
       for (int in : n.inputs)
-        if (p.needs_grad[in]) {
+        if (p[in].needs_grad) {
           auto [dx, acc] = send(in);
-          if (!p.grad_shared[in]) be_.copy_or_accumulate(count(in), gy, dx, acc);  // else dx == gy
+          if (!p[in].grad_shared) be_.copy_or_accumulate(count(in), gy, dx, acc);  // else dx == gy
         }
       continue;
     }
@@ -209,7 +209,7 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
       int off = 0;
       for (int in : n.inputs) {
         const int c = g.shape(in).c;
-        if (p.needs_grad[in]) {
+        if (p[in].needs_grad) {
           auto [dx, acc] = send(in);
           be_.copy_channels(B, s.h * s.w, c, gy, s.c, off, dx, c, 0, acc);
         }
@@ -218,20 +218,20 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
       continue;
     }
     const int in = n.inputs.empty() ? -1 : n.inputs[0];
-    if (in < 0 || !p.needs_grad[in]) continue;
+    if (in < 0 || !p[in].needs_grad) continue;
     auto [dx, acc] = send(in);
     const Shape& is = g.shape(in);
     switch (n.op) {
       case OpKind::Conv2d: be_.conv2d_backward_data(conv_dims(g, n, B), gy, prm(n.weight), dx, acc); break;
       case OpKind::BatchNorm: {
-        const float* st = A + p.stats_off[v];
+        const float* st = A + p[v].stats_off;
         // A fused ReLU: gy is its gradient (the same buffer), val(relu) its mask.
-        const float* relu_y = p.bn_relu[v] >= 0 ? val(p.bn_relu[v]) : nullptr;
+        const float* relu_y = p[v].relu >= 0 ? val(p[v].relu) : nullptr;
         be_.batchnorm_backward(s.c, s.h * s.w, B, gy, val(in), prm(n.weight), st, st + s.c, relu_y, dx, acc);
         break;
       }
       case OpKind::ReLU:  // fused: the batch norm applies the mask (dx is gy's buffer)
-        if (p.relu_from_bn[v] < 0) be_.relu_backward(count(v), gy, val(v), dx, acc);
+        if (p[v].relu_computed_by < 0) be_.relu_backward(count(v), gy, val(v), dx, acc);
         break;
       case OpKind::AvgPool3x3: be_.avgpool3x3_backward(s.c, s.h, s.w, B, gy, dx, acc); break;
       case OpKind::AvgPool2x2: be_.avgpool2x2_backward(is.c, is.h, is.w, B, gy, dx, acc); break;

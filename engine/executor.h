@@ -56,7 +56,6 @@ class Executor {
   // Returns K (batch x batch, row-major), exact integers.
   HammingResult hamming_kernel(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
                                const std::function<int64_t(const Node&)>& weight);
-  const Plan& last_plan() const { return plan_; }
   // Debug/oracle aid: also return every computed ReLU's activation mask and every max-pool's winners
   // (costs a download per site).
   void capture_relu_masks(bool on) { capture_masks_ = on; }

@@ -61,7 +61,7 @@ void write_export(const std::string& dir, const ExportInfo& info, const Graph& g
   for (const ReluMask& mk : masks) {
     int64_t w = 0;
     for (size_t v = 0; v < g.nodes.size(); ++v)
-      if (g.nodes[v].op == OpKind::ReLU && g.nodes[v].name == mk.name) w = relu_weight_by_node[v];
+      if (has_trait(g.nodes[v].op, kReLUSite) && g.nodes[v].name == mk.name) w = relu_weight_by_node[v];
     m << "relu " << mk.name << " " << off << " " << mk.shape.c << "x" << mk.shape.h << "x" << mk.shape.w << " " << w
       << "\n";
     bits.write(reinterpret_cast<const char*>(mk.bits.data()), std::streamsize(mk.bits.size()));

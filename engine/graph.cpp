@@ -3,26 +3,30 @@
 
 #include "engine/error.h"
 
+#include <iterator>
+#include <string>
+
 namespace naswot {
 
-const char* op_name(OpKind k) {
-  switch (k) {
-    case OpKind::Input: return "input";
-    case OpKind::Zero: return "zero";
-    case OpKind::Conv2d: return "conv2d";
-    case OpKind::BatchNorm: return "batchnorm";
-    case OpKind::ReLU: return "relu";
-    case OpKind::Add: return "add";
-    case OpKind::AvgPool3x3: return "avgpool3x3";
-    case OpKind::AvgPool2x2: return "avgpool2x2";
-    case OpKind::GlobalAvgPool: return "global_avgpool";
-    case OpKind::Linear: return "linear";
-    case OpKind::MaxPool: return "maxpool";
-    case OpKind::Concat: return "concat";
-    case OpKind::ChannelSlice: return "channel_slice";
-  }
-  return "?";
+namespace {
+struct OpRow {
+  const char* name;
+  unsigned traits;
+};
+constexpr OpRow kGraphOps[] = {
+#define NASWOT_GRAPH_OP(kind, name, traits) {name, traits},
+#include "engine/graph_ops.def"
+#undef NASWOT_GRAPH_OP
+};
+const OpRow& row(OpKind k) {
+  const auto i = size_t(k);
+  if (i >= std::size(kGraphOps)) fail("graph: unknown op kind " + std::to_string(i));
+  return kGraphOps[i];
 }
+}  // namespace
+
+const char* op_name(OpKind k) { return row(k).name; }
+unsigned op_traits(OpKind k) { return row(k).traits; }
 
 int Graph::push(Node n) {
   for (int in : n.inputs)

@@ -13,21 +13,31 @@ struct Shape {
   bool operator==(const Shape&) const = default;
 };
 
+// Node kinds (engine/graph_ops.def: one row each, with what each computes).
 enum class OpKind {
-  Input,          // the image batch
-  Zero,           // constant zeros (a 'none' edge); no inputs, no gradient
-  Conv2d,         // no bias; weight [Cout][Cin][k][k]
-  BatchNorm,      // training mode: batch statistics, biased variance, affine
-  ReLU,
-  Add,            // sum of all inputs, left to right
-  AvgPool3x3,     // stride 1, pad 1, count_include_pad = false
-  AvgPool2x2,     // stride 2, pad 0
-  GlobalAvgPool,  // -> shape {C,1,1}
-  Linear,         // with bias; weight [Out][In]
-  MaxPool,        // kernel, stride, pad; padding never wins
-  Concat,         // along channels, inputs in order
-  ChannelSlice,   // the first out.c channels of the input
+#define NASWOT_GRAPH_OP(kind, name, traits) kind,
+#include "engine/graph_ops.def"
+#undef NASWOT_GRAPH_OP
 };
+inline constexpr int kNumOpKinds = 0
+#define NASWOT_GRAPH_OP(kind, name, traits) +1
+#include "engine/graph_ops.def"
+#undef NASWOT_GRAPH_OP
+    ;
+
+// What the planner and the benchmarks need to know of a node kind.
+enum OpTrait : unsigned {
+  kGradientTarget = 1u << 0,       // the input batch: the gradient's destination
+  kAccumulates = 1u << 1,          // the forward op can add its result to its output (a fused Add term)
+  kBackwardReadsInput = 1u << 2,   // the backward op reads the forward input (batch norm's xhat, max-pool's argmax)
+  kBackwardReadsOutput = 1u << 3,  // the backward op reads the forward output (ReLU's mask y > 0)
+  kBatchStats = 1u << 4,           // keeps per-channel mean and rstd from forward to backward
+  kAppliesReLU = 1u << 5,          // can apply a ReLU that is its only consumer (forward) and its mask (backward)
+  kReLUSite = 1u << 6,             // a ReLU: the Hamming score's sites, and what kAppliesReLU absorbs
+  kSum = 1u << 7,                  // an n-ary sum: fused terms write into it, sole inputs share its gradient
+};
+unsigned op_traits(OpKind k);
+inline bool has_trait(OpKind k, OpTrait t) { return (op_traits(k) & t) != 0; }
 const char* op_name(OpKind k);
 
 enum class InitKind {

@@ -1,4 +1,5 @@
-// Liveness analysis over the forward+backward timeline and greedy best-fit reuse of arena slots.
+// The planner as passes over one record per node: liveness, fusion (sums, BN + ReLU), lifetimes on the
+// forward+backward timeline, gradient sharing, and arena offsets by greedy best-fit slot reuse.
 #include "engine/planner.h"
 
 #include <algorithm>
@@ -54,160 +55,197 @@ size_t assign_slots(std::vector<Interval>& iv, size_t base) {
   return total;
 }
 
+// What the passes after liveness read: the live schedule and who reads what.
+struct Schedule {
+  int L = 0;                   // live nodes
+  std::vector<int> pos;        // node -> step in the forward order (-1: not live)
+  std::vector<int> uses;       // input slots of live nodes that read each node
+  std::vector<int> consumer;   // the last live node reading it (the only one when uses == 1)
+  std::vector<int> first_term; // kSum nodes with fused terms: the step of the first one
+  int output = -1;
+  // Backward runs the forward order in reverse after it: node at step t has its backward at 2L-1-t.
+  int bwd_step(int node) const { return 2 * L - 1 - pos[size_t(node)]; }
+  bool sole_use(int v) const { return uses[size_t(v)] == 1 && v != output; }  // read by one node only
+};
+
+// Liveness: what feeds the output (and, ForwardAllReLUs, every ReLU site), what needs a gradient.
+Schedule liveness(const Graph& g, PlanMode mode, Plan& p) {
+  const int n = int(g.nodes.size());
+  p.nodes[size_t(g.output)].live = true;
+  if (mode == PlanMode::ForwardAllReLUs)
+    for (int i = 0; i < n; ++i)
+      if (has_trait(g.nodes[i].op, kReLUSite)) p.nodes[i].live = true;
+  for (int i = n - 1; i >= 0; --i)
+    if (p.nodes[i].live)
+      for (int in : g.nodes[i].inputs) p.nodes[in].live = true;
+  Schedule s;
+  s.output = g.output;
+  s.uses.assign(n, 0);
+  s.consumer.assign(n, -1);
+  for (int i = 0; i < n; ++i) {
+    const Node& node = g.nodes[i];
+    NodePlan& np = p.nodes[i];
+    if (has_trait(node.op, kGradientTarget)) {
+      if (p.input >= 0) fail("graph has more than one input");
+      p.input = i;
+      np.needs_grad = mode == PlanMode::InputGradient;
+    }
+    for (int in : node.inputs)
+      if (p.nodes[in].needs_grad) np.needs_grad = true;
+    if (np.live) {
+      p.order.push_back(i);
+      for (int in : node.inputs) ++s.uses[in], s.consumer[in] = i;
+    }
+  }
+  if (p.input < 0) fail("graph has no input");
+  s.L = int(p.order.size());
+  s.pos.assign(n, -1);
+  for (int t = 0; t < s.L; ++t) s.pos[p.order[t]] = t;
+  s.first_term.assign(n, -1);
+  return s;
+}
+
+// Fused sums. A term's value is read by nobody but the sum (whose backward needs no values), so it
+// needs no buffer of its own; its gradient is exactly the sum's.
+// The sum keeps the plain schedule's bits: it adds left to right, ((x0 + x1) + x2) + ..., so the
+// fused terms are a prefix x0..xm in topological order, or x1 alone (x1 + x0 == x0 + x1).
+void fuse_sums(const Graph& g, Schedule& s, Plan& p) {
+  auto fusable = [&](int in) { return s.sole_use(in) && has_trait(g.nodes[in].op, kAccumulates); };
+  for (int v : p.order) {
+    const Node& sum = g.nodes[v];
+    if (!has_trait(sum.op, kSum)) continue;
+    for (int in : sum.inputs)
+      if (s.sole_use(in) && p[v].needs_grad && p[in].needs_grad) p.nodes[in].grad_shared = true;
+    std::vector<int> terms;
+    const auto& xs = sum.inputs;
+    if (fusable(xs[0])) {
+      terms.push_back(xs[0]);
+      int last = s.pos[xs[0]];
+      for (size_t i = 1; i < xs.size() && fusable(xs[i]); ++i) {
+        if (i >= 2 && s.pos[xs[i]] < last) break;  // it would be added before an earlier input
+        terms.push_back(xs[i]);
+        last = std::max(last, s.pos[xs[i]]);
+      }
+    } else if (fusable(xs[1])) {
+      terms.push_back(xs[1]);
+    }
+    for (int in : terms) {
+      p.nodes[in].sum_into = v;
+      p.nodes[v].has_terms = true;
+      if (s.first_term[v] < 0 || s.pos[in] < s.first_term[v]) s.first_term[v] = s.pos[in];
+    }
+  }
+  for (int v : p.order)
+    if (p[v].sum_into >= 0) p.nodes[v].sum_acc = s.pos[v] != s.first_term[p[v].sum_into];
+}
+
+// BN + ReLU: the ReLU's output is all anyone reads of the batch norm.
+void fuse_relus(const Graph& g, const Schedule& s, Plan& p) {
+  for (int v : p.order) {
+    const int c = s.consumer[v];
+    if (has_trait(g.nodes[v].op, kAppliesReLU) && s.sole_use(v) && has_trait(g.nodes[c].op, kReLUSite)) {
+      p.nodes[v].relu = c;
+      p.nodes[c].relu_computed_by = v;
+    }
+  }
+}
+
+// Lifetimes on the timeline (forward steps 0..L-1, backward L..2L-1) of values and gradients.
+struct Lifetimes {
+  std::vector<Interval> values;     // buffers of values (fused ones have none)
+  std::vector<int> gstart, gend;    // gradient lifetimes (-1: no gradient buffer)
+  std::vector<size_t> sizes;        // floats of each value (and of its gradient)
+};
+Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, Plan& p) {
+  const int n = int(g.nodes.size());
+  Lifetimes lt;
+  lt.gstart.assign(n, -1);
+  lt.gend.assign(n, -1);
+  lt.sizes.assign(n, 0);
+  for (int t = 0; t < s.L; ++t) {
+    const int v = p.order[t];
+    const Node& node = g.nodes[v];
+    NodePlan& np = p.nodes[v];
+    const size_t size = lt.sizes[v] = node.out.per_sample() * samples;
+    int end = (v == g.output) ? s.L : t;
+    const int by = np.relu_computed_by;  // a fused producer's backward reads the mask, after this node's step
+    if (has_trait(node.op, kBackwardReadsOutput) && np.needs_grad) end = std::max(end, s.bwd_step(by >= 0 ? by : v));
+    int first_grad = -1;
+    for (int u = v + 1; u < n; ++u) {
+      if (!p[u].live) continue;
+      const Node& cons = g.nodes[u];
+      if (std::find(cons.inputs.begin(), cons.inputs.end(), v) == cons.inputs.end()) continue;
+      end = std::max(end, s.pos[u]);
+      if (has_trait(cons.op, kBackwardReadsInput) && p[u].needs_grad) end = std::max(end, s.bwd_step(u));
+      if (p[u].needs_grad) first_grad = std::max(first_grad, s.pos[u]);
+    }
+    p.naive_floats += size;
+    // Fused values are written early: at the sum's first term, or at the producing node's step.
+    const int start = s.first_term[v] >= 0 ? s.first_term[v] : by >= 0 ? s.pos[by] : t;
+    if (np.sum_into < 0 && np.relu < 0) lt.values.push_back({start, end, size, &np.value_off});
+    if (np.needs_grad && (v == g.output || first_grad >= 0)) {
+      lt.gstart[v] = (v == g.output) ? s.bwd_step(v) : 2 * s.L - 1 - first_grad;
+      lt.gend[v] = (v == p.input) ? 2 * s.L : s.bwd_step(v);
+      p.naive_floats += size;
+    }
+  }
+  return lt;
+}
+
+// A shared gradient (a sum's sole-consumer inputs, a fused ReLU's producer) lives until the last of
+// its sharers' backward steps. Sharing goes from a node to earlier ones, so one pass in reverse order
+// resolves chains to the buffer's owner. Returns each node's owner.
+std::vector<int> share_gradients(const Schedule& s, Lifetimes& lt, const Plan& p) {
+  std::vector<int> owner(p.nodes.size());
+  for (size_t v = 0; v < owner.size(); ++v) owner[v] = int(v);
+  for (int t = s.L - 1; t >= 0; --t) {
+    const int v = p.order[t];
+    if ((!p[v].grad_shared && p[v].relu < 0) || lt.gstart[v] < 0) continue;
+    owner[v] = owner[s.consumer[v]];
+    lt.gend[owner[v]] = std::max(lt.gend[owner[v]], lt.gend[v]);
+  }
+  return owner;
+}
+
+// Parameters and batch statistics first, then the value and gradient slots.
+void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner, Plan& p) {
+  std::vector<Interval> iv = std::move(lt.values);
+  for (int v : p.order)
+    if (lt.gstart[v] >= 0 && owner[v] == v) iv.push_back({lt.gstart[v], lt.gend[v], lt.sizes[v], &p.nodes[v].grad_off});
+  p.params_off = 0;
+  size_t stats = g.num_params();
+  for (int v : p.order)
+    if (has_trait(g.nodes[v].op, kBatchStats)) {
+      p.nodes[v].stats_off = stats;
+      stats += 2 * size_t(g.nodes[v].out.c);
+    }
+  const size_t base = (stats + 15) / 16 * 16;
+  p.arena_floats = assign_slots(iv, base);
+  for (int v : p.order) {
+    NodePlan& np = p.nodes[v];
+    if (np.sum_into >= 0) np.value_off = p[np.sum_into].value_off;
+    if (np.relu >= 0) np.value_off = p[np.relu].value_off;
+    if (owner[v] != v) np.grad_off = p[owner[v]].grad_off;
+  }
+  p.naive_floats += base;
+}
+
 }  // namespace
 
 Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptions opt) {
   if (batch < 2) fail("batch size must be at least 2 (the score correlates samples)");
-  const int n = int(g.nodes.size());
-  if (g.output < 0 || g.output >= n) fail("graph has no output");
+  if (g.output < 0 || g.output >= int(g.nodes.size())) fail("graph has no output");
   Plan p;
   p.batch = batch;
-  p.live.assign(n, 0);
-  p.needs_grad.assign(n, 0);
-  p.value_off.assign(n, 0);
-  p.grad_off.assign(n, 0);
-  p.stats_off.assign(n, 0);
-  p.sum_into.assign(n, -1);
-  p.sum_acc.assign(n, 0);
-  p.add_has_terms.assign(n, 0);
-  p.grad_shared.assign(n, 0);
-  p.bn_relu.assign(n, -1);
-  p.relu_from_bn.assign(n, -1);
-
-  p.live[g.output] = 1;
-  if (mode == PlanMode::ForwardAllReLUs)
-    for (int i = 0; i < n; ++i)
-      if (g.nodes[i].op == OpKind::ReLU) p.live[i] = 1;
-  const bool gradient = mode == PlanMode::InputGradient;
-  for (int i = n - 1; i >= 0; --i)
-    if (p.live[i])
-      for (int in : g.nodes[i].inputs) p.live[in] = 1;
-  std::vector<int> uses(n, 0);       // input slots of live nodes that read each node
-  std::vector<int> consumer(n, -1);  // the last live node reading it (the only one when uses == 1)
-  for (int i = 0; i < n; ++i) {
-    const Node& node = g.nodes[i];
-    if (node.op == OpKind::Input) {
-      if (p.input >= 0) fail("graph has more than one input");
-      p.input = i;
-      p.needs_grad[i] = gradient;
-    }
-    for (int in : node.inputs)
-      if (p.needs_grad[in]) p.needs_grad[i] = 1;
-    if (p.live[i]) {
-      p.order.push_back(i);
-      for (int in : node.inputs) ++uses[in], consumer[in] = i;
-    }
+  p.nodes.assign(g.nodes.size(), {});
+  Schedule s = liveness(g, mode, p);
+  if (opt.fuse) {
+    fuse_sums(g, s, p);
+    fuse_relus(g, s, p);
   }
-  if (p.input < 0) fail("graph has no input");
-  const int L = int(p.order.size());
-  std::vector<int> pos(n, -1);
-  for (int t = 0; t < L; ++t) pos[p.order[t]] = t;
-  auto bwd_step = [&](int node) { return 2 * L - 1 - pos[node]; };
-
-  // Fused adds. A term's value is read by nobody but the Add (whose backward needs no values), so it
-  // needs no buffer of its own; its gradient is exactly the Add's.
-  // The sum keeps the plain schedule's bits: the Add sums left to right, ((x0 + x1) + x2) + ..., so
-  // the fused terms are a prefix x0..xm in topological order, or x1 alone (x1 + x0 == x0 + x1).
-  std::vector<int> first_term(n, -1);  // Add: the step of its first fused term
-  auto sole_use = [&](int in) { return uses[in] == 1 && in != g.output; };  // read by one node only
-  auto fusable = [&](int in) {
-    const OpKind k = g.nodes[in].op;
-    return sole_use(in) && (k == OpKind::BatchNorm || k == OpKind::AvgPool3x3);
-  };
-  if (opt.fuse)
-    for (int v : p.order) {
-      const Node& add = g.nodes[v];
-      if (add.op != OpKind::Add) continue;
-      for (int in : add.inputs)
-        if (sole_use(in) && p.needs_grad[v] && p.needs_grad[in]) p.grad_shared[in] = 1;
-      std::vector<int> terms;
-      const auto& xs = add.inputs;
-      if (fusable(xs[0])) {
-        terms.push_back(xs[0]);
-        int last = pos[xs[0]];
-        for (size_t i = 1; i < xs.size() && fusable(xs[i]); ++i) {
-          if (i >= 2 && pos[xs[i]] < last) break;  // it would be added before an earlier input
-          terms.push_back(xs[i]);
-          last = std::max(last, pos[xs[i]]);
-        }
-      } else if (fusable(xs[1])) {
-        terms.push_back(xs[1]);
-      }
-      for (int in : terms) {
-        p.sum_into[in] = v;
-        p.add_has_terms[v] = 1;
-        if (first_term[v] < 0 || pos[in] < first_term[v]) first_term[v] = pos[in];
-      }
-    }
-  for (int t = 0; t < L; ++t) {
-    const int v = p.order[t];
-    if (p.sum_into[v] >= 0) p.sum_acc[v] = pos[v] != first_term[p.sum_into[v]];
-    // BN + ReLU: the ReLU's output is all anyone reads of the batch norm.
-    if (opt.fuse && g.nodes[v].op == OpKind::BatchNorm && sole_use(v) && g.nodes[consumer[v]].op == OpKind::ReLU) {
-      p.bn_relu[v] = consumer[v];
-      p.relu_from_bn[consumer[v]] = v;
-    }
-  }
-
-  std::vector<Interval> iv;
-  std::vector<int> gstart(n, -1), gend(n, -1);  // gradient lifetimes
-  std::vector<size_t> sizes(n, 0);              // floats of each value (and of its gradient)
-  size_t stats = 0;
-  for (int t = 0; t < L; ++t) {
-    const int v = p.order[t];
-    const Node& node = g.nodes[v];
-    if (node.op == OpKind::BatchNorm) {
-      p.stats_off[v] = stats;
-      stats += 2 * size_t(node.out.c);
-    }
-    const size_t size = sizes[v] = node.out.per_sample() * std::max(size_t(batch), slots);
-    int end = (v == g.output) ? L : t;
-    const int bn = p.relu_from_bn[v];  // a fused BN's backward reads the mask, after the ReLU's step
-    if (node.op == OpKind::ReLU && p.needs_grad[v]) end = std::max(end, bwd_step(bn >= 0 ? bn : v));  // y > 0
-    int first_grad = -1;
-    for (int u = v + 1; u < n; ++u) {
-      if (!p.live[u]) continue;
-      const Node& cons = g.nodes[u];
-      if (std::find(cons.inputs.begin(), cons.inputs.end(), v) == cons.inputs.end()) continue;
-      end = std::max(end, pos[u]);
-      // BN needs its input for xhat, max-pool for the argmax.
-      if ((cons.op == OpKind::BatchNorm || cons.op == OpKind::MaxPool) && p.needs_grad[u])
-        end = std::max(end, bwd_step(u));
-      if (p.needs_grad[u]) first_grad = std::max(first_grad, pos[u]);
-    }
-    p.naive_floats += size;
-    const int start = first_term[v] >= 0 ? first_term[v] : bn >= 0 ? pos[bn] : t;  // written early when fused
-    if (p.sum_into[v] < 0 && p.bn_relu[v] < 0) iv.push_back({start, end, size, &p.value_off[v]});
-    if (p.needs_grad[v] && (v == g.output || first_grad >= 0)) {
-      gstart[v] = (v == g.output) ? bwd_step(v) : 2 * L - 1 - first_grad;
-      gend[v] = (v == p.input) ? 2 * L : bwd_step(v);
-      p.naive_floats += size;
-    }
-  }
-  // A shared gradient (an Add's sole-consumer inputs, a fused ReLU's batch norm) lives until the last
-  // of its sharers' backward steps. Sharing goes from a node to earlier ones, so one pass in reverse
-  // order resolves chains to the buffer's owner.
-  std::vector<int> owner(n);
-  for (int v = 0; v < n; ++v) owner[v] = v;
-  for (int t = L - 1; t >= 0; --t) {
-    const int v = p.order[t];
-    if ((!p.grad_shared[v] && p.bn_relu[v] < 0) || gstart[v] < 0) continue;
-    owner[v] = owner[consumer[v]];
-    gend[owner[v]] = std::max(gend[owner[v]], gend[v]);
-  }
-  for (int v : p.order)
-    if (gstart[v] >= 0 && owner[v] == v) iv.push_back({gstart[v], gend[v], sizes[v], &p.grad_off[v]});
-  p.params_off = 0;
-  const size_t base = (g.num_params() + stats + 15) / 16 * 16;
-  for (int v : p.order)
-    if (g.nodes[v].op == OpKind::BatchNorm) p.stats_off[v] += g.num_params();
-  p.arena_floats = assign_slots(iv, base);
-  for (int v : p.order) {
-    if (p.sum_into[v] >= 0) p.value_off[v] = p.value_off[p.sum_into[v]];
-    if (p.bn_relu[v] >= 0) p.value_off[v] = p.value_off[p.bn_relu[v]];
-    if (owner[v] != v) p.grad_off[v] = p.grad_off[owner[v]];
-  }
-  p.naive_floats += base;
+  Lifetimes lt = lifetimes(g, s, std::max(size_t(batch), slots), p);
+  const std::vector<int> owner = share_gradients(s, lt, p);
+  assign_offsets(g, lt, owner, p);
   return p;
 }
 

@@ -7,32 +7,38 @@
 
 namespace naswot {
 
+// What the plan decided for one node of the graph.
+struct NodePlan {
+  bool live = false;        // feeds the output (or, ForwardAllReLUs, a ReLU)
+  bool needs_grad = false;  // on a path input -> output
+  size_t value_off = 0;     // arena offset of the value (floats)
+  size_t grad_off = 0;      // arena offset of the gradient (needs_grad nodes)
+  size_t stats_off = 0;     // kBatchStats nodes: mean[C] then rstd[C]
+  // Fused adds: a term of a kSum node that has no other consumer and whose op can accumulate
+  // (kAccumulates) is written straight into the sum's buffer: the first such term in topological
+  // order writes, later ones add (value_off of the term = value_off of the sum). The sum then adds
+  // only its other inputs into the buffer. Terms are chosen so that the sum is rounded exactly as
+  // the plain left-to-right sum rounds it.
+  int sum_into = -1;          // the sum this term is written into, or -1
+  bool sum_acc = false;       // this term adds to the buffer (an earlier term wrote it)
+  bool has_terms = false;     // kSum nodes: some inputs were summed in already
+  bool grad_shared = false;   // the gradient is its only consumer's (a sum's) gradient (grad_off equal)
+  // Fused BN + ReLU: a kAppliesReLU node whose only consumer is a ReLU writes the ReLU's output
+  // (value_off equal) and, backward, takes the ReLU's gradient and mask (grad_off equal); the ReLU
+  // runs no op.
+  int relu = -1;              // kAppliesReLU node: the ReLU it computes, or -1
+  int relu_computed_by = -1;  // ReLU node: the node that computes it, or -1
+};
+
 struct Plan {
   int batch = 0;
-  std::vector<int> order;           // live nodes in topological order
-  std::vector<char> live;           // node feeds the output (or, ForwardAllReLUs, a ReLU)
-  std::vector<char> needs_grad;     // node is on a path input -> output
-  std::vector<size_t> value_off;    // arena offset of each live node's value (floats)
-  std::vector<size_t> grad_off;     // arena offset of each gradient (needs_grad nodes)
-  std::vector<size_t> stats_off;    // BatchNorm nodes: mean[C] then rstd[C]
-  size_t params_off = 0;            // parameters are uploaded here
-  size_t arena_floats = 0;          // total
-  size_t naive_floats = 0;          // what one buffer per value and gradient would need (for reporting)
   int input = -1;
-  // Fusion (PlanOptions::fuse). Fused adds: a term of an Add that has no other consumer and whose op can
-  // accumulate (BatchNorm, AvgPool3x3) is written straight into the Add's buffer: the first such term
-  // in topological order writes, later ones add (value_off of the term = value_off of the Add). The
-  // Add then sums only its other inputs into the buffer. Terms are chosen so that the sum is rounded
-  // exactly as the plain left-to-right Add rounds it. An Add input with no other consumer shares the
-  // Add's gradient buffer instead of receiving a copy (grad_off equal).
-  std::vector<int> sum_into;        // the Add a term is summed into, or -1
-  std::vector<char> sum_acc;        // that term adds to the buffer (an earlier term wrote it)
-  std::vector<char> add_has_terms;  // Add nodes: some inputs were summed in already
-  std::vector<char> grad_shared;    // the node's gradient is its only consumer's (an Add's) gradient
-  // Fused BN + ReLU: a batch norm whose only consumer is a ReLU writes the ReLU's output (value_off
-  // equal) and, backward, takes the ReLU's gradient and mask (grad_off equal); the ReLU runs no op.
-  std::vector<int> bn_relu;         // BatchNorm node: the ReLU it computes, or -1
-  std::vector<int> relu_from_bn;    // ReLU node: the batch norm that computes it, or -1
+  std::vector<int> order;       // live nodes in topological order
+  std::vector<NodePlan> nodes;  // one per graph node
+  size_t params_off = 0;        // parameters are uploaded here
+  size_t arena_floats = 0;      // total
+  size_t naive_floats = 0;      // what one buffer per value and gradient would need (for reporting)
+  const NodePlan& operator[](int v) const { return nodes[size_t(v)]; }
 };
 
 struct PlanOptions {

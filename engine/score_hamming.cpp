@@ -20,7 +20,7 @@ ReluSites parse_relu_sites(const std::string& s) {
 const char* relu_sites_name(ReluSites m) { return m == ReluSites::Each ? "each" : "reference"; }
 
 int64_t relu_site_weight(const Node& n, ReluSites mode) {
-  if (n.op != OpKind::ReLU) return 0;
+  if (!has_trait(n.op, kReLUSite)) return 0;
   return int64_t(n.relu_modules) * (mode == ReluSites::Reference && n.relu_in_block ? 2 : 1);
 }
 

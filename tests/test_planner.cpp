@@ -34,24 +34,24 @@ TEST_CASE("fused adds: terms write into the Add's buffer, sole inputs share its 
   int terms = 0, shared = 0;
   for (int v : fused.order) {
     const Node& n = g.nodes[v];
-    CHECK(plain.sum_into[v] == -1);
-    CHECK_FALSE(plain.grad_shared[v]);
-    if (fused.sum_into[v] >= 0) {
+    CHECK(plain[v].sum_into == -1);
+    CHECK_FALSE(plain[v].grad_shared);
+    if (fused[v].sum_into >= 0) {
       ++terms;
-      const Node& add = g.nodes[fused.sum_into[v]];
+      const Node& add = g.nodes[fused[v].sum_into];
       REQUIRE(add.op == OpKind::Add);
       CHECK(std::count(add.inputs.begin(), add.inputs.end(), v) == 1);
       CHECK((n.op == OpKind::BatchNorm || n.op == OpKind::AvgPool3x3));
-      CHECK(fused.value_off[v] == fused.value_off[fused.sum_into[v]]);
+      CHECK(fused[v].value_off == fused[fused[v].sum_into].value_off);
     }
-    if (fused.grad_shared[v]) {  // its one consumer is an Add whose gradient it shares
+    if (fused[v].grad_shared) {  // its one consumer is an Add whose gradient it shares
       ++shared;
       std::vector<int> consumers;
       for (int u : fused.order)
         if (std::count(g.nodes[u].inputs.begin(), g.nodes[u].inputs.end(), v)) consumers.push_back(u);
       REQUIRE(consumers.size() == 1);
       CHECK(g.nodes[consumers[0]].op == OpKind::Add);
-      CHECK(fused.grad_off[v] == fused.grad_off[consumers[0]]);
+      CHECK(fused[v].grad_off == fused[consumers[0]].grad_off);
     }
   }
   // Each of the 15 cells has 5 pool/conv terms in Adds (node 1's single term is no Add), none with
@@ -63,8 +63,8 @@ TEST_CASE("fused adds: terms write into the Add's buffer, sole inputs share its 
     if (g.nodes[v].op == OpKind::Add) {
       int writers = 0;
       for (int in : g.nodes[v].inputs)
-        if (fused.sum_into[in] == v && !fused.sum_acc[in]) ++writers;
-      CHECK(writers == (fused.add_has_terms[v] ? 1 : 0));
+        if (fused[in].sum_into == v && !fused[in].sum_acc) ++writers;
+      CHECK(writers == (fused[v].has_terms ? 1 : 0));
     }
   CHECK(fused.arena_floats < plain.arena_floats);
 }
@@ -75,7 +75,7 @@ TEST_CASE("fused BN + ReLU: the batch norm writes the ReLU's value and takes its
   const Plan fused = make_plan(g, 8), plain = make_plan(g, 8, PlanMode::InputGradient, 0, {false});
   int pairs = 0;
   for (int v : fused.order) {
-    CHECK(plain.bn_relu[v] == -1);
+    CHECK(plain[v].relu == -1);
     if (g.nodes[v].op != OpKind::BatchNorm) continue;
     int readers = 0, relu = -1;
     for (int u : fused.order)
@@ -83,12 +83,12 @@ TEST_CASE("fused BN + ReLU: the batch norm writes the ReLU's value and takes its
         if (in == v) ++readers, relu = g.nodes[u].op == OpKind::ReLU ? u : -1;
     if (readers == 1 && relu >= 0) {  // every conv-BN-ReLU of NB101
       ++pairs;
-      REQUIRE(fused.bn_relu[v] == relu);
-      CHECK(fused.relu_from_bn[relu] == v);
-      CHECK(fused.value_off[v] == fused.value_off[relu]);
-      CHECK(fused.grad_off[v] == fused.grad_off[relu]);
+      REQUIRE(fused[v].relu == relu);
+      CHECK(fused[relu].relu_computed_by == v);
+      CHECK(fused[v].value_off == fused[relu].value_off);
+      CHECK(fused[v].grad_off == fused[relu].grad_off);
     } else {
-      CHECK(fused.bn_relu[v] == -1);
+      CHECK(fused[v].relu == -1);
     }
   }
   CHECK(pairs >= 10);  // stem, 9 modules' projections and conv vertices
@@ -129,7 +129,7 @@ TEST_CASE("fusion gives the plain schedule's Jacobians and Hamming kernels bit f
 TEST_CASE("the network of a 'none'-only cell does not depend on its input") {
   const Graph g = nb201::build(nb201::from_index(10));
   const Plan p = make_plan(g, 4);
-  CHECK_FALSE(p.live[p.input]);
+  CHECK_FALSE(p[p.input].live);
 }
 
 TEST_CASE("Jacobians are bit-identical across scoring order, arena reuse and thread count") {
