@@ -1,5 +1,6 @@
 // Where a space's time goes, op by op: every distinct op instance of NB201 (or of a sample of NB101)
-// timed alone on a backend, summed over the fused plan of every architecture (a model of one stream's
+// timed alone on a backend, summed over the calls the executor makes for every architecture (seen
+// through engine/backend_trace.h) (a model of one stream's
 // device time per architecture, by op kind, with calls and least memory traffic); host issue time
 // against device time and CUDA graphs on one stream; and the convolutions' ceiling: every
 // deterministic cuDNN algorithm in NCHW and NHWC, FMA and TF32 math, timed by cudnnFind against the
@@ -19,8 +20,9 @@
 #include <vector>
 
 #include "engine/backend.h"
+#include "engine/backend_trace.h"
+#include "engine/executor.h"
 #include "engine/init.h"
-#include "engine/planner.h"
 #include "kernels/cuda/check.cuh"
 #include "searchspaces/nb101.h"
 #include "searchspaces/nb101_index.h"
@@ -45,231 +47,146 @@ double time_op(Backend& be, int reps, const std::function<void()>& op) {
   return std::chrono::duration<double>(Clock::now() - t0).count() / reps;
 }
 
-using ConvKey = std::tuple<int, int, int, int, int, int, int>;  // Cin H W Cout k stride pad
-ConvKey conv_key(const Graph& g, const Node& n) {
-  const Shape& in = g.shape(n.inputs[0]);
-  return {in.c, in.h, in.w, n.out.c, n.kernel, n.stride, n.pad};
-}
-ConvDims dims_of(const ConvKey& k, int B) {
-  const auto [cin, h, w, cout, kk, s, p] = k;
-  const int ho = (h + 2 * p - kk) / s + 1, wo = (w + 2 * p - kk) / s + 1;
-  return {B, cin, h, w, cout, kk, s, p, ho, wo};
-}
 double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k * d.Ho * d.Wo * double(d.B); }
 
 // Kinds of the modelled per-architecture time.
 enum Kind { kConvF, kConvB, kBnF, kBnB, kRelu, kAdd, kPool, kMaxPool, kConcat, kOther, kScore, kKinds };
 const char* kKindName[kKinds] = {
-    "conv forward",          "conv backward-data", "batch norm forward", "batch norm backward",   "relu",
-    "add / gradient copies", "avg pools",          "max pools",          "concat / slice copies", "other",
-    "Sigma_J + score"};
+    "conv forward",  "conv backward-data", "batch norm forward",    "batch norm backward", "relu", "add / copies",
+    "avg pools",     "max pools",          "concat / slice copies", "other",               "Sigma_J + score"};
 
-// Scratch tensors every op reads and writes (the values do not matter for timing), and the time of
-// each distinct op instance.
-struct OpTimes {
-  Backend& be;
-  int B, reps;
-  float* A;                                  // arena: x, y, dy, dx (max tensor each), then parameters
-  size_t T;                                  // floats per tensor slot
-  std::map<std::vector<int>, double> cache;  // op instance -> seconds
-
-  float* x() { return A; }
-  float* y() { return A + T; }
-  float* dy() { return A + 2 * T; }
-  float* dx() { return A + 3 * T; }
-  float* prm() { return A + 4 * T; }
-
-  double get(const std::vector<int>& key, const std::function<void()>& op) {
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
-    return cache[key] = time_op(be, reps, op);
-  }
+// The model's kind of each op of the op table, and the least memory traffic of one call in bytes
+// (each operand read or written once per pass it needs), from the call's scalar arguments
+// (TracingBackend's key, in the op's parameter order). pb: the backend's padded batch.
+struct OpCost {
+  Kind kind;
+  double (*bytes)(const std::vector<long>& k, double pb);
 };
-
-// Calls visit(kind, instance key, bytes, op) for every backend call of one architecture's fused plan (forward
-// then backward per node, as the model counts them; Sigma_J's score is not included).
-// bytes: the least memory traffic of the call (each operand read or written once per pass it needs).
-using Visit = std::function<void(int kind, const std::vector<int>& key, double bytes, const std::function<void()>& op)>;
-void for_each_op(const Graph& g, const Plan& p, OpTimes& t, const Visit& visit) {
-  Backend& be = t.be;
-  const int B = t.B;
-  for (int v : p.order) {
-    const Node& n = g.nodes[v];
-    const Shape& s = n.out;
-    const size_t count = s.per_sample() * be.padded_batch(B);  // element-wise counts include padding lanes
-    const int ci = int(count);
-    const double n4 = 4.0 * double(count);  // bytes of the node's output
-    const bool grad = p[v].needs_grad && !n.inputs.empty() && p[n.inputs[0]].needs_grad;
-    switch (n.op) {
-      case OpKind::Conv2d: {
-        const ConvDims d = dims_of(conv_key(g, n), B);
-        const std::vector<int> key = {0, d.Cin, d.H, d.W, d.Cout, d.k, d.stride, d.pad};
-        const double io = 4.0 * (double(B) * d.Cin * d.H * d.W + double(d.Cout) * d.Cin * d.k * d.k) + n4;
-        visit(kConvF, key, io, [&] { be.conv2d_forward(d, t.x(), t.prm(), t.y()); });
-        if (grad) {
-          std::vector<int> kb = key;
-          kb[0] = 1;
-          visit(kConvB, kb, io, [&] { be.conv2d_backward_data(d, t.dy(), t.prm(), t.dx(), false); });
-        }
-        break;
-      }
-      case OpKind::BatchNorm:
-        visit(kBnF, {2, s.c, s.h * s.w}, 3 * n4, [&] {
-          be.batchnorm_forward(s.c, s.h * s.w, B, t.x(), t.prm(), t.prm(), 1e-5f, t.y(), t.prm() + 256, t.prm() + 512,
-                               BnStore::Write);
-        });
-        if (grad)
-          visit(kBnB, {3, s.c, s.h * s.w}, 5 * n4, [&] {
-            be.batchnorm_backward(s.c, s.h * s.w, B, t.dy(), t.x(), t.prm(), t.prm() + 256, t.prm() + 512, nullptr,
-                                  t.dx(), false);
-          });
-        break;
-      case OpKind::ReLU:
-        if (p[v].relu_computed_by >= 0) break;  // the batch norm computes it
-        visit(kRelu, {4, ci}, 2 * n4, [&] { be.relu_forward(count, t.x(), t.y()); });
-        if (grad) visit(kRelu, {5, ci}, 3 * n4, [&] { be.relu_backward(count, t.dy(), t.y(), t.dx(), false); });
-        break;
-      case OpKind::Add: {
-        int k = p[v].has_terms ? 1 : 0;
-        for (int in : n.inputs) k += p[in].sum_into != v;
-        k = std::min(k, 8);
-        const float* xs[8] = {t.x(), t.y(), t.dy(), t.x(), t.y(), t.dy(), t.x(), t.y()};
-        if (k >= 2) visit(kAdd, {6, ci, k}, (k + 1) * n4, [&] { be.add_forward(count, xs, k, t.dx()); });
-        for (int in : n.inputs)
-          if (p[in].needs_grad && !p[in].grad_shared)
-            visit(kAdd, {7, ci}, 3 * n4, [&] { be.copy_or_accumulate(count, t.dy(), t.dx(), true); });
-        break;
-      }
-      case OpKind::AvgPool3x3:
-        visit(kPool, {8, s.c, s.h, s.w}, 2 * n4, [&] { be.avgpool3x3_forward(s.c, s.h, s.w, B, t.x(), t.y(), false); });
-        if (grad)
-          visit(kPool, {9, s.c, s.h, s.w}, 3 * n4,
-                [&] { be.avgpool3x3_backward(s.c, s.h, s.w, B, t.dy(), t.dx(), true); });
-        break;
-      case OpKind::AvgPool2x2: {
-        const Shape& in = g.shape(n.inputs[0]);
-        visit(kPool, {10, in.c, in.h, in.w}, 5 * n4, [&] { be.avgpool2x2_forward(in.c, in.h, in.w, B, t.x(), t.y()); });
-        if (grad)
-          visit(kPool, {11, in.c, in.h, in.w}, 9 * n4,
-                [&] { be.avgpool2x2_backward(in.c, in.h, in.w, B, t.dy(), t.dx(), true); });
-        break;
-      }
-      case OpKind::MaxPool: {
-        const Shape& in = g.shape(n.inputs[0]);
-        const double in4 = 4.0 * double(in.per_sample()) * B;
-        visit(kMaxPool, {16, in.c, in.h, in.w, n.kernel, n.stride, n.pad}, in4 + n4,
-              [&] { be.maxpool_forward(in.c, in.h, in.w, B, n.kernel, n.stride, n.pad, t.x(), t.y()); });
-        if (grad)
-          visit(kMaxPool, {17, in.c, in.h, in.w, n.kernel, n.stride, n.pad}, 3 * in4 + n4, [&] {
-            be.maxpool_backward(in.c, in.h, in.w, B, n.kernel, n.stride, n.pad, t.x(), t.dy(), t.dx(), true);
-          });
-        break;
-      }
-      case OpKind::Concat: {
-        int off = 0;
-        for (int in : n.inputs) {
-          const int c = g.shape(in).c;
-          const double c4 = 4.0 * double(c) * s.h * s.w * B;
-          visit(kConcat, {18, c, s.c, s.h * s.w, off}, 2 * c4,
-                [&] { be.copy_channels(B, s.h * s.w, c, t.x(), c, 0, t.y(), s.c, off, false); });
-          if (p[in].needs_grad)
-            visit(kConcat, {19, c, s.c, s.h * s.w, off}, 3 * c4,
-                  [&] { be.copy_channels(B, s.h * s.w, c, t.dy(), s.c, off, t.dx(), c, 0, true); });
-          off += c;
-        }
-        break;
-      }
-      case OpKind::ChannelSlice: {
-        const Shape& in = g.shape(n.inputs[0]);
-        visit(kConcat, {20, in.c, s.c, s.h * s.w}, 2 * n4,
-              [&] { be.copy_channels(B, s.h * s.w, s.c, t.x(), in.c, 0, t.y(), s.c, 0, false); });
-        if (grad)
-          visit(kConcat, {21, in.c, s.c, s.h * s.w}, 3 * n4,
-                [&] { be.copy_channels(B, s.h * s.w, s.c, t.dy(), s.c, 0, t.dx(), in.c, 0, true); });
-        break;
-      }
-      case OpKind::Zero:
-        visit(kOther, {12, ci}, n4, [&] { be.fill(count, 0.f, t.y()); });
-        break;
-      case OpKind::Input:
-        visit(kOther, {13, ci}, 2 * n4, [&] { be.copy_or_accumulate(count, t.x(), t.y(), false); });
-        break;
-      case OpKind::GlobalAvgPool:
-      case OpKind::Linear: {  // tiny: forward and backward as one visit
-        const Shape& in = g.shape(n.inputs[0]);
-        visit(kOther, {14, int(n.op), in.c, in.h * in.w}, 0, [&] {
-          if (n.op == OpKind::GlobalAvgPool) {
-            be.global_avgpool_forward(in.c, in.h * in.w, B, t.x(), t.y());
-            be.global_avgpool_backward(in.c, in.h * in.w, B, t.dy(), t.dx(), false);
-          } else {
-            be.linear_forward(B, in.c, s.c, t.x(), t.prm(), t.prm(), t.y());
-            be.linear_backward_data(B, in.c, s.c, t.dy(), t.prm(), t.dx(), false);
-          }
-        });
-      }
-    }
-  }
+const std::map<std::string, OpCost>& op_costs() {
+  // ConvDims fields: B Cin H W Cout k stride pad Ho Wo.
+  static const auto conv = [](const std::vector<long>& k, double) {
+    return 4.0 * (double(k[0]) * k[1] * k[2] * k[3] + double(k[4]) * k[1] * k[5] * k[5] + double(k[0]) * k[4] * k[8] * k[9]);
+  };
+  static const std::map<std::string, OpCost> m = {
+      {"fill", {kOther, [](const std::vector<long>& k, double) { return 4.0 * k[0]; }}},
+      {"conv2d_forward", {kConvF, conv}},
+      {"conv2d_backward_data", {kConvB, conv}},
+      {"batchnorm_forward", {kBnF, [](const std::vector<long>& k, double pb) { return 3 * 4.0 * k[0] * k[1] * pb; }}},
+      {"batchnorm_backward", {kBnB, [](const std::vector<long>& k, double pb) { return 5 * 4.0 * k[0] * k[1] * pb; }}},
+      {"relu_forward", {kRelu, [](const std::vector<long>& k, double) { return 2 * 4.0 * k[0]; }}},
+      {"relu_backward", {kRelu, [](const std::vector<long>& k, double) { return (k[1] ? 4 : 3) * 4.0 * k[0]; }}},
+      {"add_forward", {kAdd, [](const std::vector<long>& k, double) { return (k[1] + 1) * 4.0 * k[0]; }}},
+      {"copy_or_accumulate", {kAdd, [](const std::vector<long>& k, double) { return (k[1] ? 3 : 2) * 4.0 * k[0]; }}},
+      {"copy_channels",  // B P count src_C src_c0 dst_C dst_c0 accumulate
+       {kConcat, [](const std::vector<long>& k, double) { return (k[7] ? 3 : 2) * 4.0 * k[0] * k[1] * k[2]; }}},
+      {"avgpool3x3_forward",
+       {kPool, [](const std::vector<long>& k, double pb) { return (k[4] ? 3 : 2) * 4.0 * k[0] * k[1] * k[2] * pb; }}},
+      {"avgpool3x3_backward",
+       {kPool, [](const std::vector<long>& k, double pb) { return (k[4] ? 3 : 2) * 4.0 * k[0] * k[1] * k[2] * pb; }}},
+      {"avgpool2x2_forward", {kPool, [](const std::vector<long>& k, double pb) { return 1.25 * 4.0 * k[0] * k[1] * k[2] * pb; }}},
+      {"avgpool2x2_backward",
+       {kPool, [](const std::vector<long>& k, double pb) { return (k[4] ? 2.25 : 1.25) * 4.0 * k[0] * k[1] * k[2] * pb; }}},
+      {"global_avgpool_forward", {kOther, [](const std::vector<long>& k, double pb) { return 4.0 * k[0] * (k[1] + 1) * pb; }}},
+      {"global_avgpool_backward",
+       {kOther, [](const std::vector<long>& k, double pb) { return 4.0 * k[0] * ((k[3] ? 2 : 1) * k[1] + 1) * pb; }}},
+      {"maxpool_forward",  // C H W B k stride pad; output (H + 2 pad - k) / stride + 1 per side
+       {kMaxPool,
+        [](const std::vector<long>& k, double pb) {
+          const double o = double((k[1] + 2 * k[6] - k[4]) / k[5] + 1) * ((k[2] + 2 * k[6] - k[4]) / k[5] + 1);
+          return 4.0 * k[0] * (k[1] * k[2] + o) * pb;
+        }}},
+      {"maxpool_backward",
+       {kMaxPool,
+        [](const std::vector<long>& k, double pb) {
+          const double o = double((k[1] + 2 * k[6] - k[4]) / k[5] + 1) * ((k[2] + 2 * k[6] - k[4]) / k[5] + 1);
+          return 4.0 * k[0] * ((k[7] ? 3 : 2) * k[1] * k[2] + o) * pb;
+        }}},
+      {"linear_forward",
+       {kOther, [](const std::vector<long>& k, double) { return 4.0 * (k[0] * k[1] + k[1] * k[2] + k[0] * k[2]); }}},
+      {"linear_backward_data",
+       {kOther, [](const std::vector<long>& k, double) { return 4.0 * (k[0] * k[1] + k[1] * k[2] + k[0] * k[2]); }}},
+  };
+  return m;
 }
 
-// The executor's plan: buffers of the backend's padded batch.
-Plan plan_of(const Graph& g, const OpTimes& t) {
-  return make_plan(g, t.B, PlanMode::InputGradient, t.be.padded_batch(t.B), PlanOptions{});
-}
-
-// Modelled single-stream device time of one architecture by kind (the sum of its ops' isolated
-// times, plus Sigma_J's score), backend calls and least memory traffic by kind.
+// The executor on a tracing backend: the op model sees exactly the calls that scoring makes, and runs
+// only the first call of each op instance (to time it, on the executor's buffers).
 struct Model {
   double seconds[kKinds] = {}, calls[kKinds] = {}, bytes[kKinds] = {};
 };
-void model_arch(const Graph& g, OpTimes& t, Model& m) {
-  const Plan p = plan_of(g, t);
-  for_each_op(g, p, t, [&](int kind, const std::vector<int>& key, double bytes, const std::function<void()>& op) {
-    m.seconds[kind] += t.get(key, op);
-    m.calls[kind] += 1;
-    m.bytes[kind] += bytes;
-  });
-  const size_t row = g.shape(p.input).per_sample();
-  m.seconds[kScore] += t.get({15, int(row)}, [&] { t.be.jacob_cov_score(t.x(), t.B, row, kJacobK); });
-  m.calls[kScore] += 1;
-  m.bytes[kScore] += 4.0 * double(row) * t.B;
-}
+struct Modeller {
+  Backend& be;
+  int B, reps;
+  std::vector<float> x;                       // the input batch
+  std::map<std::vector<long>, double> cache;  // op instance {op, key...} -> seconds per call
+  TracingBackend tracer{be, nullptr, Trace::ReportOnly};
+  Executor ex{tracer};
 
-// One architecture's ops (forward + backward, no score) issued for real, three ways: plain launches
-// on one stream (host issue time and wall time to completion), captured once into a CUDA graph and
-// launched once (what a graph costs for an architecture seen once), and that graph replayed (device
-// time with no launch overhead).
+  // Seconds per call of an op instance, timed on its first appearance (on the executor's own buffers).
+  double seconds(const OpCall& c) {
+    std::vector<long> id = c.key;
+    id.insert(id.begin(), long(c.op));
+    auto it = cache.find(id);
+    return it != cache.end() ? it->second : cache[id] = time_op(be, reps, c.reissue);
+  }
+  // Modelled single-stream device time of one architecture by kind (the sum of its ops' isolated
+  // times, plus Sigma_J's score), backend calls and least memory traffic by kind.
+  void model(const Graph& g, Model& m) {
+    const double pb = double(be.padded_batch(B));
+    tracer.set_on_call([&](const OpCall& c) {
+      const auto it = op_costs().find(kOpNames[c.op]);
+      if (it == op_costs().end()) fail(std::string("op model: no cost entry for op ") + kOpNames[c.op]);
+      m.seconds[it->second.kind] += seconds(c);
+      m.calls[it->second.kind] += 1;
+      m.bytes[it->second.kind] += it->second.bytes(c.key, pb);
+    });
+    ex.jacobian(g, std::vector<float>(g.num_params()), x.data(), B, false);  // values do not matter
+    tracer.set_on_call(nullptr);
+    const size_t row = g.shape(0).per_sample();
+    const float* J = ex.input_gradient() ? ex.input_gradient() : be.arena(row * size_t(pb));
+    m.seconds[kScore] += seconds({kOpCount, {long(row)}, [&] { be.jacob_cov_score(J, B, row, kJacobK); }});
+    m.calls[kScore] += 1;
+    m.bytes[kScore] += 4.0 * double(row) * B;
+  }
+};
+
+// One architecture's forward + backward (no score) issued for real, three ways: plain launches on
+// one stream (host issue time, the executor's planning included, and wall time to completion),
+// captured once into a CUDA graph and launched once (what a graph costs for an architecture seen
+// once), and that graph replayed (device time with no launch overhead).
 struct IssueTimes {
   double prep = 0, issue = 0, stream = 0, graph_once = 0, replay = 0;
   bool graphs = true;
   std::string graph_error;
 };
-void time_issue(const Graph& g, const Plan& p, OpTimes& t, int reps, IssueTimes& out) {
-  const auto issue = [&] {
-    for_each_op(g, p, t, [](int, const std::vector<int>&, double, const std::function<void()>& op) { op(); });
-  };
-  issue();  // warm: plans, workspaces
-  t.be.synchronize();
+void time_issue(Modeller& md, const Graph& g, const std::vector<float>& w, int reps, IssueTimes& out) {
+  Backend& be = md.be;
+  md.tracer.set_mode(Trace::Run);
+  md.ex.jacobian(g, w, md.x.data(), md.B, false);  // warm: plans, workspaces, the weights uploaded
+  md.tracer.set_mode(Trace::OpsOnly);               // the weights stay; ops only from here
+  const auto issue = [&] { md.ex.jacobian(g, w, md.x.data(), md.B, false); };
+  be.synchronize();
   auto t0 = Clock::now();
   issue();
   const auto t1 = Clock::now();
-  t.be.synchronize();
+  be.synchronize();
   out.issue += std::chrono::duration<double>(t1 - t0).count();
   out.stream += std::chrono::duration<double>(Clock::now() - t0).count();
-  if (!out.graphs) return;
-  try {
-    t0 = Clock::now();
-    const std::function<void()> launch = t.be.capture(issue);
-    launch();
-    t.be.synchronize();
-    out.graph_once += std::chrono::duration<double>(Clock::now() - t0).count();
-    t0 = Clock::now();
-    for (int i = 0; i < reps; ++i) launch();
-    t.be.synchronize();
-    out.replay += std::chrono::duration<double>(Clock::now() - t0).count() / reps;
-  } catch (const std::exception& e) {
-    out.graphs = false;
-    out.graph_error = e.what();
-  }
+  if (out.graphs) try {
+      t0 = Clock::now();
+      const std::function<void()> launch = be.capture(issue);
+      launch();
+      be.synchronize();
+      out.graph_once += std::chrono::duration<double>(Clock::now() - t0).count();
+      t0 = Clock::now();
+      for (int i = 0; i < reps; ++i) launch();
+      be.synchronize();
+      out.replay += std::chrono::duration<double>(Clock::now() - t0).count() / reps;
+    } catch (const std::exception& e) {
+      out.graphs = false;
+      out.graph_error = e.what();
+    }
+  md.tracer.set_mode(Trace::ReportOnly);
 }
 
 // cuDNN's own timings (cudnnFind) of every algorithm for one convolution shape, in one layout and
@@ -339,24 +256,15 @@ int main(int argc, char** argv) try {
   std::printf("# Op model of %s, batch %d, %s backend (%s)\n\n", space == "nb201" ? "NB201" : "NB101", B,
               be->name().c_str(), be->device().c_str());
 
-  // Scratch: four tensors as large as the space's largest activation, then room for any parameter.
-  size_t per_sample = 0, params = 0;
-  for (long k = 0; k < n_archs; ++k) {
-    const Graph g = graph_of(k);
-    for (const Node& n : g.nodes) per_sample = std::max(per_sample, n.out.per_sample());
-    params = std::max(params, g.num_params());
-  }
-  const size_t T = be->padded_batch(B) * per_sample, scratch = 4 * T + params + 1024;
-  OpTimes t{*be, B, reps, be->arena(scratch), T, {}};
-  std::vector<float> host(scratch);
-  for (size_t i = 0; i < host.size(); ++i) host[i] = float((i * 2654435761u) % 1000) / 1000.f - 0.45f;
-  be->upload(host.data(), t.A, host.size());
+  Modeller md{*be, B, reps, {}};
+  md.x.resize(size_t(B) * 3 * 32 * 32);
+  for (size_t i = 0; i < md.x.size(); ++i) md.x[i] = float((i * 2654435761u) % 1000) / 1000.f - 0.45f;
 
   Model m;
   double flops = 0;
   for (long k = 0; k < n_archs; ++k) {
     const Graph g = graph_of(k);
-    model_arch(g, t, m);
+    md.model(g, m);
     flops += 2.0 * forward_flops(g) * B;
   }
   const double N = double(n_archs);
@@ -386,9 +294,8 @@ int main(int argc, char** argv) try {
     const auto t0 = Clock::now();
     const Graph g = graph_of(k);
     const std::vector<float> weights = init_params(g, 0, uint64_t(k));
-    const Plan p = plan_of(g, t);
     it.prep += std::chrono::duration<double>(Clock::now() - t0).count();
-    time_issue(g, p, t, 5, it);
+    time_issue(md, g, weights, 5, it);
   }
   std::printf(
       "Forward + backward ops of %d of those architectures (every 7919th, cyclically; no score), issued for real on "
@@ -396,7 +303,7 @@ int main(int argc, char** argv) try {
       "stream, ms per architecture:\n\n",
       n_issue);
   std::printf(
-      "| host preparation (graph, weights, plan) | host issue time | wall to completion | CUDA graph: capture + "
+      "| host preparation (graph, weights) | host issue time (plan included) | wall to completion | CUDA graph: capture + "
       "instantiate + one launch | graph replay |\n|---|---|---|---|---|\n");
   if (it.graphs)
     std::printf("| %.3f | %.3f | %.3f | %.3f | %.3f |\n\n", 1e3 * it.prep / n_issue, 1e3 * it.issue / n_issue,
@@ -429,12 +336,20 @@ int main(int argc, char** argv) try {
   };
   const Cfg cfgs[4] = {
       {CUDNN_TENSOR_NCHW, false}, {CUDNN_TENSOR_NHWC, false}, {CUDNN_TENSOR_NCHW, true}, {CUDNN_TENSOR_NHWC, true}};
-  for (const auto& [key, fwd] : t.cache) {
-    if (key[0] != 0) continue;  // conv forward instances; backward-data has key[0] = 1
-    std::vector<int> kb = key;
-    kb[0] = 1;
-    const ConvDims d = dims_of({key[1], key[2], key[3], key[4], key[5], key[6], key[7]}, B);
-    const double gf = 2 * conv_flops(d) * 1e-9, us = 1e6 * (fwd + t.cache.at(kb));
+  const long conv_f = long(op_index("conv2d_forward")), conv_b = long(op_index("conv2d_backward_data"));
+  for (const auto& [id, fwd] : md.cache) {
+    if (id[0] != conv_f) continue;
+    // The backward-data call of the same shape (writing or accumulating: the first timed).
+    double bwd = -1;
+    for (const auto& [idb, t] : md.cache)
+      if (idb[0] == conv_b && std::equal(id.begin() + 1, id.end(), idb.begin() + 1)) {
+        bwd = t;
+        break;
+      }
+    if (bwd < 0) continue;  // not on a gradient path
+    const ConvDims d{int(id[1]), int(id[2]), int(id[3]), int(id[4]), int(id[5]),
+                     int(id[6]), int(id[7]), int(id[8]), int(id[9]), int(id[10])};
+    const double gf = 2 * conv_flops(d) * 1e-9, us = 1e6 * (fwd + bwd);
     std::printf("| %d %dx%d %d k%d s%d | %.3f | %.1f | %.0f |", d.Cin, d.H, d.W, d.Cout, d.k, d.stride, gf, us,
                 gf / us * 1e6);
     if (cuda)

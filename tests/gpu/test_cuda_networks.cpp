@@ -16,7 +16,7 @@
 #include "searchspaces/nb101.h"
 #include "searchspaces/nats_sss.h"
 #include "searchspaces/nb201.h"
-#include "tests/gpu/gpu_test_util.h"
+#include "tests/op_harness.h"
 #include "tests/test_util.h"
 
 using namespace naswot;
@@ -88,7 +88,7 @@ TEST_CASE("cuda: 50 NB201 networks match the CPU backend (Jacobians, scores, sta
     // rounding of zero the two backends take different ReLU branches (see tests/oracle/check_nb201.py),
     // which moves single entries of J, and chain-like cells (all nor_conv_3x3) amplify it to ~2e-2
     // normwise. The Jacobian as a whole must agree to 5e-2 normwise, the scores above to 1e-3.
-    const double dj = gpu_test::rel_diff(g.jac.jacobian, c.jac.jacobian, 1e-12);
+    const double dj = op_test::rel_diff(g.jac.jacobian, c.jac.jacobian, 1e-12);
     double num = 0, den = 0;
     for (size_t i = 0; i < c.jac.jacobian.size(); ++i) {
       const double d = double(g.jac.jacobian[i]) - c.jac.jacobian[i];
@@ -99,7 +99,7 @@ TEST_CASE("cuda: 50 NB201 networks match the CPU backend (Jacobians, scores, sta
     worst_jac = std::max(worst_jac, dj);
     worst_fro = std::max(worst_fro, fro);
     CHECK(fro <= 5e-2);
-    CHECK(gpu_test::rel_diff(g.jac.output, c.jac.output, 1e-12) <= 1e-3);
+    CHECK(op_test::rel_diff(g.jac.output, c.jac.output, 1e-12) <= 1e-3);
   }
   CHECK(degenerate >= 1);  // the all-none cell
   std::printf("50 networks: worst relative score difference %.3g, worst Jacobian difference %.3g (max-norm), "
@@ -127,7 +127,7 @@ TEST_CASE("cuda: 16x16 networks (ImageNet16-120: NB201 and NATS-Bench SSS) match
     CHECK(same_score(g.score, c.score, 1e-3));
     if (c.score.status == ScoreStatus::Ok)
       worst = std::max(worst, std::fabs(g.score.score - c.score.score) / std::fabs(c.score.score));
-    CHECK(gpu_test::rel_diff(g.jac.output, c.jac.output, 1e-12) <= 1e-3);
+    CHECK(op_test::rel_diff(g.jac.output, c.jac.output, 1e-12) <= 1e-3);
   }
   std::printf("16x16 networks: worst relative score difference %.3g over %zu\n", worst, graphs.size());
 }
@@ -206,7 +206,7 @@ TEST_CASE("cuda: NB101 networks (max pools, concatenation, fused BN + ReLU) matc
     const NetworkScore plain = score_network(eg_plain, g, p, batch(), kBatch, false);
     CHECK(same_score(u.score, c.score, 1e-3));
     CHECK(same_score(u.score, plain.score, 1e-6));  // fusion changes no more than rounding on the GPU
-    CHECK(gpu_test::rel_diff(u.jac.output, c.jac.output, 1e-12) <= 1e-3);
+    CHECK(op_test::rel_diff(u.jac.output, c.jac.output, 1e-12) <= 1e-3);
   }
 }
 

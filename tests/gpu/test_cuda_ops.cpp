@@ -4,11 +4,12 @@
 #include <cmath>
 #include <limits>
 
-#include "tests/gpu/gpu_test_util.h"
+#include "tests/op_cases.h"
+#include "tests/op_harness.h"
 #include "tests/test_util.h"
 
 using namespace naswot;
-using namespace naswot::gpu_test;
+using namespace naswot::op_test;
 using naswot::test::random_vec;
 
 namespace {
@@ -275,4 +276,22 @@ TEST_CASE("cuda: memory beyond the device's is a clear error, and the backend st
   std::vector<float> h(1024);
   gpu->download(a, h.data(), h.size());
   CHECK(h[1023] == 1.5f);
+}
+
+TEST_CASE("cuda: every case of the op table against the CPU backend, writing and accumulating") {
+  auto& b = backends();
+  for (const OpCase& c : op_cases()) {
+    for (const bool acc : {false, true}) {
+      if (acc && !c.accumulates) continue;
+      CAPTURE(c.op);
+      CAPTURE(c.what);
+      CAPTURE(acc);
+      const auto rc = run(*b.cpu, c.ins, c.outs, [&](const std::vector<float*>& p) { c.call(*b.cpu, p, acc); });
+      const auto rg = run(*b.gpu, c.ins, c.outs, [&](const std::vector<float*>& p) { c.call(*b.gpu, p, acc); });
+      for (size_t i = 0; i < rc.size(); ++i) {
+        CAPTURE(i);
+        CHECK(rel_diff(rg[i], rc[i]) <= c.gpu_tol);
+      }
+    }
+  }
 }

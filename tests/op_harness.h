@@ -1,4 +1,4 @@
-// Running one op on the CPU and the CUDA backend from the same NCHW host tensors.
+// Running one op on any backend from NCHW host tensors (the op-table test, the CUDA-vs-CPU tests).
 #pragma once
 #include <doctest/doctest.h>
 
@@ -9,7 +9,7 @@
 
 #include "engine/backend.h"
 
-namespace naswot::gpu_test {
+namespace naswot::op_test {
 
 // A host tensor: NCHW values of B samples, C channels, P pixels (P = 1 where the op does not care
 // about pixels), or `raw` (weights: the same in every layout).
@@ -70,4 +70,4 @@ inline double rel_diff(const std::vector<float>& a, const std::vector<float>& b,
   return a.size() == b.size() ? worst / scale : 1e30;
 }
 
-}  // namespace naswot::gpu_test
+}  // namespace naswot::op_test

@@ -1,0 +1,107 @@
+// A Backend decorator that reports every op call (kernels/ops.def) before forwarding it: the op
+// model (bench/gpu_ops_bench.cpp) and the op-table test see exactly the calls the executor makes.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "engine/backend.h"
+
+namespace naswot {
+
+// The op table's index of an op name (kOpCount when there is none).
+constexpr size_t op_index(std::string_view name) {
+  for (size_t i = 0; i < kOpCount; ++i)
+    if (name == kOpNames[i]) return i;
+  return kOpCount;
+}
+
+// One op call: the op (index into kOpNames), its scalar arguments in order (a ConvDims as its ten
+// fields, enums and flags as integers; pointers left out), which tell op instances apart, and a
+// function that issues the same call again on the inner backend. `reissue` may read host arrays of
+// the caller (add_forward's inputs): call it only while the report is being handled.
+struct OpCall {
+  size_t op = 0;
+  std::vector<long> key;
+  std::function<void()> reissue;
+};
+
+// What the decorator forwards to the inner backend.
+enum class Trace {
+  Run,         // ops and transfers: the executor's results are the inner backend's
+  OpsOnly,     // ops only; uploads and downloads do nothing (e.g. to capture ops into a CUDA graph)
+  ReportOnly,  // nothing: calls are reported and not run (counting the calls of a network costs no compute)
+};
+
+class TracingBackend final : public Backend {
+ public:
+  // on_call (may be empty) runs before each op is forwarded.
+  TracingBackend(Backend& inner, std::function<void(const OpCall&)> on_call, Trace mode = Trace::Run)
+      : inner_(inner), on_call_(std::move(on_call)), mode_(mode) {}
+  void set_on_call(std::function<void(const OpCall&)> f) { on_call_ = std::move(f); }
+  void set_mode(Trace m) { mode_ = m; }
+
+  std::string name() const override { return inner_.name(); }
+  std::string device() const override { return inner_.device(); }
+  size_t padded_batch(int B) const override { return inner_.padded_batch(B); }
+  void upload_batch(const float* nchw, int B, int C, int P, float* dst) override {
+    if (mode_ == Trace::Run) inner_.upload_batch(nchw, B, C, P, dst);
+  }
+  void download_batch(const float* src, int B, int C, int P, float* nchw) override {
+    if (mode_ == Trace::Run) inner_.download_batch(src, B, C, P, nchw);
+  }
+  float* arena(size_t floats) override { return inner_.arena(floats); }
+  float* persistent(size_t floats) override { return inner_.persistent(floats); }
+  void upload(const float* host, float* dst, size_t n) override {
+    if (mode_ == Trace::Run) inner_.upload(host, dst, n);
+  }
+  void download(const float* src, float* host, size_t n) override {
+    if (mode_ == Trace::Run) inner_.download(src, host, n);
+  }
+  void range_push(const char* s) override { inner_.range_push(s); }
+  void range_pop() override { inner_.range_pop(); }
+  void synchronize() override { inner_.synchronize(); }
+  std::function<void()> capture(const std::function<void()>& issue) override { return inner_.capture(issue); }
+  void bind_thread() override { inner_.bind_thread(); }
+
+#define NASWOT_OP(name, cuda, params, args)                                          \
+  void name params override {                                                        \
+    report(op_index(#name), [&] { inner_.name args; }, NASWOT_STRIP args);           \
+    if (mode_ != Trace::ReportOnly) inner_.name args;                                \
+  }
+#include "kernels/ops.def"
+#undef NASWOT_OP
+
+  void hamming_begin(int B) override { inner_.hamming_begin(B); }
+  void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
+    inner_.hamming_accumulate(per_sample, y, weight);
+  }
+  std::vector<int64_t> hamming_end() override { return inner_.hamming_end(); }
+  JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {
+    return inner_.jacob_cov_score(J, B, row, k);
+  }
+
+ private:
+  template <class T>
+  static void scalar(std::vector<long>& key, const T& v) {
+    if constexpr (std::is_same_v<T, ConvDims>)
+      key.insert(key.end(), {v.B, v.Cin, v.H, v.W, v.Cout, v.k, v.stride, v.pad, v.Ho, v.Wo});
+    else if constexpr (std::is_arithmetic_v<T> || std::is_enum_v<T>)
+      key.push_back(long(v));
+    // pointers: not part of the key
+  }
+  template <class... A>
+  void report(size_t op, const std::function<void()>& reissue, const A&... a) {
+    if (!on_call_) return;
+    OpCall c{op, {}, reissue};
+    (scalar(c.key, a), ...);
+    on_call_(c);
+  }
+  Backend& inner_;
+  std::function<void(const OpCall&)> on_call_;
+  Trace mode_;
+};
+
+}  // namespace naswot

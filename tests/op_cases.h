@@ -1,0 +1,40 @@
+// Test cases of every op of the op table (kernels/ops.def) on small shapes, runnable on any backend:
+// the CPU checks them against definitions and finite differences (tests/test_ops_table.cpp), the GPU
+// test runs each on both backends (tests/gpu/test_cuda_ops.cpp).
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/backend.h"
+#include "tests/op_harness.h"
+
+namespace naswot::op_test {
+
+// Pointers: the ins, then the outs, in the backend's memory and layout (op_harness.h's run()).
+using Call = std::function<void(Backend&, const std::vector<float*>& p, bool accumulate)>;
+using Host = std::function<std::vector<std::vector<float>>(const std::vector<HostTensor>& ins)>;
+
+struct OpCase {
+  std::string op;                 // its row in kernels/ops.def
+  std::string what;               // shapes and options
+  std::vector<HostTensor> ins;    // random inputs
+  std::vector<HostTensor> outs;   // outputs with their initial values (what accumulate adds to)
+  bool accumulates = false;       // call(..., true) adds the result to outs[0]
+  Call call;
+  double gpu_tol = 1e-5;          // CUDA vs CPU, relative to the output's scale
+  // Definition on the host (outs for accumulate = false), where the op has a short one.
+  Host host;
+  // Backward ops: ins = {dy, x, weights...}, outs[0] = dx; `forward` computes y from p = {x,
+  // weights..., y, fwd_outs[1..]} so that dx = d<dy, y(x)>/dx is checked by finite differences.
+  std::string forward_op;         // the op table's forward op this backward op differentiates
+  std::vector<HostTensor> fwd_outs;
+  Call forward;
+  float fd_step = 1e-2f;
+  double fd_tol = 1e-2;
+};
+
+// Every case; several per op where modes differ (stride, accumulate, fused ReLU).
+const std::vector<OpCase>& op_cases();
+
+}  // namespace naswot::op_test

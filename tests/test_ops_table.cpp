@@ -1,0 +1,96 @@
+// Every op of the op table (kernels/ops.def) checked on the CPU backend from one list of cases
+// (tests/op_cases.cpp): backward ops against central finite differences of their forward op, ops
+// with a one-line definition against it, accumulate mode, repeatability. The GPU test runs the same
+// cases on the CUDA backend against the CPU.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+
+#include "tests/op_cases.h"
+
+using namespace naswot;
+using namespace naswot::op_test;
+
+namespace {
+
+Backend& cpu() {
+  static const auto be = make_cpu_backend(2);
+  return *be;
+}
+
+std::vector<std::vector<float>> run_case(const OpCase& c, const std::vector<HostTensor>& ins, bool acc) {
+  return run(cpu(), ins, c.outs, [&](const std::vector<float*>& p) { c.call(cpu(), p, acc); });
+}
+
+// dx of a backward case against central differences of L(x) = <dy, y(x)> at up to 64 inputs.
+void check_finite_differences(const OpCase& c) {
+  const std::vector<float>& g = c.ins[0].v;
+  const std::vector<float> dx = run_case(c, c.ins, false)[0];
+  std::vector<HostTensor> fins(c.ins.begin() + 1, c.ins.end());  // x, weights...
+  const auto L = [&](const std::vector<float>& x) {
+    fins[0].v = x;
+    const auto y = run(cpu(), fins, c.fwd_outs, [&](const std::vector<float*>& p) { c.forward(cpu(), p, false); })[0];
+    REQUIRE(y.size() == g.size());
+    double s = 0;
+    for (size_t i = 0; i < y.size(); ++i) s += double(g[i]) * y[i];
+    return s;
+  };
+  const std::vector<float> x = c.ins[1].v;
+  double scale = 1e-12, worst = 0;
+  for (float v : dx) scale = std::max(scale, double(std::fabs(v)));
+  const size_t step = std::max<size_t>(1, x.size() / 64);
+  for (size_t j = 0; j < x.size(); j += step) {
+    std::vector<float> xp = x, xm = x;
+    xp[j] += c.fd_step;
+    xm[j] -= c.fd_step;
+    const double fd = (L(xp) - L(xm)) / (double(xp[j]) - double(xm[j]));
+    worst = std::max(worst, std::fabs(fd - dx[j]) / scale);
+  }
+  CHECK(worst <= c.fd_tol);
+}
+
+}  // namespace
+
+TEST_CASE("op table: every op has cases, and each op is checked against a definition or finite differences") {
+  std::set<std::string> ops(std::begin(kOpNames), std::end(kOpNames)), cased, checked;
+  for (const OpCase& c : op_cases()) {
+    CAPTURE(c.op);
+    CHECK(ops.count(c.op) == 1);  // a case of an op the table has
+    cased.insert(c.op);
+    if (c.host) checked.insert(c.op);
+    if (c.forward) checked.insert({c.op, c.forward_op});
+  }
+  for (const std::string& op : ops) {
+    CAPTURE(op);
+    CHECK(cased.count(op) == 1);
+    CHECK(checked.count(op) == 1);
+  }
+}
+
+TEST_CASE("op table: every case on the CPU backend") {
+  for (const OpCase& c : op_cases()) {
+    CAPTURE(c.op);
+    CAPTURE(c.what);
+    const auto r = run_case(c, c.ins, false);
+    CHECK(run_case(c, c.ins, false) == r);  // the same bits again (the arena holds other values now)
+    for (const auto& out : r)
+      for (float v : out) REQUIRE(std::isfinite(v));
+    if (c.host) {
+      const auto want = c.host(c.ins);
+      for (size_t i = 0; i < want.size(); ++i) CHECK(rel_diff(r[i], want[i]) <= 1e-6);
+    }
+    if (c.accumulates) {  // outs[0] += the result, on the elements the op writes (zero elsewhere)
+      const auto a = run_case(c, c.ins, true)[0];
+      std::vector<HostTensor> zero_outs = c.outs;
+      std::fill(zero_outs[0].v.begin(), zero_outs[0].v.end(), 0.f);
+      const auto r0 = run(cpu(), c.ins, zero_outs, [&](const std::vector<float*>& p) { c.call(cpu(), p, false); })[0];
+      std::vector<float> want(a.size());
+      for (size_t i = 0; i < a.size(); ++i) want[i] = c.outs[0].v[i] + r0[i];
+      CHECK(rel_diff(a, want) <= 1e-6);
+    }
+    if (c.forward) check_finite_differences(c);
+  }
+}
