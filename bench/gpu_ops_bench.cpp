@@ -1,11 +1,12 @@
-// Where a space's time goes, op by op: every distinct op instance of NB201 (or of a sample of NB101)
-// timed alone on a backend, summed over the calls the executor makes for every architecture (seen
-// through engine/backend_trace.h) (a model of one stream's
-// device time per architecture, by op kind, with calls and least memory traffic); host issue time
-// against device time and CUDA graphs on one stream; and the convolutions' ceiling: every
-// deterministic cuDNN algorithm in NCHW and NHWC, FMA and TF32 math, timed by cudnnFind against the
-// backend's choice. Markdown on stdout. BACKEND cpu models the CPU backend and skips the cuDNN part.
-// Usage: naswot_gpu_ops_bench [BATCH=128] [REPS=20] [BACKEND=cuda] [SPACE=nb201|nb101] [SAMPLE=1000 (nb101)]
+// Where a space's time goes, op by op: every distinct op instance of NB201 (or of a sample of NB101
+// or NATS-Bench SSS) timed alone on a backend, summed over the calls the executor makes for every
+// architecture (seen through engine/backend_trace.h): a model of one stream's device time per
+// architecture, by op kind, with calls and least memory traffic; host issue time against device time
+// and CUDA graphs on one stream; and the convolutions' ceiling: every deterministic cuDNN algorithm in
+// NCHW and NHWC, FMA and TF32 math, timed by cudnnFind against the backend's choice. Markdown on
+// stdout. BACKEND cpu models the CPU backend and skips the cuDNN part.
+// Usage: naswot_gpu_ops_bench [BATCH=128] [REPS=20] [BACKEND=cuda] [SPACE=nb201|nb101|nats-sss]
+//        [SAMPLE=1000 (nb101, nats-sss)]
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
@@ -24,9 +25,7 @@
 #include "engine/executor.h"
 #include "engine/init.h"
 #include "kernels/cuda/check.cuh"
-#include "searchspaces/nb101.h"
-#include "searchspaces/nb101_index.h"
-#include "searchspaces/nb201.h"
+#include "searchspaces/space.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -242,18 +241,17 @@ int main(int argc, char** argv) try {
   const int reps = argc > 2 ? std::atoi(argv[2]) : 20;
   const std::string backend = argc > 3 ? argv[3] : "cuda";
   const std::string space = argc > 4 ? argv[4] : "nb201";
-  if (B < 2 || reps < 1 || (space != "nb201" && space != "nb101"))
-    fail("usage: naswot_gpu_ops_bench [BATCH>=2] [REPS>=1] [cuda|cpu] [nb201|nb101] [SAMPLE]");
-  // NB201: every architecture; NB101: SAMPLE cells (default 1000) at an even index stride.
-  const long space_size = space == "nb201" ? nb201::kNumArchs : nb101::kNumCells;
-  const long n_archs = space == "nb201" ? space_size : std::min(space_size, argc > 5 ? std::atol(argv[5]) : 1000L);
+  const Space& sp = space_named(space);
+  if (B < 2 || reps < 1) fail("usage: naswot_gpu_ops_bench [BATCH>=2] [REPS>=1] [cuda|cpu] [nb201|nb101|nats-sss] [SAMPLE]");
+  // NB201: every architecture; the others: SAMPLE architectures (default 1000) at an even index stride.
+  const bool all = sp.id() == SpaceId::Nb201;
+  const long n_archs = all ? sp.size() : std::min(sp.size(), argc > 5 ? std::atol(argv[5]) : 1000L);
   if (n_archs < 1) fail("SAMPLE must be at least 1");
   const auto graph_of = [&](long k) {  // the k-th of the n_archs modelled architectures
-    if (space == "nb201") return nb201::build(nb201::from_index(int(k)));
-    return nb101::build(nb101::indexed_cells()[size_t(k * (space_size / n_archs))].cell);
+    return sp.build(all ? k : k * (sp.size() / n_archs), NetShape{});
   };
   auto be = make_backend(backend, BackendOptions{});
-  std::printf("# Op model of %s, batch %d, %s backend (%s)\n\n", space == "nb201" ? "NB201" : "NB101", B,
+  std::printf("# Op model of %s, batch %d, %s backend (%s)\n\n", sp.title(), B,
               be->name().c_str(), be->device().c_str());
 
   Modeller md{*be, B, reps, {}};

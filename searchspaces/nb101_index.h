@@ -27,5 +27,7 @@ bool write_cell_cache(const std::string& path, const std::vector<HashedCell>& ce
 // (score NaN) when the cell has the edge input -> output and exactly one interior vertex feeds the
 // output, and that vertex is a convolution (whose ReLU output autograd still needs).
 bool hits_reference_inplace_bug(const Cell& c);
+inline constexpr const char* kReferenceInplaceFailure =
+    "the reference port's in-place += on a ReLU output fails its backward pass (spec nb101 6.4)";
 
 }  // namespace naswot::nb101

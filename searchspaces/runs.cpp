@@ -4,9 +4,7 @@
 #include <cmath>
 
 #include "engine/error.h"
-#include "searchspaces/nats_sss.h"
-#include "searchspaces/nb201.h"
-#include "searchspaces/scoring.h"
+#include "searchspaces/space.h"
 
 namespace naswot {
 
@@ -17,19 +15,11 @@ std::string CheckedRun::get(const std::string& key, const std::string& fallback)
 
 namespace {
 
-bool is_graph_hash(const std::string& s) {
-  return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
-// The problem with row r of a run of `space` (size `n`), or "" when there is none.
-std::string row_problem(const ScoreRow& r, const std::string& space, long n) {
-  if (r.index < 0 || r.index >= n) return "index outside the space (0.." + std::to_string(n - 1) + ")";
-  if (space == "nb201" && r.arch != nb201::to_string(nb201::from_index(int(r.index))))
-    return "arch '" + r.arch + "' is not NAS-Bench-201 index " + std::to_string(r.index);
-  if (space == "nats-sss" && r.arch != nats_sss::to_string(nats_sss::from_index(r.index)))
-    return "channels '" + r.arch + "' are not NATS-Bench SSS index " + std::to_string(r.index);
-  if (space == "nb101" && !is_graph_hash(r.arch.substr(0, r.arch.find(' '))))
-    return "arch '" + r.arch.substr(0, 40) + "' does not start with a 32-digit graph hash";
+// The problem with row r of a run of `space`, or "" when there is none.
+std::string row_problem(const ScoreRow& r, const Space& space) {
+  if (r.index < 0 || r.index >= space.size())
+    return "index outside the space (0.." + std::to_string(space.size() - 1) + ")";
+  if (std::string p = space.arch_problem(r.index, r.arch); !p.empty()) return p;
   if (r.status == "ok"              ? !std::isfinite(r.score)
       : r.status == "degenerate"    ? !(std::isinf(r.score) && r.score < 0)
       : r.status == "reference_nan" ? !std::isnan(r.score)
@@ -51,9 +41,9 @@ CheckedRun read_run(const std::string& path) {
     fail(path + ": " + what + "; this is not a run database as naswot writes them (edited, or from another tool?)");
   };
   run.space = run.get("space", "nb201");
-  long n = 0;
+  const Space* space = nullptr;
   try {
-    n = space_size(run.space);  // the one list of spaces
+    space = &space_named(run.space);  // the one list of spaces
   } catch (const Error&) {
     refuse("unknown space '" + run.space + "'");
   }
@@ -66,7 +56,7 @@ CheckedRun read_run(const std::string& path) {
     refuse(batch.empty() ? "no batch size recorded" : "batch size '" + batch + "'");
   run.rows = s.rows();
   for (const ScoreRow& r : run.rows)
-    if (const std::string p = row_problem(r, run.space, n); !p.empty())
+    if (const std::string p = row_problem(r, *space); !p.empty())
       refuse("row " + std::to_string(r.index) + ": " + p);
   return run;
 }

@@ -21,24 +21,9 @@
 
 namespace naswot {
 
-long space_size(const std::string& space) {
-  if (space == "nb201") return nb201::kNumArchs;
-  if (space == "nb101") return long(nb101::kNumCells);
-  if (space == "nats-sss") return nats_sss::kNumArchs;
-  fail("unknown --space '" + space + "' (supported: nb201, nb101, nats-sss)");
-}
-
-long resolve_index(const std::string& space, const std::string& spec) {
-  if (space == "nb101") return nb101::resolve_index(spec);
-  if (space == "nats-sss") return nats_sss::index_of(nats_sss::resolve(spec));
-  space_size(space);  // an unknown space's error
-  return long(nb201::index_of(nb201::resolve(spec)));
-}
-
 ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   ScoringSetup s;
-  s.space = o.space;
-  space_size(s.space);
+  s.space = &space_named(o.space);
   if (o.batch < 2) fail("--batch " + std::to_string(o.batch) + " is out of range (at least 2)");
   if (o.num_classes < 1) fail("--num-classes " + std::to_string(o.num_classes) + " is out of range (at least 1)");
   if (o.threads < 0 || o.workers < 0 || o.streams < 0) fail("--threads, --workers and --streams cannot be negative");
@@ -46,8 +31,9 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   s.seed = o.seed;
   s.augment = parse_augment(o.augment);
   s.dataset = parse_dataset(o.dataset.empty() ? "cifar10" : o.dataset);
-  if (s.space == "nb101" && s.dataset != Dataset::Cifar10)
-    fail("--dataset " + o.dataset + ": NAS-Bench-101 is a CIFAR-10 benchmark (its networks take CIFAR-10 images only)");
+  if (!s.space->all_datasets() && s.dataset != Dataset::Cifar10)
+    fail("--dataset " + o.dataset + ": " + s.space->title() +
+         " is a CIFAR-10 benchmark (its networks take CIFAR-10 images only)");
   s.net.num_classes = o.num_classes;
   s.net.image = dataset_side(s.dataset);
   s.score_kind = o.score;
@@ -58,7 +44,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   const std::string inplace = o.nb101_inplace.empty() ? "fixed" : o.nb101_inplace;
   if (inplace != "fixed" && inplace != "reference")
     fail("unknown --nb101-inplace '" + inplace + "' (expected fixed or reference)");
-  if (!o.nb101_inplace.empty() && s.space != "nb101") fail("--nb101-inplace applies to --space nb101");
+  if (!o.nb101_inplace.empty() && s.space->id() != SpaceId::Nb101) fail("--nb101-inplace applies to --space nb101");
   s.nb101_reference_inplace = inplace == "reference";
   const std::string sampler = o.sampler.empty() ? "seed" : o.sampler;
   if (sampler != "seed" && sampler != "reference-v2")
@@ -69,7 +55,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   const std::string init = o.init.empty() ? "naswot" : o.init;
   if (init != "naswot" && init != "reference-v2") fail("unknown --init '" + init + "' (expected naswot or reference-v2)");
   if (init == "reference-v2") {
-    if (s.space != "nb201")
+    if (s.space->id() != SpaceId::Nb201)
       fail("--init reference-v2 replays PyTorch's uniform_ initialisation of NAS-Bench-201 networks; the NB101 "
            "port redraws its weights with normal_, which is not replayed (spec nb101 6.2)");
     s.torch_first = reference_v2_weight_generator(s.seed, true, s.dataset);
@@ -133,13 +119,17 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   return s;
 }
 
-ScoreRow ScoringSetup::score_index(long index, int worker) {
-  const long n = space_size(space);
-  if (index < 0 || index >= n)
-    fail(space + " index " + std::to_string(index) + " is out of range [0, " + std::to_string(n - 1) + "]");
-  if (space == "nb101") return score_nb101(index, "", worker);
-  if (space == "nats-sss") return score_sss(index, "", nullptr, worker);
-  return score(nb201::from_index(int(index)), "", nullptr, worker);
+ScoreRow ScoringSetup::score_index(long index, int worker, const std::string& export_dir, std::vector<double>* sigma) {
+  space->check_index(index);
+  if (nb101_reference_inplace)
+    if (std::string why = space->reference_failure(index); !why.empty())
+      return ScoreRow{index, space->arch(index), std::nan(""), "reference_nan", why, 0, 0, 0};
+  Backend& be = *workers.at(size_t(worker)).backend;
+  be.range_push("build");
+  const Graph g = space->build(index, net);
+  be.range_pop();
+  return score_graph(index, space->arch(index), g, space->weight_key(index), space->export_name(index), export_dir,
+                     sigma, worker);
 }
 
 void ScoringSetup::score_many(const std::vector<long>& indices,
@@ -170,61 +160,31 @@ void ScoringSetup::score_many(const std::vector<long>& indices,
 }
 
 ScoreRow ScoringSetup::score_cell(const std::string& matrix, const std::string& ops, int worker) {
-  if (space != "nb101") fail("a cell by matrix and ops needs --space nb101");
-  return score(nb101::parse_cell(matrix, ops), "", -1, worker);
-}
-
-long ScoringSetup::index_of(const std::string& spec) const {
-  return resolve_index(space, spec);
+  if (space->id() != SpaceId::Nb101) fail("a cell by matrix and ops needs --space nb101");
+  return score(nb101::parse_cell(matrix, ops), "", worker);
 }
 
 ScoreRow ScoringSetup::score_arch(const std::string& spec, int worker) { return score_index(index_of(spec), worker); }
 
-ScoreRow ScoringSetup::score(const nb201::Arch& arch, const std::string& export_dir, std::vector<double>* sigma,
-                             int worker) {
-  const int index = nb201::index_of(arch);
-  Backend& be = *workers.at(size_t(worker)).backend;
-  be.range_push("build");
-  const Graph g = nb201::build(arch, net);
-  be.range_pop();
-  return score_graph("nb201", index, nb201::to_string(arch), g, uint64_t(index), export_dir,
-                     sigma, worker);
-}
-
-ScoreRow ScoringSetup::score_sss(long index, const std::string& export_dir, std::vector<double>* sigma, int worker) {
-  const nats_sss::Channels c = nats_sss::from_index(index);
-  Backend& be = *workers.at(size_t(worker)).backend;
-  be.range_push("build");
-  const Graph g = nats_sss::build(c, net.num_classes, net.image);
-  be.range_pop();
-  return score_graph("nats-sss", index, nats_sss::to_string(c), g, uint64_t(index), export_dir, sigma, worker);
-}
-
-ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_dir, long index, int worker) {
+ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_dir, int worker) {
+  if (space->id() != SpaceId::Nb101) fail("a cell by matrix and ops needs --space nb101");
   const std::string hash = nb101::graph_hash(cell);
   const std::string arch = hash + " " + cell.matrix_string() + " " + cell.ops_string();
   if (nb101_reference_inplace && nb101::hits_reference_inplace_bug(cell))
-    return ScoreRow{index, arch, std::nan(""), "reference_nan",
-                    "the reference port's in-place += on a ReLU output fails its backward pass (spec nb101 6.4)", 0, 0,
-                    0};
+    return ScoreRow{-1, arch, std::nan(""), "reference_nan", nb101::kReferenceInplaceFailure, 0, 0, 0};
   nb101::NetConfig cfg;
   cfg.num_classes = net.num_classes;
-  // Weights keyed by the hash, so a cell gets the same weights however it was written down.
   Backend& be = *workers.at(size_t(worker)).backend;
   be.range_push("build");
   const Graph g = nb101::build(cell, cfg);
   be.range_pop();
-  return score_graph("nb101", index, arch, g, std::stoull(hash.substr(0, 16), nullptr, 16),
-                     export_dir, nullptr, worker);
+  // Weights keyed by the hash (as the space's cell of that hash), however the cell was written down.
+  return score_graph(-1, arch, g, std::stoull(hash.substr(0, 16), nullptr, 16), hash, export_dir, nullptr, worker);
 }
 
-ScoreRow ScoringSetup::score_nb101(long index, const std::string& export_dir, int worker) {
-  return score(nb101::indexed_cells().at(size_t(index)).cell, export_dir, index, worker);
-}
-
-ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, const std::string& arch, const Graph& g,
-                                   uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma,
-                                   int worker) {
+ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Graph& g, uint64_t arch_key,
+                                   const std::string& export_name, const std::string& export_dir,
+                                   std::vector<double>* sigma, int worker) {
   Executor* executor = workers.at(size_t(worker)).executor.get();
   Backend& be = *workers.at(size_t(worker)).backend;
   be.range_push("init");
@@ -234,9 +194,8 @@ ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, co
   be.range_pop();
   executor->capture_relu_masks(!export_dir.empty());
   ScoreRow r{index, arch, 0, "", "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
-  // NB101 exports are named by hash, the others by index.
-  const std::string dir = export_dir + "/" + (space_name == "nb101" ? arch.substr(0, 32) : std::to_string(index));
-  ExportInfo info{space_name, r.arch, index, net.num_classes, seed, score_kind, "", 0, "", images,
+  const std::string dir = export_dir + "/" + export_name;
+  ExportInfo info{space->name(), r.arch, index, net.num_classes, seed, score_kind, "", 0, "", images,
                   reference_sampler ? "reference-v2" : "seed", torch_first ? "reference-v2" : "naswot",
                   dataset_name(dataset)};
   std::vector<int64_t> weights(g.nodes.size());
@@ -272,7 +231,7 @@ ScoreRow ScoringSetup::score_graph(const std::string& space_name, long index, co
 
 RunConfig ScoringSetup::run_config() const {
   RunConfig c;
-  c.identity["space"] = space;
+  c.identity["space"] = space->name();
   c.identity["score"] = score_kind;
   if (score_kind == "hamming") c.identity["relu_sites"] = relu_sites_name(relu_sites);
   c.identity["batch"] = std::to_string(batch);

@@ -20,6 +20,7 @@
 #include "searchspaces/nb101_index.h"
 #include "searchspaces/nats_sss.h"
 #include "searchspaces/nb201.h"
+#include "searchspaces/space.h"
 
 namespace naswot {
 
@@ -50,7 +51,7 @@ struct ScoringOptions {
 
 // The scoring state of one configuration: the batch, and per worker a backend and an executor.
 struct ScoringSetup {
-  nb201::NetConfig net;
+  NetShape net;
   int batch = 128;
   uint64_t seed = 0;
   Augment augment = Augment::None;
@@ -79,25 +80,19 @@ struct ScoringSetup {
   SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // --sigma-precision (jacob_cov)
   ReluSites relu_sites = ReluSites::Each;
 
-  // Scores one architecture; with export_dir, also writes the oracle export to export_dir/<index>/.
-  ScoreRow score(const nb201::Arch& arch, const std::string& export_dir = "", std::vector<double>* sigma = nullptr,
-                 int worker = 0);
-  // NB101 (scoring configuration: stem 16, --num-classes outputs); arch column = "hash matrix ops".
-  ScoreRow score(const nb101::Cell& cell, const std::string& export_dir = "", long index = -1, int worker = 0);
-  ScoreRow score_nb101(long index, const std::string& export_dir = "", int worker = 0);
-  // NATS-Bench SSS network `index` (arch column = its channels, e.g. 8:16:24:32:64).
-  ScoreRow score_sss(long index, const std::string& export_dir = "", std::vector<double>* sigma = nullptr,
-                     int worker = 0);
-  // One architecture of this setup's space as the CLI's --arch takes it: NB201 index or arch string,
-  // NB101 index or hash. Malformed or out-of-range specs throw naswot::Error.
+  // Architecture `index` of this setup's space (out of range throws naswot::Error); with export_dir,
+  // also writes the oracle export to export_dir/<name>/; with sigma, keeps Sigma_J there (jacob_cov).
+  ScoreRow score_index(long index, int worker = 0, const std::string& export_dir = "",
+                       std::vector<double>* sigma = nullptr);
+  // One architecture of this setup's space as the CLI's --arch takes it (an index, an NB201 arch
+  // string, an NB101 hash, SSS channels). Malformed or out-of-range specs throw naswot::Error.
   ScoreRow score_arch(const std::string& spec, int worker = 0);
   // The index in this setup's space of such a spec; throws naswot::Error saying why there is none.
-  long index_of(const std::string& spec) const;
-  // NB101: any valid cell as the CLI's --matrix/--ops take it (rows of 0/1 joined by '/'; comma-joined
-  // op names, with or without input/output); index -1, as the CLI prints it.
+  long index_of(const std::string& spec) const { return space->resolve(spec); }
+  // NB101: any valid cell (index -1, as the CLI prints it), e.g. as the CLI's --matrix/--ops take it
+  // (rows of 0/1 joined by '/'; comma-joined op names, with or without input/output).
+  ScoreRow score(const nb101::Cell& cell, const std::string& export_dir = "", int worker = 0);
   ScoreRow score_cell(const std::string& matrix, const std::string& ops, int worker = 0);
-  // Architecture `index` of this setup's space (score-space); out of range throws naswot::Error.
-  ScoreRow score_index(long index, int worker = 0);
   // Every index of `indices` over all workers, one thread each (the caller's thread drives worker 0);
   // done(k, row) runs for indices[k] under a lock, in completion order. The first error (of scoring
   // or of done) stops the other workers and is rethrown once they have stopped.
@@ -105,18 +100,15 @@ struct ScoringSetup {
   // --nb101-inplace reference: mark the cells the reference port cannot score (spec §6.4) with
   // status reference_nan and score NaN instead of scoring them (default: fixed, score every cell).
   bool nb101_reference_inplace = false;
-  ScoreRow score_graph(const std::string& space, long index, const std::string& arch, const Graph& g,
-                       uint64_t arch_key, const std::string& export_dir, std::vector<double>* sigma, int worker = 0);
-  std::string space = "nb201";
+  const Space* space = &space_of(SpaceId::Nb201);
   RunConfig run_config() const;  // checksums the data files
   std::string banner() const;
-};
 
-// Architectures in a space (nb201: 15,625; nb101: 423,624; nats-sss: 32,768); unknown spaces throw.
-long space_size(const std::string& space);
-// The index in `space` of an architecture as the CLI's --arch takes it (an index; an NB201 arch string,
-// an NB101 hash, SSS channels); throws naswot::Error saying why there is none.
-long resolve_index(const std::string& space, const std::string& spec);
+ private:
+  ScoreRow score_graph(long index, const std::string& arch, const Graph& g, uint64_t arch_key,
+                       const std::string& export_name, const std::string& export_dir, std::vector<double>* sigma,
+                       int worker);
+};
 
 // Validates the options (naswot::Error names the offending option), loads the data, draws the
 // batch and makes the backends. parallel: the caller keeps several architectures in flight (workers).

@@ -17,6 +17,7 @@
 #include "searchspaces/nb101_bench.h"
 #include "searchspaces/nb101_index.h"
 #include "searchspaces/runs.h"
+#include "searchspaces/space.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
@@ -151,21 +152,27 @@ struct ReportedRun : CheckedRun {
 
 ReportedRun load_run(const std::string& path, const std::string& benchmark, const std::string& data_dir) {
   ReportedRun run{read_run(path)};
-  const std::string& space = run.space;
-  const std::string bench = benchmark.empty() ? space : benchmark;
-  if (bench != "nb201" && bench != "nb101" && bench != "nats-sss")
-    fail("unknown --benchmark '" + bench + "' (supported: nb201, nb101, nats-sss)");
-  if (bench != space) fail(run.path + " is a " + space + " run, not " + bench);
+  const std::string bench = benchmark.empty() ? run.space : benchmark;
+  const Space* space = nullptr;
+  for (const Space* s : all_spaces())
+    if (bench == s->name()) space = s;
+  if (!space) fail("unknown --benchmark '" + bench + "' (supported: nb201, nb101, nats-sss)");
+  if (bench != run.space) fail(run.path + " is a " + run.space + " run, not " + bench);
   for (const ScoreRow& r : run.rows) run.unscorable += std::isnan(r.score);
   std::erase_if(run.rows, [](const ScoreRow& r) { return std::isnan(r.score); });
   if (run.rows.size() < 2) fail(run.path + " holds fewer than two scored architectures");
-  run.J = bench == "nb201"   ? join_nb201(run.rows, data_dir)
-          : bench == "nb101" ? join_nb101(run.rows, data_dir)
-                             : join_nats_sss(run.rows, data_dir);
   const std::string dataset = run.get("dataset", "cifar10");
-  if (dataset != "cifar10") {
-    const std::string tag = dataset == "cifar100" ? "c100" : "im16";
-    run.J.top_column = bench == "nb201" ? tag + "_test_200" : "test_acc_90ep_" + tag;
+  const std::string tag = dataset == "cifar100" ? "c100" : "im16";
+  switch (space->id()) {
+    case SpaceId::Nb201:
+      run.J = join_nb201(run.rows, data_dir);
+      if (dataset != "cifar10") run.J.top_column = tag + "_test_200";
+      break;
+    case SpaceId::Nb101: run.J = join_nb101(run.rows, data_dir); break;
+    case SpaceId::NatsSss:
+      run.J = join_nats_sss(run.rows, data_dir);
+      if (dataset != "cifar10") run.J.top_column = "test_acc_90ep_" + tag;
+      break;
   }
   return run;
 }

@@ -71,30 +71,30 @@ void print_nb101_row(const ScoreRow& r) {
 
 int cmd_score(int argc, char** argv) {
   const cli::Args a = cli::parse(argc, argv, 2, with({"arch", "export", "dump-sigma", "matrix", "ops"}), {});
-  if (a.get("space", "nb201") == "nb101") {
+  const Space& space = space_named(a.get("space", "nb201"));
+  if (space.id() == SpaceId::Nb101) {
     // Cells as --arch HASH|INDEX|RANGE (looked up in the enumeration) and/or --matrix/--ops pairs.
     const auto mats = a.all("matrix"), ops = a.all("ops");
     if (mats.size() != ops.size()) fail("--space nb101: give --matrix and --ops in pairs");
     std::vector<nb101::Cell> cells;
     for (size_t i = 0; i < mats.size(); ++i) cells.push_back(nb101::parse_cell(mats[i], ops[i]));
     std::vector<long> indices;
-    for (const std::string& s : cli::expand_arch_list(a.all("arch"), int(nb101::kNumCells)))
-      indices.push_back(nb101::resolve_index(s));
+    for (const std::string& s : cli::expand_arch_list(a.all("arch"), int(space.size())))
+      indices.push_back(space.resolve(s));
     if (cells.empty() && indices.empty())
       fail("--space nb101: give cells as --arch HASH|INDEX|RANGE or --matrix 0111010/0000001/... --ops conv1x1,...");
     ScoringSetup setup = make_scoring_setup(a);
     std::fprintf(stderr, "%s\n", setup.banner().c_str());
     std::printf("index\thash\tmatrix\tops\tscore\tstatus\tparams\tseconds\n");
     for (const nb101::Cell& c : cells) print_nb101_row(setup.score(c, a.get("export")));
-    for (long i : indices) print_nb101_row(setup.score_nb101(i, a.get("export")));
+    for (long i : indices) print_nb101_row(setup.score_index(i, 0, a.get("export")));
     return 0;
   }
-  const std::string space = a.get("space", "nb201");  // nb201 or nats-sss (NB101 above)
-  const std::vector<std::string> specs = cli::expand_arch_list(a.all("arch"), int(space_size(space)));
+  const std::vector<std::string> specs = cli::expand_arch_list(a.all("arch"), int(space.size()));
   if (specs.empty()) fail("no architecture given: use --arch INDEX|RANGE|ARCH_STRING|all");
   // Resolve every architecture before any work, so a typo fails fast.
   std::vector<long> indices;
-  for (const std::string& s : specs) indices.push_back(resolve_index(space, s));
+  for (const std::string& s : specs) indices.push_back(space.resolve(s));
   const std::string export_dir = a.get("export"), sigma_dir = a.get("dump-sigma");
   if (!sigma_dir.empty()) std::filesystem::create_directories(sigma_dir);
   ScoringSetup setup = make_scoring_setup(a);
@@ -103,9 +103,7 @@ int cmd_score(int argc, char** argv) {
   std::printf("index\tarch\tscore\tstatus\tparams\tseconds\n");
   for (long index : indices) {
     std::vector<double> sigma;
-    std::vector<double>* keep = sigma_dir.empty() ? nullptr : &sigma;
-    const ScoreRow r = space == "nats-sss" ? setup.score_sss(index, export_dir, keep)
-                                           : setup.score(nb201::from_index(int(index)), export_dir, keep);
+    const ScoreRow r = setup.score_index(index, 0, export_dir, sigma_dir.empty() ? nullptr : &sigma);
     std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, r.status.c_str(),
                 r.params, r.seconds);
     std::fflush(stdout);
@@ -130,10 +128,9 @@ int cmd_score_space(int argc, char** argv) {
   if (a.has("sample-seed") && !a.has("sample")) fail("--sample-seed applies to --sample");
   // The same sample under several --seed values (weights and batch) needs a seed of its own.
   const uint64_t sample_seed = uint64_t(a.get_int("sample-seed", long(seed), 0, (1L << 62)));
-  const std::string space = a.get("space", "nb201");
-  const bool nb101 = space == "nb101";
-  const std::vector<int> sel = select_indices(a, sample_seed, int(space_size(space)),
-                                              [&](const std::string& s) { return resolve_index(space, s); });
+  const Space& space = space_named(a.get("space", "nb201"));
+  const std::vector<int> sel =
+      select_indices(a, sample_seed, int(space.size()), [&](const std::string& s) { return space.resolve(s); });
 #ifdef NASWOT_HAVE_MPI
   const bool mpi = mpi_launched();
   if (mpi && (a.has("workers") || a.has("streams")))
@@ -142,7 +139,7 @@ int cmd_score_space(int argc, char** argv) {
   const bool mpi = false;
 #endif
   ScoringSetup setup = make_scoring_setup(a, /*parallel=*/!mpi);
-  if (nb101) nb101::indexed_cells();  // enumerate before the timed loop and the worker threads
+  if (!sel.empty()) space.arch(sel[0]);  // NB101: enumerate before the timed loop and the worker threads
 #ifdef NASWOT_HAVE_MPI
   if (mpi) return score_space_mpi(setup, sel, out);
 #endif

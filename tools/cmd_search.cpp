@@ -43,12 +43,11 @@ int cmd_search(int argc, char** argv) {
   const std::string algo = a.get("algo", "best-of-n");
   if (algo != "best-of-n" && algo != "random" && algo != "rea" && algo != "area")
     fail("unknown --algo '" + algo + "' (expected best-of-n, random, rea or area)");
-  const std::string space_name = a.get("space", "nb201");
-  const long space_size = naswot::space_size(space_name);  // unknown spaces throw
-  const bool is101 = space_name == "nb101";
-  // REA defaults: NB201's and NATS-Bench's own REA (10 / 3); NB101: the nasbench REA example's (50 / 10).
-  const int population = int(a.get_int("population", is101 ? 50 : 10, 1, 100000));
-  const int tournament = int(a.get_int("tournament", std::min(is101 ? 10 : 3, population), 1, 100000));
+  const Space& space = space_named(a.get("space", "nb201"));
+  const long space_size = space.size();
+  const SearchDefaults defaults = search_defaults(space);
+  const int population = int(a.get_int("population", defaults.population, 1, 100000));
+  const int tournament = int(a.get_int("tournament", std::min(defaults.tournament, population), 1, 100000));
   const int runs = int(a.get_int("runs", 10, 1, 1000000));
   const int n = int(a.get_int("N", 100, 1, space_size));
 
@@ -56,13 +55,12 @@ int cmd_search(int argc, char** argv) {
   const uint64_t search_seed = uint64_t(a.get_int("search-seed", 0, 0, (1L << 62)));
   Budget budget;
   budget.evaluations = a.get_int("evals", 0, 0, 1L << 40);
-  // NB201: the benchmark's published 12,000 s; NATS-Bench SSS: its REA script's 20,000 s; NB101: 1e6 s
-  // of modelled training (~520 evaluations).
-  const long default_budget = is101 ? 1000000 : space_name == "nats-sss" ? 20000 : 12000;
-  if (budget.evaluations == 0) budget.seconds = double(a.get_int("budget-seconds", default_budget, 1, 1L << 40));
+  if (budget.evaluations == 0) budget.seconds = double(a.get_int("budget-seconds", defaults.budget_seconds, 1, 1L << 40));
   const std::string dataset = dataset_name(parse_dataset(a.get("dataset", "cifar10")));
-  if (is101 && dataset != "cifar10") fail("--dataset " + dataset + ": NAS-Bench-101 has CIFAR-10 results only");
-  if (a.has("max-latency") && space_name != "nb201") fail("--max-latency: latency tables exist for NAS-Bench-201 only");
+  if (!space.all_datasets() && dataset != "cifar10")
+    fail("--dataset " + dataset + ": " + space.title() + " has CIFAR-10 results only");
+  if (a.has("max-latency") && space.id() != SpaceId::Nb201)
+    fail("--max-latency: latency tables exist for NAS-Bench-201 only");
   const double max_params = a.has("max-params") ? parse_max_params(a.get("max-params")) : 0;
   const bool uses_score = algo == "best-of-n" || algo == "area";
 
@@ -77,8 +75,8 @@ int cmd_search(int argc, char** argv) {
          {"batch", "seed", "augment", "score", "relu-sites", "num-classes", "sigma-precision", "sampler", "init"})
       if (a.has(k)) fail("--" + k + " conflicts with --scores: the scoring configuration comes from " + replay);
     const CheckedRun s = read_run(replay);
-    if (s.space != space_name)
-      fail(replay + " holds " + s.space + " scores; this search is over --space " + space_name);
+    if (s.space != space.name())
+      fail(replay + " holds " + s.space + " scores; this search is over --space " + space.name());
     for (const ScoreRow& r : s.rows) table_scores[r.index] = {r.score, r.seconds};
     // Scores of one dataset's images may rank networks for another's accuracies; say so when they do.
     const std::string db_dataset = s.get("dataset", "cifar10");
@@ -96,9 +94,7 @@ int cmd_search(int argc, char** argv) {
     mode = "live: " + live->banner().substr(2);
   }
   const std::string data_dir = resolve_data_dir(a.get("data"));
-  SpaceSearch ss = space_name == "nb201" ? search_nb201(data_dir, dataset, a.get("max-latency"), max_params)
-                   : is101               ? search_nb101(data_dir, max_params)
-                                         : search_sss(data_dir, dataset, max_params);
+  SpaceSearch ss = space_search(space, data_dir, dataset, a.get("max-latency"), max_params);
 
   std::map<long, ScoreValue> recorded;
   std::set<long> stored;  // already in the --record database (read once, not per architecture)

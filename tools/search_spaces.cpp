@@ -135,6 +135,8 @@ double parse_max_params(const std::string& text) {
   return m;
 }
 
+namespace {
+
 SpaceSearch search_nb201(const std::string& data_dir, const std::string& dataset, const std::string& max_latency,
                          double max_params) {
   const std::map<std::string, std::pair<std::string, std::string>> cols = {  // fitness, time
@@ -240,6 +242,29 @@ SpaceSearch search_sss(const std::string& data_dir, const std::string& dataset, 
   r.add_column(acc, "ImageNet16-120 test", "test_acc_90ep_im16", nats_sss::kNumArchs, true);
   r.add_column(acc, "Params CIFAR-10 (M)", "params_c10", nats_sss::kNumArchs, false, 1e-6);
   return r;
+}
+
+}  // namespace
+
+SearchDefaults search_defaults(const Space& space) {
+  switch (space.id()) {
+    case SpaceId::Nb201: return {10, 3, 12000};     // the benchmark's REA and its published 12,000 s
+    case SpaceId::NatsSss: return {10, 3, 20000};   // NATS-Bench's REA script
+    case SpaceId::Nb101: return {50, 10, 1000000};  // the nasbench REA example; 1e6 s (~520 evaluations)
+  }
+  fail("search: unknown space");
+}
+
+SpaceSearch space_search(const Space& space, const std::string& data_dir, const std::string& dataset,
+                         const std::string& max_latency, double max_params) {
+  if (!max_latency.empty() && space.id() != SpaceId::Nb201)
+    fail("--max-latency: latency tables exist for NAS-Bench-201 only");
+  switch (space.id()) {
+    case SpaceId::Nb201: return search_nb201(data_dir, dataset, max_latency, max_params);
+    case SpaceId::Nb101: return search_nb101(data_dir, max_params);
+    case SpaceId::NatsSss: return search_sss(data_dir, dataset, max_params);
+  }
+  fail("search: unknown space");
 }
 
 }  // namespace naswot

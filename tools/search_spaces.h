@@ -8,6 +8,7 @@
 
 #include "engine/csv.h"
 #include "engine/search.h"
+#include "searchspaces/space.h"
 
 namespace naswot {
 
@@ -47,11 +48,18 @@ struct SpaceSearch {
 // --max-params M: millions of parameters (the benchmark's 10-class network); throws unless M > 0.
 double parse_max_params(const std::string& text);
 
-// The spaces. dataset: cifar10 | cifar100 | imagenet16 (NB101: cifar10); max_latency: NB201's
-// DEVICE=MS[,...] or ""; max_params: millions, 0 = no bound. Tables come from data_dir.
-SpaceSearch search_nb201(const std::string& data_dir, const std::string& dataset, const std::string& max_latency,
-                         double max_params);
-SpaceSearch search_nb101(const std::string& data_dir, double max_params);
-SpaceSearch search_sss(const std::string& data_dir, const std::string& dataset, double max_params);
+// What a search over a space does unless told otherwise: REA's population and tournament, and the
+// budget of simulated training in seconds.
+struct SearchDefaults {
+  int population, tournament;
+  long budget_seconds;
+};
+SearchDefaults search_defaults(const Space& space);
+
+// The search's view of a space. dataset: cifar10 | cifar100 | imagenet16 (NB101: cifar10);
+// max_latency: NB201's DEVICE=MS[,...] or ""; max_params: millions, 0 = no bound. Tables come from
+// data_dir.
+SpaceSearch space_search(const Space& space, const std::string& data_dir, const std::string& dataset,
+                         const std::string& max_latency, double max_params);
 
 }  // namespace naswot
