@@ -51,8 +51,9 @@ double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k *
 // Kinds of the modelled per-architecture time.
 enum Kind { kConvF, kConvB, kBnF, kBnB, kRelu, kAdd, kPool, kMaxPool, kConcat, kOther, kScore, kKinds };
 const char* kKindName[kKinds] = {
-    "conv forward",  "conv backward-data", "batch norm forward",    "batch norm backward", "relu", "add / copies",
-    "avg pools",     "max pools",          "concat / slice copies", "other",               "Sigma_J + score"};
+    "conv forward",   "conv backward-data", "batch norm forward", "batch norm backward",   "relu",
+    "add / copies",   "avg pools",          "max pools",          "concat / slice copies", "other",
+    "Sigma_J + score"};
 
 // The model's kind of each op of the op table, and the least memory traffic of one call in bytes
 // (each operand read or written once per pass it needs), from the call's scalar arguments
@@ -64,7 +65,8 @@ struct OpCost {
 const std::map<std::string, OpCost>& op_costs() {
   // ConvDims fields: B Cin H W Cout k stride pad Ho Wo.
   static const auto conv = [](const std::vector<long>& k, double) {
-    return 4.0 * (double(k[0]) * k[1] * k[2] * k[3] + double(k[4]) * k[1] * k[5] * k[5] + double(k[0]) * k[4] * k[8] * k[9]);
+    return 4.0 *
+           (double(k[0]) * k[1] * k[2] * k[3] + double(k[4]) * k[1] * k[5] * k[5] + double(k[0]) * k[4] * k[8] * k[9]);
   };
   static const std::map<std::string, OpCost> m = {
       {"fill", {kOther, [](const std::vector<long>& k, double) { return 4.0 * k[0]; }}},
@@ -82,10 +84,13 @@ const std::map<std::string, OpCost>& op_costs() {
        {kPool, [](const std::vector<long>& k, double pb) { return (k[4] ? 3 : 2) * 4.0 * k[0] * k[1] * k[2] * pb; }}},
       {"avgpool3x3_backward",
        {kPool, [](const std::vector<long>& k, double pb) { return (k[4] ? 3 : 2) * 4.0 * k[0] * k[1] * k[2] * pb; }}},
-      {"avgpool2x2_forward", {kPool, [](const std::vector<long>& k, double pb) { return 1.25 * 4.0 * k[0] * k[1] * k[2] * pb; }}},
+      {"avgpool2x2_forward",
+       {kPool, [](const std::vector<long>& k, double pb) { return 1.25 * 4.0 * k[0] * k[1] * k[2] * pb; }}},
       {"avgpool2x2_backward",
-       {kPool, [](const std::vector<long>& k, double pb) { return (k[4] ? 2.25 : 1.25) * 4.0 * k[0] * k[1] * k[2] * pb; }}},
-      {"global_avgpool_forward", {kOther, [](const std::vector<long>& k, double pb) { return 4.0 * k[0] * (k[1] + 1) * pb; }}},
+       {kPool,
+        [](const std::vector<long>& k, double pb) { return (k[4] ? 2.25 : 1.25) * 4.0 * k[0] * k[1] * k[2] * pb; }}},
+      {"global_avgpool_forward",
+       {kOther, [](const std::vector<long>& k, double pb) { return 4.0 * k[0] * (k[1] + 1) * pb; }}},
       {"global_avgpool_backward",
        {kOther, [](const std::vector<long>& k, double pb) { return 4.0 * k[0] * ((k[3] ? 2 : 1) * k[1] + 1) * pb; }}},
       {"maxpool_forward",  // C H W B k stride pad; output (H + 2 pad - k) / stride + 1 per side
@@ -162,7 +167,7 @@ void time_issue(Modeller& md, const Graph& g, const std::vector<float>& w, int r
   Backend& be = md.be;
   md.tracer.set_mode(Trace::Run);
   md.ex.jacobian(g, w, md.x.data(), md.B, false);  // warm: plans, workspaces, the weights uploaded
-  md.tracer.set_mode(Trace::OpsOnly);               // the weights stay; ops only from here
+  md.tracer.set_mode(Trace::OpsOnly);              // the weights stay; ops only from here
   const auto issue = [&] { md.ex.jacobian(g, w, md.x.data(), md.B, false); };
   be.synchronize();
   auto t0 = Clock::now();
@@ -242,7 +247,8 @@ int main(int argc, char** argv) try {
   const std::string backend = argc > 3 ? argv[3] : "cuda";
   const std::string space = argc > 4 ? argv[4] : "nb201";
   const Space& sp = space_named(space);
-  if (B < 2 || reps < 1) fail("usage: naswot_gpu_ops_bench [BATCH>=2] [REPS>=1] [cuda|cpu] [nb201|nb101|nats-sss] [SAMPLE]");
+  if (B < 2 || reps < 1)
+    fail("usage: naswot_gpu_ops_bench [BATCH>=2] [REPS>=1] [cuda|cpu] [nb201|nb101|nats-sss] [SAMPLE]");
   // NB201: every architecture; the others: SAMPLE architectures (default 1000) at an even index stride.
   const bool all = sp.id() == SpaceId::Nb201;
   const long n_archs = all ? sp.size() : std::min(sp.size(), argc > 5 ? std::atol(argv[5]) : 1000L);
@@ -251,8 +257,8 @@ int main(int argc, char** argv) try {
     return sp.build(all ? k : k * (sp.size() / n_archs), NetShape{});
   };
   auto be = make_backend(backend, BackendOptions{});
-  std::printf("# Op model of %s, batch %d, %s backend (%s)\n\n", sp.title(), B,
-              be->name().c_str(), be->device().c_str());
+  std::printf("# Op model of %s, batch %d, %s backend (%s)\n\n", sp.title(), B, be->name().c_str(),
+              be->device().c_str());
 
   Modeller md{*be, B, reps, {}};
   md.x.resize(size_t(B) * 3 * 32 * 32);
@@ -296,13 +302,12 @@ int main(int argc, char** argv) try {
     time_issue(md, g, weights, 5, it);
   }
   std::printf(
-      "Forward + backward ops of %d of those architectures (every 7919th, cyclically; no score), issued for real on "
-      "one "
-      "stream, ms per architecture:\n\n",
+      "Forward + backward ops of %d of those architectures (every 7919th, cyclically; no score), issued for real "
+      "on one stream, ms per architecture:\n\n",
       n_issue);
   std::printf(
-      "| host preparation (graph, weights) | host issue time (plan included) | wall to completion | CUDA graph: capture + "
-      "instantiate + one launch | graph replay |\n|---|---|---|---|---|\n");
+      "| host preparation (graph, weights) | host issue time (plan included) | wall to completion "
+      "| CUDA graph: capture + instantiate + one launch | graph replay |\n|---|---|---|---|---|\n");
   if (it.graphs)
     std::printf("| %.3f | %.3f | %.3f | %.3f | %.3f |\n\n", 1e3 * it.prep / n_issue, 1e3 * it.issue / n_issue,
                 1e3 * it.stream / n_issue, 1e3 * it.graph_once / n_issue, 1e3 * it.replay / n_issue);
@@ -316,7 +321,8 @@ int main(int argc, char** argv) try {
         "with launch overhead removed; a graph pays only when capture + instantiate + launch beats the plain\n"
         "wall time (an architecture is scored once) or when the same architecture is replayed. One architecture\n"
         "alone on one stream (the latency an embedding caller sees) is about preparation + wall to completion +\n"
-        "the Sigma_J row of the table above; more workers overlap one architecture's preparation with others' ops.\n\n");
+        "the Sigma_J row of the table above; more workers overlap one architecture's preparation with\n"
+        "others' ops.\n\n");
 
   // Convolutions: per shape, the backend's time and, on CUDA, cuDNN's best per layout and math.
   const bool cuda = be->name() == "cuda";

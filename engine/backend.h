@@ -83,11 +83,11 @@ class Backend : public Device, public Ops, public ScoreKernels {};
 enum class SigmaSolver { Auto, Eigen, Cholesky };
 
 struct BackendOptions {
-  int threads = 0;      // CPU: OpenMP threads of this instance (0 = all)
-  bool tf32 = false;    // CUDA: allow TF32 tensor cores in convolutions and GEMMs (--precision tf32)
+  int threads = 0;    // CPU: OpenMP threads of this instance (0 = all)
+  bool tf32 = false;  // CUDA: allow TF32 tensor cores in convolutions and GEMMs (--precision tf32)
   SigmaSolver solver = SigmaSolver::Auto;
   SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // both backends (--sigma-precision)
-  int device = 0;       // CUDA device ordinal
+  int device = 0;                                         // CUDA device ordinal
 };
 
 std::unique_ptr<Backend> make_cpu_backend(int threads, SigmaPrecision sigma = SigmaPrecision::Fp64);

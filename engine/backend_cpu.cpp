@@ -1,7 +1,6 @@
 // CPU backend: the reference kernels of kernels/cpu behind the Backend interface.
 #include <cblas.h>
 #include <omp.h>
-
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -46,7 +45,8 @@ struct HugePageMemory {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend(int threads, SigmaPrecision sigma) : sigma_(sigma), threads_(threads > 0 ? threads : omp_get_max_threads()) {
+  CpuBackend(int threads, SigmaPrecision sigma)
+      : sigma_(sigma), threads_(threads > 0 ? threads : omp_get_max_threads()) {
     bind_thread();
     // Parallelism comes from OpenMP over fixed work partitions; BLAS (Sigma_J's dsyrk) stays on one thread.
     openblas_set_num_threads(1);
@@ -58,7 +58,9 @@ class CpuBackend final : public Backend {
   // OpenMP's thread count is per host thread: each worker thread sets its own.
   void bind_thread() override { omp_set_num_threads(threads_); }
   size_t padded_batch(int B) const override { return cpu::padded_batch(B); }
-  void upload_batch(const float* nchw, int B, int C, int P, float* dst) override { cpu::to_blocked(B, C, P, nchw, dst); }
+  void upload_batch(const float* nchw, int B, int C, int P, float* dst) override {
+    cpu::to_blocked(B, C, P, nchw, dst);
+  }
   void download_batch(const float* src, int B, int C, int P, float* nchw) override {
     cpu::from_blocked(B, C, P, src, nchw);
   }

@@ -197,7 +197,8 @@ class CudaBackend final : public Backend {
     const ConvPlan& c = conv_plan(d);
     const float one = 1.f, zero = 0.f;
     void* ws = workspace_.ensure(c.fwd_ws);
-    NASWOT_CUDNN_CHECK(cudnnConvolutionForward(cudnn_, &one, c.x, x, c.w, w, c.conv, c.fwd, ws, c.fwd_ws, &zero, c.y, y));
+    NASWOT_CUDNN_CHECK(
+        cudnnConvolutionForward(cudnn_, &one, c.x, x, c.w, w, c.conv, c.fwd, ws, c.fwd_ws, &zero, c.y, y));
   }
   void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool acc) override {
     const ConvPlan& c = conv_plan(d);
@@ -243,7 +244,8 @@ class CudaBackend final : public Backend {
   // dx[B][In] = dy[B][Out] w[Out][In]: column-major dx^T (In x B) = w^T (In x Out) dy^T (Out x B).
   void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx, bool acc) override {
     const float one = 1.f, beta = acc ? 1.f : 0.f;
-    NASWOT_CUBLAS_CHECK(cublasSgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, In, B, Out, &one, w, In, dy, Out, &beta, dx, In));
+    NASWOT_CUBLAS_CHECK(
+        cublasSgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, In, B, Out, &one, w, In, dy, Out, &beta, dx, In));
   }
 
   void hamming_begin(int B) override {
@@ -380,7 +382,7 @@ class CudaBackend final : public Backend {
   DeviceBuffer<unsigned> bn_counter_buf_;
   DeviceBuffer<int64_t> hamming_K_;
   DeviceBuffer<uint64_t> hamming_codes_;
-  unsigned* bn_counter_ = nullptr;  // batch norm's finished-block count: zero between launches
+  unsigned* bn_counter_ = nullptr;         // batch norm's finished-block count: zero between launches
   DeviceBuffer<float> sig_A32_, sig_S32_;  // --sigma-precision fp32
   DeviceBuffer<double> sig_A_, sig_S_, sig_M_, sig_X_, sig_W_, solver_ws_;
   DeviceBuffer<char> sig_small_;
@@ -406,8 +408,8 @@ JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, doubl
   int* info = reinterpret_cast<int*>(small + flags_bytes + 2 * sizeof(double));
   if (solver_b_ != B) {
     NASWOT_CUSOLVER_CHECK(cusolverDnDpotrf_bufferSize(cusolver_, CUBLAS_FILL_MODE_LOWER, B, M, B, &lwork_potrf_));
-    NASWOT_CUSOLVER_CHECK(cusolverDnDsyevd_bufferSize(cusolver_, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER,
-                                                      B, S, B, W, &lwork_syevd_));
+    NASWOT_CUSOLVER_CHECK(cusolverDnDsyevd_bufferSize(cusolver_, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, B,
+                                                      S, B, W, &lwork_syevd_));
     solver_b_ = B;
   }
   double* work = solver_ws_.ensure(size_t(std::max(lwork_potrf_, lwork_syevd_)));

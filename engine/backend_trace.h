@@ -66,10 +66,11 @@ class TracingBackend final : public Backend {
   std::function<void()> capture(const std::function<void()>& issue) override { return inner_.capture(issue); }
   void bind_thread() override { inner_.bind_thread(); }
 
-#define NASWOT_OP(name, cuda, params, args)                                          \
-  void name params override {                                                        \
-    report(op_index(#name), [&] { inner_.name args; }, NASWOT_STRIP args);           \
-    if (mode_ != Trace::ReportOnly) inner_.name args;                                \
+#define NASWOT_OP(name, cuda, params, args)                             \
+  void name params override {                                           \
+    report(                                                             \
+        op_index(#name), [&] { inner_.name args; }, NASWOT_STRIP args); \
+    if (mode_ != Trace::ReportOnly) inner_.name args;                   \
   }
 #include "kernels/ops.def"
 #undef NASWOT_OP

@@ -61,8 +61,8 @@ double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k *
 
 }  // namespace
 
-void Executor::forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
-                       PlanMode mode, const std::function<void(int node, const float* value)>& after_relu) {
+void Executor::forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B, PlanMode mode,
+                       const std::function<void(int node, const float* value)>& after_relu) {
   if (params.size() != g.num_params()) fail("executor: parameter vector has the wrong size");
   const size_t slots = be_.padded_batch(B);
   plan_ = make_plan(g, B, mode, slots, plan_options_);
@@ -94,11 +94,9 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
       case OpKind::Conv2d: be_.conv2d_forward(conv_dims(g, n, B), val(n.inputs[0]), prm(n.weight), val(v)); break;
       case OpKind::BatchNorm: {
         float* st = A + p[v].stats_off;
-        const BnStore store = p[v].relu >= 0 ? BnStore::ReLU
-                              : p[v].sum_acc   ? BnStore::Accumulate
-                                                : BnStore::Write;
-        be_.batchnorm_forward(s.c, s.h * s.w, B, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps,
-                              val(v), st, st + s.c, store);
+        const BnStore store = p[v].relu >= 0 ? BnStore::ReLU : p[v].sum_acc ? BnStore::Accumulate : BnStore::Write;
+        be_.batchnorm_forward(s.c, s.h * s.w, B, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps, val(v), st,
+                              st + s.c, store);
         break;
       }
       case OpKind::ReLU:
@@ -114,9 +112,7 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
         if (xs.size() >= 2) be_.add_forward(count(v), xs.data(), int(xs.size()), val(v));  // else all fused
         break;
       }
-      case OpKind::AvgPool3x3:
-        be_.avgpool3x3_forward(s.c, s.h, s.w, B, val(n.inputs[0]), val(v), p[v].sum_acc);
-        break;
+      case OpKind::AvgPool3x3: be_.avgpool3x3_forward(s.c, s.h, s.w, B, val(n.inputs[0]), val(v), p[v].sum_acc); break;
       case OpKind::AvgPool2x2: {
         const Shape& is = g.shape(n.inputs[0]);
         be_.avgpool2x2_forward(is.c, is.h, is.w, B, val(n.inputs[0]), val(v));
@@ -153,8 +149,8 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
   be_.range_pop();
 }
 
-JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
-                                  int B, bool download_jacobian) {
+JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+                                  bool download_jacobian) {
   JacobianResult r;
   input_grad_ = nullptr;
   const size_t slots = be_.padded_batch(B);

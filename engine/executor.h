@@ -28,10 +28,10 @@ struct PoolArgmax {
 
 struct JacobianResult {
   int batch = 0;
-  size_t row = 0;                // floats per sample (C*H*W of the input)
-  std::vector<float> jacobian;   // batch x row, row b = d(sum_b' y_b')/d x_b in C,H,W order
-  std::vector<float> output;     // batch x out_features, the network's outputs y
-  std::vector<ReluMask> relu_masks;  // only when capture is on
+  size_t row = 0;                       // floats per sample (C*H*W of the input)
+  std::vector<float> jacobian;          // batch x row, row b = d(sum_b' y_b')/d x_b in C,H,W order
+  std::vector<float> output;            // batch x out_features, the network's outputs y
+  std::vector<ReluMask> relu_masks;     // only when capture is on
   std::vector<PoolArgmax> pool_argmax;  // only when capture is on
 };
 

@@ -1,10 +1,10 @@
 // Graph construction helpers with shape inference and parameter registration.
 #include "engine/graph.h"
 
-#include "engine/error.h"
-
 #include <iterator>
 #include <string>
+
+#include "engine/error.h"
 
 namespace naswot {
 
@@ -61,9 +61,7 @@ void Graph::set_init(InitKind conv, InitKind linear_weight, InitKind linear_bias
   }
 }
 
-size_t Graph::num_params() const {
-  return params.empty() ? 0 : params.back().offset + params.back().size;
-}
+size_t Graph::num_params() const { return params.empty() ? 0 : params.back().offset + params.back().size; }
 
 int Graph::input(Shape s) {
   Node n;

@@ -45,8 +45,8 @@ enum class InitKind {
   LinearBias,        // PyTorch default linear bias: U(+-1/sqrt(fan_in))
   Ones,
   Zeros,
-  HeNormalFanOut,    // N(0, sqrt(2 / (k*k*C_out))), NB101 port's conv init
-  Normal001,         // N(0, 0.01), NB101 port's linear init
+  HeNormalFanOut,  // N(0, sqrt(2 / (k*k*C_out))), NB101 port's conv init
+  Normal001,       // N(0, 0.01), NB101 port's linear init
 };
 
 struct Param {
@@ -95,7 +95,7 @@ struct Graph {
   int concat(std::vector<int> xs);
   int channel_slice(int x, int channels);
 
-  size_t num_params() const;   // total trainable parameters (BN gamma/beta included)
+  size_t num_params() const;  // total trainable parameters (BN gamma/beta included)
   const Shape& shape(int id) const { return nodes.at(size_t(id)).out; }
 
  private:

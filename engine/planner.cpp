@@ -57,11 +57,11 @@ size_t assign_slots(std::vector<Interval>& iv, size_t base) {
 
 // What the passes after liveness read: the live schedule and who reads what.
 struct Schedule {
-  int L = 0;                   // live nodes
-  std::vector<int> pos;        // node -> step in the forward order (-1: not live)
-  std::vector<int> uses;       // input slots of live nodes that read each node
-  std::vector<int> consumer;   // the last live node reading it (the only one when uses == 1)
-  std::vector<int> first_term; // kSum nodes with fused terms: the step of the first one
+  int L = 0;                    // live nodes
+  std::vector<int> pos;         // node -> step in the forward order (-1: not live)
+  std::vector<int> uses;        // input slots of live nodes that read each node
+  std::vector<int> consumer;    // the last live node reading it (the only one when uses == 1)
+  std::vector<int> first_term;  // kSum nodes with fused terms: the step of the first one
   int output = -1;
   // Backward runs the forward order in reverse after it: node at step t has its backward at 2L-1-t.
   int bwd_step(int node) const { return 2 * L - 1 - pos[size_t(node)]; }
@@ -152,9 +152,9 @@ void fuse_relus(const Graph& g, const Schedule& s, Plan& p) {
 
 // Lifetimes on the timeline (forward steps 0..L-1, backward L..2L-1) of values and gradients.
 struct Lifetimes {
-  std::vector<Interval> values;     // buffers of values (fused ones have none)
-  std::vector<int> gstart, gend;    // gradient lifetimes (-1: no gradient buffer)
-  std::vector<size_t> sizes;        // floats of each value (and of its gradient)
+  std::vector<Interval> values;   // buffers of values (fused ones have none)
+  std::vector<int> gstart, gend;  // gradient lifetimes (-1: no gradient buffer)
+  std::vector<size_t> sizes;      // floats of each value (and of its gradient)
 };
 Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, Plan& p) {
   const int n = int(g.nodes.size());

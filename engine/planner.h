@@ -19,10 +19,10 @@ struct NodePlan {
   // order writes, later ones add (value_off of the term = value_off of the sum). The sum then adds
   // only its other inputs into the buffer. Terms are chosen so that the sum is rounded exactly as
   // the plain left-to-right sum rounds it.
-  int sum_into = -1;          // the sum this term is written into, or -1
-  bool sum_acc = false;       // this term adds to the buffer (an earlier term wrote it)
-  bool has_terms = false;     // kSum nodes: some inputs were summed in already
-  bool grad_shared = false;   // the gradient is its only consumer's (a sum's) gradient (grad_off equal)
+  int sum_into = -1;         // the sum this term is written into, or -1
+  bool sum_acc = false;      // this term adds to the buffer (an earlier term wrote it)
+  bool has_terms = false;    // kSum nodes: some inputs were summed in already
+  bool grad_shared = false;  // the gradient is its only consumer's (a sum's) gradient (grad_off equal)
   // Fused BN + ReLU: a kAppliesReLU node whose only consumer is a ReLU writes the ReLU's output
   // (value_off equal) and, backward, takes the ReLU's gradient and mask (grad_off equal); the ReLU
   // runs no op.

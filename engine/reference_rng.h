@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/images.h"
+#include "engine/io/images.h"
 
 namespace naswot {
 

@@ -40,7 +40,8 @@ HammingScore hamming_logdet(const std::vector<int64_t>& K, int B) {
   const char uplo = 'L';
   int n = B, info = 0;
   dpotrf_(&uplo, &n, a.data(), &n, &info);  // symmetric, so the row-major upper triangle is the lower one
-  if (info != 0) return degenerate("K_H is not positive definite (Cholesky failed at row " + std::to_string(info) + ")");
+  if (info != 0)
+    return degenerate("K_H is not positive definite (Cholesky failed at row " + std::to_string(info) + ")");
   const double tiny = double(B) * std::numeric_limits<double>::epsilon() * max_diag;
   double logdet = 0;
   for (int i = 0; i < B; ++i) {

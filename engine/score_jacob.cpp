@@ -77,8 +77,8 @@ bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<dou
                 rows);
     std::copy(s32.begin(), s32.end(), sigma.begin());
   } else {
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, rows, int(cols), 1.0, a.data(), int(cols), 0.0,
-                sigma.data(), rows);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, rows, int(cols), 1.0, a.data(), int(cols), 0.0, sigma.data(),
+                rows);
   }
   for (int i = 0; i < rows; ++i)
     for (int j = i; j < rows; ++j) {

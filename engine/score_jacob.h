@@ -9,9 +9,9 @@ enum class ScoreStatus { Ok, Degenerate };
 const char* status_name(ScoreStatus s);
 
 struct JacobScore {
-  double score = 0;            // -inf when degenerate
+  double score = 0;  // -inf when degenerate
   ScoreStatus status = ScoreStatus::Ok;
-  std::string reason;          // why degenerate
+  std::string reason;               // why degenerate
   std::vector<double> eigenvalues;  // ascending, of Sigma_J
 };
 

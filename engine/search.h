@@ -21,10 +21,10 @@ class SearchRng {
 class SearchSpace {
  public:
   virtual ~SearchSpace() = default;
-  virtual long sample(SearchRng& rng) = 0;                 // uniform architecture
-  virtual long mutate(long parent, SearchRng& rng) = 0;    // a valid neighbour, different from parent
-  virtual double fitness(long arch) = 0;                   // the validation signal REA "trains" for
-  virtual double train_seconds(long arch) = 0;             // simulated cost of obtaining that signal
+  virtual long sample(SearchRng& rng) = 0;               // uniform architecture
+  virtual long mutate(long parent, SearchRng& rng) = 0;  // a valid neighbour, different from parent
+  virtual double fitness(long arch) = 0;                 // the validation signal REA "trains" for
+  virtual double train_seconds(long arch) = 0;           // simulated cost of obtaining that signal
 };
 
 // A space restricted to the architectures in `feasible` (e.g. those under a latency bound): uniform
@@ -64,11 +64,11 @@ struct Budget {
 
 struct SearchResult {
   long chosen = -1;
-  long evaluations = 0;         // benchmark lookups ("trainings")
-  long scored = 0;              // training-free scores computed or replayed
-  double score_seconds = 0;     // time spent scoring
-  double train_seconds = 0;     // simulated training time spent
-  std::vector<long> initial;    // AREA: the initial population
+  long evaluations = 0;       // benchmark lookups ("trainings")
+  long scored = 0;            // training-free scores computed or replayed
+  double score_seconds = 0;   // time spent scoring
+  double train_seconds = 0;   // simulated training time spent
+  std::vector<long> initial;  // AREA: the initial population
 };
 
 // The paper's NASWOT: score N distinct random architectures, keep the best by score (degenerate

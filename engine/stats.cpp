@@ -22,8 +22,10 @@ double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y)
       if (tx) ++tie_x;
       if (ty) ++tie_y;
       if (tx || ty) continue;
-      if ((dx > 0) == (dy > 0)) ++concordant;
-      else ++discordant;
+      if ((dx > 0) == (dy > 0))
+        ++concordant;
+      else
+        ++discordant;
     }
   const double n0 = double(n) * double(n - 1) / 2;
   const double denom = std::sqrt((n0 - double(tie_x)) * (n0 - double(tie_y)));

@@ -27,8 +27,7 @@ Channels from_index(long index) {
 long index_of(const Channels& c) {
   long index = 0;
   for (int v : c.c) {
-    if (!is_width(v))
-      fail("NATS-Bench SSS: " + std::to_string(v) + " channels is not a choice");
+    if (!is_width(v)) fail("NATS-Bench SSS: " + std::to_string(v) + " channels is not a choice");
     index = index * kChoices + (v / kStep - 1);
   }
   return index;

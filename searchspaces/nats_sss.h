@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "engine/csv.h"
+#include "engine/io/csv.h"
 #include "engine/graph.h"
 
 namespace naswot::nats_sss {
 
 constexpr long kNumArchs = 32768;
-constexpr int kLayers = 5;  // cell, reduction block, cell, reduction block, cell
+constexpr int kLayers = 5;              // cell, reduction block, cell, reduction block, cell
 constexpr int kStep = 8, kChoices = 8;  // each layer's width: 8, 16, ..., 64
 // The cell of every SSS network (NATS-Bench: the best cell of the topology space).
 extern const char* const kCell;

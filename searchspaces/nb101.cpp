@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "engine/error.h"
-#include "engine/md5.h"
+#include "engine/io/md5.h"
 
 namespace naswot::nb101 {
 
@@ -90,17 +90,16 @@ Cell make_cell(const std::vector<std::vector<int>>& m, const std::vector<int>& l
   std::vector<int> keep;
   for (int v = 0; v < V; ++v)
     if (fwd[size_t(v)] && bwd[size_t(v)]) keep.push_back(v);
-  if (V - int(keep.size()) > V - 2)
-    fail("NAS-Bench-101 cell is disconnected: no path from the input to the output");
+  if (V - int(keep.size()) > V - 2) fail("NAS-Bench-101 cell is disconnected: no path from the input to the output");
   Cell c;
   c.V = int(keep.size());
   c.adj.assign(size_t(c.V) * c.V, 0);
   for (int a = 0; a < c.V; ++a) {
     c.labels.push_back(labels[size_t(keep[size_t(a)])]);
-    for (int b = 0; b < c.V; ++b) c.adj[size_t(a) * c.V + b] = uint8_t(m[size_t(keep[size_t(a)])][size_t(keep[size_t(b)])]);
+    for (int b = 0; b < c.V; ++b)
+      c.adj[size_t(a) * c.V + b] = uint8_t(m[size_t(keep[size_t(a)])][size_t(keep[size_t(b)])]);
   }
-  if (c.V > kMaxVertices)
-    fail("NAS-Bench-101 cell has " + std::to_string(c.V) + " vertices after pruning (at most 7)");
+  if (c.V > kMaxVertices) fail("NAS-Bench-101 cell has " + std::to_string(c.V) + " vertices after pruning (at most 7)");
   if (c.num_edges() > kMaxEdges)
     fail("NAS-Bench-101 cell has " + std::to_string(c.num_edges()) + " edges after pruning (at most 9)");
   if (c.labels.front() != Input) fail("NAS-Bench-101 cell: the first op must be input");
@@ -155,10 +154,12 @@ std::string graph_hash(const Cell& c) {
 Cell parse_cell(const std::string& matrix, const std::string& ops) {
   std::vector<std::vector<int>> m(1);
   for (char ch : matrix) {
-    if (ch == '/' || ch == ';') m.emplace_back();
-    else if (ch == '0' || ch == '1') m.back().push_back(ch - '0');
-    else if (ch != ' ') fail("NAS-Bench-101 --matrix: unexpected character '" + std::string(1, ch) +
-                             "' (rows of 0/1 separated by '/')");
+    if (ch == '/' || ch == ';')
+      m.emplace_back();
+    else if (ch == '0' || ch == '1')
+      m.back().push_back(ch - '0');
+    else if (ch != ' ')
+      fail("NAS-Bench-101 --matrix: unexpected character '" + std::string(1, ch) + "' (rows of 0/1 separated by '/')");
   }
   std::vector<int> labels;
   size_t start = 0;

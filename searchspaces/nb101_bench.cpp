@@ -6,7 +6,7 @@
 #include <fstream>
 #include <numeric>
 
-#include "engine/csv.h"
+#include "engine/io/csv.h"
 #include "engine/error.h"
 #include "searchspaces/nb101_index.h"
 

@@ -6,10 +6,10 @@
 namespace naswot::nb101 {
 
 struct AccuracyTable {
-  std::vector<std::string> columns;         // columns after hash (test_acc_108_single_run, ...)
-  std::vector<std::string> hashes;          // ascending
-  std::vector<std::vector<double>> values;  // [row][column], NaN where empty
-  int column(const std::string& name) const;      // -1 if absent
+  std::vector<std::string> columns;                                // columns after hash (test_acc_108_single_run, ...)
+  std::vector<std::string> hashes;                                 // ascending
+  std::vector<std::vector<double>> values;                         // [row][column], NaN where empty
+  int column(const std::string& name) const;                       // -1 if absent
   const std::vector<double>* find(const std::string& hash) const;  // nullptr if absent
 };
 

@@ -1,6 +1,8 @@
 // Index <-> hash for NAS-Bench-101, backed by the enumeration (no benchmark file needed).
 #include "searchspaces/nb101_index.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -9,10 +11,8 @@
 #include <fstream>
 #include <system_error>
 
-#include <unistd.h>
-
 #include "engine/error.h"
-#include "engine/sha256.h"
+#include "engine/io/sha256.h"
 
 namespace naswot::nb101 {
 namespace {
@@ -25,10 +25,14 @@ std::string cache_path() {
   const char* dir = std::getenv("NASWOT_CACHE_DIR");
   if (dir && std::strcmp(dir, "off") == 0) return "";
   std::string d;
-  if (dir && *dir) d = dir;
-  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) d = std::string(x) + "/naswot";
-  else if (const char* h = std::getenv("HOME"); h && *h) d = std::string(h) + "/.cache/naswot";
-  else return "";
+  if (dir && *dir)
+    d = dir;
+  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    d = std::string(x) + "/naswot";
+  else if (const char* h = std::getenv("HOME"); h && *h)
+    d = std::string(h) + "/.cache/naswot";
+  else
+    return "";
   return d + "/nb101_cells.bin";
 }
 
@@ -51,7 +55,8 @@ std::vector<HashedCell> read_cell_cache(const std::string& path) {
   if (!f) return {};
   std::string bytes(size_t(f.tellg()), '\0');
   if (!f.seekg(0) || !f.read(bytes.data(), std::streamsize(bytes.size()))) return {};
-  if (bytes.size() < sizeof kCacheMagic + 8 + kDigest || bytes.compare(0, sizeof kCacheMagic, kCacheMagic, sizeof kCacheMagic))
+  if (bytes.size() < sizeof kCacheMagic + 8 + kDigest ||
+      bytes.compare(0, sizeof kCacheMagic, kCacheMagic, sizeof kCacheMagic))
     return {};
   const size_t body = bytes.size() - kDigest;
   if (sha256_hex(bytes.data(), body) != bytes.substr(body)) return {};

@@ -32,8 +32,9 @@ SearchSpace101::SearchSpace101(const AccuracyTable& table, const std::string& fi
     return;
   }
   if (fc < 0)
-    fail("NB101 accuracy table: training_time_108 is missing for some cells and there is no flops_thop column to "
-         "model it from");
+    fail(
+        "NB101 accuracy table: training_time_108 is missing for some cells and there is no flops_thop column to "
+        "model it from");
   double sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
   for (const auto& r : table.values) {
     const double x = r[size_t(fc)], y = r[size_t(tc)];
@@ -91,7 +92,9 @@ long SearchSpace101::mutate(long parent, SearchRng& rng) {
   fail("NB101 mutation found no valid neighbour of cell " + parent_hash);
 }
 
-double SearchSpace101::value(long arch, int column) const { return table_.values[row_.at(size_t(arch))][size_t(column)]; }
+double SearchSpace101::value(long arch, int column) const {
+  return table_.values[row_.at(size_t(arch))][size_t(column)];
+}
 
 double SearchSpace101::fitness(long arch) {
   const double v = value(arch, column_);

@@ -6,8 +6,7 @@
 
 namespace naswot::nb201 {
 
-const std::array<const char*, 5> kOpNames = {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3",
-                                             "avg_pool_3x3"};
+const std::array<const char*, 5> kOpNames = {"none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"};
 
 namespace {
 
@@ -192,8 +191,7 @@ struct Builder {
 Graph build(const Arch& a, const NetConfig& cfg) {
   if (cfg.C <= 0 || cfg.N < 0) fail("nb201: invalid network configuration");
   std::vector<int> channels;  // N cells of C, a reduction to 2C, N cells, a reduction to 4C, N cells
-  for (int stage = 0; stage < 3; ++stage)
-    channels.insert(channels.end(), size_t(cfg.N + (stage > 0)), cfg.C << stage);
+  for (int stage = 0; stage < 3; ++stage) channels.insert(channels.end(), size_t(cfg.N + (stage > 0)), cfg.C << stage);
   return build_layers(a, channels, cfg.num_classes, cfg.image);
 }
 

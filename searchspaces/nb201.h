@@ -20,12 +20,12 @@ struct Arch {
   bool operator==(const Arch&) const = default;
 };
 
-int ordinal(const Arch& a);                 // gen_all order: e0 most significant digit in base 5
+int ordinal(const Arch& a);  // gen_all order: e0 most significant digit in base 5
 Arch from_ordinal(int ordinal);
-int index_of(const Arch& a);                // benchmark index (seed-88 shuffle of gen_all)
-Arch from_index(int index);                 // throws on index outside [0, 15625)
-std::string to_string(const Arch& a);       // |op~0|+|op~0|op~1|+|op~0|op~1|op~2|
-Arch parse(const std::string& s);           // throws naswot::Error with the reason
+int index_of(const Arch& a);           // benchmark index (seed-88 shuffle of gen_all)
+Arch from_index(int index);            // throws on index outside [0, 15625)
+std::string to_string(const Arch& a);  // |op~0|+|op~0|op~1|+|op~0|op~1|op~2|
+Arch parse(const std::string& s);      // throws naswot::Error with the reason
 Arch resolve(const std::string& index_or_arch);
 const std::vector<int>& index_to_ordinal_table();
 

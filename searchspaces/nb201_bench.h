@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/csv.h"
+#include "engine/io/csv.h"
 
 namespace naswot::nb201 {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/csv.h"
+#include "engine/io/csv.h"
 #include "engine/search.h"
 
 namespace naswot {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The C++ embedding API (tools/embed_example.cpp over searchspaces/scoring.h) gives the CLI's scores bit
+# The C++ embedding API (tools/embed_example.cpp over tools/app/scoring.h) gives the CLI's scores bit
 # for bit with the same defaults, for NB201 indices and arch strings and NB101 indices and hashes, and
 # reports bad architectures as errors.
 set -u

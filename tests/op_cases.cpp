@@ -28,12 +28,14 @@ void conv_cases(std::vector<OpCase>& v) {
     const auto fwd = [d](Backend& be, const std::vector<float*>& p, bool) { be.conv2d_forward(d, p[0], p[1], p[2]); };
     OpCase f{"conv2d_forward", what, {rnd(s.cin, s.h * s.w, 1), w}, {zeros(s.cout, ho * wo)}, false, fwd, 1e-4};
     v.push_back(f);
-    OpCase b{"conv2d_backward_data", what, {rnd(s.cout, ho * wo, 2), rnd(s.cin, s.h * s.w, 1), w},
-             {rnd(s.cin, s.h * s.w, 3)}, true,
-             [d](Backend& be, const std::vector<float*>& p, bool acc) {
-               be.conv2d_backward_data(d, p[0], p[2], p[3], acc);
-             },
-             1e-4};
+    OpCase b{
+        "conv2d_backward_data",
+        what,
+        {rnd(s.cout, ho * wo, 2), rnd(s.cin, s.h * s.w, 1), w},
+        {rnd(s.cin, s.h * s.w, 3)},
+        true,
+        [d](Backend& be, const std::vector<float*>& p, bool acc) { be.conv2d_backward_data(d, p[0], p[2], p[3], acc); },
+        1e-4};
     b.forward_op = "conv2d_forward";
     b.fwd_outs = {zeros(s.cout, ho * wo)};
     b.forward = fwd;
@@ -49,11 +51,19 @@ void batchnorm_cases(std::vector<OpCase>& v) {
     const auto fwd = [=](Backend& be, const std::vector<float*>& p, bool acc) {
       be.batchnorm_forward(C, P, B, p[0], p[1], p[2], 1e-5f, p[3], p[4], p[5], acc ? BnStore::Accumulate : store);
     };
-    v.push_back({"batchnorm_forward", relu ? "fused ReLU" : "write / accumulate", {rnd(C, P, 23), gamma, beta},
-                 {rnd(C, P, 24), raw_zeros(C), raw_zeros(C)}, !relu, fwd, 1e-5});
+    v.push_back({"batchnorm_forward",
+                 relu ? "fused ReLU" : "write / accumulate",
+                 {rnd(C, P, 23), gamma, beta},
+                 {rnd(C, P, 24), raw_zeros(C), raw_zeros(C)},
+                 !relu,
+                 fwd,
+                 1e-5});
     // dx through the batch statistics (and the fused ReLU's mask): forward first, for mean and rstd.
-    OpCase b{"batchnorm_backward", relu ? "fused ReLU mask" : "plain", {rnd(C, P, 25), rnd(C, P, 23), gamma, beta},
-             {rnd(C, P, 26), zeros(C, P), raw_zeros(C), raw_zeros(C)}, true,
+    OpCase b{"batchnorm_backward",
+             relu ? "fused ReLU mask" : "plain",
+             {rnd(C, P, 25), rnd(C, P, 23), gamma, beta},
+             {rnd(C, P, 26), zeros(C, P), raw_zeros(C), raw_zeros(C)},
+             true,
              [=](Backend& be, const std::vector<float*>& p, bool acc) {
                be.batchnorm_forward(C, P, B, p[1], p[2], p[3], 1e-5f, p[5], p[6], p[7], store);
                be.batchnorm_backward(C, P, B, p[0], p[1], p[2], p[6], p[7], relu ? p[5] : nullptr, p[4], acc);
@@ -71,13 +81,18 @@ void batchnorm_cases(std::vector<OpCase>& v) {
 // Element-wise and channel copies: their definitions are one line each.
 void copy_cases(std::vector<OpCase>& v) {
   const int C = 4, P = 6;
-  OpCase fill{"fill", "", {}, {rnd(C, P, 31)}, false,
-              [=](Backend& be, const std::vector<float*>& p, bool) { be.fill(count(be, C, P), 0.75f, p[0]); }};
+  OpCase fill{"fill", "",
+              {},     {rnd(C, P, 31)},
+              false,  [=](Backend& be, const std::vector<float*>& p, bool) { be.fill(count(be, C, P), 0.75f, p[0]); }};
   fill.host = [=](const std::vector<HostTensor>&) {
     return std::vector<std::vector<float>>{std::vector<float>(size_t(B) * C * P, 0.75f)};
   };
   v.push_back(fill);
-  OpCase add{"add_forward", "three inputs", {rnd(C, P, 32), rnd(C, P, 33), rnd(C, P, 34)}, {zeros(C, P)}, false,
+  OpCase add{"add_forward",
+             "three inputs",
+             {rnd(C, P, 32), rnd(C, P, 33), rnd(C, P, 34)},
+             {zeros(C, P)},
+             false,
              [=](Backend& be, const std::vector<float*>& p, bool) {
                const float* xs[3] = {p[0], p[1], p[2]};
                be.add_forward(count(be, C, P), xs, 3, p[3]);
@@ -88,7 +103,11 @@ void copy_cases(std::vector<OpCase>& v) {
     return std::vector<std::vector<float>>{y};
   };
   v.push_back(add);
-  OpCase copy{"copy_or_accumulate", "", {rnd(C, P, 35)}, {rnd(C, P, 36)}, true,
+  OpCase copy{"copy_or_accumulate",
+              "",
+              {rnd(C, P, 35)},
+              {rnd(C, P, 36)},
+              true,
               [=](Backend& be, const std::vector<float*>& p, bool acc) {
                 be.copy_or_accumulate(count(be, C, P), p[0], p[1], acc);
               }};
@@ -96,7 +115,11 @@ void copy_cases(std::vector<OpCase>& v) {
   v.push_back(copy);
   // Channels 1..3 of a 5-channel tensor into channels 2..4 of a 7-channel one (the rest stays).
   const HostTensor dst0 = rnd(7, P, 38);
-  OpCase ch{"copy_channels", "3 of 5 channels to offset 2 of 7", {rnd(5, P, 37)}, {dst0}, true,
+  OpCase ch{"copy_channels",
+            "3 of 5 channels to offset 2 of 7",
+            {rnd(5, P, 37)},
+            {dst0},
+            true,
             [=](Backend& be, const std::vector<float*>& p, bool acc) {
               be.copy_channels(B, P, 3, p[0], 5, 1, p[1], 7, 2, acc);
             }};
@@ -111,9 +134,8 @@ void copy_cases(std::vector<OpCase>& v) {
 }
 
 // A forward op y(x) and its backward op; `bwd` gets p = {dy, x, dx, scratch...}.
-void pair(std::vector<OpCase>& v, const std::string& f, const std::string& b, const std::string& what, int cin,
-          int pin, int cout, int pout, bool fwd_acc, const Call& fwd, const Call& bwd,
-          std::vector<HostTensor> scratch = {}) {
+void pair(std::vector<OpCase>& v, const std::string& f, const std::string& b, const std::string& what, int cin, int pin,
+          int cout, int pout, bool fwd_acc, const Call& fwd, const Call& bwd, std::vector<HostTensor> scratch = {}) {
   v.push_back({f, what, {rnd(cin, pin, 41)}, {rnd(cout, pout, 42)}, fwd_acc, fwd});
   std::vector<HostTensor> outs = {rnd(cin, pin, 43)};
   outs.insert(outs.end(), scratch.begin(), scratch.end());
@@ -126,42 +148,49 @@ void pair(std::vector<OpCase>& v, const std::string& f, const std::string& b, co
 
 void pool_and_linear_cases(std::vector<OpCase>& v) {
   const int C = 3;
-  pair(v, "relu_forward", "relu_backward", "", C, 10, C, 10, false,
-       [=](Backend& be, const std::vector<float*>& p, bool) { be.relu_forward(count(be, C, 10), p[0], p[1]); },
-       [=](Backend& be, const std::vector<float*>& p, bool acc) {
-         be.relu_forward(count(be, C, 10), p[1], p[3]);  // y, whose mask the backward pass reads
-         be.relu_backward(count(be, C, 10), p[0], p[3], p[2], acc);
-       },
-       {zeros(C, 10)});
+  pair(
+      v, "relu_forward", "relu_backward", "", C, 10, C, 10, false,
+      [=](Backend& be, const std::vector<float*>& p, bool) { be.relu_forward(count(be, C, 10), p[0], p[1]); },
+      [=](Backend& be, const std::vector<float*>& p, bool acc) {
+        be.relu_forward(count(be, C, 10), p[1], p[3]);  // y, whose mask the backward pass reads
+        be.relu_backward(count(be, C, 10), p[0], p[3], p[2], acc);
+      },
+      {zeros(C, 10)});
   v.back().fd_step = 1e-4f;  // y = x or 0 exactly: small steps cross no kink
   const int H = 5, W = 6;
-  pair(v, "avgpool3x3_forward", "avgpool3x3_backward", "5x6", C, H * W, C, H * W, true,
-       [=](Backend& be, const std::vector<float*>& p, bool acc) { be.avgpool3x3_forward(C, H, W, B, p[0], p[1], acc); },
-       [=](Backend& be, const std::vector<float*>& p, bool acc) {
-         be.avgpool3x3_backward(C, H, W, B, p[0], p[2], acc);
-       });
-  pair(v, "avgpool2x2_forward", "avgpool2x2_backward", "6x4", C, 24, C, 6, false,
-       [=](Backend& be, const std::vector<float*>& p, bool) { be.avgpool2x2_forward(C, 6, 4, B, p[0], p[1]); },
-       [=](Backend& be, const std::vector<float*>& p, bool acc) { be.avgpool2x2_backward(C, 6, 4, B, p[0], p[2], acc); });
-  pair(v, "global_avgpool_forward", "global_avgpool_backward", "5x6", C, H * W, C, 1, false,
-       [=](Backend& be, const std::vector<float*>& p, bool) { be.global_avgpool_forward(C, H * W, B, p[0], p[1]); },
-       [=](Backend& be, const std::vector<float*>& p, bool acc) {
-         be.global_avgpool_backward(C, H * W, B, p[0], p[2], acc);
-       });
+  pair(
+      v, "avgpool3x3_forward", "avgpool3x3_backward", "5x6", C, H * W, C, H * W, true,
+      [=](Backend& be, const std::vector<float*>& p, bool acc) { be.avgpool3x3_forward(C, H, W, B, p[0], p[1], acc); },
+      [=](Backend& be, const std::vector<float*>& p, bool acc) {
+        be.avgpool3x3_backward(C, H, W, B, p[0], p[2], acc);
+      });
+  pair(
+      v, "avgpool2x2_forward", "avgpool2x2_backward", "6x4", C, 24, C, 6, false,
+      [=](Backend& be, const std::vector<float*>& p, bool) { be.avgpool2x2_forward(C, 6, 4, B, p[0], p[1]); },
+      [=](Backend& be, const std::vector<float*>& p, bool acc) {
+        be.avgpool2x2_backward(C, 6, 4, B, p[0], p[2], acc);
+      });
+  pair(
+      v, "global_avgpool_forward", "global_avgpool_backward", "5x6", C, H * W, C, 1, false,
+      [=](Backend& be, const std::vector<float*>& p, bool) { be.global_avgpool_forward(C, H * W, B, p[0], p[1]); },
+      [=](Backend& be, const std::vector<float*>& p, bool acc) {
+        be.global_avgpool_backward(C, H * W, B, p[0], p[2], acc);
+      });
   struct M {
     int k, stride, pad;
   };
   for (const M m : {M{3, 1, 1}, M{2, 2, 0}, M{3, 2, 1}}) {
     const int ho = (H + 2 * m.pad - m.k) / m.stride + 1, wo = (W + 2 * m.pad - m.k) / m.stride + 1;
-    pair(v, "maxpool_forward", "maxpool_backward",
-         "k" + std::to_string(m.k) + " s" + std::to_string(m.stride) + " p" + std::to_string(m.pad), C, H * W, C,
-         ho * wo, false,
-         [=](Backend& be, const std::vector<float*>& p, bool) {
-           be.maxpool_forward(C, H, W, B, m.k, m.stride, m.pad, p[0], p[1]);
-         },
-         [=](Backend& be, const std::vector<float*>& p, bool acc) {
-           be.maxpool_backward(C, H, W, B, m.k, m.stride, m.pad, p[1], p[0], p[2], acc);
-         });
+    pair(
+        v, "maxpool_forward", "maxpool_backward",
+        "k" + std::to_string(m.k) + " s" + std::to_string(m.stride) + " p" + std::to_string(m.pad), C, H * W, C,
+        ho * wo, false,
+        [=](Backend& be, const std::vector<float*>& p, bool) {
+          be.maxpool_forward(C, H, W, B, m.k, m.stride, m.pad, p[0], p[1]);
+        },
+        [=](Backend& be, const std::vector<float*>& p, bool acc) {
+          be.maxpool_backward(C, H, W, B, m.k, m.stride, m.pad, p[1], p[0], p[2], acc);
+        });
     v.back().fd_step = 1e-4f;  // y is some x exactly: small steps change no window's winner
   }
   // Linear: weights and bias are inputs after x.
@@ -171,7 +200,11 @@ void pool_and_linear_cases(std::vector<OpCase>& v) {
     be.linear_forward(B, In, Out, p[0], p[1], p[2], p[3]);
   };
   v.push_back({"linear_forward", "6 -> 4", {rnd(In, 1, 53), w, bias}, {zeros(Out, 1)}, false, fwd, 1e-5});
-  OpCase b{"linear_backward_data", "6 -> 4", {rnd(Out, 1, 54), rnd(In, 1, 53), w, bias}, {rnd(In, 1, 55)}, true,
+  OpCase b{"linear_backward_data",
+           "6 -> 4",
+           {rnd(Out, 1, 54), rnd(In, 1, 53), w, bias},
+           {rnd(In, 1, 55)},
+           true,
            [=](Backend& be, const std::vector<float*>& p, bool acc) {
              be.linear_backward_data(B, In, Out, p[0], p[2], p[4], acc);
            }};

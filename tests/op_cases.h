@@ -16,18 +16,18 @@ using Call = std::function<void(Backend&, const std::vector<float*>& p, bool acc
 using Host = std::function<std::vector<std::vector<float>>(const std::vector<HostTensor>& ins)>;
 
 struct OpCase {
-  std::string op;                 // its row in kernels/ops.def
-  std::string what;               // shapes and options
-  std::vector<HostTensor> ins;    // random inputs
-  std::vector<HostTensor> outs;   // outputs with their initial values (what accumulate adds to)
-  bool accumulates = false;       // call(..., true) adds the result to outs[0]
+  std::string op;                // its row in kernels/ops.def
+  std::string what;              // shapes and options
+  std::vector<HostTensor> ins;   // random inputs
+  std::vector<HostTensor> outs;  // outputs with their initial values (what accumulate adds to)
+  bool accumulates = false;      // call(..., true) adds the result to outs[0]
   Call call;
-  double gpu_tol = 1e-5;          // CUDA vs CPU, relative to the output's scale
+  double gpu_tol = 1e-5;  // CUDA vs CPU, relative to the output's scale
   // Definition on the host (outs for accumulate = false), where the op has a short one.
   Host host;
   // Backward ops: ins = {dy, x, weights...}, outs[0] = dx; `forward` computes y from p = {x,
   // weights..., y, fwd_outs[1..]} so that dx = d<dy, y(x)>/dx is checked by finite differences.
-  std::string forward_op;         // the op table's forward op this backward op differentiates
+  std::string forward_op;  // the op table's forward op this backward op differentiates
   std::vector<HostTensor> fwd_outs;
   Call forward;
   float fd_step = 1e-2f;

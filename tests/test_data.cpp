@@ -3,11 +3,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 
-#include "engine/images.h"
 #include "engine/error.h"
+#include "engine/io/images.h"
 #include "tests/test_util.h"
 
 using namespace naswot;
@@ -41,7 +41,8 @@ TEST_CASE("normalisation follows ToTensor + Normalize with NB201's CIFAR-10 cons
     for (int c = 0; c < 3; ++c) {
       const int y = 5, xx = 9, v = (idx[b] + c * 3 + y * 7 + xx * 11) % 256;
       const double mean[] = {125.3, 123.0, 113.9}, sd[] = {63.0, 62.1, 66.7};
-      CHECK(x[((b * 3 + c) * 32 + y) * 32 + xx] == doctest::Approx((v / 255.0 - mean[c] / 255) / (sd[c] / 255)).epsilon(1e-5));
+      CHECK(x[((b * 3 + c) * 32 + y) * 32 + xx] ==
+            doctest::Approx((v / 255.0 - mean[c] / 255) / (sd[c] / 255)).epsilon(1e-5));
     }
 }
 

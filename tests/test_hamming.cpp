@@ -31,7 +31,7 @@ TEST_CASE("Hamming kernel equals the naive count of agreeing ReLU states") {
     CAPTURE(D);
     auto y = test::random_vec(D * size_t(B), uint32_t(D + B));
     for (size_t i = 0; i < y.size(); i += 7) y[i] = 0.f;  // exact zeros count as inactive (x > 0 is strict)
-    std::vector<int64_t> K(size_t(B) * B, 5);  // accumulates onto what is there
+    std::vector<int64_t> K(size_t(B) * B, 5);             // accumulates onto what is there
     std::vector<uint64_t> scratch;
     // y is NCHW-like (B x D); the kernel reads the blocked layout (D channels of one pixel).
     cpu::hamming_accumulate(D, B, test::blocked(y, B, int(D), 1).data(), 3, K.data(), scratch);

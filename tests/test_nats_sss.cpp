@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/csv.h"
+#include "engine/io/csv.h"
 #include "searchspaces/nats_sss.h"
 #include "tests/test_util.h"
 

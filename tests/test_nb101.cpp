@@ -8,7 +8,7 @@
 #include <iterator>
 
 #include "engine/graph.h"
-#include "engine/md5.h"
+#include "engine/io/md5.h"
 #include "searchspaces/nb101.h"
 #include "searchspaces/nb101_index.h"
 #include "tests/test_util.h"
@@ -29,8 +29,8 @@ TEST_CASE("graph hash test vectors (spec/nb101.md §3)") {
   CHECK(md5_hex("(1, 0, -1)") == "3bb65a81afada4c50c2c4630873f0a79");
   CHECK(md5_hex("(0, 1, -2)") == "da7ed8fcf085d449b70116bd536a0344");
   CHECK(nb101::graph_hash(nb101::parse_cell("01/00", "input,output")) == "043721b9c7fe8c5fad811d47d83132ec");
-  const nb101::Cell smallest =
-      nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000", "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1");
+  const nb101::Cell smallest = nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
+                                                 "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1");
   CHECK(nb101::graph_hash(smallest) == "00005c142e6f48ac74fdcf73e3439874");
   // The README's Inception-like cell and the isomorph the dataset stores hash alike.
   const auto user = nb101::parse_cell("0111010/0000001/0000001/0000100/0000001/0000001/0000000",
@@ -57,9 +57,7 @@ TEST_CASE("pruning removes vertices off every input-output path") {
 }
 
 TEST_CASE("bad NAS-Bench-101 cells get clear errors") {
-  auto err = [](const std::string& m, const std::string& ops) {
-    return error_of([&] { nb101::parse_cell(m, ops); });
-  };
+  auto err = [](const std::string& m, const std::string& ops) { return error_of([&] { nb101::parse_cell(m, ops); }); };
   CHECK(err("010/100/000", "conv3x3").find("not strictly upper-triangular") != std::string::npos);
   CHECK(err("010/001/000", "conv3x3,conv1x1").find("size mismatch") != std::string::npos);
   CHECK(err("01000000/00100000/00010000/00001000/00000100/00000010/00000001/00000000",
@@ -104,7 +102,8 @@ TEST_CASE("NB101 index: ascending hashes, lookups, errors") {
   CHECK(error_of([] { nb101::resolve_index("ffffffffffffffffffffffffffffffff"); }).find("no NAS-Bench-101 cell") !=
         std::string::npos);
   CHECK(error_of([] { nb101::resolve_index("423624"); }).find("out of range") != std::string::npos);
-  CHECK(error_of([] { nb101::resolve_index("00005C142E6F48AC74FDCF73E3439874"); }).find("neither") != std::string::npos);
+  CHECK(error_of([] { nb101::resolve_index("00005C142E6F48AC74FDCF73E3439874"); }).find("neither") !=
+        std::string::npos);
 }
 
 TEST_CASE("NB101: cells the reference port cannot score (spec §6.4)") {

@@ -86,7 +86,6 @@ std::vector<float> away_from_zero(size_t n, uint32_t seed) {
   return v;
 }
 
-
 // Central differences of F(x) = sum_b y_b through the executor at every stride-th input coordinate:
 // returns max |J| and, per checked coordinate, |fd - J| / max |J|.
 std::pair<double, std::vector<double>> executor_fd(const Graph& g, const std::vector<float>& params,
@@ -121,8 +120,9 @@ TEST_CASE("conv2d backward-data matches finite differences") {
   };
   // Includes batch tails (B = 37, 70, 20 are not multiples of the 8-, 16- or 32-lane blocks),
   // output-channel tails (11, 3, 5), stride 2, no padding, and 1x1 convolutions.
-  for (Case c : {Case{2, 3, 7, 4, 3, 1, 1}, Case{3, 4, 8, 5, 3, 2, 1}, Case{2, 5, 6, 3, 1, 1, 0}, Case{1, 2, 5, 2, 3, 1, 0},
-                 Case{37, 3, 6, 11, 3, 1, 1}, Case{20, 9, 6, 3, 3, 2, 1}, Case{70, 3, 8, 4, 1, 1, 0}}) {
+  for (Case c :
+       {Case{2, 3, 7, 4, 3, 1, 1}, Case{3, 4, 8, 5, 3, 2, 1}, Case{2, 5, 6, 3, 1, 1, 0}, Case{1, 2, 5, 2, 3, 1, 0},
+        Case{37, 3, 6, 11, 3, 1, 1}, Case{20, 9, 6, 3, 3, 2, 1}, Case{70, 3, 8, 4, 1, 1, 0}}) {
     CAPTURE(c.k);
     CAPTURE(c.s);
     const int Ho = (c.H + 2 * c.p - c.k) / c.s + 1;
@@ -179,15 +179,16 @@ TEST_CASE("batch norm backward includes the cross-sample terms") {
                         std::vector<float> y(x0b.size());
                         cpu::batchnorm_forward(C, P, B, x0b.data(), gamma.data(), beta.data(), 1e-5f, y.data(),
                                                mean.data(), rstd.data(), cpu::BnStore::Write);
-                        cpu::batchnorm_backward(C, P, B, dy, x0b.data(), gamma.data(), mean.data(), rstd.data(), nullptr, dx,
-                                                a);
+                        cpu::batchnorm_backward(C, P, B, dy, x0b.data(), gamma.data(), mean.data(), rstd.data(),
+                                                nullptr, dx, a);
                       }),
               1e-2f, 2e-3);
   }
 }
 
 TEST_CASE("batch norm forward normalises with the biased batch variance") {
-  const std::vector<float> x = {1, 2, 3, 4, 10, 10, 10, 10};  // one sample, 2 channels of 4 pixels; channel 1 is constant
+  const std::vector<float> x = {1,  2,  3,  4,
+                                10, 10, 10, 10};  // one sample, 2 channels of 4 pixels; channel 1 is constant
   const std::vector<float> g = {2, 1}, b = {0.5f, -1};
   std::vector<float> yb(cpu::padded_batch(1) * 8), mean(2), rstd(2);
   cpu::batchnorm_forward(2, 4, 1, blocked(x, 1, 2, 4).data(), g.data(), b.data(), 1e-5f, yb.data(), mean.data(),
@@ -203,7 +204,8 @@ TEST_CASE("relu, pools, global pool and linear backward match finite differences
   const size_t n = size_t(B) * C * H * W, planes = size_t(B) * C;  // planes: output size of the global pool
   const Dims img{C, H * W}, half{C, (H / 2) * (W / 2)}, one{C, 1};
   const size_t slots = cpu::padded_batch(B) * C * H * W;
-  gradcheck(away_from_zero(n, 11), n, on_nchw(B, img, img, [&](const float* x, float* y) { cpu::relu_forward(slots, x, y); }),
+  gradcheck(away_from_zero(n, 11), n,
+            on_nchw(B, img, img, [&](const float* x, float* y) { cpu::relu_forward(slots, x, y); }),
             on_nchw(B, img, img,
                     [&](const float* dy, float* dx, bool a) {
                       std::vector<float> y(slots);
@@ -228,14 +230,13 @@ TEST_CASE("relu, pools, global pool and linear backward match finite differences
             0.5f, 1e-4);
   const int In = 7, Out = 3;
   const auto w = random_vec(size_t(In) * Out, 15), bias = random_vec(Out, 16);
-  gradcheck(random_vec(size_t(In) * B, 17), size_t(Out) * B,
-            on_nchw(B, {In, 1}, {Out, 1},
-                    [&](const float* x, float* y) { cpu::linear_forward(B, In, Out, x, w.data(), bias.data(), y); }),
-            on_nchw(B, {In, 1}, {Out, 1},
-                    [&](const float* dy, float* dx, bool a) {
-                      cpu::linear_backward_data(B, In, Out, dy, w.data(), dx, a);
-                    }),
-            0.5f, 1e-4);
+  gradcheck(
+      random_vec(size_t(In) * B, 17), size_t(Out) * B,
+      on_nchw(B, {In, 1}, {Out, 1},
+              [&](const float* x, float* y) { cpu::linear_forward(B, In, Out, x, w.data(), bias.data(), y); }),
+      on_nchw(B, {In, 1}, {Out, 1},
+              [&](const float* dy, float* dx, bool a) { cpu::linear_backward_data(B, In, Out, dy, w.data(), dx, a); }),
+      0.5f, 1e-4);
 }
 
 TEST_CASE("avg_pool_3x3 excludes padding from the divisor") {
@@ -331,8 +332,8 @@ TEST_CASE("batch norm with a fused ReLU = batch norm then ReLU, forward and back
     cpu::batchnorm_forward(C, P, B, x.data(), gamma.data(), beta.data(), 1e-5f, bn.data(), mean.data(), rstd.data(),
                            cpu::BnStore::Write);
     cpu::relu_forward(slots, bn.data(), relu.data());
-    cpu::batchnorm_forward(C, P, B, x.data(), gamma.data(), beta.data(), 1e-5f, fused.data(), mean.data(),
-                           rstd.data(), cpu::BnStore::ReLU);
+    cpu::batchnorm_forward(C, P, B, x.data(), gamma.data(), beta.data(), 1e-5f, fused.data(), mean.data(), rstd.data(),
+                           cpu::BnStore::ReLU);
     CHECK(unblocked(fused, B, C, P) == unblocked(relu, B, C, P));
     CHECK(std::count(relu.begin(), relu.end(), 0.f) > 0);  // the mask matters
     for (bool acc : {false, true}) {
@@ -380,8 +381,8 @@ TEST_CASE("max pool backward sends each window's gradient to its first maximum, 
         CAPTURE(acc);
         std::vector<float> dxb(nx, 0.f);
         if (acc) dxb = blocked(std::vector<float>(x.size(), 1.f), B, C, H * W);
-        cpu::maxpool_backward(C, H, W, B, k, s, p, blocked(x, B, C, H * W).data(),
-                              blocked(dy, B, C, Ho * Wo).data(), dxb.data(), acc);
+        cpu::maxpool_backward(C, H, W, B, k, s, p, blocked(x, B, C, H * W).data(), blocked(dy, B, C, Ho * Wo).data(),
+                              dxb.data(), acc);
         const auto got = unblocked(dxb, B, C, H * W);
         for (size_t e = 0; e < got.size(); ++e) REQUIRE(got[e] == doctest::Approx(want[e] + (acc ? 1.f : 0.f)));
       }

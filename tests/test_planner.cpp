@@ -111,10 +111,9 @@ TEST_CASE("fusion gives the plain schedule's Jacobians and Hamming kernels bit f
   small.stem = 8;
   small.stacks = 2;
   small.modules_per_stack = 1;
-  graphs.push_back(nb101::build(
-      nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
-                        "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"),
-      small));
+  graphs.push_back(nb101::build(nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
+                                                  "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"),
+                                small));
   for (size_t i = 0; i < graphs.size(); ++i) {
     CAPTURE(i);
     const Graph& g = graphs[i];

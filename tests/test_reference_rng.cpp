@@ -8,7 +8,7 @@
 #include <random>
 #include <sstream>
 
-#include "engine/images.h"
+#include "engine/io/images.h"
 #include "engine/init.h"
 #include "engine/reference_rng.h"
 #include "searchspaces/nb101.h"

@@ -1,4 +1,4 @@
-// The embedding API (searchspaces/scoring.h): options are validated with the option's name, a
+// The embedding API (tools/app/scoring.h): options are validated with the option's name, a
 // Scorer's workers score in parallel threads with the same bits, and bad architectures throw.
 #include <doctest/doctest.h>
 
@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "engine/error.h"
-#include "searchspaces/scoring.h"
+#include "tools/app/scoring.h"
 #include "tests/test_util.h"
 
 using namespace naswot;

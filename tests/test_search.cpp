@@ -208,13 +208,14 @@ TEST_CASE("NB201 mutations change exactly one edge") {
     REQUIRE(diff == 1);
   }
   CHECK(nb201::network_flops(1) > nb201::network_flops(10) - 1);  // same convs, index 10 has dead ones too
-  CHECK(s.train_seconds(1) > s.train_seconds(0));                  // more conv FLOPs cost more
+  CHECK(s.train_seconds(1) > s.train_seconds(0));                 // more conv FLOPs cost more
 }
 
 TEST_CASE("NATS-Bench SSS: mutations move one layer to another width; time from the table or scaled by FLOPs") {
   nats_sss::AccuracyTable t;
   t.columns = {"val_acc_12ep_c10valid", "time_12ep_c10valid"};
-  for (long i = 0; i < nats_sss::kNumArchs; ++i) t.values.push_back({i == 3 ? NAN : 60.0 + double(i % 11), 50.0 + double(i % 17)});
+  for (long i = 0; i < nats_sss::kNumArchs; ++i)
+    t.values.push_back({i == 3 ? NAN : 60.0 + double(i % 11), 50.0 + double(i % 17)});
   nats_sss::SearchSpaceSSS timed(t, "val_acc_12ep_c10valid", "time_12ep_c10valid");
   CHECK(timed.measured_times);
   CHECK(timed.train_seconds(40) == 50.0 + 40 % 17);

@@ -1,20 +1,19 @@
 // Rank statistics against reference values, SHA-256 test vectors, and the run store's guarantees.
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 
-#include <sqlite3.h>
-
-#include "engine/csv.h"
+#include "engine/io/csv.h"
 #include "engine/error.h"
-#include "engine/sha256.h"
+#include "engine/io/sha256.h"
 #include "engine/stats.h"
-#include "engine/store.h"
+#include "engine/io/store.h"
 #include "searchspaces/nb201.h"
-#include "searchspaces/runs.h"
+#include "tools/app/runs.h"
 #include "tests/test_util.h"
 
 using namespace naswot;

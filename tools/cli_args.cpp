@@ -75,14 +75,14 @@ std::vector<std::string> expand_arch_list(const std::vector<std::string>& specs,
       const size_t dash = piece.find('-');
       if (piece == "all") {
         for (int i = 0; i < space_size; ++i) out.push_back(std::to_string(i));
-      } else if (dash != std::string::npos && dash > 0 &&
-                 piece.find_first_not_of("0123456789-") == std::string::npos) {
+      } else if (dash != std::string::npos && dash > 0 && piece.find_first_not_of("0123456789-") == std::string::npos) {
         const std::string lo_s = piece.substr(0, dash), hi_s = piece.substr(dash + 1);
         if (hi_s.empty() || hi_s.find('-') != std::string::npos || lo_s.size() > 9 || hi_s.size() > 9)
           fail("malformed index range '" + piece + "' (expected A-B)");
         const long lo = std::stol(lo_s), hi = std::stol(hi_s);
         if (lo > hi) fail("empty index range '" + piece + "'");
-        if (hi >= space_size) fail("index range '" + piece + "' exceeds the space (" + std::to_string(space_size) + ")");
+        if (hi >= space_size)
+          fail("index range '" + piece + "' exceeds the space (" + std::to_string(space_size) + ")");
         for (long i = lo; i <= hi; ++i) out.push_back(std::to_string(i));
       } else {
         out.push_back(piece);

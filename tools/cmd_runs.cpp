@@ -1,22 +1,22 @@
 // 'merge', 'export' and 'report': working with run databases written by score-space.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <numeric>
 
-#include "engine/images.h"
 #include "engine/error.h"
+#include "engine/io/images.h"
 #include "engine/stats.h"
-#include "engine/store.h"
+#include "engine/io/store.h"
 #include "searchspaces/nats_sss.h"
-#include "searchspaces/nb201.h"
-#include "searchspaces/nb201_bench.h"
 #include "searchspaces/nb101_bench.h"
 #include "searchspaces/nb101_index.h"
-#include "searchspaces/runs.h"
+#include "searchspaces/nb201.h"
+#include "searchspaces/nb201_bench.h"
+#include "tools/app/runs.h"
 #include "searchspaces/space.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
@@ -137,7 +137,8 @@ Joined join_nb101(const std::vector<ScoreRow>& rows, const std::string& data_dir
   Joined j{t.columns, {}, nb101::kNumCells, "test_acc_108_single_run", 100};
   for (const ScoreRow& r : rows) {
     const std::vector<double>* v = t.find(r.arch.substr(0, r.arch.find(' ')));
-    if (!v) fail("run row " + std::to_string(r.index) + ": hash " + r.arch.substr(0, 32) + " is not in the NB101 table");
+    if (!v)
+      fail("run row " + std::to_string(r.index) + ": hash " + r.arch.substr(0, 32) + " is not in the NB101 table");
     j.values.push_back(*v);
   }
   return j;
@@ -282,9 +283,11 @@ int cmd_report(int argc, char** argv) {
               J.space_size, degenerate);
   if (unscorable) std::printf(", %ld left out with score NaN (the reference code cannot score them)", unscorable);
   std::printf(".\n\n");
-  std::printf("Rank correlation of the score with each accuracy column. 'all': degenerate architectures\n"
-              "included, ranked last and tied with each other; 'ok only': degenerate ones left out.\n\n");
-  std::printf("| column | Kendall tau (all) | Spearman rho (all) | Kendall tau (ok only) | Spearman rho (ok only) | n |\n");
+  std::printf(
+      "Rank correlation of the score with each accuracy column. 'all': degenerate architectures\n"
+      "included, ranked last and tied with each other; 'ok only': degenerate ones left out.\n\n");
+  std::printf(
+      "| column | Kendall tau (all) | Spearman rho (all) | Kendall tau (ok only) | Spearman rho (ok only) | n |\n");
   std::printf("|---|---|---|---|---|---|\n");
   bool costs = false;
   for (size_t c = 0; c < J.columns.size(); ++c) {
@@ -299,12 +302,13 @@ int cmd_report(int argc, char** argv) {
     if (sc.size() < 2) continue;
     const bool ok2 = sc_ok.size() >= 2;
     std::printf("| %s | %.4f | %.4f | %.4f | %.4f | %zu |\n", name.c_str(), kendall_tau_b(sc, acc),
-                spearman_rho(sc, acc), ok2 ? kendall_tau_b(sc_ok, acc_ok) : NAN, ok2 ? spearman_rho(sc_ok, acc_ok) : NAN,
-                sc.size());
+                spearman_rho(sc, acc), ok2 ? kendall_tau_b(sc_ok, acc_ok) : NAN,
+                ok2 ? spearman_rho(sc_ok, acc_ok) : NAN, sc.size());
   }
   if (costs) {
-    std::printf("\nRank correlation of the score with size and cost (degenerate architectures left out): how much\n"
-                "of the ranking a parameter count, a training time or a device's latency would give as well.\n\n");
+    std::printf(
+        "\nRank correlation of the score with size and cost (degenerate architectures left out): how much\n"
+        "of the ranking a parameter count, a training time or a device's latency would give as well.\n\n");
     std::printf("| column | Kendall tau | Spearman rho | n |\n|---|---|---|---|\n");
     for (size_t c = 0; c < J.columns.size(); ++c) {
       if (!is_cost_column(J.columns[c])) continue;

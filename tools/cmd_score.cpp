@@ -7,7 +7,7 @@
 #include <set>
 
 #include "engine/error.h"
-#include "engine/progress.h"
+#include "engine/io/progress.h"
 #include "engine/rng.h"
 #include "tools/commands.h"
 #include "tools/scoring_setup.h"
@@ -64,7 +64,8 @@ void print_nb101_row(const ScoreRow& r) {
     if (ch == ' ') ch = '\t';
   std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, arch.c_str(), r.score, r.status.c_str(), r.params, r.seconds);
   std::fflush(stdout);
-  if (!r.reason.empty()) std::fprintf(stderr, "# %s %s: %s\n", arch.substr(0, 32).c_str(), r.status.c_str(), r.reason.c_str());
+  if (!r.reason.empty())
+    std::fprintf(stderr, "# %s %s: %s\n", arch.substr(0, 32).c_str(), r.status.c_str(), r.reason.c_str());
 }
 
 }  // namespace
@@ -104,8 +105,8 @@ int cmd_score(int argc, char** argv) {
   for (long index : indices) {
     std::vector<double> sigma;
     const ScoreRow r = setup.score_index(index, 0, export_dir, sigma_dir.empty() ? nullptr : &sigma);
-    std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, r.status.c_str(),
-                r.params, r.seconds);
+    std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, r.status.c_str(), r.params,
+                r.seconds);
     std::fflush(stdout);
     if (!r.reason.empty()) std::fprintf(stderr, "# index %ld %s: %s\n", r.index, r.status.c_str(), r.reason.c_str());
     if (!sigma.empty()) {

@@ -10,12 +10,12 @@
 
 #include "engine/error.h"
 #include "engine/search.h"
-#include "engine/store.h"
-#include "searchspaces/runs.h"
-#include "searchspaces/scoring.h"
+#include "engine/io/store.h"
+#include "tools/app/runs.h"
+#include "tools/app/scoring.h"
 #include "tools/commands.h"
 #include "tools/scoring_setup.h"
-#include "tools/search_spaces.h"
+#include "tools/app/search_spaces.h"
 
 namespace naswot {
 namespace {
@@ -35,9 +35,9 @@ struct Stat {
 }  // namespace
 
 int cmd_search(int argc, char** argv) {
-  std::set<std::string> valued = {"algo",  "N",          "runs",           "scores", "record", "evals",
+  std::set<std::string> valued = {"algo",           "N",          "runs",       "scores", "record",  "evals",
                                   "budget-seconds", "population", "tournament", "m",      "dataset", "search-seed",
-                                  "max-latency", "max-params"};
+                                  "max-latency",    "max-params"};
   valued.insert(scoring_options().begin(), scoring_options().end());
   const cli::Args a = cli::parse(argc, argv, 2, valued, {"print-choices"});
   const std::string algo = a.get("algo", "best-of-n");
@@ -55,7 +55,8 @@ int cmd_search(int argc, char** argv) {
   const uint64_t search_seed = uint64_t(a.get_int("search-seed", 0, 0, (1L << 62)));
   Budget budget;
   budget.evaluations = a.get_int("evals", 0, 0, 1L << 40);
-  if (budget.evaluations == 0) budget.seconds = double(a.get_int("budget-seconds", defaults.budget_seconds, 1, 1L << 40));
+  if (budget.evaluations == 0)
+    budget.seconds = double(a.get_int("budget-seconds", defaults.budget_seconds, 1, 1L << 40));
   const std::string dataset = dataset_name(parse_dataset(a.get("dataset", "cifar10")));
   if (!space.all_datasets() && dataset != "cifar10")
     fail("--dataset " + dataset + ": " + space.title() + " has CIFAR-10 results only");
@@ -81,7 +82,8 @@ int cmd_search(int argc, char** argv) {
     // Scores of one dataset's images may rank networks for another's accuracies; say so when they do.
     const std::string db_dataset = s.get("dataset", "cifar10");
     mode = "replay of " + replay + " (" + std::to_string(table_scores.size()) + " scores, " + s.get("score", "") +
-           ", batch " + s.get("batch", "") + (db_dataset != dataset ? ", scored on " + db_dataset + " images" : "") + ")";
+           ", batch " + s.get("batch", "") + (db_dataset != dataset ? ", scored on " + db_dataset + " images" : "") +
+           ")";
   } else if (uses_score) {
     try {
       live = std::make_unique<ScoringSetup>(make_scoring_setup(a, /*parallel=*/true));  // candidates in flight
@@ -90,7 +92,8 @@ int cmd_search(int argc, char** argv) {
       fail(std::string(e.what()) + ". A live search scores on --dataset " + dataset +
            "'s images; to rank with scores computed on other images, replay a score-space run: --scores RUN.db");
     }
-    if (a.has("record")) record = std::make_unique<RunStore>(RunStore::open_for_run(a.get("record"), live->run_config()));
+    if (a.has("record"))
+      record = std::make_unique<RunStore>(RunStore::open_for_run(a.get("record"), live->run_config()));
     mode = "live: " + live->banner().substr(2);
   }
   const std::string data_dir = resolve_data_dir(a.get("data"));
@@ -139,10 +142,14 @@ int cmd_search(int argc, char** argv) {
   for (int run = 0; run < runs; ++run) {
     SearchRng rng(search_seed, uint64_t(run));
     SearchResult r;
-    if (algo == "best-of-n") r = best_of_n(searched, score, n, rng);
-    else if (algo == "random") r = random_search(searched, budget, rng);
-    else if (algo == "rea") r = rea(searched, budget, population, tournament, rng);
-    else r = area(searched, score, budget, m, population, tournament, rng);
+    if (algo == "best-of-n")
+      r = best_of_n(searched, score, n, rng);
+    else if (algo == "random")
+      r = random_search(searched, budget, rng);
+    else if (algo == "rea")
+      r = rea(searched, budget, population, tournament, rng);
+    else
+      r = area(searched, score, budget, m, population, tournament, rng);
     time.add(r.score_seconds + r.train_seconds);
     for (size_t c = 0; c < ss.report.size(); ++c) cols[c].add(ss.report[c](r.chosen));
     if (a.has("print-choices"))
@@ -156,8 +163,10 @@ int cmd_search(int argc, char** argv) {
   std::printf("Scores: %s\n", mode.c_str());
   if (!ss.constraint.empty()) std::printf("%s\n", ss.constraint.c_str());
   if (algo != "best-of-n") {
-    if (budget.evaluations) std::printf("Budget: %ld evaluations", budget.evaluations);
-    else std::printf("Budget: %.0f s of simulated training (%s)", budget.seconds, ss.budget_note.c_str());
+    if (budget.evaluations)
+      std::printf("Budget: %ld evaluations", budget.evaluations);
+    else
+      std::printf("Budget: %.0f s of simulated training (%s)", budget.seconds, ss.budget_note.c_str());
     std::printf("; fitness %s%s", ss.fitness.c_str(), ss.fitness_note.c_str());
     if (algo != "random") std::printf("; population %d, tournament %d", population, tournament);
     std::printf("\n");

@@ -7,7 +7,7 @@
 #include <exception>
 #include <string>
 
-#include "searchspaces/scoring.h"
+#include "tools/app/scoring.h"
 
 int main(int argc, char** argv) {
   if (argc < 4) {

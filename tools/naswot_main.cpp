@@ -160,7 +160,8 @@ int main(int argc, char** argv) {
       std::printf("cpu: %s\ncuda: %s\n", make_cpu_backend(0)->device().c_str(), describe_cuda_devices().c_str());
       return 0;
     }
-    fail("unknown command '" + cmd + "' (commands: score, score-space, merge, export, report, search, cells, devices; see naswot --help)");
+    fail("unknown command '" + cmd +
+         "' (commands: score, score-space, merge, export, report, search, cells, devices; see naswot --help)");
   } catch (const Error& e) {
     std::fprintf(stderr, "naswot: error: %s\n", e.what());
     return 2;

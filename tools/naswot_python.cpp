@@ -1,4 +1,4 @@
-// The Python module `naswot` (pybind11): a Scorer over searchspaces/scoring.h, so a NAS method written
+// The Python module `naswot` (pybind11): a Scorer over tools/app/scoring.h, so a NAS method written
 // in Python scores candidates in-process, with the CLI's options, defaults and bits.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "engine/error.h"
-#include "searchspaces/scoring.h"
+#include "tools/app/scoring.h"
 
 namespace py = pybind11;
 using namespace naswot;
@@ -102,8 +102,9 @@ class Scorer {
 }  // namespace
 
 PYBIND11_MODULE(naswot, m) {
-  m.doc() = "Neural architecture search without training: Sigma_J / Hamming scores of NAS-Bench-201 and "
-            "NAS-Bench-101 networks (the naswot engine, in-process)";
+  m.doc() =
+      "Neural architecture search without training: Sigma_J / Hamming scores of NAS-Bench-201 and "
+      "NAS-Bench-101 networks (the naswot engine, in-process)";
   m.attr("__version__") = NASWOT_VERSION;
   py::register_exception<Error>(m, "Error", PyExc_ValueError);
   py::class_<Scorer>(m, "Scorer", R"(Scores architectures of one configuration; arguments mirror the CLI's options.
@@ -162,20 +163,25 @@ workers. Bad options or architectures raise naswot.Error (a ValueError).)")
       .def_property_readonly("workers", &Scorer::workers)
       .def("__repr__", [](const Scorer& s) { return "<naswot.Scorer " + s.banner() + ">"; });
   // Naming architectures, for search code that mutates arch strings or keeps indices.
-  m.def("nb201_arch", [](int index) { return nb201::to_string(nb201::from_index(index)); }, py::arg("index"),
-        "The NB201 arch string of a benchmark index (0 .. 15624).");
-  m.def("nb201_index", [](const std::string& arch) { return nb201::index_of(nb201::resolve(arch)); }, py::arg("arch"),
-        "The benchmark index of an NB201 arch string (validated).");
-  m.def("nb101_cell", [](const py::handle& spec) {
-          const long index = nb101::resolve_index(arch_spec(spec));
-          const nb101::HashedCell& c = nb101::indexed_cells().at(size_t(index));
-          py::dict d;
-          d["index"] = index;
-          d["hash"] = c.hash;
-          d["matrix"] = c.cell.matrix_string();
-          d["ops"] = c.cell.ops_string();
-          return d;
-        }, py::arg("spec"),
-        "An NB101 cell by index (0 .. 423623) or graph hash: dict(index, hash, matrix, ops). The first call "
-        "enumerates the space (or reads its cache).");
+  m.def(
+      "nb201_arch", [](int index) { return nb201::to_string(nb201::from_index(index)); }, py::arg("index"),
+      "The NB201 arch string of a benchmark index (0 .. 15624).");
+  m.def(
+      "nb201_index", [](const std::string& arch) { return nb201::index_of(nb201::resolve(arch)); }, py::arg("arch"),
+      "The benchmark index of an NB201 arch string (validated).");
+  m.def(
+      "nb101_cell",
+      [](const py::handle& spec) {
+        const long index = nb101::resolve_index(arch_spec(spec));
+        const nb101::HashedCell& c = nb101::indexed_cells().at(size_t(index));
+        py::dict d;
+        d["index"] = index;
+        d["hash"] = c.hash;
+        d["matrix"] = c.cell.matrix_string();
+        d["ops"] = c.cell.ops_string();
+        return d;
+      },
+      py::arg("spec"),
+      "An NB101 cell by index (0 .. 423623) or graph hash: dict(index, hash, matrix, ops). The first call "
+      "enumerates the space (or reads its cache).");
 }

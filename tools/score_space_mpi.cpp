@@ -13,7 +13,7 @@
 #include <set>
 
 #include "engine/error.h"
-#include "engine/progress.h"
+#include "engine/io/progress.h"
 
 namespace naswot {
 namespace {
@@ -125,8 +125,10 @@ int score_space_mpi(ScoringSetup& setup, const std::vector<int>& sel, const std:
     for (;;) {
       int flag = 0;
       MPI_Status st;
-      if (block) MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st), flag = 1;
-      else MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+      if (block)
+        MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &st), flag = 1;
+      else
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
       if (!flag) return;
       int len = 0;
       MPI_Get_count(&st, MPI_CHAR, &len);

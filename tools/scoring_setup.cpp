@@ -4,11 +4,10 @@
 namespace naswot {
 
 const std::set<std::string>& scoring_options() {
-  static const std::set<std::string> o = {"space",       "batch",   "seed",    "augment", "data",
-                                          "num-classes", "backend", "threads", "score",   "relu-sites",
-                                          "precision",   "streams", "workers", "sigma-solver",
-                                          "sigma-precision", "nb101-inplace", "fusion",
-                                          "sampler",     "init",    "dataset"};
+  static const std::set<std::string> o = {"space",         "batch",   "seed",    "augment",      "data",
+                                          "num-classes",   "backend", "threads", "score",        "relu-sites",
+                                          "precision",     "streams", "workers", "sigma-solver", "sigma-precision",
+                                          "nb101-inplace", "fusion",  "sampler", "init",         "dataset"};
   return o;
 }
 

@@ -3,7 +3,7 @@
 #include <set>
 #include <string>
 
-#include "searchspaces/scoring.h"
+#include "tools/app/scoring.h"
 #include "tools/cli_args.h"
 
 namespace naswot {

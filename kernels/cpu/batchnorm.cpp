@@ -52,8 +52,8 @@ void channel_sums(int C, int P, int B, F f, std::vector<double>& s0, std::vector
 
 }  // namespace
 
-void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, const float* beta, float eps,
-                       float* y, float* mean, float* rstd, BnStore store) {
+void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, const float* beta, float eps, float* y,
+                       float* mean, float* rstd, BnStore store) {
   // Shifted single pass: sums of (x - x0) in float64 keep the variance exact enough without a
   // second read of the channel; x0 is the channel's value for sample 0 at pixel 0.
   std::vector<double> x0(C), s, ss;
@@ -188,8 +188,8 @@ void batchnorm_backward_impl(int C, int P, int B, const float* dy, const float* 
 
 }  // namespace
 
-void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, const float* gamma,
-                        const float* mean, const float* rstd, const float* relu_y, float* dx, bool accumulate) {
+void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, const float* gamma, const float* mean,
+                        const float* rstd, const float* relu_y, float* dx, bool accumulate) {
   if (relu_y)
     batchnorm_backward_impl<true>(C, P, B, dy, x, gamma, mean, rstd, relu_y, dx, accumulate);
   else

@@ -71,8 +71,8 @@ template <int OB>
 void gather_block(int Ci, int Co, const float* x, const float* wt, const Taps& taps, int p, int o0, float* o,
                   bool accumulate) {
   static_assert(OB >= 1 && OB <= 8);
-#define DECL(j)                                                 \
-  vec lo##j = vzero(), hi##j = vzero();                         \
+#define DECL(j)                         \
+  vec lo##j = vzero(), hi##j = vzero(); \
   if (j < OB && accumulate) lo##j = vload(o + j * kLanes), hi##j = vload(o + j * kLanes + kW);
   NASWOT_CONV_J(DECL)
 #undef DECL
@@ -81,11 +81,11 @@ void gather_block(int Ci, int Co, const float* x, const float* wt, const Taps& t
     const float* w = wt + size_t(taps.tap[e]) * Ci * Co + o0;
     for (int i = 0; i < Ci; ++i, xi += kLanes, w += Co) {
       const vec x0 = vload(xi), x1 = vload(xi + kW);
-#define FMA(j)                         \
-  if constexpr (j < OB) {              \
-    const vec wv = vbcast(w + j);      \
-    lo##j = vfma(wv, x0, lo##j);       \
-    hi##j = vfma(wv, x1, hi##j);       \
+#define FMA(j)                    \
+  if constexpr (j < OB) {         \
+    const vec wv = vbcast(w + j); \
+    lo##j = vfma(wv, x0, lo##j);  \
+    hi##j = vfma(wv, x1, hi##j);  \
   }
       NASWOT_CONV_J(FMA)
 #undef FMA
@@ -111,11 +111,13 @@ void gather_conv(int Ci, int Co, int P_in, int P_out, int B, const float* in, co
       float* o = out + (size_t(blk) * P_out + p) * Co * kLanes;
       for (int o0 = 0; o0 < Co; o0 += kOB, o += kOB * kLanes) {
         switch (std::min(kOB, Co - o0)) {
+          // clang-format off
 #define CASE(n) \
   case n: gather_block<std::min(n, kOB)>(Ci, Co, x, wt, taps, p, o0, o, accumulate); break;
           CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2)
 #undef CASE
           default: gather_block<1>(Ci, Co, x, wt, taps, p, o0, o, accumulate);
+          // clang-format on
         }
       }
     }

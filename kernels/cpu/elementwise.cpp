@@ -49,8 +49,8 @@ void fill(size_t n, float v, float* y) {
   for (size_t i = 0; i < n; ++i) y[i] = v;
 }
 
-void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C,
-                   int dst_c0, bool accumulate) {
+void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C, int dst_c0,
+                   bool accumulate) {
   constexpr int L = simd::kLanes;
   const int nblk = batch_blocks(B);
   const size_t run = size_t(count) * L;  // the channels of one pixel of one block are contiguous

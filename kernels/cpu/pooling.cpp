@@ -246,8 +246,8 @@ void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, co
           vstore(a + e + kW, a1);
         }
       }
-  // Pass 2: each input pixel gathers dy of the windows whose maximum it is, windows in row-major
-  // order (the order a scatter in output order would add them), so no two threads write one value.
+      // Pass 2: each input pixel gathers dy of the windows whose maximum it is, windows in row-major
+      // order (the order a scatter in output order would add them), so no two threads write one value.
 #pragma omp parallel for collapse(2) schedule(static) firstprivate(src, grad)
   for (int blk = 0; blk < nblk; ++blk)
     for (int ii = 0; ii < H; ++ii)

@@ -22,8 +22,12 @@ inline vec vzero() { return _mm512_setzero_ps(); }
 inline vec vadd(vec a, vec b) { return _mm512_add_ps(a, b); }
 inline vec vmul(vec a, vec b) { return _mm512_mul_ps(a, b); }
 // (a > b) ? x : y and (a == b) ? x : y per lane (ordered compares: NaN selects y).
-inline vec vsel_gt(vec a, vec b, vec x, vec y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x); }
-inline vec vsel_eq(vec a, vec b, vec x, vec y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ), y, x); }
+inline vec vsel_gt(vec a, vec b, vec x, vec y) {
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x);
+}
+inline vec vsel_eq(vec a, vec b, vec x, vec y) {
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ), y, x);
+}
 // (a > b) ? a : b, exactly (MAXPS: NaN or equal operands give b); (a == b) ? x : +0.
 inline vec vmax(vec a, vec b) { return _mm512_max_ps(a, b); }
 inline vec vsel_eq0(vec a, vec b, vec x) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ), x); }

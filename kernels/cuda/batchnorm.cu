@@ -124,9 +124,12 @@ __global__ void bn_apply_k(int C, int HW, const float* __restrict__ x, const flo
   const float a = coef[2 * c], b = coef[2 * c + 1];
   for (int p = threadIdx.x; p < HW; p += blockDim.x) {
     const float v = x[base + p] * a + b;
-    if (store == BnStore::Accumulate) y[base + p] += v;   // a fused add's term
-    else if (store == BnStore::ReLU) y[base + p] = v > 0.f ? v : 0.f;  // a fused ReLU
-    else y[base + p] = v;
+    if (store == BnStore::Accumulate)
+      y[base + p] += v;  // a fused add's term
+    else if (store == BnStore::ReLU)
+      y[base + p] = v > 0.f ? v : 0.f;  // a fused ReLU
+    else
+      y[base + p] = v;
   }
 }
 

@@ -7,12 +7,12 @@
 
 #include "engine/error.h"
 
-#define NASWOT_CHECK_STATUS_(expr, ok, describe)                                                          \
-  do {                                                                                                    \
-    const auto naswot_st_ = (expr);                                                                       \
-    if (naswot_st_ != (ok))                                                                               \
-      ::naswot::fail(std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " #expr " failed: " +    \
-                     describe(naswot_st_));                                                               \
+#define NASWOT_CHECK_STATUS_(expr, ok, describe)                              \
+  do {                                                                        \
+    const auto naswot_st_ = (expr);                                           \
+    if (naswot_st_ != (ok))                                                   \
+      ::naswot::fail(std::string(__FILE__) + ":" + std::to_string(__LINE__) + \
+                     ": " #expr " failed: " + describe(naswot_st_));          \
   } while (0)
 
 #define NASWOT_CUDA_CHECK(expr) NASWOT_CHECK_STATUS_(expr, cudaSuccess, cudaGetErrorString)

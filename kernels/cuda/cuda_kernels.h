@@ -20,8 +20,8 @@ namespace naswot::cuda {
 #undef NASWOT_OP_CUDA_KERNEL
 
 // Helpers of the OWN rows.
-void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t src_per_sample, size_t src_off,
-                float* dst, size_t dst_per_sample, size_t dst_off, bool accumulate);
+void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t src_per_sample, size_t src_off, float* dst,
+                size_t dst_per_sample, size_t dst_off, bool accumulate);
 void add_bias(cudaStream_t s, int B, int Out, const float* bias, float* y);  // y[b][o] += bias[o]
 
 // Training-mode batch norm with float64 per-channel sums, the same arithmetic as the CPU kernel.
@@ -32,8 +32,8 @@ size_t batchnorm_workspace_bytes(int C, int B);
 void batchnorm_forward(cudaStream_t s, int C, int HW, int B, const float* x, const float* gamma, const float* beta,
                        float eps, float* y, float* mean, float* rstd, BnStore store, void* ws, unsigned* counter);
 void batchnorm_backward(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* gamma,
-                        const float* mean, const float* rstd, const float* relu_y, float* dx, bool accumulate,
-                        void* ws, unsigned* counter);
+                        const float* mean, const float* rstd, const float* relu_y, float* dx, bool accumulate, void* ws,
+                        unsigned* counter);
 
 // K (B x B int64, device) += weight * #{units whose (y > 0) agrees}; y: B x per_sample.
 // codes: hamming_codes_words(per_sample, B) 64-bit words of scratch.

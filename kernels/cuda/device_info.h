@@ -5,4 +5,4 @@
 namespace naswot::cuda {
 std::string describe_devices();
 int device_count();  // 0 when there is no driver or no device
-}
+}  // namespace naswot::cuda

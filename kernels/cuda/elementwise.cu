@@ -9,9 +9,7 @@ namespace {
 #define GRID_STRIDE(i, n) \
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < (n); i += size_t(gridDim.x) * blockDim.x)
 
-__global__ void fill_k(size_t n, float v, float* y) {
-  GRID_STRIDE(i, n) y[i] = v;
-}
+__global__ void fill_k(size_t n, float v, float* y) { GRID_STRIDE(i, n) y[i] = v; }
 __global__ void relu_forward_k(size_t n, const float* __restrict__ x, float* __restrict__ y) {
   GRID_STRIDE(i, n) y[i] = x[i] > 0.f ? x[i] : 0.f;
 }
@@ -89,8 +87,8 @@ void copy_or_accumulate(cudaStream_t s, size_t n, const float* src, float* dst, 
   copy_k<<<grid_for(n), kThreads, 0, s>>>(n, src, dst, acc);
   NASWOT_CUDA_LAUNCH_CHECK();
 }
-void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t sps, size_t soff, float* dst,
-                size_t dps, size_t doff, bool acc) {
+void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t sps, size_t soff, float* dst, size_t dps,
+                size_t doff, bool acc) {
   const size_t n = size_t(B) * len;
   if (!n) return;
   copy_block_k<<<grid_for(n), kThreads, 0, s>>>(B, len, src, sps, soff, dst, dps, doff, acc);

@@ -18,8 +18,7 @@ __global__ void pack_k(size_t D, size_t words, int B, const float* __restrict__ 
   if (lane == 0) codes[warp] = uint64_t(lo) | (uint64_t(hi) << 32);
 }
 
-__global__ void pairs_k(size_t D, size_t words, int B, const uint64_t* __restrict__ codes, int64_t weight,
-                        int64_t* K) {
+__global__ void pairs_k(size_t D, size_t words, int B, const uint64_t* __restrict__ codes, int64_t weight, int64_t* K) {
   const int a = blockIdx.y, b = blockIdx.x * blockDim.x + threadIdx.x;
   if (b >= B || b < a) return;
   const uint64_t* ca = codes + size_t(a) * words;
@@ -35,8 +34,7 @@ __global__ void pairs_k(size_t D, size_t words, int B, const uint64_t* __restric
 
 size_t hamming_codes_words(size_t per_sample, int B) { return size_t(B) * ((per_sample + 63) / 64); }
 
-void hamming_accumulate(cudaStream_t s, size_t D, int B, const float* y, int64_t weight, int64_t* K,
-                        uint64_t* codes) {
+void hamming_accumulate(cudaStream_t s, size_t D, int B, const float* y, int64_t weight, int64_t* K, uint64_t* codes) {
   if (!D || B <= 0) return;
   const size_t words = (D + 63) / 64, warps = size_t(B) * words;
   pack_k<<<unsigned((warps * 32 + kThreads - 1) / kThreads), kThreads, 0, s>>>(D, words, B, y, codes);

@@ -19,8 +19,10 @@ __global__ void normalise_rows_k(size_t row, const float* __restrict__ J, T* A, 
   double s = 0, bad = 0;
   for (size_t c = threadIdx.x; c < row; c += blockDim.x) {
     const float v = src[c];
-    if (isfinite(v)) s += v;
-    else bad = 1;
+    if (isfinite(v))
+      s += v;
+    else
+      bad = 1;
   }
   bad = block_sum(bad, scratch);
   if (bad > 0) {
@@ -53,7 +55,7 @@ __global__ void clamp_sigma_k(int B, double* S, double shift, double* M) {
   const size_t n = size_t(B) * B;
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
     const int r = int(i % B), c = int(i / B);  // column-major: (r, c) at c * B + r
-    if (r < c) continue;                         // the upper triangle is not referenced
+    if (r < c) continue;                       // the upper triangle is not referenced
     const double v = fmin(1.0, fmax(-1.0, S[i]));
     S[i] = v;
     if (M) M[i] = r == c ? v + shift : v;

@@ -26,8 +26,8 @@ __device__ inline int window_argmax(const float* __restrict__ plane, int H, int 
 }
 
 // One block per (b, c) plane (plane_grid), threads over its outputs: no 64-bit index division.
-__global__ void maxpool_forward_k(int H, int W, int Ho, int Wo, int k, int stride, int pad,
-                                  const float* __restrict__ x, float* y) {
+__global__ void maxpool_forward_k(int H, int W, int Ho, int Wo, int k, int stride, int pad, const float* __restrict__ x,
+                                  float* y) {
   const float* p = x + size_t(blockIdx.x) * H * W;
   float* out = y + size_t(blockIdx.x) * Ho * Wo;
   for (int r = threadIdx.x; r < Ho * Wo; r += blockDim.x) {
@@ -80,8 +80,7 @@ __global__ void gap_backward_k(int HW, const float* __restrict__ dy, float* dx, 
 
 }  // namespace
 
-void maxpool_forward(cudaStream_t s, int C, int H, int W, int B, int k, int stride, int pad, const float* x,
-                     float* y) {
+void maxpool_forward(cudaStream_t s, int C, int H, int W, int B, int k, int stride, int pad, const float* x, float* y) {
   const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
   if (size_t(B) * C * Ho * Wo == 0) return;
   maxpool_forward_k<<<plane_grid(B, C), plane_threads(Ho * Wo), 0, s>>>(H, W, Ho, Wo, k, stride, pad, x, y);

@@ -10,15 +10,15 @@
 #include <iterator>
 #include <string>
 
-#include "engine/csv.h"
+#include "engine/io/csv.h"
 #include "engine/error.h"
-#include "engine/images.h"
-#include "engine/sha256.h"
-#include "engine/store.h"
+#include "engine/io/images.h"
+#include "engine/io/sha256.h"
+#include "engine/io/store.h"
 #include "searchspaces/nb101.h"
 #include "searchspaces/nb101_index.h"
 #include "searchspaces/nb201.h"
-#include "searchspaces/runs.h"
+#include "tools/app/runs.h"
 #include "tests/fuzz/fuzz_targets.h"
 
 namespace naswot::fuzz {
@@ -99,10 +99,8 @@ int authorise(void*, int action, const char*, const char*, const char*, const ch
     case SQLITE_FUNCTION:
     case SQLITE_TRANSACTION:
     case SQLITE_SAVEPOINT:
-    case SQLITE_RECURSIVE:
-      return SQLITE_OK;
-    default:
-      return SQLITE_DENY;  // ATTACH, PRAGMA, ...
+    case SQLITE_RECURSIVE: return SQLITE_OK;
+    default: return SQLITE_DENY;  // ATTACH, PRAGMA, ...
   }
 }
 

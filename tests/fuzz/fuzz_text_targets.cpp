@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "engine/error.h"
-#include "engine/images.h"
+#include "engine/io/images.h"
 #include "engine/score_hamming.h"
 #include "searchspaces/nats_sss.h"
 #include "searchspaces/nb101.h"

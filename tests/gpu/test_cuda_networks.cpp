@@ -7,14 +7,14 @@
 #include <cstdio>
 #include <thread>
 
-#include "engine/images.h"
 #include "engine/error.h"
 #include "engine/executor.h"
+#include "engine/io/images.h"
 #include "engine/init.h"
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
-#include "searchspaces/nb101.h"
 #include "searchspaces/nats_sss.h"
+#include "searchspaces/nb101.h"
 #include "searchspaces/nb201.h"
 #include "tests/op_harness.h"
 #include "tests/test_util.h"
@@ -45,10 +45,11 @@ const std::vector<float>& batch() {
 std::vector<nb201::Arch> sample_archs() {
   std::vector<nb201::Arch> v;
   for (int i = 0; i < 46; ++i) v.push_back(nb201::from_index((i * 7919 + 13) % nb201::kNumArchs));
-  for (const char* s : {"|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
-                        "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|",
-                        "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|avg_pool_3x3~0|avg_pool_3x3~1|avg_pool_3x3~2|",
-                        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"})
+  for (const char* s :
+       {"|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+        "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|",
+        "|avg_pool_3x3~0|+|avg_pool_3x3~0|avg_pool_3x3~1|+|avg_pool_3x3~0|avg_pool_3x3~1|avg_pool_3x3~2|",
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|"})
     v.push_back(nb201::parse(s));
   return v;
 }
@@ -102,8 +103,10 @@ TEST_CASE("cuda: 50 NB201 networks match the CPU backend (Jacobians, scores, sta
     CHECK(op_test::rel_diff(g.jac.output, c.jac.output, 1e-12) <= 1e-3);
   }
   CHECK(degenerate >= 1);  // the all-none cell
-  std::printf("50 networks: worst relative score difference %.3g, worst Jacobian difference %.3g (max-norm), "
-              "%.3g (Frobenius), %d degenerate\n", worst_score, worst_jac, worst_fro, degenerate);
+  std::printf(
+      "50 networks: worst relative score difference %.3g, worst Jacobian difference %.3g (max-norm), "
+      "%.3g (Frobenius), %d degenerate\n",
+      worst_score, worst_jac, worst_fro, degenerate);
 }
 
 TEST_CASE("cuda: 16x16 networks (ImageNet16-120: NB201 and NATS-Bench SSS) match the CPU backend") {

@@ -44,8 +44,11 @@ TEST_CASE("cuda: fill, relu, add, copy, copy_channels") {
   const size_t ps = 3 * 7 * 9;
   // Element-wise counts cover the backend's padding lanes (the CPU pads the batch to whole lane blocks).
   auto n = [&](Backend& be) { return be.padded_batch(B) * ps; };
-  same("fill", {}, {rnd(B, ps, 1)}, [&](Backend& be, auto& p) { be.fill(n(be), 0.75f, p[0]); }, 0);
-  same("relu_forward", {rnd(B, ps, 2)}, {rnd(B, ps, 3)}, [&](Backend& be, auto& p) { be.relu_forward(n(be), p[0], p[1]); }, 0);
+  same(
+      "fill", {}, {rnd(B, ps, 1)}, [&](Backend& be, auto& p) { be.fill(n(be), 0.75f, p[0]); }, 0);
+  same(
+      "relu_forward", {rnd(B, ps, 2)}, {rnd(B, ps, 3)},
+      [&](Backend& be, auto& p) { be.relu_forward(n(be), p[0], p[1]); }, 0);
   for (bool acc : {false, true})
     same("relu_backward", {rnd(B, ps, 4), rnd(B, ps, 5)}, {rnd(B, ps, 6)},
          [&](Backend& be, auto& p) { be.relu_backward(n(be), p[0], p[1], p[2], acc); });
@@ -101,18 +104,18 @@ TEST_CASE("cuda: batch norm forward (with statistics) and backward") {
     cpu::batchnorm_forward(C, HW, B, xb.data(), gamma.v.data(), beta.v.data(), 1e-5f, y.data(), mean.data(),
                            rstd.data(), BnStore::Write);
     for (bool acc : {false, true}) {
-      same("batchnorm_backward", {rnd(B, ps, 35, HW), act(x, B, HW), gamma, raw(mean), raw(rstd)}, {rnd(B, ps, 36, HW)},
-           [&](Backend& be, auto& p) {
-             be.batchnorm_backward(C, HW, B, p[0], p[1], p[2], p[3], p[4], nullptr, p[5], acc);
-           },
-           1e-4);
+      same(
+          "batchnorm_backward", {rnd(B, ps, 35, HW), act(x, B, HW), gamma, raw(mean), raw(rstd)}, {rnd(B, ps, 36, HW)},
+          [&](Backend& be, auto& p) {
+            be.batchnorm_backward(C, HW, B, p[0], p[1], p[2], p[3], p[4], nullptr, p[5], acc);
+          },
+          1e-4);
       // With a fused ReLU's mask: p[5] holds the ReLU's output (random, about half of it > 0).
-      same("batchnorm_backward_relu",
-           {rnd(B, ps, 35, HW), act(x, B, HW), gamma, raw(mean), raw(rstd), rnd(B, ps, 37, HW)}, {rnd(B, ps, 36, HW)},
-           [&](Backend& be, auto& p) {
-             be.batchnorm_backward(C, HW, B, p[0], p[1], p[2], p[3], p[4], p[5], p[6], acc);
-           },
-           1e-4);
+      same(
+          "batchnorm_backward_relu",
+          {rnd(B, ps, 35, HW), act(x, B, HW), gamma, raw(mean), raw(rstd), rnd(B, ps, 37, HW)}, {rnd(B, ps, 36, HW)},
+          [&](Backend& be, auto& p) { be.batchnorm_backward(C, HW, B, p[0], p[1], p[2], p[3], p[4], p[5], p[6], acc); },
+          1e-4);
     }
   }
 }
@@ -146,8 +149,9 @@ TEST_CASE("cuda: pools") {
       auto x = random_vec(size_t(B) * ps, 53);
       if (ties)
         for (auto& v : x) v = std::round(v * 2.f) / 2.f;
-      same("maxpool_forward", {act(x, B, H * W)}, {rnd(B, pso, 54, Ho * Wo)},
-           [&](Backend& be, auto& p) { be.maxpool_forward(C, H, W, B, k, s, pad, p[0], p[1]); }, 0);
+      same(
+          "maxpool_forward", {act(x, B, H * W)}, {rnd(B, pso, 54, Ho * Wo)},
+          [&](Backend& be, auto& p) { be.maxpool_forward(C, H, W, B, k, s, pad, p[0], p[1]); }, 0);
       for (bool acc : {false, true})
         same("maxpool_backward", {act(x, B, H * W), rnd(B, pso, 55, Ho * Wo)}, {rnd(B, ps, 56, H * W)},
              [&](Backend& be, auto& p) { be.maxpool_backward(C, H, W, B, k, s, pad, p[0], p[1], p[2], acc); });
@@ -188,7 +192,8 @@ TEST_CASE("cuda: Sigma_J score, both solvers, against the CPU") {
   const int B = 24;
   const size_t row = 300;
   auto J = random_vec(size_t(B) * row, 71);
-  for (size_t c = 0; c < row; ++c) J[5 * row + c] = 0.3f * J[4 * row + c] + 0.01f * J[6 * row + c];  // near-dependent rows
+  for (size_t c = 0; c < row; ++c)
+    J[5 * row + c] = 0.3f * J[4 * row + c] + 0.01f * J[6 * row + c];  // near-dependent rows
   BackendOptions eig, chol;
   eig.solver = SigmaSolver::Eigen;
   chol.solver = SigmaSolver::Cholesky;

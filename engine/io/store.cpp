@@ -1,5 +1,5 @@
 // SQLite-backed run store: schema, identity checks, crash-safe per-architecture inserts.
-#include "engine/store.h"
+#include "engine/io/store.h"
 
 #include <sqlite3.h>
 
@@ -111,12 +111,14 @@ void RunStore::load_config() {
     const std::string where = path_ + ": naswot_meta";
     const std::string kind = column_text(st.s, 0, where), key = column_text(st.s, 1, where),
                       value = column_text(st.s, 2, where);
-    if (kind == "format") format = value;
-    else if (kind == "identity") cfg_.identity[key] = value;
-    else cfg_.info[key] = value;
+    if (kind == "format")
+      format = value;
+    else if (kind == "identity")
+      cfg_.identity[key] = value;
+    else
+      cfg_.info[key] = value;
   }
-  if (format != kFormat)
-    fail(path_ + " has run-database format '" + format + "', this naswot reads '" + kFormat + "'");
+  if (format != kFormat) fail(path_ + " has run-database format '" + format + "', this naswot reads '" + kFormat + "'");
 }
 
 void RunStore::write_config(const RunConfig& cfg) {

@@ -1,5 +1,5 @@
-// The search command's spaces: tables, adapters, bounds and report columns (tools/search_spaces.h).
-#include "tools/search_spaces.h"
+// The search command's spaces: tables, adapters, bounds and report columns (tools/app/search_spaces.h).
+#include "tools/app/search_spaces.h"
 
 #include <algorithm>
 #include <array>
@@ -89,7 +89,8 @@ std::string table_budget_note(const TableSpace& s, const std::string& time_colum
                   "mean %.0f s",
                   time_column.c_str(), s.mean_train_seconds);
   else
-    std::snprintf(b, sizeof b, "%.0f s for the average network's 12 epochs, scaled by FLOPs", TableSpace::kMeanTrainSeconds);
+    std::snprintf(b, sizeof b, "%.0f s for the average network's 12 epochs, scaled by FLOPs",
+                  TableSpace::kMeanTrainSeconds);
   return b;
 }
 
@@ -124,7 +125,8 @@ void SpaceSearch::add_column(const std::shared_ptr<const IndexedTable>& t, const
                              const std::string& name, long count, bool best, double scale) {
   const int col = t->column(name);
   if (col < 0) fail("the benchmark table has no column '" + name + "'");
-  add_column(header, [t, col, scale](long i) { return scale * t->values[size_t(i)][size_t(col)]; }, count, best);
+  add_column(
+      header, [t, col, scale](long i) { return scale * t->values[size_t(i)][size_t(col)]; }, count, best);
 }
 
 double parse_max_params(const std::string& text) {
@@ -139,7 +141,8 @@ namespace {
 
 SpaceSearch search_nb201(const std::string& data_dir, const std::string& dataset, const std::string& max_latency,
                          double max_params) {
-  const std::map<std::string, std::pair<std::string, std::string>> cols = {  // fitness, time
+  const std::map<std::string, std::pair<std::string, std::string>> cols = {
+      // fitness, time
       {"cifar10", {"c10valid_val_12", "c10valid_time_12"}},
       {"cifar100", {"c100_val_12", "c100_time_12"}},
       {"imagenet16", {"im16_val_12", "im16_time_12"}}};
@@ -166,8 +169,8 @@ SpaceSearch search_nb201(const std::string& data_dir, const std::string& dataset
                       [acc, pcol](long i) { return acc->values[size_t(i)][size_t(pcol)]; }, max_params});
   }
   r.constrain(bounds, nb201::kNumArchs, "NAS-Bench-201");
-  const char* headers[6] = {"CIFAR-10 val", "CIFAR-10 test", "CIFAR-100 val", "CIFAR-100 test", "ImageNet16-120 val",
-                            "ImageNet16-120 test"};
+  const char* headers[6] = {"CIFAR-10 val",   "CIFAR-10 test",      "CIFAR-100 val",
+                            "CIFAR-100 test", "ImageNet16-120 val", "ImageNet16-120 test"};
   for (int k = 0; k < 6; ++k) r.add_column(acc, headers[k], kColumns[k], nb201::kNumArchs, true);
   for (size_t k = 0; k < n_latency; ++k)  // then the bounded quantities of the chosen architectures
     r.add_column("Latency " + bounds[k].what.substr(0, bounds[k].what.find(' ')) + " (ms)", bounds[k].value, 0, false);
@@ -183,37 +186,43 @@ SpaceSearch search_nb101(const std::string& data_dir, double max_params) {
   // converted from the official files); the data folder's table has the test accuracy only.
   r.fitness = column_complete(*acc, "val_acc_108_single_run") ? "val_acc_108_single_run" : "test_acc_108_single_run";
   if (r.fitness == "test_acc_108_single_run")
-    r.fitness_note = " (a test accuracy: the table lacks val_acc_108_single_run for some cells; tools/convert_nb101.py "
-                     "writes it for all from the official file)";
+    r.fitness_note =
+        " (a test accuracy: the table lacks val_acc_108_single_run for some cells; tools/convert_nb101.py "
+        "writes it for all from the official file)";
   auto s = std::make_unique<nb101::SearchSpace101>(*acc, r.fitness);
   char b[256];
   if (s->measured_times)
     std::snprintf(b, sizeof b, "each cell's training_time_108; mean %.0f s per cell", s->mean_train_seconds);
   else
-    std::snprintf(b, sizeof b, "training_time_108 = %.4g * flops + %.0f s, least squares over %ld cells, R^2 %.2f; "
-                  "mean %.0f s per cell", s->fit_a, s->fit_b, s->fit_n, s->fit_r2, s->mean_train_seconds);
+    std::snprintf(b, sizeof b,
+                  "training_time_108 = %.4g * flops + %.0f s, least squares over %ld cells, R^2 %.2f; "
+                  "mean %.0f s per cell",
+                  s->fit_a, s->fit_b, s->fit_n, s->fit_r2, s->mean_train_seconds);
   r.budget_note = b;
   nb101::SearchSpace101* s101 = s.get();
   r.space = std::move(s);
   std::vector<Bound> bounds;
   if (max_params > 0) {
     if (!column_complete(*acc, "trainable_params"))
-      fail("--max-params: the NB101 table lacks trainable_params for some cells (tools/convert_nb101.py writes it "
-           "for all from the official file)");
+      fail(
+          "--max-params: the NB101 table lacks trainable_params for some cells (tools/convert_nb101.py writes it "
+          "for all from the official file)");
     const int pcol = acc->column("trainable_params");
     bounds.push_back({"trainable_params <= " + fmt_g(max_params) + " M",
                       [s101, pcol](long i) { return 1e-6 * s101->value(i, pcol); }, max_params});
   }
   r.constrain(bounds, nb101::kNumCells, "NAS-Bench-101");
   const int col = acc->column("test_acc_108_single_run");
-  r.add_column("CIFAR-10 test (108 epochs, one run)", [s101, col](long i) { return 100 * s101->value(i, col); },
-               nb101::kNumCells, true);
+  r.add_column(
+      "CIFAR-10 test (108 epochs, one run)", [s101, col](long i) { return 100 * s101->value(i, col); },
+      nb101::kNumCells, true);
   if (max_params > 0) r.add_column("Params (M)", bounds.back().value, 0, false);
   return r;
 }
 
 SpaceSearch search_sss(const std::string& data_dir, const std::string& dataset, double max_params) {
-  const std::map<std::string, std::array<std::string, 3>> cols = {  // 12-epoch fitness, its time, 90-epoch test
+  const std::map<std::string, std::array<std::string, 3>> cols = {
+      // 12-epoch fitness, its time, 90-epoch test
       {"cifar10", {"val_acc_12ep_c10valid", "time_12ep_c10valid", "test_acc_90ep_c10"}},
       {"cifar100", {"val_acc_12ep_c100", "time_12ep_c100", "test_acc_90ep_c100"}},
       {"imagenet16", {"val_acc_12ep_im16", "time_12ep_im16", "test_acc_90ep_im16"}}};

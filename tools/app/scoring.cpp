@@ -1,23 +1,23 @@
-// Scoring architectures of the supported spaces (searchspaces/scoring.h): options to data, batch,
+// Scoring architectures of the supported spaces (tools/app/scoring.h): options to data, batch,
 // backends and executors; one architecture to its score row.
-#include "searchspaces/scoring.h"
+#include "tools/app/scoring.h"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <exception>
-#include <mutex>
-#include <thread>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "engine/error.h"
-#include "engine/export.h"
+#include "engine/io/export.h"
 #include "engine/init.h"
-#include "engine/sha256.h"
+#include "engine/io/sha256.h"
 
 namespace naswot {
 
@@ -53,11 +53,13 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   if (s.reference_sampler && s.augment != Augment::None)
     fail("--sampler reference-v2 draws the v2.0 reference's batch, which is not augmented: use --augment none");
   const std::string init = o.init.empty() ? "naswot" : o.init;
-  if (init != "naswot" && init != "reference-v2") fail("unknown --init '" + init + "' (expected naswot or reference-v2)");
+  if (init != "naswot" && init != "reference-v2")
+    fail("unknown --init '" + init + "' (expected naswot or reference-v2)");
   if (init == "reference-v2") {
     if (s.space->id() != SpaceId::Nb201)
-      fail("--init reference-v2 replays PyTorch's uniform_ initialisation of NAS-Bench-201 networks; the NB101 "
-           "port redraws its weights with normal_, which is not replayed (spec nb101 6.2)");
+      fail(
+          "--init reference-v2 replays PyTorch's uniform_ initialisation of NAS-Bench-201 networks; the NB101 "
+          "port redraws its weights with normal_, which is not replayed (spec nb101 6.2)");
     s.torch_first = reference_v2_weight_generator(s.seed, true, s.dataset);
     s.torch_later = reference_v2_weight_generator(s.seed, false, s.dataset);
   }
@@ -72,13 +74,18 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   BackendOptions bo;
   bo.threads = o.threads;
   const std::string precision = o.precision.empty() ? "fp32" : o.precision;
-  if (precision != "fp32" && precision != "tf32") fail("unknown --precision '" + precision + "' (expected fp32 or tf32)");
+  if (precision != "fp32" && precision != "tf32")
+    fail("unknown --precision '" + precision + "' (expected fp32 or tf32)");
   bo.tf32 = precision == "tf32";
   const std::string solver = o.sigma_solver.empty() ? "auto" : o.sigma_solver;
-  if (solver == "auto") bo.solver = SigmaSolver::Auto;
-  else if (solver == "eigen") bo.solver = SigmaSolver::Eigen;
-  else if (solver == "cholesky") bo.solver = SigmaSolver::Cholesky;
-  else fail("unknown --sigma-solver '" + solver + "' (expected auto, eigen or cholesky)");
+  if (solver == "auto")
+    bo.solver = SigmaSolver::Auto;
+  else if (solver == "eigen")
+    bo.solver = SigmaSolver::Eigen;
+  else if (solver == "cholesky")
+    bo.solver = SigmaSolver::Cholesky;
+  else
+    fail("unknown --sigma-solver '" + solver + "' (expected auto, eigen or cholesky)");
   if (!o.sigma_precision.empty() && s.score_kind != "jacob_cov")
     fail("--sigma-precision applies to --score jacob_cov only");
   const std::string sp = o.sigma_precision.empty() ? "fp64" : o.sigma_precision;
@@ -195,8 +202,18 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
   executor->capture_relu_masks(!export_dir.empty());
   ScoreRow r{index, arch, 0, "", "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
   const std::string dir = export_dir + "/" + export_name;
-  ExportInfo info{space->name(), r.arch, index, net.num_classes, seed, score_kind, "", 0, "", images,
-                  reference_sampler ? "reference-v2" : "seed", torch_first ? "reference-v2" : "naswot",
+  ExportInfo info{space->name(),
+                  r.arch,
+                  index,
+                  net.num_classes,
+                  seed,
+                  score_kind,
+                  "",
+                  0,
+                  "",
+                  images,
+                  reference_sampler ? "reference-v2" : "seed",
+                  torch_first ? "reference-v2" : "naswot",
                   dataset_name(dataset)};
   std::vector<int64_t> weights(g.nodes.size());
   for (size_t v = 0; v < g.nodes.size(); ++v) weights[v] = relu_site_weight(g.nodes[v], relu_sites);

@@ -17,9 +17,9 @@ int dataset_side(Dataset d);  // image side: 32 (CIFAR) or 16 (ImageNet16-120)
 struct ImageSet {
   Dataset dataset = Dataset::Cifar10;
   int side = 32;
-  int n = 0;                     // images
-  std::vector<uint8_t> pixels;   // n x 3 x side x side (R plane, G plane, B plane)
-  std::vector<uint8_t> labels;   // the class (CIFAR-100: the fine label; ImageNet16-120: 0..119)
+  int n = 0;                    // images
+  std::vector<uint8_t> pixels;  // n x 3 x side x side (R plane, G plane, B plane)
+  std::vector<uint8_t> labels;  // the class (CIFAR-100: the fine label; ImageNet16-120: 0..119)
   std::vector<std::string> files;
   size_t image_bytes() const { return size_t(3) * side * side; }
 };

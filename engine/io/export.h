@@ -18,7 +18,7 @@ struct ExportInfo {
   std::string relu_sites;  // hamming only: each | reference
   double score = 0;
   std::string status;
-  std::vector<int> images;   // the batch's training-set indices, in batch order
+  std::vector<int> images;  // the batch's training-set indices, in batch order
   std::string sampler = "seed", init = "naswot";
   std::string dataset = "cifar10";  // whose training images
 };
@@ -26,7 +26,7 @@ struct ExportInfo {
 // Writes DIR/meta.txt, params.f32, batch.f32, relu_masks.bin, and jacobian.f32 + output.f32 (jac) or
 // khamming.i64 (ham) (format in README). relu_weight gives each ReLU's Hamming-site weight (or 0).
 void write_export(const std::string& dir, const ExportInfo& info, const Graph& g, const std::vector<float>& params,
-                  const std::vector<float>& batch_nchw, int batch, const JacobianResult* jac,
-                  const HammingResult* ham, const std::vector<int64_t>& relu_weight_by_node);
+                  const std::vector<float>& batch_nchw, int batch, const JacobianResult* jac, const HammingResult* ham,
+                  const std::vector<int64_t>& relu_weight_by_node);
 
 }  // namespace naswot

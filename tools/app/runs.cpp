@@ -1,5 +1,5 @@
-// Reading run databases back with every row checked against its space (searchspaces/runs.h).
-#include "searchspaces/runs.h"
+// Reading run databases back with every row checked against its space (tools/app/runs.h).
+#include "tools/app/runs.h"
 
 #include <cmath>
 
@@ -56,8 +56,7 @@ CheckedRun read_run(const std::string& path) {
     refuse(batch.empty() ? "no batch size recorded" : "batch size '" + batch + "'");
   run.rows = s.rows();
   for (const ScoreRow& r : run.rows)
-    if (const std::string p = row_problem(r, *space); !p.empty())
-      refuse("row " + std::to_string(r.index) + ": " + p);
+    if (const std::string p = row_problem(r, *space); !p.empty()) refuse("row " + std::to_string(r.index) + ": " + p);
   return run;
 }
 

@@ -10,8 +10,9 @@ namespace naswot {
 
 // Keys that define a run: scores from runs that differ in any of them must not be mixed.
 struct RunConfig {
-  std::map<std::string, std::string> identity;  // space, score, batch, seed, augment, num_classes, data, engine, backend
-  std::map<std::string, std::string> info;      // device, threads, ... (recorded, not compared)
+  std::map<std::string, std::string>
+      identity;                             // space, score, batch, seed, augment, num_classes, data, engine, backend
+  std::map<std::string, std::string> info;  // device, threads, ... (recorded, not compared)
 };
 
 struct ScoreRow {
@@ -21,8 +22,8 @@ struct ScoreRow {
   std::string status;  // ok | degenerate
   std::string reason;
   double seconds = 0;
-  size_t params = 0;   // trainable parameters (reported, not stored)
-  double flops = 0;    // forward + input-gradient FLOPs of the whole batch (reported, not stored)
+  size_t params = 0;  // trainable parameters (reported, not stored)
+  double flops = 0;   // forward + input-gradient FLOPs of the whole batch (reported, not stored)
 };
 
 class RunStore {
@@ -42,9 +43,9 @@ class RunStore {
   const RunConfig& config() const { return cfg_; }
   const std::string& path() const { return path_; }
   std::vector<long> done_indices() const;
-  void put(const ScoreRow& r);                 // one transaction: a row is either fully stored or absent
+  void put(const ScoreRow& r);  // one transaction: a row is either fully stored or absent
   void put_many(const std::vector<ScoreRow>& rows);
-  std::vector<ScoreRow> rows() const;          // ordered by index
+  std::vector<ScoreRow> rows() const;  // ordered by index
   long count() const;
 
  private:

@@ -10,15 +10,15 @@
 #include <vector>
 
 #include "engine/backend.h"
-#include "engine/images.h"
 #include "engine/executor.h"
+#include "engine/io/images.h"
 #include "engine/reference_rng.h"
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
-#include "engine/store.h"
+#include "engine/io/store.h"
+#include "searchspaces/nats_sss.h"
 #include "searchspaces/nb101.h"
 #include "searchspaces/nb101_index.h"
-#include "searchspaces/nats_sss.h"
 #include "searchspaces/nb201.h"
 #include "searchspaces/space.h"
 
@@ -27,26 +27,26 @@ namespace naswot {
 // Every field mirrors the CLI option of the same name (naswot --help); an empty string means "not
 // given": the default, and no complaint that the option does not apply.
 struct ScoringOptions {
-  std::string space = "nb201";    // nb201 | nb101 | nats-sss
-  int batch = 128;                // images per minibatch (>= 2)
-  uint64_t seed = 0;              // batch and weights
-  std::string augment = "none";   // none | flip-crop | augment-one
-  std::string dataset;            // cifar10 (default) | cifar100 | imagenet16: whose training images
-  std::string sampler;            // seed (default) | reference-v2: the v2.0 reference's batch
-  std::string init;               // naswot (default) | reference-v2: the v2.0 reference's NB201 weights
-  std::string data;               // data directory; "" = $NASWOT_DATA, else ../shared/data
+  std::string space = "nb201";   // nb201 | nb101 | nats-sss
+  int batch = 128;               // images per minibatch (>= 2)
+  uint64_t seed = 0;             // batch and weights
+  std::string augment = "none";  // none | flip-crop | augment-one
+  std::string dataset;           // cifar10 (default) | cifar100 | imagenet16: whose training images
+  std::string sampler;           // seed (default) | reference-v2: the v2.0 reference's batch
+  std::string init;              // naswot (default) | reference-v2: the v2.0 reference's NB201 weights
+  std::string data;              // data directory; "" = $NASWOT_DATA, else ../shared/data
   int num_classes = 1;
   std::string score = "jacob_cov";  // jacob_cov | hamming
-  std::string relu_sites;         // hamming: each (default) | reference
-  std::string backend = "auto";   // cpu | cuda | auto
-  int threads = 0;                // CPU threads in all (0 = every core)
-  std::string precision;          // cuda: fp32 (default) | tf32
-  std::string sigma_solver;       // cuda: auto (default) | cholesky | eigen
-  std::string sigma_precision;    // jacob_cov: fp64 (default) | fp32
-  std::string nb101_inplace;      // nb101: fixed (default) | reference
-  std::string fusion;             // on (default) | off
-  int workers = 0;                // architectures in flight (0 = the default: 1, or 4 on a GPU when parallel)
-  int streams = 0;                // the CUDA spelling of workers (give one of the two)
+  std::string relu_sites;           // hamming: each (default) | reference
+  std::string backend = "auto";     // cpu | cuda | auto
+  int threads = 0;                  // CPU threads in all (0 = every core)
+  std::string precision;            // cuda: fp32 (default) | tf32
+  std::string sigma_solver;         // cuda: auto (default) | cholesky | eigen
+  std::string sigma_precision;      // jacob_cov: fp64 (default) | fp32
+  std::string nb101_inplace;        // nb101: fixed (default) | reference
+  std::string fusion;               // on (default) | off
+  int workers = 0;                  // architectures in flight (0 = the default: 1, or 4 on a GPU when parallel)
+  int streams = 0;                  // the CUDA spelling of workers (give one of the two)
 };
 
 // The scoring state of one configuration: the batch, and per worker a backend and an executor.
@@ -58,8 +58,8 @@ struct ScoringSetup {
   Dataset dataset = Dataset::Cifar10;
   std::string data_dir;
   ImageSet data;
-  std::vector<float> x;  // the batch every architecture is scored on
-  std::vector<int> images;  // its training-set image indices, in batch order
+  std::vector<float> x;            // the batch every architecture is scored on
+  std::vector<int> images;         // its training-set image indices, in batch order
   bool reference_sampler = false;  // --sampler reference-v2
   // --init reference-v2: the generator states the reference builds its first and later networks from.
   std::optional<TorchGenerator> torch_first, torch_later;
@@ -76,7 +76,7 @@ struct ScoringSetup {
   // Call on a thread before it scores with `worker` (OpenMP thread count or CUDA device of that thread).
   void bind(int worker) { workers.at(size_t(worker)).backend->bind_thread(); }
 
-  std::string score_kind = "jacob_cov";  // or "hamming"
+  std::string score_kind = "jacob_cov";                   // or "hamming"
   SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // --sigma-precision (jacob_cov)
   ReluSites relu_sites = ReluSites::Each;
 

@@ -1,5 +1,5 @@
 // Writes the oracle export: a line-based manifest plus raw little-endian arrays.
-#include "engine/export.h"
+#include "engine/io/export.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -20,8 +20,8 @@ void write_raw(const std::filesystem::path& p, const T* data, size_t n) {
 }  // namespace
 
 void write_export(const std::string& dir, const ExportInfo& info, const Graph& g, const std::vector<float>& params,
-                  const std::vector<float>& batch_nchw, int batch, const JacobianResult* jac,
-                  const HammingResult* ham, const std::vector<int64_t>& relu_weight_by_node) {
+                  const std::vector<float>& batch_nchw, int batch, const JacobianResult* jac, const HammingResult* ham,
+                  const std::vector<int64_t>& relu_weight_by_node) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);

@@ -1,6 +1,6 @@
 // CIFAR-10, CIFAR-100 and ImageNet16-120 binary files -> normalised float batches; all randomness from
 // counter-based streams.
-#include "engine/images.h"
+#include "engine/io/images.h"
 
 #include <algorithm>
 #include <cstdlib>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/csv.h"
+#include "engine/io/csv.h"
 #include "engine/search.h"
 #include "searchspaces/space.h"
 
@@ -14,8 +14,8 @@ namespace naswot {
 
 // An upper bound on one per-architecture quantity (--max-latency, --max-params).
 struct Bound {
-  std::string what;                    // e.g. "lat_pixel3 <= 12 ms"
-  std::function<double(long)> value;   // NaN never satisfies a bound
+  std::string what;                   // e.g. "lat_pixel3 <= 12 ms"
+  std::function<double(long)> value;  // NaN never satisfies a bound
   double limit;
 };
 
@@ -25,10 +25,10 @@ struct SpaceSearch {
   std::vector<std::shared_ptr<const void>> tables;  // read by `space` and `report`; outlive them
   std::unique_ptr<SearchSpace> space;
   std::unique_ptr<ConstrainedSpace> constrained;  // --max-latency / --max-params: the feasible architectures only
-  std::string constraint;                          // and a line that says so
-  std::string fitness;                             // the column REA and random search train for
-  std::string fitness_note;                        // printed after it
-  std::string budget_note;                         // how simulated training is charged
+  std::string constraint;                         // and a line that says so
+  std::string fitness;                            // the column REA and random search train for
+  std::string fitness_note;                       // printed after it
+  std::string budget_note;                        // how simulated training is charged
   std::vector<std::string> headers;
   std::vector<std::function<double(long)>> report;
   std::vector<double> optimum;  // NaN: no optimum row entry (costs)

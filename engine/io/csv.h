@@ -27,8 +27,8 @@ inline std::vector<std::string> split_csv(const std::string& line) {
 double csv_number(const std::string& cell, const std::string& where);
 
 struct IndexedTable {
-  std::vector<std::string> columns;         // after index and the arch column
-  std::vector<std::vector<double>> values;  // [index][column], NaN where empty
+  std::vector<std::string> columns;           // after index and the arch column
+  std::vector<std::vector<double>> values;    // [index][column], NaN where empty
   int column(const std::string& name) const;  // -1 if absent
 };
 

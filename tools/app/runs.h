@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/store.h"
+#include "engine/io/store.h"
 
 namespace naswot {
 

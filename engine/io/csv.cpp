@@ -1,5 +1,5 @@
-// Reading the benchmark tables keyed by architecture index (engine/csv.h).
-#include "engine/csv.h"
+// Reading the benchmark tables keyed by architecture index (engine/io/csv.h).
+#include "engine/io/csv.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -42,9 +42,8 @@ IndexedTable load_indexed_table(const std::string& path, const std::string& what
     const auto cells = split_csv(line);
     if (cells.size() != header.size()) fail(where + ": wrong number of columns");
     const std::string& ix = cells[0];
-    const long index = !ix.empty() && ix.size() <= 12 && ix.find_first_not_of("0123456789") == std::string::npos
-                           ? std::stol(ix)
-                           : -1;
+    const long index =
+        !ix.empty() && ix.size() <= 12 && ix.find_first_not_of("0123456789") == std::string::npos ? std::stol(ix) : -1;
     if (index < 0 || index >= count) fail(where + ": bad index '" + ix + "'");
     if (seen[size_t(index)]) fail(where + ": index " + ix + " appears twice");
     if (cells[1] != arch_of(index))

@@ -1,5 +1,5 @@
 // Rate and ETA from the items done in this process (resumed items do not inflate the rate).
-#include "engine/progress.h"
+#include "engine/io/progress.h"
 
 #include <unistd.h>
 
@@ -8,8 +8,13 @@
 namespace naswot {
 
 Progress::Progress(long total, long already_done, std::string what)
-    : total_(total), done_(already_done), start_done_(already_done), what_(std::move(what)),
-      tty_(isatty(2)), t0_(std::chrono::steady_clock::now()), last_(t0_) {}
+    : total_(total),
+      done_(already_done),
+      start_done_(already_done),
+      what_(std::move(what)),
+      tty_(isatty(2)),
+      t0_(std::chrono::steady_clock::now()),
+      last_(t0_) {}
 
 void Progress::tick() {
   ++done_;
@@ -36,8 +41,7 @@ void Progress::print(bool final) {
                  "##############################", width - fill, "", done_, total_, 100 * frac, rate, eta_s);
     if (final) std::fputc('\n', stderr);
   } else {
-    std::fprintf(stderr, "%s: %ld/%ld (%.1f%%) %.2f/s ETA %s\n", what_.c_str(), done_, total_, 100 * frac, rate,
-                 eta_s);
+    std::fprintf(stderr, "%s: %ld/%ld (%.1f%%) %.2f/s ETA %s\n", what_.c_str(), done_, total_, 100 * frac, rate, eta_s);
   }
   std::fflush(stderr);
 }
