@@ -12,7 +12,20 @@ extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double
 
 namespace naswot {
 
-const char* status_name(ScoreStatus s) { return s == ScoreStatus::Ok ? "ok" : "degenerate"; }
+const char* status_name(ScoreStatus s) {
+  switch (s) {
+    case ScoreStatus::Ok: return "ok";
+    case ScoreStatus::Degenerate: return "degenerate";
+    case ScoreStatus::ReferenceNan: return "reference_nan";
+  }
+  return "?";
+}
+
+bool parse_status(const std::string& s, ScoreStatus& out) {
+  for (ScoreStatus k : {ScoreStatus::Ok, ScoreStatus::Degenerate, ScoreStatus::ReferenceNan})
+    if (s == status_name(k)) return out = k, true;
+  return false;
+}
 const char* sigma_precision_name(SigmaPrecision p) { return p == SigmaPrecision::Fp32 ? "fp32" : "fp64"; }
 
 std::string degenerate_row_reason(int r, int flag) {

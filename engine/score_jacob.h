@@ -5,8 +5,13 @@
 
 namespace naswot {
 
-enum class ScoreStatus { Ok, Degenerate };
+// An architecture's status: scored (a finite score), degenerate (its Jacobian or K_H carries no
+// information: score -inf), or reference_nan (the reference code cannot score it and that quirk is
+// reproduced: score NaN). Run databases and every output spell them as status_name gives.
+enum class ScoreStatus { Ok, Degenerate, ReferenceNan };
 const char* status_name(ScoreStatus s);
+// The status named s; false when s names none.
+bool parse_status(const std::string& s, ScoreStatus& out);
 
 struct JacobScore {
   double score = 0;  // -inf when degenerate

@@ -5,6 +5,14 @@
 
 namespace naswot {
 
+const char* score_kind_name(ScoreKind k) { return k == ScoreKind::Hamming ? "hamming" : "jacob_cov"; }
+
+bool parse_score_kind(const std::string& s, ScoreKind& out) {
+  for (ScoreKind k : {ScoreKind::JacobCov, ScoreKind::Hamming})
+    if (s == score_kind_name(k)) return out = k, true;
+  return false;
+}
+
 NetworkScore score_network(Executor& ex, const Graph& g, const std::vector<float>& params,
                            const std::vector<float>& batch_nchw, int batch, bool keep_jacobian) {
   const auto t0 = std::chrono::steady_clock::now();

@@ -1,11 +1,17 @@
 // Scores one network: executor Jacobian -> Sigma_J spectrum (on the executor's backend) -> score, timed.
 #pragma once
+#include <string>
 #include <vector>
 
 #include "engine/executor.h"
 #include "engine/score_jacob.h"
 
 namespace naswot {
+
+// The score of a run: the v1 Jacobian-covariance score or the later Hamming-kernel log-determinant.
+enum class ScoreKind { JacobCov, Hamming };
+const char* score_kind_name(ScoreKind k);  // jacob_cov | hamming, as --score and run databases spell them
+bool parse_score_kind(const std::string& s, ScoreKind& out);  // false when s names none
 
 struct NetworkScore {
   JacobScore score;

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/io/csv.h"
 #include "engine/graph.h"
+#include "engine/io/csv.h"
 
 namespace naswot::nats_sss {
 

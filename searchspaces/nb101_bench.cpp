@@ -6,8 +6,8 @@
 #include <fstream>
 #include <numeric>
 
-#include "engine/io/csv.h"
 #include "engine/error.h"
+#include "engine/io/csv.h"
 #include "searchspaces/nb101_index.h"
 
 namespace naswot::nb101 {

@@ -8,8 +8,8 @@
 #include <random>
 #include <sstream>
 
-#include "engine/io/images.h"
 #include "engine/init.h"
+#include "engine/io/images.h"
 #include "engine/reference_rng.h"
 #include "searchspaces/nb101.h"
 #include "searchspaces/nb201.h"

@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "engine/error.h"
-#include "tools/app/scoring.h"
 #include "tests/test_util.h"
+#include "tools/app/scoring.h"
 
 using namespace naswot;
 

@@ -7,14 +7,14 @@
 #include <fstream>
 #include <functional>
 
-#include "engine/io/csv.h"
 #include "engine/error.h"
+#include "engine/io/csv.h"
 #include "engine/io/sha256.h"
-#include "engine/stats.h"
 #include "engine/io/store.h"
+#include "engine/stats.h"
 #include "searchspaces/nb201.h"
-#include "tools/app/runs.h"
 #include "tests/test_util.h"
+#include "tools/app/runs.h"
 
 using namespace naswot;
 using naswot::test::error_of;
@@ -67,9 +67,9 @@ TEST_CASE("run store: round trip, resume, configuration identity") {
   const fs::path p = fresh("rt.db");
   {
     RunStore s = RunStore::open_for_run(p.string(), cfg("64"));
-    s.put({7, "a7", -12.5, "ok", "", 0.1});
-    s.put({3, "a3", -INFINITY, "degenerate", "zero variance", 0.2});
-    CHECK_THROWS_AS(s.put({7, "a7", 1.0, "ok", "", 0.1}), Error);  // an index is stored once
+    s.put({7, "a7", -12.5, ScoreStatus::Ok, "", 0.1});
+    s.put({3, "a3", -INFINITY, ScoreStatus::Degenerate, "zero variance", 0.2});
+    CHECK_THROWS_AS(s.put({7, "a7", 1.0, ScoreStatus::Ok, "", 0.1}), Error);  // an index is stored once
   }
   RunStore s = RunStore::open_for_run(p.string(), cfg("64"));  // resume: same identity
   CHECK(s.done_indices() == std::vector<long>{3, 7});
@@ -101,8 +101,8 @@ TEST_CASE("run store: foreign or corrupt files are refused and left untouched") 
 TEST_CASE("run store: a NaN score (reference_nan) reads back as NaN, not as SQLite's NULL -> 0") {
   const fs::path p = fresh("nan.db");
   RunStore s = RunStore::create_new(p.string(), cfg("8"));
-  s.put({4, "a4", std::nan(""), "reference_nan", "cannot score", 0});
-  s.put({5, "a5", -3.0, "ok", "", 0.1});
+  s.put({4, "a4", std::nan(""), ScoreStatus::ReferenceNan, "cannot score", 0});
+  s.put({5, "a5", -3.0, ScoreStatus::Ok, "", 0.1});
   const auto rows = s.rows();
   REQUIRE(rows.size() == 2);
   CHECK(std::isnan(rows[0].score));
@@ -117,9 +117,9 @@ void nb201_run(const fs::path& p, const std::string& sql) {
   c.identity["score"] = "jacob_cov";
   {
     RunStore s = RunStore::create_new(p.string(), c);
-    s.put({1, nb201::to_string(nb201::from_index(1)), -7.5, "ok", "", 0.1});
-    s.put({10, nb201::to_string(nb201::from_index(10)), -INFINITY, "degenerate", "J = 0", 0.1});
-    s.put({12, nb201::to_string(nb201::from_index(12)), std::nan(""), "reference_nan", "", 0});
+    s.put({1, nb201::to_string(nb201::from_index(1)), -7.5, ScoreStatus::Ok, "", 0.1});
+    s.put({10, nb201::to_string(nb201::from_index(10)), -INFINITY, ScoreStatus::Degenerate, "J = 0", 0.1});
+    s.put({12, nb201::to_string(nb201::from_index(12)), std::nan(""), ScoreStatus::ReferenceNan, "", 0});
   }
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(p.string().c_str(), &db) == SQLITE_OK);

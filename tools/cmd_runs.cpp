@@ -9,15 +9,15 @@
 
 #include "engine/error.h"
 #include "engine/io/images.h"
-#include "engine/stats.h"
 #include "engine/io/store.h"
+#include "engine/stats.h"
 #include "searchspaces/nats_sss.h"
 #include "searchspaces/nb101_bench.h"
 #include "searchspaces/nb101_index.h"
 #include "searchspaces/nb201.h"
 #include "searchspaces/nb201_bench.h"
-#include "tools/app/runs.h"
 #include "searchspaces/space.h"
+#include "tools/app/runs.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 
@@ -74,8 +74,8 @@ int cmd_export(int argc, char** argv) {
   };
   std::fprintf(f, "index,arch,score,status,seconds,reason\n");
   for (const ScoreRow& r : s.rows)
-    std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,%s\n", r.index, field(r.arch).c_str(), r.score, r.status.c_str(), r.seconds,
-                 quoted(r.reason).c_str());
+    std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,%s\n", r.index, field(r.arch).c_str(), r.score, status_name(r.status),
+                 r.seconds, quoted(r.reason).c_str());
   if (f != stdout) std::fclose(f);
   return 0;
 }
@@ -181,7 +181,7 @@ ReportedRun load_run(const std::string& path, const std::string& benchmark, cons
 // (score, value of column c) over a run's rows that have a value; ok_only: degenerate rows left out.
 void column_pairs(const ReportedRun& run, size_t c, bool ok_only, std::vector<double>& sc, std::vector<double>& v) {
   for (size_t i = 0; i < run.rows.size(); ++i)
-    if (!std::isnan(run.J.values[i][c]) && (!ok_only || run.rows[i].status == "ok"))
+    if (!std::isnan(run.J.values[i][c]) && (!ok_only || run.rows[i].status == ScoreStatus::Ok))
       sc.push_back(run.rows[i].score), v.push_back(run.J.values[i][c]);
 }
 
@@ -215,7 +215,7 @@ int report_runs(const std::vector<std::string>& paths, const std::string& benchm
   std::vector<double> taus, rhos;
   for (const ReportedRun& r : runs) {
     long degenerate = 0;
-    for (const ScoreRow& row : r.rows) degenerate += row.status != "ok";
+    for (const ScoreRow& row : r.rows) degenerate += row.status != ScoreStatus::Ok;
     std::vector<double> sc, acc;
     for (size_t c = 0; c < r.J.columns.size(); ++c)
       if (r.J.columns[c] == r.J.top_column) column_pairs(r, c, false, sc, acc);
@@ -274,7 +274,7 @@ int cmd_report(int argc, char** argv) {
   const long unscorable = run.unscorable;
   const Joined& J = run.J;
   long degenerate = 0;
-  for (const ScoreRow& r : rows) degenerate += r.status != "ok";
+  for (const ScoreRow& r : rows) degenerate += r.status != ScoreStatus::Ok;
 
   std::printf("# naswot report: %s\n\n", run.path.c_str());
   for (const auto& [k, v] : id) std::printf("- %s: %s\n", k.c_str(), v.c_str());

@@ -62,10 +62,11 @@ void print_nb101_row(const ScoreRow& r) {
   std::string arch = r.arch;
   for (char& ch : arch)
     if (ch == ' ') ch = '\t';
-  std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, arch.c_str(), r.score, r.status.c_str(), r.params, r.seconds);
+  std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, arch.c_str(), r.score, status_name(r.status), r.params,
+              r.seconds);
   std::fflush(stdout);
   if (!r.reason.empty())
-    std::fprintf(stderr, "# %s %s: %s\n", arch.substr(0, 32).c_str(), r.status.c_str(), r.reason.c_str());
+    std::fprintf(stderr, "# %s %s: %s\n", arch.substr(0, 32).c_str(), status_name(r.status), r.reason.c_str());
 }
 
 }  // namespace
@@ -99,16 +100,17 @@ int cmd_score(int argc, char** argv) {
   const std::string export_dir = a.get("export"), sigma_dir = a.get("dump-sigma");
   if (!sigma_dir.empty()) std::filesystem::create_directories(sigma_dir);
   ScoringSetup setup = make_scoring_setup(a);
-  if (!sigma_dir.empty() && setup.score_kind != "jacob_cov") fail("--dump-sigma needs --score jacob_cov");
+  if (!sigma_dir.empty() && setup.score_kind != ScoreKind::JacobCov) fail("--dump-sigma needs --score jacob_cov");
   std::fprintf(stderr, "%s\n", setup.banner().c_str());
   std::printf("index\tarch\tscore\tstatus\tparams\tseconds\n");
   for (long index : indices) {
     std::vector<double> sigma;
     const ScoreRow r = setup.score_index(index, 0, export_dir, sigma_dir.empty() ? nullptr : &sigma);
-    std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, r.status.c_str(), r.params,
+    std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, status_name(r.status), r.params,
                 r.seconds);
     std::fflush(stdout);
-    if (!r.reason.empty()) std::fprintf(stderr, "# index %ld %s: %s\n", r.index, r.status.c_str(), r.reason.c_str());
+    if (!r.reason.empty())
+      std::fprintf(stderr, "# index %ld %s: %s\n", r.index, status_name(r.status), r.reason.c_str());
     if (!sigma.empty()) {
       // Sigma_J as float64, batch x batch row-major, for histograms like the paper's Figure 1.
       const std::string path = sigma_dir + "/" + std::to_string(r.index) + ".sigma.f64";
@@ -161,8 +163,8 @@ int cmd_score_space(int argc, char** argv) {
   // most the architectures in flight; scores do not depend on which worker ran them.
   setup.score_many(std::vector<long>(todo.begin(), todo.end()), [&](size_t, const ScoreRow& r) {
     store.put(r);
-    degenerate += r.status == "degenerate";
-    unscorable += r.status == "reference_nan";
+    degenerate += r.status == ScoreStatus::Degenerate;
+    unscorable += r.status == ScoreStatus::ReferenceNan;
     flops += r.flops;
     progress.tick();
   });

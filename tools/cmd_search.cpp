@@ -9,13 +9,13 @@
 #include <set>
 
 #include "engine/error.h"
-#include "engine/search.h"
 #include "engine/io/store.h"
+#include "engine/search.h"
 #include "tools/app/runs.h"
 #include "tools/app/scoring.h"
+#include "tools/app/search_spaces.h"
 #include "tools/commands.h"
 #include "tools/scoring_setup.h"
-#include "tools/app/search_spaces.h"
 
 namespace naswot {
 namespace {

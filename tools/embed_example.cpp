@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
     naswot::ScoringSetup scorer = naswot::make_scoring_setup(opt);
     for (int i = 3; i < argc; ++i) {
       const naswot::ScoreRow r = scorer.score_arch(argv[i]);
-      std::printf("%ld\t%s\t%.17g\t%s\t%.4f\n", r.index, r.arch.c_str(), r.score, r.status.c_str(), r.seconds);
+      std::printf("%ld\t%s\t%.17g\t%s\t%.4f\n", r.index, r.arch.c_str(), r.score, naswot::status_name(r.status),
+                  r.seconds);
       if (!r.reason.empty()) std::fprintf(stderr, "# %ld: %s\n", r.index, r.reason.c_str());
     }
   } catch (const std::exception& e) {

@@ -21,7 +21,7 @@ py::dict row_dict(const ScoreRow& r) {
   d["index"] = r.index;
   d["arch"] = r.arch;
   d["score"] = r.score;
-  d["status"] = r.status;
+  d["status"] = status_name(r.status);
   d["reason"] = r.reason;
   d["seconds"] = r.seconds;
   d["params"] = r.params;

@@ -25,7 +25,7 @@ std::string pack(const ScoreRow& r) {
   std::memcpy(b.data(), &r.index, sizeof(long));
   std::memcpy(b.data() + sizeof(long), &r.score, sizeof(double));
   std::memcpy(b.data() + sizeof(long) + sizeof(double), &r.seconds, sizeof(double));
-  return b + r.arch + '\n' + r.status + '\n' + r.reason;
+  return b + r.arch + '\n' + status_name(r.status) + '\n' + r.reason;
 }
 
 ScoreRow unpack(const std::string& b) {
@@ -36,7 +36,7 @@ ScoreRow unpack(const std::string& b) {
   const std::string rest = b.substr(sizeof(long) + 2 * sizeof(double));
   const size_t a = rest.find('\n'), s = rest.find('\n', a + 1);
   r.arch = rest.substr(0, a);
-  r.status = rest.substr(a + 1, s - a - 1);
+  if (!parse_status(rest.substr(a + 1, s - a - 1), r.status)) fail("mpi: a row with an unknown status");
   r.reason = rest.substr(s + 1);
   return r;
 }

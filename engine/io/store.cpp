@@ -207,7 +207,7 @@ void RunStore::put_many(const std::vector<ScoreRow>& rows) {
       sqlite3_bind_int64(st.s, 1, r.index);
       sqlite3_bind_text(st.s, 2, r.arch.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_double(st.s, 3, r.score);
-      sqlite3_bind_text(st.s, 4, r.status.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st.s, 4, status_name(r.status), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(st.s, 5, r.reason.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_double(st.s, 6, r.seconds);
       if (sqlite3_step(st.s) != SQLITE_DONE) {
@@ -233,7 +233,9 @@ std::vector<ScoreRow> RunStore::rows() const {
     r.arch = column_text(st.s, 1, row);
     // SQLite stores a NaN score (reference_nan) as NULL; read it back as NaN, not as 0.
     r.score = sqlite3_column_type(st.s, 2) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(st.s, 2);
-    r.status = column_text(st.s, 3, row);
+    const std::string status = column_text(st.s, 3, row);
+    if (!parse_status(status, r.status))
+      fail(row + ": unknown status '" + status + "' (expected ok, degenerate or reference_nan)");
     r.reason = column_text(st.s, 4, row);
     r.seconds = sqlite3_column_double(st.s, 5);
     out.push_back(std::move(r));

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/score_jacob.h"
+
 struct sqlite3;
 
 namespace naswot {
@@ -18,8 +20,8 @@ struct RunConfig {
 struct ScoreRow {
   long index = 0;
   std::string arch;
-  double score = 0;    // -inf when degenerate
-  std::string status;  // ok | degenerate
+  double score = 0;  // -inf when degenerate, NaN when reference_nan
+  ScoreStatus status = ScoreStatus::Ok;
   std::string reason;
   double seconds = 0;
   size_t params = 0;  // trainable parameters (reported, not stored)

@@ -9,8 +9,8 @@
 
 #include "engine/error.h"
 #include "engine/executor.h"
-#include "engine/io/images.h"
 #include "engine/init.h"
+#include "engine/io/images.h"
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
 #include "searchspaces/nats_sss.h"

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/error.h"
+#include "engine/scorer.h"
 #include "searchspaces/space.h"
 
 namespace naswot {
@@ -20,14 +21,10 @@ std::string row_problem(const ScoreRow& r, const Space& space) {
   if (r.index < 0 || r.index >= space.size())
     return "index outside the space (0.." + std::to_string(space.size() - 1) + ")";
   if (std::string p = space.arch_problem(r.index, r.arch); !p.empty()) return p;
-  if (r.status == "ok"              ? !std::isfinite(r.score)
-      : r.status == "degenerate"    ? !(std::isinf(r.score) && r.score < 0)
-      : r.status == "reference_nan" ? !std::isnan(r.score)
-                                    : true) {
-    const bool known = r.status == "ok" || r.status == "degenerate" || r.status == "reference_nan";
-    return known ? "status " + r.status + " with score " + std::to_string(r.score)
-                 : "unknown status '" + r.status + "' (expected ok, degenerate or reference_nan)";
-  }
+  const bool agrees = r.status == ScoreStatus::Ok           ? std::isfinite(r.score)
+                      : r.status == ScoreStatus::Degenerate ? std::isinf(r.score) && r.score < 0
+                                                            : std::isnan(r.score);
+  if (!agrees) return std::string("status ") + status_name(r.status) + " with score " + std::to_string(r.score);
   if (!(r.seconds >= 0) || !std::isfinite(r.seconds)) return "scoring time " + std::to_string(r.seconds);
   return "";
 }
@@ -48,7 +45,8 @@ CheckedRun read_run(const std::string& path) {
     refuse("unknown space '" + run.space + "'");
   }
   const std::string score = run.get("score", "");
-  if (score != "jacob_cov" && score != "hamming")
+  ScoreKind kind;
+  if (!parse_score_kind(score, kind))
     refuse(score.empty() ? "no score kind recorded" : "score kind '" + score + "' (expected jacob_cov or hamming)");
   const std::string batch = run.get("batch", "");
   if (batch.empty() || batch.size() > 9 || batch.find_first_not_of("0123456789") != std::string::npos ||

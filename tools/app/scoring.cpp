@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "engine/error.h"
-#include "engine/io/export.h"
 #include "engine/init.h"
+#include "engine/io/export.h"
 #include "engine/io/sha256.h"
 
 namespace naswot {
@@ -36,10 +36,9 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
          " is a CIFAR-10 benchmark (its networks take CIFAR-10 images only)");
   s.net.num_classes = o.num_classes;
   s.net.image = dataset_side(s.dataset);
-  s.score_kind = o.score;
-  if (s.score_kind != "jacob_cov" && s.score_kind != "hamming")
-    fail("unknown --score '" + s.score_kind + "' (expected jacob_cov or hamming)");
-  if (!o.relu_sites.empty() && s.score_kind != "hamming") fail("--relu-sites applies to --score hamming only");
+  if (!parse_score_kind(o.score, s.score_kind))
+    fail("unknown --score '" + o.score + "' (expected jacob_cov or hamming)");
+  if (!o.relu_sites.empty() && s.score_kind != ScoreKind::Hamming) fail("--relu-sites applies to --score hamming only");
   s.relu_sites = parse_relu_sites(o.relu_sites.empty() ? "each" : o.relu_sites);
   const std::string inplace = o.nb101_inplace.empty() ? "fixed" : o.nb101_inplace;
   if (inplace != "fixed" && inplace != "reference")
@@ -86,7 +85,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     bo.solver = SigmaSolver::Cholesky;
   else
     fail("unknown --sigma-solver '" + solver + "' (expected auto, eigen or cholesky)");
-  if (!o.sigma_precision.empty() && s.score_kind != "jacob_cov")
+  if (!o.sigma_precision.empty() && s.score_kind != ScoreKind::JacobCov)
     fail("--sigma-precision applies to --score jacob_cov only");
   const std::string sp = o.sigma_precision.empty() ? "fp64" : o.sigma_precision;
   if (sp != "fp64" && sp != "fp32") fail("unknown --sigma-precision '" + sp + "' (expected fp64 or fp32)");
@@ -130,7 +129,7 @@ ScoreRow ScoringSetup::score_index(long index, int worker, const std::string& ex
   space->check_index(index);
   if (nb101_reference_inplace)
     if (std::string why = space->reference_failure(index); !why.empty())
-      return ScoreRow{index, space->arch(index), std::nan(""), "reference_nan", why, 0, 0, 0};
+      return ScoreRow{index, space->arch(index), std::nan(""), ScoreStatus::ReferenceNan, why, 0, 0, 0};
   Backend& be = *workers.at(size_t(worker)).backend;
   be.range_push("build");
   const Graph g = space->build(index, net);
@@ -178,7 +177,7 @@ ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_
   const std::string hash = nb101::graph_hash(cell);
   const std::string arch = hash + " " + cell.matrix_string() + " " + cell.ops_string();
   if (nb101_reference_inplace && nb101::hits_reference_inplace_bug(cell))
-    return ScoreRow{-1, arch, std::nan(""), "reference_nan", nb101::kReferenceInplaceFailure, 0, 0, 0};
+    return ScoreRow{-1, arch, std::nan(""), ScoreStatus::ReferenceNan, nb101::kReferenceInplaceFailure, 0, 0, 0};
   nb101::NetConfig cfg;
   cfg.num_classes = net.num_classes;
   Backend& be = *workers.at(size_t(worker)).backend;
@@ -200,14 +199,14 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
       torch_first ? init_params_torch(g, index == 0 ? *torch_first : *torch_later) : init_params(g, seed, arch_key);
   be.range_pop();
   executor->capture_relu_masks(!export_dir.empty());
-  ScoreRow r{index, arch, 0, "", "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
+  ScoreRow r{index, arch, 0, ScoreStatus::Ok, "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
   const std::string dir = export_dir + "/" + export_name;
   ExportInfo info{space->name(),
                   r.arch,
                   index,
                   net.num_classes,
                   seed,
-                  score_kind,
+                  score_kind_name(score_kind),
                   "",
                   0,
                   "",
@@ -217,29 +216,29 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
                   dataset_name(dataset)};
   std::vector<int64_t> weights(g.nodes.size());
   for (size_t v = 0; v < g.nodes.size(); ++v) weights[v] = relu_site_weight(g.nodes[v], relu_sites);
-  if (score_kind == "hamming") {
+  if (score_kind == ScoreKind::Hamming) {
     const auto t0 = std::chrono::steady_clock::now();
     const HammingResult h =
         executor->hamming_kernel(g, p, x.data(), batch, [&](const Node& n) { return relu_site_weight(n, relu_sites); });
     const HammingScore s = hamming_logdet(h.K, batch);
     r.score = s.score;
-    r.status = status_name(s.status);
+    r.status = s.status;
     r.reason = s.reason;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     info.relu_sites = relu_sites_name(relu_sites);
     info.score = r.score;
-    info.status = r.status;
+    info.status = status_name(r.status);
     if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, nullptr, &h, weights);
     return r;
   }
   const bool keep_jacobian = !export_dir.empty() || sigma != nullptr;
   const NetworkScore s = score_network(*executor, g, p, x, batch, keep_jacobian);
   r.score = s.score.score;
-  r.status = status_name(s.score.status);
+  r.status = s.score.status;
   r.reason = s.score.reason;
   r.seconds = s.seconds;
   info.score = r.score;
-  info.status = r.status;
+  info.status = status_name(r.status);
   if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, &s.jac, nullptr, weights);
   if (sigma && s.score.status == ScoreStatus::Ok)
     jacobian_correlation(s.jac.jacobian.data(), batch, s.jac.row, *sigma, nullptr, sigma_precision);
@@ -249,8 +248,8 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
 RunConfig ScoringSetup::run_config() const {
   RunConfig c;
   c.identity["space"] = space->name();
-  c.identity["score"] = score_kind;
-  if (score_kind == "hamming") c.identity["relu_sites"] = relu_sites_name(relu_sites);
+  c.identity["score"] = score_kind_name(score_kind);
+  if (score_kind == ScoreKind::Hamming) c.identity["relu_sites"] = relu_sites_name(relu_sites);
   c.identity["batch"] = std::to_string(batch);
   c.identity["seed"] = std::to_string(seed);
   c.identity["augment"] = augment_name(augment);
@@ -263,7 +262,7 @@ RunConfig ScoringSetup::run_config() const {
   c.identity["backend"] = backend().name();
   if (backend().device().find("tf32") != std::string::npos) c.identity["precision"] = "tf32";
   // Keys that change scores enter the identity only when not the default, so older runs still match.
-  if (score_kind == "jacob_cov" && sigma_precision != SigmaPrecision::Fp64)
+  if (score_kind == ScoreKind::JacobCov && sigma_precision != SigmaPrecision::Fp64)
     c.identity["sigma_precision"] = sigma_precision_name(sigma_precision);
   std::string sums;  // which image files, by content: a run must not mix batches from different data
   for (const std::string& f : data.files) {
@@ -279,8 +278,9 @@ RunConfig ScoringSetup::run_config() const {
 
 std::string ScoringSetup::banner() const {
   char buf[700];
-  const std::string kind =
-      score_kind == "hamming" ? "hamming (relu sites: " + std::string(relu_sites_name(relu_sites)) + ")" : score_kind;
+  const std::string kind = score_kind == ScoreKind::Hamming
+                               ? "hamming (relu sites: " + std::string(relu_sites_name(relu_sites)) + ")"
+                               : std::string(score_kind_name(score_kind));
   std::snprintf(buf, sizeof buf,
                 "# naswot %s | score %s | backend %s (%s) | batch %d | seed %llu | augment %s | %d %s images%s%s%s",
                 NASWOT_VERSION, kind.c_str(), backend().name().c_str(), backend().device().c_str(), batch,

@@ -12,10 +12,10 @@
 #include "engine/backend.h"
 #include "engine/executor.h"
 #include "engine/io/images.h"
+#include "engine/io/store.h"
 #include "engine/reference_rng.h"
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
-#include "engine/io/store.h"
 #include "searchspaces/nats_sss.h"
 #include "searchspaces/nb101.h"
 #include "searchspaces/nb101_index.h"
@@ -76,7 +76,7 @@ struct ScoringSetup {
   // Call on a thread before it scores with `worker` (OpenMP thread count or CUDA device of that thread).
   void bind(int worker) { workers.at(size_t(worker)).backend->bind_thread(); }
 
-  std::string score_kind = "jacob_cov";                   // or "hamming"
+  ScoreKind score_kind = ScoreKind::JacobCov;
   SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // --sigma-precision (jacob_cov)
   ReluSites relu_sites = ReluSites::Each;
 
