@@ -21,6 +21,19 @@ expect_error() {  # expect_error "<substring of the message>" args...
   fi
 }
 
+# Every subcommand's --help (and -h): exit 0, its usage on stdout, wherever the flag stands.
+for c in score score-space merge export report search cells; do
+  for h in --help -h; do
+    out=$("$naswot" "$c" --data "$data" "$h" 2>&1)
+    if [ $? -ne 0 ] || ! grep -q "^Usage: naswot $c " <<<"$out"; then
+      echo "FAIL: naswot $c $h -> $out"
+      fails=$((fails + 1))
+    fi
+  done
+done
+echo "ok: every subcommand's --help"
+expect_error "see naswot score --help" score --data "$data" --arch 1 --bogus 3
+
 mkdir -p "$tmp/empty/cifar10" "$tmp/short/cifar10" "$tmp/corrupt/cifar10" "$tmp/tiny/cifar10"
 : >"$tmp/empty/cifar10/data_batch_1.bin"
 head -c 5000 "$data/cifar10/data_batch_1.bin" >"$tmp/short/cifar10/data_batch_1.bin"

@@ -5,15 +5,15 @@
 
 namespace naswot::cli {
 
-std::string Args::get(const std::string& k, const std::string& dflt) const {
-  auto it = opts.find(k);
-  return it == opts.end() ? dflt : it->second.back();
+namespace {
+
+const Option& option(const std::string& k, Command cmd) {
+  const Option* o = find_option(k, cmd);
+  if (!o) fail("internal error: option --" + k + " is not in the option table for this command");
+  return *o;
 }
 
-long Args::get_int(const std::string& k, long dflt, long lo, long hi) const {
-  auto it = opts.find(k);
-  if (it == opts.end()) return dflt;
-  const std::string& v = it->second.back();
+long to_int(const std::string& k, const std::string& v, long lo, long hi) {
   size_t pos = 0;
   long x = 0;
   try {
@@ -27,18 +27,45 @@ long Args::get_int(const std::string& k, long dflt, long lo, long hi) const {
   return x;
 }
 
+}  // namespace
+
+std::string Args::get(const std::string& k) const { return get(k, option(k, cmd).dflt); }
+
+std::string Args::get(const std::string& k, const std::string& dflt) const {
+  auto it = opts.find(k);
+  return it == opts.end() ? dflt : it->second.back();
+}
+
+long Args::get_int(const std::string& k) const {
+  const Option& o = option(k, cmd);
+  return get_int(k, o.dflt.empty() ? 0 : to_int(k, o.dflt, o.lo, o.hi));
+}
+
+long Args::get_int(const std::string& k, long dflt) const {
+  const Option& o = option(k, cmd);
+  return get_int(k, dflt, o.lo, o.hi);
+}
+
+long Args::get_int(const std::string& k, long dflt, long lo, long hi) const {
+  auto it = opts.find(k);
+  return it == opts.end() ? dflt : to_int(k, it->second.back(), lo, hi);
+}
+
 std::vector<std::string> Args::all(const std::string& k) const {
   auto it = opts.find(k);
   return it == opts.end() ? std::vector<std::string>{} : it->second;
 }
 
-Args parse(int argc, char** argv, int first, const std::set<std::string>& valued, const std::set<std::string>& flags,
-           bool allow_positional) {
+Args parse(int argc, char** argv, Command cmd) {
   Args a;
-  for (int i = first; i < argc; ++i) {
+  a.cmd = cmd;
+  bool positional_ok = false;
+  for (const CommandInfo& c : commands())
+    if (c.bit == cmd) positional_ok = c.positional;
+  for (int i = 2; i < argc; ++i) {
     std::string s = argv[i];
     if (s.rfind("--", 0) != 0 && !(s.size() == 2 && s[0] == '-')) {
-      if (!allow_positional) fail("unexpected argument '" + s + "'");
+      if (!positional_ok) fail("unexpected argument '" + s + "'");
       a.positional.push_back(s);
       continue;
     }
@@ -49,18 +76,19 @@ Args parse(int argc, char** argv, int first, const std::set<std::string>& valued
       val = key.substr(eq + 1);
       key = key.substr(0, eq);
     }
-    if (flags.count(key)) {
-      if (inline_val) fail("option --" + key + " takes no value");
-      a.flags.insert(key);
-    } else if (valued.count(key)) {
-      if (!inline_val) {
-        if (i + 1 >= argc) fail("option --" + key + " needs a value");
-        val = argv[++i];
-      }
-      a.opts[key].push_back(val);
-    } else {
-      fail("unknown option '" + s + "' (see naswot --help)");
+    const Option* o = find_option(key, cmd);
+    if (!o) fail("unknown option '" + s + "' (see naswot " + std::string(argv[1]) + " --help)");
+    if (o->value.empty()) {
+      if (inline_val) fail("option --" + o->name + " takes no value");
+      a.flags.insert(o->name);
+      continue;
     }
+    if (!inline_val) {
+      if (i + 1 >= argc) fail("option --" + o->name + " needs a value");
+      val = argv[++i];
+    }
+    if (o->integer) to_int(o->name, val, o->lo, o->hi);  // checked now, with the table's range
+    a.opts[o->name].push_back(val);
   }
   return a;
 }

@@ -12,7 +12,7 @@
 namespace naswot {
 
 int cmd_cells(int argc, char** argv) {
-  const cli::Args a = cli::parse(argc, argv, 2, {"space", "o"}, {});
+  const cli::Args a = cli::parse(argc, argv, cli::kCells);
   if (a.get("space", "nb101") != "nb101") fail("cells: only --space nb101 is enumerated (NB201 is indexed)");
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<nb101::HashedCell> cells = nb101::enumerate_cells();
@@ -25,7 +25,7 @@ int cmd_cells(int argc, char** argv) {
   std::fprintf(stderr, "\n# %ld cells hit the reference port's in-place bug (spec 6.4; --nb101-inplace reference)\n",
                inplace);
   FILE* f = stdout;
-  if (a.has("o") && !(f = std::fopen(a.get("o").c_str(), "w"))) fail("cannot write " + a.get("o"));
+  if (a.has("out") && !(f = std::fopen(a.get("out").c_str(), "w"))) fail("cannot write " + a.get("out"));
   // Same layout as the benchmark-derived table: hash, V, flat row-major adjacency, ops.
   std::fprintf(f, "hash\tnum_vertices\tadjacency\tops\n");
   for (const auto& c : cells) {

@@ -24,9 +24,9 @@
 namespace naswot {
 
 int cmd_merge(int argc, char** argv) {
-  const cli::Args a = cli::parse(argc, argv, 2, {"o", "out"}, {}, true);
-  const std::string out = a.has("o") ? a.get("o") : a.get("out");
-  if (out.empty() || a.positional.empty()) fail("usage: naswot merge A.db B.db ... -o OUT.db");
+  const cli::Args a = cli::parse(argc, argv, cli::kMerge);
+  const std::string out = a.get("out");
+  if (out.empty() || a.positional.empty()) fail("usage: naswot merge A.db B.db ... --out OUT.db");
   std::vector<CheckedRun> in;
   for (const std::string& p : a.positional) in.push_back(read_run(p));
   for (size_t i = 1; i < in.size(); ++i) {
@@ -54,13 +54,13 @@ int cmd_merge(int argc, char** argv) {
 }
 
 int cmd_export(int argc, char** argv) {
-  const cli::Args a = cli::parse(argc, argv, 2, {"o"}, {"csv"}, true);
-  if (a.positional.size() != 1) fail("usage: naswot export RUN.db --csv [-o FILE.csv]");
+  const cli::Args a = cli::parse(argc, argv, cli::kExport);
+  if (a.positional.size() != 1) fail("usage: naswot export RUN.db [--out FILE.csv]");
   const CheckedRun s = read_run(a.positional[0]);
   FILE* f = stdout;
-  if (a.has("o")) {
-    f = std::fopen(a.get("o").c_str(), "w");
-    if (!f) fail("cannot write " + a.get("o"));
+  if (a.has("out")) {
+    f = std::fopen(a.get("out").c_str(), "w");
+    if (!f) fail("cannot write " + a.get("out"));
   }
   // RFC 4180: a field with a comma or a quote is quoted, its quotes doubled (NB101's arch holds its
   // comma-joined ops); the reason is always quoted.
@@ -263,10 +263,10 @@ int report_runs(const std::vector<std::string>& paths, const std::string& benchm
 }  // namespace
 
 int cmd_report(int argc, char** argv) {
-  const cli::Args a = cli::parse(argc, argv, 2, {"benchmark", "data"}, {}, true);
+  const cli::Args a = cli::parse(argc, argv, cli::kReport);
   if (a.positional.empty())
     fail("usage: naswot report RUN.db [RUN2.db ...] [--benchmark nb201|nb101|nats-sss] [--data DIR]");
-  const std::string data_dir = resolve_data_dir(a.get("data"));
+  const std::string data_dir = resolve_data_dir(a.given("data"));
   if (a.positional.size() > 1) return report_runs(a.positional, a.get("benchmark"), data_dir);
   const ReportedRun run = load_run(a.positional[0], a.get("benchmark"), data_dir);
   const auto& id = run.config.identity;

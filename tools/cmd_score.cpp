@@ -18,11 +18,6 @@
 namespace naswot {
 namespace {
 
-std::set<std::string> with(std::set<std::string> extra) {
-  extra.insert(scoring_options().begin(), scoring_options().end());
-  return extra;
-}
-
 // --indices / --sample K / all, then --shard i/n (every n-th of the selection, starting at i).
 // resolve maps one index spec (a number, or an arch string / hash) to an index of the space.
 std::vector<int> select_indices(const cli::Args& a, uint64_t seed, int space_size,
@@ -34,7 +29,7 @@ std::vector<int> select_indices(const cli::Args& a, uint64_t seed, int space_siz
     std::sort(sel.begin(), sel.end());
     sel.erase(std::unique(sel.begin(), sel.end()), sel.end());
   } else if (a.has("sample")) {
-    const int k = int(a.get_int("sample", 0, 1, space_size));
+    const int k = int(a.get_int("sample", 0, 1, space_size));  // at most the space
     std::vector<int> perm(static_cast<size_t>(space_size));
     for (int i = 0; i < space_size; ++i) perm[size_t(i)] = i;
     const uint64_t key = stream_key(seed, 0x5A3D1E);
@@ -72,8 +67,8 @@ void print_nb101_row(const ScoreRow& r) {
 }  // namespace
 
 int cmd_score(int argc, char** argv) {
-  const cli::Args a = cli::parse(argc, argv, 2, with({"arch", "export", "dump-sigma", "matrix", "ops"}), {});
-  const Space& space = space_named(a.get("space", "nb201"));
+  const cli::Args a = cli::parse(argc, argv, cli::kScore);
+  const Space& space = space_named(a.get("space"));
   if (space.id() == SpaceId::Nb101) {
     // Cells as --arch HASH|INDEX|RANGE (looked up in the enumeration) and/or --matrix/--ops pairs.
     const auto mats = a.all("matrix"), ops = a.all("ops");
@@ -124,14 +119,14 @@ int cmd_score(int argc, char** argv) {
 }
 
 int cmd_score_space(int argc, char** argv) {
-  const cli::Args a = cli::parse(argc, argv, 2, with({"out", "shard", "indices", "sample", "sample-seed"}), {});
+  const cli::Args a = cli::parse(argc, argv, cli::kScoreSpace);
   const std::string out = a.get("out");
   if (out.empty()) fail("score-space needs --out FILE.db (the run database; rerun the same command to resume)");
-  const uint64_t seed = uint64_t(a.get_int("seed", 0, 0, (1L << 62)));
+  const uint64_t seed = uint64_t(a.get_int("seed"));
   if (a.has("sample-seed") && !a.has("sample")) fail("--sample-seed applies to --sample");
   // The same sample under several --seed values (weights and batch) needs a seed of its own.
-  const uint64_t sample_seed = uint64_t(a.get_int("sample-seed", long(seed), 0, (1L << 62)));
-  const Space& space = space_named(a.get("space", "nb201"));
+  const uint64_t sample_seed = uint64_t(a.get_int("sample-seed", long(seed)));
+  const Space& space = space_named(a.get("space"));
   const std::vector<int> sel =
       select_indices(a, sample_seed, int(space.size()), [&](const std::string& s) { return space.resolve(s); });
 #ifdef NASWOT_HAVE_MPI

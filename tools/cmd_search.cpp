@@ -35,29 +35,24 @@ struct Stat {
 }  // namespace
 
 int cmd_search(int argc, char** argv) {
-  std::set<std::string> valued = {"algo",           "N",          "runs",       "scores", "record",  "evals",
-                                  "budget-seconds", "population", "tournament", "m",      "dataset", "search-seed",
-                                  "max-latency",    "max-params"};
-  valued.insert(scoring_options().begin(), scoring_options().end());
-  const cli::Args a = cli::parse(argc, argv, 2, valued, {"print-choices"});
-  const std::string algo = a.get("algo", "best-of-n");
+  const cli::Args a = cli::parse(argc, argv, cli::kSearch);
+  const std::string algo = a.get("algo");
   if (algo != "best-of-n" && algo != "random" && algo != "rea" && algo != "area")
     fail("unknown --algo '" + algo + "' (expected best-of-n, random, rea or area)");
-  const Space& space = space_named(a.get("space", "nb201"));
+  const Space& space = space_named(a.get("space"));
   const long space_size = space.size();
   const SearchDefaults defaults = search_defaults(space);
-  const int population = int(a.get_int("population", defaults.population, 1, 100000));
-  const int tournament = int(a.get_int("tournament", std::min(defaults.tournament, population), 1, 100000));
-  const int runs = int(a.get_int("runs", 10, 1, 1000000));
-  const int n = int(a.get_int("N", 100, 1, space_size));
+  const int population = int(a.get_int("population", defaults.population));
+  const int tournament = int(a.get_int("tournament", std::min(defaults.tournament, population)));
+  const int runs = int(a.get_int("runs"));
+  const int n = int(a.get_int("N", 100, 1, space_size));  // at most the space
 
   const int m = int(a.get_int("m", 1000, 1, space_size));
-  const uint64_t search_seed = uint64_t(a.get_int("search-seed", 0, 0, (1L << 62)));
+  const uint64_t search_seed = uint64_t(a.get_int("search-seed"));
   Budget budget;
-  budget.evaluations = a.get_int("evals", 0, 0, 1L << 40);
-  if (budget.evaluations == 0)
-    budget.seconds = double(a.get_int("budget-seconds", defaults.budget_seconds, 1, 1L << 40));
-  const std::string dataset = dataset_name(parse_dataset(a.get("dataset", "cifar10")));
+  budget.evaluations = a.get_int("evals");
+  if (budget.evaluations == 0) budget.seconds = double(a.get_int("budget-seconds", defaults.budget_seconds));
+  const std::string dataset = dataset_name(parse_dataset(a.get("dataset")));
   if (!space.all_datasets() && dataset != "cifar10")
     fail("--dataset " + dataset + ": " + space.title() + " has CIFAR-10 results only");
   if (a.has("max-latency") && space.id() != SpaceId::Nb201)
@@ -96,7 +91,7 @@ int cmd_search(int argc, char** argv) {
       record = std::make_unique<RunStore>(RunStore::open_for_run(a.get("record"), live->run_config()));
     mode = "live: " + live->banner().substr(2);
   }
-  const std::string data_dir = resolve_data_dir(a.get("data"));
+  const std::string data_dir = resolve_data_dir(a.given("data"));
   SpaceSearch ss = space_search(space, data_dir, dataset, a.get("max-latency"), max_params);
 
   std::map<long, ScoreValue> recorded;

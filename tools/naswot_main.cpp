@@ -4,6 +4,7 @@
 
 #include "engine/backend.h"
 #include "engine/error.h"
+#include "tools/cli_options.h"
 #include "tools/commands.h"
 
 using namespace naswot;
@@ -28,12 +29,12 @@ Usage:
   naswot score --space nb201 --arch SPEC [--arch SPEC ...] [options]
   naswot score-space --space nb201 --out RUN.db [--shard i/n] [--indices SPEC | --sample K [--sample-seed S]]
                      [options]
-  naswot merge A.db B.db ... -o ALL.db
-  naswot export RUN.db --csv [-o FILE.csv]
+  naswot merge A.db B.db ... --out ALL.db
+  naswot export RUN.db [--out FILE.csv]
   naswot report RUN.db [RUN2.db ...] [--benchmark nb201|nb101|nats-sss] [--data DIR]
   naswot search --space nb201|nb101|nats-sss --algo best-of-n|random|rea|area [-N 100] [--runs 500]
                 [--scores RUN.db | scoring options] [--evals E | --budget-seconds S]
-  naswot cells --space nb101 [-o FILE.tsv]   all 423,624 NAS-Bench-101 cells, canonical, by hash
+  naswot cells --space nb101 [--out FILE.tsv]   all 423,624 NAS-Bench-101 cells, canonical, by hash
   naswot devices
   naswot --help | --version
 
@@ -43,57 +44,7 @@ or a comma-separated list of these. With --space nb101: an index (0..423623, asc
 graph hash), a range, 'all' or a 32-digit graph hash; or give cells as
 --matrix 0111010/0000001/... --ops conv3x3,maxpool3x3,... pairs.
 
-Options of 'score' and 'score-space':
-  --space NAME      search space: nb201 (NAS-Bench-201), nb101 (NAS-Bench-101, NASWOT's
-                    scoring network: stem 16, 1 output) or nats-sss (NATS-Bench's size space,
-                    SPEC: an index 0..32767 or channels such as 8:16:24:32:64)
-  --dataset D       whose training images the networks see: cifar10 (default), cifar100
-                    (DIR/cifar100/train.bin) or imagenet16 (ImageNet16-120, 16x16 images:
-                    DIR/imagenet16/train_120.bin from tools/convert_imagenet16.py); nb201 and
-                    nats-sss (NB101 is CIFAR-10 only)
-  --nb101-inplace M fixed (default: score every cell) or reference (the 20,052 cells the
-                    reference port cannot score get score NaN, status reference_nan)
-  --batch B         minibatch size, i.e. Sigma is B x B (default 128)
-  --seed S          seeds the weights and the batch (default 0); the same seed gives
-                    the same weights for an architecture whatever else is scored
-  --augment MODE    none (default): plain normalised images
-                    flip-crop: random flip + 4-pixel padded random crop per image (v1 code;
-                    ImageNet16-120: 2-pixel padding)
-                    augment-one: B flip-cropped copies of one image
-  --sampler M       seed (default): --batch images drawn by --seed from the training batches
-                    present; reference-v2: the official v2.0 code's batch (score_networks.py
-                    --trainval): NB201's 25k CIFAR-10 train split in the order of
-                    torch.manual_seed(--seed) and randperm (the published runs: --seed 1); needs
-                    the full training set and --augment none. CIFAR-100 uses the same split
-                    (the v2.0 code's substring test), ImageNet16-120 all 151,700 images
-  --init M          naswot (default): weights from counter-based streams keyed by (seed, arch,
-                    layer); reference-v2 (nb201): PyTorch's CPU generator replayed, so the
-                    weights are bit for bit those the v2.0 code builds with torch.manual_seed(--seed)
-                    (index 0 from the fresh seed, every other index after a batch draw)
-  --data DIR        data directory holding cifar10/data_batch_*.bin (default $NASWOT_DATA)
-  --num-classes N   outputs of the classifier (default 1, as the reference scores)
-  --score KIND      jacob_cov (default, v1) or hamming (v2, log|K_H|)
-  --relu-sites M    hamming only: each (default: every ReLU module once) or reference
-                    (as the official v2 code's hooks: ReLUs in ReLU-Conv-BN blocks twice)
-  --backend NAME    cpu, cuda or auto (default auto: the GPU when usable)
-  --threads N       CPU threads in all (default: all cores)
-  --precision P     cuda: fp32 (default; FMA convolutions) or tf32 (tensor cores)
-  --workers N       score-space and live search: architectures in flight at once, each
-                    with its own memory (cpu: the threads are shared out, default 1; cuda:
-                    each on its own stream, default 4); scores do not depend on N
-  --streams N       cuda: the same as --workers
-  --sigma-solver S  cuda: auto (default: Cholesky of Sigma_J + kI, spectrum when that
-                    fails), cholesky or eigen (cuSOLVER syevd); the CPU always uses the spectrum
-  --sigma-precision P  fp64 (default): Sigma_J = A A^T in float64 over the centred, unit-norm
-                    rows A of J; fp32: A rounded to float32 and the product in float32 (SSYRK),
-                    then float64 for the solver. Either backend; changes scores (a run key)
-  --fusion X        on (default): an Add's batch-norm and pool terms write straight into its
-                    buffer and share its gradient, a batch norm computes the ReLU behind it;
-                    off: every op on its own (the same bits; for benchmarks)
-  --export DIR      also write weights, input batch, Jacobian and score of every
-                    architecture to DIR/<index>/ (format in README, used by the PyTorch oracle)
-  --dump-sigma DIR  (score) write Sigma_J of every non-degenerate architecture to
-                    DIR/<index>.sigma.f64 (B x B float64, row-major)
+Every command's options, their defaults and ranges: naswot COMMAND --help.
 
 score prints one tab-separated line per architecture:
   index  arch  score  status  params  seconds
@@ -149,6 +100,12 @@ int main(int argc, char** argv) {
       std::printf("naswot %s\n", NASWOT_VERSION);
       return 0;
     }
+    if (const cli::CommandInfo* c = cli::find_command(cmd))
+      for (int i = 2; i < argc; ++i)
+        if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+          std::fputs(cli::command_help(*c).c_str(), stdout);
+          return 0;
+        }
     if (cmd == "score") return cmd_score(argc, argv);
     if (cmd == "score-space") return cmd_score_space(argc, argv);
     if (cmd == "merge") return cmd_merge(argc, argv);

@@ -1,38 +1,32 @@
-// The CLI side of scoring: the options every scoring command accepts, parsed into ScoringOptions.
+// The CLI side of scoring: the scoring options of the option table, parsed into ScoringOptions.
 #include "tools/scoring_setup.h"
 
 namespace naswot {
 
-const std::set<std::string>& scoring_options() {
-  static const std::set<std::string> o = {"space",         "batch",   "seed",    "augment",      "data",
-                                          "num-classes",   "backend", "threads", "score",        "relu-sites",
-                                          "precision",     "streams", "workers", "sigma-solver", "sigma-precision",
-                                          "nb101-inplace", "fusion",  "sampler", "init",         "dataset"};
-  return o;
-}
-
 ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
-  ScoringOptions o;  // ranges and integer syntax are checked here, with the flag's name
-  o.space = a.get("space", o.space);
-  o.batch = int(a.get_int("batch", o.batch, 2, 1 << 16));
-  o.seed = uint64_t(a.get_int("seed", 0, 0, (1L << 62)));
-  o.augment = a.get("augment", o.augment);
-  o.dataset = a.get("dataset");
-  o.sampler = a.get("sampler");
-  o.init = a.get("init");
-  o.data = a.get("data");
-  o.num_classes = int(a.get_int("num-classes", o.num_classes, 1, 1 << 20));
-  o.score = a.get("score", o.score);
-  o.relu_sites = a.get("relu-sites");
-  o.backend = a.get("backend", o.backend);
-  o.threads = int(a.get_int("threads", 0, 0, 4096));
-  o.precision = a.get("precision");
-  o.sigma_solver = a.get("sigma-solver");
-  o.sigma_precision = a.get("sigma-precision");
-  o.nb101_inplace = a.get("nb101-inplace");
-  o.fusion = a.get("fusion");
-  o.workers = int(a.get_int("workers", 0, 1, 64));
-  o.streams = int(a.get_int("streams", 0, 1, 64));
+  // Integers were range-checked by the parser (tools/cli_options.cpp). Options whose absence matters
+  // (given() = "": the default, and no complaint that the option does not apply) are passed as given.
+  ScoringOptions o;
+  o.space = a.get("space");
+  o.batch = int(a.get_int("batch"));
+  o.seed = uint64_t(a.get_int("seed"));
+  o.augment = a.get("augment");
+  o.dataset = a.given("dataset");
+  o.sampler = a.given("sampler");
+  o.init = a.given("init");
+  o.data = a.given("data");
+  o.num_classes = int(a.get_int("num-classes"));
+  o.score = a.get("score");
+  o.relu_sites = a.given("relu-sites");
+  o.backend = a.get("backend");
+  o.threads = int(a.get_int("threads"));
+  o.precision = a.given("precision");
+  o.sigma_solver = a.given("sigma-solver");
+  o.sigma_precision = a.given("sigma-precision");
+  o.nb101_inplace = a.given("nb101-inplace");
+  o.fusion = a.given("fusion");
+  o.workers = int(a.get_int("workers"));
+  o.streams = int(a.get_int("streams"));
   return make_scoring_setup(o, parallel);
 }
 

@@ -72,23 +72,26 @@ void nb101_cell(const uint8_t* d, size_t n) {
 }
 
 void cli_args(const uint8_t* d, size_t n) {
-  const std::vector<std::string> args = lines(text(d, n), 24);
+  // The lines are one subcommand's arguments; the input's length picks the subcommand.
+  const cli::CommandInfo& cmd = cli::commands()[n % cli::commands().size()];
+  std::vector<std::string> args = {"naswot", cmd.name};
+  for (const std::string& a : lines(text(d, n), 24)) args.push_back(a);
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  const cli::Args a = cli::parse(int(argv.size()), argv.data(), 0, {"arch", "batch", "seed", "o", "dataset", "augment"},
-                                 {"csv", "quiet"}, n % 2 == 0);
-  for (const char* k : {"batch", "seed"}) {
-    try {
-      const long v = a.get_int(k, 7, -3, 1000);
-      NASWOT_FUZZ_CHECK(v >= -3 && v <= 1000, k);
-    } catch (const Error&) {
-    }
+  const cli::Args a = cli::parse(int(argv.size()), argv.data(), cmd.bit);
+  for (const cli::Option& o : cli::options()) {  // every integer the parser accepted is within its range
+    if (!(o.commands & cmd.bit) || !o.integer || !a.has(o.name)) continue;
+    const long v = a.get_int(o.name, 0);
+    NASWOT_FUZZ_CHECK(v >= o.lo && v <= o.hi, o.name);
   }
+  NASWOT_FUZZ_CHECK(cmd.positional || a.positional.empty(), "positional arguments accepted");
+  if (!(cli::find_option("dataset", cmd.bit) && cli::find_option("augment", cmd.bit))) return;
   try {
-    parse_dataset(a.get("dataset", "cifar10"));
-    parse_augment(a.get("augment", "none"));
+    parse_dataset(a.get("dataset"));
+    parse_augment(a.get("augment"));
   } catch (const Error&) {
   }
+  if (!cli::find_option("arch", cmd.bit)) return;
   const std::vector<std::string> pieces = cli::expand_arch_list(a.all("arch"), nb201::kNumArchs);
   for (size_t k = 0; k < pieces.size() && k < 64; ++k) {  // 'all' expands to the whole space
     try {
