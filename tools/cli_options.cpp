@@ -3,6 +3,8 @@
 
 #include <sstream>
 
+#include "tools/app/scoring.h"
+
 namespace naswot::cli {
 namespace {
 
@@ -24,9 +26,10 @@ Option flag(std::string name, unsigned cmds, std::string help) {
 }  // namespace
 
 const std::vector<Option>& options() {
+  const ScoringOptions d;  // the C++ API's defaults are the CLI's
   static const std::vector<Option> o = {
       // What is scored, and on what.
-      text("space", "NAME", "nb201", kScoring | kCells,
+      text("space", "NAME", d.space, kScoring | kCells,
            "search space: nb201 (NAS-Bench-201), nb101 (NAS-Bench-101, NASWOT's scoring network: stem 16) "
            "or nats-sss (NATS-Bench's size space); cells: nb101 only"),
       text("arch", "SPEC", "", kScore,
@@ -38,11 +41,11 @@ const std::vector<Option>& options() {
            "whose training images the networks see: cifar10, cifar100 or imagenet16 (16x16 images); search: "
            "also the accuracies searched for; nb101 is CIFAR-10 only"),
       text("data", "DIR", "$NASWOT_DATA", kScoring | kReport, "data directory (cifar10/data_batch_*.bin, tables)"),
-      integer("batch", "B", "128", 2, 1 << 16, kScoring, "minibatch size: Sigma_J and K_H are B x B"),
-      integer("seed", "S", "0", 0, kSeedMax, kScoring,
+      integer("batch", "B", std::to_string(d.batch), 2, 1 << 16, kScoring, "minibatch size: Sigma_J and K_H are B x B"),
+      integer("seed", "S", std::to_string(d.seed), 0, kSeedMax, kScoring,
               "seeds the weights and the batch; the same seed gives an architecture the same weights whatever "
               "else is scored"),
-      text("augment", "MODE", "none", kScoring,
+      text("augment", "MODE", d.augment, kScoring,
            "none: plain normalised images; flip-crop: random flip + padded random crop per image (v1 code); "
            "augment-one: B flip-cropped copies of one image"),
       text("sampler", "M", "seed", kScoring,
@@ -51,8 +54,9 @@ const std::vector<Option>& options() {
       text("init", "M", "naswot", kScoring,
            "naswot: weights from counter-based streams keyed by (seed, arch, layer); reference-v2 (nb201): "
            "PyTorch's CPU generator replayed, the v2.0 code's weights bit for bit"),
-      integer("num-classes", "N", "1", 1, 1 << 20, kScoring, "outputs of the classifier (1, as the reference scores)"),
-      text("score", "KIND", "jacob_cov", kScoring, "jacob_cov (v1, Sigma_J) or hamming (v2, log|K_H|)"),
+      integer("num-classes", "N", std::to_string(d.num_classes), 1, 1 << 20, kScoring,
+              "outputs of the classifier (1, as the reference scores)"),
+      text("score", "KIND", d.score, kScoring, "jacob_cov (v1, Sigma_J) or hamming (v2, log|K_H|)"),
       text("relu-sites", "M", "each", kScoring,
            "hamming only: each (every ReLU module once) or reference (ReLUs in ReLU-Conv-BN blocks twice, "
            "as the official v2 code's hooks)"),
@@ -60,8 +64,8 @@ const std::vector<Option>& options() {
            "nb101: fixed (score every cell) or reference (the cells the reference port cannot score get "
            "score NaN, status reference_nan)"),
       // How it is computed.
-      text("backend", "NAME", "auto", kScoring, "cpu, cuda or auto (the GPU when usable)"),
-      integer("threads", "N", "0", 0, 4096, kScoring, "CPU threads in all (0: all cores)"),
+      text("backend", "NAME", d.backend, kScoring, "cpu, cuda or auto (the GPU when usable)"),
+      integer("threads", "N", std::to_string(d.threads), 0, 4096, kScoring, "CPU threads in all (0: all cores)"),
       integer("workers", "N", "", 1, 64, kScoring,
               "score-space and live search: architectures in flight at once, each with its own memory (cpu: threads "
               "shared out, default 1; "

@@ -32,6 +32,74 @@ struct Stat {
   }
 };
 
+// Where a search's scores come from: a score-space run replayed (an architecture missing is an
+// error), or live scoring over several workers (each architecture once; --record keeps them).
+class SearchScores {
+ public:
+  SearchScores(const cli::Args& a, const Space& space, const std::string& dataset) {
+    replay_ = a.get("scores");
+    if (!replay_.empty()) {
+      for (const std::string& k :
+           {"batch", "seed", "augment", "score", "relu-sites", "num-classes", "sigma-precision", "sampler", "init"})
+        if (a.has(k)) fail("--" + k + " conflicts with --scores: the scoring configuration comes from " + replay_);
+      const CheckedRun s = read_run(replay_);
+      if (s.space != space.name())
+        fail(replay_ + " holds " + s.space + " scores; this search is over --space " + space.name());
+      for (const ScoreRow& r : s.rows) known_[r.index] = {r.score, r.seconds};
+      // Scores of one dataset's images may rank networks for another's accuracies; say so when they do.
+      const std::string db_dataset = s.get("dataset", "cifar10");
+      mode = "replay of " + replay_ + " (" + std::to_string(known_.size()) + " scores, " + s.get("score", "") +
+             ", batch " + s.get("batch", "") + (db_dataset != dataset ? ", scored on " + db_dataset + " images" : "") +
+             ")";
+      return;
+    }
+    try {
+      live_ = std::make_unique<ScoringSetup>(make_scoring_setup(a, /*parallel=*/true));  // candidates in flight
+    } catch (const MissingData& e) {
+      // Live scoring follows --dataset; without its images, scores of other images can still be replayed.
+      fail(std::string(e.what()) + ". A live search scores on --dataset " + dataset +
+           "'s images; to rank with scores computed on other images, replay a score-space run: --scores RUN.db");
+    }
+    if (a.has("record")) {
+      record_ = std::make_unique<RunStore>(RunStore::open_for_run(a.get("record"), live_->run_config()));
+      for (long i : record_->done_indices()) stored_.insert(i);  // read once, not per architecture
+    }
+    mode = "live: " + live_->banner().substr(2);
+  }
+
+  std::vector<ScoreValue> operator()(const std::vector<long>& archs) {
+    std::vector<ScoreValue> out(archs.size());
+    std::vector<long> todo;  // live: not scored yet (an architecture drawn again is not rescored)
+    std::vector<size_t> where;
+    for (size_t k = 0; k < archs.size(); ++k) {
+      if (auto it = known_.find(archs[k]); it != known_.end()) {
+        out[k] = it->second;
+      } else if (!live_) {
+        fail("index " + std::to_string(archs[k]) + " is not in " + replay_ +
+             "; score the space first (naswot score-space)");
+      } else {
+        todo.push_back(archs[k]);
+        where.push_back(k);
+      }
+    }
+    if (live_)
+      live_->score_many(todo, [&](size_t j, const ScoreRow& r) {
+        if (record_ && stored_.insert(todo[j]).second) record_->put(r);
+        known_[todo[j]] = out[where[j]] = {r.score, r.seconds};
+      });
+    return out;
+  }
+
+  std::string mode;  // for the output's first line
+
+ private:
+  std::string replay_;
+  std::map<long, ScoreValue> known_;  // replayed, or scored live so far
+  std::unique_ptr<ScoringSetup> live_;
+  std::unique_ptr<RunStore> record_;
+  std::set<long> stored_;  // in the --record database
+};
+
 }  // namespace
 
 int cmd_search(int argc, char** argv) {
@@ -58,71 +126,12 @@ int cmd_search(int argc, char** argv) {
   if (a.has("max-latency") && space.id() != SpaceId::Nb201)
     fail("--max-latency: latency tables exist for NAS-Bench-201 only");
   const double max_params = a.has("max-params") ? parse_max_params(a.get("max-params")) : 0;
-  const bool uses_score = algo == "best-of-n" || algo == "area";
 
-  // Scores: replayed from a database (any architecture missing is an error), or computed live.
-  const std::string replay = a.get("scores");
-  std::unique_ptr<ScoringSetup> live;
-  std::unique_ptr<RunStore> record;
-  std::map<long, ScoreValue> table_scores;
-  std::string mode = "no scores";
-  if (uses_score && !replay.empty()) {
-    for (const std::string& k :
-         {"batch", "seed", "augment", "score", "relu-sites", "num-classes", "sigma-precision", "sampler", "init"})
-      if (a.has(k)) fail("--" + k + " conflicts with --scores: the scoring configuration comes from " + replay);
-    const CheckedRun s = read_run(replay);
-    if (s.space != space.name())
-      fail(replay + " holds " + s.space + " scores; this search is over --space " + space.name());
-    for (const ScoreRow& r : s.rows) table_scores[r.index] = {r.score, r.seconds};
-    // Scores of one dataset's images may rank networks for another's accuracies; say so when they do.
-    const std::string db_dataset = s.get("dataset", "cifar10");
-    mode = "replay of " + replay + " (" + std::to_string(table_scores.size()) + " scores, " + s.get("score", "") +
-           ", batch " + s.get("batch", "") + (db_dataset != dataset ? ", scored on " + db_dataset + " images" : "") +
-           ")";
-  } else if (uses_score) {
-    try {
-      live = std::make_unique<ScoringSetup>(make_scoring_setup(a, /*parallel=*/true));  // candidates in flight
-    } catch (const MissingData& e) {
-      // Live scoring follows --dataset; without its images, scores of other images can still be replayed.
-      fail(std::string(e.what()) + ". A live search scores on --dataset " + dataset +
-           "'s images; to rank with scores computed on other images, replay a score-space run: --scores RUN.db");
-    }
-    if (a.has("record"))
-      record = std::make_unique<RunStore>(RunStore::open_for_run(a.get("record"), live->run_config()));
-    mode = "live: " + live->banner().substr(2);
-  }
+  std::unique_ptr<SearchScores> scores;  // best-of-N and AREA rank by score; random search and REA do not
+  if (algo == "best-of-n" || algo == "area") scores = std::make_unique<SearchScores>(a, space, dataset);
+  const ScoreFn score = [&](const std::vector<long>& archs) { return (*scores)(archs); };
   const std::string data_dir = resolve_data_dir(a.given("data"));
   SpaceSearch ss = space_search(space, data_dir, dataset, a.get("max-latency"), max_params);
-
-  std::map<long, ScoreValue> recorded;
-  std::set<long> stored;  // already in the --record database (read once, not per architecture)
-  if (record)
-    for (long i : record->done_indices()) stored.insert(i);
-  const ScoreFn score = [&](const std::vector<long>& archs) {
-    std::vector<ScoreValue> out(archs.size());
-    std::vector<long> todo;  // live: not scored yet (an architecture drawn again is not rescored)
-    std::vector<size_t> where;
-    for (size_t k = 0; k < archs.size(); ++k) {
-      if (!live) {
-        auto it = table_scores.find(archs[k]);
-        if (it == table_scores.end())
-          fail("index " + std::to_string(archs[k]) + " is not in " + replay +
-               "; score the space first (naswot score-space)");
-        out[k] = it->second;
-      } else if (auto it = recorded.find(archs[k]); it != recorded.end()) {
-        out[k] = it->second;
-      } else {
-        todo.push_back(archs[k]);
-        where.push_back(k);
-      }
-    }
-    if (live)
-      live->score_many(todo, [&](size_t j, const ScoreRow& r) {
-        if (record && stored.insert(todo[j]).second) record->put(r);
-        recorded[todo[j]] = out[where[j]] = {r.score, r.seconds};
-      });
-    return out;
-  };
 
   SearchSpace& searched = ss.searched();
   const long searchable = ss.constrained ? long(ss.constrained->size()) : space_size;
@@ -155,7 +164,7 @@ int cmd_search(int argc, char** argv) {
                        : algo == "random"  ? "Random search"
                        : algo == "rea"     ? "REA"
                                            : "AREA (M=" + std::to_string(m) + ")";
-  std::printf("Scores: %s\n", mode.c_str());
+  std::printf("Scores: %s\n", scores ? scores->mode.c_str() : "no scores");
   if (!ss.constraint.empty()) std::printf("%s\n", ss.constraint.c_str());
   if (algo != "best-of-n") {
     if (budget.evaluations)
