@@ -138,11 +138,12 @@ struct Modeller {
   void model(const Graph& g, Model& m) {
     const double pb = double(be.padded_batch(B));
     tracer.set_on_call([&](const OpCall& c) {
+      // An op without a cost entry is timed as "other", with no traffic counted.
       const auto it = op_costs().find(kOpNames[c.op]);
-      if (it == op_costs().end()) fail(std::string("op model: no cost entry for op ") + kOpNames[c.op]);
-      m.seconds[it->second.kind] += seconds(c);
-      m.calls[it->second.kind] += 1;
-      m.bytes[it->second.kind] += it->second.bytes(c.key, pb);
+      const Kind kind = it == op_costs().end() ? kOther : it->second.kind;
+      m.seconds[kind] += seconds(c);
+      m.calls[kind] += 1;
+      if (it != op_costs().end()) m.bytes[kind] += it->second.bytes(c.key, pb);
     });
     ex.jacobian(g, std::vector<float>(g.num_params()), x.data(), B, false);  // values do not matter
     tracer.set_on_call(nullptr);
