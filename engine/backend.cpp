@@ -21,13 +21,15 @@ std::string describe_cuda_devices() {
 #endif
 }
 
-bool cuda_available() {
+int cuda_device_count() {
 #ifdef NASWOT_HAVE_CUDA
-  return cuda::device_count() > 0;
+  return cuda::device_count();
 #else
-  return false;
+  return 0;
 #endif
 }
+
+bool cuda_available() { return cuda_device_count() > 0; }
 
 #ifndef NASWOT_HAVE_CUDA
 std::unique_ptr<Backend> make_cuda_backend(const BackendOptions&) {

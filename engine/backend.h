@@ -20,6 +20,9 @@ class Device {
   virtual ~Device() = default;
   virtual std::string name() const = 0;    // "cpu", "cuda"
   virtual std::string device() const = 0;  // human-readable device description
+  // What determines the bits of a GPU's results ("NVIDIA H200 sm_90"); "" where any machine gives the
+  // same bits for the same build.
+  virtual std::string model() const { return ""; }
   // Samples an activation buffer of batch B holds (the CPU pads to whole lane blocks); element-wise
   // ops take counts of per_sample * padded_batch(B).
   virtual size_t padded_batch(int B) const = 0;
@@ -96,6 +99,8 @@ std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& o);  // throws 
 std::unique_ptr<Backend> make_backend(const std::string& name, const BackendOptions& o);
 // Whether this build has the CUDA backend and a usable device is present.
 bool cuda_available();
+// CUDA devices present (0 without CUDA).
+int cuda_device_count();
 // cudaMalloc calls made by CUDA backends so far (0 without CUDA): flat once the largest network has run.
 long cuda_device_allocations();
 // Human-readable list of CUDA devices, or why there are none.

@@ -128,6 +128,7 @@ class CudaBackend final : public Backend {
     std::snprintf(buf, sizeof buf, "%s (cuda:%d, sm_%d%d, %s)", p.name, device_, p.major, p.minor,
                   tf32_ ? "tf32" : "fp32");
     description_ = buf;
+    model_ = std::string(p.name) + " sm_" + std::to_string(p.major) + std::to_string(p.minor);
     NASWOT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     NASWOT_CUDNN_CHECK(cudnnCreate(&cudnn_));
     NASWOT_CUDNN_CHECK(cudnnSetStream(cudnn_, stream_));
@@ -162,6 +163,7 @@ class CudaBackend final : public Backend {
 
   std::string name() const override { return "cuda"; }
   std::string device() const override { return description_; }
+  std::string model() const override { return model_; }
   size_t padded_batch(int B) const override { return size_t(B); }
   void upload_batch(const float* nchw, int B, int C, int P, float* dst) override {
     upload(nchw, dst, size_t(B) * C * P);  // NCHW is this backend's layout
@@ -370,7 +372,7 @@ class CudaBackend final : public Backend {
   bool tf32_, find_ = false;
   SigmaSolver solver_;
   SigmaPrecision sigma_;
-  std::string description_;
+  std::string description_, model_;
   cudaStream_t stream_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;
   cublasHandle_t cublas_ = nullptr;

@@ -45,6 +45,7 @@ class TracingBackend final : public Backend {
 
   std::string name() const override { return inner_.name(); }
   std::string device() const override { return inner_.device(); }
+  std::string model() const override { return inner_.model(); }
   size_t padded_batch(int B) const override { return inner_.padded_batch(B); }
   void upload_batch(const float* nchw, int B, int C, int P, float* dst) override {
     if (mode_ == Trace::Run) inner_.upload_batch(nchw, B, C, P, dst);

@@ -12,6 +12,11 @@ scores() { "$naswot" export "$1" --csv | cut -d, -f1-4; }
 "$naswot" score-space "${opts[@]}" --out "$tmp/single.db" 2>/dev/null
 "${mpirun[@]}" "$naswot" score-space "${opts[@]}" --out "$tmp/mpi.db" 2>"$tmp/log"
 grep -q "on 2 ranks" "$tmp/log" || { echo "FAIL: not distributed"; cat "$tmp/log"; exit 1; }
+# Each rank reports its node-local rank (what picks its GPU under CUDA): 0 and 1 on this one node.
+for r in 0 1; do
+  grep -q "^# rank $r of 2, node-local rank $r: " "$tmp/log" || { echo "FAIL: rank $r's placement"; cat "$tmp/log"; exit 1; }
+done
+echo "ok: 2 ranks on one node are node-local ranks 0 and 1"
 cmp -s <(scores "$tmp/single.db") <(scores "$tmp/mpi.db") || { echo "FAIL: 2-rank run differs from single"; exit 1; }
 echo "ok: 2 ranks gathered into one database equal to the single-process run"
 # Resume under MPI: a partial run (8 of the sample's indices) completed by a second mpirun.

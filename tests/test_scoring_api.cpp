@@ -52,8 +52,30 @@ TEST_CASE("scoring API: option errors name the option") {
   o.streams = 2;
   fails_with(o, "--streams is the CUDA name of --workers", true);
   o = small_cpu();
+  o.devices = "0";
+  fails_with(o, "--devices applies to the CUDA backend", true);
+  o = small_cpu();
+  o.local_rank = 1;  // an MPI rank on the CPU backend: no device to choose
+  CHECK(make_scoring_setup(o).backend().name() == "cpu");
+  o = small_cpu();
   o.data = "/nonexistent/naswot-data";
   CHECK_THROWS_AS(make_scoring_setup(o), Error);
+}
+
+TEST_CASE("GPUs: --devices lists and the MPI rank -> device mapping") {
+  CHECK(parse_devices("all", 3) == std::vector<int>{0, 1, 2});
+  CHECK(parse_devices("2,0", 4) == std::vector<int>{2, 0});
+  CHECK(test::error_of([] { parse_devices("1,1", 4); }).find("device 1 is given twice") != std::string::npos);
+  CHECK(test::error_of([] { parse_devices("4", 4); }).find("no CUDA device 4 (4 present)") != std::string::npos);
+  CHECK(test::error_of([] { parse_devices("0,,1", 4); }).find("--devices expects") != std::string::npos);
+  CHECK(test::error_of([] { parse_devices("-1", 4); }).find("--devices expects") != std::string::npos);
+  CHECK(test::error_of([] { parse_devices("all", 0); }).find("no CUDA device present") != std::string::npos);
+  // Ranks of a node take the devices in turn, sharing them when there are more ranks than devices.
+  const std::vector<int> four = {0, 1, 2, 3}, odd = {1, 3};
+  for (int local = 0; local < 8; ++local) CHECK(device_for_local_rank(local, four) == local % 4);
+  CHECK(device_for_local_rank(0, odd) == 1);
+  CHECK(device_for_local_rank(1, odd) == 3);
+  CHECK(device_for_local_rank(2, odd) == 1);
 }
 
 TEST_CASE("scoring API: workers in parallel threads give the single worker's bits") {

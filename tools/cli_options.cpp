@@ -71,6 +71,9 @@ const std::vector<Option>& options() {
               "shared out, default 1; "
               "cuda: one stream each, default 4); scores do not depend on N"),
       integer("streams", "N", "", 1, 64, kScoring, "cuda: the same as --workers"),
+      text("devices", "LIST", "0", kScoring,
+           "cuda: the GPUs to use, 'all' or numbers such as 0,1 (workers round-robin over them; default 4 "
+           "workers each); under mpirun each rank takes one: its node-local rank modulo the list (default all)"),
       text("precision", "P", "fp32", kScoring, "cuda: fp32 (FMA convolutions) or tf32 (tensor cores)"),
       text("sigma-solver", "S", "auto", kScoring,
            "cuda: auto (Cholesky of Sigma_J + kI, the spectrum when that fails), cholesky or eigen; the CPU "

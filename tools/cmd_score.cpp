@@ -136,7 +136,11 @@ int cmd_score_space(int argc, char** argv) {
 #else
   const bool mpi = false;
 #endif
-  ScoringSetup setup = make_scoring_setup(a, /*parallel=*/!mpi);
+#ifdef NASWOT_HAVE_MPI
+  ScoringSetup setup = make_scoring_setup(a, /*parallel=*/!mpi, mpi ? node_local_rank_from_env() : -1);
+#else
+  ScoringSetup setup = make_scoring_setup(a, /*parallel=*/true);
+#endif
   if (!sel.empty()) space.arch(sel[0]);  // NB101: enumerate before the timed loop and the worker threads
 #ifdef NASWOT_HAVE_MPI
   if (mpi) return score_space_mpi(setup, sel, out);

@@ -71,6 +71,12 @@ bool mpi_launched() {
   return false;
 }
 
+int node_local_rank_from_env() {
+  for (const char* v : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "PMI_LOCAL_RANK", "SLURM_LOCALID"})
+    if (const char* s = std::getenv(v); s && *s && std::strspn(s, "0123456789") == std::strlen(s)) return std::atoi(s);
+  return -1;
+}
+
 int score_space_mpi(ScoringSetup& setup, const std::vector<int>& sel, const std::string& out) {
   int provided = 0, rank = 0, size = 1;
   MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);  // MPI only from the main thread
@@ -80,6 +86,22 @@ int score_space_mpi(ScoringSetup& setup, const std::vector<int>& sel, const std:
     MPI_Finalize();
     return code;
   };
+
+  // Each rank says where it runs; the node-local rank that chose its GPU (from the launcher's
+  // environment) is checked against MPI's own view of the node.
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+  int local = 0;
+  MPI_Comm_rank(node, &local);
+  MPI_Comm_free(&node);
+  const int env_local = node_local_rank_from_env();
+  std::fprintf(stderr, "# rank %d of %d, node-local rank %d: %s\n", rank, size, local,
+               setup.backend().device().c_str());
+  if (setup.backend().name() == "cuda" && env_local != local)
+    std::fprintf(stderr,
+                 "naswot: warning (rank %d): the launcher's node-local rank (%d) is not MPI's (%d), so GPUs may "
+                 "be shared unevenly; launch with mpirun or srun, which set it\n",
+                 rank, env_local, local);
 
   const RunConfig cfg = setup.run_config();
   std::string err;

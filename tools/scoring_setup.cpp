@@ -3,7 +3,7 @@
 
 namespace naswot {
 
-ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
+ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel, int local_rank) {
   // Integers were range-checked by the parser (tools/cli_options.cpp). Options whose absence matters
   // (given() = "": the default, and no complaint that the option does not apply) are passed as given.
   ScoringOptions o;
@@ -27,6 +27,8 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel) {
   o.fusion = a.given("fusion");
   o.workers = int(a.get_int("workers"));
   o.streams = int(a.get_int("streams"));
+  o.devices = a.given("devices");
+  o.local_rank = local_rank;
   return make_scoring_setup(o, parallel);
 }
 

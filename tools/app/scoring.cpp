@@ -21,6 +21,34 @@
 
 namespace naswot {
 
+std::vector<int> parse_devices(const std::string& spec, int count) {
+  std::vector<int> out;
+  if (spec == "all") {
+    for (int d = 0; d < count; ++d) out.push_back(d);
+  } else {
+    size_t start = 0;
+    for (;;) {
+      const size_t comma = spec.find(',', start);
+      const std::string item = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (item.empty() || item.size() > 4 || item.find_first_not_of("0123456789") != std::string::npos)
+        fail("--devices expects 'all' or device numbers such as 0,1 (got '" + spec + "')");
+      const int d = std::stoi(item);
+      if (d >= count) fail("--devices: there is no CUDA device " + item + " (" + std::to_string(count) + " present)");
+      if (std::find(out.begin(), out.end(), d) != out.end()) fail("--devices: device " + item + " is given twice");
+      out.push_back(d);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (out.empty()) fail("--devices all: no CUDA device present");
+  return out;
+}
+
+int device_for_local_rank(int local_rank, const std::vector<int>& devices) {
+  if (devices.empty() || local_rank < 0) fail("device_for_local_rank: no devices or no local rank");
+  return devices[size_t(local_rank) % devices.size()];
+}
+
 ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   ScoringSetup s;
   s.space = &space_named(o.space);
@@ -90,6 +118,14 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   const std::string sp = o.sigma_precision.empty() ? "fp64" : o.sigma_precision;
   if (sp != "fp64" && sp != "fp32") fail("unknown --sigma-precision '" + sp + "' (expected fp64 or fp32)");
   s.sigma_precision = bo.sigma_precision = sp == "fp32" ? SigmaPrecision::Fp32 : SigmaPrecision::Fp64;
+  // GPUs: the workers spread over --devices; an MPI rank takes one, by its place on its node.
+  const bool want_gpu = o.backend == "cuda" || (o.backend == "auto" && cuda_available());
+  if (!o.devices.empty() && !want_gpu) fail("--devices applies to the CUDA backend");
+  std::vector<int> devices = {0};
+  if (want_gpu && (!o.devices.empty() || o.local_rank >= 0))
+    devices = parse_devices(o.devices.empty() ? "all" : o.devices, cuda_device_count());
+  if (want_gpu && o.local_rank >= 0) devices = {device_for_local_rank(o.local_rank, devices)};
+  bo.device = devices[0];
   s.workers.push_back({make_backend(o.backend, bo), nullptr});
   const bool gpu = s.workers[0].backend->name() == "cuda";
   if (!gpu && bo.tf32) fail("--precision tf32 needs the CUDA backend");
@@ -101,12 +137,21 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   const int total_threads = gpu ? 0 : o.threads > 0 ? o.threads : omp_get_max_threads();
   // CPU default 1: on 2 cores, 2 workers of 1 thread ran no faster than 1 of 2 (bench/bench_workers.sh).
   const int asked = o.streams ? o.streams : o.workers;
-  const int n_workers = asked ? asked : gpu && parallel ? 4 : 1;
+  const int n_workers = asked ? asked : gpu && parallel ? 4 * int(devices.size()) : 1;
   if (n_workers > 64) fail("--" + wkey + " " + std::to_string(n_workers) + " is out of range [1, 64]");
   if (!parallel && n_workers > 1) fail("--" + wkey + " applies to score-space");
+  if (n_workers < int(devices.size()))
+    fail("--devices: " + std::to_string(devices.size()) + " devices need at least as many workers (--" + wkey + ")");
   s.threads = total_threads;
   if (gpu) {
-    for (int i = 1; i < n_workers; ++i) s.workers.push_back({make_backend("cuda", bo), nullptr});
+    for (int i = 1; i < n_workers; ++i) {
+      bo.device = devices[size_t(i) % devices.size()];
+      s.workers.push_back({make_backend("cuda", bo), nullptr});
+      // GPUs of other models may choose other algorithms and round differently: one model per run.
+      if (s.workers[i].backend->model() != s.workers[0].backend->model())
+        fail("--devices: " + s.workers[0].backend->model() + " and " + s.workers[i].backend->model() +
+             " would give a run of mixed bits; give devices of one model");
+    }
   } else if (n_workers > 1) {
     // The threads are shared out (never fewer than one each); results do not depend on the split.
     s.workers.clear();
@@ -260,6 +305,8 @@ RunConfig ScoringSetup::run_config() const {
   if (torch_first) c.identity["init"] = "reference-v2";
   c.identity["engine"] = NASWOT_VERSION;
   c.identity["backend"] = backend().name();
+  // Bits depend on the GPU model: runs and MPI ranks on other models are not mixed.
+  if (!backend().model().empty()) c.identity["gpu"] = backend().model();
   if (backend().device().find("tf32") != std::string::npos) c.identity["precision"] = "tf32";
   // Keys that change scores enter the identity only when not the default, so older runs still match.
   if (score_kind == ScoreKind::JacobCov && sigma_precision != SigmaPrecision::Fp64)

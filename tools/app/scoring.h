@@ -47,6 +47,8 @@ struct ScoringOptions {
   std::string fusion;               // on (default) | off
   int workers = 0;                  // architectures in flight (0 = the default: 1, or 4 on a GPU when parallel)
   int streams = 0;                  // the CUDA spelling of workers (give one of the two)
+  std::string devices;              // cuda: "0,2" or "all": workers spread over these GPUs ("" = GPU 0)
+  int local_rank = -1;              // under MPI: this rank's place on its node, which picks its GPU
 };
 
 // The scoring state of one configuration: the batch, and per worker a backend and an executor.
@@ -109,6 +111,12 @@ struct ScoringSetup {
                        const std::string& export_name, const std::string& export_dir, std::vector<double>* sigma,
                        int worker);
 };
+
+// --devices: "all" (every CUDA device) or a comma-separated list of distinct ordinals below count.
+std::vector<int> parse_devices(const std::string& spec, int count);
+// The GPU of an MPI rank: its node-local rank modulo the devices it may use (ranks share GPUs when a
+// node has more ranks than GPUs).
+int device_for_local_rank(int local_rank, const std::vector<int>& devices);
 
 // Validates the options (naswot::Error names the offending option), loads the data, draws the
 // batch and makes the backends. parallel: the caller keeps several architectures in flight (workers).
