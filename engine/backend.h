@@ -20,9 +20,9 @@ class Device {
   virtual ~Device() = default;
   virtual std::string name() const = 0;    // "cpu", "cuda"
   virtual std::string device() const = 0;  // human-readable device description
-  // What determines the bits of a GPU's results ("NVIDIA H200 sm_90"); "" where any machine gives the
-  // same bits for the same build.
-  virtual std::string model() const { return ""; }
+  // Besides the options, what determines the bits of the results: the CPU kernels' variant
+  // ("avx2-fma"), the GPU model ("NVIDIA H200 sm_90").
+  virtual std::string model() const = 0;
   // Samples an activation buffer of batch B holds (the CPU pads to whole lane blocks); element-wise
   // ops take counts of per_sample * padded_batch(B).
   virtual size_t padded_batch(int B) const = 0;

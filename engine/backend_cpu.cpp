@@ -55,6 +55,8 @@ class CpuBackend final : public Backend {
   std::string device() const override {
     return cpu_model() + ", " + std::to_string(threads_) + (threads_ == 1 ? " thread" : " threads");
   }
+  // Builds with other kernel variants (-DNASWOT_NATIVE=OFF, another CPU's -march=native) round differently.
+  std::string model() const override { return cpu::kernel_variant(); }
   // OpenMP's thread count is per host thread: each worker thread sets its own.
   void bind_thread() override { omp_set_num_threads(threads_); }
   size_t padded_batch(int B) const override { return cpu::padded_batch(B); }

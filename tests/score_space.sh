@@ -130,6 +130,17 @@ edit "$tmp/merged.db" "$tmp/e5.db" "DELETE FROM naswot_meta WHERE key='score'"
 msg=$("$naswot" search --space nb201 --algo best-of-n --scores "$tmp/e5.db" --data "$data" 2>&1 || true)
 check "a run without its score kind is refused" grep -q "e5.db: no score kind recorded" <<<"$msg"
 
+# A shard scored by a build with other CPU kernels (e.g. -DNASWOT_NATIVE=OFF: other lanes, no fused
+# multiply-add) rounds differently: the variant is in the run's identity, so merge and resume refuse it.
+variant=$(/usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select value from naswot_meta where key='cpu_kernels'\").fetchone()[0])" "$tmp/s1.db")
+check "the run records its CPU kernels' variant" grep -qE '^(avx512|avx2-fma|portable-fma|portable)$' <<<"$variant"
+edit "$tmp/s1.db" "$tmp/e6.db" "UPDATE naswot_meta SET value='other-kernels' WHERE key='cpu_kernels'"
+msg=$("$naswot" merge "$tmp/s0.db" "$tmp/e6.db" --out "$tmp/e6m.db" 2>&1 || true)
+check "merging shards of other kernel variants is refused" \
+  grep -q "configurations differ (cpu_kernels: stored $variant, requested other-kernels)" <<<"$msg"
+msg=$("$naswot" score-space "${opts[@]}" --shard 1/3 --out "$tmp/e6.db" 2>&1 || true)
+check "resuming a run of other kernels is refused" grep -q "cpu_kernels: stored other-kernels, requested $variant" <<<"$msg"
+
 # --sample-seed: one sample under other --seed values (weights and batch); by default the sample is --seed's.
 idx_of() { "$naswot" export "$1" --csv | tail -n +2 | cut -d, -f1 | paste -sd,; }
 "$naswot" score-space --space nb201 --sample 8 --seed 6 --sample-seed 5 --batch 4 --data "$data" --out "$tmp/ss6.db" 2>/dev/null

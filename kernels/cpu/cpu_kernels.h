@@ -16,6 +16,9 @@ namespace naswot::cpu {
 
 int batch_blocks(int B);
 size_t padded_batch(int B);
+// The arithmetic this build's kernels do: the vector ISA (lanes and register blocking follow from it)
+// and whether multiply-adds are fused; builds that differ here round differently.
+const char* kernel_variant();
 // Between NCHW (B x C x P, host order) and the blocked layout; padding lanes are written as zeros.
 void to_blocked(int B, int C, int P, const float* nchw, float* blocked);
 void from_blocked(int B, int C, int P, const float* blocked, float* nchw);

@@ -11,6 +11,18 @@ namespace naswot::cpu {
 int batch_blocks(int B) { return (B + simd::kLanes - 1) / simd::kLanes; }
 size_t padded_batch(int B) { return size_t(batch_blocks(B)) * simd::kLanes; }
 
+const char* kernel_variant() {
+#if defined(__AVX512F__)
+  return "avx512";
+#elif defined(__AVX2__) && defined(__FMA__)
+  return "avx2-fma";
+#elif defined(__FMA__)
+  return "portable-fma";
+#else
+  return "portable";
+#endif
+}
+
 void to_blocked(int B, int C, int P, const float* nchw, float* blocked) {
   const int nblk = batch_blocks(B);
   constexpr int L = simd::kLanes;

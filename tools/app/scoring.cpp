@@ -305,8 +305,9 @@ RunConfig ScoringSetup::run_config() const {
   if (torch_first) c.identity["init"] = "reference-v2";
   c.identity["engine"] = NASWOT_VERSION;
   c.identity["backend"] = backend().name();
-  // Bits depend on the GPU model: runs and MPI ranks on other models are not mixed.
-  if (!backend().model().empty()) c.identity["gpu"] = backend().model();
+  // Bits depend on the CPU kernels' variant or the GPU model: runs and MPI ranks that differ there are
+  // not mixed (resume, merge and ranks refuse them).
+  c.identity[backend().name() == "cuda" ? "gpu" : "cpu_kernels"] = backend().model();
   if (backend().device().find("tf32") != std::string::npos) c.identity["precision"] = "tf32";
   // Keys that change scores enter the identity only when not the default, so older runs still match.
   if (score_kind == ScoreKind::JacobCov && sigma_precision != SigmaPrecision::Fp64)
