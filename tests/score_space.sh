@@ -37,6 +37,23 @@ done
 scores "$tmp/kill.db" >"$tmp/kill.csv"
 check "killed-and-resumed run equals the uninterrupted run" cmp -s "$tmp/ref.csv" "$tmp/kill.csv"
 
+# Ctrl-C (SIGINT) once some rows are stored: the run stops between architectures, says how far it got
+# and that a rerun continues, and exits 130; the rerun completes it with the uninterrupted run's scores.
+rows() { /usr/bin/python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from scores').fetchone()[0])" "$1" 2>/dev/null || echo 0; }
+"$naswot" score-space "${opts[@]}" --workers 2 --out "$tmp/int.db" 2>"$tmp/int.log" &
+pid=$!
+for _ in $(seq 600); do [ "$(rows "$tmp/int.db")" -ge 2 ] && break; sleep 0.05; done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+stored=$(rows "$tmp/int.db")
+check "SIGINT exits 130" test "$rc" -eq 130
+check "SIGINT says how far it got and how to continue" \
+  grep -qE "^# interrupted: [0-9]+ of 40 scored now, $stored architectures stored in .*int.db; rerun the same command to continue" "$tmp/int.log"
+check "SIGINT stops before the end" test "$stored" -lt 40
+"$naswot" score-space "${opts[@]}" --out "$tmp/int.db" 2>/dev/null
+check "the interrupted run, rerun, equals the uninterrupted run" cmp -s "$tmp/ref.csv" <(scores "$tmp/int.db")
+
 msg=$("$naswot" score-space "${opts[@]}" --out "$tmp/ref.db" 2>&1)
 check "rerunning a finished run scores nothing" grep -q "0 to score" <<<"$msg"
 

@@ -10,6 +10,7 @@
 #include "engine/io/progress.h"
 #include "engine/rng.h"
 #include "tools/commands.h"
+#include "tools/interrupt.h"
 #include "tools/scoring_setup.h"
 #ifdef NASWOT_HAVE_MPI
 #include "tools/score_space_mpi.h"
@@ -160,14 +161,28 @@ int cmd_score_space(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   // Each worker (--workers) takes the next index and its row is committed at once, so a kill loses at
   // most the architectures in flight; scores do not depend on which worker ran them.
-  setup.score_many(std::vector<long>(todo.begin(), todo.end()), [&](size_t, const ScoreRow& r) {
-    store.put(r);
-    degenerate += r.status == ScoreStatus::Degenerate;
-    unscorable += r.status == ScoreStatus::ReferenceNan;
-    flops += r.flops;
-    progress.tick();
-  });
+  // Ctrl-C: the workers finish the architectures in flight, which are stored; a rerun continues.
+  const std::atomic<bool>& stop = stop_on_sigint();
+  size_t scored = 0;
+  setup.score_many(
+      std::vector<long>(todo.begin(), todo.end()),
+      [&](size_t, const ScoreRow& r) {
+        store.put(r);
+        ++scored;
+        degenerate += r.status == ScoreStatus::Degenerate;
+        unscorable += r.status == ScoreStatus::ReferenceNan;
+        flops += r.flops;
+        progress.tick();
+      },
+      &stop);
   progress.finish();
+  if (stop) {
+    std::fprintf(stderr,
+                 "# interrupted: %zu of %zu scored now, %ld architectures stored in %s; rerun the same command "
+                 "to continue\n",
+                 scored, todo.size(), store.count(), out.c_str());
+    return kInterruptedExit;
+  }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const std::string nan_note = unscorable ? ", " + std::to_string(unscorable) + " reference_nan" : "";
   std::fprintf(stderr, "# done: %zu scored now (%ld degenerate%s), %ld architectures in %s\n", todo.size(), degenerate,

@@ -184,14 +184,15 @@ ScoreRow ScoringSetup::score_index(long index, int worker, const std::string& ex
 }
 
 void ScoringSetup::score_many(const std::vector<long>& indices,
-                              const std::function<void(size_t k, const ScoreRow&)>& done) {
+                              const std::function<void(size_t k, const ScoreRow&)>& done,
+                              const std::atomic<bool>* stop) {
   std::mutex mu;
   std::atomic<size_t> next{0};
   std::exception_ptr error;
   const auto work = [&](int w) {
     try {
       bind(w);
-      for (size_t k; (k = next.fetch_add(1)) < indices.size();) {
+      for (size_t k; !(stop && *stop) && (k = next.fetch_add(1)) < indices.size();) {
         const ScoreRow r = score_index(indices[k], w);
         const std::lock_guard<std::mutex> lock(mu);
         if (error) return;

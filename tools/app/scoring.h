@@ -2,6 +2,7 @@
 // architecture. The CLI (tools/) parses its flags into ScoringOptions; programs that embed naswot use
 // this header directly (README, "C++ API"; tools/embed_example.cpp).
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -97,8 +98,10 @@ struct ScoringSetup {
   ScoreRow score_cell(const std::string& matrix, const std::string& ops, int worker = 0);
   // Every index of `indices` over all workers, one thread each (the caller's thread drives worker 0);
   // done(k, row) runs for indices[k] under a lock, in completion order. The first error (of scoring
-  // or of done) stops the other workers and is rethrown once they have stopped.
-  void score_many(const std::vector<long>& indices, const std::function<void(size_t k, const ScoreRow&)>& done);
+  // or of done) stops the other workers and is rethrown once they have stopped. When *stop becomes
+  // true, workers take no further index and score_many returns once those in flight are done.
+  void score_many(const std::vector<long>& indices, const std::function<void(size_t k, const ScoreRow&)>& done,
+                  const std::atomic<bool>* stop = nullptr);
   // --nb101-inplace reference: mark the cells the reference port cannot score (spec §6.4) with
   // status reference_nan and score NaN instead of scoring them (default: fixed, score every cell).
   bool nb101_reference_inplace = false;
