@@ -39,6 +39,23 @@ for name in ("params_m_c10", "lat_pixel3"):
     assert abs(got - t) < 1e-4, (name, got, t)
     print(f"ok: score vs {name}: Kendall tau {got:.4f} (Python {t:.4f})")
 PY
+# --format json and csv: the same tables for scripts (numbers as numbers; NaN as null / empty).
+"$naswot" report "$tmp/r.db" --data "$data" --format json >"$tmp/r.json"
+"$naswot" report "$tmp/r.db" --data "$data" --format csv >"$tmp/r.csv"
+/usr/bin/python3 - "$tmp/r.json" "$tmp/r.csv" "$tau" <<'PY'
+import csv, io, json, sys
+doc = json.load(open(sys.argv[1]))
+corr = {r["column"]: r for r in doc["tables"]["correlation"]}
+assert abs(corr["c10_test_200"]["Kendall tau (all)"] - float(sys.argv[3])) < 5e-5, corr["c10_test_200"]
+assert doc["facts"]["space"] == "nb201" and doc["facts"]["batch"] == "64", doc["facts"]
+assert [r["top k"] for r in doc["tables"]["top"]] == [1, 10, 100], doc["tables"]["top"]
+blocks = open(sys.argv[2]).read().split("\n\n")  # tables, each headed '# name'
+by_name = {b.splitlines()[0][2:]: list(csv.DictReader(io.StringIO("\n".join(b.splitlines()[1:])))) for b in blocks}
+assert set(by_name) == set(doc["tables"]), (set(by_name), set(doc["tables"]))
+row = [r for r in by_name["correlation"] if r["column"] == "c10_test_200"][0]
+assert abs(float(row["Kendall tau (all)"]) - float(sys.argv[3])) < 5e-5, row
+print("ok: report --format json and csv carry the Markdown report's tables")
+PY
 # Several runs at once (report A.db B.db ...): each run's tau against its headline column, their mean
 # and sample standard deviation, and the pairwise tau between the runs' scores, recomputed in Python.
 idx=$(/usr/bin/python3 -c "print(','.join(str(i * 389 % 15625) for i in range(40)))")

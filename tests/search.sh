@@ -38,6 +38,21 @@ echo "ok: replaying another space's database is an error"
 out=$("$naswot" search --space nb101 --algo rea --evals 30 --runs 3 --data "$data")
 grep -qE '^\| REA \| [0-9.]+ ± [0-9.]+ \| [0-9.]+ ± [0-9.]+ \|$' <<<"$out" || { echo "FAIL: NB101 REA table: $out"; exit 1; }
 grep -q "fitness test_acc_108_single_run" <<<"$out" || { echo "FAIL: NB101 fitness not stated"; exit 1; }
+# --format json / csv: the Markdown table's numbers, mean and std apart, for scripts.
+for f in json csv; do "$naswot" search --space nb101 --algo rea --evals 30 --runs 3 --data "$data" --format $f >"$tmp/rea.$f"; done
+/usr/bin/python3 - "$tmp/rea.json" "$tmp/rea.csv" "$out" <<'PY'
+import csv, json, re, sys
+rows = json.load(open(sys.argv[1]))["tables"]["search"]
+md = re.search(r"^\| REA \| ([0-9.]+) ± ([0-9.]+) \| ([0-9.]+) ± ([0-9.]+) \|$", sys.argv[3], re.M).groups()
+rea, opt = rows
+assert rea["Method"] == "REA" and opt["Method"] == "Optimal" and opt["Search (s) mean"] is None, rows
+got = [rea["Search (s) mean"], rea["Search (s) std"]] + [v for k, v in rea.items() if k.startswith("CIFAR-10")]
+assert all(abs(g - float(m)) <= 0.005 for g, m in zip(got, md)), (got, md)
+c = list(csv.DictReader(open(sys.argv[2])))
+assert [r["Method"] for r in c] == ["REA", "Optimal"] and c[1]["Search (s) mean"] == "", c
+assert abs(float(c[0]["Search (s) mean"]) - rea["Search (s) mean"]) < 1e-3 * rea["Search (s) mean"], (c, rea)
+print("ok: search --format json and csv carry the Markdown table's numbers")
+PY
 echo "ok: NB101 REA table"
 
 # --max-latency (and --max-params): every choice (random, REA, live best-of-n, AREA) satisfies every bound,

@@ -3,11 +3,15 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "tests/test_util.h"
 #include "tools/cli_args.h"
+#include "tools/doc.h"
 
 using namespace naswot;
 using naswot::test::error_of;
@@ -75,4 +79,32 @@ TEST_CASE("parsing: aliases, defaults, ranges and what a command does not take")
   CHECK(error_of([] { parse({"--csv=1", "a.db"}, cli::kExport); }).find("takes no value") != std::string::npos);
   CHECK(error_of([] { parse({"--seed"}, cli::kScore); }).find("needs a value") != std::string::npos);
   CHECK(parse({"r.db", "--csv"}, cli::kExport).has("csv"));
+}
+
+TEST_CASE("output documents: Markdown, JSON and CSV of the same tables") {
+  Doc d("t");
+  d.fact("k", "v \"q\"");
+  d.text("note");
+  Table& t = d.table("x", {"name", "value", "acc"});
+  t.rows.push_back({cell("a,b"), cell(0.5, 2), cell_mean_std(91.6, 1.7, 2)});
+  t.rows.push_back({cell("c"), cell(std::nan(""), 4), missing()});
+  const auto print = [&](Format f) {
+    char* buf = nullptr;
+    size_t n = 0;
+    std::FILE* out = open_memstream(&buf, &n);
+    d.print(f, out);
+    std::fclose(out);
+    std::string s(buf, n);
+    std::free(buf);
+    return s;
+  };
+  CHECK(print(Format::Markdown) ==
+        "# t\n\n- k: v \"q\"\n\nnote\n\n| name | value | acc |\n|---|---|---|\n| a,b | 0.50 | 91.60 ± 1.70 |\n"
+        "| c | nan | – |\n");
+  CHECK(print(Format::Json) ==
+        "{\"title\": \"t\", \"facts\": {\"k\": \"v \\\"q\\\"\"}, \"notes\": [\"note\"], \"tables\": {\"x\": ["
+        "{\"name\": \"a,b\", \"value\": 0.5, \"acc mean\": 91.599999999999994, \"acc std\": 1.7}, "
+        "{\"name\": \"c\", \"value\": null, \"acc mean\": null, \"acc std\": null}]}}\n");
+  CHECK(print(Format::Csv) == "name,value,acc mean,acc std\n\"a,b\",0.50,91.6,1.7\nc,,,\n");
+  CHECK(test::error_of([] { parse_format("xml"); }).find("unknown --format 'xml'") != std::string::npos);
 }

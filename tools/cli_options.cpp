@@ -119,6 +119,9 @@ const std::vector<Option>& options() {
            "nb201: only architectures whose measured latency on every DEVICE is within MS (e.g. pixel3=20)"),
       text("max-params", "M", "", kSearch, "only architectures with at most M million parameters"),
       flag("print-choices", kSearch, "print each run's chosen architecture to stderr"),
+      text("format", "F", "md", kReport | kSearch,
+           "md (Markdown tables), json (one object: title, facts, notes, tables as lists of rows) or csv "
+           "(the tables; mean ± std columns as two)"),
   };
   return o;
 }

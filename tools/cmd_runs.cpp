@@ -20,6 +20,7 @@
 #include "tools/app/runs.h"
 #include "tools/cli_args.h"
 #include "tools/commands.h"
+#include "tools/doc.h"
 
 namespace naswot {
 
@@ -197,7 +198,8 @@ std::string mean_std(const std::vector<double>& v) {
 
 // Several runs of one space (other seeds, batches, augmentations, datasets): each run's rank correlation
 // with its headline accuracy, the mean and spread over runs, and how far the runs' rankings agree.
-int report_runs(const std::vector<std::string>& paths, const std::string& benchmark, const std::string& data_dir) {
+int report_runs(const std::vector<std::string>& paths, const std::string& benchmark, const std::string& data_dir,
+                Format format) {
   std::vector<ReportedRun> runs;
   for (const std::string& p : paths) runs.push_back(load_run(p, benchmark, data_dir));
   const std::string space = runs[0].space;
@@ -205,13 +207,12 @@ int report_runs(const std::vector<std::string>& paths, const std::string& benchm
     if (r.space != space)
       fail("cannot report " + r.path + " (" + r.space + ") with " + runs[0].path + " (" + space +
            "): runs of one space only");
-  std::printf("# naswot report: %zu runs of %s\n\n", runs.size(), space.c_str());
-  std::printf(
+  Doc doc("naswot report: " + std::to_string(runs.size()) + " runs of " + space);
+  doc.text(
       "Each run's rank correlation with the test accuracy of the dataset it scored on (degenerate\n"
-      "architectures included, ranked last and tied with each other).\n\n");
-  std::printf(
-      "| run | score | seed | batch | augment | dataset | scored | degenerate | column | Kendall tau | "
-      "Spearman rho |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "architectures included, ranked last and tied with each other).");
+  Table& per_run = doc.table("runs", {"run", "score", "seed", "batch", "augment", "dataset", "scored", "degenerate",
+                                      "column", "Kendall tau", "Spearman rho"});
   std::vector<double> taus, rhos;
   for (const ReportedRun& r : runs) {
     long degenerate = 0;
@@ -222,41 +223,40 @@ int report_runs(const std::vector<std::string>& paths, const std::string& benchm
     const double tau = sc.size() >= 2 ? kendall_tau_b(sc, acc) : NAN,
                  rho = sc.size() >= 2 ? spearman_rho(sc, acc) : NAN;
     if (!std::isnan(tau)) taus.push_back(tau), rhos.push_back(rho);
-    std::printf("| %s | %s | %s | %s | %s | %s | %zu | %ld | %s | %.4f | %.4f |\n", r.path.c_str(),
-                r.get("score", "jacob_cov").c_str(), r.get("seed", "?").c_str(), r.get("batch", "?").c_str(),
-                r.get("augment", "none").c_str(), r.get("dataset", "cifar10").c_str(), r.rows.size(), degenerate,
-                r.J.top_column.c_str(), tau, rho);
+    per_run.rows.push_back({cell(r.path), cell(r.get("score", "jacob_cov")), cell(r.get("seed", "?")),
+                            cell(r.get("batch", "?")), cell(r.get("augment", "none")),
+                            cell(r.get("dataset", "cifar10")), cell(long(r.rows.size())), cell(degenerate),
+                            cell(r.J.top_column), cell(tau, 4), cell(rho, 4)});
   }
   if (!taus.empty())
-    std::printf("\nOver %zu runs: Kendall tau %s, Spearman rho %s (mean ± sample standard deviation).\n", taus.size(),
-                mean_std(taus).c_str(), mean_std(rhos).c_str());
-  std::printf(
-      "\nAgreement between runs: Kendall tau-b of their scores over the architectures both scored\n"
-      "(degenerate ones tied last); the number of those architectures in brackets.\n\n| |");
-  for (size_t j = 0; j < runs.size(); ++j) std::printf(" %zu |", j + 1);
-  std::printf("\n|---|");
-  for (size_t j = 0; j < runs.size(); ++j) std::printf("---|");
-  std::printf("\n");
+    doc.text("Over " + std::to_string(taus.size()) + " runs: Kendall tau " + mean_std(taus) + ", Spearman rho " +
+             mean_std(rhos) + " (mean ± sample standard deviation).");
+  doc.text(
+      "Agreement between runs: Kendall tau-b of their scores over the architectures both scored\n"
+      "(degenerate ones tied last); the number of those architectures in brackets.");
+  std::vector<std::string> columns = {"run"};
+  for (size_t j = 0; j < runs.size(); ++j) columns.push_back(std::to_string(j + 1));
+  Table& agreement = doc.table("agreement", columns);
   std::vector<std::map<long, double>> by_index(runs.size());
   for (size_t i = 0; i < runs.size(); ++i)
     for (const ScoreRow& row : runs[i].rows) by_index[i][row.index] = row.score;
   for (size_t i = 0; i < runs.size(); ++i) {
-    std::printf("| %zu: %s |", i + 1, runs[i].path.c_str());
+    std::vector<Cell> row = {cell(std::to_string(i + 1) + ": " + runs[i].path)};
     for (size_t j = 0; j < runs.size(); ++j) {
       if (j <= i) {
-        std::printf(" – |");
+        row.push_back(missing());
         continue;
       }
       std::vector<double> a, b;
       for (const auto& [index, score] : by_index[i])
         if (auto it = by_index[j].find(index); it != by_index[j].end()) a.push_back(score), b.push_back(it->second);
-      if (a.size() >= 2)
-        std::printf(" %.4f (%zu) |", kendall_tau_b(a, b), a.size());
-      else
-        std::printf(" n/a (%zu) |", a.size());
+      Cell c = a.size() >= 2 ? cell(kendall_tau_b(a, b), 4) : missing();
+      c.text = (a.size() >= 2 ? c.text : "n/a") + " (" + std::to_string(a.size()) + ")";
+      row.push_back(c);
     }
-    std::printf("\n");
+    agreement.rows.push_back(row);
   }
+  doc.print(format);
   return 0;
 }
 
@@ -267,7 +267,8 @@ int cmd_report(int argc, char** argv) {
   if (a.positional.empty())
     fail("usage: naswot report RUN.db [RUN2.db ...] [--benchmark nb201|nb101|nats-sss] [--data DIR]");
   const std::string data_dir = resolve_data_dir(a.given("data"));
-  if (a.positional.size() > 1) return report_runs(a.positional, a.get("benchmark"), data_dir);
+  const Format format = parse_format(a.get("format"));
+  if (a.positional.size() > 1) return report_runs(a.positional, a.get("benchmark"), data_dir, format);
   const ReportedRun run = load_run(a.positional[0], a.get("benchmark"), data_dir);
   const auto& id = run.config.identity;
   const std::vector<ScoreRow>& rows = run.rows;
@@ -276,19 +277,19 @@ int cmd_report(int argc, char** argv) {
   long degenerate = 0;
   for (const ScoreRow& r : rows) degenerate += r.status != ScoreStatus::Ok;
 
-  std::printf("# naswot report: %s\n\n", run.path.c_str());
-  for (const auto& [k, v] : id) std::printf("- %s: %s\n", k.c_str(), v.c_str());
-  for (const auto& [k, v] : run.config.info) std::printf("- %s: %s\n", k.c_str(), v.c_str());
-  std::printf("\n%zu of %ld architectures scored, %ld degenerate (score -inf)", rows.size() + size_t(unscorable),
-              J.space_size, degenerate);
-  if (unscorable) std::printf(", %ld left out with score NaN (the reference code cannot score them)", unscorable);
-  std::printf(".\n\n");
-  std::printf(
+  Doc doc("naswot report: " + run.path);
+  for (const auto& [k, v] : id) doc.fact(k, v);
+  for (const auto& [k, v] : run.config.info) doc.fact(k, v);
+  std::string counts = std::to_string(rows.size() + size_t(unscorable)) + " of " + std::to_string(J.space_size) +
+                       " architectures scored, " + std::to_string(degenerate) + " degenerate (score -inf)";
+  if (unscorable)
+    counts += ", " + std::to_string(unscorable) + " left out with score NaN (the reference code cannot score them)";
+  doc.text(counts + ".");
+  doc.text(
       "Rank correlation of the score with each accuracy column. 'all': degenerate architectures\n"
-      "included, ranked last and tied with each other; 'ok only': degenerate ones left out.\n\n");
-  std::printf(
-      "| column | Kendall tau (all) | Spearman rho (all) | Kendall tau (ok only) | Spearman rho (ok only) | n |\n");
-  std::printf("|---|---|---|---|---|---|\n");
+      "included, ranked last and tied with each other; 'ok only': degenerate ones left out.");
+  Table& corr = doc.table("correlation", {"column", "Kendall tau (all)", "Spearman rho (all)", "Kendall tau (ok only)",
+                                          "Spearman rho (ok only)", "n"});
   bool costs = false;
   for (size_t c = 0; c < J.columns.size(); ++c) {
     const std::string& name = J.columns[c];
@@ -301,22 +302,22 @@ int cmd_report(int argc, char** argv) {
     column_pairs(run, c, true, sc_ok, acc_ok);
     if (sc.size() < 2) continue;
     const bool ok2 = sc_ok.size() >= 2;
-    std::printf("| %s | %.4f | %.4f | %.4f | %.4f | %zu |\n", name.c_str(), kendall_tau_b(sc, acc),
-                spearman_rho(sc, acc), ok2 ? kendall_tau_b(sc_ok, acc_ok) : NAN,
-                ok2 ? spearman_rho(sc_ok, acc_ok) : NAN, sc.size());
+    corr.rows.push_back({cell(name), cell(kendall_tau_b(sc, acc), 4), cell(spearman_rho(sc, acc), 4),
+                         cell(ok2 ? kendall_tau_b(sc_ok, acc_ok) : NAN, 4),
+                         cell(ok2 ? spearman_rho(sc_ok, acc_ok) : NAN, 4), cell(long(sc.size()))});
   }
   if (costs) {
-    std::printf(
-        "\nRank correlation of the score with size and cost (degenerate architectures left out): how much\n"
-        "of the ranking a parameter count, a training time or a device's latency would give as well.\n\n");
-    std::printf("| column | Kendall tau | Spearman rho | n |\n|---|---|---|---|\n");
+    doc.text(
+        "Rank correlation of the score with size and cost (degenerate architectures left out): how much\n"
+        "of the ranking a parameter count, a training time or a device's latency would give as well.");
+    Table& cost = doc.table("costs", {"column", "Kendall tau", "Spearman rho", "n"});
     for (size_t c = 0; c < J.columns.size(); ++c) {
       if (!is_cost_column(J.columns[c])) continue;
       std::vector<double> sc, v;
       column_pairs(run, c, true, sc, v);
       if (sc.size() >= 2)
-        std::printf("| %s | %.4f | %.4f | %zu |\n", J.columns[c].c_str(), kendall_tau_b(sc, v), spearman_rho(sc, v),
-                    sc.size());
+        cost.rows.push_back(
+            {cell(J.columns[c]), cell(kendall_tau_b(sc, v), 4), cell(spearman_rho(sc, v), 4), cell(long(sc.size()))});
     }
   }
   const int col = [&] {
@@ -327,8 +328,8 @@ int cmd_report(int argc, char** argv) {
   if (col >= 0) {
     auto acc = [&](size_t i) { return J.values[i][size_t(col)] * J.top_scale; };
     const std::vector<size_t> order = by_score(rows);
-    std::printf("\nTop architectures by score, %s (%%):\n\n", J.top_column.c_str());
-    std::printf("| top k | mean | best | best index |\n|---|---|---|---|\n");
+    doc.text("Top architectures by score, " + J.top_column + " (%):");
+    Table& top = doc.table("top", {"top k", "mean", "best", "best index"});
     for (size_t k : {size_t(1), size_t(10), size_t(100)}) {
       if (k > order.size()) break;
       double sum = 0, best = -1;
@@ -338,15 +339,18 @@ int cmd_report(int argc, char** argv) {
         sum += v;
         if (v > best) best = v, best_i = rows[order[j]].index;
       }
-      std::printf("| %zu | %.2f | %.2f | %ld |\n", k, sum / double(k), best, best_i);
+      top.rows.push_back({cell(long(k)), cell(sum / double(k), 2), cell(best, 2), cell(best_i)});
     }
     size_t best_pos = 0;
     for (size_t j = 0; j < order.size(); ++j)
       if (acc(order[j]) > acc(order[best_pos])) best_pos = j;
     const ScoreRow& b = rows[order[best_pos]];
-    std::printf("\nBest scored architecture by %s: index %ld (%.2f%%), score rank %zu of %zu.\n", J.top_column.c_str(),
-                b.index, acc(order[best_pos]), best_pos + 1, rows.size());
+    char line[256];
+    std::snprintf(line, sizeof line, "Best scored architecture by %s: index %ld (%.2f%%), score rank %zu of %zu.",
+                  J.top_column.c_str(), b.index, acc(order[best_pos]), best_pos + 1, rows.size());
+    doc.text(line);
   }
+  doc.print(format);
   return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "tools/app/scoring.h"
 #include "tools/app/search_spaces.h"
 #include "tools/commands.h"
+#include "tools/doc.h"
 #include "tools/scoring_setup.h"
 
 namespace naswot {
@@ -24,11 +25,9 @@ struct Stat {
   double sum = 0, sq = 0;
   long n = 0;
   void add(double v) { sum += v, sq += v * v, ++n; }
-  std::string str() const {  // mean +- population std, as the papers' tables
+  Cell cell() const {  // mean ± population std, as the papers' tables
     const double m = sum / double(n), sd = std::sqrt(std::max(0.0, sq / double(n) - m * m));
-    char b[64];
-    std::snprintf(b, sizeof b, "%.2f ± %.2f", m, sd);
-    return b;
+    return cell_mean_std(m, sd, 2);
   }
 };
 
@@ -105,6 +104,7 @@ class SearchScores {
 int cmd_search(int argc, char** argv) {
   const cli::Args a = cli::parse(argc, argv, cli::kSearch);
   const std::string algo = a.get("algo");
+  const Format format = parse_format(a.get("format"));
   if (algo != "best-of-n" && algo != "random" && algo != "rea" && algo != "area")
     fail("unknown --algo '" + algo + "' (expected best-of-n, random, rea or area)");
   const Space& space = space_named(a.get("space"));
@@ -160,32 +160,36 @@ int cmd_search(int argc, char** argv) {
       std::fprintf(stderr, "run %d: chose %ld (%ld evaluations, %ld scored)\n", run, r.chosen, r.evaluations, r.scored);
   }
 
-  std::string method = algo == "best-of-n" ? "NASWOT (N=" + std::to_string(n) + ")"
-                       : algo == "random"  ? "Random search"
-                       : algo == "rea"     ? "REA"
-                                           : "AREA (M=" + std::to_string(m) + ")";
-  std::printf("Scores: %s\n", scores ? scores->mode.c_str() : "no scores");
-  if (!ss.constraint.empty()) std::printf("%s\n", ss.constraint.c_str());
+  const std::string method = algo == "best-of-n" ? "NASWOT (N=" + std::to_string(n) + ")"
+                             : algo == "random"  ? "Random search"
+                             : algo == "rea"     ? "REA"
+                                                 : "AREA (M=" + std::to_string(m) + ")";
+  std::string head = std::string("Scores: ") + (scores ? scores->mode : "no scores") + "\n";
+  if (!ss.constraint.empty()) head += ss.constraint + "\n";
   if (algo != "best-of-n") {
-    if (budget.evaluations)
-      std::printf("Budget: %ld evaluations", budget.evaluations);
-    else
-      std::printf("Budget: %.0f s of simulated training (%s)", budget.seconds, ss.budget_note.c_str());
-    std::printf("; fitness %s%s", ss.fitness.c_str(), ss.fitness_note.c_str());
-    if (algo != "random") std::printf("; population %d, tournament %d", population, tournament);
-    std::printf("\n");
+    char b[64];
+    std::snprintf(b, sizeof b, "%.0f", budget.seconds);
+    head += budget.evaluations ? "Budget: " + std::to_string(budget.evaluations) + " evaluations"
+                               : "Budget: " + std::string(b) + " s of simulated training (" + ss.budget_note + ")";
+    head += "; fitness " + ss.fitness + ss.fitness_note;
+    if (algo != "random")
+      head += "; population " + std::to_string(population) + ", tournament " + std::to_string(tournament);
+    head += "\n";
   }
-  std::printf("%d runs, search seed %llu. Accuracies in %%, mean ± std over runs.\n\n", runs,
-              static_cast<unsigned long long>(search_seed));
-  std::printf("| Method | Search (s) |");
-  for (const auto& h : ss.headers) std::printf(" %s |", h.c_str());
-  std::printf("\n|---|---|");
-  for (size_t c = 0; c < ss.headers.size(); ++c) std::printf("---|");
-  std::printf("\n| %s | %s |", method.c_str(), time.str().c_str());
-  for (const Stat& s : cols) std::printf(" %s |", s.str().c_str());
-  std::printf("\n| Optimal | – |");
-  for (double best : ss.optimum) std::isnan(best) ? std::printf(" – |") : std::printf(" %.2f |", best);
-  std::printf("\n");
+  head += std::to_string(runs) + " runs, search seed " + std::to_string(search_seed) +
+          ". Accuracies in %, mean ± std over runs.";
+  Doc doc("naswot search", /*markdown_heading=*/false);
+  doc.text(head);
+  std::vector<std::string> columns = {"Method", "Search (s)"};
+  columns.insert(columns.end(), ss.headers.begin(), ss.headers.end());
+  Table& t = doc.table("search", columns);
+  std::vector<Cell> row = {cell(method), time.cell()};
+  for (const Stat& st : cols) row.push_back(st.cell());
+  t.rows.push_back(row);
+  row = {cell("Optimal"), missing()};
+  for (double best : ss.optimum) row.push_back(std::isnan(best) ? missing() : cell(best, 2));
+  t.rows.push_back(row);
+  doc.print(format);
   return 0;
 }
 

@@ -63,7 +63,7 @@ augmentations or datasets), report prints each run's tau and rho against the tes
 the dataset it scored on, their mean and standard deviation over the runs, and the Kendall tau
 between every two runs' scores over the architectures both scored.
 
-search runs --runs independent searches and prints a Markdown table of the chosen
+search runs --runs independent searches and prints a table (--format md|json|csv) of the chosen
 architectures' benchmark accuracies (mean ± std) and the space's optimum:
   best-of-n  score N random architectures, keep the best by score (the paper's NASWOT)
   random     random search, best by the 12-epoch validation accuracy (--dataset)
