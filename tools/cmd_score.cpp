@@ -134,14 +134,12 @@ int cmd_score_space(int argc, char** argv) {
   const bool mpi = mpi_launched();
   if (mpi && (a.has("workers") || a.has("streams")))
     fail("under mpirun the ranks are the workers: use more ranks (-n) and --threads, not --workers/--streams");
+  const int local_rank = mpi ? node_local_rank_from_env() : -1;  // picks a rank's GPU
 #else
   const bool mpi = false;
+  const int local_rank = -1;
 #endif
-#ifdef NASWOT_HAVE_MPI
-  ScoringSetup setup = make_scoring_setup(a, /*parallel=*/!mpi, mpi ? node_local_rank_from_env() : -1);
-#else
-  ScoringSetup setup = make_scoring_setup(a, /*parallel=*/true);
-#endif
+  ScoringSetup setup = make_scoring_setup(a, /*parallel=*/!mpi, local_rank);
   if (!sel.empty()) space.arch(sel[0]);  // NB101: enumerate before the timed loop and the worker threads
 #ifdef NASWOT_HAVE_MPI
   if (mpi) return score_space_mpi(setup, sel, out);
