@@ -1,16 +1,26 @@
-#!/usr/bin/env python3
-"""Plots for a naswot run database: score vs accuracy, and Sigma_J histograms by accuracy (the seed
-paper's Figure 1).
+#!/usr/bin/python3
+"""Plots for a naswot NAS-Bench-201 run database: score against accuracy (one panel per dataset, with
+Kendall tau and n), and Sigma_J histograms by accuracy group (the seed paper's Figure 1).
 
   tools/plot_report.py RUN.db --data DIR --out PLOTS_DIR [--naswot build/naswot] [--per-group 5]
+                       [--figure1]
 
-Writes PLOTS_DIR/score_vs_c10_test_200.png and PLOTS_DIR/sigma_histograms.png. The histograms
-re-score a few architectures from each accuracy group with the run's own configuration
-(`naswot score --dump-sigma`), so they show exactly the Sigma_J the run's scores came from.
-Needs matplotlib (Debian: python3-matplotlib).
+Writes PLOTS_DIR/score_vs_accuracy.{png,pdf} and PLOTS_DIR/sigma_histograms.{png,pdf}.
+
+- The scatter plots every scored architecture against the test accuracy (200 epochs) of CIFAR-10,
+  CIFAR-100 and ImageNet16-120; tau and n are naswot report's (degenerate architectures are counted
+  there, tied last, and left out of the plot).
+- The histograms re-score a few architectures of each CIFAR-10 accuracy group with the run's own
+  settings (space, batch, seed, augmentation, dataset, classes, sampler, init, Sigma_J precision:
+  `naswot score --dump-sigma`), so they show the Sigma_J the run saw. A Hamming run has no Sigma_J:
+  its histograms are of the same networks and batch, and say so. --figure1 uses the paper's Figure 1
+  batch instead: flip-cropped copies of one image (--augment augment-one).
+
+Runs under Debian's /usr/bin/python3 with python3-matplotlib and python3-numpy (tools/install-deps.sh).
 """
 import argparse
 import csv
+import json
 import os
 import random
 import sqlite3
@@ -25,68 +35,116 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 GROUPS = [(0, 80), (80, 85), (85, 90), (90, 92), (92, 101)]  # c10_test_200 ranges, %
+PANELS = [("c10_test_200", "CIFAR-10"), ("c100_test_200", "CIFAR-100"), ("im16_test_200", "ImageNet16-120")]
+# Run keys passed through to re-scoring as they are recorded (only when not the default).
+DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet16": "ImageNet16-120"}
+PASSED = ["space", "batch", "seed", "augment", "dataset", "num_classes", "sampler", "init", "sigma_precision"]
+
+
+def fail(msg):
+    sys.exit(f"plot_report.py: {msg}")
 
 
 def read_run(path):
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    rows = con.execute("SELECT idx, score, status FROM scores ORDER BY idx").fetchall()
-    ident = dict(con.execute("SELECT key, value FROM naswot_meta WHERE kind='identity'").fetchall())
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        rows = con.execute("SELECT idx, score, status FROM scores ORDER BY idx").fetchall()
+        ident = dict(con.execute("SELECT key, value FROM naswot_meta WHERE kind='identity'").fetchall())
+    except sqlite3.Error as e:
+        fail(f"{path} is not a naswot run database ({e})")
     return rows, ident
 
 
-def read_accuracy(data, column="c10_test_200"):
-    with open(os.path.join(data, "nb201", "nb201_accuracy.csv")) as f:
-        return {int(r["index"]): float(r[column]) for r in csv.DictReader(f) if r[column]}
+def read_accuracy(data):
+    path = os.path.join(data, "nb201", "nb201_accuracy.csv")
+    try:
+        with open(path) as f:
+            table = list(csv.DictReader(f))
+    except OSError as e:
+        fail(f"cannot read {path}: {e}")
+    return {c: {int(r["index"]): float(r[c]) for r in table if r.get(c)} for c, _ in PANELS}
 
 
-def scatter(rows, acc, out):
-    ok = [(acc[i], s) for i, s, st in rows if st == "ok" and i in acc]
-    n_deg = sum(1 for _, _, st in rows if st != "ok")
-    x, y = np.array(ok).T
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    ax.scatter(x, y, s=2, alpha=0.4, linewidths=0)
-    ax.set_xlabel("CIFAR-10 test accuracy after 200 epochs (%)")
-    ax.set_ylabel("naswot score (jacob_cov)")
-    ax.set_title(f"NAS-Bench-201: {len(ok)} architectures ({n_deg} degenerate not shown)")
-    fig.tight_layout()
-    fig.savefig(out, dpi=120)
+def naswot(args, *argv):
+    """Runs naswot; its error message, not a traceback, reaches the user when it fails."""
+    try:
+        r = subprocess.run([args.naswot, *argv], capture_output=True, text=True)
+    except OSError as e:
+        fail(f"cannot run {args.naswot}: {e} (pass --naswot PATH)")
+    if r.returncode != 0:
+        fail(f"naswot {argv[0]} failed (exit {r.returncode}): {r.stderr.strip()}")
+    return r.stdout
+
+
+def save(fig, out, stem):
+    for ext in ("png", "pdf"):
+        fig.savefig(os.path.join(out, f"{stem}.{ext}"), dpi=150)
     plt.close(fig)
+
+
+def scatter(rows, acc, ident, report, out):
+    corr = {r["column"]: r for r in report["tables"]["correlation"]}
+    ok = [(i, s) for i, s, st in rows if st == "ok"]
+    n_deg = sum(1 for _, _, st in rows if st == "degenerate")
+    size = float(np.clip(3000 / max(len(ok), 1), 1, 25))  # markers shrink as points grow in number
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 3.8), sharey=True)
+    titles = []
+    for ax, (column, name) in zip(axes, PANELS):
+        pts = np.array([(acc[column][i], s) for i, s in ok if i in acc[column]])
+        if len(pts):
+            ax.scatter(pts[:, 0], pts[:, 1], s=size, alpha=0.5, linewidths=0)
+        r = corr.get(column)
+        tau = f"Kendall τ = {r['Kendall tau (all)']:.3f}, n = {r['n']}" if r and r["Kendall tau (all)"] is not None else ""
+        ax.set_title(f"{name}\n{tau}", fontsize=10)
+        titles.append(f"{name}: {tau}")
+        ax.set_xlabel(f"{name} test accuracy, 200 epochs (%)")
+    score = ident.get("score", "jacob_cov")
+    sites = f", ReLU sites {ident['relu_sites']}" if score == "hamming" and "relu_sites" in ident else ""
+    axes[0].set_ylabel(f"naswot score ({score}{sites})")
+    print(f"score_vs_accuracy: y naswot score ({score}{sites}); " + "; ".join(titles))
+    fig.suptitle(f"NAS-Bench-201: {len(ok)} architectures scored on {DATASETS[ident.get('dataset', 'cifar10')]} images, "
+                 f"batch {ident.get('batch')} ({n_deg} degenerate not shown)", fontsize=11)
+    fig.tight_layout()
+    save(fig, out, "score_vs_accuracy")
 
 
 def sigma_histograms(rows, acc, ident, args, out):
     rng = random.Random(0)
-    ok = [i for i, _, st in rows if st == "ok" and i in acc]
-    chosen = []
-    for lo, hi in GROUPS:
-        members = [i for i in ok if lo <= acc[i] < hi]
-        chosen.append(sorted(rng.sample(members, min(args.per_group, len(members)))))
+    c10 = acc["c10_test_200"]
+    ok = [i for i, _, st in rows if st == "ok" and i in c10]
+    chosen = [sorted(rng.sample(m, min(args.per_group, len(m))))
+              for m in ([i for i in ok if lo <= c10[i] < hi] for lo, hi in GROUPS)]
+    batch = int(ident["batch"])
     with tempfile.TemporaryDirectory() as tmp:
         flat = [str(i) for g in chosen for i in g]
         if flat:
-            cmd = [args.naswot, "score", "--space", ident.get("space", "nb201"), "--batch", ident["batch"],
-                   "--seed", ident["seed"], "--augment", ident["augment"], "--num-classes", ident["num_classes"],
-                   "--data", args.data, "--dump-sigma", tmp, "--arch", ",".join(flat)]
-            # Run keys recorded only when not the default.
-            for key in ("sampler", "init", "sigma_precision"):
+            cmd = ["score", "--data", args.data, "--dump-sigma", tmp, "--arch", ",".join(flat)]
+            for key in PASSED:
                 if key in ident:
                     cmd += ["--" + key.replace("_", "-"), ident[key]]
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        B = int(ident["batch"])
-        fig, axes = plt.subplots(1, len(GROUPS), figsize=(3 * len(GROUPS), 2.8), sharey=True)
+            if args.figure1:  # the paper's batch: copies of one image
+                cmd[cmd.index("--augment") + 1] = "augment-one"
+            naswot(args, *cmd)
+        fig, axes = plt.subplots(1, len(GROUPS), figsize=(3 * len(GROUPS), 3.0), sharey=True)
         for ax, (lo, hi), group in zip(axes, GROUPS, chosen):
             vals = []
             for i in group:
-                s = np.fromfile(os.path.join(tmp, f"{i}.sigma.f64"), dtype="<f8").reshape(B, B)
-                vals.append(s[~np.eye(B, dtype=bool)])
+                path = os.path.join(tmp, f"{i}.sigma.f64")
+                if os.path.exists(path):  # degenerate on this batch: no Sigma_J written
+                    s = np.fromfile(path, dtype="<f8").reshape(batch, batch)
+                    vals.append(s[~np.eye(batch, dtype=bool)])
             if vals:
                 ax.hist(np.concatenate(vals), bins=60, range=(-1, 1), density=True)
-            ax.set_title(f"{lo}-{min(hi, 100)}% ({len(group)} nets)", fontsize=9)
-            ax.set_xlabel("Sigma_J entry")
+            ax.set_title(f"{lo}-{min(hi, 100)}% ({len(vals)} nets)", fontsize=9)
+            ax.set_xlabel("Σ_J entry")
         axes[0].set_ylabel("density")
-        fig.suptitle("Off-diagonal Sigma_J entries by final CIFAR-10 accuracy")
+        batch_text = "one image, flip-cropped" if args.figure1 or ident.get("augment") == "augment-one" else \
+            f"{DATASETS[ident.get('dataset', 'cifar10')]} images, augment {ident.get('augment', 'none')}"
+        note = "; the run's score is hamming: Σ_J of its networks and batch" if ident.get("score") == "hamming" else ""
+        fig.suptitle(f"Off-diagonal Σ_J entries by CIFAR-10 accuracy (batch {batch}: {batch_text}{note})",
+                     fontsize=10)
         fig.tight_layout()
-        fig.savefig(out, dpi=120)
-        plt.close(fig)
+        save(fig, out, "sigma_histograms")
 
 
 def main():
@@ -95,18 +153,22 @@ def main():
     ap.add_argument("--data", default=os.environ.get("NASWOT_DATA"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--naswot", default=os.path.join(os.path.dirname(__file__), "..", "build", "naswot"))
-    ap.add_argument("--per-group", type=int, default=5)
+    ap.add_argument("--per-group", type=int, default=5, help="architectures per accuracy group (histograms)")
+    ap.add_argument("--figure1", action="store_true", help="histograms on copies of one image (the paper's Figure 1)")
     args = ap.parse_args()
     if not args.data:
-        sys.exit("plot_report.py: pass --data DIR or set NASWOT_DATA")
+        fail("pass --data DIR or set NASWOT_DATA")
+    if args.per_group < 1:
+        fail("--per-group must be at least 1")
     rows, ident = read_run(args.run)
-    if ident.get("space") != "nb201":
-        sys.exit("plot_report.py: only NAS-Bench-201 runs are supported")
+    if ident.get("space", "nb201") != "nb201":
+        fail(f"{args.run} is a {ident['space']} run; only NAS-Bench-201 runs are plotted")
     acc = read_accuracy(args.data)
+    report = json.loads(naswot(args, "report", args.run, "--data", args.data, "--format", "json"))
     os.makedirs(args.out, exist_ok=True)
-    scatter(rows, acc, os.path.join(args.out, "score_vs_c10_test_200.png"))
-    sigma_histograms(rows, acc, ident, args, os.path.join(args.out, "sigma_histograms.png"))
-    print(f"wrote {args.out}/score_vs_c10_test_200.png and {args.out}/sigma_histograms.png")
+    scatter(rows, acc, ident, report, args.out)
+    sigma_histograms(rows, acc, ident, args, args.out)
+    print(f"wrote {args.out}/score_vs_accuracy.{{png,pdf}} and {args.out}/sigma_histograms.{{png,pdf}}")
 
 
 if __name__ == "__main__":
