@@ -1,13 +1,10 @@
 // One exception type for every user-facing failure (bad arch, bad data, bad options).
 #pragma once
-#include <stdexcept>
 #include <string>
 
-namespace naswot {
+#include "naswot/error.hpp"  // Error itself is public
 
-struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+namespace naswot {
 
 // A dataset's image files are not in the data directory (callers may point to other ways forward).
 struct MissingData : Error {

@@ -8,7 +8,6 @@
 namespace naswot::cli {
 namespace {
 
-constexpr unsigned kScoring = kScore | kScoreSpace | kSearch;  // commands that score networks
 constexpr long kSeedMax = 1L << 62;
 
 Option text(std::string name, std::string value, std::string dflt, unsigned cmds, std::string help,

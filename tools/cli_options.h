@@ -16,6 +16,8 @@ enum Command : unsigned {
   kSearch = 1u << 5,
   kCells = 1u << 6,
 };
+// The commands that score networks: their options are the scoring options (also the APIs').
+constexpr unsigned kScoring = kScore | kScoreSpace | kSearch;
 
 struct Option {
   std::string name;                  // --name (single letters also as -n)

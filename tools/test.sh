@@ -14,7 +14,7 @@ if [ -z "${NASWOT_CACHE_DIR:-}" ]; then
   trap 'rm -rf "$NASWOT_CACHE_DIR"' EXIT
 fi
 # Format: every C++/CUDA file as .clang-format says (clang-format 14), no line over 120 columns.
-mapfile -t sources < <(git ls-files '*.cpp' '*.h' '*.cu' '*.cuh')
+mapfile -t sources < <(git ls-files '*.cpp' '*.hpp' '*.h' '*.c' '*.cu' '*.cuh')
 if ! clang-format-14 --style=file --dry-run --Werror "${sources[@]}" ||
   ! awk 'length > 120 { print FILENAME ":" FNR ": over 120 columns"; bad = 1 } END { exit bad }' "${sources[@]}"; then
   echo "test.sh: format check failed: clang-format-14 -i --style=file on the files above" >&2
