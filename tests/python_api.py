@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The Python module (tools/naswot_python.cpp): the CLI's scores bit for bit for NB201 indices and arch
-strings and NB101 hashes, score_many over workers = one at a time, Python threads sharing a Scorer, and
-bad options or architectures raising naswot.Error (a ValueError).
+strings and NB101 hashes, numpy indices, score_many over workers = one at a time, Ctrl-C during
+score_many keeping what was scored, Python threads sharing a Scorer, and bad options or
+architectures raising naswot.Error (a ValueError).
 Usage: python_api.py MODULE_DIR NASWOT_BIN DATA_DIR"""
 import math
 import os
@@ -58,6 +59,29 @@ with tempfile.TemporaryDirectory() as tmp:
         t.join()
     check("Python threads sharing a Scorer get the sequential scores",
           [(r["index"], r["score"]) for r in out] == [(r["index"], r["score"]) for r in (s.score(a) for a in (1, 77, 4321, 10))])
+
+    # numpy integers and index arrays, as NAS code holds them.
+    import numpy as np
+    check("numpy integers and an index array are architectures",
+          s.score(np.int64(4321))["score"] == rows[4321][0] and
+          [r["index"] for r in s.score_many(np.array([10, 1]))] == [10, 1])
+
+    # Ctrl-C during score_many stops between architectures; naswot.Interrupted (a KeyboardInterrupt)
+    # keeps what was scored, each row equal to scoring it alone.
+    import signal
+    rows_before = []
+    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        s.score_many(range(200))
+        check("Ctrl-C interrupts score_many", False)
+    except naswot.Interrupted as e:
+        done_rows = [r for r in e.results if r is not None]
+        check(f"Ctrl-C interrupts score_many ({len(done_rows)} of 200 scored, kept in .results)",
+              isinstance(e, KeyboardInterrupt) and 0 < len(done_rows) < 200 and len(e.results) == 200)
+        check("the kept rows equal scoring them alone",
+              all(r["score"] == s.score(r["index"])["score"] or r["status"] != "ok" for r in done_rows[:3]))
+    timer.cancel()
 
     # The GIL is released while scoring: this thread keeps running during a long call (with the GIL
     # held it would stall for the whole call).

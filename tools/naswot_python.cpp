@@ -3,9 +3,12 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/error.h"
@@ -32,6 +35,9 @@ py::dict row_dict(const ScoreRow& r) {
 std::string arch_spec(const py::handle& a) {
   if (py::isinstance<py::bool_>(a)) throw Error("an architecture is an index or a string, not a bool");
   if (py::isinstance<py::int_>(a)) return std::to_string(a.cast<long>());
+  // numpy integers (np.int64(5), the elements of an index array) and anything else with __index__.
+  if (PyIndex_Check(a.ptr()) && !py::isinstance<py::float_>(a))
+    return std::to_string(py::int_(py::reinterpret_borrow<py::object>(a)).cast<long>());
   if (py::isinstance<py::str>(a)) return a.cast<std::string>();
   throw Error("an architecture is an index (int) or a string, not " + std::string(py::str(a.get_type())));
 }
@@ -80,13 +86,38 @@ class Scorer {
     const std::string m = matrix_text(matrix), o = ops_text(ops);
     return row_dict(locked([&] { return setup_.score_cell(m, o); }));
   }
-  py::list score_many(const std::vector<py::handle>& archs) {
+  // Ctrl-C: the workers stop between architectures and naswot.Interrupted (a KeyboardInterrupt)
+  // carries what was scored, in the order given (None where not scored).
+  py::list score_many(const py::iterable& archs) {
     std::vector<long> indices;
     for (const py::handle& a : archs) indices.push_back(setup_.index_of(arch_spec(a)));
-    std::vector<ScoreRow> rows(indices.size());
-    locked([&] { setup_.score_many(indices, [&](size_t k, const ScoreRow& r) { rows[k] = r; }); });
+    std::vector<std::optional<ScoreRow>> rows(indices.size());
+    std::atomic<bool> stop{false};
+    const std::thread::id caller = std::this_thread::get_id();
+    locked([&] {
+      setup_.score_many(
+          indices,
+          [&](size_t k, const ScoreRow& r) {
+            rows[k] = r;
+            // Python runs signal handlers on its main thread: the caller's, which drives worker 0.
+            if (std::this_thread::get_id() != caller) return;
+            const py::gil_scoped_acquire gil;
+            if (PyErr_CheckSignals() != 0) stop = true;  // the KeyboardInterrupt stays set
+          },
+          &stop);
+    });
     py::list out;
-    for (const ScoreRow& r : rows) out.append(row_dict(r));
+    for (const auto& r : rows) out.append(r ? py::object(row_dict(*r)) : py::object(py::none()));
+    if (stop) {
+      PyErr_Clear();
+      py::object e = py::module_::import("naswot").attr("Interrupted")(
+          "interrupted: " +
+          std::to_string(std::count_if(rows.begin(), rows.end(), [](const auto& r) { return bool(r); })) + " of " +
+          std::to_string(rows.size()) + " architectures scored (in .results)");
+      e.attr("results") = out;
+      PyErr_SetObject(e.get_type().ptr(), e.ptr());
+      throw py::error_already_set();
+    }
     return out;
   }
   std::string banner() const { return setup_.banner().substr(2); }
@@ -107,6 +138,10 @@ PYBIND11_MODULE(naswot, m) {
       "NAS-Bench-101 networks (the naswot engine, in-process)";
   m.attr("__version__") = NASWOT_VERSION;
   py::register_exception<Error>(m, "Error", PyExc_ValueError);
+  // Ctrl-C during score_many: a KeyboardInterrupt whose .results holds what was scored.
+  m.attr("Interrupted") = py::reinterpret_steal<py::object>(PyErr_NewExceptionWithDoc(
+      "naswot.Interrupted", "Ctrl-C during score_many; .results: the rows scored, None where not.",
+      PyExc_KeyboardInterrupt, nullptr));
   py::class_<Scorer>(m, "Scorer", R"(Scores architectures of one configuration; arguments mirror the CLI's options.
 
 Scorer(space="nb201", batch=128, seed=0, augment="none", dataset=None, data=None, num_classes=1, score="jacob_cov",
@@ -114,8 +149,10 @@ Scorer(space="nb201", batch=128, seed=0, augment="none", dataset=None, data=None
        sigma_precision=None, nb101_inplace=None, fusion=None, sampler=None, init=None, workers=1)
 
 score(arch) -> dict(index, arch, score, status, reason, seconds, params); arch: an index or a string
-(NB201 arch string, NB101 hash). score_many(archs) -> list of such dicts, in order, scored over the
-workers. Bad options or architectures raise naswot.Error (a ValueError).)")
+(NB201 arch string, NB101 hash, SSS channels; Python or numpy integers). score_many(archs) -> list of
+such dicts, in order, scored over the workers (archs: any iterable, e.g. a numpy array of indices);
+Ctrl-C stops it between architectures with naswot.Interrupted, whose .results keeps what was
+scored. Bad options or architectures raise naswot.Error (a ValueError).)")
       .def(
           py::init([](const std::string& space, int batch, uint64_t seed, const std::string& augment,
                       const std::optional<std::string>& dataset, const std::optional<std::string>& data,
