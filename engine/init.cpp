@@ -59,7 +59,7 @@ std::vector<float> init_params_torch(const Graph& g, TorchGenerator gen) {
       case InitKind::HeNormalFanOut:
       case InitKind::Normal001:
         fail("PyTorch's normal_ initialisation (" + prm.name +
-             ") is not replayed; the reference weights exist for NAS-Bench-201 only (spec nb101 6.2)");
+             ") is not replayed; the reference weights exist for NAS-Bench-201 only (docs/nb101.md, Weights)");
     }
     for (size_t i = 0; i < prm.size; ++i) out[i] = gen.uniform(-bound, bound);
   }

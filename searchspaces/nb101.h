@@ -23,7 +23,7 @@ struct Cell {
   std::string ops_string() const;     // comma-joined benchmark op names, input/output included
 };
 
-// Validates and prunes a cell exactly as NAS-Bench-101's ModelSpec + _check_spec (spec/nb101.md §2):
+// Validates and prunes a cell exactly as NAS-Bench-101's ModelSpec + _check_spec (docs/nb101.md):
 // vertices not on an input->output path are removed; a cell with more than 9 raw edges is accepted
 // if pruning brings it to 9 or fewer. Throws naswot::Error saying what is wrong.
 Cell make_cell(const std::vector<std::vector<int>>& matrix, const std::vector<int>& labels);
@@ -36,7 +36,7 @@ std::string graph_hash(const Cell& c);
 Cell parse_cell(const std::string& matrix, const std::string& ops);
 int op_label(const std::string& name);
 
-// All 423,624 unique cells (spec §4): full DAGs with <= 7 vertices and <= 9 edges, every labelling,
+// All 423,624 unique cells (docs/nb101.md): full DAGs with <= 7 vertices and <= 9 edges, every labelling,
 // deduplicated by hash; each hash's canonical representative is the first one in the benchmark
 // generator's order. Returned sorted by hash (the index order NASWOT uses, §4.1).
 struct HashedCell {
@@ -45,7 +45,7 @@ struct HashedCell {
 };
 std::vector<HashedCell> enumerate_cells();
 
-// compute_vertex_channels (spec §5.1): channels of every vertex for a module C_in -> C_out.
+// compute_vertex_channels (docs/nb101.md): channels of every vertex for a module C_in -> C_out.
 std::vector<int> vertex_channels(int c_in, int c_out, const Cell& c);
 
 struct NetConfig {
@@ -54,7 +54,7 @@ struct NetConfig {
   int stacks = 3, modules_per_stack = 3;
   int image = 32;
 };
-// The PyTorch port's network (spec §5, §6): stem conv-BN-ReLU, 3 stacks of 3 modules with 2x2
+// The PyTorch port's network (docs/nb101.md): stem conv-BN-ReLU, 3 stacks of 3 modules with 2x2
 // max-pools between stacks, global average pool, linear. Vertex inputs are sums (input projection
 // last), the output vertex concatenates its feeders and adds the input projection.
 Graph build(const Cell& c, const NetConfig& cfg = {});

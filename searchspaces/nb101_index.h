@@ -1,4 +1,4 @@
-// NAS-Bench-101 cells by index (NASWOT's order: ascending hash, spec/nb101.md §4.1) and by hash.
+// NAS-Bench-101 cells by index (NASWOT's order: ascending hash, docs/nb101.md) and by hash.
 #pragma once
 #include <string>
 #include <vector>
@@ -23,11 +23,11 @@ long resolve_index(const std::string& spec);
 std::vector<HashedCell> read_cell_cache(const std::string& path);
 bool write_cell_cache(const std::string& path, const std::vector<HashedCell>& cells);
 
-// spec §6.4: the reference port's in-place `outputs += projection(input)` breaks the backward pass
+// docs/nb101.md: the reference port's in-place `outputs += projection(input)` breaks the backward pass
 // (score NaN) when the cell has the edge input -> output and exactly one interior vertex feeds the
 // output, and that vertex is a convolution (whose ReLU output autograd still needs).
 bool hits_reference_inplace_bug(const Cell& c);
 inline constexpr const char* kReferenceInplaceFailure =
-    "the reference port's in-place += on a ReLU output fails its backward pass (spec nb101 6.4)";
+    "the reference port's in-place += on a ReLU output fails its backward pass (docs/nb101.md)";
 
 }  // namespace naswot::nb101

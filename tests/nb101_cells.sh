@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# NAS-Bench-101 enumeration: counts by vertex number, the spec's sha256 of the sorted hash list, and
+# NAS-Bench-101 enumeration: counts by vertex number, the published sha256 of the sorted hash list, and
 # every canonical matrix and op list equal to the benchmark-derived table.
 set -euo pipefail
 naswot=$1

@@ -115,7 +115,7 @@ check "an NB101 run is not reported against NB201" grep -q "is a nb101 run, not 
 
 # --nb101-inplace reference: a cell the reference cannot score is stored with score NaN (SQLite keeps it
 # as NULL) and must read back as NaN, not 0: exported as nan, left out of the report, counted apart.
-nan_cell=d32d0b26d534203b48d866facd98cc3e  # 011/001/000 input,conv3x3,output: input->output and one conv (spec 6.4)
+nan_cell=d32d0b26d534203b48d866facd98cc3e  # 011/001/000 input,conv3x3,output: input->output and one conv (docs/nb101.md)
 msg=$("$naswot" score-space --space nb101 --indices "$nan_cell,5,6" --nb101-inplace reference --batch 8 \
   --data "$data" --threads 2 --out "$tmp/nan.db" 2>&1)
 check "score-space counts reference_nan apart from degenerate" grep -q "(0 degenerate, 1 reference_nan)" <<<"$msg"

@@ -59,7 +59,7 @@ TEST_CASE("logdet of K_H: closed forms and singular kernels") {
   CHECK(hamming_logdet({0, 0, 0, 0}, 2).status == ScoreStatus::Degenerate);
 }
 
-TEST_CASE("ReLU site weights reproduce the reference's hook counts (spec 4.2)") {
+TEST_CASE("ReLU site weights reproduce the reference's hook counts (docs/scores.md)") {
   // Reference: 2 * (15 * n_conv + 4) + 1 hooked modules; each: 15 * n_conv + 4 + 1 ReLU modules.
   for (int index : {0, 1, 10, 9, 15624}) {
     const nb201::Arch a = nb201::from_index(index);
@@ -75,5 +75,5 @@ TEST_CASE("ReLU site weights reproduce the reference's hook counts (spec 4.2)") 
     CHECK(each == 15 * n_conv + 5);
     CHECK(ref == 2 * (15 * n_conv + 4) + 1);
   }
-  CHECK(2 * (15 * 2 + 4) + 1 == 69);  // index 0's count in the spec
+  CHECK(2 * (15 * 2 + 4) + 1 == 69);  // index 0's count in the reference
 }

@@ -1,4 +1,4 @@
-// NAS-Bench-101 cells: MD5, the graph hash against the spec's test vectors, pruning and errors, the cell cache.
+// NAS-Bench-101 cells: MD5, the graph hash against the benchmark's test vectors, pruning and errors, the cell cache.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -25,7 +25,7 @@ TEST_CASE("MD5 (RFC 1321 test suite)") {
         "57edf4a22be3c955ac49da2e2107b67a");
 }
 
-TEST_CASE("graph hash test vectors (spec/nb101.md §3)") {
+TEST_CASE("graph hash test vectors (docs/nb101.md)") {
   CHECK(md5_hex("(1, 0, -1)") == "3bb65a81afada4c50c2c4630873f0a79");
   CHECK(md5_hex("(0, 1, -2)") == "da7ed8fcf085d449b70116bd536a0344");
   CHECK(nb101::graph_hash(nb101::parse_cell("01/00", "input,output")) == "043721b9c7fe8c5fad811d47d83132ec");
@@ -70,7 +70,7 @@ TEST_CASE("bad NAS-Bench-101 cells get clear errors") {
             .find("21 edges after pruning") != std::string::npos);
 }
 
-TEST_CASE("NB101 networks: vertex channels and parameter counts (spec §5.1, §6.1)") {
+TEST_CASE("NB101 networks: vertex channels and parameter counts (docs/nb101.md)") {
   const auto smallest = nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
                                           "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1");
   CHECK(nb101::vertex_channels(16, 16, smallest) == std::vector<int>{16, 8, 8, 8, 8, 8, 16});
@@ -91,7 +91,7 @@ TEST_CASE("NB101 networks: vertex channels and parameter counts (spec §5.1, §6
 TEST_CASE("NB101 index: ascending hashes, lookups, errors") {
   const auto& cells = nb101::indexed_cells();
   REQUIRE(long(cells.size()) == nb101::kNumCells);
-  CHECK(cells.front().hash == "00005c142e6f48ac74fdcf73e3439874");  // the minimum hash (spec §4.1)
+  CHECK(cells.front().hash == "00005c142e6f48ac74fdcf73e3439874");  // the minimum hash (docs/nb101.md)
   bool ascending = true;
   for (size_t i = 1; i < cells.size(); ++i) ascending &= cells[i - 1].hash < cells[i].hash;
   CHECK(ascending);
@@ -106,7 +106,7 @@ TEST_CASE("NB101 index: ascending hashes, lookups, errors") {
         std::string::npos);
 }
 
-TEST_CASE("NB101: cells the reference port cannot score (spec §6.4)") {
+TEST_CASE("NB101: cells the reference port cannot score (docs/nb101.md)") {
   // input -> output edge, one conv vertex feeding the output: the in-place += breaks the backward.
   CHECK(nb101::hits_reference_inplace_bug(nb101::parse_cell("0101/0010/0001/0000", "conv3x3,conv1x1")));
   CHECK(nb101::hits_reference_inplace_bug(nb101::parse_cell("011/001/000", "conv1x1")));

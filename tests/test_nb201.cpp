@@ -1,4 +1,4 @@
-// NAS-Bench-201 encoding against the benchmark table and the spec's test vectors; builder shapes and counts.
+// NAS-Bench-201 encoding against the benchmark table and the benchmark's test vectors; builder shapes and counts.
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -9,7 +9,7 @@
 
 using namespace naswot;
 
-TEST_CASE("index order reproduces the benchmark's seed-88 shuffle (spec 1.2 test vectors)") {
+TEST_CASE("index order reproduces the benchmark's seed-88 shuffle (the benchmark's test vectors)") {
   const int first_ten[] = {13931, 11791, 14874, 13126, 4032, 7204, 9493, 1168, 8903, 12528};
   for (int i = 0; i < 10; ++i) CHECK(nb201::index_to_ordinal_table()[i] == first_ten[i]);
   CHECK(nb201::to_string(nb201::from_index(1)) ==
@@ -43,7 +43,7 @@ TEST_CASE("all 15,625 architectures match nb201_index_to_arch.tsv and round-trip
   CHECK(mismatches == 0);
 }
 
-TEST_CASE("parameter counts with num_classes = 1 (spec 2.5)") {
+TEST_CASE("parameter counts with num_classes = 1 (docs/nb201.md)") {
   CHECK(nb201::build(nb201::from_index(0)).num_params() == 128721);
   CHECK(nb201::build(nb201::from_index(1)).num_params() == 801841);
   CHECK(nb201::build(nb201::from_index(10)).num_params() == 801841);  // 'none' cells keep their conv params

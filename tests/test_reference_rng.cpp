@@ -1,5 +1,5 @@
 // Replays of the reference's generators: MT19937 against the C++ standard's, the CIFAR-10 split against
-// the data folder's JSON, the v2.0 batch against the spec's vector, torch init order and errors.
+// the data folder's JSON, the v2.0 batch against the published vector, torch init order and errors.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -50,7 +50,7 @@ TEST_CASE("kaiming bound: Python's double arithmetic, within two ulps of 1/sqrt(
   CHECK(differ > 0);  // the reason the bound is not written as 1/sqrt(fan_in)
 }
 
-TEST_CASE("NB201 CIFAR-10 split: the data folder's nb201-cifar-split.json, spec vector 0, 5, 7, 11, 13, 15") {
+TEST_CASE("NB201 CIFAR-10 split: the data folder's nb201-cifar-split.json, published vector 0, 5, 7, 11, 13, 15") {
   const std::vector<int>& split = nb201_cifar10_train_split();
   REQUIRE(split.size() == 25000);
   CHECK(std::vector<int>(split.begin(), split.begin() + 6) == std::vector<int>{0, 5, 7, 11, 13, 15});
@@ -74,7 +74,7 @@ TEST_CASE("NB201 CIFAR-10 split: the data folder's nb201-cifar-split.json, spec 
   CHECK(train == split);
 }
 
-TEST_CASE("v2.0 reference batch: the spec's first indices for seed 1 (nb201.md 5.4)") {
+TEST_CASE("v2.0 reference batch: the published first indices for seed 1 (docs/nb201.md)") {
   const std::vector<int> b = reference_v2_batch_images(1, 128);
   REQUIRE(b.size() == 128);
   CHECK(std::vector<int>(b.begin(), b.begin() + 8) ==

@@ -22,7 +22,8 @@ int cmd_cells(int argc, char** argv) {
   for (const auto& c : cells) ++by_v[c.cell.V], inplace += nb101::hits_reference_inplace_bug(c.cell);
   std::fprintf(stderr, "# %zu unique cells in %.1f s; by vertex count:", cells.size(), secs);
   for (auto [v, n] : by_v) std::fprintf(stderr, " V=%d: %ld", v, n);
-  std::fprintf(stderr, "\n# %ld cells hit the reference port's in-place bug (spec 6.4; --nb101-inplace reference)\n",
+  std::fprintf(stderr,
+               "\n# %ld cells hit the reference port's in-place bug (docs/nb101.md; --nb101-inplace reference)\n",
                inplace);
   FILE* f = stdout;
   if (a.has("out") && !(f = std::fopen(a.get("out").c_str(), "w"))) fail("cannot write " + a.get("out"));

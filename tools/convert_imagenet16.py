@@ -5,7 +5,7 @@ The official training set (Chrabaszcz et al. 2017, "A Downsampled Variant of Ima
 to the CIFAR datasets"; Imagenet16_train.zip from https://image-net.org/download-images) is ten pickles,
 train_data_batch_1 .. train_data_batch_10, each a dict with 'data' (N x 768 uint8: the R, G and B
 planes of a 16x16 image) and 'labels' (1 .. 1000). NAS-Bench-201's ImageNet16-120 keeps the images
-of classes 1 .. 120 in file order, 151,700 of them, with labels shifted to 0 .. 119 (spec nb201.md
+of classes 1 .. 120 in file order, 151,700 of them, with labels shifted to 0 .. 119 (docs/nb201.md,
 5.3). This writes them as records of 1 label byte + 768 pixel bytes (the CIFAR-10 binary layout at
 16x16), which `naswot --dataset imagenet16` reads from DATA/imagenet16/train_120.bin:
 

@@ -1,6 +1,6 @@
 """Oracle test for NAS-Bench-101 networks: engine Jacobians and scores against nb101_torch.py.
 
-Cells: the spec's two test cells, the 2-vertex cell, cells of the shapes that exercise the builder
+Cells: the two documented test cells, the 2-vertex cell, cells of the shapes that exercise the builder
 (concatenation plus input projection, a max-pool vertex feeding the output, one conv feeder plus
 projection, channel truncation) and random ones, all taken from nb101_cells.tsv.gz (canonical forms).
 Each is scored with --export and compared by check_nb201.check_export (same criteria as NB201).

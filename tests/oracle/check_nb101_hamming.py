@@ -1,6 +1,6 @@
-"""Oracle test for the Hamming-kernel score on NAS-Bench-101 (spec/nb101.md §7).
+"""Oracle test for the Hamming-kernel score on NAS-Bench-101 (docs/nb101.md).
 
-Cells as in check_nb101.py (the spec's test cells, builder shapes, random ones). For each cell and both
+Cells as in check_nb101.py (the published test cells, builder shapes, random ones). For each cell and both
 --relu-sites modes, the engine exports K_H and every ReLU's code; nb101_torch.py runs the forward in
 float64 with those codes pinned and records every nn.ReLU it applies (stem, projections, conv
 vertices: the §7 sites; NB101's containers are not ReLU modules, so nothing counts twice and both

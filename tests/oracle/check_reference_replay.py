@@ -1,13 +1,13 @@
 """Oracle test for --sampler reference-v2 and --init reference-v2: the official v2.0 harness replayed.
 
 PyTorch itself runs the harness's random steps (score_networks.py --trainval, nb201.md 5.3-5.4), written
-here from the spec: torch.manual_seed(seed) before the first network is built; per architecture a
+here from docs/nb201.md: torch.manual_seed(seed) before the first network is built; per architecture a
 reseed, then iter(DataLoader(..., sampler=a repeat-1 sampler over SubsetRandomSampler(train split)))
 and one batch; the next network is built from whatever state that leaves. Checks, for two seeds:
   * the NB201 CIFAR-10 split from CPython's random.seed(1021) shuffle equals the data folder's
     nb201-cifar-split.json (train as listed, valid the rest);
   * the engine's batch image indices (export meta 'images') equal the DataLoader's, and for seed 1
-    they start with the spec's vector 40134, 27076, 32545, ...;
+    they start with the published vector 40134, 27076, 32545, ...;
   * the engine's normalised batch equals ToTensor + Normalize of those images bit for bit (the data
     folder has only data_batch_1.bin, so this test links it as all five batches: image i is stored
     image i mod 10,000 -- the indices are what is checked, and the pixels follow from them);
@@ -190,7 +190,7 @@ def main():
         failures.append("split != nb201-cifar-split.json")
     first = harness_batch(split, 1, 128)
     if first[:8] != SPEC_SEED1:
-        failures.append(f"harness replay disagrees with the spec's vector: {first[:8]}")
+        failures.append(f"harness replay disagrees with the published vector: {first[:8]}")
 
     rng = random.Random(11)
     arches = [0, 1, 10, 123, 15624] + rng.sample(range(15625), 3)

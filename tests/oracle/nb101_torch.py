@@ -1,5 +1,6 @@
-"""Independent PyTorch model of the NAS-Bench-101 network as NASWOT's port builds it (spec/nb101.md
-§5-6), written from the spec. Parameter, ReLU-site and max-pool-site names match the engine's export."""
+"""Independent PyTorch model of the NAS-Bench-101 network as NASWOT's port builds it, written from
+the description in docs/nb101.md. Parameter, ReLU-site and max-pool-site names match the engine's
+export."""
 import numpy as np
 import torch
 import torch.nn as nn

@@ -1,6 +1,6 @@
 """Independent PyTorch model of NAS-Bench-201's TinyNetwork, used as the numerical oracle.
 
-Written from ../shared/spec/nb201.md, not from the reference code. Parameter names match the
+Written from docs/nb201.md and docs/scores.md, not from the reference code. Parameter names match the
 engine's export (meta.txt 'param' lines), so weights load by name with shape checks.
 """
 import os

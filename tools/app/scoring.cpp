@@ -86,7 +86,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     if (s.space->id() != SpaceId::Nb201)
       fail(
           "--init reference-v2 replays PyTorch's uniform_ initialisation of NAS-Bench-201 networks; the NB101 "
-          "port redraws its weights with normal_, which is not replayed (spec nb101 6.2)");
+          "port redraws its weights with normal_, which is not replayed (docs/nb101.md, Weights)");
     s.torch_first = reference_v2_weight_generator(s.seed, true, s.dataset);
     s.torch_later = reference_v2_weight_generator(s.seed, false, s.dataset);
   }

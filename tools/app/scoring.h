@@ -102,7 +102,7 @@ struct ScoringSetup {
   // true, workers take no further index and score_many returns once those in flight are done.
   void score_many(const std::vector<long>& indices, const std::function<void(size_t k, const ScoreRow&)>& done,
                   const std::atomic<bool>* stop = nullptr);
-  // --nb101-inplace reference: mark the cells the reference port cannot score (spec §6.4) with
+  // --nb101-inplace reference: mark the cells the reference port cannot score (docs/nb101.md) with
   // status reference_nan and score NaN instead of scoring them (default: fixed, score every cell).
   bool nb101_reference_inplace = false;
   const Space* space = &space_of(SpaceId::Nb201);
