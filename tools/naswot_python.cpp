@@ -66,6 +66,12 @@ std::string ops_text(const py::handle& o) {
   return s;
 }
 
+// naswot.Interrupted, made at import (never destroyed: Python may outlive static destructors).
+py::object& interrupted_type() {
+  static py::object* t = new py::object();
+  return *t;
+}
+
 class Scorer {
   // Runs f without the GIL (other Python threads run while this one scores), one call at a time on
   // this Scorer's workers. Defined first: its return type is deduced.
@@ -110,7 +116,7 @@ class Scorer {
     for (const auto& r : rows) out.append(r ? py::object(row_dict(*r)) : py::object(py::none()));
     if (stop) {
       PyErr_Clear();
-      py::object e = py::module_::import("naswot").attr("Interrupted")(
+      py::object e = interrupted_type()(
           "interrupted: " +
           std::to_string(std::count_if(rows.begin(), rows.end(), [](const auto& r) { return bool(r); })) + " of " +
           std::to_string(rows.size()) + " architectures scored (in .results)");
@@ -132,16 +138,23 @@ class Scorer {
 
 }  // namespace
 
-PYBIND11_MODULE(naswot, m) {
+// The module's name: naswot (the in-tree build, build/python) or _core (inside the pip package,
+// whose naswot/__init__.py adds the Python layer).
+#ifndef NASWOT_PY_MODULE
+#define NASWOT_PY_MODULE naswot
+#endif
+
+PYBIND11_MODULE(NASWOT_PY_MODULE, m) {
   m.doc() =
       "Neural architecture search without training: Sigma_J / Hamming scores of NAS-Bench-201 and "
       "NAS-Bench-101 networks (the naswot engine, in-process)";
   m.attr("__version__") = NASWOT_VERSION;
   py::register_exception<Error>(m, "Error", PyExc_ValueError);
   // Ctrl-C during score_many: a KeyboardInterrupt whose .results holds what was scored.
-  m.attr("Interrupted") = py::reinterpret_steal<py::object>(PyErr_NewExceptionWithDoc(
+  interrupted_type() = py::reinterpret_steal<py::object>(PyErr_NewExceptionWithDoc(
       "naswot.Interrupted", "Ctrl-C during score_many; .results: the rows scored, None where not.",
       PyExc_KeyboardInterrupt, nullptr));
+  m.attr("Interrupted") = interrupted_type();
   py::class_<Scorer>(m, "Scorer", R"(Scores architectures of one configuration; arguments mirror the CLI's options.
 
 Scorer(space="nb201", batch=128, seed=0, augment="none", dataset=None, data=None, num_classes=1, score="jacob_cov",
@@ -190,8 +203,12 @@ scored. Bad options or architectures raise naswot.Error (a ValueError).)")
           py::arg("sigma_solver") = py::none(), py::arg("sigma_precision") = py::none(),
           py::arg("nb101_inplace") = py::none(), py::arg("fusion") = py::none(), py::arg("sampler") = py::none(),
           py::arg("init") = py::none(), py::arg("workers") = 1)
-      .def("score", &Scorer::score, py::arg("arch"))
-      .def("score_many", &Scorer::score_many, py::arg("archs"))
+      .def("score", &Scorer::score, py::arg("arch"),
+           "Scores one architecture: an index (int or numpy integer), an NB201 arch string, an NB101 hash or "
+           "SSS channels. Returns dict(index, arch, score, status, reason, seconds, params).")
+      .def("score_many", &Scorer::score_many, py::arg("archs"),
+           "Scores every architecture of an iterable over the workers; a list of score() dicts in the order "
+           "given. Ctrl-C raises naswot.Interrupted, whose .results keeps the rows scored (None elsewhere).")
       .def("score_cell", &Scorer::score_cell, py::arg("matrix"), py::arg("ops"),
            "NB101 (space=\"nb101\"): any valid cell, matrix as '0111010/...' or a list of 0/1 rows, ops as "
            "'conv3x3,...' or a list (with or without input/output); index -1 as the CLI prints it.")
