@@ -124,6 +124,13 @@ struct Modeller {
   std::vector<float> x;                       // the input batch
   std::map<std::vector<long>, double> cache;  // op instance {op, key...} -> seconds per call
   TracingBackend tracer{be, nullptr, Trace::ReportOnly};
+  // op_costs() by op-table index (nullptr: no entry), looked up once rather than per call.
+  std::vector<const OpCost*> cost_by_op = [] {
+    std::vector<const OpCost*> v(kOpCount, nullptr);
+    for (size_t i = 0; i < kOpCount; ++i)
+      if (auto it = op_costs().find(kOpNames[i]); it != op_costs().end()) v[i] = &it->second;
+    return v;
+  }();
   Executor ex{tracer};
 
   // Seconds per call of an op instance, timed on its first appearance (on the executor's own buffers).
@@ -139,11 +146,11 @@ struct Modeller {
     const double pb = double(be.padded_batch(B));
     tracer.set_on_call([&](const OpCall& c) {
       // An op without a cost entry is timed as "other", with no traffic counted.
-      const auto it = op_costs().find(kOpNames[c.op]);
-      const Kind kind = it == op_costs().end() ? kOther : it->second.kind;
+      const OpCost* cost = cost_by_op[c.op];
+      const Kind kind = cost ? cost->kind : kOther;
       m.seconds[kind] += seconds(c);
       m.calls[kind] += 1;
-      if (it != op_costs().end()) m.bytes[kind] += it->second.bytes(c.key, pb);
+      if (cost) m.bytes[kind] += cost->bytes(c.key, pb);
     });
     ex.jacobian(g, std::vector<float>(g.num_params()), x.data(), B, false);  // values do not matter
     tracer.set_on_call(nullptr);

@@ -40,8 +40,7 @@ AccuracyTable load_accuracy_table(const std::string& data_dir) {
     const auto cells = split_csv(line);
     const std::string where = path + ":" + std::to_string(lineno);
     if (cells.size() != header.size()) fail(where + ": wrong number of columns");
-    if (cells[0].size() != 32 || cells[0].find_first_not_of("0123456789abcdef") != std::string::npos)
-      fail(where + ": '" + cells[0] + "' is not a graph hash");
+    if (!nb101::is_graph_hash(cells[0])) fail(where + ": '" + cells[0] + "' is not a graph hash");
     std::vector<double> v(t.columns.size(), NAN);
     for (size_t c = 1; c < cells.size(); ++c) {
       if (!cells[c].empty()) v[c - 1] = csv_number(cells[c], where);

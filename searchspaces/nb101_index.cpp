@@ -135,13 +135,17 @@ long index_of_hash(const std::string& hash) {
   return it != cells.end() && it->hash == hash ? long(it - cells.begin()) : -1;
 }
 
+bool is_graph_hash(const std::string& s) {
+  return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
 long resolve_index(const std::string& spec) {
   if (!spec.empty() && spec.size() <= 7 && spec.find_first_not_of("0123456789") == std::string::npos) {
     const long i = std::stol(spec);
     if (i >= kNumCells) fail("NB101 index " + spec + " is out of range (0 .. 423623)");
     return i;
   }
-  if (spec.size() == 32 && spec.find_first_not_of("0123456789abcdef") == std::string::npos) {
+  if (is_graph_hash(spec)) {
     const long i = index_of_hash(spec);
     if (i < 0) fail("no NAS-Bench-101 cell has the hash " + spec);
     return i;

@@ -14,6 +14,8 @@ constexpr long kNumCells = 423624;
 // ~/.cache/naswot; NASWOT_CACHE_DIR=off turns the cache off).
 const std::vector<HashedCell>& indexed_cells();
 long index_of_hash(const std::string& hash);  // -1 when no cell has this hash
+// Whether s has a graph hash's form: 32 lowercase hex digits.
+bool is_graph_hash(const std::string& s);
 // An index (0 .. 423623) or a 32-digit hash -> index; throws naswot::Error saying why not.
 long resolve_index(const std::string& spec);
 

@@ -61,10 +61,6 @@ class NatsSss final : public Space {
   }
 };
 
-bool is_graph_hash(const std::string& s) {
-  return s.size() == 32 && s.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
 // NB101 by index: the enumerated cells in ascending hash order; arch = "hash matrix ops".
 class Nb101 final : public Space {
  public:
@@ -78,7 +74,7 @@ class Nb101 final : public Space {
     return h.hash + " " + h.cell.matrix_string() + " " + h.cell.ops_string();
   }
   std::string arch_problem(long, const std::string& a) const override {
-    return is_graph_hash(a.substr(0, a.find(' ')))
+    return nb101::is_graph_hash(a.substr(0, a.find(' ')))
                ? ""
                : "arch '" + a.substr(0, 40) + "' does not start with a 32-digit graph hash";
   }

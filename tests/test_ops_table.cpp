@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "tests/gradcheck.h"
 #include "tests/op_cases.h"
 
 using namespace naswot;
@@ -16,40 +17,36 @@ using namespace naswot::op_test;
 
 namespace {
 
-Backend& cpu() {
+Backend& cpu_backend() {
   static const auto be = make_cpu_backend(2);
   return *be;
 }
 
 std::vector<std::vector<float>> run_case(const OpCase& c, const std::vector<HostTensor>& ins, bool acc) {
-  return run(cpu(), ins, c.outs, [&](const std::vector<float*>& p) { c.call(cpu(), p, acc); });
+  return run(cpu_backend(), ins, c.outs, [&](const std::vector<float*>& p) { c.call(cpu_backend(), p, acc); });
 }
 
-// dx of a backward case against central differences of L(x) = <dy, y(x)> at up to 64 inputs.
+// A backward case's dx against central differences of its forward op (tests/gradcheck.h), both run
+// on the CPU backend from host vectors.
 void check_finite_differences(const OpCase& c) {
-  const std::vector<float>& g = c.ins[0].v;
-  const std::vector<float> dx = run_case(c, c.ins, false)[0];
-  std::vector<HostTensor> fins(c.ins.begin() + 1, c.ins.end());  // x, weights...
-  const auto L = [&](const std::vector<float>& x) {
-    fins[0].v = x;
-    const auto y = run(cpu(), fins, c.fwd_outs, [&](const std::vector<float*>& p) { c.forward(cpu(), p, false); })[0];
-    REQUIRE(y.size() == g.size());
-    double s = 0;
-    for (size_t i = 0; i < y.size(); ++i) s += double(g[i]) * y[i];
-    return s;
+  const size_t ny = c.ins[0].v.size();
+  const test::Fwd f = [&](const float* x, float* y) {
+    std::vector<HostTensor> ins(c.ins.begin() + 1, c.ins.end());  // x, weights...
+    ins[0].v.assign(x, x + ins[0].v.size());
+    const auto r = run(cpu_backend(), ins, c.fwd_outs,
+                       [&](const std::vector<float*>& p) { c.forward(cpu_backend(), p, false); })[0];
+    REQUIRE(r.size() == ny);
+    std::copy(r.begin(), r.end(), y);
   };
-  const std::vector<float> x = c.ins[1].v;
-  double scale = 1e-12, worst = 0;
-  for (float v : dx) scale = std::max(scale, double(std::fabs(v)));
-  const size_t step = std::max<size_t>(1, x.size() / 64);
-  for (size_t j = 0; j < x.size(); j += step) {
-    std::vector<float> xp = x, xm = x;
-    xp[j] += c.fd_step;
-    xm[j] -= c.fd_step;
-    const double fd = (L(xp) - L(xm)) / (double(xp[j]) - double(xm[j]));
-    worst = std::max(worst, std::fabs(fd - dx[j]) / scale);
-  }
-  CHECK(worst <= c.fd_tol);
+  const test::Bwd b = [&](const float* dy, float* dx, bool acc) {
+    std::vector<HostTensor> ins = c.ins, outs = c.outs;
+    ins[0].v.assign(dy, dy + ny);
+    outs[0].v.assign(dx, dx + outs[0].v.size());  // what accumulate adds to
+    const auto r =
+        run(cpu_backend(), ins, outs, [&](const std::vector<float*>& p) { c.call(cpu_backend(), p, acc); })[0];
+    std::copy(r.begin(), r.end(), dx);
+  };
+  test::gradcheck(c.ins[1].v, ny, f, b, c.fd_step, c.fd_tol);
 }
 
 }  // namespace
@@ -86,7 +83,8 @@ TEST_CASE("op table: every case on the CPU backend") {
       const auto a = run_case(c, c.ins, true)[0];
       std::vector<HostTensor> zero_outs = c.outs;
       std::fill(zero_outs[0].v.begin(), zero_outs[0].v.end(), 0.f);
-      const auto r0 = run(cpu(), c.ins, zero_outs, [&](const std::vector<float*>& p) { c.call(cpu(), p, false); })[0];
+      const auto r0 = run(cpu_backend(), c.ins, zero_outs,
+                          [&](const std::vector<float*>& p) { c.call(cpu_backend(), p, false); })[0];
       std::vector<float> want(a.size());
       for (size_t i = 0; i < a.size(); ++i) want[i] = c.outs[0].v[i] + r0[i];
       CHECK(rel_diff(a, want) <= 1e-6);

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "engine/error.h"
+#include "engine/io/csv.h"
 #include "engine/io/images.h"
 #include "engine/io/store.h"
 #include "engine/stats.h"
@@ -63,20 +64,11 @@ int cmd_export(int argc, char** argv) {
     f = std::fopen(a.get("out").c_str(), "w");
     if (!f) fail("cannot write " + a.get("out"));
   }
-  // RFC 4180: a field with a comma or a quote is quoted, its quotes doubled (NB101's arch holds its
-  // comma-joined ops); the reason is always quoted.
-  const auto quoted = [](const std::string& v) {
-    std::string q = "\"";
-    for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-  };
-  const auto field = [&](const std::string& v) {
-    return v.find_first_of(",\"\n") == std::string::npos ? v : quoted(v);
-  };
+  // RFC 4180 (NB101's arch holds its comma-joined ops); the reason is always quoted.
   std::fprintf(f, "index,arch,score,status,seconds,reason\n");
   for (const ScoreRow& r : s.rows)
-    std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,%s\n", r.index, field(r.arch).c_str(), r.score, status_name(r.status),
-                 r.seconds, quoted(r.reason).c_str());
+    std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,%s\n", r.index, csv_field(r.arch).c_str(), r.score,
+                 status_name(r.status), r.seconds, csv_field(r.reason, true).c_str());
   if (f != stdout) std::fclose(f);
   return 0;
 }

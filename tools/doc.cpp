@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/error.h"
+#include "engine/io/csv.h"
 
 namespace naswot {
 namespace {
@@ -34,18 +35,7 @@ std::string json_value(const Cell& c) {
 }
 
 std::string csv_value(const Cell& c) {
-  if (c.is_number && !std::isfinite(c.number)) return "";  // missing, or a NaN statistic
-  if (c.text.find_first_of(",\"\n") == std::string::npos) return c.text;
-  std::string o = "\"";
-  for (char ch : c.text) o += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return o + "\"";
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string o = "\"";
-  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return o + "\"";
+  return c.is_number && !std::isfinite(c.number) ? "" : csv_field(c.text);  // "": missing, or a NaN statistic
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The benchmark tables' CSV: splitting a line (plain comma-separated values, no quoting), and reading
-// a table keyed by architecture index.
+// CSV: splitting a benchmark table's line (plain comma-separated values, no quoting), reading a table
+// keyed by architecture index, and writing one RFC 4180 field.
 #pragma once
 #include <functional>
 #include <string>
@@ -20,6 +20,15 @@ inline std::vector<std::string> split_csv(const std::string& line) {
   }
   out.push_back(cur);
   return out;
+}
+
+// v as an RFC 4180 field: quoted (inner quotes doubled) when it holds a comma, a quote or a newline,
+// or always.
+inline std::string csv_field(const std::string& v, bool always_quote = false) {
+  if (!always_quote && v.find_first_of(",\"\n") == std::string::npos) return v;
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
 }
 
 // A table cell that must be a number, all of it (finite, or nan for a gap); otherwise naswot::Error
