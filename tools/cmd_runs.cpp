@@ -67,8 +67,8 @@ int cmd_export(int argc, char** argv) {
   // RFC 4180 (NB101's arch holds its comma-joined ops); the reason is always quoted.
   std::fprintf(f, "index,arch,score,status,seconds,reason\n");
   for (const ScoreRow& r : s.rows)
-    std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,%s\n", r.index, csv_field(r.arch).c_str(), r.score,
-                 status_name(r.status), r.seconds, csv_field(r.reason, true).c_str());
+    std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,%s\n", r.index, csv_field(r.arch).c_str(), r.score, status_name(r.status),
+                 r.seconds, csv_field(r.reason, true).c_str());
   if (f != stdout) std::fclose(f);
   return 0;
 }
