@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/score_jacob.h"
@@ -54,10 +55,18 @@ class Device {
 
 // The op table's ops (kernels/ops.def: what each computes) on memory of the same instance's Device:
 // every pointer points into its arena or persistent buffer.
+//
+// NAME_many runs n calls of one op whose scalar arguments are equal (only the pointers differ: one
+// call per architecture of a lockstep step, engine/lockstep.h), as if they ran one after another in
+// order. The default does exactly that; a backend overrides it where one launch for all n pays.
 class Ops {
  public:
   virtual ~Ops() = default;
-#define NASWOT_OP(name, cuda, params, args) virtual void name params = 0;
+#define NASWOT_OP(name, cuda, params, args)                                                           \
+  virtual void name params = 0;                                                                       \
+  virtual void name##_many(const op_args::name* calls, int n) {                                       \
+    for (int i = 0; i < n; ++i) std::apply([this](const auto&... a) { this->name(a...); }, calls[i]); \
+  }
 #include "kernels/ops.def"
 #undef NASWOT_OP
 };

@@ -3,20 +3,12 @@
 #pragma once
 #include <functional>
 #include <string>
-#include <string_view>
 #include <type_traits>
 #include <vector>
 
 #include "engine/backend.h"
 
 namespace naswot {
-
-// The op table's index of an op name (kOpCount when there is none).
-constexpr size_t op_index(std::string_view name) {
-  for (size_t i = 0; i < kOpCount; ++i)
-    if (name == kOpNames[i]) return i;
-  return kOpCount;
-}
 
 // One op call: the op (index into kOpNames), its scalar arguments in order (a ConvDims as its ten
 // fields, enums and flags as integers; pointers left out), which tell op instances apart, and a

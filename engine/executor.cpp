@@ -62,10 +62,15 @@ double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k *
 }  // namespace
 
 void Executor::forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B, PlanMode mode,
-                       const std::function<void(int node, const float* value)>& after_relu) {
+                       const std::function<void(int node, const float* value)>& after_relu, const Plan* plan) {
   if (params.size() != g.num_params()) fail("executor: parameter vector has the wrong size");
   const size_t slots = be_.padded_batch(B);
-  plan_ = make_plan(g, B, mode, slots, plan_options_);
+  if (plan) {
+    if (plan->batch != B || plan->nodes.size() != g.nodes.size()) fail("executor: the plan is not this network's");
+    plan_ = *plan;
+  } else {
+    plan_ = make_plan(g, B, mode, slots, plan_options_);
+  }
   const Plan& p = plan_;
   const Shape& is = g.shape(p.input);
   const size_t row = is.per_sample();
@@ -153,27 +158,40 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
                                   bool download_jacobian) {
   JacobianResult r;
   input_grad_ = nullptr;
-  const size_t slots = be_.padded_batch(B);
-  auto count = [&](int v) { return g.nodes[v].out.per_sample() * slots; };
   auto capture_mask = [&](int v, const float* y) { r.relu_masks.push_back(mask_of(g, v, y, B)); };
   forward(g, params, batch_nchw, B, PlanMode::InputGradient,
           capture_masks_ ? std::function<void(int, const float*)>(capture_mask) : nullptr);
+  const Shape in_shape = g.shape(plan_.input);
+  r.batch = B;
+  r.row = in_shape.per_sample();
+  const Shape out_shape = g.shape(g.output);
+  r.pool_argmax = std::move(pools_);
+  r.output.resize(out_shape.per_sample() * size_t(B));
+  to_nchw(arena_ + plan_[g.output].value_off, r.output.data(), out_shape, B);
+  if (download_jacobian) r.jacobian.assign(r.row * B, 0.f);
+  backward(g, B);
+  if (input_grad_ && download_jacobian) to_nchw(input_grad_, r.jacobian.data(), in_shape, B);
+  return r;
+}
 
+const float* Executor::issue_jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+                                      const Plan* plan) {
+  if (capture_masks_) fail("executor: issue_jacobian downloads nothing: turn capture_relu_masks off");
+  input_grad_ = nullptr;
+  forward(g, params, batch_nchw, B, PlanMode::InputGradient, nullptr, plan);
+  backward(g, B);
+  return input_grad_;
+}
+
+void Executor::backward(const Graph& g, int B) {
   const Plan& p = plan_;
+  if (!p[p.input].live || !p[g.output].needs_grad) return;  // output independent of the input: J = 0
+  const size_t slots = be_.padded_batch(B);
+  auto count = [&](int v) { return g.nodes[v].out.per_sample() * slots; };
   float* A = arena_;
   auto val = [&](int v) { return A + p[v].value_off; };
   auto grad = [&](int v) { return A + p[v].grad_off; };
   auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
-  const Shape in_shape = g.shape(p.input);
-  const size_t row = in_shape.per_sample();
-  r.batch = B;
-  r.row = row;
-  const Shape out_shape = g.shape(g.output);
-  r.pool_argmax = std::move(pools_);
-  r.output.resize(out_shape.per_sample() * size_t(B));
-  to_nchw(val(g.output), r.output.data(), out_shape, B);
-  if (download_jacobian) r.jacobian.assign(row * B, 0.f);
-  if (!p[p.input].live || !p[g.output].needs_grad) return r;  // output independent of the input: J = 0
 
   be_.range_push("backward");
   // Backward of sum_b y_b: the seed gradient is all ones.
@@ -245,8 +263,6 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
   }
   be_.range_pop();
   input_grad_ = grad(p.input);
-  if (download_jacobian) to_nchw(input_grad_, r.jacobian.data(), in_shape, B);
-  return r;
 }
 
 void Executor::to_nchw(const float* src, float* host, const Shape& s, int B) {

@@ -50,6 +50,11 @@ class Executor {
   // J of the last jacobian() in the backend's memory and layout, valid until the next call;
   // nullptr when the output does not depend on the input (J = 0).
   const float* input_gradient() const { return input_grad_; }
+  // jacobian() without any download: issues the forward and backward ops and returns J as
+  // input_gradient() does (engine/lockstep.h records the calls and runs them later). plan: one
+  // make_plan made for g at batch B (InputGradient, this backend's padded_batch), or nullptr.
+  const float* issue_jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+                              const Plan* plan = nullptr);
   Backend& backend() { return be_; }
   // Forward pass only, computing every ReLU (also those off the output's path); at each ReLU site,
   // K[a][b] += weight(node) * (number of units whose on/off state agrees between samples a and b).
@@ -64,7 +69,8 @@ class Executor {
 
  private:
   void forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch, PlanMode mode,
-               const std::function<void(int node, const float* value)>& after_relu);
+               const std::function<void(int node, const float* value)>& after_relu, const Plan* plan = nullptr);
+  void backward(const Graph& g, int batch);  // of the last forward(); sets input_grad_
   ReluMask mask_of(const Graph& g, int node, const float* y, int batch);
   PoolArgmax argmax_of(const Graph& g, int node, const float* x, int batch);
   std::vector<PoolArgmax> pools_;  // captured during the last forward

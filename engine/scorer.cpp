@@ -13,20 +13,25 @@ bool parse_score_kind(const std::string& s, ScoreKind& out) {
   return false;
 }
 
+JacobScore score_jacobian(Backend& be, const float* J, int batch, size_t row) {
+  be.range_push("score");
+  JacobScore s;
+  if (J) {
+    s = be.jacob_cov_score(J, batch, row, kJacobK);
+  } else {  // J = 0: the same degenerate status as any constant Jacobian
+    const std::vector<float> zeros(row * size_t(batch), 0.f);
+    s = jacob_cov_score(zeros.data(), batch, row, kJacobK);
+  }
+  be.range_pop();
+  return s;
+}
+
 NetworkScore score_network(Executor& ex, const Graph& g, const std::vector<float>& params,
                            const std::vector<float>& batch_nchw, int batch, bool keep_jacobian) {
   const auto t0 = std::chrono::steady_clock::now();
   NetworkScore r;
   r.jac = ex.jacobian(g, params, batch_nchw.data(), batch, keep_jacobian);
-  Backend& be = ex.backend();
-  be.range_push("score");
-  if (const float* J = ex.input_gradient()) {
-    r.score = be.jacob_cov_score(J, batch, r.jac.row, kJacobK);
-  } else {  // J = 0: the same degenerate status as any constant Jacobian
-    const std::vector<float> zeros(r.jac.row * size_t(batch), 0.f);
-    r.score = jacob_cov_score(zeros.data(), batch, r.jac.row, kJacobK);
-  }
-  be.range_pop();
+  r.score = score_jacobian(ex.backend(), ex.input_gradient(), batch, r.jac.row);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

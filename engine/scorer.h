@@ -19,6 +19,10 @@ struct NetworkScore {
   double seconds = 0;  // forward + backward + score
 };
 
+// The score of an input-gradient J (batch x row values in the backend's memory and layout), on
+// the backend; J == nullptr stands for J = 0 (degenerate).
+JacobScore score_jacobian(Backend& be, const float* J, int batch, size_t row);
+
 NetworkScore score_network(Executor& ex, const Graph& g, const std::vector<float>& params,
                            const std::vector<float>& batch_nchw, int batch, bool keep_jacobian = true);
 

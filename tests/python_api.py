@@ -50,6 +50,10 @@ with tempfile.TemporaryDirectory() as tmp:
     check("score_many over 3 workers = one at a time, in the order given",
           [(r["index"], r["score"], r["status"]) for r in got] ==
           [(r["index"], r["score"], r["status"]) for r in (s.score(a) for a in archs)])
+    got = naswot.Scorer(batch=16, data=data, lockstep=3).score_many(archs)
+    check("score_many with lockstep=3 = one at a time, in the order given",
+          [(r["index"], r["score"], r["status"]) for r in got] ==
+          [(r["index"], r["score"], r["status"]) for r in (s.score(a) for a in archs)])
 
     out = [None] * 4  # two Python threads share one Scorer: calls take turns, results stay exact
     ts = [threading.Thread(target=lambda k=k: out.__setitem__(k, s.score([1, 77, 4321, 10][k]))) for k in range(4)]

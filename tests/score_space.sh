@@ -61,6 +61,16 @@ msg=$("$naswot" score-space "${opts[@]}" --workers 3 --out "$tmp/w3.db" 2>&1)
 check "3 workers say so" grep -q "| 3 workers" <<<"$msg"
 check "3 workers (CPU threads shared out) equal the single-worker run" cmp -s "$tmp/ref.csv" <(scores "$tmp/w3.db")
 
+# --lockstep: architectures scored together, the same bits as one at a time (40 = 5 groups of 7 and one of 5).
+"$naswot" score-space "${opts[@]}" --lockstep 7 --out "$tmp/ls7.db" 2>/dev/null
+check "--lockstep 7 equals one architecture at a time" cmp -s "$tmp/ref.csv" <(scores "$tmp/ls7.db")
+"$naswot" score-space "${opts[@]}" --lockstep 4 --workers 2 --out "$tmp/ls4w2.db" 2>/dev/null
+check "--lockstep 4 over 2 workers equals one architecture at a time" cmp -s "$tmp/ref.csv" <(scores "$tmp/ls4w2.db")
+msg=$("$naswot" score-space "${opts[@]}" --lockstep 4 --score hamming --out "$tmp/lsh.db" 2>&1)
+check "--lockstep with the Hamming score is refused" grep -q -- "--lockstep applies to --score jacob_cov" <<<"$msg"
+msg=$("$naswot" score --arch 5 --lockstep 4 --batch 16 --data "$data" 2>&1)
+check "--lockstep with one architecture is refused" grep -q -- "--lockstep applies to score-space and live search" <<<"$msg"
+
 for i in 0 1 2; do "$naswot" score-space "${opts[@]}" --shard "$i/3" --out "$tmp/s$i.db" 2>/dev/null; done
 "$naswot" merge "$tmp/s0.db" "$tmp/s1.db" "$tmp/s2.db" -o "$tmp/merged.db" 2>/dev/null
 scores "$tmp/merged.db" >"$tmp/merged.csv"
@@ -108,6 +118,8 @@ for i in 0 1; do "$naswot" score-space "${o101[@]}" --shard "$i/2" --out "$tmp/n
 check "NB101: 2 shards merged equal the single run" cmp -s "$tmp/n101.csv" <(scores "$tmp/n101m.db")
 "$naswot" score-space "${o101[@]}" --workers 2 --out "$tmp/n101w.db" 2>/dev/null
 check "NB101: 2 workers equal the single worker" cmp -s "$tmp/n101.csv" <(scores "$tmp/n101w.db")
+"$naswot" score-space "${o101[@]}" --lockstep 4 --out "$tmp/n101ls.db" 2>/dev/null
+check "NB101: --lockstep 4 equals one cell at a time" cmp -s "$tmp/n101.csv" <(scores "$tmp/n101ls.db")
 msg=$("$naswot" report "$tmp/n101.db" --data "$data" 2>&1)
 check "NB101 report joins test_acc_108_single_run" grep -q "| test_acc_108_single_run | .* | 6 |" <<<"$msg"
 msg=$("$naswot" report "$tmp/n101.db" --benchmark nb201 --data "$data" 2>&1)

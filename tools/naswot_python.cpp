@@ -159,13 +159,15 @@ PYBIND11_MODULE(NASWOT_PY_MODULE, m) {
 
 Scorer(space="nb201", batch=128, seed=0, augment="none", dataset=None, data=None, num_classes=1, score="jacob_cov",
        relu_sites=None, backend="auto", threads=0, precision=None, sigma_solver=None,
-       sigma_precision=None, nb101_inplace=None, fusion=None, sampler=None, init=None, workers=1)
+       sigma_precision=None, nb101_inplace=None, fusion=None, sampler=None, init=None, workers=1,
+       lockstep=1)
 
 score(arch) -> dict(index, arch, score, status, reason, seconds, params); arch: an index or a string
 (NB201 arch string, NB101 hash, SSS channels; Python or numpy integers). score_many(archs) -> list of
 such dicts, in order, scored over the workers (archs: any iterable, e.g. a numpy array of indices);
 Ctrl-C stops it between architectures with naswot.Interrupted, whose .results keeps what was
-scored. Bad options or architectures raise naswot.Error (a ValueError).)")
+scored; lockstep=N (jacob_cov) scores N architectures at a time per worker, with the same scores.
+Bad options or architectures raise naswot.Error (a ValueError).)")
       .def(
           py::init([](const std::string& space, int batch, uint64_t seed, const std::string& augment,
                       const std::optional<std::string>& dataset, const std::optional<std::string>& data,
@@ -173,7 +175,8 @@ scored. Bad options or architectures raise naswot.Error (a ValueError).)")
                       const std::string& backend, int threads, const std::optional<std::string>& precision,
                       const std::optional<std::string>& sigma_solver, const std::optional<std::string>& sigma_precision,
                       const std::optional<std::string>& nb101_inplace, const std::optional<std::string>& fusion,
-                      const std::optional<std::string>& sampler, const std::optional<std::string>& init, int workers) {
+                      const std::optional<std::string>& sampler, const std::optional<std::string>& init, int workers,
+                      int lockstep) {
             ScoringOptions o;
             o.space = space;
             o.batch = batch;
@@ -194,6 +197,7 @@ scored. Bad options or architectures raise naswot.Error (a ValueError).)")
             o.sampler = sampler.value_or("");
             o.init = init.value_or("");
             o.workers = workers > 0 ? workers : 1;  // one backend unless asked: score() uses the first
+            o.lockstep = lockstep;
             return new Scorer(o, /*parallel=*/true);
           }),
           py::kw_only(), py::arg("space") = "nb201", py::arg("batch") = 128, py::arg("seed") = 0,
@@ -202,7 +206,7 @@ scored. Bad options or architectures raise naswot.Error (a ValueError).)")
           py::arg("backend") = "auto", py::arg("threads") = 0, py::arg("precision") = py::none(),
           py::arg("sigma_solver") = py::none(), py::arg("sigma_precision") = py::none(),
           py::arg("nb101_inplace") = py::none(), py::arg("fusion") = py::none(), py::arg("sampler") = py::none(),
-          py::arg("init") = py::none(), py::arg("workers") = 1)
+          py::arg("init") = py::none(), py::arg("workers") = 1, py::arg("lockstep") = 1)
       .def("score", &Scorer::score, py::arg("arch"),
            "Scores one architecture: an index (int or numpy integer), an NB201 arch string, an NB101 hash or "
            "SSS channels. Returns dict(index, arch, score, status, reason, seconds, params).")

@@ -27,6 +27,7 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel, int local_ran
   o.fusion = a.given("fusion");
   o.workers = int(a.get_int("workers"));
   o.streams = int(a.get_int("streams"));
+  o.lockstep = int(a.get_int("lockstep"));
   o.devices = a.given("devices");
   o.local_rank = local_rank;
   return make_scoring_setup(o, parallel);

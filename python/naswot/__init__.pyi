@@ -37,6 +37,7 @@ class Scorer:
         sampler: Optional[str] = None,
         init: Optional[str] = None,
         workers: int = 1,
+        lockstep: int = 1,
     ) -> None: ...
     def score(self, arch: Arch) -> Row: ...
     @overload

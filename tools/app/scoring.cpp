@@ -163,9 +163,14 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   }
   const std::string fused = o.fusion.empty() ? "on" : o.fusion;
   if (fused != "on" && fused != "off") fail("unknown --fusion '" + fused + "' (expected on or off)");
+  if (o.lockstep < 1 || o.lockstep > 64) fail("--lockstep " + std::to_string(o.lockstep) + " is out of range [1, 64]");
+  if (o.lockstep > 1 && !parallel) fail("--lockstep applies to score-space and live search");
+  if (o.lockstep > 1 && s.score_kind != ScoreKind::JacobCov) fail("--lockstep applies to --score jacob_cov");
+  s.lockstep = o.lockstep;
   for (auto& w : s.workers) {
     w.executor = std::make_unique<Executor>(*w.backend);
     w.executor->set_plan_options({fused == "on"});
+    if (s.lockstep > 1) w.lockstep = std::make_unique<Lockstep>(*w.backend, PlanOptions{fused == "on"});
   }
   return s;
 }
@@ -183,20 +188,65 @@ ScoreRow ScoringSetup::score_index(long index, int worker, const std::string& ex
                      sigma, worker);
 }
 
+std::vector<ScoreRow> ScoringSetup::score_together(const std::vector<long>& indices, int worker) {
+  Worker& wk = workers.at(size_t(worker));
+  if (!wk.lockstep) fail("score_together needs a setup made with --lockstep above 1");
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<ScoreRow> rows(indices.size());
+  std::vector<Graph> graphs;
+  std::vector<std::vector<float>> params;
+  std::vector<size_t> scored;  // rows that the lockstep scores
+  graphs.reserve(indices.size());
+  params.reserve(indices.size());
+  for (size_t k = 0; k < indices.size(); ++k) {
+    const long index = indices[k];
+    space->check_index(index);
+    if (nb101_reference_inplace)
+      if (std::string why = space->reference_failure(index); !why.empty()) {
+        rows[k] = ScoreRow{index, space->arch(index), std::nan(""), ScoreStatus::ReferenceNan, why, 0, 0, 0};
+        continue;
+      }
+    graphs.push_back(space->build(index, net));
+    params.push_back(weights(graphs.back(), index, space->weight_key(index)));
+    const Graph& g = graphs.back();
+    rows[k] =
+        ScoreRow{index, space->arch(index), 0, ScoreStatus::Ok, "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
+    scored.push_back(k);
+  }
+  std::vector<Lockstep::Net> nets;
+  for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
+  const std::vector<JacobScore> scores = wk.lockstep->jacob_cov(nets, x.data(), batch);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (size_t i = 0; i < scored.size(); ++i) {
+    ScoreRow& r = rows[scored[i]];
+    r.score = scores[i].score;
+    r.status = scores[i].status;
+    r.reason = scores[i].reason;
+    r.seconds = seconds / double(scored.size());
+  }
+  return rows;
+}
+
 void ScoringSetup::score_many(const std::vector<long>& indices,
                               const std::function<void(size_t k, const ScoreRow&)>& done,
                               const std::atomic<bool>* stop) {
   std::mutex mu;
   std::atomic<size_t> next{0};
   std::exception_ptr error;
+  const size_t group = size_t(std::max(1, lockstep));
   const auto work = [&](int w) {
     try {
       bind(w);
-      for (size_t k; !(stop && *stop) && (k = next.fetch_add(1)) < indices.size();) {
-        const ScoreRow r = score_index(indices[k], w);
+      for (size_t k0; !(stop && *stop) && (k0 = next.fetch_add(group)) < indices.size();) {
+        const size_t k1 = std::min(indices.size(), k0 + group);
+        std::vector<ScoreRow> rows;
+        if (group == 1)
+          rows.push_back(score_index(indices[k0], w));
+        else
+          rows = score_together(std::vector<long>(indices.begin() + long(k0), indices.begin() + long(k1)), w);
         const std::lock_guard<std::mutex> lock(mu);
         if (error) return;
-        done(k, r);
+        for (size_t k = k0; k < k1; ++k) done(k, rows[k - k0]);
       }
     } catch (...) {
       const std::lock_guard<std::mutex> lock(mu);
@@ -234,15 +284,18 @@ ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_
   return score_graph(-1, arch, g, std::stoull(hash.substr(0, 16), nullptr, 16), hash, export_dir, nullptr, worker);
 }
 
+std::vector<float> ScoringSetup::weights(const Graph& g, long index, uint64_t arch_key) const {
+  // The reference's loop builds index 0 first (from the fresh seed), every other index after a batch draw.
+  return torch_first ? init_params_torch(g, index == 0 ? *torch_first : *torch_later) : init_params(g, seed, arch_key);
+}
+
 ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Graph& g, uint64_t arch_key,
                                    const std::string& export_name, const std::string& export_dir,
                                    std::vector<double>* sigma, int worker) {
   Executor* executor = workers.at(size_t(worker)).executor.get();
   Backend& be = *workers.at(size_t(worker)).backend;
   be.range_push("init");
-  // The reference's loop builds index 0 first (from the fresh seed), every other index after a batch draw.
-  const std::vector<float> p =
-      torch_first ? init_params_torch(g, index == 0 ? *torch_first : *torch_later) : init_params(g, seed, arch_key);
+  const std::vector<float> p = weights(g, index, arch_key);
   be.range_pop();
   executor->capture_relu_masks(!export_dir.empty());
   ScoreRow r{index, arch, 0, ScoreStatus::Ok, "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};

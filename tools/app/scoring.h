@@ -14,6 +14,7 @@
 #include "engine/executor.h"
 #include "engine/io/images.h"
 #include "engine/io/store.h"
+#include "engine/lockstep.h"
 #include "engine/reference_rng.h"
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
@@ -48,6 +49,7 @@ struct ScoringOptions {
   std::string fusion;               // on (default) | off
   int workers = 0;                  // architectures in flight (0 = the default: 1, or 4 on a GPU when parallel)
   int streams = 0;                  // the CUDA spelling of workers (give one of the two)
+  int lockstep = 1;                 // architectures each worker advances together (engine/lockstep.h)
   std::string devices;              // cuda: "0,2" or "all": workers spread over these GPUs ("" = GPU 0)
   int local_rank = -1;              // under MPI: this rank's place on its node, which picks its GPU
 };
@@ -73,12 +75,15 @@ struct ScoringSetup {
   struct Worker {
     std::unique_ptr<Backend> backend;
     std::unique_ptr<Executor> executor;
+    std::unique_ptr<Lockstep> lockstep;  // lockstep > 1
   };
   std::vector<Worker> workers;
   Backend& backend() const { return *workers[0].backend; }
   // Call on a thread before it scores with `worker` (OpenMP thread count or CUDA device of that thread).
   void bind(int worker) { workers.at(size_t(worker)).backend->bind_thread(); }
 
+  // --lockstep: score_many gives each worker this many indices at a time, scored together (jacob_cov).
+  int lockstep = 1;
   ScoreKind score_kind = ScoreKind::JacobCov;
   SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // --sigma-precision (jacob_cov)
   ReluSites relu_sites = ReluSites::Each;
@@ -96,7 +101,11 @@ struct ScoringSetup {
   // (rows of 0/1 joined by '/'; comma-joined op names, with or without input/output).
   ScoreRow score(const nb101::Cell& cell, const std::string& export_dir = "", int worker = 0);
   ScoreRow score_cell(const std::string& matrix, const std::string& ops, int worker = 0);
-  // Every index of `indices` over all workers, one thread each (the caller's thread drives worker 0);
+  // Several indices scored together on one worker (engine/lockstep.h; jacob_cov): the rows score_index
+  // gives each, except `seconds`, which is the group's time shared out equally.
+  std::vector<ScoreRow> score_together(const std::vector<long>& indices, int worker = 0);
+  // Every index of `indices` over all workers, one thread each (the caller's thread drives worker 0),
+  // `lockstep` at a time per worker;
   // done(k, row) runs for indices[k] under a lock, in completion order. The first error (of scoring
   // or of done) stops the other workers and is rethrown once they have stopped. When *stop becomes
   // true, workers take no further index and score_many returns once those in flight are done.
@@ -110,6 +119,7 @@ struct ScoringSetup {
   std::string banner() const;
 
  private:
+  std::vector<float> weights(const Graph& g, long index, uint64_t arch_key) const;
   ScoreRow score_graph(long index, const std::string& arch, const Graph& g, uint64_t arch_key,
                        const std::string& export_name, const std::string& export_dir, std::vector<double>* sigma,
                        int worker);

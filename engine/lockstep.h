@@ -1,0 +1,47 @@
+// Lockstep scoring: several architectures advance together, and each step runs one op once for all
+// of them whose next call it is (Ops::NAME_many: one launch where the backend batches).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/graph.h"
+#include "engine/planner.h"
+#include "engine/score_jacob.h"
+
+namespace naswot {
+
+struct LockstepStats {
+  size_t networks = 0;  // scored
+  size_t calls = 0;     // op calls their executors issued
+  size_t steps = 0;     // batched calls that ran them (calls / steps: architectures per launch)
+};
+
+// The calls of several programs merged into steps. Each program is a sequence of keys (equal keys:
+// calls that may run as one batched call); the steps are a common supersequence of the programs
+// (short, not always shortest), so each program's calls keep their order and a step's calls have one
+// key. Returns per step the programs it advances (in program order).
+std::vector<std::vector<int>> merge_in_lockstep(const std::vector<std::vector<uint32_t>>& programs);
+
+class Lockstep {
+ public:
+  explicit Lockstep(Backend& backend, PlanOptions options = {}) : be_(backend), options_(options) {}
+  struct Net {
+    const Graph* graph;
+    const std::vector<float>* params;  // graph->num_params() values
+  };
+  // The jacob_cov score of each net on one batch (batch x C x H x W floats, every graph's input):
+  // each net's executor records its calls into its own part of one arena, the calls are merged
+  // (merge_in_lockstep) and run, then each net is scored. The same bits as score_network on each
+  // net alone wherever the backend's NAME_many equals its calls one after another (the CPU's).
+  std::vector<JacobScore> jacob_cov(const std::vector<Net>& nets, const float* batch_nchw, int batch);
+  const LockstepStats& stats() const { return stats_; }  // summed over the calls so far
+
+ private:
+  Backend& be_;
+  PlanOptions options_;
+  LockstepStats stats_;
+};
+
+}  // namespace naswot

@@ -1,0 +1,160 @@
+// Lockstep scoring: the merge keeps each program's order, and K architectures at a time score
+// exactly as one at a time.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+
+#include "engine/backend.h"
+#include "engine/backend_trace.h"
+#include "engine/init.h"
+#include "engine/lockstep.h"
+#include "engine/scorer.h"
+#include "searchspaces/nb101.h"
+#include "searchspaces/space.h"
+#include "tests/test_util.h"
+
+using namespace naswot;
+
+namespace {
+
+// Every program's keys come out in order, each once; a step advances programs whose next keys are equal.
+void check_merge(const std::vector<std::vector<uint32_t>>& programs) {
+  const auto steps = merge_in_lockstep(programs);
+  std::vector<size_t> pos(programs.size(), 0);
+  for (const auto& step : steps) {
+    REQUIRE_FALSE(step.empty());
+    CHECK(std::is_sorted(step.begin(), step.end()));
+    CHECK(std::adjacent_find(step.begin(), step.end()) == step.end());
+    const uint32_t key = programs[size_t(step[0])][pos[size_t(step[0])]];
+    for (int i : step) {
+      REQUIRE(pos[size_t(i)] < programs[size_t(i)].size());
+      CHECK(programs[size_t(i)][pos[size_t(i)]++] == key);
+    }
+  }
+  for (size_t i = 0; i < programs.size(); ++i) CHECK(pos[i] == programs[i].size());
+}
+
+std::vector<Graph> networks() {
+  std::vector<Graph> g;
+  const Space& nb201 = space_of(SpaceId::Nb201);
+  // 10: every cell 'none' (J = 0); 15624 and 7: all convolutions, pools and skips; 2, 123, 4000: mixed.
+  for (long index : {2L, 10L, 7L, 123L, 4000L, 15624L}) g.push_back(nb201.build(index, NetShape{}));
+  const Space& sss = space_of(SpaceId::NatsSss);
+  for (long index : {0L, 31337L}) g.push_back(sss.build(index, NetShape{}));
+  nb101::NetConfig small;
+  small.stem = 8;
+  small.stacks = 2;
+  small.modules_per_stack = 1;
+  g.push_back(nb101::build(nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
+                                             "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"),
+                           small));
+  return g;
+}
+
+void check_same(const JacobScore& a, const JacobScore& b) {
+  CHECK(a.status == b.status);
+  CHECK(a.reason == b.reason);
+  CHECK(std::memcmp(&a.score, &b.score, sizeof(double)) == 0);  // bit for bit (-inf included)
+  CHECK(a.eigenvalues == b.eigenvalues);
+}
+
+}  // namespace
+
+TEST_CASE("merge_in_lockstep keeps each program's order and batches equal keys") {
+  check_merge({});
+  check_merge({{}, {1, 2}, {}});
+  // Identical programs: one step per call, all programs in each.
+  const std::vector<uint32_t> p{0, 1, 2, 1, 3, 0};
+  const auto same = merge_in_lockstep({p, p, p});
+  CHECK(same.size() == p.size());
+  for (const auto& s : same) CHECK(s.size() == 3);
+  // The majority's key runs first: {0,1} {0,1} {1}: key 0 for two programs, then key 1 for all three.
+  const auto steps = merge_in_lockstep({{0, 1}, {0, 1}, {1}});
+  REQUIRE(steps.size() == 2);
+  CHECK(steps[0] == std::vector<int>{0, 1});
+  CHECK(steps[1] == std::vector<int>{0, 1, 2});
+  std::mt19937 gen(3);
+  for (int trial = 0; trial < 50; ++trial) {
+    std::vector<std::vector<uint32_t>> programs(size_t(1 + gen() % 9));
+    for (auto& prog : programs) {
+      prog.resize(gen() % 40);
+      for (auto& k : prog) k = gen() % 5;
+    }
+    check_merge(programs);
+  }
+}
+
+TEST_CASE("lockstep: K architectures at a time score as one at a time, bit for bit (CPU)") {
+  const int B = 10;  // not a whole number of the CPU's lane blocks: padding lanes in every buffer
+  const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 11);
+  const std::vector<Graph> graphs = networks();
+  std::vector<std::vector<float>> params;
+  for (size_t i = 0; i < graphs.size(); ++i) params.push_back(init_params(graphs[i], 5, uint64_t(i) * 977));
+
+  auto be = make_cpu_backend(2);
+  std::vector<JacobScore> alone;
+  {
+    Executor ex(*be);
+    for (size_t i = 0; i < graphs.size(); ++i)
+      alone.push_back(score_network(ex, graphs[i], params[i], x, B, false).score);
+  }
+  CHECK(alone[1].status == ScoreStatus::Degenerate);  // the 'none' network
+  CHECK(alone[0].status == ScoreStatus::Ok);
+
+  for (size_t group : {size_t(1), size_t(2), size_t(4), graphs.size()}) {
+    CAPTURE(group);
+    // A fresh backend each time: nothing may depend on what an earlier call left in the arena.
+    auto fresh = make_cpu_backend(2);
+    Lockstep ls(*fresh);
+    for (size_t i0 = 0; i0 < graphs.size(); i0 += group) {
+      std::vector<Lockstep::Net> nets;
+      for (size_t i = i0; i < std::min(graphs.size(), i0 + group); ++i) nets.push_back({&graphs[i], &params[i]});
+      const std::vector<JacobScore> together = ls.jacob_cov(nets, x.data(), B);
+      REQUIRE(together.size() == nets.size());
+      for (size_t k = 0; k < nets.size(); ++k) {
+        CAPTURE(i0 + k);
+        check_same(together[k], alone[i0 + k]);
+      }
+    }
+    CHECK(ls.stats().networks == graphs.size());
+    if (group == 1) CHECK(ls.stats().steps == ls.stats().calls);
+    if (group > 1) CHECK(ls.stats().steps < ls.stats().calls);
+  }
+  // The plain schedule (no fusion) too.
+  Lockstep plain(*be, PlanOptions{false});
+  std::vector<Lockstep::Net> nets;
+  for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
+  const std::vector<JacobScore> together = plain.jacob_cov(nets, x.data(), B);
+  for (size_t i = 0; i < graphs.size(); ++i) check_same(together[i], alone[i]);
+}
+
+TEST_CASE("lockstep: every recorded call runs, and NB201 networks share most launches") {
+  auto cpu = make_cpu_backend(2);
+  size_t ran = 0;
+  TracingBackend tracer(*cpu, [&](const OpCall&) { ++ran; });
+  const int B = 4;
+  const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 2);
+  const Space& nb201 = space_of(SpaceId::Nb201);
+  std::mt19937 gen(7);
+  std::vector<Graph> graphs;
+  std::vector<std::vector<float>> params;
+  for (int i = 0; i < 16; ++i) {
+    const long index = long(gen() % 15625);
+    graphs.push_back(nb201.build(index, NetShape{}));
+    params.push_back(init_params(graphs.back(), 0, uint64_t(index)));
+  }
+  std::vector<Lockstep::Net> nets;
+  for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
+  Lockstep ls(tracer);
+  ls.jacob_cov(nets, x.data(), B);
+  CHECK(ran == ls.stats().calls);
+  // 16 random NB201 networks share the skeleton: several architectures per launch on average.
+  const double per_launch = double(ls.stats().calls) / double(ls.stats().steps);
+  MESSAGE("NB201, 16 random architectures: " << ls.stats().calls << " calls in " << ls.stats().steps << " steps ("
+                                             << per_launch << " per launch)");
+  CHECK(per_launch > 4.0);
+}
