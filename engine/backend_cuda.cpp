@@ -1,5 +1,5 @@
-// CUDA backend: cuDNN convolutions and average pools, cuBLAS/cuSOLVER for Sigma_J and the linear
-// layer, custom kernels (kernels/cuda) for the rest. Tensors are [B][C][H][W]. One instance owns one
+// CUDA backend: cuDNN convolutions, cuBLAS/cuSOLVER for Sigma_J and the linear layer, custom kernels
+// (kernels/cuda) for the rest. Tensors are [B][C][H][W]. One instance owns one
 // stream, its library handles and its device memory, so several instances score in parallel.
 //
 // cuDNN API choice: the legacy descriptor API (cudnnConvolutionForward & co). Our networks use a
@@ -25,6 +25,7 @@
 #include "engine/grow_buffer.h"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/cuda_kernels.h"
+#include "kernels/cuda/many.cuh"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
@@ -82,11 +83,6 @@ struct ConvPlan {
   size_t fwd_ws = 0, bwd_ws = 0;
 };
 
-struct PoolPlan {
-  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
-  cudnnPoolingDescriptor_t pool = nullptr;
-};
-
 // Scoped NVTX range (Nsight Systems' timeline).
 struct NvtxRange {
   explicit NvtxRange(const char* name) { nvtxRangePushA(name); }
@@ -137,8 +133,8 @@ class CudaBackend final : public Backend {
     NASWOT_CUBLAS_CHECK(cublasSetMathMode(cublas_, tf32_ ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
     NASWOT_CUSOLVER_CHECK(cusolverDnCreate(&cusolver_));
     NASWOT_CUSOLVER_CHECK(cusolverDnSetStream(cusolver_, stream_));
-    bn_counter_ = bn_counter_buf_.ensure(1);
-    NASWOT_CUDA_CHECK(cudaMemsetAsync(bn_counter_, 0, sizeof(unsigned), stream_));
+    bn_counters_ = bn_counter_buf_.ensure(cuda::kManyCalls);
+    NASWOT_CUDA_CHECK(cudaMemsetAsync(bn_counters_, 0, cuda::kManyCalls * sizeof(unsigned), stream_));
     const char* find = std::getenv("NASWOT_CUDNN_FIND");  // set, non-empty and not "0"
     find_ = find && *find && std::strcmp(find, "0") != 0;
   }
@@ -149,11 +145,6 @@ class CudaBackend final : public Backend {
       cudnnDestroyTensorDescriptor(c.y);
       cudnnDestroyFilterDescriptor(c.w);
       cudnnDestroyConvolutionDescriptor(c.conv);
-    }
-    for (auto& [k, pl] : pools_) {
-      cudnnDestroyTensorDescriptor(pl.x);
-      cudnnDestroyTensorDescriptor(pl.y);
-      cudnnDestroyPoolingDescriptor(pl.pool);
     }
     cusolverDnDestroy(cusolver_);
     cublasDestroy(cublas_);
@@ -185,9 +176,14 @@ class CudaBackend final : public Backend {
   }
   void download(const float* src, float* host, size_t n) override { download_bytes(src, host, n * sizeof(float)); }
 
-  // The op table's KERNEL rows, each forwarded to its launcher in kernels/cuda; the OWN rows follow.
+  // The op table's KERNEL rows, each forwarded to its launcher in kernels/cuda (one call or a lockstep
+  // step's calls); the OWN rows follow.
 #define NASWOT_OP_CUDA_KERNEL(name, params, args) \
-  void name params override { cuda::name(stream_, NASWOT_STRIP args); }
+  void name params override {                     \
+    const op_args::name call(NASWOT_STRIP args);  \
+    cuda::name##_many(stream_, &call, 1);         \
+  }                                               \
+  void name##_many(const op_args::name* calls, int n) override { cuda::name##_many(stream_, calls, n); }
 #define NASWOT_OP_CUDA_OWN(name, params, args)
 #define NASWOT_OP(name, cuda, params, args) NASWOT_OP_CUDA_##cuda(name, params, args)
 #include "kernels/ops.def"
@@ -211,13 +207,21 @@ class CudaBackend final : public Backend {
   }
   void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
                          float* mean, float* rstd, BnStore store) override {
-    cuda::batchnorm_forward(stream_, C, HW, B, x, g, b, eps, y, mean, rstd, store,
-                            bn_ws_.ensure(cuda::batchnorm_workspace_bytes(C, B)), bn_counter_);
+    const op_args::batchnorm_forward call(C, HW, B, x, g, b, eps, y, mean, rstd, store);
+    batchnorm_forward_many(&call, 1);
+  }
+  void batchnorm_forward_many(const op_args::batchnorm_forward* calls, int n) override {
+    const int C = std::get<0>(calls[0]), B = std::get<2>(calls[0]);
+    cuda::batchnorm_forward_many(stream_, calls, n, bn_scratch(C, B, n), bn_counters_);
   }
   void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* g, const float* mean,
                           const float* rstd, const float* relu_y, float* dx, bool acc) override {
-    cuda::batchnorm_backward(stream_, C, HW, B, dy, x, g, mean, rstd, relu_y, dx, acc,
-                             bn_ws_.ensure(cuda::batchnorm_workspace_bytes(C, B)), bn_counter_);
+    const op_args::batchnorm_backward call(C, HW, B, dy, x, g, mean, rstd, relu_y, dx, acc);
+    batchnorm_backward_many(&call, 1);
+  }
+  void batchnorm_backward_many(const op_args::batchnorm_backward* calls, int n) override {
+    const int C = std::get<0>(calls[0]), B = std::get<2>(calls[0]);
+    cuda::batchnorm_backward_many(stream_, calls, n, bn_scratch(C, B, n), bn_counters_);
   }
   void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C,
                      int dst_c0, bool acc) override {
@@ -225,18 +229,6 @@ class CudaBackend final : public Backend {
     cuda::copy_block(stream_, B, count * p, src, src_C * p, src_c0 * p, dst, dst_C * p, dst_c0 * p, acc);
   }
 
-  void avgpool3x3_forward(int C, int H, int W, int B, const float* x, float* y, bool acc) override {
-    pool_forward(pool_plan(3, C, H, W, B), x, y, acc);
-  }
-  void avgpool3x3_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
-    pool_backward(pool_plan(3, C, H, W, B), dy, dx, acc);
-  }
-  void avgpool2x2_forward(int C, int H, int W, int B, const float* x, float* y) override {
-    pool_forward(pool_plan(2, C, H, W, B), x, y, false);
-  }
-  void avgpool2x2_backward(int C, int H, int W, int B, const float* dy, float* dx, bool acc) override {
-    pool_backward(pool_plan(2, C, H, W, B), dy, dx, acc);
-  }
   // y[B][Out] = x[B][In] w[Out][In]^T + bias: column-major, y^T (Out x B) = w^T(op T of In x Out) x^T.
   void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias, float* y) override {
     const float one = 1.f, zero = 0.f;
@@ -291,6 +283,10 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  // Batch norm's scratch for n calls of one launch group (they run kManyCalls at a time).
+  void* bn_scratch(int C, int B, int n) {
+    return bn_ws_.ensure(size_t(std::min(n, cuda::kManyCalls)) * cuda::batchnorm_workspace_bytes(C, B));
+  }
   void download_bytes(const void* src, void* host, size_t bytes) {
     void* st = staging_.ensure(bytes);
     NASWOT_CUDA_CHECK(cudaMemcpyAsync(st, src, bytes, cudaMemcpyDeviceToHost, stream_));
@@ -341,33 +337,6 @@ class CudaBackend final : public Backend {
     return convs_.emplace(key, c).first->second;
   }
 
-  // Average pools: 3x3 / stride 1 / pad 1 without padded cells, or 2x2 / stride 2.
-  const PoolPlan& pool_plan(int k, int C, int H, int W, int B) {
-    const auto key = std::make_tuple(k, C, H, W, B);
-    auto it = pools_.find(key);
-    if (it != pools_.end()) return it->second;
-    PoolPlan pl;
-    const int pad = k == 3 ? 1 : 0, stride = k == 3 ? 1 : 2;
-    const int Ho = k == 3 ? H : H / 2, Wo = k == 3 ? W : W / 2;
-    NASWOT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&pl.x));
-    NASWOT_CUDNN_CHECK(cudnnCreateTensorDescriptor(&pl.y));
-    NASWOT_CUDNN_CHECK(cudnnCreatePoolingDescriptor(&pl.pool));
-    NASWOT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(pl.x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, B, C, H, W));
-    NASWOT_CUDNN_CHECK(cudnnSetTensor4dDescriptor(pl.y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, B, C, Ho, Wo));
-    NASWOT_CUDNN_CHECK(cudnnSetPooling2dDescriptor(pl.pool, CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING,
-                                                   CUDNN_NOT_PROPAGATE_NAN, k, k, pad, pad, stride, stride));
-    return pools_.emplace(key, pl).first->second;
-  }
-  void pool_forward(const PoolPlan& pl, const float* x, float* y, bool acc) {
-    const float one = 1.f, beta = acc ? 1.f : 0.f;
-    NASWOT_CUDNN_CHECK(cudnnPoolingForward(cudnn_, pl.pool, &one, pl.x, x, &beta, pl.y, y));
-  }
-  void pool_backward(const PoolPlan& pl, const float* dy, float* dx, bool acc) {
-    // Average pooling reads neither y nor x; cuDNN still wants valid pointers of the right shapes.
-    const float one = 1.f, beta = acc ? 1.f : 0.f;
-    NASWOT_CUDNN_CHECK(cudnnPoolingBackward(cudnn_, pl.pool, &one, pl.y, dy, pl.y, dy, pl.x, dx, &beta, pl.x, dx));
-  }
-
   int device_;
   bool tf32_, find_ = false;
   SigmaSolver solver_;
@@ -378,13 +347,12 @@ class CudaBackend final : public Backend {
   cublasHandle_t cublas_ = nullptr;
   cusolverDnHandle_t cusolver_ = nullptr;
   std::map<std::tuple<int, int, int, int, int, int, int, int>, ConvPlan> convs_;
-  std::map<std::tuple<int, int, int, int, int>, PoolPlan> pools_;
   DeviceBuffer<float> arena_, persistent_;
   DeviceBuffer<std::byte> workspace_, bn_ws_;  // cuDNN's workspace; batch norm's partial sums
   DeviceBuffer<unsigned> bn_counter_buf_;
   DeviceBuffer<int64_t> hamming_K_;
   DeviceBuffer<uint64_t> hamming_codes_;
-  unsigned* bn_counter_ = nullptr;         // batch norm's finished-block count: zero between launches
+  unsigned* bn_counters_ = nullptr;        // batch norm's finished-block counts: zero between launches
   DeviceBuffer<float> sig_A32_, sig_S32_;  // --sigma-precision fp32
   DeviceBuffer<double> sig_A_, sig_S_, sig_M_, sig_X_, sig_W_, solver_ws_;
   DeviceBuffer<char> sig_small_;

@@ -3,9 +3,11 @@
 #include "engine/lockstep.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <map>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -212,8 +214,29 @@ std::vector<std::vector<int>> merge_in_lockstep(const std::vector<std::vector<ui
   return steps;
 }
 
+namespace {
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point& t) {
+  const Clock::time_point now = Clock::now();
+  const double s = std::chrono::duration<double>(now - t).count();
+  t = now;
+  return s;
+}
+}  // namespace
+
 std::vector<JacobScore> Lockstep::jacob_cov(const std::vector<Net>& nets, const float* batch_nchw, int B) {
+  const std::vector<const float*> J = issue(nets, batch_nchw, B);
+  auto t = Clock::now();
+  std::vector<JacobScore> scores;
+  for (size_t i = 0; i < nets.size(); ++i)
+    scores.push_back(score_jacobian(be_, J[i], B, nets[i].graph->shape(input_).per_sample()));
+  stats_.score_s += since(t);
+  return scores;
+}
+
+std::vector<const float*> Lockstep::issue(const std::vector<Net>& nets, const float* batch_nchw, int B) {
   if (nets.empty()) return {};
+  auto t = Clock::now();
   const size_t slots = be_.padded_batch(B);
   std::vector<Plan> plans;
   std::vector<size_t> offsets;
@@ -223,11 +246,22 @@ std::vector<JacobScore> Lockstep::jacob_cov(const std::vector<Net>& nets, const 
     offsets.push_back(total);
     total += aligned(plans.back().arena_floats);
   }
-  const Shape in = nets[0].graph->shape(plans[0].input);
+  input_ = plans[0].input;
+  const Shape in = nets[0].graph->shape(input_);
   for (size_t i = 0; i < nets.size(); ++i)
-    if (!(nets[i].graph->shape(plans[i].input) == in)) fail("lockstep: the networks of one call take different inputs");
+    if (plans[i].input != input_ || !(nets[i].graph->shape(input_) == in))
+      fail("lockstep: the networks of one call take different inputs");
   const size_t input_floats = in.per_sample() * slots;
-  float* base = be_.arena(total + input_floats);
+  float* base = nullptr;
+  try {
+    base = be_.arena(total + input_floats);
+  } catch (const std::bad_alloc&) {
+    fail("lockstep: out of memory for the arena of " + std::to_string(nets.size()) + " networks at batch " +
+         std::to_string(B) + " (" + std::to_string((total + input_floats) * sizeof(float) >> 20) +
+         " MiB): score fewer at a time (--lockstep) or use a smaller --batch");
+  }
+  stats_.arena_floats_max = std::max(stats_.arena_floats_max, total + input_floats);
+  stats_.plan_s += since(t);
 
   // Record: one executor for all (the batch is uploaded once), each network into its own part.
   Recorder rec(be_);
@@ -241,6 +275,7 @@ std::vector<JacobScore> Lockstep::jacob_cov(const std::vector<Net>& nets, const 
     J[i] = ex.issue_jacobian(*nets[i].graph, *nets[i].params, batch_nchw, B, &plans[i]);
   }
   be_.range_pop();
+  stats_.record_s += since(t);
 
   std::vector<std::vector<uint32_t>> keys(nets.size());
   for (size_t i = 0; i < nets.size(); ++i) {
@@ -250,6 +285,7 @@ std::vector<JacobScore> Lockstep::jacob_cov(const std::vector<Net>& nets, const 
   const std::vector<std::vector<int>> steps = merge_in_lockstep(keys);
   stats_.steps += steps.size();
   stats_.networks += nets.size();
+  stats_.merge_s += since(t);
 
   be_.range_push("lockstep");
   std::vector<size_t> pos(nets.size(), 0);
@@ -260,10 +296,8 @@ std::vector<JacobScore> Lockstep::jacob_cov(const std::vector<Net>& nets, const 
     run_step(be_, rec.key_ops()[programs[size_t(step[0])][pos[size_t(step[0])] - 1].key], calls);
   }
   be_.range_pop();
-
-  std::vector<JacobScore> scores;
-  for (size_t i = 0; i < nets.size(); ++i) scores.push_back(score_jacobian(be_, J[i], B, in.per_sample()));
-  return scores;
+  stats_.issue_s += since(t);
+  return J;
 }
 
 }  // namespace naswot

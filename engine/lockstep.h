@@ -13,9 +13,13 @@
 namespace naswot {
 
 struct LockstepStats {
-  size_t networks = 0;  // scored
+  size_t networks = 0;  // issued
   size_t calls = 0;     // op calls their executors issued
   size_t steps = 0;     // batched calls that ran them (calls / steps: architectures per launch)
+  // Host wall time: planning, recording (the executors' issue, uploads of weights included),
+  // merging, issuing the steps (on a GPU: enqueueing them) and scoring (on a GPU: waiting for it).
+  double plan_s = 0, record_s = 0, merge_s = 0, issue_s = 0, score_s = 0;
+  size_t arena_floats_max = 0;  // the largest arena one call took (its networks and the input batch)
 };
 
 // The calls of several programs merged into steps. Each program is a sequence of keys (equal keys:
@@ -36,12 +40,16 @@ class Lockstep {
   // (merge_in_lockstep) and run, then each net is scored. The same bits as score_network on each
   // net alone wherever the backend's NAME_many equals its calls one after another (the CPU's).
   std::vector<JacobScore> jacob_cov(const std::vector<Net>& nets, const float* batch_nchw, int batch);
+  // The ops of jacob_cov without the scores: each net's input-gradient J in the backend's memory and
+  // layout (batch x per-sample values; nullptr where J = 0), valid until the next call.
+  std::vector<const float*> issue(const std::vector<Net>& nets, const float* batch_nchw, int batch);
   const LockstepStats& stats() const { return stats_; }  // summed over the calls so far
 
  private:
   Backend& be_;
   PlanOptions options_;
   LockstepStats stats_;
+  int input_ = -1;  // the input node of the last issue's networks
 };
 
 }  // namespace naswot

@@ -7,6 +7,7 @@
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/cuda_kernels.h"
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/many.cuh"
 #include "kernels/cuda/reduce.cuh"
 
 namespace naswot::cuda {
@@ -20,25 +21,33 @@ void check_sum_extent(int B, int HW) {
   if (size_t(B) * size_t(HW) >= (size_t(1) << 31)) throw std::length_error("cuda batch norm: B * HW >= 2^31");
 }
 
+// One call of a batch norm pass (forward or backward) in a launch of several (kernels/cuda/many.cuh):
+// its tensors, its scratch (partial sums, per-channel coefficients) and its finished-block counter.
+struct BnCall {
+  const float* x;
+  const float* dy;      // backward
+  const float* relu_y;  // backward: a fused ReLU's output, or nullptr
+  const float *gamma, *beta;
+  const float *mean, *rstd;    // backward: the forward's statistics
+  float* out;                  // forward: y; backward: dx
+  float *mean_out, *rstd_out;  // forward
+  double* partial;
+  float* coef;
+  unsigned* counter;
+  int mode;   // forward: the BnStore; backward: accumulate (0/1)
+  float eps;  // forward
+};
+
 // What the statistics pass finalises per channel: forward: mean, rstd and the affine (scale, shift)
 // into coef[2c..]; backward: g = gamma * rstd, a = mean(dy), b = mean(dy * (x - m)) * rstd^2 into
 // coef[3c..]. Both in the CPU kernel's precision.
-struct BnFinal {
-  const float* x;  // forward: x0 of channel c is x[c * HW]
-  const float *gamma, *beta;
-  float eps;
-  float *mean_out, *rstd_out;  // forward
-  const float* rstd;           // backward
-  float* coef;
-};
-
 // One warp per channel: lanes load the nsplit (<= 64) partials, a shuffle tree sums them in a fixed
 // order (deterministic), lane 0 finalises.
-__device__ void finalise_channel(bool backward, int c, int HW, int nsplit, double M, const double* partial,
-                                 const BnFinal& f) {
+__device__ void finalise_channel(bool backward, int c, int HW, int nsplit, double M, const BnCall& f) {
   const int lane = threadIdx.x & 31;
   double s = 0, ss = 0;
   // __ldcg: other blocks wrote these; read them from L2, not from a stale L1 line.
+  const double* partial = f.partial;
   for (int k = lane; k < nsplit; k += 32)
     s += __ldcg(partial + (size_t(c) * nsplit + k) * 2), ss += __ldcg(partial + (size_t(c) * nsplit + k) * 2 + 1);
   for (int o = 16; o > 0; o >>= 1) {
@@ -70,28 +79,29 @@ __device__ inline float relu_passed(const float* __restrict__ dy, const float* _
   return relu_y && !(relu_y[i] > 0.f) ? 0.f : dy[i];
 }
 
-// Sums over channel c of samples b = split, split + nsplit, ...: forward (x - x0, (x - x0)^2) or
-// backward (dy, dy * (x - mean)). The last block to finish finalises every channel (in a fixed order,
-// so the result is deterministic) and rezeroes the counter: one launch instead of two.
+// Sums over channel c (blockIdx.x) of samples b = split, split + nsplit, ... (blockIdx.y) of call
+// blockIdx.z: forward (x - x0, (x - x0)^2) or backward (dy, dy * (x - mean)). The call's last block
+// to finish finalises every channel (in a fixed order, so the result is deterministic) and rezeroes
+// the call's counter: one launch instead of two.
 template <bool kBackward>
-__global__ void channel_sums_k(int C, int HW, int B, const float* __restrict__ x, const float* __restrict__ dy,
-                               const float* __restrict__ relu_y, const float* __restrict__ mean, double* partial,
-                               unsigned* counter, BnFinal f) {
+__global__ void channel_sums_k(int C, int HW, int B, Many<BnCall> a) {
   __shared__ double scratch[32];
   __shared__ bool last;
+  const BnCall& f = a.call[blockIdx.z];
+  const float* __restrict__ x = f.x;
   const int c = blockIdx.x, split = blockIdx.y, nsplit = gridDim.y;
   const int nb = (B - split + nsplit - 1) / nsplit;
   // 32-bit index arithmetic (nb * HW < 2^31, checked by the launcher): a 64-bit division per
   // element would cost more than the element's memory traffic.
   const unsigned per = unsigned(nb) * unsigned(HW), hw = unsigned(HW);
-  const float ref = kBackward ? mean[c] : x[size_t(c) * HW];  // x0: the channel's first value
+  const float ref = kBackward ? f.mean[c] : x[size_t(c) * HW];  // x0: the channel's first value
   double s = 0, ss = 0;
   for (unsigned t = threadIdx.x; t < per; t += blockDim.x) {
     const unsigned q = t / hw;
     const int b = split + int(q) * nsplit;
     const size_t at = (size_t(b) * C + c) * HW + (t - q * hw);
     if (kBackward) {
-      const float d = relu_passed(dy, relu_y, at);
+      const float d = relu_passed(f.dy, f.relu_y, at);
       s += d;
       ss += double(d) * double(x[at] - ref);
     } else {
@@ -103,27 +113,31 @@ __global__ void channel_sums_k(int C, int HW, int B, const float* __restrict__ x
   s = block_sum(s, scratch);
   ss = block_sum(ss, scratch);
   if (threadIdx.x == 0) {
-    partial[(size_t(c) * nsplit + split) * 2] = s;
-    partial[(size_t(c) * nsplit + split) * 2 + 1] = ss;
+    f.partial[(size_t(c) * nsplit + split) * 2] = s;
+    f.partial[(size_t(c) * nsplit + split) * 2 + 1] = ss;
     __threadfence();  // the partials are visible device-wide before this block is counted
-    last = atomicAdd(counter, 1u) == gridDim.x * gridDim.y - 1;
+    last = atomicAdd(f.counter, 1u) == gridDim.x * gridDim.y - 1;
   }
   __syncthreads();
   if (!last) return;
   __threadfence();
   for (int ch = threadIdx.x >> 5; ch < C; ch += blockDim.x >> 5)  // whole warps: blockDim is a multiple of 32
-    finalise_channel(kBackward, ch, HW, nsplit, double(B) * HW, partial, f);
-  if (threadIdx.x == 0) *counter = 0;  // ready for the next launch on this stream
+    finalise_channel(kBackward, ch, HW, nsplit, double(B) * HW, f);
+  if (threadIdx.x == 0) *f.counter = 0;  // ready for the next launch on this stream
 }
 
-// Element-wise passes run one block per (b, c) plane (plane_grid): the channel comes from blockIdx.
-__global__ void bn_apply_k(int C, int HW, const float* __restrict__ x, const float* __restrict__ coef, float* y,
-                           BnStore store) {
+// Element-wise passes run one block per (b, c) plane (plane_grid) and call (blockIdx.y): the channel
+// comes from blockIdx.x.
+__global__ void bn_apply_k(int C, int HW, Many<BnCall> a) {
+  const BnCall& f = a.call[blockIdx.y];
+  const float* __restrict__ x = f.x;
+  float* y = f.out;
+  const BnStore store = BnStore(f.mode);
   const int c = int(blockIdx.x % unsigned(C));
   const size_t base = size_t(blockIdx.x) * HW;
-  const float a = coef[2 * c], b = coef[2 * c + 1];
+  const float sa = f.coef[2 * c], sb = f.coef[2 * c + 1];
   for (int p = threadIdx.x; p < HW; p += blockDim.x) {
-    const float v = x[base + p] * a + b;
+    const float v = x[base + p] * sa + sb;
     if (store == BnStore::Accumulate)
       y[base + p] += v;  // a fused add's term
     else if (store == BnStore::ReLU)
@@ -133,51 +147,87 @@ __global__ void bn_apply_k(int C, int HW, const float* __restrict__ x, const flo
   }
 }
 
-__global__ void bn_backward_apply_k(int C, int HW, const float* __restrict__ dy, const float* __restrict__ x,
-                                    const float* __restrict__ relu_y, const float* __restrict__ mean,
-                                    const float* __restrict__ coef, float* dx, bool acc) {
+__global__ void bn_backward_apply_k(int C, int HW, Many<BnCall> a) {
+  const BnCall& f = a.call[blockIdx.y];
+  const float* __restrict__ x = f.x;
+  float* dx = f.out;
+  const bool acc = f.mode != 0;
   const int c = int(blockIdx.x % unsigned(C));
   const size_t base = size_t(blockIdx.x) * HW;
-  const float g = coef[3 * c], a = coef[3 * c + 1], b = coef[3 * c + 2], m = mean[c];
+  const float g = f.coef[3 * c], ca = f.coef[3 * c + 1], cb = f.coef[3 * c + 2], m = f.mean[c];
   for (int p = threadIdx.x; p < HW; p += blockDim.x) {
     const size_t i = base + p;
-    const float v = g * (relu_passed(dy, relu_y, i) - a - (x[i] - m) * b);
+    const float v = g * (relu_passed(f.dy, f.relu_y, i) - ca - (x[i] - m) * cb);
     dx[i] = acc ? dx[i] + v : v;
   }
+}
+
+// The call's scratch: partial sums, then the coefficients.
+void place_scratch(BnCall& f, int C, int B, void* ws, int k) {
+  const size_t bytes = batchnorm_workspace_bytes(C, B);
+  f.partial = reinterpret_cast<double*>(static_cast<char*>(ws) + size_t(k) * bytes);
+  f.coef = reinterpret_cast<float*>(f.partial + size_t(C) * splits_for(C, B) * 2);
 }
 
 }  // namespace
 
 size_t batchnorm_workspace_bytes(int C, int B) {
-  return size_t(C) * splits_for(C, B) * 2 * sizeof(double) + size_t(C) * 3 * sizeof(float);
+  const size_t bytes = size_t(C) * splits_for(C, B) * 2 * sizeof(double) + size_t(C) * 3 * sizeof(float);
+  return (bytes + 255) / 256 * 256;  // each call's scratch 256-byte aligned
 }
 
-void batchnorm_forward(cudaStream_t s, int C, int HW, int B, const float* x, const float* gamma, const float* beta,
-                       float eps, float* y, float* mean, float* rstd, BnStore store, void* ws, unsigned* counter) {
+void batchnorm_forward_many(cudaStream_t s, const op_args::batchnorm_forward* calls, int n, void* ws,
+                            unsigned* counters) {
+  if (!n) return;
+  const int C = std::get<0>(calls[0]), HW = std::get<1>(calls[0]), B = std::get<2>(calls[0]);
   check_sum_extent(B, HW);
   const int nsplit = splits_for(C, B);
-  double* partial = static_cast<double*>(ws);
-  float* coef = reinterpret_cast<float*>(partial + size_t(C) * nsplit * 2);
-  const BnFinal f{x, gamma, beta, eps, mean, rstd, nullptr, coef};
-  channel_sums_k<false>
-      <<<dim3(C, nsplit), kThreads, 0, s>>>(C, HW, B, x, nullptr, nullptr, nullptr, partial, counter, f);
-  NASWOT_CUDA_LAUNCH_CHECK();
-  bn_apply_k<<<plane_grid(B, C), plane_threads(HW), 0, s>>>(C, HW, x, coef, y, store);
-  NASWOT_CUDA_LAUNCH_CHECK();
+  int k = 0;
+  for_launches<BnCall>(
+      calls, n,
+      [&](const op_args::batchnorm_forward& c) {
+        BnCall f{};
+        f.x = std::get<3>(c), f.gamma = std::get<4>(c), f.beta = std::get<5>(c), f.eps = std::get<6>(c);
+        f.out = std::get<7>(c), f.mean_out = std::get<8>(c), f.rstd_out = std::get<9>(c);
+        f.mode = int(std::get<10>(c));
+        f.counter = counters + k;
+        place_scratch(f, C, B, ws, k++);
+        return f;
+      },
+      [&](const Many<BnCall>& m) {
+        k = 0;  // the next launch reuses the scratch: it runs after this one on the stream
+        channel_sums_k<false><<<dim3(C, nsplit, m.n), kThreads, 0, s>>>(C, HW, B, m);
+        NASWOT_CUDA_LAUNCH_CHECK();
+        bn_apply_k<<<dim3(plane_grid(B, C), m.n), plane_threads(HW), 0, s>>>(C, HW, m);
+        NASWOT_CUDA_LAUNCH_CHECK();
+      });
 }
 
-void batchnorm_backward(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* gamma,
-                        const float* mean, const float* rstd, const float* relu_y, float* dx, bool acc, void* ws,
-                        unsigned* counter) {
+void batchnorm_backward_many(cudaStream_t s, const op_args::batchnorm_backward* calls, int n, void* ws,
+                             unsigned* counters) {
+  if (!n) return;
+  const int C = std::get<0>(calls[0]), HW = std::get<1>(calls[0]), B = std::get<2>(calls[0]);
   check_sum_extent(B, HW);
   const int nsplit = splits_for(C, B);
-  double* partial = static_cast<double*>(ws);
-  float* coef = reinterpret_cast<float*>(partial + size_t(C) * nsplit * 2);
-  const BnFinal f{nullptr, gamma, nullptr, 0.f, nullptr, nullptr, rstd, coef};
-  channel_sums_k<true><<<dim3(C, nsplit), kThreads, 0, s>>>(C, HW, B, x, dy, relu_y, mean, partial, counter, f);
-  NASWOT_CUDA_LAUNCH_CHECK();
-  bn_backward_apply_k<<<plane_grid(B, C), plane_threads(HW), 0, s>>>(C, HW, dy, x, relu_y, mean, coef, dx, acc);
-  NASWOT_CUDA_LAUNCH_CHECK();
+  int k = 0;
+  for_launches<BnCall>(
+      calls, n,
+      [&](const op_args::batchnorm_backward& c) {
+        BnCall f{};
+        f.dy = std::get<3>(c), f.x = std::get<4>(c), f.gamma = std::get<5>(c), f.mean = std::get<6>(c);
+        f.rstd = std::get<7>(c), f.relu_y = std::get<8>(c), f.out = std::get<9>(c);
+        f.mode = std::get<10>(c) ? 1 : 0;
+        f.counter = counters + k;
+        place_scratch(f, C, B, ws, k++);
+        return f;
+      },
+      [&](const Many<BnCall>& m) {
+        k = 0;
+        channel_sums_k<true><<<dim3(C, nsplit, m.n), kThreads, 0, s>>>(C, HW, B, m);
+        NASWOT_CUDA_LAUNCH_CHECK();
+        bn_backward_apply_k<<<dim3(plane_grid(B, C), m.n), plane_threads(HW), 0, s>>>(C, HW, m);
+        NASWOT_CUDA_LAUNCH_CHECK();
+      });
 }
 
 }  // namespace naswot::cuda

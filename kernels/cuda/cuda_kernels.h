@@ -10,8 +10,9 @@
 
 namespace naswot::cuda {
 
-// The launchers of the op table's KERNEL rows (kernels/ops.def: what each computes).
-#define NASWOT_OP_CUDA_KERNEL(name, params) void name(cudaStream_t s, NASWOT_STRIP params);
+// The launchers of the op table's KERNEL rows (kernels/ops.def: what each computes): n calls with
+// equal scalar arguments in as few launches as kernels/cuda/many.cuh allows; a single call is n = 1.
+#define NASWOT_OP_CUDA_KERNEL(name, params) void name##_many(cudaStream_t s, const op_args::name* calls, int n);
 #define NASWOT_OP_CUDA_OWN(name, params)
 #define NASWOT_OP(name, cuda, params, args) NASWOT_OP_CUDA_##cuda(name, params)
 #include "kernels/ops.def"
@@ -24,16 +25,16 @@ void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t src_
                 size_t dst_per_sample, size_t dst_off, bool accumulate);
 void add_bias(cudaStream_t s, int B, int Out, const float* bias, float* y);  // y[b][o] += bias[o]
 
-// Training-mode batch norm with float64 per-channel sums, the same arithmetic as the CPU kernel.
-// ws: batchnorm_workspace_bytes(C, B) bytes of device scratch; counter: one unsigned, zero before
-// the call and zero after it (the statistics pass counts its finished blocks there), owned by the
-// stream's caller.
+// Training-mode batch norm with float64 per-channel sums, the same arithmetic as the CPU kernel; n
+// calls with equal C, HW and B, in launches of up to kManyCalls (kernels/cuda/many.cuh). ws:
+// min(n, kManyCalls) * batchnorm_workspace_bytes(C, B) bytes of device scratch; counters: kManyCalls
+// unsigned, zero before the call and zero after it (the statistics pass counts its finished blocks
+// there), owned by the stream's caller.
 size_t batchnorm_workspace_bytes(int C, int B);
-void batchnorm_forward(cudaStream_t s, int C, int HW, int B, const float* x, const float* gamma, const float* beta,
-                       float eps, float* y, float* mean, float* rstd, BnStore store, void* ws, unsigned* counter);
-void batchnorm_backward(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* gamma,
-                        const float* mean, const float* rstd, const float* relu_y, float* dx, bool accumulate, void* ws,
-                        unsigned* counter);
+void batchnorm_forward_many(cudaStream_t s, const op_args::batchnorm_forward* calls, int n, void* ws,
+                            unsigned* counters);
+void batchnorm_backward_many(cudaStream_t s, const op_args::batchnorm_backward* calls, int n, void* ws,
+                             unsigned* counters);
 
 // K (B x B int64, device) += weight * #{units whose (y > 0) agrees}; y: B x per_sample.
 // codes: hamming_codes_words(per_sample, B) 64-bit words of scratch.

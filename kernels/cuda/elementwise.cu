@@ -1,7 +1,9 @@
-// Element-wise CUDA kernels: fill, ReLU, n-ary add, copy/accumulate, per-sample block copy, bias.
+// Element-wise CUDA kernels: fill, ReLU, n-ary add, copy/accumulate (several calls per launch),
+// per-sample block copy, bias.
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/cuda_kernels.h"
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/many.cuh"
 
 namespace naswot::cuda {
 namespace {
@@ -9,32 +11,58 @@ namespace {
 #define GRID_STRIDE(i, n) \
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < (n); i += size_t(gridDim.x) * blockDim.x)
 
-__global__ void fill_k(size_t n, float v, float* y) { GRID_STRIDE(i, n) y[i] = v; }
-__global__ void relu_forward_k(size_t n, const float* __restrict__ x, float* __restrict__ y) {
-  GRID_STRIDE(i, n) y[i] = x[i] > 0.f ? x[i] : 0.f;
+// The many-call kernels: blockIdx.y is the call (kernels/cuda/many.cuh).
+struct FillCall {
+  float v;
+  float* y;
+};
+__global__ void fill_k(size_t n, Many<FillCall> a) {
+  const FillCall c = a.call[blockIdx.y];
+  GRID_STRIDE(i, n) c.y[i] = c.v;
 }
-__global__ void relu_backward_k(size_t n, const float* __restrict__ dy, const float* __restrict__ y, float* dx,
-                                bool acc) {
+struct ReluCall {
+  const float* x;
+  float* y;
+};
+__global__ void relu_forward_k(size_t n, Many<ReluCall> a) {
+  const ReluCall c = a.call[blockIdx.y];
+  GRID_STRIDE(i, n) c.y[i] = c.x[i] > 0.f ? c.x[i] : 0.f;
+}
+struct ReluBackCall {
+  const float *dy, *y;
+  float* dx;
+  bool acc;
+};
+__global__ void relu_backward_k(size_t n, Many<ReluBackCall> a) {
+  const ReluBackCall c = a.call[blockIdx.y];
   GRID_STRIDE(i, n) {
-    const float g = y[i] > 0.f ? dy[i] : 0.f;
-    dx[i] = acc ? dx[i] + g : g;
+    const float g = c.y[i] > 0.f ? c.dy[i] : 0.f;
+    c.dx[i] = c.acc ? c.dx[i] + g : g;
   }
 }
 
-constexpr int kMaxAdd = 8;
-struct AddArgs {
+constexpr int kMaxAdd = 8;  // inputs per launch of one call (more: further launches add to y)
+struct AddCall {
   const float* x[kMaxAdd];
+  float* y;
 };
 // y = x0 + x1 + ... in input order (as the CPU kernel sums), or y += ... when `first` is false.
-__global__ void add_k(size_t n, AddArgs a, int count, bool first, float* y) {
+__global__ void add_k(size_t n, Many<AddCall> a, int count, bool first) {
+  const AddCall& c = a.call[blockIdx.y];
   GRID_STRIDE(i, n) {
-    float v = first ? a.x[0][i] : y[i];
-    for (int j = first ? 1 : 0; j < count; ++j) v += a.x[j][i];
-    y[i] = v;
+    float v = first ? c.x[0][i] : c.y[i];
+    for (int j = first ? 1 : 0; j < count; ++j) v += c.x[j][i];
+    c.y[i] = v;
   }
 }
-__global__ void copy_k(size_t n, const float* __restrict__ src, float* dst, bool acc) {
-  GRID_STRIDE(i, n) dst[i] = acc ? dst[i] + src[i] : src[i];
+struct CopyCall {
+  const float* src;
+  float* dst;
+  bool acc;
+};
+__global__ void copy_k(size_t n, Many<CopyCall> a) {
+  const CopyCall c = a.call[blockIdx.y];
+  GRID_STRIDE(i, n) c.dst[i] = c.acc ? c.dst[i] + c.src[i] : c.src[i];
 }
 __global__ void copy_block_k(int B, size_t len, const float* __restrict__ src, size_t sps, size_t soff, float* dst,
                              size_t dps, size_t doff, bool acc) {
@@ -53,40 +81,80 @@ __global__ void add_bias_k(int B, int Out, const float* __restrict__ bias, float
 
 }  // namespace
 
-void fill(cudaStream_t s, size_t n, float v, float* y) {
-  if (!n) return;
-  fill_k<<<grid_for(n), kThreads, 0, s>>>(n, v, y);
-  NASWOT_CUDA_LAUNCH_CHECK();
+void fill_many(cudaStream_t s, const op_args::fill* calls, int n) {
+  const size_t len = n ? std::get<0>(calls[0]) : 0;
+  if (!len) return;
+  for_launches<FillCall>(
+      calls, n,
+      [](const op_args::fill& c) {
+        return FillCall{std::get<1>(c), std::get<2>(c)};
+      },
+      [&](const Many<FillCall>& m) {
+        fill_k<<<dim3(blocks_per_call(len, m.n), m.n), kThreads, 0, s>>>(len, m);
+        NASWOT_CUDA_LAUNCH_CHECK();
+      });
 }
-void relu_forward(cudaStream_t s, size_t n, const float* x, float* y) {
-  if (!n) return;
-  relu_forward_k<<<grid_for(n), kThreads, 0, s>>>(n, x, y);
-  NASWOT_CUDA_LAUNCH_CHECK();
+void relu_forward_many(cudaStream_t s, const op_args::relu_forward* calls, int n) {
+  const size_t len = n ? std::get<0>(calls[0]) : 0;
+  if (!len) return;
+  for_launches<ReluCall>(
+      calls, n,
+      [](const op_args::relu_forward& c) {
+        return ReluCall{std::get<1>(c), std::get<2>(c)};
+      },
+      [&](const Many<ReluCall>& m) {
+        relu_forward_k<<<dim3(blocks_per_call(len, m.n), m.n), kThreads, 0, s>>>(len, m);
+        NASWOT_CUDA_LAUNCH_CHECK();
+      });
 }
-void relu_backward(cudaStream_t s, size_t n, const float* dy, const float* y, float* dx, bool acc) {
-  if (!n) return;
-  relu_backward_k<<<grid_for(n), kThreads, 0, s>>>(n, dy, y, dx, acc);
-  NASWOT_CUDA_LAUNCH_CHECK();
+void relu_backward_many(cudaStream_t s, const op_args::relu_backward* calls, int n) {
+  const size_t len = n ? std::get<0>(calls[0]) : 0;
+  if (!len) return;
+  for_launches<ReluBackCall>(
+      calls, n,
+      [](const op_args::relu_backward& c) {
+        return ReluBackCall{std::get<1>(c), std::get<2>(c), std::get<3>(c), std::get<4>(c)};
+      },
+      [&](const Many<ReluBackCall>& m) {
+        relu_backward_k<<<dim3(blocks_per_call(len, m.n), m.n), kThreads, 0, s>>>(len, m);
+        NASWOT_CUDA_LAUNCH_CHECK();
+      });
 }
-void add_forward(cudaStream_t s, size_t n, const float* const* xs, int count, float* y) {
-  if (!n || count <= 0) return;
+void add_forward_many(cudaStream_t s, const op_args::add_forward* calls, int n) {
+  const size_t len = n ? std::get<0>(calls[0]) : 0;
+  const int count = n ? std::get<2>(calls[0]) : 0;  // equal in every call of a step
+  if (!len || count <= 0) return;
+  // Inputs j0 .. j0 + kMaxAdd - 1 of every call per pass: the first pass writes y, later ones add.
   for (int j0 = 0; j0 < count; j0 += kMaxAdd) {
-    AddArgs a{};
     const int c = std::min(kMaxAdd, count - j0);
-    for (int j = 0; j < c; ++j) a.x[j] = xs[j0 + j];
-    add_k<<<grid_for(n), kThreads, 0, s>>>(n, a, c, j0 == 0, y);
-    NASWOT_CUDA_LAUNCH_CHECK();
+    for_launches<AddCall>(
+        calls, n,
+        [&](const op_args::add_forward& a) {
+          AddCall r{};
+          for (int j = 0; j < c; ++j) r.x[j] = std::get<1>(a)[j0 + j];
+          r.y = std::get<3>(a);
+          return r;
+        },
+        [&](const Many<AddCall>& m) {
+          add_k<<<dim3(blocks_per_call(len, m.n), m.n), kThreads, 0, s>>>(len, m, c, j0 == 0);
+          NASWOT_CUDA_LAUNCH_CHECK();
+        });
   }
 }
-void copy_or_accumulate(cudaStream_t s, size_t n, const float* src, float* dst, bool acc) {
-  if (!n) return;
-  if (!acc) {
-    NASWOT_CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice, s));
-    return;
-  }
-  copy_k<<<grid_for(n), kThreads, 0, s>>>(n, src, dst, acc);
-  NASWOT_CUDA_LAUNCH_CHECK();
+void copy_or_accumulate_many(cudaStream_t s, const op_args::copy_or_accumulate* calls, int n) {
+  const size_t len = n ? std::get<0>(calls[0]) : 0;
+  if (!len) return;
+  for_launches<CopyCall>(
+      calls, n,
+      [](const op_args::copy_or_accumulate& c) {
+        return CopyCall{std::get<1>(c), std::get<2>(c), std::get<3>(c)};
+      },
+      [&](const Many<CopyCall>& m) {
+        copy_k<<<dim3(blocks_per_call(len, m.n), m.n), kThreads, 0, s>>>(len, m);
+        NASWOT_CUDA_LAUNCH_CHECK();
+      });
 }
+
 void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t sps, size_t soff, float* dst, size_t dps,
                 size_t doff, bool acc) {
   const size_t n = size_t(B) * len;

@@ -5,12 +5,14 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "engine/error.h"
 #include "engine/executor.h"
 #include "engine/init.h"
 #include "engine/io/images.h"
+#include "engine/lockstep.h"
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
 #include "searchspaces/nats_sss.h"
@@ -235,4 +237,43 @@ TEST_CASE("cuda: Hamming kernels of networks match the CPU backend") {
     CHECK(sc.status == sg.status);
     if (sc.status == ScoreStatus::Ok) CHECK(std::fabs(sc.score - sg.score) <= 1e-3 * std::fabs(sc.score));
   }
+}
+
+TEST_CASE("cuda: lockstep (several networks per launch) scores as one network at a time, bit for bit") {
+  // The KERNEL rows and batch norm run a step's calls in one launch (kernels/cuda/many.cuh): the same
+  // kernels as a single call, so the same bits. 20 NB201 networks (more than the 16 calls of one
+  // launch) and a small NB101 one, mixed in one lockstep call.
+  auto be = make_backend("cuda", BackendOptions{});
+  std::vector<Graph> graphs;
+  for (const nb201::Arch& a : sample_archs()) {
+    graphs.push_back(nb201::build(a));
+    if (graphs.size() == 20) break;
+  }
+  nb101::NetConfig small;
+  small.stem = 16;
+  small.stacks = 2;
+  small.modules_per_stack = 1;
+  graphs.push_back(nb101::build(nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
+                                                  "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"),
+                                small));
+  std::vector<std::vector<float>> params;
+  for (size_t i = 0; i < graphs.size(); ++i) params.push_back(init_params(graphs[i], 0, uint64_t(i) * 31));
+  std::vector<JacobScore> alone;
+  {
+    Executor ex(*be);
+    for (size_t i = 0; i < graphs.size(); ++i)
+      alone.push_back(score_network(ex, graphs[i], params[i], batch(), kBatch, false).score);
+  }
+  Lockstep ls(*be);
+  std::vector<Lockstep::Net> nets;
+  for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
+  const std::vector<JacobScore> together = ls.jacob_cov(nets, batch().data(), kBatch);
+  REQUIRE(together.size() == alone.size());
+  for (size_t i = 0; i < alone.size(); ++i) {
+    CAPTURE(i);
+    CHECK(together[i].status == alone[i].status);
+    CHECK(std::memcmp(&together[i].score, &alone[i].score, sizeof(double)) == 0);
+  }
+  CHECK(ls.stats().steps < ls.stats().calls / 4);
+  MESSAGE("lockstep on the GPU: " << ls.stats().calls << " calls in " << ls.stats().steps << " launches");
 }

@@ -126,7 +126,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     devices = parse_devices(o.devices.empty() ? "all" : o.devices, cuda_device_count());
   if (want_gpu && o.local_rank >= 0) devices = {device_for_local_rank(o.local_rank, devices)};
   bo.device = devices[0];
-  s.workers.push_back({make_backend(o.backend, bo), nullptr});
+  s.workers.push_back({make_backend(o.backend, bo), nullptr, nullptr});
   const bool gpu = s.workers[0].backend->name() == "cuda";
   if (!gpu && bo.tf32) fail("--precision tf32 needs the CUDA backend");
   // Workers: architectures in flight at once, each on its own backend instance (CUDA: its own stream).
@@ -146,7 +146,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   if (gpu) {
     for (int i = 1; i < n_workers; ++i) {
       bo.device = devices[size_t(i) % devices.size()];
-      s.workers.push_back({make_backend("cuda", bo), nullptr});
+      s.workers.push_back({make_backend("cuda", bo), nullptr, nullptr});
       // GPUs of other models may choose other algorithms and round differently: one model per run.
       if (s.workers[i].backend->model() != s.workers[0].backend->model())
         fail("--devices: " + s.workers[0].backend->model() + " and " + s.workers[i].backend->model() +
@@ -157,7 +157,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     s.workers.clear();
     for (int i = 0; i < n_workers; ++i) {
       bo.threads = std::max(1, total_threads / n_workers + (i < total_threads % n_workers ? 1 : 0));
-      s.workers.push_back({make_backend("cpu", bo), nullptr});
+      s.workers.push_back({make_backend("cpu", bo), nullptr, nullptr});
     }
     s.workers[0].backend->bind_thread();
   }
