@@ -4,6 +4,7 @@
 // are the host's alone; MODE run: the ops run and each architecture is scored (on a GPU, issue is
 // the enqueueing and score includes waiting for the device). Markdown on stdout.
 // Usage: naswot_lockstep_bench [BATCH=128] [BACKEND=cpu] [SPACE=nb201] [SAMPLE=128] [MODE=host] [KS=1,4,8,16,32]
+//        [CONV=cudnn|naswot (cuda: --conv-kernels)]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -49,9 +50,14 @@ int main(int argc, char** argv) try {
   const long sample = argc > 4 ? std::atol(argv[4]) : 128;
   const std::string mode = argc > 5 ? argv[5] : "host";
   const std::vector<int> ks = parse_ks(argc > 6 ? argv[6] : "1,4,8,16,32");
-  if (B < 2 || sample < 1 || (mode != "host" && mode != "run"))
-    fail("usage: naswot_lockstep_bench [BATCH>=2] [cpu|cuda] [nb201|nb101|nats-sss] [SAMPLE>=1] [host|run] [KS]");
-  auto be = make_backend(backend, BackendOptions{});
+  const std::string conv = argc > 7 ? argv[7] : "cudnn";
+  if (B < 2 || sample < 1 || (mode != "host" && mode != "run") || (conv != "cudnn" && conv != "naswot"))
+    fail(
+        "usage: naswot_lockstep_bench [BATCH>=2] [cpu|cuda] [nb201|nb101|nats-sss] [SAMPLE>=1] [host|run] [KS] "
+        "[cudnn|naswot]");
+  BackendOptions bo;
+  bo.conv = conv == "naswot" ? ConvKernels::Naswot : ConvKernels::Cudnn;
+  auto be = make_backend(backend, bo);
   TracingBackend counted(*be, nullptr, Trace::ReportOnly);
   Backend& target = mode == "host" ? static_cast<Backend&>(counted) : *be;
 

@@ -94,12 +94,18 @@ class Backend : public Device, public Ops, public ScoreKernels {};
 // spectrum when the factorisation fails. The CPU always uses the spectrum.
 enum class SigmaSolver { Auto, Eigen, Cholesky };
 
+// The CUDA backend's convolutions: cuDNN (the general path), or naswot's own batched kernels for
+// the stride-1 shapes they cover (kernels/cuda/conv2d.cu: one launch per lockstep step), cuDNN for
+// the rest. The two round differently.
+enum class ConvKernels { Cudnn, Naswot };
+
 struct BackendOptions {
   int threads = 0;    // CPU: OpenMP threads of this instance (0 = all)
   bool tf32 = false;  // CUDA: allow TF32 tensor cores in convolutions and GEMMs (--precision tf32)
   SigmaSolver solver = SigmaSolver::Auto;
   SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // both backends (--sigma-precision)
   int device = 0;                                         // CUDA device ordinal
+  ConvKernels conv = ConvKernels::Cudnn;                  // CUDA (--conv-kernels)
 };
 
 std::unique_ptr<Backend> make_cpu_backend(int threads, SigmaPrecision sigma = SigmaPrecision::Fp64);

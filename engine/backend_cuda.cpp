@@ -116,13 +116,13 @@ std::string dims_text(const ConvDims& d) {
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(const BackendOptions& o)
-      : device_(o.device), tf32_(o.tf32), solver_(o.solver), sigma_(o.sigma_precision) {
+      : device_(o.device), tf32_(o.tf32), solver_(o.solver), sigma_(o.sigma_precision), conv_(o.conv) {
     NASWOT_CUDA_CHECK(cudaSetDevice(device_));
     cudaDeviceProp p{};
     NASWOT_CUDA_CHECK(cudaGetDeviceProperties(&p, device_));
     char buf[400];
-    std::snprintf(buf, sizeof buf, "%s (cuda:%d, sm_%d%d, %s)", p.name, device_, p.major, p.minor,
-                  tf32_ ? "tf32" : "fp32");
+    std::snprintf(buf, sizeof buf, "%s (cuda:%d, sm_%d%d, %s%s)", p.name, device_, p.major, p.minor,
+                  tf32_ ? "tf32" : "fp32", conv_ == ConvKernels::Naswot ? ", naswot convolutions" : "");
     description_ = buf;
     model_ = std::string(p.name) + " sm_" + std::to_string(p.major) + std::to_string(p.minor);
     NASWOT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
@@ -191,7 +191,23 @@ class CudaBackend final : public Backend {
 #undef NASWOT_OP_CUDA_OWN
 #undef NASWOT_OP_CUDA_KERNEL
 
+  void conv2d_forward_many(const op_args::conv2d_forward* calls, int n) override {
+    if (own_conv(std::get<0>(calls[0])))
+      cuda::conv2d_forward_many(stream_, calls, n);
+    else
+      Backend::conv2d_forward_many(calls, n);  // one cuDNN call each
+  }
+  void conv2d_backward_data_many(const op_args::conv2d_backward_data* calls, int n) override {
+    if (own_conv(std::get<0>(calls[0])))
+      cuda::conv2d_backward_data_many(stream_, calls, n);
+    else
+      Backend::conv2d_backward_data_many(calls, n);
+  }
   void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) override {
+    if (own_conv(d)) {
+      const op_args::conv2d_forward call(d, x, w, y);
+      return cuda::conv2d_forward_many(stream_, &call, 1);
+    }
     const ConvPlan& c = conv_plan(d);
     const float one = 1.f, zero = 0.f;
     void* ws = workspace_.ensure(c.fwd_ws);
@@ -199,6 +215,10 @@ class CudaBackend final : public Backend {
         cudnnConvolutionForward(cudnn_, &one, c.x, x, c.w, w, c.conv, c.fwd, ws, c.fwd_ws, &zero, c.y, y));
   }
   void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool acc) override {
+    if (own_conv(d)) {
+      const op_args::conv2d_backward_data call(d, dy, w, dx, acc);
+      return cuda::conv2d_backward_data_many(stream_, &call, 1);
+    }
     const ConvPlan& c = conv_plan(d);
     const float one = 1.f, beta = acc ? 1.f : 0.f;
     void* ws = workspace_.ensure(c.bwd_ws);
@@ -283,6 +303,8 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  // --conv-kernels naswot and a shape the batched kernels cover (in fp32: TF32 stays with cuDNN).
+  bool own_conv(const ConvDims& d) const { return conv_ == ConvKernels::Naswot && !tf32_ && cuda::conv2d_supported(d); }
   // Batch norm's scratch for n calls of one launch group (they run kManyCalls at a time).
   void* bn_scratch(int C, int B, int n) {
     return bn_ws_.ensure(size_t(std::min(n, cuda::kManyCalls)) * cuda::batchnorm_workspace_bytes(C, B));
@@ -341,6 +363,7 @@ class CudaBackend final : public Backend {
   bool tf32_, find_ = false;
   SigmaSolver solver_;
   SigmaPrecision sigma_;
+  ConvKernels conv_;
   std::string description_, model_;
   cudaStream_t stream_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;

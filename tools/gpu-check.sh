@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The prepared device check: GPU tests, the throughput benchmark, an op model with convolution
-# ceilings (bench/gpu_ops_bench.cpp), an nsys kernel summary where nsys exists, and a whole-NB201 run, within a time
-# budget; logs and results go to $OUT (default ./out). Binaries come from .devbundle/bundle.tar.xz
+# ceilings (bench/gpu_ops_bench.cpp), lockstep against one architecture at a time (bench/lockstep_bench.cpp,
+# cuDNN and naswot convolutions), an nsys kernel summary where nsys exists, and whole-NB201 runs (one at a
+# time, then --lockstep 16 --conv-kernels naswot while time is left), within a time budget; logs and results go to $OUT (default ./out). Binaries come from .devbundle/bundle.tar.xz
 # (tools/make-device-bundle.sh, for GPU machines without the build dependencies) or are built here.
 # Usage: tools/gpu-check.sh [BUDGET_SECONDS=540] [BENCH_ARCHS=1000] [TORCH_SECONDS=30]
 set -uo pipefail
@@ -27,7 +28,8 @@ if [ -f .devbundle/bundle.tar.xz ]; then
   bin=$root/bin data=$root/data libs=$root/lib
 else
   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DNASWOT_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null &&
-    cmake --build build-gpu -j"$(nproc)" --target naswot naswot_gpu_tests naswot_gpu_ops_bench >/dev/null ||
+    cmake --build build-gpu -j"$(nproc)" --target naswot naswot_gpu_tests naswot_gpu_ops_bench naswot_lockstep_bench \
+      >/dev/null ||
     { echo "build failed"; exit 1; }
   bin=build-gpu data=${NASWOT_DATA:-../shared/data} libs=
   cp build-gpu/tests/naswot_gpu_tests build-gpu/ 2>/dev/null
@@ -57,6 +59,10 @@ echo "gpu tests exit: ${PIPESTATUS[0]}"
 
 echo "== op model: every NB201 op instance timed alone, summed per architecture; conv ceilings ($(left)s left)"
 timeout 90 "$bin/naswot_gpu_ops_bench" 128 20 2>&1 | tee "$OUT/op_model.md"
+echo "== lockstep: K architectures per launch against one at a time, 256 NB201 architectures ($(left)s left)"
+for conv in cudnn naswot; do
+  timeout 60 "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,4,16 "$conv" 2>&1 | tee -a "$OUT/lockstep.md"
+done
 echo "== benchmark ($(left)s left)"
 NASWOT_DATA=$data PYTHON=$py timeout $(( $(left) * 2 / 3 )) bench/bench_gpu.sh "$bin/naswot" "$OUT/bench.md" "$bench_n" "$torch_s"
 
@@ -85,4 +91,25 @@ dt = float(sys.argv[3]) - float(sys.argv[2])
 print(f"whole-space run: {n} of 15625 architectures in {dt:.1f} s wall (set-up included) = {n / dt:.1f} arch/s")
 PY
 "$bin/naswot" report "$full" --benchmark nb201 --data "$data" 2>&1 | head -30 | tee -a "$OUT/full_space.txt"
+
+if [ "$(left)" -gt 60 ]; then
+  echo "== whole NB201 space, --lockstep 16 --conv-kernels naswot ($(left)s left)"
+  fast=/tmp/naswot-lockstep.db
+  rm -f "$fast"*
+  ts=$(date +%s.%N)
+  timeout $(( $(left) - 10 )) "$bin/naswot" score-space --backend cuda --batch 128 --streams 4 --lockstep 16 \
+    --conv-kernels naswot --data "$data" --out "$fast" 2>&1 | grep -v '^score-space:' | tail -3
+  te=$(date +%s.%N)
+  "$py" - "$fast" "$ts" "$te" "$full" <<'PY' | tee -a "$OUT/full_space.txt"
+import sqlite3, sys
+q = "SELECT idx, score FROM scores"
+fast = dict(sqlite3.connect(sys.argv[1]).execute(q).fetchall())
+ref = dict(sqlite3.connect(sys.argv[4]).execute(q).fetchall())
+dt = float(sys.argv[3]) - float(sys.argv[2])
+print(f"lockstep run: {len(fast)} of 15625 architectures in {dt:.1f} s wall = {len(fast) / dt:.1f} arch/s")
+both = [i for i in fast if i in ref and fast[i] is not None and ref[i] is not None and abs(ref[i]) < 1e300]
+worst = max((abs(fast[i] - ref[i]) / abs(ref[i]) for i in both if ref[i] != 0), default=0)
+print(f"against the cuDNN run: {len(both)} common finite scores, worst relative difference {worst:.3g}")
+PY
+fi
 echo "== done in $(( $(date +%s) - t0 ))s"

@@ -21,6 +21,7 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel, int local_ran
   o.backend = a.get("backend");
   o.threads = int(a.get_int("threads"));
   o.precision = a.given("precision");
+  o.conv_kernels = a.given("conv-kernels");
   o.sigma_solver = a.given("sigma-solver");
   o.sigma_precision = a.given("sigma-precision");
   o.nb101_inplace = a.given("nb101-inplace");

@@ -277,3 +277,38 @@ TEST_CASE("cuda: lockstep (several networks per launch) scores as one network at
   CHECK(ls.stats().steps < ls.stats().calls / 4);
   MESSAGE("lockstep on the GPU: " << ls.stats().calls << " calls in " << ls.stats().steps << " launches");
 }
+
+TEST_CASE("cuda: networks on naswot's convolutions match the CPU backend; lockstep keeps their bits") {
+  BackendOptions o;
+  o.conv = ConvKernels::Naswot;
+  auto gpu = make_backend("cuda", o);
+  auto cpu = make_cpu_backend(0);
+  Executor ec(*cpu), eg(*gpu);
+  std::vector<Graph> graphs;
+  std::vector<std::vector<float>> params;
+  std::vector<JacobScore> alone;
+  double worst = 0;
+  for (const nb201::Arch& a : sample_archs()) {
+    CAPTURE(nb201::to_string(a));
+    const NetworkScore c = score_on(ec, a, false), g = score_on(eg, a, false);
+    CHECK(same_score(g.score, c.score, 1e-3));
+    if (c.score.status == ScoreStatus::Ok && g.score.status == ScoreStatus::Ok)
+      worst = std::max(worst, std::fabs(g.score.score - c.score.score) / std::fabs(c.score.score));
+    if (graphs.size() < 20) {
+      graphs.push_back(nb201::build(a));
+      params.push_back(init_params(graphs.back(), 0, uint64_t(nb201::index_of(a))));
+      alone.push_back(g.score);
+    }
+  }
+  Lockstep ls(*gpu);
+  std::vector<Lockstep::Net> nets;
+  for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
+  const std::vector<JacobScore> together = ls.jacob_cov(nets, batch().data(), kBatch);
+  for (size_t i = 0; i < alone.size(); ++i) {
+    CAPTURE(i);
+    CHECK(together[i].status == alone[i].status);
+    CHECK(std::memcmp(&together[i].score, &alone[i].score, sizeof(double)) == 0);
+  }
+  std::printf("naswot convolutions: worst relative score difference to the CPU %.3g over %zu networks\n", worst,
+              sample_archs().size());
+}

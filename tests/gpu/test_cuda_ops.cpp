@@ -87,6 +87,50 @@ TEST_CASE("cuda: convolution forward and backward-data") {
   }
 }
 
+TEST_CASE("cuda: naswot's batched convolutions against cuDNN; a launch of several calls = the calls alone") {
+  BackendOptions o;
+  o.conv = ConvKernels::Naswot;
+  auto own = make_backend("cuda", o);
+  auto& b = backends();
+  // The spaces' stride-1 shapes (NB201 cells at batch 8, the stem, NB101 projections) and odd ones.
+  for (ConvDims d : {ConvDims{8, 16, 32, 32, 16, 3, 1, 1, 32, 32}, ConvDims{8, 32, 16, 16, 32, 1, 1, 0, 16, 16},
+                     ConvDims{8, 64, 8, 8, 64, 3, 1, 1, 8, 8}, ConvDims{8, 3, 32, 32, 16, 3, 1, 1, 32, 32},
+                     ConvDims{3, 5, 7, 9, 70, 3, 1, 1, 7, 9}, ConvDims{2, 7, 5, 6, 3, 3, 1, 0, 3, 4},
+                     ConvDims{4, 128, 4, 4, 40, 1, 1, 0, 4, 4}}) {
+    CAPTURE(d.Cin);
+    CAPTURE(d.Cout);
+    CAPTURE(d.k);
+    CAPTURE(d.H);
+    const size_t xs = size_t(d.Cin) * d.H * d.W, ys = size_t(d.Cout) * d.Ho * d.Wo;
+    const HostTensor w = raw(random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 31));
+    const int Pi = d.H * d.W, Po = d.Ho * d.Wo;
+    const auto fwd = [&](Backend& be, auto& p) { be.conv2d_forward(d, p[0], p[1], p[2]); };
+    const auto cudnn_f =
+        run(*b.gpu, {rnd(d.B, xs, 32, Pi), w}, {rnd(d.B, ys, 33, Po)}, [&](auto& p) { fwd(*b.gpu, p); });
+    const auto own_f = run(*own, {rnd(d.B, xs, 32, Pi), w}, {rnd(d.B, ys, 33, Po)}, [&](auto& p) { fwd(*own, p); });
+    CHECK(rel_diff(own_f[0], cudnn_f[0]) <= 1e-5);
+    for (bool acc : {false, true}) {
+      const auto bwd = [&](Backend& be, auto& p) { be.conv2d_backward_data(d, p[0], p[1], p[2], acc); };
+      const auto cudnn_b =
+          run(*b.gpu, {rnd(d.B, ys, 34, Po), w}, {rnd(d.B, xs, 35, Pi)}, [&](auto& p) { bwd(*b.gpu, p); });
+      const auto own_b = run(*own, {rnd(d.B, ys, 34, Po), w}, {rnd(d.B, xs, 35, Pi)}, [&](auto& p) { bwd(*own, p); });
+      CHECK(rel_diff(own_b[0], cudnn_b[0]) <= 1e-5);
+    }
+    // Three calls in one launch (different tensors, one weight) = each call alone, bit for bit.
+    const auto many = run(*own, {rnd(d.B, xs, 41, Pi), rnd(d.B, xs, 42, Pi), rnd(d.B, xs, 43, Pi), w},
+                          {rnd(d.B, ys, 0, Po), rnd(d.B, ys, 0, Po), rnd(d.B, ys, 0, Po)}, [&](auto& p) {
+                            const op_args::conv2d_forward calls[3] = {
+                                {d, p[0], p[3], p[4]}, {d, p[1], p[3], p[5]}, {d, p[2], p[3], p[6]}};
+                            own->conv2d_forward_many(calls, 3);
+                          });
+    for (int i = 0; i < 3; ++i) {
+      const auto alone =
+          run(*own, {rnd(d.B, xs, uint32_t(41 + i), Pi), w}, {rnd(d.B, ys, 0, Po)}, [&](auto& p) { fwd(*own, p); });
+      CHECK(many[size_t(i)] == alone[0]);
+    }
+  }
+}
+
 TEST_CASE("cuda: batch norm forward (with statistics) and backward") {
   for (auto [C, HW, B] : {std::tuple{3, 16, 4}, std::tuple{16, 64, 32}, std::tuple{64, 1, 7}}) {
     CAPTURE(C);

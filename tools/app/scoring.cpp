@@ -104,6 +104,10 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   if (precision != "fp32" && precision != "tf32")
     fail("unknown --precision '" + precision + "' (expected fp32 or tf32)");
   bo.tf32 = precision == "tf32";
+  const std::string conv = o.conv_kernels.empty() ? "cudnn" : o.conv_kernels;
+  if (conv != "cudnn" && conv != "naswot") fail("unknown --conv-kernels '" + conv + "' (expected cudnn or naswot)");
+  if (conv == "naswot" && bo.tf32) fail("--conv-kernels naswot computes in fp32: not with --precision tf32");
+  s.conv_kernels = bo.conv = conv == "naswot" ? ConvKernels::Naswot : ConvKernels::Cudnn;
   const std::string solver = o.sigma_solver.empty() ? "auto" : o.sigma_solver;
   if (solver == "auto")
     bo.solver = SigmaSolver::Auto;
@@ -129,6 +133,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   s.workers.push_back({make_backend(o.backend, bo), nullptr, nullptr});
   const bool gpu = s.workers[0].backend->name() == "cuda";
   if (!gpu && bo.tf32) fail("--precision tf32 needs the CUDA backend");
+  if (!gpu && !o.conv_kernels.empty()) fail("--conv-kernels applies to the CUDA backend");
   // Workers: architectures in flight at once, each on its own backend instance (CUDA: its own stream).
   if (o.streams && o.workers) fail("--streams is the CUDA name of --workers: give one of them");
   if (o.streams && !gpu)
@@ -363,6 +368,12 @@ RunConfig ScoringSetup::run_config() const {
   // not mixed (resume, merge and ranks refuse them).
   c.identity[backend().name() == "cuda" ? "gpu" : "cpu_kernels"] = backend().model();
   if (backend().device().find("tf32") != std::string::npos) c.identity["precision"] = "tf32";
+  if (backend().name() == "cuda") {
+    // Revision of the CUDA kernels' arithmetic: 2 = the average pools' own kernels (runs of earlier
+    // builds, on cuDNN's pools, are not mixed with these).
+    c.identity["gpu_kernels"] = "2";
+    if (conv_kernels == ConvKernels::Naswot) c.identity["conv"] = "naswot";
+  }
   // Keys that change scores enter the identity only when not the default, so older runs still match.
   if (score_kind == ScoreKind::JacobCov && sigma_precision != SigmaPrecision::Fp64)
     c.identity["sigma_precision"] = sigma_precision_name(sigma_precision);

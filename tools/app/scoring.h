@@ -43,6 +43,7 @@ struct ScoringOptions {
   std::string backend = "auto";     // cpu | cuda | auto
   int threads = 0;                  // CPU threads in all (0 = every core)
   std::string precision;            // cuda: fp32 (default) | tf32
+  std::string conv_kernels;         // cuda: cudnn (default) | naswot
   std::string sigma_solver;         // cuda: auto (default) | cholesky | eigen
   std::string sigma_precision;      // jacob_cov: fp64 (default) | fp32
   std::string nb101_inplace;        // nb101: fixed (default) | reference
@@ -84,6 +85,7 @@ struct ScoringSetup {
 
   // --lockstep: score_many gives each worker this many indices at a time, scored together (jacob_cov).
   int lockstep = 1;
+  ConvKernels conv_kernels = ConvKernels::Cudnn;  // --conv-kernels (cuda)
   ScoreKind score_kind = ScoreKind::JacobCov;
   SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // --sigma-precision (jacob_cov)
   ReluSites relu_sites = ReluSites::Each;
