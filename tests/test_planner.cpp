@@ -8,6 +8,7 @@
 #include "engine/executor.h"
 #include "engine/init.h"
 #include "engine/planner.h"
+#include "engine/rng.h"
 #include "engine/score_hamming.h"
 #include "searchspaces/nb101.h"
 #include "searchspaces/nb201.h"
@@ -145,6 +146,32 @@ TEST_CASE("Jacobians are bit-identical across scoring order, arena reuse and thr
   const auto a3 = jac(ex1, 123, x, B);
   omp_set_num_threads(2);
   CHECK(a1 == a3);
+}
+
+TEST_CASE("uniform weights are exactly fl(fl(2b * u) - b), whatever the build (no fused multiply-add)") {
+  // docs/nb201.md (Weights): u = the stream's 24-bit uniform, b = fl(1 / sqrt(fan_in)). The product
+  // and the sum are each rounded to float32: the expectation is computed in float64, where both are
+  // exact before the one rounding to float32, so the test's own build cannot contract it.
+  const Graph g = nb201::build(nb201::from_index(1));
+  const uint64_t seed = 3, key = 1;
+  const auto w = init_params(g, seed, key);
+  size_t checked = 0;
+  for (size_t p = 0; p < g.params.size(); ++p) {
+    const Param& prm = g.params[p];
+    if (prm.init != InitKind::KaimingUniformA5 && prm.init != InitKind::LinearBias) continue;
+    const float b = float(1.0 / std::sqrt(double(prm.fan_in)));
+    for (size_t i = 0; i < prm.size; ++i, ++checked) {
+      const float u = uniform01(stream_key(seed, key, p), i);
+      const float prod = float(double(2.f * b) * double(u));
+      const float expect = float(double(-b) + double(prod));
+      if (w[prm.offset + i] != expect) {
+        CAPTURE(prm.name);
+        CAPTURE(i);
+        REQUIRE(w[prm.offset + i] == expect);
+      }
+    }
+  }
+  CHECK(checked > 790000);  // every conv and linear value of the 801,841 parameters
 }
 
 TEST_CASE("weights depend only on (seed, architecture, layer)") {

@@ -1,0 +1,62 @@
+// Latency of scoring one architecture from a program that embeds naswot (the public C++ API,
+// include/naswot/naswot.hpp), warm: the configuration is set up once, then each call scores one
+// architecture from its index to its score. Two series: one architecture again and again, and
+// distinct architectures (a NAS loop). Markdown on stdout.
+// Usage: naswot_latency_bench [BACKEND=auto] [N=50] [BATCH=128] [SPACE=nb201]   (data: $NASWOT_DATA)
+#include <naswot/naswot.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Series {
+  std::vector<double> ms;
+  double quantile(double q) const {
+    std::vector<double> v = ms;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, size_t(q * double(v.size() - 1) + 0.5))];
+  }
+};
+
+double call_ms(naswot::Scorer& s, long index) {
+  const auto t0 = Clock::now();
+  const naswot::Result r = s.score(index);
+  const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  if (r.status.empty()) std::abort();  // keeps the call
+  return ms;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const std::string backend = argc > 1 ? argv[1] : "auto";
+  const int n = argc > 2 ? std::atoi(argv[2]) : 50;
+  const std::string batch = argc > 3 ? argv[3] : "128";
+  const std::string space = argc > 4 ? argv[4] : "nb201";
+  if (n < 2) throw naswot::Error("N must be at least 2");
+  const auto t0 = Clock::now();
+  naswot::Scorer s({{"backend", backend}, {"batch", batch}, {"space", space}});
+  const double setup_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  std::printf("# Latency through the C++ API: %s\n\nset-up (data, batch, backend): %.1f ms\n\n", s.describe().c_str(),
+              setup_ms);
+  const long size = s.space_size();
+  // Warm-up: the largest buffers and the convolution plans of the space's shapes.
+  for (long i : {0L, size - 1, size / 2}) call_ms(s, i);
+  Series same, distinct;
+  for (int k = 0; k < n; ++k) same.ms.push_back(call_ms(s, 1));
+  for (int k = 0; k < n; ++k) distinct.ms.push_back(call_ms(s, (long(k) * 7919 + 13) % size));
+  std::printf("| series | calls | p50 ms | p90 ms | max ms |\n|---|---|---|---|---|\n");
+  for (const auto& [name, v] : {std::pair{"one architecture again", &same}, {"distinct architectures", &distinct}})
+    std::printf("| %s | %d | %.2f | %.2f | %.2f |\n", name, n, v->quantile(0.5), v->quantile(0.9), v->quantile(1.0));
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "naswot_latency_bench: %s\n", e.what());
+  return 1;
+}
