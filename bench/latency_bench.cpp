@@ -3,12 +3,11 @@
 // architecture from its index to its score. Two series: one architecture again and again, and
 // distinct architectures (a NAS loop). Markdown on stdout.
 // Usage: naswot_latency_bench [BACKEND=auto] [N=50] [BATCH=128] [SPACE=nb201]   (data: $NASWOT_DATA)
-#include <naswot/naswot.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <naswot/naswot.hpp>
 #include <string>
 #include <vector>
 

@@ -3,9 +3,11 @@
 #include <sqlite3.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 
 #include "engine/error.h"
 #include "engine/io/csv.h"
@@ -30,6 +32,28 @@ TEST_CASE("Kendall tau-b and Spearman rho match SciPy's documented examples") {
   const double ninf = -INFINITY;
   CHECK(kendall_tau_b({ninf, ninf, 1, 2}, {1, 2, 3, 4}) == doctest::Approx(5.0 / std::sqrt(5.0 * 6.0)));
   CHECK(average_ranks({3, ninf, ninf, 1}) == std::vector<double>{4, 1.5, 1.5, 3});
+}
+
+TEST_CASE("Kendall tau-b in O(n log n) equals the pair count, bit for bit (ties, infinities, sizes)") {
+  std::mt19937 gen(9);
+  for (int trial = 0; trial < 300; ++trial) {
+    const size_t n = 2 + gen() % (trial < 250 ? 40 : 3000);
+    const int levels = 1 + int(gen() % 12);  // few levels: many ties; one level: a constant sample (NaN)
+    std::vector<double> x(n), y(n);
+    for (size_t i = 0; i < n; ++i) {
+      x[i] = trial % 3 ? double(gen() % unsigned(levels)) : std::ldexp(double(gen()), -20);
+      y[i] = double(gen() % unsigned(levels + 3));
+      if (gen() % 17 == 0) x[i] = -INFINITY;  // degenerate architectures
+    }
+    CAPTURE(trial);
+    CAPTURE(n);
+    const double fast = kendall_tau_b(x, y), slow = kendall_tau_b_quadratic(x, y);
+    if (std::isnan(slow))
+      CHECK(std::isnan(fast));
+    else
+      CHECK(std::memcmp(&fast, &slow, sizeof(double)) == 0);
+  }
+  CHECK(error_of([] { kendall_tau_b({1, NAN, 3}, {1, 2, 3}); }).find("NaN at position 1") != std::string::npos);
 }
 
 TEST_CASE("SHA-256 test vectors") {
