@@ -80,7 +80,9 @@ struct ConvPlan {
   cudnnConvolutionDescriptor_t conv = nullptr;
   cudnnConvolutionFwdAlgo_t fwd{};
   cudnnConvolutionBwdDataAlgo_t bwd{};
-  size_t fwd_ws = 0, bwd_ws = 0;
+  cudnnConvolutionBwdFilterAlgo_t bwd_filter{};
+  size_t fwd_ws = 0, bwd_ws = 0, filter_ws = 0;
+  bool has_filter = false;  // the filter algorithm is chosen on first use (weight gradients only)
 };
 
 // Scoped NVTX range (Nsight Systems' timeline).
@@ -225,6 +227,19 @@ class CudaBackend final : public Backend {
     NASWOT_CUDNN_CHECK(
         cudnnConvolutionBackwardData(cudnn_, &one, c.w, w, c.y, dy, c.conv, c.bwd, ws, c.bwd_ws, &beta, c.x, dx));
   }
+  void conv2d_backward_weight(const ConvDims& d, const float* x, const float* dy, float* dw, bool acc) override {
+    ConvPlan& c = conv_plan(d);
+    if (!c.has_filter) choose_filter_algo(d, c);
+    const float one = 1.f, beta = acc ? 1.f : 0.f;
+    void* ws = workspace_.ensure(c.filter_ws);
+    NASWOT_CUDNN_CHECK(cudnnConvolutionBackwardFilter(cudnn_, &one, c.x, x, c.y, dy, c.conv, c.bwd_filter, ws,
+                                                      c.filter_ws, &beta, c.w, dw));
+  }
+  void batchnorm_backward_affine(int C, int HW, int B, const float* dy, const float* x, const float* mean,
+                                 const float* rstd, const float* relu_y, float* dgamma, float* dbeta,
+                                 bool acc) override {
+    cuda::batchnorm_backward_affine(stream_, C, HW, B, dy, x, mean, rstd, relu_y, dgamma, dbeta, acc);
+  }
   void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
                          float* mean, float* rstd, BnStore store) override {
     const op_args::batchnorm_forward call(C, HW, B, x, g, b, eps, y, mean, rstd, store);
@@ -260,6 +275,20 @@ class CudaBackend final : public Backend {
     const float one = 1.f, beta = acc ? 1.f : 0.f;
     NASWOT_CUBLAS_CHECK(
         cublasSgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_N, In, B, Out, &one, w, In, dy, Out, &beta, dx, In));
+  }
+
+  // dw (column-major In x Out, i.e. [Out][In]) = x^T (In x B) dy (B x Out); dbias = dy^T 1.
+  void linear_backward_weight(int B, int In, int Out, const float* x, const float* dy, float* dw, float* dbias,
+                              bool acc) override {
+    const float one = 1.f, beta = acc ? 1.f : 0.f;
+    NASWOT_CUBLAS_CHECK(
+        cublasSgemm(cublas_, CUBLAS_OP_N, CUBLAS_OP_T, In, Out, B, &one, x, In, dy, Out, &beta, dw, In));
+    if (ones_b_ != B) {
+      const op_args::fill call(size_t(B), 1.f, ones_.ensure(size_t(B)));
+      cuda::fill_many(stream_, &call, 1);
+      ones_b_ = B;
+    }
+    NASWOT_CUBLAS_CHECK(cublasSgemv(cublas_, CUBLAS_OP_N, Out, B, &one, dy, Out, ones_.data(), 1, &beta, dbias, 1));
   }
 
   void hamming_begin(int B) override {
@@ -316,7 +345,7 @@ class CudaBackend final : public Backend {
     std::memcpy(host, st, bytes);
   }
 
-  const ConvPlan& conv_plan(const ConvDims& d) {
+  ConvPlan& conv_plan(const ConvDims& d) {
     const auto key = std::make_tuple(d.B, d.Cin, d.H, d.W, d.Cout, d.k, d.stride, d.pad);
     auto it = convs_.find(key);
     if (it != convs_.end()) return it->second;
@@ -359,6 +388,25 @@ class CudaBackend final : public Backend {
     return convs_.emplace(key, c).first->second;
   }
 
+  // The deterministic backward-filter algorithm of a shape (cuDNN's heuristics, or cudnnFind with
+  // NASWOT_CUDNN_FIND), within the workspace cap and the requested precision.
+  void choose_filter_algo(const ConvDims& d, ConvPlan& c) {
+    constexpr int kMax = 16;
+    cudnnConvolutionBwdFilterAlgoPerf_t r[kMax];
+    int n = 0;
+    if (find_)
+      NASWOT_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithm(cudnn_, c.x, c.y, c.conv, c.w, kMax, &n, r));
+    else
+      NASWOT_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnn_, c.x, c.y, c.conv, c.w, kMax, &n, r));
+    const auto* f = pick(r, n, tf32_);
+    if (!f) fail("cuda backend: cuDNN offers no deterministic weight-gradient algorithm for conv " + dims_text(d));
+    c.bwd_filter = f->algo;
+    NASWOT_CUDNN_CHECK(
+        cudnnGetConvolutionBackwardFilterWorkspaceSize(cudnn_, c.x, c.y, c.conv, c.w, c.bwd_filter, &c.filter_ws));
+    workspace_.ensure(c.filter_ws);
+    c.has_filter = true;
+  }
+
   int device_;
   bool tf32_, find_ = false;
   SigmaSolver solver_;
@@ -374,6 +422,8 @@ class CudaBackend final : public Backend {
   DeviceBuffer<std::byte> workspace_, bn_ws_;  // cuDNN's workspace; batch norm's partial sums
   DeviceBuffer<unsigned> bn_counter_buf_;
   DeviceBuffer<int64_t> hamming_K_;
+  DeviceBuffer<float> ones_;  // B ones: the linear layer's bias gradient
+  int ones_b_ = 0;
   DeviceBuffer<uint64_t> hamming_codes_;
   unsigned* bn_counters_ = nullptr;        // batch norm's finished-block counts: zero between launches
   DeviceBuffer<float> sig_A32_, sig_S32_;  // --sigma-precision fp32

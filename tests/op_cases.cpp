@@ -40,6 +40,20 @@ void conv_cases(std::vector<OpCase>& v) {
     b.fwd_outs = {zeros(s.cout, ho * wo)};
     b.forward = fwd;
     v.push_back(b);
+    OpCase wg{"conv2d_backward_weight",
+              what,
+              {rnd(s.cout, ho * wo, 4), rnd(s.cin, s.h * s.w, 1), w},
+              {raw_rnd(w.v.size(), 5)},
+              true,
+              [d](Backend& be, const std::vector<float*>& p, bool acc) {
+                be.conv2d_backward_weight(d, p[1], p[0], p[3], acc);
+              },
+              1e-4};
+    wg.forward_op = "conv2d_forward";
+    wg.fwd_outs = {zeros(s.cout, ho * wo)};
+    wg.forward = fwd;
+    wg.fd_wrt = 1;
+    v.push_back(wg);
   }
 }
 
@@ -75,6 +89,25 @@ void batchnorm_cases(std::vector<OpCase>& v) {
       be.batchnorm_forward(C, P, B, p[0], p[1], p[2], 1e-5f, p[3], p[4], p[5], store);
     };
     v.push_back(b);
+    // dgamma (finite differences in gamma) and dbeta (in beta): forward first, for mean and rstd.
+    for (const int wrt : {1, 2}) {
+      OpCase a{"batchnorm_backward_affine",
+               std::string(relu ? "fused ReLU mask, " : "plain, ") + (wrt == 1 ? "dgamma" : "dbeta"),
+               {rnd(C, P, 27), rnd(C, P, 23), gamma, beta},
+               {raw_rnd(C, 28), raw_rnd(C, 29), zeros(C, P), raw_zeros(C), raw_zeros(C)},
+               true,
+               [=](Backend& be, const std::vector<float*>& p, bool acc) {
+                 be.batchnorm_forward(C, P, B, p[1], p[2], p[3], 1e-5f, p[6], p[7], p[8], store);
+                 be.batchnorm_backward_affine(C, P, B, p[0], p[1], p[7], p[8], relu ? p[6] : nullptr, p[4], p[5], acc);
+               },
+               1e-4};
+      a.forward_op = "batchnorm_forward";
+      a.fwd_outs = b.fwd_outs;
+      a.forward = b.forward;
+      a.fd_wrt = wrt;
+      a.fd_out = wrt - 1;
+      v.push_back(a);
+    }
   }
 }
 
@@ -212,6 +245,22 @@ void pool_and_linear_cases(std::vector<OpCase>& v) {
   b.fwd_outs = {zeros(Out, 1)};
   b.forward = fwd;
   v.push_back(b);
+  for (const int wrt : {1, 2}) {  // dw, then dbias
+    OpCase g{"linear_backward_weight",
+             wrt == 1 ? "6 -> 4, dw" : "6 -> 4, dbias",
+             {rnd(Out, 1, 56), rnd(In, 1, 53), w, bias},
+             {raw_rnd(w.v.size(), 57), raw_rnd(Out, 58)},
+             true,
+             [=](Backend& be, const std::vector<float*>& p, bool acc) {
+               be.linear_backward_weight(B, In, Out, p[1], p[0], p[4], p[5], acc);
+             }};
+    g.forward_op = "linear_forward";
+    g.fwd_outs = {zeros(Out, 1)};
+    g.forward = fwd;
+    g.fd_wrt = wrt;
+    g.fd_out = wrt - 1;
+    v.push_back(g);
+  }
 }
 
 }  // namespace

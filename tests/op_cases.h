@@ -26,12 +26,16 @@ struct OpCase {
   // Definition on the host (outs for accumulate = false), where the op has a short one.
   Host host;
   // Backward ops: ins = {dy, x, weights...}, outs[0] = dx; `forward` computes y from p = {x,
-  // weights..., y, fwd_outs[1..]} so that dx = d<dy, y(x)>/dx is checked by finite differences.
+  // weights..., y, fwd_outs[1..]} so that dx = d<dy, y(x)>/dx is checked by finite differences
+  // (weight gradients: outs[fd_out] = d<dy, y>/d(forward input fd_wrt)).
   std::string forward_op;  // the op table's forward op this backward op differentiates
   std::vector<HostTensor> fwd_outs;
   Call forward;
   float fd_step = 1e-2f;
   double fd_tol = 1e-2;
+  // Weight gradients: the forward input the finite differences perturb (0: x, 1: the first weight
+  // tensor, ...) and the output of this op that is its gradient.
+  int fd_wrt = 0, fd_out = 0;
 };
 
 // Every case; several per op where modes differ (stride, accumulate, fused ReLU).

@@ -29,10 +29,10 @@ std::vector<std::vector<float>> run_case(const OpCase& c, const std::vector<Host
 // A backward case's dx against central differences of its forward op (tests/gradcheck.h), both run
 // on the CPU backend from host vectors.
 void check_finite_differences(const OpCase& c) {
-  const size_t ny = c.ins[0].v.size();
+  const size_t ny = c.ins[0].v.size(), wrt = size_t(1 + c.fd_wrt), out = size_t(c.fd_out);
   const test::Fwd f = [&](const float* x, float* y) {
     std::vector<HostTensor> ins(c.ins.begin() + 1, c.ins.end());  // x, weights...
-    ins[0].v.assign(x, x + ins[0].v.size());
+    ins[wrt - 1].v.assign(x, x + ins[wrt - 1].v.size());
     const auto r = run(cpu_backend(), ins, c.fwd_outs,
                        [&](const std::vector<float*>& p) { c.forward(cpu_backend(), p, false); })[0];
     REQUIRE(r.size() == ny);
@@ -41,12 +41,12 @@ void check_finite_differences(const OpCase& c) {
   const test::Bwd b = [&](const float* dy, float* dx, bool acc) {
     std::vector<HostTensor> ins = c.ins, outs = c.outs;
     ins[0].v.assign(dy, dy + ny);
-    outs[0].v.assign(dx, dx + outs[0].v.size());  // what accumulate adds to
+    outs[out].v.assign(dx, dx + outs[out].v.size());  // what accumulate adds to
     const auto r =
-        run(cpu_backend(), ins, outs, [&](const std::vector<float*>& p) { c.call(cpu_backend(), p, acc); })[0];
+        run(cpu_backend(), ins, outs, [&](const std::vector<float*>& p) { c.call(cpu_backend(), p, acc); })[out];
     std::copy(r.begin(), r.end(), dx);
   };
-  test::gradcheck(c.ins[1].v, ny, f, b, c.fd_step, c.fd_tol);
+  test::gradcheck(c.ins[wrt].v, ny, f, b, c.fd_step, c.fd_tol);
 }
 
 }  // namespace

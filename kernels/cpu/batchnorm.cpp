@@ -188,6 +188,28 @@ void batchnorm_backward_impl(int C, int P, int B, const float* dy, const float* 
 
 }  // namespace
 
+void batchnorm_backward_affine(int C, int P, int B, const float* dy, const float* x, const float* mean,
+                               const float* rstd, const float* relu_y, float* dgamma, float* dbeta, bool accumulate) {
+  std::vector<double> sdy, sdyx;
+  channel_sums(
+      C, P, B,
+      [&](size_t r, int c, int nl, double* a, double* q) {
+        const size_t o = (r * C + c) * L;
+        const float m = mean[c];
+        for (int l = 0; l < nl; ++l) {  // padding lanes never enter
+          const float d = relu_y ? relu_pass(dy[o + l], relu_y[o + l]) : dy[o + l];
+          a[l] += d;
+          q[l] += double(d) * double(x[o + l] - m);
+        }
+      },
+      sdy, sdyx);
+  for (int c = 0; c < C; ++c) {
+    const float g = float(sdyx[c] * double(rstd[c])), b = float(sdy[c]);
+    dgamma[c] = accumulate ? dgamma[c] + g : g;
+    dbeta[c] = accumulate ? dbeta[c] + b : b;
+  }
+}
+
 void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, const float* gamma, const float* mean,
                         const float* rstd, const float* relu_y, float* dx, bool accumulate) {
   if (relu_y)

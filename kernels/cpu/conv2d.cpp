@@ -145,4 +145,61 @@ void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, fl
   gather_conv(d.Cout, d.Cin, d.Ho * d.Wo, d.H * d.W, d.B, dy, wt.data(), backward_taps(d), dx, accumulate);
 }
 
+// dw[co][ci][t] = sum over (block, output pixel p, real lane) of x[ci] at tap t's input pixel times
+// dy[co] at p. A thread owns whole (tap, input channel) pairs and runs over every block and pixel in
+// a fixed order, with per-lane float accumulators for 4 output channels at a time; the lanes are then
+// added in float64 in lane order. Padding lanes are multiplied by zero (they hold finite values).
+void conv2d_backward_weight(const ConvDims& d, const float* x, const float* dy, float* dw, bool accumulate) {
+  const int KK = d.k * d.k, Pin = d.H * d.W, Pout = d.Ho * d.Wo, nblk = batch_blocks(d.B);
+  constexpr int OB = 4;
+  std::vector<int> q_of(size_t(KK) * Pout, -1);  // [tap][output pixel]: the input pixel, or -1 (padding)
+  for (int oy = 0; oy < d.Ho; ++oy)
+    for (int ox = 0; ox < d.Wo; ++ox)
+      for (int ky = 0; ky < d.k; ++ky)
+        for (int kx = 0; kx < d.k; ++kx) {
+          const int iy = oy * d.stride - d.pad + ky, ix = ox * d.stride - d.pad + kx;
+          if (iy >= 0 && iy < d.H && ix >= 0 && ix < d.W)
+            q_of[size_t(ky * d.k + kx) * Pout + oy * d.Wo + ox] = iy * d.W + ix;
+        }
+  alignas(64) float mask[kLanes];  // the last block's real lanes
+  const int real_last = d.B - (nblk - 1) * kLanes;
+  for (int l = 0; l < kLanes; ++l) mask[l] = l < real_last ? 1.f : 0.f;
+  const vec m0 = vload(mask), m1 = vload(mask + kW);
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int t = 0; t < KK; ++t)
+    for (int ci = 0; ci < d.Cin; ++ci) {
+      const int* q = q_of.data() + size_t(t) * Pout;
+      for (int co0 = 0; co0 < d.Cout; co0 += OB) {
+        const int nb = std::min(OB, d.Cout - co0);
+        vec lo[OB], hi[OB];
+        for (int j = 0; j < OB; ++j) lo[j] = vzero(), hi[j] = vzero();
+        for (int blk = 0; blk < nblk; ++blk) {
+          const bool partial = blk == nblk - 1 && real_last < kLanes;
+          const float* xb = x + size_t(blk) * Pin * d.Cin * kLanes + size_t(ci) * kLanes;
+          const float* gb = dy + size_t(blk) * Pout * d.Cout * kLanes + size_t(co0) * kLanes;
+          for (int p = 0; p < Pout; ++p) {
+            if (q[p] < 0) continue;
+            const float* xi = xb + size_t(q[p]) * d.Cin * kLanes;
+            vec x0 = vload(xi), x1 = vload(xi + kW);
+            if (partial) x0 = vmul(x0, m0), x1 = vmul(x1, m1);
+            const float* g = gb + size_t(p) * d.Cout * kLanes;
+            for (int j = 0; j < nb; ++j) {
+              lo[j] = vfma(x0, vload(g + j * kLanes), lo[j]);
+              hi[j] = vfma(x1, vload(g + j * kLanes + kW), hi[j]);
+            }
+          }
+        }
+        for (int j = 0; j < nb; ++j) {
+          alignas(64) float lanes[kLanes];
+          vstore(lanes, lo[j]);
+          vstore(lanes + kW, hi[j]);
+          double sum = 0;
+          for (int l = 0; l < kLanes; ++l) sum += lanes[l];
+          float& o = dw[(size_t(co0 + j) * d.Cin + ci) * KK + t];
+          o = accumulate ? o + float(sum) : float(sum);
+        }
+      }
+    }
+}
+
 }  // namespace naswot::cpu

@@ -1,4 +1,6 @@
 // Fully connected layer on one-pixel activations of the blocked layout ([block][channel][lane]).
+#include <algorithm>
+
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/cpu/simd.h"
 
@@ -29,6 +31,26 @@ void linear_backward_data(int B, int In, int Out, const float* dy, const float* 
         float& d = dx[(size_t(blk) * In + i) * L + l];
         d = accumulate ? d + s : s;
       }
+}
+
+void linear_backward_weight(int B, int In, int Out, const float* x, const float* dy, float* dw, float* dbias,
+                            bool accumulate) {
+  // Sums over the real samples in float64, in sample order.
+  const int nblk = batch_blocks(B);
+  for (int o = 0; o < Out; ++o) {
+    double sb = 0;
+    for (int blk = 0; blk < nblk; ++blk)
+      for (int l = 0; l < std::min(L, B - blk * L); ++l) sb += dy[(size_t(blk) * Out + o) * L + l];
+    dbias[o] = accumulate ? dbias[o] + float(sb) : float(sb);
+    for (int i = 0; i < In; ++i) {
+      double s = 0;
+      for (int blk = 0; blk < nblk; ++blk)
+        for (int l = 0; l < std::min(L, B - blk * L); ++l)
+          s += double(dy[(size_t(blk) * Out + o) * L + l]) * double(x[(size_t(blk) * In + i) * L + l]);
+      float& d = dw[size_t(o) * In + i];
+      d = accumulate ? d + float(s) : float(s);
+    }
+  }
 }
 
 }  // namespace naswot::cpu

@@ -162,6 +162,30 @@ __global__ void bn_backward_apply_k(int C, int HW, Many<BnCall> a) {
   }
 }
 
+// dgamma, dbeta of channel blockIdx.x: float64 sums over every sample and pixel in a fixed order.
+__global__ void bn_affine_k(int C, int HW, int B, const float* __restrict__ dy, const float* __restrict__ x,
+                            const float* __restrict__ mean, const float* __restrict__ rstd,
+                            const float* __restrict__ relu_y, float* dgamma, float* dbeta, bool acc) {
+  __shared__ double scratch[32];
+  const int c = blockIdx.x;
+  const float m = mean[c];
+  const unsigned per = unsigned(B) * unsigned(HW), hw = unsigned(HW);
+  double s = 0, ss = 0;
+  for (unsigned t = threadIdx.x; t < per; t += blockDim.x) {
+    const unsigned b = t / hw;
+    const size_t at = (size_t(b) * C + c) * HW + (t - b * hw);
+    const float d = relu_passed(dy, relu_y, at);
+    s += d;
+    ss += double(d) * double(x[at] - m);
+  }
+  s = block_sum(s, scratch);
+  ss = block_sum(ss, scratch);
+  if (threadIdx.x != 0) return;
+  const float g = float(ss * double(rstd[c])), bt = float(s);
+  dgamma[c] = acc ? dgamma[c] + g : g;
+  dbeta[c] = acc ? dbeta[c] + bt : bt;
+}
+
 // The call's scratch: partial sums, then the coefficients.
 void place_scratch(BnCall& f, int C, int B, void* ws, int k) {
   const size_t bytes = batchnorm_workspace_bytes(C, B);
@@ -228,6 +252,14 @@ void batchnorm_backward_many(cudaStream_t s, const op_args::batchnorm_backward* 
         bn_backward_apply_k<<<dim3(plane_grid(B, C), m.n), plane_threads(HW), 0, s>>>(C, HW, m);
         NASWOT_CUDA_LAUNCH_CHECK();
       });
+}
+
+void batchnorm_backward_affine(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* mean,
+                               const float* rstd, const float* relu_y, float* dgamma, float* dbeta, bool acc) {
+  check_sum_extent(B, HW);
+  if (C <= 0) return;
+  bn_affine_k<<<C, 1024, 0, s>>>(C, HW, B, dy, x, mean, rstd, relu_y, dgamma, dbeta, acc);
+  NASWOT_CUDA_LAUNCH_CHECK();
 }
 
 }  // namespace naswot::cuda

@@ -42,6 +42,10 @@ void batchnorm_forward_many(cudaStream_t s, const op_args::batchnorm_forward* ca
 void batchnorm_backward_many(cudaStream_t s, const op_args::batchnorm_backward* calls, int n, void* ws,
                              unsigned* counters);
 
+// Batch norm's affine gradients (kernels/ops.def, batchnorm_backward_affine): one block per channel.
+void batchnorm_backward_affine(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* mean,
+                               const float* rstd, const float* relu_y, float* dgamma, float* dbeta, bool accumulate);
+
 // K (B x B int64, device) += weight * #{units whose (y > 0) agrees}; y: B x per_sample.
 // codes: hamming_codes_words(per_sample, B) 64-bit words of scratch.
 size_t hamming_codes_words(size_t per_sample, int B);
