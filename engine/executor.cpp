@@ -169,7 +169,7 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
   r.output.resize(out_shape.per_sample() * size_t(B));
   to_nchw(arena_ + plan_[g.output].value_off, r.output.data(), out_shape, B);
   if (download_jacobian) r.jacobian.assign(r.row * B, 0.f);
-  backward(g, B);
+  backward(g, B, false);
   if (input_grad_ && download_jacobian) to_nchw(input_grad_, r.jacobian.data(), in_shape, B);
   return r;
 }
@@ -179,13 +179,39 @@ const float* Executor::issue_jacobian(const Graph& g, const std::vector<float>& 
   if (capture_masks_) fail("executor: issue_jacobian downloads nothing: turn capture_relu_masks off");
   input_grad_ = nullptr;
   forward(g, params, batch_nchw, B, PlanMode::InputGradient, nullptr, plan);
-  backward(g, B);
+  backward(g, B, false);
   return input_grad_;
 }
 
-void Executor::backward(const Graph& g, int B) {
+WeightGradients Executor::weight_gradients(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
+                                           int B,
+                                           const std::function<std::vector<float>(const std::vector<float>&)>& seed) {
+  input_grad_ = nullptr;
+  WeightGradients r;
+  auto capture_mask = [&](int v, const float* y) { r.relu_masks.push_back(mask_of(g, v, y, B)); };
+  forward(g, params, batch_nchw, B, PlanMode::WeightGradient,
+          capture_masks_ ? std::function<void(int, const float*)>(capture_mask) : nullptr);
+  r.pool_argmax = std::move(pools_);
+  const Shape out_shape = g.shape(g.output);
+  r.output.resize(out_shape.per_sample() * size_t(B));
+  to_nchw(arena_ + plan_[g.output].value_off, r.output.data(), out_shape, B);
+  const std::vector<float> dy = seed(r.output);
+  if (dy.size() != r.output.size()) fail("executor: the loss gradient has the wrong size");
+  float* grads = arena_ + plan_.param_grads_off;
+  be_.fill(g.num_params(), 0.f, grads);  // parameters the loss does not reach have gradient 0
+  if (plan_[g.output].needs_grad) {
+    be_.upload_batch(dy.data(), B, out_shape.c, out_shape.h * out_shape.w, arena_ + plan_[g.output].grad_off);
+    backward(g, B, true);
+  }
+  r.grads.resize(g.num_params());
+  be_.download(grads, r.grads.data(), r.grads.size());
+  return r;
+}
+
+void Executor::backward(const Graph& g, int B, bool weights) {
   const Plan& p = plan_;
-  if (!p[p.input].live || !p[g.output].needs_grad) return;  // output independent of the input: J = 0
+  if (!weights && !p[p.input].live) return;  // output independent of the input: J = 0
+  if (!p[g.output].needs_grad) return;
   const size_t slots = be_.padded_batch(B);
   auto count = [&](int v) { return g.nodes[v].out.per_sample() * slots; };
   float* A = arena_;
@@ -193,10 +219,11 @@ void Executor::backward(const Graph& g, int B) {
   auto grad = [&](int v) { return A + p[v].grad_off; };
   auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
 
+  auto grad_prm = [&](int id) { return A + p.param_grads_off + g.params[id].offset; };
   be_.range_push("backward");
-  // Backward of sum_b y_b: the seed gradient is all ones.
+  // Backward of sum_b y_b: the seed gradient is all ones (weight gradients: the caller's, uploaded).
   std::vector<char> has_grad(g.nodes.size(), 0);
-  be_.fill(count(g.output), 1.f, grad(g.output));
+  if (!weights) be_.fill(count(g.output), 1.f, grad(g.output));
   has_grad[g.output] = 1;
   auto send = [&](int to) -> std::pair<float*, bool> {
     const bool acc = has_grad[to];
@@ -232,6 +259,24 @@ void Executor::backward(const Graph& g, int B) {
       continue;
     }
     const int in = n.inputs.empty() ? -1 : n.inputs[0];
+    if (weights && n.weight >= 0) {  // this layer's parameters, from its output gradient and its input
+      const Shape& is = g.shape(in);
+      const float* relu_y = p[v].relu >= 0 ? val(p[v].relu) : nullptr;
+      const float* st = A + p[v].stats_off;
+      switch (n.op) {
+        case OpKind::Conv2d:
+          be_.conv2d_backward_weight(conv_dims(g, n, B), val(in), gy, grad_prm(n.weight), false);
+          break;
+        case OpKind::BatchNorm:
+          be_.batchnorm_backward_affine(s.c, s.h * s.w, B, gy, val(in), st, st + s.c, relu_y, grad_prm(n.weight),
+                                        grad_prm(n.bias), false);
+          break;
+        case OpKind::Linear:
+          be_.linear_backward_weight(B, is.c, s.c, val(in), gy, grad_prm(n.weight), grad_prm(n.bias), false);
+          break;
+        default: fail(std::string("executor: no weight gradient for op ") + op_name(n.op));
+      }
+    }
     if (in < 0 || !p[in].needs_grad) continue;
     auto [dx, acc] = send(in);
     const Shape& is = g.shape(in);
@@ -262,7 +307,7 @@ void Executor::backward(const Graph& g, int B) {
     }
   }
   be_.range_pop();
-  input_grad_ = grad(p.input);
+  if (!weights) input_grad_ = grad(p.input);
 }
 
 void Executor::to_nchw(const float* src, float* host, const Shape& s, int B) {

@@ -40,6 +40,13 @@ struct HammingResult {
   std::vector<ReluMask> relu_masks;  // only when capture is on
 };
 
+struct WeightGradients {
+  std::vector<float> output;            // batch x out_features, the network's outputs y
+  std::vector<float> grads;             // dL/dtheta, g.num_params() floats in the graph's parameter order
+  std::vector<ReluMask> relu_masks;     // only when capture is on
+  std::vector<PoolArgmax> pool_argmax;  // only when capture is on
+};
+
 class Executor {
  public:
   explicit Executor(Backend& backend) : be_(backend) {}
@@ -56,6 +63,10 @@ class Executor {
   const float* issue_jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
                               const Plan* plan = nullptr);
   Backend& backend() { return be_; }
+  // Forward, then seed(y) = dL/dy for the outputs y (batch x out_features, batch-major, host), then
+  // the gradient of L with respect to every parameter (the zero-cost proxies' pass).
+  WeightGradients weight_gradients(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
+                                   const std::function<std::vector<float>(const std::vector<float>&)>& seed);
   // Forward pass only, computing every ReLU (also those off the output's path); at each ReLU site,
   // K[a][b] += weight(node) * (number of units whose on/off state agrees between samples a and b).
   // Returns K (batch x batch, row-major), exact integers.
@@ -70,7 +81,9 @@ class Executor {
  private:
   void forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch, PlanMode mode,
                const std::function<void(int node, const float* value)>& after_relu, const Plan* plan = nullptr);
-  void backward(const Graph& g, int batch);  // of the last forward(); sets input_grad_
+  // Of the last forward(): the input gradient of sum_b y_b (sets input_grad_), or with `weights` the
+  // parameters' gradients from the output gradient already in place.
+  void backward(const Graph& g, int batch, bool weights);
   ReluMask mask_of(const Graph& g, int node, const float* y, int batch);
   PoolArgmax argmax_of(const Graph& g, int node, const float* x, int batch);
   std::vector<PoolArgmax> pools_;  // captured during the last forward

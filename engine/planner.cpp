@@ -92,6 +92,7 @@ Schedule liveness(const Graph& g, PlanMode mode, Plan& p) {
     }
     for (int in : node.inputs)
       if (p.nodes[in].needs_grad) np.needs_grad = true;
+    if (mode == PlanMode::WeightGradient && node.weight >= 0) np.needs_grad = true;  // its weights' gradient
     if (np.live) {
       p.order.push_back(i);
       for (int in : node.inputs) ++s.uses[in], s.consumer[in] = i;
@@ -156,7 +157,7 @@ struct Lifetimes {
   std::vector<int> gstart, gend;  // gradient lifetimes (-1: no gradient buffer)
   std::vector<size_t> sizes;      // floats of each value (and of its gradient)
 };
-Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, Plan& p) {
+Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode mode, Plan& p) {
   const int n = int(g.nodes.size());
   Lifetimes lt;
   lt.gstart.assign(n, -1);
@@ -176,7 +177,10 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, Plan& p) 
       const Node& cons = g.nodes[u];
       if (std::find(cons.inputs.begin(), cons.inputs.end(), v) == cons.inputs.end()) continue;
       end = std::max(end, s.pos[u]);
-      if (has_trait(cons.op, kBackwardReadsInput) && p[u].needs_grad) end = std::max(end, s.bwd_step(u));
+      // A weight's gradient reads the layer's input (conv, linear) in the layer's backward step.
+      const bool reads =
+          has_trait(cons.op, kBackwardReadsInput) || (mode == PlanMode::WeightGradient && cons.weight >= 0);
+      if (reads && p[u].needs_grad) end = std::max(end, s.bwd_step(u));
       if (p[u].needs_grad) first_grad = std::max(first_grad, s.pos[u]);
     }
     p.naive_floats += size;
@@ -208,12 +212,16 @@ std::vector<int> share_gradients(const Schedule& s, Lifetimes& lt, const Plan& p
 }
 
 // Parameters and batch statistics first, then the value and gradient slots.
-void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner, Plan& p) {
+void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner, PlanMode mode, Plan& p) {
   std::vector<Interval> iv = std::move(lt.values);
   for (int v : p.order)
     if (lt.gstart[v] >= 0 && owner[v] == v) iv.push_back({lt.gstart[v], lt.gend[v], lt.sizes[v], &p.nodes[v].grad_off});
   p.params_off = 0;
   size_t stats = g.num_params();
+  if (mode == PlanMode::WeightGradient) {
+    p.param_grads_off = (stats + 15) / 16 * 16;
+    stats = p.param_grads_off + g.num_params();
+  }
   for (int v : p.order)
     if (has_trait(g.nodes[v].op, kBatchStats)) {
       p.nodes[v].stats_off = stats;
@@ -243,9 +251,9 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
     fuse_sums(g, s, p);
     fuse_relus(g, s, p);
   }
-  Lifetimes lt = lifetimes(g, s, std::max(size_t(batch), slots), p);
+  Lifetimes lt = lifetimes(g, s, std::max(size_t(batch), slots), mode, p);
   const std::vector<int> owner = share_gradients(s, lt, p);
-  assign_offsets(g, lt, owner, p);
+  assign_offsets(g, lt, owner, mode, p);
   return p;
 }
 

@@ -10,7 +10,7 @@ namespace naswot {
 // What the plan decided for one node of the graph.
 struct NodePlan {
   bool live = false;        // feeds the output (or, ForwardAllReLUs, a ReLU)
-  bool needs_grad = false;  // on a path input -> output
+  bool needs_grad = false;  // on a path input -> output (WeightGradient: from any node with parameters)
   size_t value_off = 0;     // arena offset of the value (floats)
   size_t grad_off = 0;      // arena offset of the gradient (needs_grad nodes)
   size_t stats_off = 0;     // kBatchStats nodes: mean[C] then rstd[C]
@@ -36,6 +36,7 @@ struct Plan {
   std::vector<int> order;       // live nodes in topological order
   std::vector<NodePlan> nodes;  // one per graph node
   size_t params_off = 0;        // parameters are uploaded here
+  size_t param_grads_off = 0;   // WeightGradient: the parameters' gradients (num_params floats)
   size_t arena_floats = 0;      // total
   size_t naive_floats = 0;      // what one buffer per value and gradient would need (for reporting)
   const NodePlan& operator[](int v) const { return nodes[size_t(v)]; }
@@ -48,6 +49,7 @@ struct PlanOptions {
 enum class PlanMode {
   InputGradient,    // forward, then the gradient of sum_b y_b w.r.t. the input (Jacobian score)
   ForwardAllReLUs,  // forward only, every ReLU computed even off the output's path (Hamming score)
+  WeightGradient,   // forward, then a loss's gradient w.r.t. every parameter (the zero-cost proxies)
 };
 
 // Plans one network at one batch size (cheap: linear in the number of nodes).

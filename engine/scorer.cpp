@@ -5,10 +5,16 @@
 
 namespace naswot {
 
-const char* score_kind_name(ScoreKind k) { return k == ScoreKind::Hamming ? "hamming" : "jacob_cov"; }
+namespace {
+constexpr ScoreKind kKinds[] = {ScoreKind::JacobCov, ScoreKind::Hamming, ScoreKind::GradNorm,
+                                ScoreKind::Snip,     ScoreKind::Params,  ScoreKind::Flops};
+constexpr const char* kKindNames[] = {"jacob_cov", "hamming", "grad_norm", "snip", "params", "flops"};
+}  // namespace
+
+const char* score_kind_name(ScoreKind k) { return kKindNames[int(k)]; }
 
 bool parse_score_kind(const std::string& s, ScoreKind& out) {
-  for (ScoreKind k : {ScoreKind::JacobCov, ScoreKind::Hamming})
+  for (ScoreKind k : kKinds)
     if (s == score_kind_name(k)) return out = k, true;
   return false;
 }

@@ -21,7 +21,7 @@ void write_raw(const std::filesystem::path& p, const T* data, size_t n) {
 
 void write_export(const std::string& dir, const ExportInfo& info, const Graph& g, const std::vector<float>& params,
                   const std::vector<float>& batch_nchw, int batch, const JacobianResult* jac, const HammingResult* ham,
-                  const std::vector<int64_t>& relu_weight_by_node) {
+                  const WeightGradients* wg, const std::vector<int64_t>& relu_weight_by_node) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -45,6 +45,11 @@ void write_export(const std::string& dir, const ExportInfo& info, const Graph& g
     << "images";
   for (int i : info.images) m << " " << i;
   m << "\n";
+  if (!info.labels.empty()) {
+    m << "labels";
+    for (int l : info.labels) m << " " << l;
+    m << "\n";
+  }
   if (!info.relu_sites.empty()) m << "relu_sites " << info.relu_sites << "\n";
   m << "score " << buf << "\n"
     << "status " << info.status << "\n";
@@ -55,7 +60,8 @@ void write_export(const std::string& dir, const ExportInfo& info, const Graph& g
   }
   write_raw(fs::path(dir) / "params.f32", params.data(), params.size());
   write_raw(fs::path(dir) / "batch.f32", batch_nchw.data(), batch_nchw.size());
-  const std::vector<ReluMask>& masks = jac ? jac->relu_masks : ham->relu_masks;
+  static const std::vector<ReluMask> kNone;
+  const std::vector<ReluMask>& masks = jac ? jac->relu_masks : ham ? ham->relu_masks : wg ? wg->relu_masks : kNone;
   std::ofstream bits(fs::path(dir) / "relu_masks.bin", std::ios::binary);
   size_t off = 0;
   for (const ReluMask& mk : masks) {
@@ -68,10 +74,11 @@ void write_export(const std::string& dir, const ExportInfo& info, const Graph& g
     off += mk.bits.size();
   }
   if (!bits) fail("cannot write " + dir + "/relu_masks.bin");
-  if (jac && !jac->pool_argmax.empty()) {
+  const std::vector<PoolArgmax>* pools = jac ? &jac->pool_argmax : wg ? &wg->pool_argmax : nullptr;
+  if (pools && !pools->empty()) {
     std::ofstream pa(fs::path(dir) / "maxpool_argmax.i32", std::ios::binary);
     size_t poff = 0;
-    for (const PoolArgmax& p : jac->pool_argmax) {
+    for (const PoolArgmax& p : *pools) {
       m << "maxpool " << p.name << " " << poff << " " << p.in.c << "x" << p.in.h << "x" << p.in.w << " " << p.out.c
         << "x" << p.out.h << "x" << p.out.w << " " << p.k << " " << p.stride << " " << p.pad << "\n";
       pa.write(reinterpret_cast<const char*>(p.index.data()), std::streamsize(p.index.size() * sizeof(int32_t)));
@@ -84,6 +91,10 @@ void write_export(const std::string& dir, const ExportInfo& info, const Graph& g
     write_raw(fs::path(dir) / "output.f32", jac->output.data(), jac->output.size());
   }
   if (ham) write_raw(fs::path(dir) / "khamming.i64", ham->K.data(), ham->K.size());
+  if (wg) {
+    write_raw(fs::path(dir) / "grads.f32", wg->grads.data(), wg->grads.size());
+    write_raw(fs::path(dir) / "output.f32", wg->output.data(), wg->output.size());
+  }
 }
 
 }  // namespace naswot

@@ -21,12 +21,14 @@ struct ExportInfo {
   std::vector<int> images;  // the batch's training-set indices, in batch order
   std::string sampler = "seed", init = "naswot";
   std::string dataset = "cifar10";  // whose training images
+  std::vector<int> labels;          // proxies: the batch's classes, in batch order
 };
 
-// Writes DIR/meta.txt, params.f32, batch.f32, relu_masks.bin, and jacobian.f32 + output.f32 (jac) or
-// khamming.i64 (ham) (format in README). relu_weight gives each ReLU's Hamming-site weight (or 0).
+// Writes DIR/meta.txt, params.f32, batch.f32, relu_masks.bin, and jacobian.f32 + output.f32 (jac),
+// khamming.i64 (ham) or grads.f32 + output.f32 (wg, the proxies) (format in README).
+// relu_weight gives each ReLU's Hamming-site weight (or 0).
 void write_export(const std::string& dir, const ExportInfo& info, const Graph& g, const std::vector<float>& params,
                   const std::vector<float>& batch_nchw, int batch, const JacobianResult* jac, const HammingResult* ham,
-                  const std::vector<int64_t>& relu_weight_by_node);
+                  const WeightGradients* wg, const std::vector<int64_t>& relu_weight_by_node);
 
 }  // namespace naswot

@@ -95,6 +95,10 @@ Dataset parse_dataset(const std::string& s) {
 }
 const char* dataset_name(Dataset d) { return info(d).name; }
 int dataset_side(Dataset d) { return info(d).side; }
+int dataset_classes(Dataset d) {  // the label the images carry: CIFAR-100's fine one
+  const DatasetInfo& i = info(d);
+  return i.label_max[i.label_bytes - 1] + 1;
+}
 int full_train_size(Dataset d) { return info(d).full_train; }
 
 std::string resolve_data_dir(const std::string& flag) {

@@ -12,7 +12,8 @@ namespace naswot {
 enum class Dataset { Cifar10, Cifar100, ImageNet16 };
 Dataset parse_dataset(const std::string& s);  // cifar10 | cifar100 | imagenet16 (ImageNet16-120)
 const char* dataset_name(Dataset d);
-int dataset_side(Dataset d);  // image side: 32 (CIFAR) or 16 (ImageNet16-120)
+int dataset_side(Dataset d);     // image side: 32 (CIFAR) or 16 (ImageNet16-120)
+int dataset_classes(Dataset d);  // classes: 10, 100 (CIFAR-100's fine labels) or 120
 
 struct ImageSet {
   Dataset dataset = Dataset::Cifar10;

@@ -13,11 +13,13 @@
 #include "engine/init.h"
 #include "engine/io/images.h"
 #include "engine/lockstep.h"
+#include "engine/proxies.h"
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
 #include "searchspaces/nats_sss.h"
 #include "searchspaces/nb101.h"
 #include "searchspaces/nb201.h"
+#include "searchspaces/space.h"
 #include "tests/op_harness.h"
 #include "tests/test_util.h"
 
@@ -311,4 +313,36 @@ TEST_CASE("cuda: networks on naswot's convolutions match the CPU backend; lockst
   }
   std::printf("naswot convolutions: worst relative score difference to the CPU %.3g over %zu networks\n", worst,
               sample_archs().size());
+}
+
+TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip) match the CPU backend") {
+  auto cpu = make_cpu_backend(0);
+  auto gpu = make_backend("cuda", BackendOptions{});
+  Executor ec(*cpu), eg(*gpu);
+  std::vector<int> labels(kBatch);
+  for (int b = 0; b < kBatch; ++b) labels[size_t(b)] = (b * 7) % 10;
+  const auto seed = [&](const std::vector<float>& y) {
+    std::vector<float> dy;
+    cross_entropy(y, labels, 10, &dy);
+    return dy;
+  };
+  double worst = 0;
+  int n = 0;
+  for (const nb201::Arch& a : sample_archs()) {
+    if (++n > 12) break;
+    CAPTURE(nb201::to_string(a));
+    NetShape shape;
+    shape.num_classes = 10;
+    const Graph g = space_of(SpaceId::Nb201).build(nb201::index_of(a), shape);
+    const std::vector<float> w = init_params(g, 0, uint64_t(nb201::index_of(a)));
+    const WeightGradients c = ec.weight_gradients(g, w, batch().data(), kBatch, seed);
+    const WeightGradients gg = eg.weight_gradients(g, w, batch().data(), kBatch, seed);
+    for (const auto& [cs, gs] : {std::pair{grad_norm_score(g, c.grads), grad_norm_score(g, gg.grads)},
+                                 std::pair{snip_score(g, w, c.grads), snip_score(g, w, gg.grads)}}) {
+      const double d = cs == 0 ? std::fabs(gs) : std::fabs(gs - cs) / std::fabs(cs);
+      worst = std::max(worst, d);
+      CHECK(d <= 1e-3);
+    }
+  }
+  std::printf("weight gradients: worst relative grad_norm / snip difference to the CPU %.3g\n", worst);
 }

@@ -65,7 +65,10 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   s.net.num_classes = o.num_classes;
   s.net.image = dataset_side(s.dataset);
   if (!parse_score_kind(o.score, s.score_kind))
-    fail("unknown --score '" + o.score + "' (expected jacob_cov or hamming)");
+    fail("unknown --score '" + o.score + "' (expected jacob_cov, hamming, grad_norm, snip, params or flops)");
+  // The proxies' networks classify the dataset's classes (their loss is a cross-entropy: one output
+  // would have no gradient), as the proxy suites build them.
+  if (is_proxy(s.score_kind) && s.net.num_classes == 1) s.net.num_classes = dataset_classes(s.dataset);
   if (!o.relu_sites.empty() && s.score_kind != ScoreKind::Hamming) fail("--relu-sites applies to --score hamming only");
   s.relu_sites = parse_relu_sites(o.relu_sites.empty() ? "each" : o.relu_sites);
   const std::string inplace = o.nb101_inplace.empty() ? "fixed" : o.nb101_inplace;
@@ -98,6 +101,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   } else {
     s.x = make_batch(s.data, s.batch, s.seed, s.augment, &s.images);
   }
+  for (int i : s.images) s.labels.push_back(s.data.labels.at(size_t(i)));
   BackendOptions bo;
   bo.threads = o.threads;
   const std::string precision = o.precision.empty() ? "fp32" : o.precision;
@@ -320,6 +324,33 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
                   dataset_name(dataset)};
   std::vector<int64_t> weights(g.nodes.size());
   for (size_t v = 0; v < g.nodes.size(); ++v) weights[v] = relu_site_weight(g.nodes[v], relu_sites);
+  if (is_size_baseline(score_kind)) {  // the network's description alone
+    r.score = score_kind == ScoreKind::Params ? double(g.num_params()) : forward_flops(g);
+    info.score = r.score;
+    info.status = status_name(r.status);
+    return r;
+  }
+  if (needs_weight_gradients(score_kind)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    double loss = 0;
+    const WeightGradients wg = executor->weight_gradients(g, p, x.data(), batch, [&](const std::vector<float>& y) {
+      std::vector<float> dy;
+      loss = cross_entropy(y, labels, net.num_classes, &dy);
+      return dy;
+    });
+    r.score = score_kind == ScoreKind::GradNorm ? grad_norm_score(g, wg.grads) : snip_score(g, p, wg.grads);
+    if (!std::isfinite(r.score) || !std::isfinite(loss)) {
+      r.status = ScoreStatus::Degenerate;
+      r.reason = std::isfinite(loss) ? "the weight gradients are not finite" : "the loss is not finite";
+      r.score = -std::numeric_limits<double>::infinity();
+    }
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    info.score = r.score;
+    info.status = status_name(r.status);
+    info.labels = labels;
+    if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, nullptr, nullptr, &wg, weights);
+    return r;
+  }
   if (score_kind == ScoreKind::Hamming) {
     const auto t0 = std::chrono::steady_clock::now();
     const HammingResult h =
@@ -332,7 +363,7 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
     info.relu_sites = relu_sites_name(relu_sites);
     info.score = r.score;
     info.status = status_name(r.status);
-    if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, nullptr, &h, weights);
+    if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, nullptr, &h, nullptr, weights);
     return r;
   }
   const bool keep_jacobian = !export_dir.empty() || sigma != nullptr;
@@ -343,7 +374,7 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
   r.seconds = s.seconds;
   info.score = r.score;
   info.status = status_name(r.status);
-  if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, &s.jac, nullptr, weights);
+  if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, &s.jac, nullptr, nullptr, weights);
   if (sigma && s.score.status == ScoreStatus::Ok)
     jacobian_correlation(s.jac.jacobian.data(), batch, s.jac.row, *sigma, nullptr, sigma_precision);
   return r;

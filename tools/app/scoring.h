@@ -15,6 +15,7 @@
 #include "engine/io/images.h"
 #include "engine/io/store.h"
 #include "engine/lockstep.h"
+#include "engine/proxies.h"
 #include "engine/reference_rng.h"
 #include "engine/score_hamming.h"
 #include "engine/scorer.h"
@@ -66,6 +67,7 @@ struct ScoringSetup {
   ImageSet data;
   std::vector<float> x;            // the batch every architecture is scored on
   std::vector<int> images;         // its training-set image indices, in batch order
+  std::vector<int> labels;         // their classes (the proxies' cross-entropy)
   bool reference_sampler = false;  // --sampler reference-v2
   // --init reference-v2: the generator states the reference builds its first and later networks from.
   std::optional<TorchGenerator> torch_first, torch_later;

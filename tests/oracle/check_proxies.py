@@ -1,0 +1,173 @@
+"""Oracle test of the zero-cost proxies grad_norm and snip: engine weight gradients and scores against
+independent PyTorch models of NAS-Bench-201 and NAS-Bench-101 (tests/oracle/nb201_torch.py,
+nb101_torch.py) built from the engine's exported weights, batch and labels.
+
+Per network, the engine runs `naswot score --score grad_norm` and `--score snip` with --export; the
+oracle rebuilds the network, takes the mean cross-entropy of its outputs against the batch's labels
+(torch.nn.functional.cross_entropy, as zero-cost-nas does), backpropagates in float64 (the reference)
+and in float32 (the yardstick), and computes both scores from the gradients of every nn.Conv2d and
+nn.Linear weight: grad_norm = sum of their gradients' norms, snip = sum of |w * grad|. As in
+tests/oracle/check_nb201.py, the ReLUs (and NB101's max pools) take the engine's exported branches,
+and those must equal the float64 forward's except at near-ties: where a ReLU input lies within float32
+rounding of zero, any float32 implementation may take the other branch, and in deep chains that moves
+the gradients by percents. Requirements:
+  * masks: only near-tie mismatches with the float64 forward
+  * gradients: per tensor, ||g_engine - g_ref|| <= max(1e-3, 3 * err32) * ||g_ref||, err32 being float32
+    PyTorch's own relative error on that tensor (tensors the loss does not reach: ~0 on both sides)
+  * outputs: max |y_engine - y_ref| <= 1e-4 * max(1, max |y_ref|)
+  * scores: both within max(1e-4, 3 * float32's own relative error) of the reference's
+  * the engine's two exports agree on weights, batch, labels and gradients (one pass, two scores)
+Exit status 0 only if every check passes.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nb101_torch as n1  # noqa: E402
+import nb201_torch as m  # noqa: E402
+from check_nb101 import cell_args, pick_cells  # noqa: E402
+
+
+def read(d):
+    meta, params, flat, batch, _, _ = m.read_export(d)
+    grads = np.fromfile(os.path.join(d, "grads.f32"), dtype="<f4")
+    out = np.fromfile(os.path.join(d, "output.f32"), dtype="<f4").reshape(batch.shape[0], -1)
+    labels = np.array([int(v) for v in meta["labels"].split()], dtype=np.int64)
+    return meta, params, flat, batch, grads, out, labels
+
+
+def torch_pass(model, batch, labels, dtype, meta):
+    """Outputs, {parameter name: gradient}, the two scores and the ReLU inputs of one float32 or float64
+    pass on the engine's branches: every ReLU takes the engine's mask and every max pool its winners."""
+    m.ACT.pin = {k: torch.from_numpy(v) for k, v in meta["relu_masks"].items()}
+    n1.POOL.pin = {site: torch.from_numpy(idx) for site, (idx, _) in meta.get("maxpool_argmax", {}).items()}
+    m.ACT.record, m.ACT.recording = {}, True
+    model = model.to(dtype)
+    model.train()
+    model.zero_grad()
+    y = model(torch.from_numpy(batch.copy()).to(dtype))
+    F.cross_entropy(y, torch.from_numpy(labels)).backward()
+    record = m.ACT.record
+    m.ACT.pin, m.ACT.record, m.ACT.recording, n1.POOL.pin = {}, {}, False, {}
+    grads = {n: p.grad.detach().double().numpy().copy() for n, p in model.named_parameters()}
+    gn = sn = 0.0
+    for mod in model.modules():
+        if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)):
+            g = mod.weight.grad.detach().double()
+            gn += float(g.norm())
+            sn += float((mod.weight.detach().double() * g).abs().sum())
+    return y.detach().double().numpy(), grads, gn, sn, record
+
+
+def rel(a, b):
+    return abs(a - b) / max(abs(b), 1e-300)
+
+
+def check(dir_gn, dir_snip, load_model, label):
+    meta, params, flat, batch, g_e, y_e, labels = read(dir_gn)
+    meta_s, _, flat_s, batch_s, g_s, _, labels_s = read(dir_snip)
+    bad = []
+    if not (np.array_equal(flat, flat_s) and np.array_equal(batch, batch_s) and np.array_equal(labels, labels_s)
+            and np.array_equal(g_e, g_s)):
+        bad.append("exports-differ")
+    y64, g64, gn64, sn64, rec64 = torch_pass(load_model(meta, params, flat), batch, labels, torch.float64, meta)
+    y32, g32, gn32, sn32, rec32 = torch_pass(load_model(meta, params, flat), batch, labels, torch.float32, meta)
+    # The engine's masks equal sign(pre-activation) of the float64 forward except at near-ties
+    # (tests/oracle/check_nb201.py): only there are its branches pinned where float64 would differ.
+    ties = 0
+    for site, mk in meta["relu_masks"].items():
+        if site not in rec64:
+            bad.append("site:" + site)
+            continue
+        count, only_ties = m.code_mismatches(mk, rec64[site].numpy(), rec32[site].numpy())
+        ties += count
+        if not only_ties:
+            bad.append("mask:" + site)
+    if not meta["relu_masks"]:
+        bad.append("no-masks")
+    if np.max(np.abs(y_e - y64)) > 1e-4 * max(1.0, np.max(np.abs(y64))):
+        bad.append("outputs")
+    gmax = max(float(np.max(np.abs(v))) for v in g64.values())
+    worst, worst32 = 0.0, 0.0
+    for name, off, dims in params:
+        n = int(np.prod(dims))
+        ref = g64[name].reshape(-1)
+        nref = float(np.linalg.norm(ref))
+        if nref <= 1e-9 * gmax:  # a tensor the loss does not reach (all-'none' cells): the engine's must be ~0
+            if float(np.linalg.norm(g_e[off:off + n])) > 1e-6 * max(gmax, 1e-30):
+                bad.append("zero:" + name)
+            continue
+        e = float(np.linalg.norm(g_e[off:off + n] - ref)) / nref
+        e32 = float(np.linalg.norm(g32[name].reshape(-1) - ref)) / nref
+        worst, worst32 = max(worst, e), max(worst32, e32)
+        if e > max(1e-3, 3 * e32):
+            bad.append("grad:" + name)
+    s_gn, s_sn = float(meta["score"]), float(meta_s["score"])
+    tol_gn, tol_sn = max(1e-4, 3 * rel(gn32, gn64)), max(1e-4, 3 * rel(sn32, sn64))
+    if rel(s_gn, gn64) > tol_gn:
+        bad.append(f"grad_norm {s_gn:.9g} vs {gn64:.9g}")
+    if rel(s_sn, sn64) > tol_sn:
+        bad.append(f"snip {s_sn:.9g} vs {sn64:.9g}")
+    line = (f"{label:<34} ties {ties:>4}  grads {worst:8.2e} (f32 {worst32:8.2e})  grad_norm {rel(s_gn, gn64):8.1e}  "
+            f"snip {rel(s_sn, sn64):8.1e}  {'ok' if not bad else 'FAIL ' + ','.join(bad[:4])}")
+    return bad, line
+
+
+def export(naswot, out, args, score):
+    subprocess.run([naswot, "score", "--score", score, "--export", os.path.join(out, score), "--backend", "cpu"] + args,
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--naswot", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--batch", type=int, default=32)
+    args = ap.parse_args()
+    failures = total = 0
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+
+    # NB201: all-'none' (nothing reaches the loss before the classifier), all convolutions, pools and
+    # skips, and spread-out indices.
+    archs = ["|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
+             "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|",
+             "|avg_pool_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|skip_connect~2|"]
+    archs += [str(i) for i in (1, 2, 777, 4321, 8000, 11111, 15624)]
+    out = os.path.join(args.work, "proxies_nb201")
+    shutil.rmtree(out, ignore_errors=True)
+    common = ["--batch", str(args.batch), "--seed", "3", "--data", args.data, "--arch", ",".join(archs)]
+    for score in ("grad_norm", "snip"):
+        export(args.naswot, out, common, score)
+    for d in sorted(os.listdir(os.path.join(out, "grad_norm"))):
+        bad, line = check(os.path.join(out, "grad_norm", d), os.path.join(out, "snip", d), m.load_model, "nb201 " + d)
+        print(line, flush=True)
+        failures += bool(bad)
+        total += 1
+
+    # NB101: five cells of different shapes (projections and concatenation, a max-pool output, ...).
+    cells = pick_cells(args.data, 0)[:5]
+    out = os.path.join(args.work, "proxies_nb101")
+    shutil.rmtree(out, ignore_errors=True)
+    common = ["--space", "nb101", "--batch", str(args.batch), "--seed", "3", "--data", args.data] + cell_args(cells)
+    for score in ("grad_norm", "snip"):
+        export(args.naswot, out, common, score)
+    for h, _, _ in cells:
+        bad, line = check(os.path.join(out, "grad_norm", h), os.path.join(out, "snip", h), n1.load_model,
+                          "nb101 " + h[:16])
+        print(line, flush=True)
+        failures += bool(bad)
+        total += 1
+    print(f"{total - failures}/{total} networks passed")
+    return 1 if failures or total < 15 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+// The proxies' pass: weight gradients of a whole network against finite differences of its loss,
+// the cross-entropy's gradient, and the scores' definitions.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+
+#include "engine/backend.h"
+#include "engine/executor.h"
+#include "engine/init.h"
+#include "engine/proxies.h"
+#include "searchspaces/nb101.h"
+#include "searchspaces/space.h"
+#include "tests/test_util.h"
+
+using namespace naswot;
+
+namespace {
+
+constexpr int B = 6, kClasses = 10;
+
+double loss_of(Executor& ex, const Graph& g, const std::vector<float>& w, const std::vector<float>& x,
+               const std::vector<int>& labels) {
+  const JacobianResult r = ex.jacobian(g, w, x.data(), B, false);
+  return cross_entropy(r.output, labels, kClasses, nullptr);
+}
+
+// dL/dtheta of the whole network against central differences of L at parameters of every kind.
+void check_network(const Graph& g, uint64_t key, size_t stride = 1) {
+  auto be = make_cpu_backend(2);
+  Executor ex(*be);
+  const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 17);
+  const std::vector<int> labels = {3, 1, 4, 1, 5, 9};
+  std::vector<float> w = init_params(g, 2, key);
+  const WeightGradients wg = ex.weight_gradients(g, w, x.data(), B, [&](const std::vector<float>& y) {
+    std::vector<float> dy;
+    cross_entropy(y, labels, kClasses, &dy);
+    return dy;
+  });
+  REQUIRE(wg.grads.size() == w.size());
+  // Per tensor, a directional derivative: L at w +- h d for a random sign vector d over the whole
+  // tensor against sum_i g_i d_i. The whole tensor's gradient is the signal (a single element's is
+  // often below the float32 loss's rounding), and an error in any part of it (a missing ReLU mask on
+  // some elements, a wrong tap) shows against sum_i |g_i|. The step is small, so few ReLU inputs
+  // cross zero inside it; the loss's rounding (about 2e-7) then moves the difference by about 1e-3.
+  std::mt19937 gen(5);
+  int checked = 0;
+  for (size_t t = 0; t < g.params.size(); t += stride) {
+    const Param& p = g.params[t];
+    float wmax = 0;
+    for (size_t i = 0; i < p.size; ++i) wmax = std::max(wmax, std::fabs(w[p.offset + i]));
+    const float h = 3e-4f * std::max(1.f, wmax);
+    std::vector<float> wp = w, wm = w;
+    double along = 0, l1 = 0;
+    for (size_t i = 0; i < p.size; ++i) {
+      const float d = gen() % 2 ? 1.f : -1.f;
+      wp[p.offset + i] += h * d;
+      wm[p.offset + i] -= h * d;
+      along += double(wg.grads[p.offset + i]) * d;
+      l1 += std::fabs(wg.grads[p.offset + i]);
+    }
+    const double fd = (loss_of(ex, g, wp, x, labels) - loss_of(ex, g, wm, x, labels)) / (2.0 * h);
+    CAPTURE(p.name);
+    CAPTURE(fd);
+    CAPTURE(along);
+    CHECK(std::fabs(fd - along) <= 5e-2 * l1 + 2e-3);
+    ++checked;
+  }
+  CHECK(checked == int((g.params.size() + stride - 1) / stride));
+}
+
+}  // namespace
+
+TEST_CASE("cross-entropy: the mean loss and (softmax - onehot) / B, against a direct computation") {
+  const std::vector<float> y = {1.f, 2.f, 3.f, -1.f, 0.f, 4.f};
+  const std::vector<int> labels = {2, 0};
+  std::vector<float> dy;
+  const double L = cross_entropy(y, labels, 3, &dy);
+  const double l0 = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0)) - 3.0;
+  const double l1 = std::log(std::exp(-1.0) + std::exp(0.0) + std::exp(4.0)) + 1.0;
+  CHECK(L == doctest::Approx((l0 + l1) / 2).epsilon(1e-12));
+  const double s0 = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  CHECK(dy[0] == doctest::Approx(std::exp(1.0) / s0 / 2).epsilon(1e-6));
+  CHECK(dy[2] == doctest::Approx((std::exp(3.0) / s0 - 1) / 2).epsilon(1e-6));
+  CHECK(test::error_of([&] { cross_entropy(y, {2, 3}, 3, nullptr); }).find("label 3 of sample 1") != std::string::npos);
+}
+
+TEST_CASE("weight gradients of whole NB201-topology networks against finite differences of the cross-entropy") {
+  NetShape shape;
+  shape.num_classes = kClasses;
+  // NB201 index 1 (convolutions, a pool and skips): every 7th tensor (convolutions, batch norms, the
+  // classifier); every tensor of the NATS-Bench SSS network of 8 channels throughout (index 0).
+  check_network(space_of(SpaceId::Nb201).build(1, shape), 1, 7);
+  check_network(space_of(SpaceId::NatsSss).build(0, shape), 0);
+}
+
+TEST_CASE("weight gradients of an NB101 network (concatenation, projections, max pool) against finite differences") {
+  nb101::NetConfig small;
+  small.stem = 8;
+  small.stacks = 2;
+  small.modules_per_stack = 1;
+  small.num_classes = kClasses;
+  check_network(nb101::build(nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
+                                               "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"),
+                             small),
+                7);
+}
+
+TEST_CASE("grad_norm and snip: sums over convolution and linear weights only") {
+  NetShape shape;
+  shape.num_classes = kClasses;
+  const Graph g = space_of(SpaceId::Nb201).build(2, shape);
+  std::vector<float> w(g.num_params()), grads(g.num_params(), 0.f);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = (i % 2 ? -0.5f : 2.f);
+  double norm = 0, snip = 0;
+  for (const Node& n : g.nodes) {
+    for (int id : {n.weight, n.bias}) {
+      if (id < 0) continue;
+      const Param& p = g.params[size_t(id)];
+      const bool counted = (n.op == OpKind::Conv2d || n.op == OpKind::Linear) && id == n.weight;
+      for (size_t i = 0; i < p.size; ++i) grads[p.offset + i] = counted ? 3.f : 100.f;  // others must not count
+      if (counted) norm += 3.0 * std::sqrt(double(p.size));
+      if (counted)
+        for (size_t i = 0; i < p.size; ++i) snip += std::fabs(3.0 * w[p.offset + i]);
+    }
+  }
+  CHECK(grad_norm_score(g, grads) == doctest::Approx(norm).epsilon(1e-12));
+  CHECK(snip_score(g, w, grads) == doctest::Approx(snip).epsilon(1e-12));
+}
