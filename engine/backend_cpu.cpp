@@ -81,7 +81,10 @@ class CpuBackend final : public Backend {
     K_.assign(size_t(B) * B, 0);
   }
   void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
-    cpu::hamming_accumulate(per_sample, kb_, y, weight, K_.data(), codes_);
+    hamming_accumulate_to(per_sample, kb_, y, weight, K_.data());
+  }
+  void hamming_accumulate_to(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K) override {
+    cpu::hamming_accumulate(per_sample, B, y, weight, K, codes_);
   }
   std::vector<int64_t> hamming_end() override { return std::move(K_); }
   JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {

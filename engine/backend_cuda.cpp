@@ -297,8 +297,11 @@ class CudaBackend final : public Backend {
     NASWOT_CUDA_CHECK(cudaMemsetAsync(K, 0, size_t(B) * B * sizeof(int64_t), stream_));
   }
   void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
-    uint64_t* codes = hamming_codes_.ensure(cuda::hamming_codes_words(per_sample, kb_));
-    cuda::hamming_accumulate(stream_, per_sample, kb_, y, weight, hamming_K_.data(), codes);
+    hamming_accumulate_to(per_sample, kb_, y, weight, hamming_K_.data());
+  }
+  void hamming_accumulate_to(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K) override {
+    uint64_t* codes = hamming_codes_.ensure(cuda::hamming_codes_words(per_sample, B));
+    cuda::hamming_accumulate(stream_, per_sample, B, y, weight, K, codes);
   }
   std::vector<int64_t> hamming_end() override {
     std::vector<int64_t> K(size_t(kb_) * kb_);

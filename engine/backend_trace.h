@@ -76,6 +76,9 @@ class TracingBackend final : public Backend {
     inner_.hamming_accumulate(per_sample, y, weight);
   }
   std::vector<int64_t> hamming_end() override { return inner_.hamming_end(); }
+  void hamming_accumulate_to(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K) override {
+    inner_.hamming_accumulate_to(per_sample, B, y, weight, K);
+  }
   JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {
     return inner_.jacob_cov_score(J, B, row, k);
   }

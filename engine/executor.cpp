@@ -358,15 +358,30 @@ ReluMask Executor::mask_of(const Graph& g, int v, const float* y, int B) {
 HammingResult Executor::hamming_kernel(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
                                        const std::function<int64_t(const Node&)>& weight) {
   HammingResult r;
-  be_.hamming_begin(B);
-  forward(g, params, batch_nchw, B, PlanMode::ForwardAllReLUs, [&](int v, const float* y) {
-    const Node& n = g.nodes[v];
-    const int64_t w = weight(n);
-    if (w > 0) be_.hamming_accumulate(n.out.per_sample(), y, w);
-    if (capture_masks_) r.relu_masks.push_back(mask_of(g, v, y, B));
-  });
+  forward_hamming(g, params, batch_nchw, B, weight, nullptr, capture_masks_ ? &r.relu_masks : nullptr);
   r.K = be_.hamming_end();
   return r;
+}
+
+void Executor::issue_hamming(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+                             const std::function<int64_t(const Node&)>& weight, const Plan* plan) {
+  if (capture_masks_) fail("executor: issue_hamming downloads nothing: turn capture_relu_masks off");
+  forward_hamming(g, params, batch_nchw, B, weight, plan, nullptr);
+}
+
+void Executor::forward_hamming(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+                               const std::function<int64_t(const Node&)>& weight, const Plan* plan,
+                               std::vector<ReluMask>* masks) {
+  be_.hamming_begin(B);
+  forward(
+      g, params, batch_nchw, B, PlanMode::ForwardAllReLUs,
+      [&](int v, const float* y) {
+        const Node& n = g.nodes[v];
+        const int64_t w = weight(n);
+        if (w > 0) be_.hamming_accumulate(n.out.per_sample(), y, w);
+        if (masks) masks->push_back(mask_of(g, v, y, B));
+      },
+      plan);
 }
 
 }  // namespace naswot

@@ -72,6 +72,11 @@ class Executor {
   // Returns K (batch x batch, row-major), exact integers.
   HammingResult hamming_kernel(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
                                const std::function<int64_t(const Node&)>& weight);
+  // hamming_kernel without its end: K accumulates in the backend (hamming_begin .. hamming_accumulate)
+  // and is not downloaded (engine/lockstep.h records the calls). plan: as issue_jacobian's, in
+  // ForwardAllReLUs mode.
+  void issue_hamming(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
+                     const std::function<int64_t(const Node&)>& weight, const Plan* plan = nullptr);
   // Debug/oracle aid: also return every computed ReLU's activation mask and every max-pool's winners
   // (costs a download per site).
   void capture_relu_masks(bool on) { capture_masks_ = on; }
@@ -84,6 +89,9 @@ class Executor {
   // Of the last forward(): the input gradient of sum_b y_b (sets input_grad_), or with `weights` the
   // parameters' gradients from the output gradient already in place.
   void backward(const Graph& g, int batch, bool weights);
+  void forward_hamming(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
+                       const std::function<int64_t(const Node&)>& weight, const Plan* plan,
+                       std::vector<ReluMask>* masks);
   ReluMask mask_of(const Graph& g, int node, const float* y, int batch);
   PoolArgmax argmax_of(const Graph& g, int node, const float* x, int batch);
   std::vector<PoolArgmax> pools_;  // captured during the last forward

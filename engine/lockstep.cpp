@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <new>
 #include <string>
@@ -19,12 +20,23 @@
 namespace naswot {
 namespace {
 
+// A Hamming site's accumulation into one architecture's K (ScoreKernels::hamming_accumulate_to).
+struct HammingArgs {
+  size_t per_sample;
+  int B;
+  const float* y;
+  int64_t weight;
+  int64_t* K;
+};
+constexpr size_t kHammingOp = kOpCount;  // its "op index", after the table's
+
 // One recorded call: its arguments, tagged by the op (variant index = op index + 1).
 using CallArgs = std::variant<std::monostate
 #define NASWOT_OP(name, cuda, params, args) , op_args::name
 #include "kernels/ops.def"
 #undef NASWOT_OP
-                              >;
+                              ,
+                              HammingArgs>;
 
 struct Call {
   uint32_t key;  // the op and its scalar arguments, interned
@@ -49,7 +61,10 @@ class Recorder final : public Backend {
   explicit Recorder(Backend& inner) : inner_(inner) {}
   // The next calls belong to `program`, whose network's arena part is [arena, arena + floats);
   // `input` holds the input batch (`input_floats`).
-  void begin(std::vector<Call>* program, float* arena, size_t floats, float* input, size_t input_floats) {
+  // K: the network's Hamming kernel (B x B int64) in the inner backend's memory, or nullptr.
+  void begin(std::vector<Call>* program, float* arena, size_t floats, float* input, size_t input_floats,
+             int64_t* K = nullptr) {
+    K_ = K;
     program_ = program;
     arena_ = arena;
     arena_floats_ = floats;
@@ -88,9 +103,21 @@ class Recorder final : public Backend {
 #include "kernels/ops.def"
 #undef NASWOT_OP
 
-  void hamming_begin(int) override { refuse("the Hamming score"); }
-  void hamming_accumulate(size_t, const float*, int64_t) override { refuse("the Hamming score"); }
-  std::vector<int64_t> hamming_end() override { refuse("the Hamming score"); }
+  // The Hamming score's calls into the network's own K: zeroed (as floats: zero bits), then one
+  // accumulation per ReLU site, recorded like ops.
+  void hamming_begin(int B) override {
+    if (!K_) refuse("a Hamming kernel without its K");
+    kb_ = B;
+    record<op_index("fill")>(op_args::fill(size_t(B) * size_t(B) * 2, 0.f, reinterpret_cast<float*>(K_)));
+  }
+  void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
+    const auto [it, added] = keys_.try_emplace({long(kHammingOp), long(per_sample)}, uint32_t(key_ops_.size()));
+    if (added) key_ops_.push_back(kHammingOp);
+    program_->push_back(
+        {it->second, CallArgs(std::in_place_index<kHammingOp + 1>, HammingArgs{per_sample, kb_, y, weight, K_})});
+  }
+  std::vector<int64_t> hamming_end() override { refuse("the end of a Hamming kernel"); }
+  void hamming_accumulate_to(size_t, int, const float*, int64_t, int64_t*) override { refuse("a Hamming kernel"); }
   JacobScore jacob_cov_score(const float*, int, size_t, double) override { refuse("a score"); }
 
  private:
@@ -120,6 +147,8 @@ class Recorder final : public Backend {
   std::vector<Call>* program_ = nullptr;
   float *arena_ = nullptr, *input_ = nullptr;
   size_t arena_floats_ = 0, input_floats_ = 0;
+  int64_t* K_ = nullptr;
+  int kb_ = 0;
   std::map<std::vector<long>, uint32_t> keys_;
   std::vector<size_t> key_ops_;
   std::deque<std::vector<const float*>> owned_;
@@ -138,6 +167,12 @@ void run_step(Backend& be, size_t op, const std::vector<const CallArgs*>& calls)
   }
 #include "kernels/ops.def"
 #undef NASWOT_OP
+    case kHammingOp:  // one call each (the codes scratch is the backend's)
+      for (const CallArgs* c : calls) {
+        const HammingArgs& h = std::get<kHammingOp + 1>(*c);
+        be.hamming_accumulate_to(h.per_sample, h.B, h.y, h.weight, h.K);
+      }
+      return;
     default: fail("lockstep: internal error, unknown op");
   }
 }
@@ -235,16 +270,45 @@ std::vector<JacobScore> Lockstep::jacob_cov(const std::vector<Net>& nets, const 
 }
 
 std::vector<const float*> Lockstep::issue(const std::vector<Net>& nets, const float* batch_nchw, int B) {
-  if (nets.empty()) return {};
+  std::vector<const float*> J(nets.size());
+  run(nets, batch_nchw, B, PlanMode::InputGradient, 0, [&](Executor& ex, size_t i, const Plan& plan, float*) {
+    J[i] = ex.issue_jacobian(*nets[i].graph, *nets[i].params, batch_nchw, B, &plan);
+  });
+  return J;
+}
+
+std::vector<std::vector<int64_t>> Lockstep::hamming_kernels(const std::vector<Net>& nets, const float* batch_nchw,
+                                                            int B, const std::function<int64_t(const Node&)>& weight) {
+  const size_t k_floats = size_t(B) * size_t(B) * 2;  // B x B int64 in float slots
+  std::vector<float*> K(nets.size());
+  run(nets, batch_nchw, B, PlanMode::ForwardAllReLUs, k_floats,
+      [&](Executor& ex, size_t i, const Plan& plan, float* k) {
+        K[i] = k;
+        ex.issue_hamming(*nets[i].graph, *nets[i].params, batch_nchw, B, weight, &plan);
+      });
+  auto t = Clock::now();
+  std::vector<std::vector<int64_t>> out(nets.size(), std::vector<int64_t>(size_t(B) * size_t(B)));
+  std::vector<float> bits(k_floats);
+  for (size_t i = 0; i < nets.size(); ++i) {
+    be_.download(K[i], bits.data(), k_floats);
+    std::memcpy(out[i].data(), bits.data(), k_floats * sizeof(float));
+  }
+  stats_.score_s += since(t);
+  return out;
+}
+
+void Lockstep::run(const std::vector<Net>& nets, const float* batch_nchw, int B, PlanMode mode, size_t extra_floats,
+                   const std::function<void(Executor&, size_t, const Plan&, float* extra)>& issue_one) {
+  if (nets.empty()) return;
   auto t = Clock::now();
   const size_t slots = be_.padded_batch(B);
   std::vector<Plan> plans;
   std::vector<size_t> offsets;
   size_t total = 0;
   for (const Net& n : nets) {
-    plans.push_back(make_plan(*n.graph, B, PlanMode::InputGradient, slots, options_));
+    plans.push_back(make_plan(*n.graph, B, mode, slots, options_));
     offsets.push_back(total);
-    total += aligned(plans.back().arena_floats);
+    total += aligned(plans.back().arena_floats) + aligned(extra_floats);  // the network's part, then its extra
   }
   input_ = plans[0].input;
   const Shape in = nets[0].graph->shape(input_);
@@ -268,11 +332,13 @@ std::vector<const float*> Lockstep::issue(const std::vector<Net>& nets, const fl
   Executor ex(rec);
   ex.set_plan_options(options_);
   std::vector<std::vector<Call>> programs(nets.size());
-  std::vector<const float*> J(nets.size());
   be_.range_push("record");
   for (size_t i = 0; i < nets.size(); ++i) {
-    rec.begin(&programs[i], base + offsets[i], plans[i].arena_floats, base + total, input_floats);
-    J[i] = ex.issue_jacobian(*nets[i].graph, *nets[i].params, batch_nchw, B, &plans[i]);
+    float* part = base + offsets[i];
+    float* extra = part + aligned(plans[i].arena_floats);
+    rec.begin(&programs[i], part, plans[i].arena_floats, base + total, input_floats,
+              extra_floats ? reinterpret_cast<int64_t*>(extra) : nullptr);
+    issue_one(ex, i, plans[i], extra);
   }
   be_.range_pop();
   stats_.record_s += since(t);
@@ -297,7 +363,6 @@ std::vector<const float*> Lockstep::issue(const std::vector<Net>& nets, const fl
   }
   be_.range_pop();
   stats_.issue_s += since(t);
-  return J;
 }
 
 }  // namespace naswot

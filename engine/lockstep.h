@@ -3,9 +3,11 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "engine/backend.h"
+#include "engine/executor.h"
 #include "engine/graph.h"
 #include "engine/planner.h"
 #include "engine/score_jacob.h"
@@ -43,9 +45,17 @@ class Lockstep {
   // The ops of jacob_cov without the scores: each net's input-gradient J in the backend's memory and
   // layout (batch x per-sample values; nullptr where J = 0), valid until the next call.
   std::vector<const float*> issue(const std::vector<Net>& nets, const float* batch_nchw, int batch);
+  // The Hamming kernel K_H (batch x batch, exact) of each net, as Executor::hamming_kernel gives it
+  // (weight: each ReLU site's weight, engine/score_hamming.h), computed together.
+  std::vector<std::vector<int64_t>> hamming_kernels(const std::vector<Net>& nets, const float* batch_nchw, int batch,
+                                                    const std::function<int64_t(const Node&)>& weight);
   const LockstepStats& stats() const { return stats_; }  // summed over the calls so far
 
  private:
+  // Plans the nets in `mode`, gives each its part of one arena (and extra_floats more: its K),
+  // records issue_one(executor, i, plan, extra) for each, merges and runs the steps.
+  void run(const std::vector<Net>& nets, const float* batch_nchw, int batch, PlanMode mode, size_t extra_floats,
+           const std::function<void(Executor&, size_t, const Plan&, float* extra)>& issue_one);
   Backend& be_;
   PlanOptions options_;
   LockstepStats stats_;

@@ -66,8 +66,11 @@ check "3 workers (CPU threads shared out) equal the single-worker run" cmp -s "$
 check "--lockstep 7 equals one architecture at a time" cmp -s "$tmp/ref.csv" <(scores "$tmp/ls7.db")
 "$naswot" score-space "${opts[@]}" --lockstep 4 --workers 2 --out "$tmp/ls4w2.db" 2>/dev/null
 check "--lockstep 4 over 2 workers equals one architecture at a time" cmp -s "$tmp/ref.csv" <(scores "$tmp/ls4w2.db")
-msg=$("$naswot" score-space "${opts[@]}" --lockstep 4 --score hamming --out "$tmp/lsh.db" 2>&1)
-check "--lockstep with the Hamming score is refused" grep -q -- "--lockstep applies to --score jacob_cov" <<<"$msg"
+"$naswot" score-space "${opts[@]}" --score hamming --out "$tmp/h1.db" 2>/dev/null
+"$naswot" score-space "${opts[@]}" --score hamming --lockstep 6 --out "$tmp/h6.db" 2>/dev/null
+check "--lockstep 6 with the Hamming score equals one at a time" cmp -s <(scores "$tmp/h1.db") <(scores "$tmp/h6.db")
+msg=$("$naswot" score-space "${opts[@]}" --lockstep 4 --score snip --out "$tmp/lss.db" 2>&1)
+check "--lockstep with a proxy is refused" grep -q -- "--lockstep applies to --score jacob_cov and hamming" <<<"$msg"
 msg=$("$naswot" score --arch 5 --lockstep 4 --batch 16 --data "$data" 2>&1)
 check "--lockstep with one architecture is refused" grep -q -- "--lockstep applies to score-space and live search" <<<"$msg"
 

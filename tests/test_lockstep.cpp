@@ -12,6 +12,7 @@
 #include "engine/backend_trace.h"
 #include "engine/init.h"
 #include "engine/lockstep.h"
+#include "engine/score_hamming.h"
 #include "engine/scorer.h"
 #include "searchspaces/nb101.h"
 #include "searchspaces/space.h"
@@ -130,6 +131,37 @@ TEST_CASE("lockstep: K architectures at a time score as one at a time, bit for b
   for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
   const std::vector<JacobScore> together = plain.jacob_cov(nets, x.data(), B);
   for (size_t i = 0; i < graphs.size(); ++i) check_same(together[i], alone[i]);
+}
+
+TEST_CASE("lockstep: Hamming kernels of K architectures at a time equal one at a time, exactly") {
+  const int B = 10;
+  const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 12);
+  const std::vector<Graph> graphs = networks();
+  std::vector<std::vector<float>> params;
+  for (size_t i = 0; i < graphs.size(); ++i) params.push_back(init_params(graphs[i], 6, uint64_t(i) * 131));
+  const auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Reference); };
+  auto be = make_cpu_backend(2);
+  std::vector<std::vector<int64_t>> alone;
+  {
+    Executor ex(*be);
+    for (size_t i = 0; i < graphs.size(); ++i)
+      alone.push_back(ex.hamming_kernel(graphs[i], params[i], x.data(), B, weight).K);
+  }
+  for (size_t group : {size_t(3), graphs.size()}) {
+    CAPTURE(group);
+    Lockstep ls(*be);
+    for (size_t i0 = 0; i0 < graphs.size(); i0 += group) {
+      std::vector<Lockstep::Net> nets;
+      for (size_t i = i0; i < std::min(graphs.size(), i0 + group); ++i) nets.push_back({&graphs[i], &params[i]});
+      const auto K = ls.hamming_kernels(nets, x.data(), B, weight);
+      for (size_t k = 0; k < nets.size(); ++k) {
+        CAPTURE(i0 + k);
+        CHECK(K[k] == alone[i0 + k]);
+        CHECK(K[k][0] > 0);  // the diagonal counts every unit: a kernel, not zeros
+      }
+    }
+    CHECK(ls.stats().steps < ls.stats().calls);
+  }
 }
 
 TEST_CASE("lockstep: every recorded call runs, and NB201 networks share most launches") {

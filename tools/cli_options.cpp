@@ -74,7 +74,7 @@ const std::vector<Option>& options() {
               "cuda: one stream each, default 4); scores do not depend on N"),
       integer("streams", "N", "", 1, 64, kScoring, "cuda: the same as --workers"),
       integer("lockstep", "N", std::to_string(d.lockstep), 1, 64, kScoring,
-              "score-space and live search, jacob_cov: each worker advances N architectures together, one "
+              "score-space and live search, jacob_cov and hamming: each worker advances N architectures together, one "
               "launch per op for all of them (more memory per worker; the same scores)"),
       text("devices", "LIST", "0", kScoring,
            "cuda: the GPUs to use, 'all' or numbers such as 0,1 (workers round-robin over them; default 4 "

@@ -278,6 +278,16 @@ TEST_CASE("cuda: lockstep (several networks per launch) scores as one network at
   }
   CHECK(ls.stats().steps < ls.stats().calls / 4);
   MESSAGE("lockstep on the GPU: " << ls.stats().calls << " calls in " << ls.stats().steps << " launches");
+  // Hamming kernels: exact integers, so equal to one at a time and to the CPU's.
+  const auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
+  const auto K = ls.hamming_kernels(nets, batch().data(), kBatch, weight);
+  auto cpu = make_cpu_backend(0);
+  Executor eg(*be), ec(*cpu);
+  for (size_t i = 0; i < graphs.size(); i += 5) {
+    CAPTURE(i);
+    CHECK(K[i] == eg.hamming_kernel(graphs[i], params[i], batch().data(), kBatch, weight).K);
+    CHECK(K[i] == ec.hamming_kernel(graphs[i], params[i], batch().data(), kBatch, weight).K);
+  }
 }
 
 TEST_CASE("cuda: networks on naswot's convolutions match the CPU backend; lockstep keeps their bits") {

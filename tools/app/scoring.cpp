@@ -174,7 +174,8 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   if (fused != "on" && fused != "off") fail("unknown --fusion '" + fused + "' (expected on or off)");
   if (o.lockstep < 1 || o.lockstep > 64) fail("--lockstep " + std::to_string(o.lockstep) + " is out of range [1, 64]");
   if (o.lockstep > 1 && !parallel) fail("--lockstep applies to score-space and live search");
-  if (o.lockstep > 1 && s.score_kind != ScoreKind::JacobCov) fail("--lockstep applies to --score jacob_cov");
+  if (o.lockstep > 1 && s.score_kind != ScoreKind::JacobCov && s.score_kind != ScoreKind::Hamming)
+    fail("--lockstep applies to --score jacob_cov and hamming");
   s.lockstep = o.lockstep;
   for (auto& w : s.workers) {
     w.executor = std::make_unique<Executor>(*w.backend);
@@ -224,7 +225,17 @@ std::vector<ScoreRow> ScoringSetup::score_together(const std::vector<long>& indi
   }
   std::vector<Lockstep::Net> nets;
   for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
-  const std::vector<JacobScore> scores = wk.lockstep->jacob_cov(nets, x.data(), batch);
+  std::vector<JacobScore> scores;
+  if (score_kind == ScoreKind::Hamming) {
+    const auto K = wk.lockstep->hamming_kernels(nets, x.data(), batch,
+                                                [&](const Node& n) { return relu_site_weight(n, relu_sites); });
+    for (const auto& k : K) {
+      const HammingScore h = hamming_logdet(k, batch);
+      scores.push_back({h.score, h.status, h.reason, {}});
+    }
+  } else {
+    scores = wk.lockstep->jacob_cov(nets, x.data(), batch);
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (size_t i = 0; i < scored.size(); ++i) {
     ScoreRow& r = rows[scored[i]];

@@ -85,7 +85,7 @@ struct ScoringSetup {
   // Call on a thread before it scores with `worker` (OpenMP thread count or CUDA device of that thread).
   void bind(int worker) { workers.at(size_t(worker)).backend->bind_thread(); }
 
-  // --lockstep: score_many gives each worker this many indices at a time, scored together (jacob_cov).
+  // --lockstep: score_many gives each worker this many indices at a time, scored together (jacob_cov, hamming).
   int lockstep = 1;
   ConvKernels conv_kernels = ConvKernels::Cudnn;  // --conv-kernels (cuda)
   ScoreKind score_kind = ScoreKind::JacobCov;
@@ -105,7 +105,7 @@ struct ScoringSetup {
   // (rows of 0/1 joined by '/'; comma-joined op names, with or without input/output).
   ScoreRow score(const nb101::Cell& cell, const std::string& export_dir = "", int worker = 0);
   ScoreRow score_cell(const std::string& matrix, const std::string& ops, int worker = 0);
-  // Several indices scored together on one worker (engine/lockstep.h; jacob_cov): the rows score_index
+  // Several indices scored together on one worker (engine/lockstep.h; jacob_cov, hamming): the rows score_index
   // gives each, except `seconds`, which is the group's time shared out equally.
   std::vector<ScoreRow> score_together(const std::vector<long>& indices, int worker = 0);
   // Every index of `indices` over all workers, one thread each (the caller's thread drives worker 0),
