@@ -2,7 +2,8 @@
 # GPU benchmark: architectures per second over a fixed random sample of NB201 architectures
 # (score-space --sample N --seed 0) at batch 128 and 256, naswot's CUDA backend against eager PyTorch
 # (bench/torch_cuda_reference.py) in the same run on the same GPU; plus solver, precision, Sigma_J precision,
-# stream, fusion and cuDNN-find variants at batch 128, and what they do to scores and rankings.
+# stream, fusion, cuDNN-find, lockstep (cuDNN and naswot convolutions) and Hamming variants at batch 128,
+# and what they do to scores and rankings.
 # Usage: bench/bench_gpu.sh NASWOT_BIN OUT.md [N=1000] [TORCH_SECONDS=60]   (NASWOT_DATA must be set)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -60,7 +61,11 @@ done
 for v in "streams 1|--streams 1" "streams 4|--streams 4" "streams 16|--streams 16" "sigma-solver eigen|--streams $streams --sigma-solver eigen" \
          "precision tf32|--streams $streams --precision tf32" "sigma-precision fp32|--streams $streams --sigma-precision fp32" \
          "fusion off|--streams $streams --fusion off" \
-         "cudnn find|--streams $streams"; do
+         "cudnn find|--streams $streams" \
+         "lockstep 16|--streams 4 --lockstep 16" \
+         "lockstep 16 naswot conv|--streams 4 --lockstep 16 --conv-kernels naswot" \
+         "hamming|--streams $streams --score hamming" \
+         "hamming lockstep 16|--streams 4 --lockstep 16 --score hamming"; do
   name=${v%%|*} args=${v#*|}
   db="$tmp/var_$(echo "$name" | tr ' ' _).db"
   find_env=
@@ -74,5 +79,7 @@ acc="$data/nb201/nb201_accuracy.csv"
 $py bench/compare_scores.py "$tmp/cuda_128.db" "$tmp/var_precision_tf32.db" fp32 tf32 "$acc" >>"$out"
 $py bench/compare_scores.py "$tmp/var_sigma-solver_eigen.db" "$tmp/cuda_128.db" "eigenvalue solver" "Cholesky solver" >>"$out"
 $py bench/compare_scores.py "$tmp/cuda_128.db" "$tmp/var_sigma-precision_fp32.db" "sigma fp64" "sigma fp32" >>"$out"
+$py bench/compare_scores.py "$tmp/cuda_128.db" "$tmp/var_lockstep_16_naswot_conv.db" "cuDNN convolutions" \
+  "naswot convolutions" >>"$out"
 rm -rf "$tmp"
 cat "$out"
