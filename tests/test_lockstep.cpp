@@ -46,13 +46,7 @@ std::vector<Graph> networks() {
   for (long index : {2L, 10L, 7L, 123L, 4000L, 15624L}) g.push_back(nb201.build(index, NetShape{}));
   const Space& sss = space_of(SpaceId::NatsSss);
   for (long index : {0L, 31337L}) g.push_back(sss.build(index, NetShape{}));
-  nb101::NetConfig small;
-  small.stem = 8;
-  small.stacks = 2;
-  small.modules_per_stack = 1;
-  g.push_back(nb101::build(nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
-                                             "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"),
-                           small));
+  g.push_back(test::small_nb101());
   return g;
 }
 

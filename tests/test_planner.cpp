@@ -108,13 +108,7 @@ TEST_CASE("fusion gives the plain schedule's Jacobians and Hamming kernels bit f
   // Skips first: node 3's sum skip0 + conv1 + conv2 may fuse conv1 only.
   graphs.push_back(nb201::build(
       nb201::parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|")));
-  nb101::NetConfig small;
-  small.stem = 8;
-  small.stacks = 2;
-  small.modules_per_stack = 1;
-  graphs.push_back(nb101::build(nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
-                                                  "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"),
-                                small));
+  graphs.push_back(test::small_nb101());
   for (size_t i = 0; i < graphs.size(); ++i) {
     CAPTURE(i);
     const Graph& g = graphs[i];

@@ -95,15 +95,7 @@ TEST_CASE("weight gradients of whole NB201-topology networks against finite diff
 }
 
 TEST_CASE("weight gradients of an NB101 network (concatenation, projections, max pool) against finite differences") {
-  nb101::NetConfig small;
-  small.stem = 8;
-  small.stacks = 2;
-  small.modules_per_stack = 1;
-  small.num_classes = kClasses;
-  check_network(nb101::build(nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
-                                               "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"),
-                             small),
-                7);
+  check_network(test::small_nb101(8, kClasses), 7);
 }
 
 TEST_CASE("grad_norm and snip: sums over convolution and linear weights only") {

@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/graph.h"
 #include "kernels/cpu/cpu_kernels.h"
+#include "searchspaces/nb101.h"
 
 namespace naswot::test {
 
@@ -31,6 +33,19 @@ inline std::vector<float> unblocked(const std::vector<float>& blk, int B, int C,
   std::vector<float> v(size_t(B) * C * P);
   cpu::from_blocked(B, C, P, blk.data(), v.data());
   return v;
+}
+
+// A small NB101 network (2 stacks of 1 module) of a cell with every NB101 feature: a max pool, 1x1 and
+// 3x3 convolutions, an input projection and the output concatenation.
+inline Graph small_nb101(int stem = 8, int num_classes = 1) {
+  nb101::NetConfig small;
+  small.stem = stem;
+  small.stacks = 2;
+  small.modules_per_stack = 1;
+  small.num_classes = num_classes;
+  return nb101::build(nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
+                                        "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"),
+                      small);
 }
 
 // ../shared/data as configured by CTest (NASWOT_TEST_DATA), or NASWOT_DATA; empty when neither is set.

@@ -122,11 +122,11 @@ inline float relu_pass(float dy, float y) {
   return std::bit_cast<float>(std::bit_cast<uint32_t>(dy) & -uint32_t(y > 0.f));
 }
 
-// kMasked: dy passes the fused ReLU's mask (relu_y > 0) first.
+// Per channel: sdy = sum dy, sdyx = sum dy * (x - mean) over the real lanes; kMasked: dy passes the
+// fused ReLU's mask (relu_y > 0) first.
 template <bool kMasked>
-void batchnorm_backward_impl(int C, int P, int B, const float* dy, const float* x, const float* gamma,
-                             const float* mean, const float* rstd, const float* relu_y, float* dx, bool accumulate) {
-  std::vector<double> sdy, sdyx;
+void backward_sums(int C, int P, int B, const float* dy, const float* x, const float* mean, const float* relu_y,
+                   std::vector<double>& sdy, std::vector<double>& sdyx) {
   channel_sums(
       C, P, B,
       [&](size_t r, int c, int nl, double* a, double* q) {
@@ -150,6 +150,13 @@ void batchnorm_backward_impl(int C, int P, int B, const float* dy, const float* 
         }
       },
       sdy, sdyx);
+}
+
+template <bool kMasked>
+void batchnorm_backward_impl(int C, int P, int B, const float* dy, const float* x, const float* gamma,
+                             const float* mean, const float* rstd, const float* relu_y, float* dx, bool accumulate) {
+  std::vector<double> sdy, sdyx;
+  backward_sums<kMasked>(C, P, B, dy, x, mean, relu_y, sdy, sdyx);
   // dx = gamma*rstd * (dy - mean(dy) - xhat * mean(dy*xhat)),  xhat = (x - m) * r
   const double M = double(P) * B;
   std::vector<float> gs(C), as(C), bs(C);
@@ -190,19 +197,11 @@ void batchnorm_backward_impl(int C, int P, int B, const float* dy, const float* 
 
 void batchnorm_backward_affine(int C, int P, int B, const float* dy, const float* x, const float* mean,
                                const float* rstd, const float* relu_y, float* dgamma, float* dbeta, bool accumulate) {
-  std::vector<double> sdy, sdyx;
-  channel_sums(
-      C, P, B,
-      [&](size_t r, int c, int nl, double* a, double* q) {
-        const size_t o = (r * C + c) * L;
-        const float m = mean[c];
-        for (int l = 0; l < nl; ++l) {  // padding lanes never enter
-          const float d = relu_y ? relu_pass(dy[o + l], relu_y[o + l]) : dy[o + l];
-          a[l] += d;
-          q[l] += double(d) * double(x[o + l] - m);
-        }
-      },
-      sdy, sdyx);
+  std::vector<double> sdy, sdyx;  // the data gradient's own sums: dbeta = sdy, dgamma = sdyx * rstd
+  if (relu_y)
+    backward_sums<true>(C, P, B, dy, x, mean, relu_y, sdy, sdyx);
+  else
+    backward_sums<false>(C, P, B, dy, x, mean, nullptr, sdy, sdyx);
   for (int c = 0; c < C; ++c) {
     const float g = float(sdyx[c] * double(rstd[c])), b = float(sdy[c]);
     dgamma[c] = accumulate ? dgamma[c] + g : g;

@@ -251,13 +251,7 @@ TEST_CASE("cuda: lockstep (several networks per launch) scores as one network at
     graphs.push_back(nb201::build(a));
     if (graphs.size() == 20) break;
   }
-  nb101::NetConfig small;
-  small.stem = 16;
-  small.stacks = 2;
-  small.modules_per_stack = 1;
-  graphs.push_back(nb101::build(nb101::parse_cell("0100110/0010000/0001001/0000010/0000010/0000001/0000000",
-                                                  "conv3x3,maxpool3x3,conv3x3,conv3x3,conv1x1"),
-                                small));
+  graphs.push_back(test::small_nb101(16));
   std::vector<std::vector<float>> params;
   for (size_t i = 0; i < graphs.size(); ++i) params.push_back(init_params(graphs[i], 0, uint64_t(i) * 31));
   std::vector<JacobScore> alone;
