@@ -71,13 +71,8 @@ class Recorder final : public Backend {
     input_ = input;
     input_floats_ = input_floats;
   }
-  // The op and key of each interned key id.
+  // The op of each interned key id.
   const std::vector<size_t>& key_ops() const { return key_ops_; }
-  void clear() {
-    keys_.clear();
-    key_ops_.clear();
-    owned_.clear();
-  }
 
   std::string name() const override { return inner_.name(); }
   std::string device() const override { return inner_.device(); }

@@ -160,7 +160,7 @@ PYBIND11_MODULE(NASWOT_PY_MODULE, m) {
 Scorer(space="nb201", batch=128, seed=0, augment="none", dataset=None, data=None, num_classes=1, score="jacob_cov",
        relu_sites=None, backend="auto", threads=0, precision=None, sigma_solver=None,
        sigma_precision=None, nb101_inplace=None, fusion=None, sampler=None, init=None, workers=1,
-       lockstep=1)
+       lockstep=1, conv_kernels=None)
 
 score(arch) -> dict(index, arch, score, status, reason, seconds, params); arch: an index or a string
 (NB201 arch string, NB101 hash, SSS channels; Python or numpy integers). score_many(archs) -> list of
@@ -176,7 +176,7 @@ Bad options or architectures raise naswot.Error (a ValueError).)")
                       const std::optional<std::string>& sigma_solver, const std::optional<std::string>& sigma_precision,
                       const std::optional<std::string>& nb101_inplace, const std::optional<std::string>& fusion,
                       const std::optional<std::string>& sampler, const std::optional<std::string>& init, int workers,
-                      int lockstep) {
+                      int lockstep, const std::optional<std::string>& conv_kernels) {
             ScoringOptions o;
             o.space = space;
             o.batch = batch;
@@ -198,6 +198,7 @@ Bad options or architectures raise naswot.Error (a ValueError).)")
             o.init = init.value_or("");
             o.workers = workers > 0 ? workers : 1;  // one backend unless asked: score() uses the first
             o.lockstep = lockstep;
+            o.conv_kernels = conv_kernels.value_or("");
             return new Scorer(o, /*parallel=*/true);
           }),
           py::kw_only(), py::arg("space") = "nb201", py::arg("batch") = 128, py::arg("seed") = 0,
@@ -206,7 +207,8 @@ Bad options or architectures raise naswot.Error (a ValueError).)")
           py::arg("backend") = "auto", py::arg("threads") = 0, py::arg("precision") = py::none(),
           py::arg("sigma_solver") = py::none(), py::arg("sigma_precision") = py::none(),
           py::arg("nb101_inplace") = py::none(), py::arg("fusion") = py::none(), py::arg("sampler") = py::none(),
-          py::arg("init") = py::none(), py::arg("workers") = 1, py::arg("lockstep") = 1)
+          py::arg("init") = py::none(), py::arg("workers") = 1, py::arg("lockstep") = 1,
+          py::arg("conv_kernels") = py::none())
       .def("score", &Scorer::score, py::arg("arch"),
            "Scores one architecture: an index (int or numpy integer), an NB201 arch string, an NB101 hash or "
            "SSS channels. Returns dict(index, arch, score, status, reason, seconds, params).")

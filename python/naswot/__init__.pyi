@@ -38,6 +38,7 @@ class Scorer:
         init: Optional[str] = None,
         workers: int = 1,
         lockstep: int = 1,
+        conv_kernels: Optional[str] = None,
     ) -> None: ...
     def score(self, arch: Arch) -> Row: ...
     @overload
