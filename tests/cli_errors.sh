@@ -55,7 +55,7 @@ expect_error "unknown --precision 'fp16'" score --data "$data" --arch 1 --precis
 expect_error "unknown --sigma-solver 'qr'" score --data "$data" --arch 1 --sigma-solver qr
 expect_error "unknown --fusion 'maybe'" score --data "$data" --arch 1 --fusion maybe
 expect_error "unknown --sigma-precision 'fp16'" score --data "$data" --arch 1 --sigma-precision fp16
-expect_error "--sigma-precision applies to --score jacob_cov only" score --data "$data" --arch 1 --score hamming --sigma-precision fp32
+expect_error "--sigma-precision applies to --score jacob_cov (and jacob_cov_zc) only" score --data "$data" --arch 1 --score hamming --sigma-precision fp32
 expect_error "9 is not one of 8, 16, ..., 64" score --data "$data" --space nats-sss --arch 8:9:8:8:8
 expect_error "needs exactly five layers" score --data "$data" --space nats-sss --arch 8:8:8:8
 expect_error "index range '0-40000' exceeds the space (32768)" score --data "$data" --space nats-sss --arch 0-40000

@@ -69,8 +69,12 @@ check "--lockstep 4 over 2 workers equals one architecture at a time" cmp -s "$t
 "$naswot" score-space "${opts[@]}" --score hamming --out "$tmp/h1.db" 2>/dev/null
 "$naswot" score-space "${opts[@]}" --score hamming --lockstep 6 --out "$tmp/h6.db" 2>/dev/null
 check "--lockstep 6 with the Hamming score equals one at a time" cmp -s <(scores "$tmp/h1.db") <(scores "$tmp/h6.db")
+# zero-cost-nas's jacob_cov is ours on a network with the dataset's classes.
+zc=$("$naswot" score --arch 1,2,10 --batch 16 --data "$data" --threads 2 --score jacob_cov_zc 2>/dev/null | cut -f1,3,4)
+ours10=$("$naswot" score --arch 1,2,10 --batch 16 --data "$data" --threads 2 --num-classes 10 2>/dev/null | cut -f1,3,4)
+check "jacob_cov_zc = jacob_cov with 10 outputs on CIFAR-10" test -n "$zc" -a "$zc" = "$ours10"
 msg=$("$naswot" score-space "${opts[@]}" --lockstep 4 --score snip --out "$tmp/lss.db" 2>&1)
-check "--lockstep with a proxy is refused" grep -q -- "--lockstep applies to --score jacob_cov and hamming" <<<"$msg"
+check "--lockstep with a weight-gradient proxy is refused" grep -q -- "--lockstep applies to --score jacob_cov, jacob_cov_zc and hamming" <<<"$msg"
 msg=$("$naswot" score --arch 5 --lockstep 4 --batch 16 --data "$data" 2>&1)
 check "--lockstep with one architecture is refused" grep -q -- "--lockstep applies to score-space and live search" <<<"$msg"
 

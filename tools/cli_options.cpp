@@ -54,11 +54,11 @@ const std::vector<Option>& options() {
            "naswot: weights from counter-based streams keyed by (seed, arch, layer); reference-v2 (nb201): "
            "PyTorch's CPU generator replayed, the v2.0 code's weights bit for bit"),
       integer("num-classes", "N", std::to_string(d.num_classes), 1, 1 << 20, kScoring,
-              "outputs of the classifier (1, as the reference scores; the proxies grad_norm, snip, params and flops: "
-              "the dataset's classes when 1)"),
+              "outputs of the classifier (1, as the reference scores; the proxies: the dataset's classes when 1)"),
       text("score", "KIND", d.score, kScoring,
            "jacob_cov (v1, Sigma_J), hamming (v2, log|K_H|), or a zero-cost proxy: grad_norm, snip (weight "
-           "gradients of the cross-entropy), params, flops (docs/proxies.md)"),
+           "gradients of the cross-entropy), jacob_cov_zc (zero-cost-nas's jacob_cov), params, flops "
+           "(docs/proxies.md)"),
       text("relu-sites", "M", "each", kScoring,
            "hamming only: each (every ReLU module once) or reference (ReLUs in ReLU-Conv-BN blocks twice, "
            "as the official v2 code's hooks)"),

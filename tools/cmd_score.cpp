@@ -96,7 +96,8 @@ int cmd_score(int argc, char** argv) {
   const std::string export_dir = a.get("export"), sigma_dir = a.get("dump-sigma");
   if (!sigma_dir.empty()) std::filesystem::create_directories(sigma_dir);
   ScoringSetup setup = make_scoring_setup(a);
-  if (!sigma_dir.empty() && setup.score_kind != ScoreKind::JacobCov) fail("--dump-sigma needs --score jacob_cov");
+  if (!sigma_dir.empty() && !is_jacobian_score(setup.score_kind))
+    fail("--dump-sigma needs --score jacob_cov or jacob_cov_zc");
   std::fprintf(stderr, "%s\n", setup.banner().c_str());
   std::printf("index\tarch\tscore\tstatus\tparams\tseconds\n");
   for (long index : indices) {

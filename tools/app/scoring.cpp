@@ -65,7 +65,8 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   s.net.num_classes = o.num_classes;
   s.net.image = dataset_side(s.dataset);
   if (!parse_score_kind(o.score, s.score_kind))
-    fail("unknown --score '" + o.score + "' (expected jacob_cov, hamming, grad_norm, snip, params or flops)");
+    fail("unknown --score '" + o.score +
+         "' (expected jacob_cov, hamming, or a proxy: grad_norm, snip, jacob_cov_zc, params, flops)");
   // The proxies' networks classify the dataset's classes (their loss is a cross-entropy: one output
   // would have no gradient), as the proxy suites build them.
   if (is_proxy(s.score_kind) && s.net.num_classes == 1) s.net.num_classes = dataset_classes(s.dataset);
@@ -121,8 +122,8 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     bo.solver = SigmaSolver::Cholesky;
   else
     fail("unknown --sigma-solver '" + solver + "' (expected auto, eigen or cholesky)");
-  if (!o.sigma_precision.empty() && s.score_kind != ScoreKind::JacobCov)
-    fail("--sigma-precision applies to --score jacob_cov only");
+  if (!o.sigma_precision.empty() && !is_jacobian_score(s.score_kind))
+    fail("--sigma-precision applies to --score jacob_cov (and jacob_cov_zc) only");
   const std::string sp = o.sigma_precision.empty() ? "fp64" : o.sigma_precision;
   if (sp != "fp64" && sp != "fp32") fail("unknown --sigma-precision '" + sp + "' (expected fp64 or fp32)");
   s.sigma_precision = bo.sigma_precision = sp == "fp32" ? SigmaPrecision::Fp32 : SigmaPrecision::Fp64;
@@ -174,8 +175,8 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   if (fused != "on" && fused != "off") fail("unknown --fusion '" + fused + "' (expected on or off)");
   if (o.lockstep < 1 || o.lockstep > 64) fail("--lockstep " + std::to_string(o.lockstep) + " is out of range [1, 64]");
   if (o.lockstep > 1 && !parallel) fail("--lockstep applies to score-space and live search");
-  if (o.lockstep > 1 && s.score_kind != ScoreKind::JacobCov && s.score_kind != ScoreKind::Hamming)
-    fail("--lockstep applies to --score jacob_cov and hamming");
+  if (o.lockstep > 1 && !is_jacobian_score(s.score_kind) && s.score_kind != ScoreKind::Hamming)
+    fail("--lockstep applies to --score jacob_cov, jacob_cov_zc and hamming");
   s.lockstep = o.lockstep;
   for (auto& w : s.workers) {
     w.executor = std::make_unique<Executor>(*w.backend);
@@ -417,7 +418,7 @@ RunConfig ScoringSetup::run_config() const {
     if (conv_kernels == ConvKernels::Naswot) c.identity["conv"] = "naswot";
   }
   // Keys that change scores enter the identity only when not the default, so older runs still match.
-  if (score_kind == ScoreKind::JacobCov && sigma_precision != SigmaPrecision::Fp64)
+  if (is_jacobian_score(score_kind) && sigma_precision != SigmaPrecision::Fp64)
     c.identity["sigma_precision"] = sigma_precision_name(sigma_precision);
   std::string sums;  // which image files, by content: a run must not mix batches from different data
   for (const std::string& f : data.files) {
