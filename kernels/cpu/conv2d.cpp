@@ -146,12 +146,15 @@ void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, fl
 }
 
 // dw[co][ci][t] = sum over (block, output pixel p, real lane) of x[ci] at tap t's input pixel times
-// dy[co] at p. A thread owns whole (tap, input channel) pairs and runs over every block and pixel in
-// a fixed order, with per-lane float accumulators for 4 output channels at a time; the lanes are then
-// added in float64 in lane order. Padding lanes are multiplied by zero (they hold finite values).
+// dy[co] at p. Threads share out the (tap, input channel) pairs; each runs over the blocks and over
+// chunks of output pixels, and within a chunk (hot in cache) over its pairs and the output channels
+// 4 at a time, with per-lane float accumulators kept in its own memory between chunks. Every sum
+// runs in (block, pixel) order, so the result depends neither on the thread count nor on the chunks.
+// The lanes are then added in float64 in lane order. Padding lanes are multiplied by zero (they hold
+// finite values).
 void conv2d_backward_weight(const ConvDims& d, const float* x, const float* dy, float* dw, bool accumulate) {
   const int KK = d.k * d.k, Pin = d.H * d.W, Pout = d.Ho * d.Wo, nblk = batch_blocks(d.B);
-  constexpr int OB = 4;
+  constexpr int OB = 4, kChunk = 32;
   std::vector<int> q_of(size_t(KK) * Pout, -1);  // [tap][output pixel]: the input pixel, or -1 (padding)
   for (int oy = 0; oy < d.Ho; ++oy)
     for (int ox = 0; ox < d.Wo; ++ox)
@@ -165,41 +168,55 @@ void conv2d_backward_weight(const ConvDims& d, const float* x, const float* dy, 
   const int real_last = d.B - (nblk - 1) * kLanes;
   for (int l = 0; l < kLanes; ++l) mask[l] = l < real_last ? 1.f : 0.f;
   const vec m0 = vload(mask), m1 = vload(mask + kW);
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int t = 0; t < KK; ++t)
-    for (int ci = 0; ci < d.Cin; ++ci) {
-      const int* q = q_of.data() + size_t(t) * Pout;
-      for (int co0 = 0; co0 < d.Cout; co0 += OB) {
-        const int nb = std::min(OB, d.Cout - co0);
-        vec lo[OB], hi[OB];
-        for (int j = 0; j < OB; ++j) lo[j] = vzero(), hi[j] = vzero();
-        for (int blk = 0; blk < nblk; ++blk) {
-          const bool partial = blk == nblk - 1 && real_last < kLanes;
-          const float* xb = x + size_t(blk) * Pin * d.Cin * kLanes + size_t(ci) * kLanes;
-          const float* gb = dy + size_t(blk) * Pout * d.Cout * kLanes + size_t(co0) * kLanes;
-          for (int p = 0; p < Pout; ++p) {
-            if (q[p] < 0) continue;
-            const float* xi = xb + size_t(q[p]) * d.Cin * kLanes;
-            vec x0 = vload(xi), x1 = vload(xi + kW);
-            if (partial) x0 = vmul(x0, m0), x1 = vmul(x1, m1);
-            const float* g = gb + size_t(p) * d.Cout * kLanes;
-            for (int j = 0; j < nb; ++j) {
-              lo[j] = vfma(x0, vload(g + j * kLanes), lo[j]);
-              hi[j] = vfma(x1, vload(g + j * kLanes + kW), hi[j]);
+  const int pairs = KK * d.Cin;
+#pragma omp parallel
+  {
+    const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+    const int i0 = int(long(pairs) * tid / nt), i1 = int(long(pairs) * (tid + 1) / nt);
+    std::vector<float> acc(size_t(std::max(0, i1 - i0)) * d.Cout * kLanes, 0.f);  // [pair][co][lane]
+    for (int blk = 0; blk < nblk; ++blk) {
+      const bool partial = blk == nblk - 1 && real_last < kLanes;
+      const float* xb = x + size_t(blk) * Pin * d.Cin * kLanes;
+      const float* gb = dy + size_t(blk) * Pout * d.Cout * kLanes;
+      for (int p0 = 0; p0 < Pout; p0 += kChunk) {
+        const int p1 = std::min(Pout, p0 + kChunk);
+        for (int i = i0; i < i1; ++i) {
+          const int t = i / d.Cin, ci = i % d.Cin;
+          const int* q = q_of.data() + size_t(t) * Pout;
+          float* a = acc.data() + size_t(i - i0) * d.Cout * kLanes;
+          for (int co0 = 0; co0 < d.Cout; co0 += OB) {
+            const int nb = std::min(OB, d.Cout - co0);
+            vec lo[OB], hi[OB];
+            for (int j = 0; j < nb; ++j)
+              lo[j] = vload(a + (co0 + j) * kLanes), hi[j] = vload(a + (co0 + j) * kLanes + kW);
+            for (int p = p0; p < p1; ++p) {
+              if (q[p] < 0) continue;
+              const float* xi = xb + (size_t(q[p]) * d.Cin + ci) * kLanes;
+              vec x0 = vload(xi), x1 = vload(xi + kW);
+              if (partial) x0 = vmul(x0, m0), x1 = vmul(x1, m1);
+              const float* g = gb + (size_t(p) * d.Cout + co0) * kLanes;
+              for (int j = 0; j < nb; ++j) {
+                lo[j] = vfma(x0, vload(g + j * kLanes), lo[j]);
+                hi[j] = vfma(x1, vload(g + j * kLanes + kW), hi[j]);
+              }
             }
+            for (int j = 0; j < nb; ++j)
+              vstore(a + (co0 + j) * kLanes, lo[j]), vstore(a + (co0 + j) * kLanes + kW, hi[j]);
           }
-        }
-        for (int j = 0; j < nb; ++j) {
-          alignas(64) float lanes[kLanes];
-          vstore(lanes, lo[j]);
-          vstore(lanes + kW, hi[j]);
-          double sum = 0;
-          for (int l = 0; l < kLanes; ++l) sum += lanes[l];
-          float& o = dw[(size_t(co0 + j) * d.Cin + ci) * KK + t];
-          o = accumulate ? o + float(sum) : float(sum);
         }
       }
     }
+    for (int i = i0; i < i1; ++i) {
+      const int t = i / d.Cin, ci = i % d.Cin;
+      for (int co = 0; co < d.Cout; ++co) {
+        const float* lanes = acc.data() + (size_t(i - i0) * d.Cout + co) * kLanes;
+        double sum = 0;
+        for (int l = 0; l < kLanes; ++l) sum += lanes[l];
+        float& o = dw[(size_t(co) * d.Cin + ci) * KK + t];
+        o = accumulate ? o + float(sum) : float(sum);
+      }
+    }
+  }
 }
 
 }  // namespace naswot::cpu
