@@ -240,6 +240,9 @@ class CudaBackend final : public Backend {
                                  bool acc) override {
     cuda::batchnorm_backward_affine(stream_, C, HW, B, dy, x, mean, rstd, relu_y, dgamma, dbeta, acc);
   }
+  void fisher_terms(int C, int P, int B, const float* act, const float* grad, float* out, bool acc) override {
+    cuda::fisher_terms(stream_, C, P, B, act, grad, out, acc, fisher_scratch_.ensure(size_t(C)));
+  }
   void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
                          float* mean, float* rstd, BnStore store) override {
     const op_args::batchnorm_forward call(C, HW, B, x, g, b, eps, y, mean, rstd, store);
@@ -426,6 +429,7 @@ class CudaBackend final : public Backend {
   DeviceBuffer<unsigned> bn_counter_buf_;
   DeviceBuffer<int64_t> hamming_K_;
   DeviceBuffer<float> ones_;  // B ones: the linear layer's bias gradient
+  DeviceBuffer<double> fisher_scratch_;
   int ones_b_ = 0;
   DeviceBuffer<uint64_t> hamming_codes_;
   unsigned* bn_counters_ = nullptr;        // batch norm's finished-block counts: zero between launches

@@ -199,12 +199,15 @@ WeightGradients Executor::weight_gradients(const Graph& g, const std::vector<flo
   if (dy.size() != r.output.size()) fail("executor: the loss gradient has the wrong size");
   float* grads = arena_ + plan_.param_grads_off;
   be_.fill(g.num_params(), 0.f, grads);  // parameters the loss does not reach have gradient 0
+  if (plan_.fisher_slots) be_.fill(size_t(plan_.fisher_slots), 0.f, arena_ + plan_.fisher_off);
   if (plan_[g.output].needs_grad) {
     be_.upload_batch(dy.data(), B, out_shape.c, out_shape.h * out_shape.w, arena_ + plan_[g.output].grad_off);
     backward(g, B, true);
   }
   r.grads.resize(g.num_params());
   be_.download(grads, r.grads.data(), r.grads.size());
+  r.fisher.resize(size_t(plan_.fisher_slots));
+  if (!r.fisher.empty()) be_.download(arena_ + plan_.fisher_off, r.fisher.data(), r.fisher.size());
   return r;
 }
 
@@ -259,6 +262,8 @@ void Executor::backward(const Graph& g, int B, bool weights) {
       continue;
     }
     const int in = n.inputs.empty() ? -1 : n.inputs[0];
+    if (weights && p[v].fisher_slot >= 0)  // the layer's output and its gradient: the fisher proxy's terms
+      be_.fisher_terms(s.c, s.h * s.w, B, val(v), gy, A + p.fisher_off + p[v].fisher_slot, false);
     if (weights && n.weight >= 0) {  // this layer's parameters, from its output gradient and its input
       const Shape& is = g.shape(in);
       const float* relu_y = p[v].relu >= 0 ? val(p[v].relu) : nullptr;

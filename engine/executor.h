@@ -43,6 +43,7 @@ struct HammingResult {
 struct WeightGradients {
   std::vector<float> output;            // batch x out_features, the network's outputs y
   std::vector<float> grads;             // dL/dtheta, g.num_params() floats in the graph's parameter order
+  std::vector<float> fisher;            // per convolution / linear layer (forward order): its fisher terms
   std::vector<ReluMask> relu_masks;     // only when capture is on
   std::vector<PoolArgmax> pool_argmax;  // only when capture is on
 };

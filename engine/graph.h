@@ -35,6 +35,7 @@ enum OpTrait : unsigned {
   kAppliesReLU = 1u << 5,          // can apply a ReLU that is its only consumer (forward) and its mask (backward)
   kReLUSite = 1u << 6,             // a ReLU: the Hamming score's sites, and what kAppliesReLU absorbs
   kSum = 1u << 7,                  // an n-ary sum: fused terms write into it, sole inputs share its gradient
+  kProxyLayer = 1u << 8,           // a convolution or linear layer: the proxies read its weights and output
 };
 unsigned op_traits(OpKind k);
 inline bool has_trait(OpKind k, OpTrait t) { return (op_traits(k) & t) != 0; }

@@ -171,6 +171,9 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
     int end = (v == g.output) ? s.L : t;
     const int by = np.relu_computed_by;  // a fused producer's backward reads the mask, after this node's step
     if (has_trait(node.op, kBackwardReadsOutput) && np.needs_grad) end = std::max(end, s.bwd_step(by >= 0 ? by : v));
+    // The proxies read a layer's output with its gradient in the layer's backward step (fisher).
+    if (mode == PlanMode::WeightGradient && has_trait(node.op, kProxyLayer) && np.needs_grad)
+      end = std::max(end, s.bwd_step(v));
     int first_grad = -1;
     for (int u = v + 1; u < n; ++u) {
       if (!p[u].live) continue;
@@ -221,6 +224,10 @@ void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner
   if (mode == PlanMode::WeightGradient) {
     p.param_grads_off = (stats + 15) / 16 * 16;
     stats = p.param_grads_off + g.num_params();
+    p.fisher_off = stats;
+    for (int v : p.order)
+      if (has_trait(g.nodes[v].op, kProxyLayer) && p[v].needs_grad) p.nodes[v].fisher_slot = p.fisher_slots++;
+    stats += size_t(p.fisher_slots);
   }
   for (int v : p.order)
     if (has_trait(g.nodes[v].op, kBatchStats)) {

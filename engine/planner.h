@@ -28,6 +28,7 @@ struct NodePlan {
   // runs no op.
   int relu = -1;              // kAppliesReLU node: the ReLU it computes, or -1
   int relu_computed_by = -1;  // ReLU node: the node that computes it, or -1
+  int fisher_slot = -1;       // WeightGradient, kProxyLayer nodes: its float of the fisher terms, or -1
 };
 
 struct Plan {
@@ -37,8 +38,10 @@ struct Plan {
   std::vector<NodePlan> nodes;  // one per graph node
   size_t params_off = 0;        // parameters are uploaded here
   size_t param_grads_off = 0;   // WeightGradient: the parameters' gradients (num_params floats)
-  size_t arena_floats = 0;      // total
-  size_t naive_floats = 0;      // what one buffer per value and gradient would need (for reporting)
+  size_t fisher_off = 0;        // WeightGradient: one float per kProxyLayer node (NodePlan::fisher_slot)
+  int fisher_slots = 0;
+  size_t arena_floats = 0;  // total
+  size_t naive_floats = 0;  // what one buffer per value and gradient would need (for reporting)
   const NodePlan& operator[](int v) const { return nodes[size_t(v)]; }
 };
 

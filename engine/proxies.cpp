@@ -12,7 +12,7 @@ namespace {
 template <class F>
 void for_each_weight(const Graph& g, F f) {
   for (const Node& n : g.nodes)
-    if ((n.op == OpKind::Conv2d || n.op == OpKind::Linear) && n.weight >= 0) f(g.params[size_t(n.weight)]);
+    if (has_trait(n.op, kProxyLayer) && n.weight >= 0) f(g.params[size_t(n.weight)]);
 }
 
 }  // namespace
@@ -57,6 +57,12 @@ double snip_score(const Graph& g, const std::vector<float>& params, const std::v
   for_each_weight(g, [&](const Param& p) {
     for (size_t i = 0; i < p.size; ++i) total += std::fabs(double(params[p.offset + i]) * grads[p.offset + i]);
   });
+  return total;
+}
+
+double fisher_score(const std::vector<float>& terms) {
+  double total = 0;
+  for (float t : terms) total += t;
   return total;
 }
 

@@ -19,4 +19,8 @@ double grad_norm_score(const Graph& g, const std::vector<float>& grads);
 // snip: the sum over the same weights of |w * dL/dw| (the saliency of a connection).
 double snip_score(const Graph& g, const std::vector<float>& params, const std::vector<float>& grads);
 
+// fisher: the sum over the same layers of their fisher terms (Executor::weight_gradients), each
+// sum over channels c of 0.5 * mean over samples of (sum over pixels of output * its gradient)^2.
+double fisher_score(const std::vector<float>& terms);
+
 }  // namespace naswot

@@ -6,9 +6,10 @@
 namespace naswot {
 
 namespace {
-constexpr ScoreKind kKinds[] = {ScoreKind::JacobCov, ScoreKind::Hamming, ScoreKind::GradNorm,  ScoreKind::Snip,
-                                ScoreKind::Params,   ScoreKind::Flops,   ScoreKind::JacobCovZc};
-constexpr const char* kKindNames[] = {"jacob_cov", "hamming", "grad_norm", "snip", "params", "flops", "jacob_cov_zc"};
+constexpr ScoreKind kKinds[] = {ScoreKind::JacobCov, ScoreKind::Hamming, ScoreKind::GradNorm,   ScoreKind::Snip,
+                                ScoreKind::Params,   ScoreKind::Flops,   ScoreKind::JacobCovZc, ScoreKind::Fisher};
+constexpr const char* kKindNames[] = {"jacob_cov", "hamming", "grad_norm",    "snip",
+                                      "params",    "flops",   "jacob_cov_zc", "fisher"};
 }  // namespace
 
 const char* score_kind_name(ScoreKind k) { return kKindNames[int(k)]; }

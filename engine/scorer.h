@@ -11,14 +11,16 @@ namespace naswot {
 // The score of a run: the v1 Jacobian-covariance score, the later Hamming-kernel log-determinant, or
 // a zero-cost proxy (docs/proxies.md): grad_norm and snip from the weights' gradients of the
 // cross-entropy, params and flops as the baselines.
-enum class ScoreKind { JacobCov, Hamming, GradNorm, Snip, Params, Flops, JacobCovZc };
-// jacob_cov | hamming | grad_norm | snip | params | flops | jacob_cov_zc, as --score and run databases
-// spell them.
+enum class ScoreKind { JacobCov, Hamming, GradNorm, Snip, Params, Flops, JacobCovZc, Fisher };
+// jacob_cov | hamming | grad_norm | snip | params | flops | jacob_cov_zc | fisher, as --score and run
+// databases spell them.
 const char* score_kind_name(ScoreKind k);
 // The Sigma_J score: NASWOT's (one output), or zero-cost-nas's jacob_cov (the dataset's classes).
 inline bool is_jacobian_score(ScoreKind k) { return k == ScoreKind::JacobCov || k == ScoreKind::JacobCovZc; }
 // Scores from the weights' gradients of a loss on labelled images (the proxies' pass).
-inline bool needs_weight_gradients(ScoreKind k) { return k == ScoreKind::GradNorm || k == ScoreKind::Snip; }
+inline bool needs_weight_gradients(ScoreKind k) {
+  return k == ScoreKind::GradNorm || k == ScoreKind::Snip || k == ScoreKind::Fisher;
+}
 // Scores of the network's description alone (no pass over data).
 inline bool is_size_baseline(ScoreKind k) { return k == ScoreKind::Params || k == ScoreKind::Flops; }
 // The zero-cost proxies: networks with the dataset's classes as outputs, as the proxy suites build them.

@@ -245,6 +245,32 @@ void pool_and_linear_cases(std::vector<OpCase>& v) {
   b.fwd_outs = {zeros(Out, 1)};
   b.forward = fwd;
   v.push_back(b);
+  // fisher_terms: sum over channels of 0.5 * mean over samples of (sum over pixels of act * grad)^2.
+  {
+    const int C = 3, P = 7;
+    OpCase f{
+        "fisher_terms",
+        "3 channels of 7 pixels",
+        {rnd(C, P, 61), rnd(C, P, 62)},
+        {raw_rnd(1, 63)},
+        true,
+        [=](Backend& be, const std::vector<float*>& p, bool acc) { be.fisher_terms(C, P, B, p[0], p[1], p[2], acc); },
+        1e-5};
+    f.host = [=](const std::vector<HostTensor>& in) {
+      double total = 0;
+      for (int c = 0; c < C; ++c)
+        for (int b = 0; b < B; ++b) {
+          double dot = 0;
+          for (int i = 0; i < P; ++i) {
+            const size_t at = (size_t(b) * C + c) * P + size_t(i);
+            dot += double(in[0].v[at]) * in[1].v[at];
+          }
+          total += 0.5 * dot * dot / B;
+        }
+      return std::vector<std::vector<float>>{{float(total)}};
+    };
+    v.push_back(f);
+  }
   for (const int wrt : {1, 2}) {  // dw, then dbias
     OpCase g{"linear_backward_weight",
              wrt == 1 ? "6 -> 4, dw" : "6 -> 4, dbias",

@@ -46,6 +46,10 @@ void batchnorm_backward_many(cudaStream_t s, const op_args::batchnorm_backward* 
 void batchnorm_backward_affine(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* mean,
                                const float* rstd, const float* relu_y, float* dgamma, float* dbeta, bool accumulate);
 
+// The fisher proxy's terms of one layer (kernels/ops.def, fisher_terms); scratch: C doubles.
+void fisher_terms(cudaStream_t s, int C, int HW, int B, const float* act, const float* grad, float* out,
+                  bool accumulate, double* scratch);
+
 // K (B x B int64, device) += weight * #{units whose (y > 0) agrees}; y: B x per_sample.
 // codes: hamming_codes_words(per_sample, B) 64-bit words of scratch.
 size_t hamming_codes_words(size_t per_sample, int B);

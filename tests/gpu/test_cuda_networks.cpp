@@ -319,7 +319,7 @@ TEST_CASE("cuda: networks on naswot's convolutions match the CPU backend; lockst
               sample_archs().size());
 }
 
-TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip) match the CPU backend") {
+TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip, fisher) match the CPU backend") {
   auto cpu = make_cpu_backend(0);
   auto gpu = make_backend("cuda", BackendOptions{});
   Executor ec(*cpu), eg(*gpu);
@@ -342,11 +342,12 @@ TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip) match t
     const WeightGradients c = ec.weight_gradients(g, w, batch().data(), kBatch, seed);
     const WeightGradients gg = eg.weight_gradients(g, w, batch().data(), kBatch, seed);
     for (const auto& [cs, gs] : {std::pair{grad_norm_score(g, c.grads), grad_norm_score(g, gg.grads)},
-                                 std::pair{snip_score(g, w, c.grads), snip_score(g, w, gg.grads)}}) {
+                                 std::pair{snip_score(g, w, c.grads), snip_score(g, w, gg.grads)},
+                                 std::pair{fisher_score(c.fisher), fisher_score(gg.fisher)}}) {
       const double d = cs == 0 ? std::fabs(gs) : std::fabs(gs - cs) / std::fabs(cs);
       worst = std::max(worst, d);
       CHECK(d <= 1e-3);
     }
   }
-  std::printf("weight gradients: worst relative grad_norm / snip difference to the CPU %.3g\n", worst);
+  std::printf("weight gradients: worst relative grad_norm / snip / fisher difference to the CPU %.3g\n", worst);
 }

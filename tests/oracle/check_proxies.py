@@ -1,12 +1,14 @@
-"""Oracle test of the zero-cost proxies grad_norm and snip: engine weight gradients and scores against
+"""Oracle test of the zero-cost proxies grad_norm, snip and fisher: engine weight gradients and scores against
 independent PyTorch models of NAS-Bench-201 and NAS-Bench-101 (tests/oracle/nb201_torch.py,
 nb101_torch.py) built from the engine's exported weights, batch and labels.
 
-Per network, the engine runs `naswot score --score grad_norm` and `--score snip` with --export; the
+Per network, the engine runs `naswot score --score grad_norm`, `snip` and `fisher` with --export; the
 oracle rebuilds the network, takes the mean cross-entropy of its outputs against the batch's labels
 (torch.nn.functional.cross_entropy, as zero-cost-nas does), backpropagates in float64 (the reference)
 and in float32 (the yardstick), and computes both scores from the gradients of every nn.Conv2d and
-nn.Linear weight: grad_norm = sum of their gradients' norms, snip = sum of |w * grad|. As in
+nn.Linear weight: grad_norm = sum of their gradients' norms, snip = sum of |w * grad|; fisher from
+every nn.Conv2d / nn.Linear output a and its gradient g: the sum over layers and channels of
+0.5 * mean over samples of (sum over pixels of a * g)^2. As in
 tests/oracle/check_nb201.py, the ReLUs (and NB101's max pools) take the engine's exported branches,
 and those must equal the float64 forward's except at near-ties: where a ReLU input lies within float32
 rounding of zero, any float32 implementation may take the other branch, and in deep chains that moves
@@ -15,7 +17,7 @@ the gradients by percents. Requirements:
   * gradients: per tensor, ||g_engine - g_ref|| <= max(1e-3, 3 * err32) * ||g_ref||, err32 being float32
     PyTorch's own relative error on that tensor (tensors the loss does not reach: ~0 on both sides)
   * outputs: max |y_engine - y_ref| <= 1e-4 * max(1, max |y_ref|)
-  * scores: both within max(1e-4, 3 * float32's own relative error) of the reference's
+  * scores: each within max(1e-4, 3 * float32's own relative error) of the reference's
   * the engine's two exports agree on weights, batch, labels and gradients (one pass, two scores)
 Exit status 0 only if every check passes.
 """
@@ -52,10 +54,26 @@ def torch_pass(model, batch, labels, dtype, meta):
     model = model.to(dtype)
     model.train()
     model.zero_grad()
+    # fisher: every Conv2d / Linear output and its gradient (zero-cost-nas hooks an identity behind
+    # each layer; a tensor hook on the output sees the same gradient).
+    pairs, hooks = [], []
+
+    def keep(module, inputs, out):
+        out.register_hook(lambda g, o=out: pairs.append((o.detach(), g.detach())))
+
+    for mod in model.modules():
+        if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)):
+            hooks.append(mod.register_forward_hook(keep))
     y = model(torch.from_numpy(batch.copy()).to(dtype))
     F.cross_entropy(y, torch.from_numpy(labels)).backward()
+    for h in hooks:
+        h.remove()
     record = m.ACT.record
     m.ACT.pin, m.ACT.record, m.ACT.recording, n1.POOL.pin = {}, {}, False, {}
+    fi = 0.0
+    for act, g in pairs:
+        g_nk = (act * g).sum(dim=tuple(range(2, act.dim()))) if act.dim() > 2 else act * g
+        fi += float(g_nk.double().pow(2).mean(0).mul(0.5).sum())
     grads = {n: p.grad.detach().double().numpy().copy() for n, p in model.named_parameters()}
     gn = sn = 0.0
     for mod in model.modules():
@@ -63,22 +81,23 @@ def torch_pass(model, batch, labels, dtype, meta):
             g = mod.weight.grad.detach().double()
             gn += float(g.norm())
             sn += float((mod.weight.detach().double() * g).abs().sum())
-    return y.detach().double().numpy(), grads, gn, sn, record
+    return y.detach().double().numpy(), grads, gn, sn, fi, record
 
 
 def rel(a, b):
     return abs(a - b) / max(abs(b), 1e-300)
 
 
-def check(dir_gn, dir_snip, load_model, label):
+def check(dir_gn, dir_snip, dir_fisher, load_model, label):
     meta, params, flat, batch, g_e, y_e, labels = read(dir_gn)
     meta_s, _, flat_s, batch_s, g_s, _, labels_s = read(dir_snip)
+    meta_f = m.read_export(dir_fisher)[0]
     bad = []
     if not (np.array_equal(flat, flat_s) and np.array_equal(batch, batch_s) and np.array_equal(labels, labels_s)
             and np.array_equal(g_e, g_s)):
         bad.append("exports-differ")
-    y64, g64, gn64, sn64, rec64 = torch_pass(load_model(meta, params, flat), batch, labels, torch.float64, meta)
-    y32, g32, gn32, sn32, rec32 = torch_pass(load_model(meta, params, flat), batch, labels, torch.float32, meta)
+    y64, g64, gn64, sn64, fi64, rec64 = torch_pass(load_model(meta, params, flat), batch, labels, torch.float64, meta)
+    y32, g32, gn32, sn32, fi32, rec32 = torch_pass(load_model(meta, params, flat), batch, labels, torch.float32, meta)
     # The engine's masks equal sign(pre-activation) of the float64 forward except at near-ties
     # (tests/oracle/check_nb201.py): only there are its branches pinned where float64 would differ.
     ties = 0
@@ -115,9 +134,16 @@ def check(dir_gn, dir_snip, load_model, label):
         bad.append(f"grad_norm {s_gn:.9g} vs {gn64:.9g}")
     if rel(s_sn, sn64) > tol_sn:
         bad.append(f"snip {s_sn:.9g} vs {sn64:.9g}")
+    s_fi = float(meta_f["score"])
+    if rel(s_fi, fi64) > max(1e-4, 3 * rel(fi32, fi64)) and abs(s_fi - fi64) > 1e-12:
+        bad.append(f"fisher {s_fi:.9g} vs {fi64:.9g}")
     line = (f"{label:<34} ties {ties:>4}  grads {worst:8.2e} (f32 {worst32:8.2e})  grad_norm {rel(s_gn, gn64):8.1e}  "
-            f"snip {rel(s_sn, sn64):8.1e}  {'ok' if not bad else 'FAIL ' + ','.join(bad[:4])}")
+            f"snip {rel(s_sn, sn64):8.1e}  fisher {rel(s_fi, fi64):8.1e}  "
+            f"{'ok' if not bad else 'FAIL ' + ','.join(bad[:4])}")
     return bad, line
+
+
+SCORES = ("grad_norm", "snip", "fisher")
 
 
 def export(naswot, out, args, score):
@@ -144,10 +170,10 @@ def main():
     out = os.path.join(args.work, "proxies_nb201")
     shutil.rmtree(out, ignore_errors=True)
     common = ["--batch", str(args.batch), "--seed", "3", "--data", args.data, "--arch", ",".join(archs)]
-    for score in ("grad_norm", "snip"):
+    for score in SCORES:
         export(args.naswot, out, common, score)
     for d in sorted(os.listdir(os.path.join(out, "grad_norm"))):
-        bad, line = check(os.path.join(out, "grad_norm", d), os.path.join(out, "snip", d), m.load_model, "nb201 " + d)
+        bad, line = check(*(os.path.join(out, sc, d) for sc in SCORES), m.load_model, "nb201 " + d)
         print(line, flush=True)
         failures += bool(bad)
         total += 1
@@ -157,11 +183,10 @@ def main():
     out = os.path.join(args.work, "proxies_nb101")
     shutil.rmtree(out, ignore_errors=True)
     common = ["--space", "nb101", "--batch", str(args.batch), "--seed", "3", "--data", args.data] + cell_args(cells)
-    for score in ("grad_norm", "snip"):
+    for score in SCORES:
         export(args.naswot, out, common, score)
     for h, _, _ in cells:
-        bad, line = check(os.path.join(out, "grad_norm", h), os.path.join(out, "snip", h), n1.load_model,
-                          "nb101 " + h[:16])
+        bad, line = check(*(os.path.join(out, sc, h) for sc in SCORES), n1.load_model, "nb101 " + h[:16])
         print(line, flush=True)
         failures += bool(bad)
         total += 1

@@ -66,7 +66,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   s.net.image = dataset_side(s.dataset);
   if (!parse_score_kind(o.score, s.score_kind))
     fail("unknown --score '" + o.score +
-         "' (expected jacob_cov, hamming, or a proxy: grad_norm, snip, jacob_cov_zc, params, flops)");
+         "' (expected jacob_cov, hamming, or a proxy: grad_norm, snip, fisher, jacob_cov_zc, params, flops)");
   // The proxies' networks classify the dataset's classes (their loss is a cross-entropy: one output
   // would have no gradient), as the proxy suites build them.
   if (is_proxy(s.score_kind) && s.net.num_classes == 1) s.net.num_classes = dataset_classes(s.dataset);
@@ -350,7 +350,9 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
       loss = cross_entropy(y, labels, net.num_classes, &dy);
       return dy;
     });
-    r.score = score_kind == ScoreKind::GradNorm ? grad_norm_score(g, wg.grads) : snip_score(g, p, wg.grads);
+    r.score = score_kind == ScoreKind::GradNorm ? grad_norm_score(g, wg.grads)
+              : score_kind == ScoreKind::Snip   ? snip_score(g, p, wg.grads)
+                                                : fisher_score(wg.fisher);
     if (!std::isfinite(r.score) || !std::isfinite(loss)) {
       r.status = ScoreStatus::Degenerate;
       r.reason = std::isfinite(loss) ? "the weight gradients are not finite" : "the loss is not finite";
