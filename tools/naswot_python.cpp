@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "engine/error.h"
 #include "tools/app/scoring.h"
+#include "tools/scoring_setup.h"
 
 namespace py = pybind11;
 using namespace naswot;
@@ -83,7 +85,7 @@ class Scorer {
   }
 
  public:
-  explicit Scorer(const ScoringOptions& o, bool parallel) : setup_(make_scoring_setup(o, parallel)) {}
+  explicit Scorer(const cli::Args& options) : setup_(make_scoring_setup(options, /*parallel=*/true)) {}
   py::dict score(const py::handle& arch) {
     const std::string spec = arch_spec(arch);
     return row_dict(locked([&] { return setup_.score_arch(spec); }));
@@ -166,49 +168,26 @@ score(arch) -> dict(index, arch, score, status, reason, seconds, params); arch: 
 (NB201 arch string, NB101 hash, SSS channels; Python or numpy integers). score_many(archs) -> list of
 such dicts, in order, scored over the workers (archs: any iterable, e.g. a numpy array of indices);
 Ctrl-C stops it between architectures with naswot.Interrupted, whose .results keeps what was
-scored; lockstep=N (jacob_cov) scores N architectures at a time per worker, with the same scores.
-Bad options or architectures raise naswot.Error (a ValueError).)")
-      .def(
-          py::init([](const std::string& space, int batch, uint64_t seed, const std::string& augment,
-                      const std::optional<std::string>& dataset, const std::optional<std::string>& data,
-                      int num_classes, const std::string& score, const std::optional<std::string>& relu_sites,
-                      const std::string& backend, int threads, const std::optional<std::string>& precision,
-                      const std::optional<std::string>& sigma_solver, const std::optional<std::string>& sigma_precision,
-                      const std::optional<std::string>& nb101_inplace, const std::optional<std::string>& fusion,
-                      const std::optional<std::string>& sampler, const std::optional<std::string>& init, int workers,
-                      int lockstep, const std::optional<std::string>& conv_kernels) {
-            ScoringOptions o;
-            o.space = space;
-            o.batch = batch;
-            o.seed = seed;
-            o.augment = augment;
-            o.dataset = dataset.value_or("");
-            o.data = data.value_or("");
-            o.num_classes = num_classes;
-            o.score = score;
-            o.relu_sites = relu_sites.value_or("");
-            o.backend = backend;
-            o.threads = threads;
-            o.precision = precision.value_or("");
-            o.sigma_solver = sigma_solver.value_or("");
-            o.sigma_precision = sigma_precision.value_or("");
-            o.nb101_inplace = nb101_inplace.value_or("");
-            o.fusion = fusion.value_or("");
-            o.sampler = sampler.value_or("");
-            o.init = init.value_or("");
-            o.workers = workers > 0 ? workers : 1;  // one backend unless asked: score() uses the first
-            o.lockstep = lockstep;
-            o.conv_kernels = conv_kernels.value_or("");
-            return new Scorer(o, /*parallel=*/true);
-          }),
-          py::kw_only(), py::arg("space") = "nb201", py::arg("batch") = 128, py::arg("seed") = 0,
-          py::arg("augment") = "none", py::arg("dataset") = py::none(), py::arg("data") = py::none(),
-          py::arg("num_classes") = 1, py::arg("score") = "jacob_cov", py::arg("relu_sites") = py::none(),
-          py::arg("backend") = "auto", py::arg("threads") = 0, py::arg("precision") = py::none(),
-          py::arg("sigma_solver") = py::none(), py::arg("sigma_precision") = py::none(),
-          py::arg("nb101_inplace") = py::none(), py::arg("fusion") = py::none(), py::arg("sampler") = py::none(),
-          py::arg("init") = py::none(), py::arg("workers") = 1, py::arg("lockstep") = 1,
-          py::arg("conv_kernels") = py::none())
+scored; lockstep=N (jacob_cov, hamming) scores N architectures at a time per worker, with the same
+scores. The keyword arguments are naswot score's scoring options (naswot score --help), '-' written
+'_'. Bad options or architectures raise naswot.Error (a ValueError).)")
+      .def(py::init([](const py::kwargs& kwargs) {
+        // Keyword arguments are the CLI's scoring options (python_name = --python-name): the
+        // same option table, checks and messages; None means not given.
+        std::map<std::string, std::string> options;
+        for (const auto& [k, v] : kwargs) {
+          if (v.is_none()) continue;
+          std::string name = py::str(k);
+          std::replace(name.begin(), name.end(), '_', '-');
+          if (py::isinstance<py::bool_>(v) && !v.cast<bool>()) continue;  // a flag left off
+          if (py::isinstance<py::float_>(v))
+            fail("option " + std::string(py::str(k)) + ": " + std::string(py::str(v)) + " is not an integer");
+          options[name] = py::str(v);
+        }
+        // One backend unless asked (score() uses the first), where the CLI's GPU default is 4.
+        if (!options.count("workers") && !options.count("streams")) options["workers"] = "1";
+        return new Scorer(scoring_args(options));
+      }))
       .def("score", &Scorer::score, py::arg("arch"),
            "Scores one architecture: an index (int or numpy integer), an NB201 arch string, an NB101 hash or "
            "SSS channels. Returns dict(index, arch, score, status, reason, seconds, params).")

@@ -1,6 +1,10 @@
 // The CLI side of scoring: the scoring options of the option table, parsed into ScoringOptions.
 #include "tools/scoring_setup.h"
 
+#include <vector>
+
+#include "engine/error.h"
+
 namespace naswot {
 
 ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel, int local_rank) {
@@ -32,6 +36,20 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel, int local_ran
   o.devices = a.given("devices");
   o.local_rank = local_rank;
   return make_scoring_setup(o, parallel);
+}
+
+cli::Args scoring_args(const std::map<std::string, std::string>& options) {
+  std::vector<std::string> args = {"naswot", "score"};
+  for (const auto& [k, v] : options) {
+    const cli::Option* o = cli::find_option(k, cli::kScore);
+    if (!o || (o->commands & cli::kScoring) != cli::kScoring)
+      fail("unknown option '" + k + "' (the scoring options of naswot score --help, without dashes)");
+    args.push_back("--" + o->name);
+    if (!o->value.empty()) args.push_back(v);
+  }
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return cli::parse(int(argv.size()), argv.data(), cli::kScore);
 }
 
 }  // namespace naswot

@@ -1,5 +1,8 @@
 // The CLI side of scoring: the scoring options of the option table -> ScoringOptions -> ScoringSetup.
 #pragma once
+#include <map>
+#include <string>
+
 #include "tools/app/scoring.h"
 #include "tools/cli_args.h"
 
@@ -8,5 +11,11 @@ namespace naswot {
 // parallel: the command can keep several architectures in flight (--workers, score-space);
 // local_rank: under MPI, this rank's place on its node (it picks the rank's GPU), else -1.
 ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel = false, int local_rank = -1);
+
+// Scoring options given as name -> value (names without dashes, as the option table spells them;
+// flags take any value) -> the CLI's parse of `naswot score --name value ...`: the same names, range
+// checks and messages as the CLI's, for the C++ and Python APIs. Options that are not scoring
+// options are an error naming them.
+cli::Args scoring_args(const std::map<std::string, std::string>& options);
 
 }  // namespace naswot

@@ -2,12 +2,10 @@
 // the CLI's option table, so their names, checks and messages are the CLI's.
 #include <cstdio>
 #include <string>
-#include <vector>
 
 #include "engine/error.h"
 #include "naswot/naswot.hpp"
 #include "tools/app/scoring.h"
-#include "tools/cli_args.h"
 #include "tools/scoring_setup.h"
 
 namespace naswot {
@@ -18,27 +16,12 @@ struct Scorer::Impl {
 
 namespace {
 
-// key=value options -> the CLI's parse of `naswot score --key value ...` (scoring options only).
-cli::Args parse_options(const std::map<std::string, std::string>& options) {
-  std::vector<std::string> args = {"naswot", "score"};
-  for (const auto& [k, v] : options) {
-    const cli::Option* o = cli::find_option(k, cli::kScore);
-    if (!o || (o->commands & cli::kScoring) != cli::kScoring)
-      fail("unknown option '" + k + "' (the scoring options of naswot score --help, without dashes)");
-    args.push_back("--" + o->name);
-    if (!o->value.empty()) args.push_back(v);
-  }
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  return cli::parse(int(argv.size()), argv.data(), cli::kScore);
-}
-
 Result result_of(const ScoreRow& r) { return {r.index, r.arch, r.score, status_name(r.status), r.reason, r.seconds}; }
 
 }  // namespace
 
 Scorer::Scorer(const std::map<std::string, std::string>& options)
-    : impl_(std::make_unique<Impl>(Impl{make_scoring_setup(parse_options(options))})) {}
+    : impl_(std::make_unique<Impl>(Impl{make_scoring_setup(scoring_args(options))})) {}
 Scorer::~Scorer() = default;
 Scorer::Scorer(Scorer&&) noexcept = default;
 Scorer& Scorer::operator=(Scorer&&) noexcept = default;
