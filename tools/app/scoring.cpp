@@ -186,11 +186,20 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   return s;
 }
 
-ScoreRow ScoringSetup::score_index(long index, int worker, const std::string& export_dir, std::vector<double>* sigma) {
+std::optional<ScoreRow> ScoringSetup::reference_nan_row(long index) const {
   space->check_index(index);
   if (nb101_reference_inplace)
     if (std::string why = space->reference_failure(index); !why.empty())
       return ScoreRow{index, space->arch(index), std::nan(""), ScoreStatus::ReferenceNan, why, 0, 0, 0};
+  return std::nullopt;
+}
+
+ScoreRow ScoringSetup::new_row(long index, const std::string& arch, const Graph& g) const {
+  return ScoreRow{index, arch, 0, ScoreStatus::Ok, "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
+}
+
+ScoreRow ScoringSetup::score_index(long index, int worker, const std::string& export_dir, std::vector<double>* sigma) {
+  if (std::optional<ScoreRow> nan_row = reference_nan_row(index)) return *nan_row;
   Backend& be = *workers.at(size_t(worker)).backend;
   be.range_push("build");
   const Graph g = space->build(index, net);
@@ -211,17 +220,13 @@ std::vector<ScoreRow> ScoringSetup::score_together(const std::vector<long>& indi
   params.reserve(indices.size());
   for (size_t k = 0; k < indices.size(); ++k) {
     const long index = indices[k];
-    space->check_index(index);
-    if (nb101_reference_inplace)
-      if (std::string why = space->reference_failure(index); !why.empty()) {
-        rows[k] = ScoreRow{index, space->arch(index), std::nan(""), ScoreStatus::ReferenceNan, why, 0, 0, 0};
-        continue;
-      }
+    if (std::optional<ScoreRow> nan_row = reference_nan_row(index)) {
+      rows[k] = *nan_row;
+      continue;
+    }
     graphs.push_back(space->build(index, net));
     params.push_back(weights(graphs.back(), index, space->weight_key(index)));
-    const Graph& g = graphs.back();
-    rows[k] =
-        ScoreRow{index, space->arch(index), 0, ScoreStatus::Ok, "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
+    rows[k] = new_row(index, space->arch(index), graphs.back());
     scored.push_back(k);
   }
   std::vector<Lockstep::Net> nets;
@@ -319,7 +324,7 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
   const std::vector<float> p = weights(g, index, arch_key);
   be.range_pop();
   executor->capture_relu_masks(!export_dir.empty());
-  ScoreRow r{index, arch, 0, ScoreStatus::Ok, "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
+  ScoreRow r = new_row(index, arch, g);
   const std::string dir = export_dir + "/" + export_name;
   ExportInfo info{space->name(),
                   r.arch,

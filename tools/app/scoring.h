@@ -124,6 +124,10 @@ struct ScoringSetup {
 
  private:
   std::vector<float> weights(const Graph& g, long index, uint64_t arch_key) const;
+  // Range check, then the row of an index the reference cannot score (--nb101-inplace reference), or none.
+  std::optional<ScoreRow> reference_nan_row(long index) const;
+  // A row before scoring: the network's size (parameters, FLOPs of the batch), status ok.
+  ScoreRow new_row(long index, const std::string& arch, const Graph& g) const;
   ScoreRow score_graph(long index, const std::string& arch, const Graph& g, uint64_t arch_key,
                        const std::string& export_name, const std::string& export_dir, std::vector<double>* sigma,
                        int worker);
