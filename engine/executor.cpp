@@ -185,12 +185,16 @@ const float* Executor::issue_jacobian(const Graph& g, const std::vector<float>& 
 
 WeightGradients Executor::weight_gradients(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
                                            int B,
-                                           const std::function<std::vector<float>(const std::vector<float>&)>& seed) {
+                                           const std::function<std::vector<float>(const std::vector<float>&)>& seed,
+                                           bool fisher) {
   input_grad_ = nullptr;
   WeightGradients r;
   auto capture_mask = [&](int v, const float* y) { r.relu_masks.push_back(mask_of(g, v, y, B)); };
+  PlanOptions options = plan_options_;
+  options.fisher = fisher;
+  const Plan plan = make_plan(g, B, PlanMode::WeightGradient, be_.padded_batch(B), options);
   forward(g, params, batch_nchw, B, PlanMode::WeightGradient,
-          capture_masks_ ? std::function<void(int, const float*)>(capture_mask) : nullptr);
+          capture_masks_ ? std::function<void(int, const float*)>(capture_mask) : nullptr, &plan);
   r.pool_argmax = std::move(pools_);
   const Shape out_shape = g.shape(g.output);
   r.output.resize(out_shape.per_sample() * size_t(B));

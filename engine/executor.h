@@ -43,7 +43,7 @@ struct HammingResult {
 struct WeightGradients {
   std::vector<float> output;            // batch x out_features, the network's outputs y
   std::vector<float> grads;             // dL/dtheta, g.num_params() floats in the graph's parameter order
-  std::vector<float> fisher;            // per convolution / linear layer (forward order): its fisher terms
+  std::vector<float> fisher;            // with fisher: per convolution / linear layer (forward order), its terms
   std::vector<ReluMask> relu_masks;     // only when capture is on
   std::vector<PoolArgmax> pool_argmax;  // only when capture is on
 };
@@ -65,9 +65,11 @@ class Executor {
                               const Plan* plan = nullptr);
   Backend& backend() { return be_; }
   // Forward, then seed(y) = dL/dy for the outputs y (batch x out_features, batch-major, host), then
-  // the gradient of L with respect to every parameter (the zero-cost proxies' pass).
+  // the gradient of L with respect to every parameter (the zero-cost proxies' pass); with fisher also
+  // each convolution / linear layer's fisher terms.
   WeightGradients weight_gradients(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
-                                   const std::function<std::vector<float>(const std::vector<float>&)>& seed);
+                                   const std::function<std::vector<float>(const std::vector<float>&)>& seed,
+                                   bool fisher = false);
   // Forward pass only, computing every ReLU (also those off the output's path); at each ReLU site,
   // K[a][b] += weight(node) * (number of units whose on/off state agrees between samples a and b).
   // Returns K (batch x batch, row-major), exact integers.

@@ -38,7 +38,7 @@ struct Plan {
   std::vector<NodePlan> nodes;  // one per graph node
   size_t params_off = 0;        // parameters are uploaded here
   size_t param_grads_off = 0;   // WeightGradient: the parameters' gradients (num_params floats)
-  size_t fisher_off = 0;        // WeightGradient: one float per kProxyLayer node (NodePlan::fisher_slot)
+  size_t fisher_off = 0;        // WeightGradient with fisher: one float per kProxyLayer node (NodePlan::fisher_slot)
   int fisher_slots = 0;
   size_t arena_floats = 0;  // total
   size_t naive_floats = 0;  // what one buffer per value and gradient would need (for reporting)
@@ -46,7 +46,8 @@ struct Plan {
 };
 
 struct PlanOptions {
-  bool fuse = true;  // off: every op runs on its own (the plain schedule; the same bits)
+  bool fuse = true;     // off: every op runs on its own (the plain schedule; the same bits)
+  bool fisher = false;  // WeightGradient: keep each kProxyLayer's output until its backward step, a slot each
 };
 
 enum class PlanMode {

@@ -32,11 +32,16 @@ void check_network(const Graph& g, uint64_t key, size_t stride = 1) {
   const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 17);
   const std::vector<int> labels = {3, 1, 4, 1, 5, 9};
   std::vector<float> w = init_params(g, 2, key);
-  const WeightGradients wg = ex.weight_gradients(g, w, x.data(), B, [&](const std::vector<float>& y) {
-    std::vector<float> dy;
-    cross_entropy(y, labels, kClasses, &dy);
-    return dy;
-  });
+  // With the fisher terms: the plan that keeps every layer's output longest.
+  const WeightGradients wg = ex.weight_gradients(
+      g, w, x.data(), B,
+      [&](const std::vector<float>& y) {
+        std::vector<float> dy;
+        cross_entropy(y, labels, kClasses, &dy);
+        return dy;
+      },
+      true);
+  REQUIRE(!wg.fisher.empty());
   REQUIRE(wg.grads.size() == w.size());
   // Per tensor, a directional derivative: L at w +- h d for a random sign vector d over the whole
   // tensor against sum_i g_i d_i. The whole tensor's gradient is the signal (a single element's is

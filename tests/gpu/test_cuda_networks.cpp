@@ -339,8 +339,8 @@ TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip, fisher)
     shape.num_classes = 10;
     const Graph g = space_of(SpaceId::Nb201).build(nb201::index_of(a), shape);
     const std::vector<float> w = init_params(g, 0, uint64_t(nb201::index_of(a)));
-    const WeightGradients c = ec.weight_gradients(g, w, batch().data(), kBatch, seed);
-    const WeightGradients gg = eg.weight_gradients(g, w, batch().data(), kBatch, seed);
+    const WeightGradients c = ec.weight_gradients(g, w, batch().data(), kBatch, seed, true);
+    const WeightGradients gg = eg.weight_gradients(g, w, batch().data(), kBatch, seed, true);
     for (const auto& [cs, gs] : {std::pair{grad_norm_score(g, c.grads), grad_norm_score(g, gg.grads)},
                                  std::pair{snip_score(g, w, c.grads), snip_score(g, w, gg.grads)},
                                  std::pair{fisher_score(c.fisher), fisher_score(gg.fisher)}}) {

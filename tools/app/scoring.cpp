@@ -350,11 +350,14 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
   if (needs_weight_gradients(score_kind)) {
     const auto t0 = std::chrono::steady_clock::now();
     double loss = 0;
-    const WeightGradients wg = executor->weight_gradients(g, p, x.data(), batch, [&](const std::vector<float>& y) {
-      std::vector<float> dy;
-      loss = cross_entropy(y, labels, net.num_classes, &dy);
-      return dy;
-    });
+    const WeightGradients wg = executor->weight_gradients(
+        g, p, x.data(), batch,
+        [&](const std::vector<float>& y) {
+          std::vector<float> dy;
+          loss = cross_entropy(y, labels, net.num_classes, &dy);
+          return dy;
+        },
+        score_kind == ScoreKind::Fisher);
     r.score = score_kind == ScoreKind::GradNorm ? grad_norm_score(g, wg.grads)
               : score_kind == ScoreKind::Snip   ? snip_score(g, p, wg.grads)
                                                 : fisher_score(wg.fisher);
