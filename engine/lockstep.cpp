@@ -266,7 +266,7 @@ std::vector<JacobScore> Lockstep::jacob_cov(const std::vector<Net>& nets, const 
 
 std::vector<const float*> Lockstep::issue(const std::vector<Net>& nets, const float* batch_nchw, int B) {
   std::vector<const float*> J(nets.size());
-  run(nets, batch_nchw, B, PlanMode::InputGradient, 0, [&](Executor& ex, size_t i, const Plan& plan, float*) {
+  run(nets, B, PlanMode::InputGradient, 0, [&](Executor& ex, size_t i, const Plan& plan, float*) {
     J[i] = ex.issue_jacobian(*nets[i].graph, *nets[i].params, batch_nchw, B, &plan);
   });
   return J;
@@ -276,11 +276,10 @@ std::vector<std::vector<int64_t>> Lockstep::hamming_kernels(const std::vector<Ne
                                                             int B, const std::function<int64_t(const Node&)>& weight) {
   const size_t k_floats = size_t(B) * size_t(B) * 2;  // B x B int64 in float slots
   std::vector<float*> K(nets.size());
-  run(nets, batch_nchw, B, PlanMode::ForwardAllReLUs, k_floats,
-      [&](Executor& ex, size_t i, const Plan& plan, float* k) {
-        K[i] = k;
-        ex.issue_hamming(*nets[i].graph, *nets[i].params, batch_nchw, B, weight, &plan);
-      });
+  run(nets, B, PlanMode::ForwardAllReLUs, k_floats, [&](Executor& ex, size_t i, const Plan& plan, float* k) {
+    K[i] = k;
+    ex.issue_hamming(*nets[i].graph, *nets[i].params, batch_nchw, B, weight, &plan);
+  });
   auto t = Clock::now();
   std::vector<std::vector<int64_t>> out(nets.size(), std::vector<int64_t>(size_t(B) * size_t(B)));
   std::vector<float> bits(k_floats);
@@ -292,7 +291,7 @@ std::vector<std::vector<int64_t>> Lockstep::hamming_kernels(const std::vector<Ne
   return out;
 }
 
-void Lockstep::run(const std::vector<Net>& nets, const float* batch_nchw, int B, PlanMode mode, size_t extra_floats,
+void Lockstep::run(const std::vector<Net>& nets, int B, PlanMode mode, size_t extra_floats,
                    const std::function<void(Executor&, size_t, const Plan&, float* extra)>& issue_one) {
   if (nets.empty()) return;
   auto t = Clock::now();

@@ -54,7 +54,7 @@ class Lockstep {
  private:
   // Plans the nets in `mode`, gives each its part of one arena (and extra_floats more: its K),
   // records issue_one(executor, i, plan, extra) for each, merges and runs the steps.
-  void run(const std::vector<Net>& nets, const float* batch_nchw, int batch, PlanMode mode, size_t extra_floats,
+  void run(const std::vector<Net>& nets, int batch, PlanMode mode, size_t extra_floats,
            const std::function<void(Executor&, size_t, const Plan&, float* extra)>& issue_one);
   Backend& be_;
   PlanOptions options_;

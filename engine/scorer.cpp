@@ -1,7 +1,10 @@
 // Glue between executor and score, with wall-clock timing.
 #include "engine/scorer.h"
 
+#include <algorithm>
 #include <chrono>
+
+#include "engine/error.h"
 
 namespace naswot {
 
@@ -18,6 +21,36 @@ bool parse_score_kind(const std::string& s, ScoreKind& out) {
   for (ScoreKind k : kKinds)
     if (s == score_kind_name(k)) return out = k, true;
   return false;
+}
+
+std::string score_kind_names() {
+  std::string out;
+  for (ScoreKind k : kKinds) out += std::string(out.empty() ? "" : ", ") + score_kind_name(k);
+  return out;
+}
+
+std::vector<ScoreKind> parse_score_kinds(const std::string& list) {
+  std::vector<ScoreKind> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = list.find(',', start);
+    const std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    ScoreKind k;
+    if (!parse_score_kind(name, k))
+      fail("unknown score '" + name + "' in '" + list + "' (expected one or more of " + score_kind_names() +
+           ", joined by commas)");
+    if (std::find(out.begin(), out.end(), k) != out.end())
+      fail("score '" + name + "' is named twice in '" + list + "'");
+    out.push_back(k);
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+std::string score_kinds_name(const std::vector<ScoreKind>& kinds) {
+  std::string out;
+  for (ScoreKind k : kinds) out += std::string(out.empty() ? "" : ",") + score_kind_name(k);
+  return out;
 }
 
 JacobScore score_jacobian(Backend& be, const float* J, int batch, size_t row) {

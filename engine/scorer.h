@@ -28,6 +28,10 @@ inline bool is_proxy(ScoreKind k) {
   return needs_weight_gradients(k) || is_size_baseline(k) || k == ScoreKind::JacobCovZc;
 }
 bool parse_score_kind(const std::string& s, ScoreKind& out);  // false when s names none
+std::string score_kind_names();                               // every name, comma-separated, for messages
+// "grad_norm,snip" -> its kinds in order; an unknown or repeated name is a naswot::Error naming it.
+std::vector<ScoreKind> parse_score_kinds(const std::string& list);
+std::string score_kinds_name(const std::vector<ScoreKind>& kinds);  // the inverse: names joined by commas
 
 struct NetworkScore {
   JacobScore score;

@@ -110,3 +110,43 @@ TEST_CASE("scoring API: workers in parallel threads give the single worker's bit
   CHECK_THROWS_WITH_AS(one.score_index((1L << 32) + 1), doctest::Contains("out of range"), Error);  // not index 1
   CHECK_THROWS_WITH_AS(one.score_index(-1), doctest::Contains("out of range"), Error);
 }
+
+TEST_CASE("several scores in one pass equal each score alone, bit for bit") {
+  if (test::data_dir().empty()) return;
+  const auto check = [](const std::string& space, const std::vector<long>& indices, const std::string& list) {
+    ScoringOptions o = small_cpu();
+    o.space = space;
+    o.score = list;
+    ScoringSetup all = make_scoring_setup(o);
+    const std::vector<ScoreKind> kinds = all.score_kinds;
+    REQUIRE(score_kinds_name(kinds) == list);
+    for (long index : indices) {
+      const ScoreRow together = all.score_index(index);
+      REQUIRE(together.more.size() + 1 == kinds.size());
+      for (size_t k = 0; k < kinds.size(); ++k) {
+        o.score = score_kind_name(kinds[k]);
+        ScoringSetup alone = make_scoring_setup(o);
+        const ScoreRow r = alone.score_index(index);
+        CAPTURE(space);
+        CAPTURE(index);
+        CAPTURE(o.score);
+        const ScoreEntry v = together.value(k);
+        CHECK(v.status == r.status);
+        CHECK(v.reason == r.reason);
+        CHECK(std::memcmp(&v.score, &r.score, sizeof(double)) == 0);
+      }
+    }
+  };
+  // The proxies' network (the dataset's classes), in an order that puts the shared pass in the middle.
+  check("nb201", {3, 1234}, "params,snip,jacob_cov_zc,fisher,grad_norm,flops");
+  check("nb101", {17}, "grad_norm,fisher");
+  check("nb201", {1234}, "hamming,jacob_cov");  // NASWOT's network
+  ScoringOptions o = small_cpu();
+  o.score = "jacob_cov,grad_norm";
+  CHECK_THROWS_WITH_AS(make_scoring_setup(o), doctest::Contains("score them in separate runs"), Error);
+  o.score = "snip,bogus";
+  CHECK_THROWS_WITH_AS(make_scoring_setup(o), doctest::Contains("unknown score 'bogus'"), Error);
+  o.score = "hamming,jacob_cov";
+  o.lockstep = 4;
+  CHECK_THROWS_WITH_AS(make_scoring_setup(o, true), doctest::Contains("--lockstep applies to one score"), Error);
+}

@@ -133,6 +133,37 @@ TEST_CASE("run store: a NaN score (reference_nan) reads back as NaN, not as SQLi
   CHECK(rows[1].score == -3.0);
 }
 
+TEST_CASE("run store: a run of several scores keeps each score and status per row") {
+  const fs::path p = fresh("more.db");
+  RunConfig c = cfg("8");
+  c.identity["score"] = "grad_norm,snip,params";
+  {
+    RunStore s = RunStore::create_new(p.string(), c);
+    ScoreRow a{2, nb201::to_string(nb201::from_index(2)), 1.5, ScoreStatus::Ok, "", 0.1, 0, 0, {}};
+    a.more = {{-INFINITY, ScoreStatus::Degenerate, "not finite"}, {1234, ScoreStatus::Ok, ""}};
+    ScoreRow b{1, nb201::to_string(nb201::from_index(1)), 0.25, ScoreStatus::Ok, "", 0.1, 0, 0, {}};
+    b.more = {{7, ScoreStatus::Ok, ""}, {99, ScoreStatus::Ok, ""}};
+    s.put_many({a, b});
+  }
+  const CheckedRun run = read_run(p.string());
+  CHECK(run.scores == std::vector<std::string>{"grad_norm", "snip", "params"});
+  REQUIRE(run.rows.size() == 2);
+  CHECK(run.rows[0].index == 1);
+  CHECK(run.rows[0].value(1).score == 7);
+  CHECK(run.rows[0].value(2).score == 99);
+  CHECK(run.rows[1].value(0).score == 1.5);
+  CHECK(run.rows[1].value(1).status == ScoreStatus::Degenerate);
+  CHECK(run.rows[1].value(1).reason == "not finite");
+  CHECK(run.rows[1].value(2).score == 1234);
+  // A stored further score whose status disagrees with its value is refused, naming the score.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(p.string().c_str(), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, "UPDATE more_scores SET score=3 WHERE idx=2 AND k=1", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  CHECK(error_of([&] { read_run(p.string()); }).find("row 2: snip: status degenerate with score 3") !=
+        std::string::npos);
+}
+
 namespace {
 
 // A valid NB201 run of three rows (ok, degenerate, reference_nan) at path, then `sql` applied to it.
@@ -169,7 +200,10 @@ TEST_CASE("read_run: a run's rows are checked against its space") {
       {"UPDATE scores SET idx=2 WHERE idx=1", "row 2: arch '|"},
       {"UPDATE scores SET seconds=-1 WHERE idx=1", "row 1: scoring time -1"},
       {"UPDATE naswot_meta SET value='nb999' WHERE key='space'", "unknown space 'nb999'"},
-      {"UPDATE naswot_meta SET value='zen' WHERE key='score'", "score kind 'zen'"},
+      {"UPDATE naswot_meta SET value='foo' WHERE key='score'", "unknown score 'foo'"},
+      {"UPDATE naswot_meta SET value='jacob_cov,jacob_cov' WHERE key='score'", "'jacob_cov' is named twice"},
+      // A run of two scores whose rows hold one.
+      {"UPDATE naswot_meta SET value='jacob_cov,hamming' WHERE key='score'", "row 1: 1 scores stored for a run of 2"},
       {"UPDATE naswot_meta SET value='1' WHERE key='batch'", "batch size '1'"},
       {"DROP TABLE scores; CREATE TABLE scores(idx INTEGER PRIMARY KEY, arch, score, status, reason, seconds);"
        "INSERT INTO scores VALUES(3, NULL, 0, 'ok', '', 0)",

@@ -145,7 +145,9 @@ const std::vector<CommandInfo>& commands() {
        false},
       {"merge", kMerge, "merge A.db B.db ... --out ALL.db", "Joins shard databases of one configuration.", true},
       {"export", kExport, "export RUN.db [--out FILE.csv]",
-       "Writes a run as CSV: index, arch, score, status, seconds, reason.", true},
+       "Writes a run as CSV: index, arch, score, status, seconds, reason (a run of several scores: then each further "
+       "score, its status and reason).",
+       true},
       {"report", kReport, "report RUN.db [RUN2.db ...] [--benchmark NAME] [--data DIR]",
        "Kendall tau / Spearman rho against the benchmark's accuracies, top-k tables; several runs: each run's "
        "tau and rho, their spread, and the agreement between runs.",

@@ -25,6 +25,20 @@
 
 namespace naswot {
 
+namespace {
+
+// Every score and status of two rows of one architecture, bit for bit.
+bool same_scores(const ScoreRow& a, const ScoreRow& b) {
+  if (a.more.size() != b.more.size()) return false;
+  for (size_t k = 0; k <= a.more.size(); ++k) {
+    const ScoreEntry x = a.value(k), y = b.value(k);
+    if (x.status != y.status || std::memcmp(&x.score, &y.score, sizeof(double)) != 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 int cmd_merge(int argc, char** argv) {
   const cli::Args a = cli::parse(argc, argv, cli::kMerge);
   const std::string out = a.get("out");
@@ -41,7 +55,7 @@ int cmd_merge(int argc, char** argv) {
     for (const ScoreRow& r : s.rows) {
       auto [it, fresh] = all.emplace(r.index, r);
       // Scores are deterministic, so the same architecture must agree bit for bit across inputs.
-      if (!fresh && (it->second.status != r.status || std::memcmp(&it->second.score, &r.score, sizeof(double)) != 0))
+      if (!fresh && !same_scores(it->second, r))
         fail("inputs disagree on index " + std::to_string(r.index) + " (" + std::to_string(it->second.score) + " vs " +
              std::to_string(r.score) + " in " + s.path + "): not the same run");
     }
@@ -65,10 +79,18 @@ int cmd_export(int argc, char** argv) {
     if (!f) fail("cannot write " + a.get("out"));
   }
   // RFC 4180 (NB101's arch holds its comma-joined ops); the reason is always quoted.
-  std::fprintf(f, "index,arch,score,status,seconds,reason\n");
-  for (const ScoreRow& r : s.rows)
-    std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,%s\n", r.index, csv_field(r.arch).c_str(), r.score, status_name(r.status),
+  // A run of several scores: each further score's value, status and reason after the first's columns.
+  std::fprintf(f, "index,arch,score,status,seconds,reason");
+  for (size_t k = 1; k < s.scores.size(); ++k)
+    std::fprintf(f, ",%s,%s_status,%s_reason", s.scores[k].c_str(), s.scores[k].c_str(), s.scores[k].c_str());
+  std::fprintf(f, "\n");
+  for (const ScoreRow& r : s.rows) {
+    std::fprintf(f, "%ld,%s,%.17g,%s,%.6f,%s", r.index, csv_field(r.arch).c_str(), r.score, status_name(r.status),
                  r.seconds, csv_field(r.reason, true).c_str());
+    for (const ScoreEntry& v : r.more)
+      std::fprintf(f, ",%.17g,%s,%s", v.score, status_name(v.status), csv_field(v.reason, true).c_str());
+    std::fprintf(f, "\n");
+  }
   if (f != stdout) std::fclose(f);
   return 0;
 }

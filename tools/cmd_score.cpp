@@ -54,15 +54,35 @@ std::vector<int> select_indices(const cli::Args& a, uint64_t seed, int space_siz
   return sel;
 }
 
-void print_nb101_row(const ScoreRow& r) {
+// The header's columns after `seconds` for a run of several scores: each further score and its status.
+std::string more_columns(const ScoringSetup& setup) {
+  std::string out;
+  for (size_t k = 1; k < setup.score_kinds.size(); ++k) {
+    const std::string name = score_kind_name(setup.score_kinds[k]);
+    out += "\t" + name + "\t" + name + "_status";
+  }
+  return out;
+}
+
+// One line: the first columns, then each further score; reasons go to stderr, named by `who`.
+void print_row(const ScoreRow& r, const std::string& arch, const std::string& who, const ScoringSetup& setup) {
+  std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f", r.index, arch.c_str(), r.score, status_name(r.status), r.params,
+              r.seconds);
+  for (const ScoreEntry& v : r.more) std::printf("\t%.6g\t%s", v.score, status_name(v.status));
+  std::printf("\n");
+  std::fflush(stdout);
+  for (size_t k = 0; k <= r.more.size(); ++k)
+    if (const ScoreEntry v = r.value(k); !v.reason.empty())
+      std::fprintf(stderr, "# %s%s %s: %s\n", who.c_str(),
+                   r.more.empty() ? "" : (" " + std::string(score_kind_name(setup.score_kinds[k]))).c_str(),
+                   status_name(v.status), v.reason.c_str());
+}
+
+void print_nb101_row(const ScoreRow& r, const ScoringSetup& setup) {
   std::string arch = r.arch;
   for (char& ch : arch)
     if (ch == ' ') ch = '\t';
-  std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, arch.c_str(), r.score, status_name(r.status), r.params,
-              r.seconds);
-  std::fflush(stdout);
-  if (!r.reason.empty())
-    std::fprintf(stderr, "# %s %s: %s\n", arch.substr(0, 32).c_str(), status_name(r.status), r.reason.c_str());
+  print_row(r, arch, arch.substr(0, 32), setup);
 }
 
 }  // namespace
@@ -83,9 +103,9 @@ int cmd_score(int argc, char** argv) {
       fail("--space nb101: give cells as --arch HASH|INDEX|RANGE or --matrix 0111010/0000001/... --ops conv1x1,...");
     ScoringSetup setup = make_scoring_setup(a);
     std::fprintf(stderr, "%s\n", setup.banner().c_str());
-    std::printf("index\thash\tmatrix\tops\tscore\tstatus\tparams\tseconds\n");
-    for (const nb101::Cell& c : cells) print_nb101_row(setup.score(c, a.get("export")));
-    for (long i : indices) print_nb101_row(setup.score_index(i, 0, a.get("export")));
+    std::printf("index\thash\tmatrix\tops\tscore\tstatus\tparams\tseconds%s\n", more_columns(setup).c_str());
+    for (const nb101::Cell& c : cells) print_nb101_row(setup.score(c, a.get("export")), setup);
+    for (long i : indices) print_nb101_row(setup.score_index(i, 0, a.get("export")), setup);
     return 0;
   }
   const std::vector<std::string> specs = cli::expand_arch_list(a.all("arch"), int(space.size()));
@@ -96,18 +116,14 @@ int cmd_score(int argc, char** argv) {
   const std::string export_dir = a.get("export"), sigma_dir = a.get("dump-sigma");
   if (!sigma_dir.empty()) std::filesystem::create_directories(sigma_dir);
   ScoringSetup setup = make_scoring_setup(a);
-  if (!sigma_dir.empty() && !is_jacobian_score(setup.score_kind))
+  if (!sigma_dir.empty() && std::none_of(setup.score_kinds.begin(), setup.score_kinds.end(), is_jacobian_score))
     fail("--dump-sigma needs --score jacob_cov or jacob_cov_zc");
   std::fprintf(stderr, "%s\n", setup.banner().c_str());
-  std::printf("index\tarch\tscore\tstatus\tparams\tseconds\n");
+  std::printf("index\tarch\tscore\tstatus\tparams\tseconds%s\n", more_columns(setup).c_str());
   for (long index : indices) {
     std::vector<double> sigma;
     const ScoreRow r = setup.score_index(index, 0, export_dir, sigma_dir.empty() ? nullptr : &sigma);
-    std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f\n", r.index, r.arch.c_str(), r.score, status_name(r.status), r.params,
-                r.seconds);
-    std::fflush(stdout);
-    if (!r.reason.empty())
-      std::fprintf(stderr, "# index %ld %s: %s\n", r.index, status_name(r.status), r.reason.c_str());
+    print_row(r, r.arch, "index " + std::to_string(r.index), setup);
     if (!sigma.empty()) {
       // Sigma_J as float64, batch x batch row-major, for histograms like the paper's Figure 1.
       const std::string path = sigma_dir + "/" + std::to_string(r.index) + ".sigma.f64";

@@ -21,8 +21,15 @@ using namespace naswot;
 
 namespace {
 
-py::dict row_dict(const ScoreRow& r) {
-  py::dict d;
+// kinds: the configuration's scores; "scores" and "statuses" map each name to its value.
+py::dict row_dict(const ScoreRow& r, const std::vector<ScoreKind>& kinds) {
+  py::dict d, scores, statuses;
+  for (size_t k = 0; k < kinds.size(); ++k) {
+    scores[score_kind_name(kinds[k])] = r.value(k).score;
+    statuses[score_kind_name(kinds[k])] = status_name(r.value(k).status);
+  }
+  d["scores"] = scores;
+  d["statuses"] = statuses;
   d["index"] = r.index;
   d["arch"] = r.arch;
   d["score"] = r.score;
@@ -88,11 +95,11 @@ class Scorer {
   explicit Scorer(const cli::Args& options) : setup_(make_scoring_setup(options, /*parallel=*/true)) {}
   py::dict score(const py::handle& arch) {
     const std::string spec = arch_spec(arch);
-    return row_dict(locked([&] { return setup_.score_arch(spec); }));
+    return row_dict(locked([&] { return setup_.score_arch(spec); }), setup_.score_kinds);
   }
   py::dict score_cell(const py::handle& matrix, const py::handle& ops) {
     const std::string m = matrix_text(matrix), o = ops_text(ops);
-    return row_dict(locked([&] { return setup_.score_cell(m, o); }));
+    return row_dict(locked([&] { return setup_.score_cell(m, o); }), setup_.score_kinds);
   }
   // Ctrl-C: the workers stop between architectures and naswot.Interrupted (a KeyboardInterrupt)
   // carries what was scored, in the order given (None where not scored).
@@ -115,7 +122,7 @@ class Scorer {
           &stop);
     });
     py::list out;
-    for (const auto& r : rows) out.append(r ? py::object(row_dict(*r)) : py::object(py::none()));
+    for (const auto& r : rows) out.append(r ? py::object(row_dict(*r, setup_.score_kinds)) : py::object(py::none()));
     if (stop) {
       PyErr_Clear();
       py::object e = interrupted_type()(

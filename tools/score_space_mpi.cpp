@@ -20,24 +20,59 @@ namespace {
 
 constexpr int kTagRow = 1, kTagDone = 2;
 
+// A row as bytes: index, seconds, then each score as (score, status, reason), every string length-prefixed.
 std::string pack(const ScoreRow& r) {
-  std::string b(sizeof(long) + 2 * sizeof(double), '\0');
-  std::memcpy(b.data(), &r.index, sizeof(long));
-  std::memcpy(b.data() + sizeof(long), &r.score, sizeof(double));
-  std::memcpy(b.data() + sizeof(long) + sizeof(double), &r.seconds, sizeof(double));
-  return b + r.arch + '\n' + status_name(r.status) + '\n' + r.reason;
+  std::string b;
+  const auto put = [&](const void* p, size_t n) { b.append(static_cast<const char*>(p), n); };
+  const auto put_text = [&](const std::string& t) {
+    const size_t n = t.size();
+    put(&n, sizeof n);
+    b += t;
+  };
+  const size_t n_scores = r.more.size() + 1;
+  put(&r.index, sizeof r.index);
+  put(&r.seconds, sizeof r.seconds);
+  put_text(r.arch);
+  put(&n_scores, sizeof n_scores);
+  for (size_t k = 0; k < n_scores; ++k) {
+    const ScoreEntry v = r.value(k);
+    put(&v.score, sizeof v.score);
+    put_text(status_name(v.status));
+    put_text(v.reason);
+  }
+  return b;
 }
 
 ScoreRow unpack(const std::string& b) {
+  size_t at = 0;
+  const auto get = [&](void* p, size_t n) {
+    if (at + n > b.size()) fail("mpi: a truncated row");
+    std::memcpy(p, b.data() + at, n);
+    at += n;
+  };
+  const auto get_text = [&] {
+    size_t n = 0;
+    get(&n, sizeof n);
+    if (at + n > b.size()) fail("mpi: a truncated row");
+    at += n;
+    return b.substr(at - n, n);
+  };
   ScoreRow r;
-  std::memcpy(&r.index, b.data(), sizeof(long));
-  std::memcpy(&r.score, b.data() + sizeof(long), sizeof(double));
-  std::memcpy(&r.seconds, b.data() + sizeof(long) + sizeof(double), sizeof(double));
-  const std::string rest = b.substr(sizeof(long) + 2 * sizeof(double));
-  const size_t a = rest.find('\n'), s = rest.find('\n', a + 1);
-  r.arch = rest.substr(0, a);
-  if (!parse_status(rest.substr(a + 1, s - a - 1), r.status)) fail("mpi: a row with an unknown status");
-  r.reason = rest.substr(s + 1);
+  size_t n_scores = 0;
+  get(&r.index, sizeof r.index);
+  get(&r.seconds, sizeof r.seconds);
+  r.arch = get_text();
+  get(&n_scores, sizeof n_scores);
+  for (size_t k = 0; k < n_scores; ++k) {
+    ScoreEntry v;
+    get(&v.score, sizeof v.score);
+    if (!parse_status(get_text(), v.status)) fail("mpi: a row with an unknown status");
+    v.reason = get_text();
+    if (k == 0)
+      r.score = v.score, r.status = v.status, r.reason = v.reason;
+    else
+      r.more.push_back(std::move(v));
+  }
   return r;
 }
 

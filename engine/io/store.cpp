@@ -144,7 +144,10 @@ static const char* kSchema =
     "CREATE TABLE IF NOT EXISTS naswot_meta(kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
     " PRIMARY KEY(kind, key));"
     "CREATE TABLE IF NOT EXISTS scores(idx INTEGER PRIMARY KEY, arch TEXT NOT NULL, score REAL,"
-    " status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', seconds REAL NOT NULL);";
+    " status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', seconds REAL NOT NULL);"
+    // The second and later scores of a run of several (--score a,b,...), k = 1, 2, ... in the run's order.
+    "CREATE TABLE IF NOT EXISTS more_scores(idx INTEGER NOT NULL, k INTEGER NOT NULL, score REAL,"
+    " status TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', PRIMARY KEY(idx, k));";
 
 RunStore RunStore::open_for_run(const std::string& path, const RunConfig& cfg) {
   sqlite3* db = open_db(path, true);
@@ -163,6 +166,7 @@ RunStore RunStore::open_for_run(const std::string& path, const RunConfig& cfg) {
     fail(path + " holds a run with a different configuration (" + diff +
          "); use another --out file, or the same options to continue that run");
   s.exec("PRAGMA synchronous=NORMAL");
+  s.exec(kSchema);  // runs of engines before more_scores get the (empty) table
   return s;
 }
 
@@ -203,6 +207,12 @@ void RunStore::put_many(const std::vector<ScoreRow>& rows) {
   exec("BEGIN IMMEDIATE");
   {
     Stmt st(db_, "INSERT INTO scores(idx, arch, score, status, reason, seconds) VALUES (?, ?, ?, ?, ?, ?)");
+    Stmt more(db_, "INSERT INTO more_scores(idx, k, score, status, reason) VALUES (?, ?, ?, ?, ?)");
+    const auto failed = [&](const ScoreRow& r) {
+      const std::string msg = sqlite3_errmsg(db_);
+      exec("ROLLBACK");
+      fail(path_ + ": cannot store index " + std::to_string(r.index) + ": " + msg);
+    };
     for (const ScoreRow& r : rows) {
       sqlite3_bind_int64(st.s, 1, r.index);
       sqlite3_bind_text(st.s, 2, r.arch.c_str(), -1, SQLITE_TRANSIENT);
@@ -210,12 +220,17 @@ void RunStore::put_many(const std::vector<ScoreRow>& rows) {
       sqlite3_bind_text(st.s, 4, status_name(r.status), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(st.s, 5, r.reason.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_double(st.s, 6, r.seconds);
-      if (sqlite3_step(st.s) != SQLITE_DONE) {
-        const std::string msg = sqlite3_errmsg(db_);
-        exec("ROLLBACK");
-        fail(path_ + ": cannot store index " + std::to_string(r.index) + ": " + msg);
-      }
+      if (sqlite3_step(st.s) != SQLITE_DONE) failed(r);
       sqlite3_reset(st.s);
+      for (size_t k = 0; k < r.more.size(); ++k) {
+        sqlite3_bind_int64(more.s, 1, r.index);
+        sqlite3_bind_int64(more.s, 2, long(k + 1));
+        sqlite3_bind_double(more.s, 3, r.more[k].score);
+        sqlite3_bind_text(more.s, 4, status_name(r.more[k].status), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(more.s, 5, r.more[k].reason.c_str(), -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(more.s) != SQLITE_DONE) failed(r);
+        sqlite3_reset(more.s);
+      }
     }
   }
   exec("COMMIT");
@@ -240,7 +255,30 @@ std::vector<ScoreRow> RunStore::rows() const {
     r.seconds = sqlite3_column_double(st.s, 5);
     out.push_back(std::move(r));
   }
+  if (!has_table("more_scores")) return out;  // a run of an engine before runs of several scores
+  Stmt more(db_, "SELECT idx, k, score, status, reason FROM more_scores ORDER BY idx, k");
+  size_t at = 0;
+  while (more.next(db_, path_)) {
+    const long index = long(sqlite3_column_int64(more.s, 0));
+    const std::string row = path_ + ": more_scores row " + std::to_string(index);
+    while (at < out.size() && out[at].index < index) ++at;
+    if (at == out.size() || out[at].index != index) fail(row + ": no such index in the scores table");
+    ScoreEntry v;
+    if (sqlite3_column_int64(more.s, 1) != long(out[at].more.size() + 1))
+      fail(row + ": its scores are not numbered 1, 2, ...");
+    v.score = sqlite3_column_type(more.s, 2) == SQLITE_NULL ? std::nan("") : sqlite3_column_double(more.s, 2);
+    const std::string status = column_text(more.s, 3, row);
+    if (!parse_status(status, v.status))
+      fail(row + ": unknown status '" + status + "' (expected ok, degenerate or reference_nan)");
+    v.reason = column_text(more.s, 4, row);
+    out[at].more.push_back(std::move(v));
+  }
   return out;
+}
+
+bool RunStore::has_table(const std::string& name) const {
+  Stmt st(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='" + name + "'");
+  return st.next(db_, path_);
 }
 
 std::string config_differences(const RunConfig& stored, const RunConfig& requested) {

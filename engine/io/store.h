@@ -17,6 +17,13 @@ struct RunConfig {
   std::map<std::string, std::string> info;  // device, threads, ... (recorded, not compared)
 };
 
+// One score of an architecture with its status (a run of several scores keeps one per score).
+struct ScoreEntry {
+  double score = 0;  // -inf when degenerate, NaN when reference_nan
+  ScoreStatus status = ScoreStatus::Ok;
+  std::string reason;
+};
+
 struct ScoreRow {
   long index = 0;
   std::string arch;
@@ -26,6 +33,11 @@ struct ScoreRow {
   double seconds = 0;
   size_t params = 0;  // trainable parameters (reported, not stored)
   double flops = 0;   // forward + input-gradient FLOPs of the whole batch (reported, not stored)
+  // A run of several scores (--score a,b,...): score/status/reason hold the first, `more` the others in
+  // the run's order.
+  std::vector<ScoreEntry> more;
+  // Score k of the row (0: the first).
+  ScoreEntry value(size_t k) const { return k == 0 ? ScoreEntry{score, status, reason} : more.at(k - 1); }
 };
 
 class RunStore {
@@ -53,6 +65,7 @@ class RunStore {
  private:
   RunStore(std::string path, sqlite3* db);
   void exec(const std::string& sql) const;
+  bool has_table(const std::string& name) const;
   void load_config();
   void write_config(const RunConfig& cfg);
   std::string path_;

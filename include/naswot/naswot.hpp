@@ -16,6 +16,10 @@ struct Result {
   std::string status;  // ok | degenerate | reference_nan
   std::string reason;  // why, when not ok
   double seconds = 0;  // scoring time
+  // Every score of the configuration by name (score "grad_norm,snip,synflow": three), the first being
+  // `score`; their statuses likewise.
+  std::map<std::string, double> scores;
+  std::map<std::string, std::string> statuses;
 };
 
 // One scoring configuration (data, batch, weights' seed, backend and its buffers), made once; then
@@ -25,8 +29,9 @@ class Scorer {
  public:
   // Options as the CLI's scoring options, without dashes: space (nb201 | nb101 | nats-sss), batch,
   // seed, augment, dataset, sampler, init, data (directory; default $NASWOT_DATA), num-classes, score
-  // (jacob_cov | hamming), relu-sites, backend (cpu | cuda | auto), threads, precision, sigma-solver,
-  // sigma-precision, nb101-inplace, fusion, devices. Unknown keys and bad values throw naswot::Error.
+  // (jacob_cov | hamming | proxies, several joined by commas), relu-sites, backend (cpu | cuda | auto), threads,
+  // precision, sigma-solver, sigma-precision, nb101-inplace, fusion, devices. Unknown keys and bad values throw
+  // naswot::Error.
   explicit Scorer(const std::map<std::string, std::string>& options = {});
   ~Scorer();
   Scorer(Scorer&&) noexcept;

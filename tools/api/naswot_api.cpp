@@ -16,7 +16,14 @@ struct Scorer::Impl {
 
 namespace {
 
-Result result_of(const ScoreRow& r) { return {r.index, r.arch, r.score, status_name(r.status), r.reason, r.seconds}; }
+Result result_of(const ScoreRow& r, const std::vector<ScoreKind>& kinds) {
+  Result out{r.index, r.arch, r.score, status_name(r.status), r.reason, r.seconds, {}, {}};
+  for (size_t k = 0; k < kinds.size(); ++k) {
+    out.scores[score_kind_name(kinds[k])] = r.value(k).score;
+    out.statuses[score_kind_name(kinds[k])] = status_name(r.value(k).status);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -26,8 +33,10 @@ Scorer::~Scorer() = default;
 Scorer::Scorer(Scorer&&) noexcept = default;
 Scorer& Scorer::operator=(Scorer&&) noexcept = default;
 
-Result Scorer::score(const std::string& arch) { return result_of(impl_->setup.score_arch(arch)); }
-Result Scorer::score(long index) { return result_of(impl_->setup.score_index(index)); }
+Result Scorer::score(const std::string& arch) {
+  return result_of(impl_->setup.score_arch(arch), impl_->setup.score_kinds);
+}
+Result Scorer::score(long index) { return result_of(impl_->setup.score_index(index), impl_->setup.score_kinds); }
 long Scorer::space_size() const { return impl_->setup.space->size(); }
 std::string Scorer::describe() const { return impl_->setup.banner(); }
 

@@ -17,14 +17,21 @@ std::string CheckedRun::get(const std::string& key, const std::string& fallback)
 namespace {
 
 // The problem with row r of a run of `space`, or "" when there is none.
-std::string row_problem(const ScoreRow& r, const Space& space) {
+std::string row_problem(const ScoreRow& r, const Space& space, const std::vector<std::string>& scores) {
   if (r.index < 0 || r.index >= space.size())
     return "index outside the space (0.." + std::to_string(space.size() - 1) + ")";
   if (std::string p = space.arch_problem(r.index, r.arch); !p.empty()) return p;
-  const bool agrees = r.status == ScoreStatus::Ok           ? std::isfinite(r.score)
-                      : r.status == ScoreStatus::Degenerate ? std::isinf(r.score) && r.score < 0
-                                                            : std::isnan(r.score);
-  if (!agrees) return std::string("status ") + status_name(r.status) + " with score " + std::to_string(r.score);
+  if (r.more.size() + 1 != scores.size())
+    return std::to_string(r.more.size() + 1) + " scores stored for a run of " + std::to_string(scores.size());
+  for (size_t k = 0; k < scores.size(); ++k) {
+    const ScoreEntry v = r.value(k);
+    const bool agrees = v.status == ScoreStatus::Ok           ? std::isfinite(v.score)
+                        : v.status == ScoreStatus::Degenerate ? std::isinf(v.score) && v.score < 0
+                                                              : std::isnan(v.score);
+    if (!agrees)
+      return (scores.size() > 1 ? scores[k] + ": " : "") + "status " + status_name(v.status) + " with score " +
+             std::to_string(v.score);
+  }
   if (!(r.seconds >= 0) || !std::isfinite(r.seconds)) return "scoring time " + std::to_string(r.seconds);
   return "";
 }
@@ -33,7 +40,7 @@ std::string row_problem(const ScoreRow& r, const Space& space) {
 
 CheckedRun read_run(const std::string& path) {
   const RunStore s = RunStore::open_existing(path);
-  CheckedRun run{path, s.config(), "", {}};
+  CheckedRun run{path, s.config(), "", {}, {}};
   const auto refuse = [&](const std::string& what) {
     fail(path + ": " + what + "; this is not a run database as naswot writes them (edited, or from another tool?)");
   };
@@ -45,16 +52,20 @@ CheckedRun read_run(const std::string& path) {
     refuse("unknown space '" + run.space + "'");
   }
   const std::string score = run.get("score", "");
-  ScoreKind kind;
-  if (!parse_score_kind(score, kind))
-    refuse(score.empty() ? "no score kind recorded" : "score kind '" + score + "' (expected jacob_cov or hamming)");
+  if (score.empty()) refuse("no score kind recorded");
+  try {
+    for (ScoreKind k : parse_score_kinds(score)) run.scores.push_back(score_kind_name(k));
+  } catch (const Error& e) {
+    refuse(std::string("its scores: ") + e.what());
+  }
   const std::string batch = run.get("batch", "");
   if (batch.empty() || batch.size() > 9 || batch.find_first_not_of("0123456789") != std::string::npos ||
       std::stol(batch) < 2)
     refuse(batch.empty() ? "no batch size recorded" : "batch size '" + batch + "'");
   run.rows = s.rows();
   for (const ScoreRow& r : run.rows)
-    if (const std::string p = row_problem(r, *space); !p.empty()) refuse("row " + std::to_string(r.index) + ": " + p);
+    if (const std::string p = row_problem(r, *space, run.scores); !p.empty())
+      refuse("row " + std::to_string(r.index) + ": " + p);
   return run;
 }
 

@@ -64,13 +64,26 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
          " is a CIFAR-10 benchmark (its networks take CIFAR-10 images only)");
   s.net.num_classes = o.num_classes;
   s.net.image = dataset_side(s.dataset);
-  if (!parse_score_kind(o.score, s.score_kind))
-    fail("unknown --score '" + o.score +
-         "' (expected jacob_cov, hamming, or a proxy: grad_norm, snip, fisher, jacob_cov_zc, params, flops)");
+  try {
+    s.score_kinds = parse_score_kinds(o.score);
+  } catch (const Error& e) {
+    fail(std::string("--score: ") + e.what());
+  }
+  s.score_kind = s.score_kinds[0];
+  const auto scores = [&](ScoreKind k) {
+    return std::find(s.score_kinds.begin(), s.score_kinds.end(), k) != s.score_kinds.end();
+  };
+  // Several scores share one network: NASWOT's (jacob_cov, hamming: --num-classes outputs) or the
+  // proxies' (the dataset's classes).
+  for (ScoreKind k : s.score_kinds)
+    if (is_proxy(k) != is_proxy(s.score_kind))
+      fail("--score " + o.score + ": " + score_kind_name(is_proxy(k) ? s.score_kind : k) +
+           " scores NASWOT's network, the proxies that of the dataset's classes; score them in separate runs "
+           "(zero-cost-nas's jacob_cov is the proxy jacob_cov_zc)");
   // The proxies' networks classify the dataset's classes (their loss is a cross-entropy: one output
   // would have no gradient), as the proxy suites build them.
   if (is_proxy(s.score_kind) && s.net.num_classes == 1) s.net.num_classes = dataset_classes(s.dataset);
-  if (!o.relu_sites.empty() && s.score_kind != ScoreKind::Hamming) fail("--relu-sites applies to --score hamming only");
+  if (!o.relu_sites.empty() && !scores(ScoreKind::Hamming)) fail("--relu-sites applies to --score hamming only");
   s.relu_sites = parse_relu_sites(o.relu_sites.empty() ? "each" : o.relu_sites);
   const std::string inplace = o.nb101_inplace.empty() ? "fixed" : o.nb101_inplace;
   if (inplace != "fixed" && inplace != "reference")
@@ -122,7 +135,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     bo.solver = SigmaSolver::Cholesky;
   else
     fail("unknown --sigma-solver '" + solver + "' (expected auto, eigen or cholesky)");
-  if (!o.sigma_precision.empty() && !is_jacobian_score(s.score_kind))
+  if (!o.sigma_precision.empty() && !scores(ScoreKind::JacobCov) && !scores(ScoreKind::JacobCovZc))
     fail("--sigma-precision applies to --score jacob_cov (and jacob_cov_zc) only");
   const std::string sp = o.sigma_precision.empty() ? "fp64" : o.sigma_precision;
   if (sp != "fp64" && sp != "fp32") fail("unknown --sigma-precision '" + sp + "' (expected fp64 or fp32)");
@@ -175,8 +188,9 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   if (fused != "on" && fused != "off") fail("unknown --fusion '" + fused + "' (expected on or off)");
   if (o.lockstep < 1 || o.lockstep > 64) fail("--lockstep " + std::to_string(o.lockstep) + " is out of range [1, 64]");
   if (o.lockstep > 1 && !parallel) fail("--lockstep applies to score-space and live search");
-  if (o.lockstep > 1 && !is_jacobian_score(s.score_kind) && s.score_kind != ScoreKind::Hamming)
-    fail("--lockstep applies to --score jacob_cov, jacob_cov_zc and hamming");
+  if (o.lockstep > 1 &&
+      ((!is_jacobian_score(s.score_kind) && s.score_kind != ScoreKind::Hamming) || s.score_kinds.size() > 1))
+    fail("--lockstep applies to one score: jacob_cov, jacob_cov_zc or hamming");
   s.lockstep = o.lockstep;
   for (auto& w : s.workers) {
     w.executor = std::make_unique<Executor>(*w.backend);
@@ -186,16 +200,22 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   return s;
 }
 
+ScoreRow ScoringSetup::with_more_nan(ScoreRow r) const {
+  r.more.assign(score_kinds.size() - 1, ScoreEntry{r.score, r.status, r.reason});
+  return r;
+}
+
 std::optional<ScoreRow> ScoringSetup::reference_nan_row(long index) const {
   space->check_index(index);
   if (nb101_reference_inplace)
     if (std::string why = space->reference_failure(index); !why.empty())
-      return ScoreRow{index, space->arch(index), std::nan(""), ScoreStatus::ReferenceNan, why, 0, 0, 0};
+      return with_more_nan(
+          ScoreRow{index, space->arch(index), std::nan(""), ScoreStatus::ReferenceNan, why, 0, 0, 0, {}});
   return std::nullopt;
 }
 
 ScoreRow ScoringSetup::new_row(long index, const std::string& arch, const Graph& g) const {
-  return ScoreRow{index, arch, 0, ScoreStatus::Ok, "", 0, g.num_params(), 2.0 * forward_flops(g) * batch};
+  return ScoreRow{index, arch, 0, ScoreStatus::Ok, "", 0, g.num_params(), 2.0 * forward_flops(g) * batch, {}};
 }
 
 ScoreRow ScoringSetup::score_index(long index, int worker, const std::string& export_dir, std::vector<double>* sigma) {
@@ -299,7 +319,8 @@ ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_
   const std::string hash = nb101::graph_hash(cell);
   const std::string arch = hash + " " + cell.matrix_string() + " " + cell.ops_string();
   if (nb101_reference_inplace && nb101::hits_reference_inplace_bug(cell))
-    return ScoreRow{-1, arch, std::nan(""), ScoreStatus::ReferenceNan, nb101::kReferenceInplaceFailure, 0, 0, 0};
+    return with_more_nan(
+        ScoreRow{-1, arch, std::nan(""), ScoreStatus::ReferenceNan, nb101::kReferenceInplaceFailure, 0, 0, 0, {}});
   nb101::NetConfig cfg;
   cfg.num_classes = net.num_classes;
   Backend& be = *workers.at(size_t(worker)).backend;
@@ -338,75 +359,80 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
                   images,
                   reference_sampler ? "reference-v2" : "seed",
                   torch_first ? "reference-v2" : "naswot",
-                  dataset_name(dataset)};
+                  dataset_name(dataset),
+                  {}};
   std::vector<int64_t> weights(g.nodes.size());
   for (size_t v = 0; v < g.nodes.size(); ++v) weights[v] = relu_site_weight(g.nodes[v], relu_sites);
-  if (is_size_baseline(score_kind)) {  // the network's description alone
-    r.score = score_kind == ScoreKind::Params ? double(g.num_params()) : forward_flops(g);
-    info.score = r.score;
-    info.status = status_name(r.status);
-    return r;
-  }
-  if (needs_weight_gradients(score_kind)) {
-    const auto t0 = std::chrono::steady_clock::now();
-    double loss = 0;
-    const WeightGradients wg = executor->weight_gradients(
-        g, p, x.data(), batch,
-        [&](const std::vector<float>& y) {
-          std::vector<float> dy;
-          loss = cross_entropy(y, labels, net.num_classes, &dy);
-          return dy;
-        },
-        score_kind == ScoreKind::Fisher);
-    r.score = score_kind == ScoreKind::GradNorm ? grad_norm_score(g, wg.grads)
-              : score_kind == ScoreKind::Snip   ? snip_score(g, p, wg.grads)
-                                                : fisher_score(wg.fisher);
-    if (!std::isfinite(r.score) || !std::isfinite(loss)) {
-      r.status = ScoreStatus::Degenerate;
-      r.reason = std::isfinite(loss) ? "the weight gradients are not finite" : "the loss is not finite";
-      r.score = -std::numeric_limits<double>::infinity();
+  // Each pass runs once for all the scores that need it (--score a,b,...), in the order they are asked.
+  std::optional<WeightGradients> wg;
+  double loss = 0;
+  std::optional<HammingResult> ham;
+  std::optional<NetworkScore> jac;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto has = [&](ScoreKind k) {
+    return std::find(score_kinds.begin(), score_kinds.end(), k) != score_kinds.end();
+  };
+  std::vector<ScoreEntry> values;
+  for (ScoreKind kind : score_kinds) {
+    ScoreEntry v;
+    if (is_size_baseline(kind)) {  // the network's description alone
+      v.score = kind == ScoreKind::Params ? double(g.num_params()) : forward_flops(g);
+    } else if (needs_weight_gradients(kind)) {
+      if (!wg)
+        wg = executor->weight_gradients(
+            g, p, x.data(), batch,
+            [&](const std::vector<float>& y) {
+              std::vector<float> dy;
+              loss = cross_entropy(y, labels, net.num_classes, &dy);
+              return dy;
+            },
+            has(ScoreKind::Fisher));
+      v.score = kind == ScoreKind::GradNorm ? grad_norm_score(g, wg->grads)
+                : kind == ScoreKind::Snip   ? snip_score(g, p, wg->grads)
+                                            : fisher_score(wg->fisher);
+      if (!std::isfinite(v.score) || !std::isfinite(loss)) {
+        v.status = ScoreStatus::Degenerate;
+        v.reason = std::isfinite(loss) ? "the weight gradients are not finite" : "the loss is not finite";
+        v.score = -std::numeric_limits<double>::infinity();
+      }
+    } else if (kind == ScoreKind::Hamming) {
+      if (!ham)
+        ham = executor->hamming_kernel(g, p, x.data(), batch,
+                                       [&](const Node& n) { return relu_site_weight(n, relu_sites); });
+      const HammingScore h = hamming_logdet(ham->K, batch);
+      v = {h.score, h.status, h.reason};
+    } else {
+      if (!jac) jac = score_network(*executor, g, p, x, batch, !export_dir.empty() || sigma != nullptr);
+      v = {jac->score.score, jac->score.status, jac->score.reason};
     }
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    values.push_back(std::move(v));
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.score = values[0].score;
+  r.status = values[0].status;
+  r.reason = values[0].reason;
+  r.more.assign(values.begin() + 1, values.end());
+  if (!export_dir.empty()) {
+    if (ham) info.relu_sites = relu_sites_name(relu_sites);
+    if (wg) info.labels = labels;
     info.score = r.score;
     info.status = status_name(r.status);
-    info.labels = labels;
-    if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, nullptr, nullptr, &wg, weights);
-    return r;
+    write_export(dir, info, g, p, x, batch, jac ? &jac->jac : nullptr, ham ? &*ham : nullptr, wg ? &*wg : nullptr,
+                 weights);
   }
-  if (score_kind == ScoreKind::Hamming) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const HammingResult h =
-        executor->hamming_kernel(g, p, x.data(), batch, [&](const Node& n) { return relu_site_weight(n, relu_sites); });
-    const HammingScore s = hamming_logdet(h.K, batch);
-    r.score = s.score;
-    r.status = s.status;
-    r.reason = s.reason;
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    info.relu_sites = relu_sites_name(relu_sites);
-    info.score = r.score;
-    info.status = status_name(r.status);
-    if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, nullptr, &h, nullptr, weights);
-    return r;
-  }
-  const bool keep_jacobian = !export_dir.empty() || sigma != nullptr;
-  const NetworkScore s = score_network(*executor, g, p, x, batch, keep_jacobian);
-  r.score = s.score.score;
-  r.status = s.score.status;
-  r.reason = s.score.reason;
-  r.seconds = s.seconds;
-  info.score = r.score;
-  info.status = status_name(r.status);
-  if (!export_dir.empty()) write_export(dir, info, g, p, x, batch, &s.jac, nullptr, nullptr, weights);
-  if (sigma && s.score.status == ScoreStatus::Ok)
-    jacobian_correlation(s.jac.jacobian.data(), batch, s.jac.row, *sigma, nullptr, sigma_precision);
+  if (sigma && jac && jac->score.status == ScoreStatus::Ok)
+    jacobian_correlation(jac->jac.jacobian.data(), batch, jac->jac.row, *sigma, nullptr, sigma_precision);
   return r;
 }
 
 RunConfig ScoringSetup::run_config() const {
   RunConfig c;
   c.identity["space"] = space->name();
-  c.identity["score"] = score_kind_name(score_kind);
-  if (score_kind == ScoreKind::Hamming) c.identity["relu_sites"] = relu_sites_name(relu_sites);
+  c.identity["score"] = score_kinds_name(score_kinds);
+  const auto has = [&](ScoreKind k) {
+    return std::find(score_kinds.begin(), score_kinds.end(), k) != score_kinds.end();
+  };
+  if (has(ScoreKind::Hamming)) c.identity["relu_sites"] = relu_sites_name(relu_sites);
   c.identity["batch"] = std::to_string(batch);
   c.identity["seed"] = std::to_string(seed);
   c.identity["augment"] = augment_name(augment);
@@ -428,7 +454,7 @@ RunConfig ScoringSetup::run_config() const {
     if (conv_kernels == ConvKernels::Naswot) c.identity["conv"] = "naswot";
   }
   // Keys that change scores enter the identity only when not the default, so older runs still match.
-  if (is_jacobian_score(score_kind) && sigma_precision != SigmaPrecision::Fp64)
+  if ((has(ScoreKind::JacobCov) || has(ScoreKind::JacobCovZc)) && sigma_precision != SigmaPrecision::Fp64)
     c.identity["sigma_precision"] = sigma_precision_name(sigma_precision);
   std::string sums;  // which image files, by content: a run must not mix batches from different data
   for (const std::string& f : data.files) {
@@ -446,7 +472,7 @@ std::string ScoringSetup::banner() const {
   char buf[700];
   const std::string kind = score_kind == ScoreKind::Hamming
                                ? "hamming (relu sites: " + std::string(relu_sites_name(relu_sites)) + ")"
-                               : std::string(score_kind_name(score_kind));
+                               : score_kinds_name(score_kinds);
   std::snprintf(buf, sizeof buf,
                 "# naswot %s | score %s | backend %s (%s) | batch %d | seed %llu | augment %s | %d %s images%s%s%s",
                 NASWOT_VERSION, kind.c_str(), backend().name().c_str(), backend().device().c_str(), batch,

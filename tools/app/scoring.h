@@ -39,7 +39,7 @@ struct ScoringOptions {
   std::string init;              // naswot (default) | reference-v2: the v2.0 reference's NB201 weights
   std::string data;              // data directory; "" = $NASWOT_DATA, else ../shared/data
   int num_classes = 1;
-  std::string score = "jacob_cov";  // jacob_cov | hamming
+  std::string score = "jacob_cov";  // jacob_cov | hamming | proxies, one or several joined by commas
   std::string relu_sites;           // hamming: each (default) | reference
   std::string backend = "auto";     // cpu | cuda | auto
   int threads = 0;                  // CPU threads in all (0 = every core)
@@ -87,9 +87,10 @@ struct ScoringSetup {
 
   // --lockstep: score_many gives each worker this many indices at a time, scored together (jacob_cov, hamming).
   int lockstep = 1;
-  ConvKernels conv_kernels = ConvKernels::Cudnn;  // --conv-kernels (cuda)
-  ScoreKind score_kind = ScoreKind::JacobCov;
-  SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // --sigma-precision (jacob_cov)
+  ConvKernels conv_kernels = ConvKernels::Cudnn;            // --conv-kernels (cuda)
+  ScoreKind score_kind = ScoreKind::JacobCov;               // the first of score_kinds
+  std::vector<ScoreKind> score_kinds{ScoreKind::JacobCov};  // --score a,b,...: every row holds each, in order
+  SigmaPrecision sigma_precision = SigmaPrecision::Fp64;    // --sigma-precision (jacob_cov)
   ReluSites relu_sites = ReluSites::Each;
 
   // Architecture `index` of this setup's space (out of range throws naswot::Error); with export_dir,
@@ -126,6 +127,7 @@ struct ScoringSetup {
   std::vector<float> weights(const Graph& g, long index, uint64_t arch_key) const;
   // Range check, then the row of an index the reference cannot score (--nb101-inplace reference), or none.
   std::optional<ScoreRow> reference_nan_row(long index) const;
+  ScoreRow with_more_nan(ScoreRow r) const;  // a reference_nan row: every further score NaN too
   // A row before scoring: the network's size (parameters, FLOPs of the batch), status ok.
   ScoreRow new_row(long index, const std::string& arch, const Graph& g) const;
   ScoreRow score_graph(long index, const std::string& arch, const Graph& g, uint64_t arch_key,
