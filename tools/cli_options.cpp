@@ -108,6 +108,14 @@ const std::vector<Option>& options() {
       // export, report.
       flag("csv", kExport, "CSV output (the only format; accepted for compatibility)"),
       text("benchmark", "NAME", "", kReport, "the benchmark to join: the run's space (nb201, nb101, nats-sss)"),
+      text("by", "SCORE", "", kReport | kSearch,
+           "a run of several scores (--score a,b,...): the one to rank by (default the first; report: also "
+           "mean_rank with --ensemble)"),
+      text("published", "FILE.csv", "", kReport,
+           "report of a run of several scores: published Spearman rho beside each score (CSV: "
+           "score,space,dataset,spearman,source; docs/published_correlations.csv)"),
+      text("ensemble", "A,B,...", "", kReport,
+           "report: add the mean-rank ensemble of these stored scores (each architecture's mean rank under them)"),
       // search.
       text("algo", "A", "best-of-n", kSearch,
            "best-of-n (the paper's NASWOT), random, rea (regularised evolution) or area (REA from the --m "

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <numeric>
 
@@ -193,6 +194,69 @@ ReportedRun load_run(const std::string& path, const std::string& benchmark, cons
   return run;
 }
 
+// Every stored score of a run's rows (values[k][i] is rows[i]'s score k), with `ensemble`'s mean-rank
+// ensemble as one more ("mean_rank"): each architecture's mean over the listed scores of its rank
+// (1 = lowest, ties and degenerate -inf share their mean rank), so higher is better, as for every score.
+struct RunScores {
+  std::vector<std::string> names;
+  std::vector<std::vector<ScoreEntry>> values;
+};
+
+RunScores run_scores(const ReportedRun& run, const std::string& ensemble) {
+  RunScores out{run.scores, std::vector<std::vector<ScoreEntry>>(run.scores.size())};
+  for (size_t k = 0; k < run.scores.size(); ++k)
+    for (const ScoreRow& r : run.rows) out.values[k].push_back(r.value(k));
+  if (ensemble.empty()) return out;
+  std::vector<double> mean(run.rows.size(), 0.0);
+  size_t members = 0;
+  for (size_t start = 0;;) {
+    const size_t comma = ensemble.find(',', start);
+    const std::string name = ensemble.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const size_t k = score_position(run.scores, name.empty() ? "(empty)" : name, run.path, "--ensemble");
+    std::vector<double> v;
+    for (const ScoreEntry& e : out.values[k]) v.push_back(e.score);
+    const std::vector<double> ranks = average_ranks(v);
+    for (size_t i = 0; i < mean.size(); ++i) mean[i] += ranks[i];
+    ++members;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  out.names.push_back("mean_rank");
+  out.values.emplace_back();
+  for (double m : mean) out.values.back().push_back({m / double(members), ScoreStatus::Ok, ""});
+  return out;
+}
+
+// The run's rows ranked by score `by` of `scores` (its score and status in each row's first place).
+void rank_by(ReportedRun& run, const RunScores& scores, const std::string& by) {
+  const size_t k = score_position(scores.names, by, run.path + (by == "mean_rank" ? " (without --ensemble)" : ""));
+  for (size_t i = 0; i < run.rows.size(); ++i) {
+    run.rows[i].score = scores.values[k][i].score;
+    run.rows[i].status = scores.values[k][i].status;
+  }
+}
+
+// Spearman rho of proxies published elsewhere, as --published FILE gives them: a CSV with header
+// score,space,dataset,spearman,source. Keyed by "score space dataset".
+std::map<std::string, std::pair<double, std::string>> load_published(const std::string& path) {
+  std::map<std::string, std::pair<double, std::string>> out;
+  if (path.empty()) return out;
+  std::ifstream f(path);
+  if (!f) fail("cannot read --published " + path);
+  std::string line;
+  if (!std::getline(f, line) ||
+      split_csv(line) != std::vector<std::string>{"score", "space", "dataset", "spearman", "source"})
+    fail(path + ": expected the header score,space,dataset,spearman,source");
+  for (long n = 2; std::getline(f, line); ++n) {
+    if (line.empty()) continue;
+    const std::vector<std::string> c = split_csv(line);
+    const std::string where = path + ": line " + std::to_string(n);
+    if (c.size() != 5) fail(where + ": expected 5 fields");
+    out[c[0] + " " + c[1] + " " + c[2]] = {csv_number(c[3], where), c[4]};
+  }
+  return out;
+}
+
 // (score, value of column c) over a run's rows that have a value; ok_only: degenerate rows left out.
 void column_pairs(const ReportedRun& run, size_t c, bool ok_only, std::vector<double>& sc, std::vector<double>& v) {
   for (size_t i = 0; i < run.rows.size(); ++i)
@@ -213,9 +277,12 @@ std::string mean_std(const std::vector<double>& v) {
 // Several runs of one space (other seeds, batches, augmentations, datasets): each run's rank correlation
 // with its headline accuracy, the mean and spread over runs, and how far the runs' rankings agree.
 int report_runs(const std::vector<std::string>& paths, const std::string& benchmark, const std::string& data_dir,
-                Format format) {
+                const std::string& by, Format format) {
   std::vector<ReportedRun> runs;
-  for (const std::string& p : paths) runs.push_back(load_run(p, benchmark, data_dir));
+  for (const std::string& p : paths) {
+    runs.push_back(load_run(p, benchmark, data_dir));
+    rank_by(runs.back(), run_scores(runs.back(), ""), by);
+  }
   const std::string space = runs[0].space;
   for (const ReportedRun& r : runs)
     if (r.space != space)
@@ -237,8 +304,8 @@ int report_runs(const std::vector<std::string>& paths, const std::string& benchm
     const double tau = sc.size() >= 2 ? kendall_tau_b(sc, acc) : NAN,
                  rho = sc.size() >= 2 ? spearman_rho(sc, acc) : NAN;
     if (!std::isnan(tau)) taus.push_back(tau), rhos.push_back(rho);
-    per_run.rows.push_back({cell(r.path), cell(r.get("score", "jacob_cov")), cell(r.get("seed", "?")),
-                            cell(r.get("batch", "?")), cell(r.get("augment", "none")),
+    per_run.rows.push_back({cell(r.path), cell(r.scores[score_position(r.scores, by, r.path)]),
+                            cell(r.get("seed", "?")), cell(r.get("batch", "?")), cell(r.get("augment", "none")),
                             cell(r.get("dataset", "cifar10")), cell(long(r.rows.size())), cell(degenerate),
                             cell(r.J.top_column), cell(tau, 4), cell(rho, 4)});
   }
@@ -282,8 +349,15 @@ int cmd_report(int argc, char** argv) {
     fail("usage: naswot report RUN.db [RUN2.db ...] [--benchmark nb201|nb101|nats-sss] [--data DIR]");
   const std::string data_dir = resolve_data_dir(a.given("data"));
   const Format format = parse_format(a.get("format"));
-  if (a.positional.size() > 1) return report_runs(a.positional, a.get("benchmark"), data_dir, format);
-  const ReportedRun run = load_run(a.positional[0], a.get("benchmark"), data_dir);
+  if (a.positional.size() > 1) {
+    if (a.has("ensemble")) fail("--ensemble applies to the report of one run");
+    return report_runs(a.positional, a.get("benchmark"), data_dir, a.get("by"), format);
+  }
+  ReportedRun run = load_run(a.positional[0], a.get("benchmark"), data_dir);
+  const RunScores scores = run_scores(run, a.get("ensemble"));
+  const std::string by = a.get("by");
+  rank_by(run, scores, by);
+  const auto published = load_published(a.get("published"));
   const auto& id = run.config.identity;
   const std::vector<ScoreRow>& rows = run.rows;
   const long unscorable = run.unscorable;
@@ -299,6 +373,49 @@ int cmd_report(int argc, char** argv) {
   if (unscorable)
     counts += ", " + std::to_string(unscorable) + " left out with score NaN (the reference code cannot score them)";
   doc.text(counts + ".");
+  if (scores.names.size() > 1) {
+    const int top = [&] {
+      for (size_t c = 0; c < J.columns.size(); ++c)
+        if (J.columns[c] == J.top_column) return int(c);
+      return -1;
+    }();
+    doc.text("Each score's rank correlation with " + J.top_column +
+             " (degenerate architectures included, ranked last and tied)" +
+             (published.empty() ? "" : "; published: Spearman rho as --published gives it") + ".");
+    Table& t = doc.table("scores", {"score", "degenerate", "Kendall tau", "Spearman rho", "published rho", "source"});
+    for (size_t k = 0; k < scores.names.size() && top >= 0; ++k) {
+      std::vector<double> sc, acc;
+      long bad = 0;
+      for (size_t i = 0; i < rows.size(); ++i) {
+        bad += scores.values[k][i].status != ScoreStatus::Ok;
+        if (!std::isnan(J.values[i][size_t(top)]))
+          sc.push_back(scores.values[k][i].score), acc.push_back(J.values[i][size_t(top)]);
+      }
+      const auto pub = published.find(scores.names[k] + " " + run.space + " " + run.get("dataset", "cifar10"));
+      const bool has_pub = pub != published.end();
+      t.rows.push_back({cell(scores.names[k]), cell(bad), cell(sc.size() >= 2 ? kendall_tau_b(sc, acc) : NAN, 4),
+                        cell(sc.size() >= 2 ? spearman_rho(sc, acc) : NAN, 4),
+                        has_pub ? cell(pub->second.first, 2) : missing(),
+                        has_pub ? cell(pub->second.second) : missing()});
+    }
+    doc.text(
+        "Agreement between the scores: Kendall tau-b of each pair over the architectures (degenerate ones tied last).");
+    std::vector<std::string> columns = {"score"};
+    for (const std::string& n : scores.names) columns.push_back(n);
+    Table& agree = doc.table("score_agreement", columns);
+    for (size_t k = 0; k < scores.names.size(); ++k) {
+      std::vector<Cell> row = {cell(scores.names[k])};
+      std::vector<double> x;
+      for (const ScoreEntry& e : scores.values[k]) x.push_back(e.score);
+      for (size_t j = 0; j < scores.names.size(); ++j) {
+        std::vector<double> y;
+        for (const ScoreEntry& e : scores.values[j]) y.push_back(e.score);
+        row.push_back(j <= k ? missing() : cell(kendall_tau_b(x, y), 4));
+      }
+      agree.rows.push_back(row);
+    }
+    doc.text("The tables below rank by " + scores.names[score_position(scores.names, by, run.path)] + " (--by).");
+  }
   doc.text(
       "Rank correlation of the score with each accuracy column. 'all': degenerate architectures\n"
       "included, ranked last and tied with each other; 'ok only': degenerate ones left out.");

@@ -44,12 +44,12 @@ class SearchScores {
       const CheckedRun s = read_run(replay_);
       if (s.space != space.name())
         fail(replay_ + " holds " + s.space + " scores; this search is over --space " + space.name());
-      for (const ScoreRow& r : s.rows) known_[r.index] = {r.score, r.seconds};
+      const size_t by = score_position(s.scores, a.get("by"), replay_);
+      for (const ScoreRow& r : s.rows) known_[r.index] = {r.value(by).score, r.seconds};
       // Scores of one dataset's images may rank networks for another's accuracies; say so when they do.
       const std::string db_dataset = s.get("dataset", "cifar10");
-      mode = "replay of " + replay_ + " (" + std::to_string(known_.size()) + " scores, " + s.get("score", "") +
-             ", batch " + s.get("batch", "") + (db_dataset != dataset ? ", scored on " + db_dataset + " images" : "") +
-             ")";
+      mode = "replay of " + replay_ + " (" + std::to_string(known_.size()) + " scores, " + s.scores[by] + ", batch " +
+             s.get("batch", "") + (db_dataset != dataset ? ", scored on " + db_dataset + " images" : "") + ")";
       return;
     }
     try {
@@ -59,11 +59,14 @@ class SearchScores {
       fail(std::string(e.what()) + ". A live search scores on --dataset " + dataset +
            "'s images; to rank with scores computed on other images, replay a score-space run: --scores RUN.db");
     }
+    std::vector<std::string> names;
+    for (ScoreKind k : live_->score_kinds) names.push_back(score_kind_name(k));
+    by_ = score_position(names, a.get("by"), "--score " + score_kinds_name(live_->score_kinds));
     if (a.has("record")) {
       record_ = std::make_unique<RunStore>(RunStore::open_for_run(a.get("record"), live_->run_config()));
       for (long i : record_->done_indices()) stored_.insert(i);  // read once, not per architecture
     }
-    mode = "live: " + live_->banner().substr(2);
+    mode = "live: " + live_->banner().substr(2) + (names.size() > 1 ? " | ranked by " + names[by_] : "");
   }
 
   std::vector<ScoreValue> operator()(const std::vector<long>& archs) {
@@ -84,7 +87,7 @@ class SearchScores {
     if (live_)
       live_->score_many(todo, [&](size_t j, const ScoreRow& r) {
         if (record_ && stored_.insert(todo[j]).second) record_->put(r);
-        known_[todo[j]] = out[where[j]] = {r.score, r.seconds};
+        known_[todo[j]] = out[where[j]] = {r.value(by_).score, r.seconds};
       });
     return out;
   }
@@ -95,6 +98,7 @@ class SearchScores {
   std::string replay_;
   std::map<long, ScoreValue> known_;  // replayed, or scored live so far
   std::unique_ptr<ScoringSetup> live_;
+  size_t by_ = 0;  // live: the position of --by among the scores
   std::unique_ptr<RunStore> record_;
   std::set<long> stored_;  // in the --record database
 };

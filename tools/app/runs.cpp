@@ -69,4 +69,14 @@ CheckedRun read_run(const std::string& path) {
   return run;
 }
 
+size_t score_position(const std::vector<std::string>& scores, const std::string& by, const std::string& where,
+                      const std::string& option) {
+  if (by.empty()) return 0;
+  for (size_t k = 0; k < scores.size(); ++k)
+    if (scores[k] == by) return k;
+  std::string list;
+  for (const std::string& n : scores) list += (list.empty() ? "" : ", ") + n;
+  fail(option + " " + by + ": " + where + " holds the scores " + list);
+}
+
 }  // namespace naswot

@@ -23,4 +23,9 @@ struct CheckedRun {
 // database and the row otherwise, so a hand-edited or foreign database is refused rather than misreported.
 CheckedRun read_run(const std::string& path);
 
+// The position of score `by` among a run's scores (empty `by`: the first); naswot::Error listing them
+// when it is not one of them. `where` names the run or the configuration, `option` the option given.
+size_t score_position(const std::vector<std::string>& scores, const std::string& by, const std::string& where,
+                      const std::string& option = "--by");
+
 }  // namespace naswot
