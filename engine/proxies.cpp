@@ -1,6 +1,7 @@
 // The proxies' loss and their scores from weights and gradients, in float64 and fixed order.
 #include "engine/proxies.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/error.h"
@@ -64,6 +65,134 @@ double fisher_score(const std::vector<float>& terms) {
   double total = 0;
   for (float t : terms) total += t;
   return total;
+}
+
+namespace {
+
+// The nodes every path from the input to the output passes (the output's dominators; Zero nodes,
+// which no path from the input reaches, are not on any path), as flags by node; none when no path
+// reaches the output (an NB201 network of 'none' cells).
+std::vector<char> on_every_path(const Graph& g) {
+  const size_t n = g.nodes.size();
+  std::vector<int> idom(n, -1), depth(n, 0);  // -1: not reached from the input
+  for (size_t v = 0; v < n; ++v) {
+    const Node& node = g.nodes[v];
+    if (node.op == OpKind::Input) {
+      idom[v] = int(v);
+      continue;
+    }
+    int d = -1;
+    for (int u : node.inputs) {
+      if (idom[size_t(u)] < 0) continue;
+      if (d < 0) {
+        d = u;
+        continue;
+      }
+      int a = d, b = u;  // their lowest common dominator
+      while (a != b) {
+        if (depth[size_t(a)] < depth[size_t(b)]) std::swap(a, b);
+        a = idom[size_t(a)];
+      }
+      d = a;
+    }
+    if (d < 0) continue;
+    idom[v] = d;
+    depth[v] = depth[size_t(d)] + 1;
+  }
+  std::vector<char> out(n, 0);
+  if (g.output < 0 || idom[size_t(g.output)] < 0) return out;
+  for (int v = g.output;; v = idom[size_t(v)]) {
+    out[size_t(v)] = 1;
+    if (g.nodes[size_t(v)].op == OpKind::Input) break;
+  }
+  return out;
+}
+
+}  // namespace
+
+SynflowNetwork synflow_network(const Graph& g, const std::vector<float>& params, int window) {
+  SynflowNetwork out;
+  out.graph.params = g.params;
+  out.params.resize(params.size());
+  for (size_t i = 0; i < params.size(); ++i) out.params[i] = std::fabs(params[i]);
+  const std::vector<char> cut = on_every_path(g);
+  // bound[v]: an upper bound of the node's values on the all-ones image (every value is >= 0), in
+  // float64; it decides the scales. The scaled network's bound stays in [2^-window, 2^window] at its cut nodes.
+  std::vector<double> bound;
+  std::vector<int> id(g.nodes.size(), -1);  // original node -> its value's node in the new graph
+  const auto row_sum_max = [&](const Param& w, size_t rows) {
+    double best = 0;
+    const size_t per_row = w.size / rows;
+    for (size_t r = 0; r < rows; ++r) {
+      double sum = 0;
+      for (size_t i = 0; i < per_row; ++i) sum += out.params[w.offset + r * per_row + i];
+      best = std::max(best, sum);
+    }
+    return best;
+  };
+  for (size_t v = 0; v < g.nodes.size(); ++v) {
+    Node n = g.nodes[v];
+    for (int& in : n.inputs) in = id[size_t(in)];
+    if (n.op == OpKind::BatchNorm) {  // removed: its consumers read its input
+      id[v] = n.inputs[0];
+      continue;
+    }
+    double b = 0;
+    switch (n.op) {
+      case OpKind::Input: b = 1; break;
+      case OpKind::Zero: b = 0; break;
+      case OpKind::Conv2d:
+        b = bound[size_t(n.inputs[0])] * row_sum_max(g.params[size_t(n.weight)], size_t(n.out.c));
+        break;
+      case OpKind::Linear: {
+        double bias = 0;
+        const Param& pb = g.params[size_t(n.bias)];
+        for (size_t i = 0; i < pb.size; ++i) bias = std::max(bias, double(out.params[pb.offset + i]));
+        b = bound[size_t(n.inputs[0])] * row_sum_max(g.params[size_t(n.weight)], size_t(n.out.c)) + bias;
+        break;
+      }
+      default:
+        // Sums add their bounds; pools, ReLUs, slices and concatenations keep the largest input's.
+        for (int in : n.inputs) b = has_trait(n.op, kSum) ? b + bound[size_t(in)] : std::max(b, bound[size_t(in)]);
+    }
+    out.graph.nodes.push_back(n);
+    bound.push_back(b);
+    id[v] = int(out.graph.nodes.size()) - 1;
+    if (!cut[v] || int(v) == g.output || n.op == OpKind::Input || b == 0) continue;
+    const int e = std::ilogb(b);  // b in [2^e, 2^(e+1))
+    if (e >= -window && e < window) continue;
+    Node s;  // 2^-e * identity as a 1x1 convolution: s * x exactly, its backward s * dy exactly
+    s.op = OpKind::Conv2d;
+    s.inputs = {id[v]};
+    s.out = n.out;
+    s.name = "synflow_scale" + std::to_string(out.scaled_nodes++);
+    Param w;
+    w.name = s.name + ".weight";
+    w.dims = {n.out.c, n.out.c, 1, 1};
+    w.size = size_t(n.out.c) * size_t(n.out.c);
+    w.offset = out.params.size();
+    w.fan_in = n.out.c;
+    s.weight = int(out.graph.params.size());
+    out.graph.params.push_back(w);
+    out.params.resize(w.offset + w.size, 0.f);
+    for (int c = 0; c < n.out.c; ++c) out.params[w.offset + size_t(c) * size_t(n.out.c + 1)] = std::ldexp(1.f, -e);
+    out.log2_scale -= e;
+    out.graph.nodes.push_back(s);
+    bound.push_back(std::ldexp(b, -e));
+    id[v] = int(out.graph.nodes.size()) - 1;
+  }
+  out.graph.output = id[size_t(g.output)];
+  return out;
+}
+
+double synflow_score(const SynflowNetwork& n, const Graph& original, const std::vector<float>& grads) {
+  // The original layers' parameters keep their offsets; the scaling convolutions' come after them.
+  double total = 0;
+  for_each_weight(original, [&](const Param& p) {
+    for (size_t i = 0; i < p.size; ++i)
+      total += double(n.params[p.offset + i]) * std::fabs(double(grads[p.offset + i]));
+  });
+  return std::ldexp(total, int(-n.log2_scale));
 }
 
 }  // namespace naswot

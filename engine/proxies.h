@@ -19,6 +19,24 @@ double grad_norm_score(const Graph& g, const std::vector<float>& grads);
 // snip: the sum over the same weights of |w * dL/dw| (the saliency of a connection).
 double snip_score(const Graph& g, const std::vector<float>& params, const std::vector<float>& grads);
 
+// synflow (Tanaka et al. 2020; zero-cost-nas's `synflow`, its network without batch norm): with every
+// parameter replaced by its absolute value and one all-ones input image, R = the sum of the outputs;
+// synflow = the sum over the convolution and linear weights of |w * dR/dw|. R overflows float32 in
+// these networks (about 1e40 in NB201), so the engine computes it on a rescaled network (docs/proxies.md):
+// behind nodes that every path from the input to the output passes, whose values would leave
+// [2^-16, 2^16], a 1x1 convolution by 2^-e times the identity (exact in float32). Every path then
+// carries the same factor 2^log2_scale, which the score divides out in float64.
+struct SynflowNetwork {
+  Graph graph;                // the network without batch norms, with the scaling convolutions
+  std::vector<float> params;  // |w|, then the scaling convolutions' weights
+  long log2_scale = 0;        // the product of the scales is 2^log2_scale
+  int scaled_nodes = 0;       // scaling convolutions inserted
+};
+// window: scale where a bound leaves [2^-window, 2^window] (the tests vary it: the score must not change).
+SynflowNetwork synflow_network(const Graph& g, const std::vector<float>& params, int window = 16);
+// From the weight gradients of R (seed: ones at the outputs) of n.graph on the all-ones image.
+double synflow_score(const SynflowNetwork& n, const Graph& original, const std::vector<float>& grads);
+
 // fisher: the sum over the same layers of their fisher terms (Executor::weight_gradients), each
 // sum over channels c of 0.5 * mean over samples of (sum over pixels of output * its gradient)^2.
 double fisher_score(const std::vector<float>& terms);

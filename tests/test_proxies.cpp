@@ -2,6 +2,7 @@
 // the cross-entropy's gradient, and the scores' definitions.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -123,4 +124,53 @@ TEST_CASE("grad_norm and snip: sums over convolution and linear weights only") {
   }
   CHECK(grad_norm_score(g, grads) == doctest::Approx(norm).epsilon(1e-12));
   CHECK(snip_score(g, w, grads) == doctest::Approx(snip).epsilon(1e-12));
+}
+
+TEST_CASE("synflow's rescaled network: the score does not depend on where the scales sit") {
+  // Scales at every cut node whose bound leaves [1/2, 2] and only where it leaves [2^-16, 2^16] give
+  // the same score: a scale on a node that some path bypasses, or one left out of log2_scale, would
+  // change it. R is linear in the stem convolution's weights (every path passes it), so the sum over
+  // them of w * dR/dw is R minus the classifier bias's part. Networks whose R overflows float32
+  // without the scales (nb201 1 and 1462: 1e36, 1e50) and one that needs none (777).
+  NetShape shape;
+  shape.num_classes = kClasses;
+  auto be = make_cpu_backend(2);
+  Executor ex(*be);
+  int more_scales = 0;
+  for (long index : {1L, 1462L, 777L}) {
+    CAPTURE(index);
+    const Graph g = space_of(SpaceId::Nb201).build(index, shape);
+    const std::vector<float> w = init_params(g, 3, uint64_t(index));
+    const SynflowNetwork sn = synflow_network(g, w);
+    const auto batch_norms =
+        std::count_if(g.nodes.begin(), g.nodes.end(), [](const Node& n) { return n.op == OpKind::BatchNorm; });
+    CHECK(sn.graph.nodes.size() == g.nodes.size() - size_t(batch_norms) + size_t(sn.scaled_nodes));  // batch norms gone
+    if (index != 777) CHECK(sn.scaled_nodes > 0);
+    const std::vector<float> ones(2 * 3 * 32 * 32, 1.f);
+    const WeightGradients wg =
+        ex.weight_gradients(sn.graph, sn.params, ones.data(), 2,
+                            [](const std::vector<float>& y) { return std::vector<float>(y.size(), 1.f); });
+    double R = 0, bias = 0, stem = 0;
+    for (float y : wg.output) R += y;
+    const Node& out = sn.graph.nodes[size_t(sn.graph.output)];
+    const Param& pb = sn.graph.params[size_t(out.bias)];
+    for (size_t i = 0; i < pb.size; ++i) bias += 2.0 * sn.params[pb.offset + i];
+    const Param& ps = sn.graph.params[size_t(g.nodes[1].weight)];  // the stem convolution
+    REQUIRE(g.nodes[1].op == OpKind::Conv2d);
+    for (size_t i = 0; i < ps.size; ++i) stem += double(sn.params[ps.offset + i]) * wg.grads[ps.offset + i];
+    CHECK(std::isfinite(R));
+    CHECK(stem == doctest::Approx(R - bias).epsilon(1e-5));
+    // The score is finite, positive and undoes the scales: at least the stem's flow, R / 2^log2_scale.
+    const double score = synflow_score(sn, g, wg.grads) / 2;
+    CHECK(score >= std::ldexp(stem / 2, int(-sn.log2_scale)) * (1 - 1e-6));
+    const SynflowNetwork many = synflow_network(g, w, 1);
+    CHECK(many.scaled_nodes > 0);
+    CHECK(many.scaled_nodes >= sn.scaled_nodes);
+    more_scales += many.scaled_nodes - sn.scaled_nodes;
+    const WeightGradients wm =
+        ex.weight_gradients(many.graph, many.params, ones.data(), 2,
+                            [](const std::vector<float>& y) { return std::vector<float>(y.size(), 1.f); });
+    CHECK(synflow_score(many, g, wm.grads) / 2 == doctest::Approx(score).epsilon(1e-5));
+  }
+  CHECK(more_scales > 5);
 }

@@ -57,8 +57,8 @@ const std::vector<Option>& options() {
               "outputs of the classifier (1, as the reference scores; the proxies: the dataset's classes when 1)"),
       text("score", "KIND", d.score, kScoring,
            "jacob_cov (v1, Sigma_J), hamming (v2, log|K_H|), or a zero-cost proxy: grad_norm, snip, fisher "
-           "(gradients of the cross-entropy), jacob_cov_zc (zero-cost-nas's jacob_cov), params, flops "
-           "(docs/proxies.md)"),
+           "(gradients of the cross-entropy), synflow, jacob_cov_zc (zero-cost-nas's jacob_cov), params, flops "
+           "(docs/proxies.md); several joined by commas are computed in one pass and stored per row"),
       text("relu-sites", "M", "each", kScoring,
            "hamming only: each (every ReLU module once) or reference (ReLUs in ReLU-Conv-BN blocks twice, "
            "as the official v2 code's hooks)"),

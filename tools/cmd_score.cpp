@@ -1,6 +1,7 @@
 // 'score' (a few architectures, printed) and 'score-space' (a resumable run into a database).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -64,11 +65,18 @@ std::string more_columns(const ScoringSetup& setup) {
   return out;
 }
 
+// A score as printed: 6 decimals, or 10 significant digits when large (synflow reaches 1e50).
+std::string score_text(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, std::fabs(v) < 1e9 || !std::isfinite(v) ? "%.6f" : "%.9e", v);
+  return buf;
+}
+
 // One line: the first columns, then each further score; reasons go to stderr, named by `who`.
 void print_row(const ScoreRow& r, const std::string& arch, const std::string& who, const ScoringSetup& setup) {
-  std::printf("%ld\t%s\t%.6f\t%s\t%zu\t%.3f", r.index, arch.c_str(), r.score, status_name(r.status), r.params,
-              r.seconds);
-  for (const ScoreEntry& v : r.more) std::printf("\t%.6g\t%s", v.score, status_name(v.status));
+  std::printf("%ld\t%s\t%s\t%s\t%zu\t%.3f", r.index, arch.c_str(), score_text(r.score).c_str(), status_name(r.status),
+              r.params, r.seconds);
+  for (const ScoreEntry& v : r.more) std::printf("\t%s\t%s", score_text(v.score).c_str(), status_name(v.status));
   std::printf("\n");
   std::fflush(stdout);
   for (size_t k = 0; k <= r.more.size(); ++k)

@@ -1,4 +1,4 @@
-"""Oracle test of the zero-cost proxies grad_norm, snip and fisher: engine weight gradients and scores against
+"""Oracle test of the zero-cost proxies grad_norm, snip, fisher and synflow: engine weight gradients and scores against
 independent PyTorch models of NAS-Bench-201 and NAS-Bench-101 (tests/oracle/nb201_torch.py,
 nb101_torch.py) built from the engine's exported weights, batch and labels.
 
@@ -19,6 +19,9 @@ the gradients by percents. Requirements:
   * outputs: max |y_engine - y_ref| <= 1e-4 * max(1, max |y_ref|)
   * scores: each within max(1e-4, 3 * float32's own relative error) of the reference's
   * the engine's two exports agree on weights, batch, labels and gradients (one pass, two scores)
+  * synflow (its own pass): the network without batch norms, |every parameter|, one all-ones image,
+    R = sum of the outputs, synflow = sum over nn.Conv2d / nn.Linear weights of |w * dR/dw|, all in
+    float64 (float32 overflows: R reaches 1e40 and more); the engine's within 1e-4
 Exit status 0 only if every check passes.
 """
 import argparse
@@ -84,11 +87,27 @@ def torch_pass(model, batch, labels, dtype, meta):
     return y.detach().double().numpy(), grads, gn, sn, fi, record
 
 
+def synflow64(model, shape):
+    """zero-cost-nas's synflow in float64 on a copy of the model whose batch norms are identities."""
+    for mod in list(model.modules()):
+        for name, child in list(mod.named_children()):
+            if isinstance(child, torch.nn.BatchNorm2d):
+                setattr(mod, name, torch.nn.Identity())
+    model = model.double()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.abs_()
+    model.zero_grad()
+    model(torch.ones((1,) + tuple(shape[1:]), dtype=torch.float64)).sum().backward()
+    return sum(float((mod.weight.detach() * mod.weight.grad).abs().sum()) for mod in model.modules()
+               if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)))
+
+
 def rel(a, b):
     return abs(a - b) / max(abs(b), 1e-300)
 
 
-def check(dir_gn, dir_snip, dir_fisher, load_model, label):
+def check(dir_gn, dir_snip, dir_fisher, dir_synflow, load_model, label):
     meta, params, flat, batch, g_e, y_e, labels = read(dir_gn)
     meta_s, _, flat_s, batch_s, g_s, _, labels_s = read(dir_snip)
     meta_f = m.read_export(dir_fisher)[0]
@@ -137,13 +156,18 @@ def check(dir_gn, dir_snip, dir_fisher, load_model, label):
     s_fi = float(meta_f["score"])
     if rel(s_fi, fi64) > max(1e-4, 3 * rel(fi32, fi64)) and abs(s_fi - fi64) > 1e-12:
         bad.append(f"fisher {s_fi:.9g} vs {fi64:.9g}")
+    meta_y, _, flat_y, _, _, _ = m.read_export(dir_synflow)
+    sy64 = synflow64(load_model(meta_y, params, flat_y), batch.shape)
+    s_sy = float(meta_y["score"])
+    if not np.array_equal(flat, flat_y) or rel(s_sy, sy64) > 1e-4:
+        bad.append(f"synflow {s_sy:.9g} vs {sy64:.9g}")
     line = (f"{label:<34} ties {ties:>4}  grads {worst:8.2e} (f32 {worst32:8.2e})  grad_norm {rel(s_gn, gn64):8.1e}  "
-            f"snip {rel(s_sn, sn64):8.1e}  fisher {rel(s_fi, fi64):8.1e}  "
+            f"snip {rel(s_sn, sn64):8.1e}  fisher {rel(s_fi, fi64):8.1e}  synflow {rel(s_sy, sy64):8.1e} ({sy64:.2e})  "
             f"{'ok' if not bad else 'FAIL ' + ','.join(bad[:4])}")
     return bad, line
 
 
-SCORES = ("grad_norm", "snip", "fisher")
+SCORES = ("grad_norm", "snip", "fisher", "synflow")
 
 
 def export(naswot, out, args, score):

@@ -395,6 +395,20 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
         v.reason = std::isfinite(loss) ? "the weight gradients are not finite" : "the loss is not finite";
         v.score = -std::numeric_limits<double>::infinity();
       }
+    } else if (kind == ScoreKind::Synflow) {
+      // Two identical all-ones images (the executor takes at least two): without batch norm the samples
+      // do not interact, so every gradient is exactly twice the one image's, halved in the score.
+      const SynflowNetwork sn = synflow_network(g, p);
+      const std::vector<float> ones(2 * g.shape(0).per_sample(), 1.f);
+      const WeightGradients sg =
+          executor->weight_gradients(sn.graph, sn.params, ones.data(), 2,
+                                     [](const std::vector<float>& y) { return std::vector<float>(y.size(), 1.f); });
+      v.score = synflow_score(sn, g, sg.grads) / 2;
+      if (!std::isfinite(v.score)) {
+        v.status = ScoreStatus::Degenerate;
+        v.reason = "synflow is not finite in float64";
+        v.score = -std::numeric_limits<double>::infinity();
+      }
     } else if (kind == ScoreKind::Hamming) {
       if (!ham)
         ham = executor->hamming_kernel(g, p, x.data(), batch,
