@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "engine/error.h"
 
@@ -193,6 +194,40 @@ double synflow_score(const SynflowNetwork& n, const Graph& original, const std::
       total += double(n.params[p.offset + i]) * std::fabs(double(grads[p.offset + i]));
   });
   return std::ldexp(total, int(-n.log2_scale));
+}
+
+std::vector<float> ntk_row(const Graph& g, const std::vector<float>& grads) {
+  std::vector<float> row;
+  for (const Node& n : g.nodes)
+    if ((has_trait(n.op, kProxyLayer) || n.op == OpKind::BatchNorm) && n.weight >= 0) {
+      const Param& p = g.params[size_t(n.weight)];
+      row.insert(row.end(), grads.begin() + long(p.offset), grads.begin() + long(p.offset + p.size));
+    }
+  return row;
+}
+
+JacobScore ntk_score(const std::vector<std::vector<float>>& rows) {
+  const int n = int(rows.size());
+  std::vector<double> theta(size_t(n) * size_t(n));
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j <= i; ++j) {
+      double dot = 0;
+      for (size_t k = 0; k < rows[size_t(i)].size(); ++k) dot += double(rows[size_t(i)][k]) * rows[size_t(j)][k];
+      theta[size_t(i) * size_t(n) + size_t(j)] = theta[size_t(j) * size_t(n) + size_t(i)] = dot;
+    }
+  for (double v : theta)
+    if (!std::isfinite(v)) return degenerate_score("the NTK has a non-finite entry");
+  std::vector<double> w;
+  std::string why;
+  if (!symmetric_eigenvalues(std::move(theta), n, w, &why)) return degenerate_score(why);
+  // Below n * eps of the largest, the smallest eigenvalue is rounding: the condition number means nothing.
+  if (!(w.front() > w.back() * double(n) * std::numeric_limits<double>::epsilon()))
+    return degenerate_score("the NTK is singular to float64 precision (eigenvalues " + std::to_string(w.front()) +
+                            " .. " + std::to_string(w.back()) + ")");
+  JacobScore out;
+  out.score = -w.back() / w.front();
+  out.eigenvalues = std::move(w);
+  return out;
 }
 
 }  // namespace naswot

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/graph.h"
+#include "engine/score_jacob.h"
 
 namespace naswot {
 
@@ -36,6 +37,15 @@ struct SynflowNetwork {
 SynflowNetwork synflow_network(const Graph& g, const std::vector<float>& params, int window = 16);
 // From the weight gradients of R (seed: ones at the outputs) of n.graph on the all-ones image.
 double synflow_score(const SynflowNetwork& n, const Graph& original, const std::vector<float>& grads);
+
+// ntk (TE-NAS's condition number of the empirical neural tangent kernel, as NAS-Bench-Suite-Zero's
+// `ntk`): rows[i] = d(sum of sample i's outputs)/dtheta over the parameters TE-NAS selects (named
+// "weight": convolution and linear weights and batch-norm scales; ntk_row picks them from a full
+// gradient); Theta = rows rows^T in float64; score = -lambda_max / lambda_min (higher is better).
+// A Theta singular to float64 precision (smallest eigenvalue <= n * eps * largest) or with a
+// non-finite entry is degenerate.
+std::vector<float> ntk_row(const Graph& g, const std::vector<float>& grads);
+JacobScore ntk_score(const std::vector<std::vector<float>>& rows);
 
 // fisher: the sum over the same layers of their fisher terms (Executor::weight_gradients), each
 // sum over channels c of 0.5 * mean over samples of (sum over pixels of output * its gradient)^2.

@@ -101,23 +101,27 @@ bool jacobian_correlation(const float* J, int rows, size_t cols, std::vector<dou
   return true;
 }
 
-JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k, SigmaPrecision precision) {
-  std::vector<double> sigma;
-  std::string why;
-  if (!jacobian_correlation(J, rows, cols, sigma, &why, precision)) return degenerate_score(why);
-
+bool symmetric_eigenvalues(std::vector<double> a, int n, std::vector<double>& w, std::string* why) {
   // dsyevd on the symmetric matrix (row-major = column-major here by symmetry).
   const char jobz = 'N', uplo = 'U';
-  int n = rows, info = 0, lwork = -1, liwork = -1, iwq = 0;
+  int info = 0, lwork = -1, liwork = -1, iwq = 0;
   double wq = 0;
-  std::vector<double> w(static_cast<size_t>(rows));
-  dsyevd_(&jobz, &uplo, &n, sigma.data(), &n, w.data(), &wq, &lwork, &iwq, &liwork, &info);
+  w.assign(static_cast<size_t>(n), 0.0);
+  dsyevd_(&jobz, &uplo, &n, a.data(), &n, w.data(), &wq, &lwork, &iwq, &liwork, &info);
   lwork = int(wq);
   liwork = std::max(1, iwq);
   std::vector<double> work(static_cast<size_t>(std::max(1, lwork)));
   std::vector<int> iwork(static_cast<size_t>(liwork));
-  dsyevd_(&jobz, &uplo, &n, sigma.data(), &n, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
-  if (info != 0) return degenerate_score("dsyevd failed (info " + std::to_string(info) + ")");
+  dsyevd_(&jobz, &uplo, &n, a.data(), &n, w.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
+  if (info != 0 && why) *why = "dsyevd failed (info " + std::to_string(info) + ")";
+  return info == 0;
+}
+
+JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k, SigmaPrecision precision) {
+  std::vector<double> sigma, w;
+  std::string why;
+  if (!jacobian_correlation(J, rows, cols, sigma, &why, precision)) return degenerate_score(why);
+  if (!symmetric_eigenvalues(std::move(sigma), rows, w, &why)) return degenerate_score(why);
   return score_from_eigenvalues(std::move(w), k);
 }
 

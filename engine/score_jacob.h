@@ -40,6 +40,10 @@ JacobScore score_from_eigenvalues(std::vector<double> w, double k);
 // Why row r of J makes Sigma_J undefined (flag 1: non-finite entry, 2: zero variance).
 std::string degenerate_row_reason(int r, int flag);
 
+// The eigenvalues (ascending) of the symmetric n x n matrix a (LAPACK dsyevd); false, with why, when
+// the solver fails.
+bool symmetric_eigenvalues(std::vector<double> a, int n, std::vector<double>& w, std::string* why);
+
 // S = -sum_i [ln(v_i + k) + 1/(v_i + k)] over the eigenvalues v_i of Sigma_J (LAPACK dsyevd).
 JacobScore jacob_cov_score(const float* J, int rows, size_t cols, double k = kJacobK,
                            SigmaPrecision precision = SigmaPrecision::Fp64);

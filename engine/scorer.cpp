@@ -9,11 +9,11 @@
 namespace naswot {
 
 namespace {
-constexpr ScoreKind kKinds[] = {ScoreKind::JacobCov,   ScoreKind::Hamming, ScoreKind::GradNorm,
-                                ScoreKind::Snip,       ScoreKind::Params,  ScoreKind::Flops,
-                                ScoreKind::JacobCovZc, ScoreKind::Fisher,  ScoreKind::Synflow};
-constexpr const char* kKindNames[] = {"jacob_cov", "hamming",      "grad_norm", "snip",   "params",
-                                      "flops",     "jacob_cov_zc", "fisher",    "synflow"};
+constexpr ScoreKind kKinds[] = {ScoreKind::JacobCov, ScoreKind::Hamming, ScoreKind::GradNorm,   ScoreKind::Snip,
+                                ScoreKind::Params,   ScoreKind::Flops,   ScoreKind::JacobCovZc, ScoreKind::Fisher,
+                                ScoreKind::Synflow,  ScoreKind::Ntk};
+constexpr const char* kKindNames[] = {"jacob_cov", "hamming",      "grad_norm", "snip",    "params",
+                                      "flops",     "jacob_cov_zc", "fisher",    "synflow", "ntk"};
 }  // namespace
 
 const char* score_kind_name(ScoreKind k) { return kKindNames[int(k)]; }

@@ -11,8 +11,8 @@ namespace naswot {
 // The score of a run: the v1 Jacobian-covariance score, the later Hamming-kernel log-determinant, or
 // a zero-cost proxy (docs/proxies.md): grad_norm and snip from the weights' gradients of the
 // cross-entropy, params and flops as the baselines.
-enum class ScoreKind { JacobCov, Hamming, GradNorm, Snip, Params, Flops, JacobCovZc, Fisher, Synflow };
-// jacob_cov | hamming | grad_norm | snip | params | flops | jacob_cov_zc | fisher | synflow, as --score and run
+enum class ScoreKind { JacobCov, Hamming, GradNorm, Snip, Params, Flops, JacobCovZc, Fisher, Synflow, Ntk };
+// jacob_cov | hamming | grad_norm | snip | params | flops | jacob_cov_zc | fisher | synflow | ntk, as --score and run
 // databases spell them.
 const char* score_kind_name(ScoreKind k);
 // The Sigma_J score: NASWOT's (one output), or zero-cost-nas's jacob_cov (the dataset's classes).
@@ -25,7 +25,8 @@ inline bool needs_weight_gradients(ScoreKind k) {
 inline bool is_size_baseline(ScoreKind k) { return k == ScoreKind::Params || k == ScoreKind::Flops; }
 // The zero-cost proxies: networks with the dataset's classes as outputs, as the proxy suites build them.
 inline bool is_proxy(ScoreKind k) {
-  return needs_weight_gradients(k) || is_size_baseline(k) || k == ScoreKind::JacobCovZc || k == ScoreKind::Synflow;
+  return needs_weight_gradients(k) || is_size_baseline(k) || k == ScoreKind::JacobCovZc || k == ScoreKind::Synflow ||
+         k == ScoreKind::Ntk;
 }
 bool parse_score_kind(const std::string& s, ScoreKind& out);  // false when s names none
 std::string score_kind_names();                               // every name, comma-separated, for messages

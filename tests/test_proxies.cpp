@@ -174,3 +174,19 @@ TEST_CASE("synflow's rescaled network: the score does not depend on where the sc
   }
   CHECK(more_scales > 5);
 }
+
+TEST_CASE("ntk: the condition number of Theta = G G^T, degenerate when Theta is singular") {
+  // Orthogonal rows of norms 1, 2 and 4: Theta = diag(1, 4, 16), condition number 16.
+  std::vector<std::vector<float>> rows = {{1, 0, 0, 0}, {0, 2, 0, 0}, {0, 0, 0, 4}};
+  JacobScore s = ntk_score(rows);
+  CHECK(s.status == ScoreStatus::Ok);
+  CHECK(s.score == doctest::Approx(-16.0).epsilon(1e-12));
+  // A rotation of the rows changes Theta's entries but not its spectrum.
+  rows = {{0.6f, 0.8f, 0, 0}, {-1.6f, 1.2f, 0, 0}, {0, 0, 4, 0}};
+  CHECK(ntk_score(rows).score == doctest::Approx(-16.0).epsilon(1e-6));
+  rows.push_back(rows[0]);  // two samples with the same gradient: Theta singular
+  s = ntk_score(rows);
+  CHECK(s.status == ScoreStatus::Degenerate);
+  CHECK(s.reason.find("singular") != std::string::npos);
+  CHECK(ntk_score({{1, 0}, {0, NAN}}).status == ScoreStatus::Degenerate);
+}

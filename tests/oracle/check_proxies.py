@@ -19,6 +19,10 @@ the gradients by percents. Requirements:
   * outputs: max |y_engine - y_ref| <= 1e-4 * max(1, max |y_ref|)
   * scores: each within max(1e-4, 3 * float32's own relative error) of the reference's
   * the engine's two exports agree on weights, batch, labels and gradients (one pass, two scores)
+  * ntk (its own export, batch 8): per sample i the gradient of the sum of i's outputs over every
+    parameter named "weight" (convolutions, linear, batch-norm scales; train mode, the whole batch's
+    forward), Theta = G G^T, score = -lambda_max / lambda_min: within max(1e-3, 3 * float32's own error)
+    of float64's; a degenerate engine score only where float64's smallest eigenvalue is ~0
   * synflow (its own pass): the network without batch norms, |every parameter|, one all-ones image,
     R = sum of the outputs, synflow = sum over nn.Conv2d / nn.Linear weights of |w * dR/dw|, all in
     float64 (float32 overflows: R reaches 1e40 and more); the engine's within 1e-4
@@ -101,6 +105,38 @@ def synflow64(model, shape):
     model(torch.ones((1,) + tuple(shape[1:]), dtype=torch.float64)).sum().backward()
     return sum(float((mod.weight.detach() * mod.weight.grad).abs().sum()) for mod in model.modules()
                if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)))
+
+
+def ntk64(model, batch, meta, dtype):
+    """TE-NAS's ntk on the engine's branches: (score, smallest / largest eigenvalue)."""
+    m.ACT.pin = {k: torch.from_numpy(v) for k, v in meta["relu_masks"].items()}
+    n1.POOL.pin = {site: torch.from_numpy(idx) for site, (idx, _) in meta.get("maxpool_argmax", {}).items()}
+    model = model.to(dtype)
+    model.train()
+    y = model(torch.from_numpy(batch.copy()).to(dtype))
+    rows = []
+    for i in range(y.shape[0]):
+        model.zero_grad()
+        y[i].sum().backward(retain_graph=True)
+        rows.append(torch.cat([p.grad.reshape(-1).double() for n, p in model.named_parameters()
+                               if "weight" in n and p.grad is not None]))
+    m.ACT.pin, n1.POOL.pin = {}, {}
+    g = torch.stack(rows)
+    w = np.linalg.eigvalsh((g @ g.T).numpy())
+    with np.errstate(all="ignore"):  # Theta = 0 (nothing reaches the outputs): 0/0
+        return -w[-1] / w[0], w[0] / w[-1]
+
+
+def check_ntk(d, load_model, label):
+    meta, params, flat, batch, _, _ = m.read_export(d)
+    s64, ratio = ntk64(load_model(meta, params, flat), batch, meta, torch.float64)
+    s32, _ = ntk64(load_model(meta, params, flat), batch, meta, torch.float32)
+    if meta["status"] != "ok":
+        ok = not ratio > 1e-7  # degenerate only where float64's Theta is singular too
+        return not ok, f"{label:<34} ntk degenerate (float64 lambda_min / lambda_max {ratio:.1e})  {'ok' if ok else 'FAIL'}"
+    e, e32 = rel(float(meta["score"]), s64), rel(s32, s64)
+    ok = e <= max(1e-3, 3 * e32)
+    return not ok, f"{label:<34} ntk {float(meta['score']):.6g} vs {s64:.6g}: {e:8.1e} (f32 {e32:8.1e})  {'ok' if ok else 'FAIL'}"
 
 
 def rel(a, b):
@@ -201,6 +237,14 @@ def main():
         print(line, flush=True)
         failures += bool(bad)
         total += 1
+    # ntk: a batch-sized loop of backward passes; five of the networks at batch 8.
+    ntk_archs = archs[:3] + ["1", "777"]
+    export(args.naswot, out, ["--batch", "8", "--seed", "3", "--data", args.data, "--arch", ",".join(ntk_archs)], "ntk")
+    for d in sorted(os.listdir(os.path.join(out, "ntk"))):
+        bad, line = check_ntk(os.path.join(out, "ntk", d), m.load_model, "nb201 " + d)
+        print(line, flush=True)
+        failures += bad
+        total += 1
 
     # NB101: five cells of different shapes (projections and concatenation, a max-pool output, ...).
     cells = pick_cells(args.data, 0)[:5]
@@ -214,8 +258,15 @@ def main():
         print(line, flush=True)
         failures += bool(bad)
         total += 1
-    print(f"{total - failures}/{total} networks passed")
-    return 1 if failures or total < 15 else 0
+    export(args.naswot, out, ["--space", "nb101", "--batch", "8", "--seed", "3", "--data", args.data]
+           + cell_args(cells[:2]), "ntk")
+    for h, _, _ in cells[:2]:
+        bad, line = check_ntk(os.path.join(out, "ntk", h), n1.load_model, "nb101 " + h[:16])
+        print(line, flush=True)
+        failures += bad
+        total += 1
+    print(f"{total - failures}/{total} checks passed")
+    return 1 if failures or total < 22 else 0
 
 
 if __name__ == "__main__":

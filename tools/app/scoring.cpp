@@ -368,6 +368,7 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
   double loss = 0;
   std::optional<HammingResult> ham;
   std::optional<NetworkScore> jac;
+  std::optional<WeightGradients> ntk_last;  // ntk: the last sample's pass (the export's masks)
   const auto t0 = std::chrono::steady_clock::now();
   const auto has = [&](ScoreKind k) {
     return std::find(score_kinds.begin(), score_kinds.end(), k) != score_kinds.end();
@@ -409,6 +410,22 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
         v.reason = "synflow is not finite in float64";
         v.score = -std::numeric_limits<double>::infinity();
       }
+    } else if (kind == ScoreKind::Ntk) {
+      // One backward pass per sample i, seeded with ones at sample i's outputs (batch norm couples the
+      // samples: each pass sees the whole batch's forward), as TE-NAS computes it.
+      std::vector<std::vector<float>> rows;
+      for (int i = 0; i < batch; ++i) {
+        const WeightGradients gi = executor->weight_gradients(g, p, x.data(), batch, [&](const std::vector<float>& y) {
+          std::vector<float> dy(y.size(), 0.f);
+          const size_t classes = y.size() / size_t(batch);
+          std::fill(dy.begin() + long(size_t(i) * classes), dy.begin() + long(size_t(i + 1) * classes), 1.f);
+          return dy;
+        });
+        rows.push_back(ntk_row(g, gi.grads));
+        if (i == batch - 1 && !export_dir.empty()) ntk_last = gi;  // its ReLU masks for the export
+      }
+      const JacobScore s = ntk_score(rows);
+      v = {s.score, s.status, s.reason};
     } else if (kind == ScoreKind::Hamming) {
       if (!ham)
         ham = executor->hamming_kernel(g, p, x.data(), batch,
@@ -431,7 +448,10 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
     if (wg) info.labels = labels;
     info.score = r.score;
     info.status = status_name(r.status);
-    write_export(dir, info, g, p, x, batch, jac ? &jac->jac : nullptr, ham ? &*ham : nullptr, wg ? &*wg : nullptr,
+    write_export(dir, info, g, p, x, batch, jac ? &jac->jac : nullptr, ham ? &*ham : nullptr,
+                 wg         ? &*wg
+                 : ntk_last ? &*ntk_last
+                            : nullptr,
                  weights);
   }
   if (sigma && jac && jac->score.status == ScoreStatus::Ok)
