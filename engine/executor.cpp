@@ -215,6 +215,26 @@ WeightGradients Executor::weight_gradients(const Graph& g, const std::vector<flo
   return r;
 }
 
+Executor::ForwardResult Executor::forward_all(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
+                                              int B) {
+  input_grad_ = nullptr;
+  forward(g, params, batch_nchw, B, PlanMode::ForwardAll, nullptr);
+  ForwardResult r;
+  const Shape out_shape = g.shape(g.output);
+  r.output.resize(out_shape.per_sample() * size_t(B));
+  to_nchw(arena_ + plan_[g.output].value_off, r.output.data(), out_shape, B);
+  for (size_t v = 0; v < g.nodes.size(); ++v) {
+    if (g.nodes[v].op != OpKind::BatchNorm) continue;
+    const int C = g.nodes[v].out.c;
+    std::vector<float> rstd(static_cast<size_t>(C));
+    be_.download(arena_ + plan_[int(v)].stats_off + size_t(C), rstd.data(), rstd.size());  // after mean[C]
+    std::vector<double> var(static_cast<size_t>(C));
+    for (int c = 0; c < C; ++c) var[size_t(c)] = 1.0 / (double(rstd[size_t(c)]) * rstd[size_t(c)]) - double(kBnEps);
+    r.bn_variance.push_back(std::move(var));
+  }
+  return r;
+}
+
 void Executor::backward(const Graph& g, int B, bool weights) {
   const Plan& p = plan_;
   if (!weights && !p[p.input].live) return;  // output independent of the input: J = 0

@@ -70,6 +70,14 @@ class Executor {
   WeightGradients weight_gradients(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
                                    const std::function<std::vector<float>(const std::vector<float>&)>& seed,
                                    bool fisher = false);
+  // Forward pass only, computing every node (also those off the output's path): the output's values
+  // (batch-major) and, per batch norm in graph order, each channel's batch variance (biased, over the
+  // batch's real samples and pixels, as the batch norm normalised with).
+  struct ForwardResult {
+    std::vector<float> output;
+    std::vector<std::vector<double>> bn_variance;
+  };
+  ForwardResult forward_all(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch);
   // Forward pass only, computing every ReLU (also those off the output's path); at each ReLU site,
   // K[a][b] += weight(node) * (number of units whose on/off state agrees between samples a and b).
   // Returns K (batch x batch, row-major), exact integers.

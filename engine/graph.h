@@ -48,6 +48,7 @@ enum class InitKind {
   Zeros,
   HeNormalFanOut,  // N(0, sqrt(2 / (k*k*C_out))), NB101 port's conv init
   Normal001,       // N(0, 0.01), NB101 port's linear init
+  StandardNormal,  // N(0, 1): zen's Gaussian initialisation of conv and linear weights
 };
 
 struct Param {

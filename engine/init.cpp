@@ -9,6 +9,13 @@
 
 namespace naswot {
 
+double standard_normal(uint64_t key, uint64_t i) {
+  // Box-Muller on two counter-based uniforms; (0, 1] keeps the log finite.
+  const double u1 = (double(draw(key, 2 * i) >> 11) + 1.0) * 0x1.0p-53;
+  const double u2 = double(draw(key, 2 * i + 1) >> 11) * 0x1.0p-53;
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
 std::vector<float> init_params(const Graph& g, uint64_t seed, uint64_t arch_key) {
   std::vector<float> w(g.num_params());
   for (size_t p = 0; p < g.params.size(); ++p) {
@@ -22,15 +29,13 @@ std::vector<float> init_params(const Graph& g, uint64_t seed, uint64_t arch_key)
         for (size_t i = 0; i < prm.size; ++i) out[i] = 0.f;
         break;
       case InitKind::HeNormalFanOut:
-      case InitKind::Normal001: {
-        const double sd = prm.init == InitKind::Normal001 ? 0.01 : std::sqrt(2.0 / double(prm.fan_out));
+      case InitKind::Normal001:
+      case InitKind::StandardNormal: {
+        const double sd = prm.init == InitKind::Normal001        ? 0.01
+                          : prm.init == InitKind::StandardNormal ? 1.0
+                                                                 : std::sqrt(2.0 / double(prm.fan_out));
         const uint64_t key = stream_key(seed, arch_key, p);
-        for (size_t i = 0; i < prm.size; ++i) {
-          // Box-Muller on two counter-based uniforms; (0, 1] keeps the log finite.
-          const double u1 = (double(draw(key, 2 * i) >> 11) + 1.0) * 0x1.0p-53;
-          const double u2 = double(draw(key, 2 * i + 1) >> 11) * 0x1.0p-53;
-          out[i] = float(sd * std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
-        }
+        for (size_t i = 0; i < prm.size; ++i) out[i] = float(sd * standard_normal(key, i));
         break;
       }
       case InitKind::KaimingUniformA5:
@@ -58,6 +63,7 @@ std::vector<float> init_params_torch(const Graph& g, TorchGenerator gen) {
       case InitKind::LinearBias: bound = 1.0 / std::sqrt(double(prm.fan_in)); break;
       case InitKind::HeNormalFanOut:
       case InitKind::Normal001:
+      case InitKind::StandardNormal:
         fail("PyTorch's normal_ initialisation (" + prm.name +
              ") is not replayed; the reference weights exist for NAS-Bench-201 only (docs/nb101.md, Weights)");
     }

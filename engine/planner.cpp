@@ -72,9 +72,9 @@ struct Schedule {
 Schedule liveness(const Graph& g, PlanMode mode, Plan& p) {
   const int n = int(g.nodes.size());
   p.nodes[size_t(g.output)].live = true;
-  if (mode == PlanMode::ForwardAllReLUs)
+  if (mode == PlanMode::ForwardAllReLUs || mode == PlanMode::ForwardAll)
     for (int i = 0; i < n; ++i)
-      if (has_trait(g.nodes[i].op, kReLUSite)) p.nodes[i].live = true;
+      if (mode == PlanMode::ForwardAll || has_trait(g.nodes[i].op, kReLUSite)) p.nodes[i].live = true;
   for (int i = n - 1; i >= 0; --i)
     if (p.nodes[i].live)
       for (int in : g.nodes[i].inputs) p.nodes[in].live = true;

@@ -9,7 +9,7 @@ namespace naswot {
 
 // What the plan decided for one node of the graph.
 struct NodePlan {
-  bool live = false;        // feeds the output (or, ForwardAllReLUs, a ReLU)
+  bool live = false;        // feeds the output (or, ForwardAllReLUs, a ReLU; ForwardAll: every node)
   bool needs_grad = false;  // on a path input -> output (WeightGradient: from any node with parameters)
   size_t value_off = 0;     // arena offset of the value (floats)
   size_t grad_off = 0;      // arena offset of the gradient (needs_grad nodes)
@@ -54,6 +54,7 @@ enum class PlanMode {
   InputGradient,    // forward, then the gradient of sum_b y_b w.r.t. the input (Jacobian score)
   ForwardAllReLUs,  // forward only, every ReLU computed even off the output's path (Hamming score)
   WeightGradient,   // forward, then a loss's gradient w.r.t. every parameter (the zero-cost proxies)
+  ForwardAll,       // forward only, every node computed even off the output's path (zen's batch norms)
 };
 
 // Plans one network at one batch size (cheap: linear in the number of nodes).

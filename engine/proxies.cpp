@@ -6,6 +6,8 @@
 #include <limits>
 
 #include "engine/error.h"
+#include "engine/init.h"
+#include "engine/rng.h"
 
 namespace naswot {
 namespace {
@@ -227,6 +229,59 @@ JacobScore ntk_score(const std::vector<std::vector<float>>& rows) {
   JacobScore out;
   out.score = -w.back() / w.front();
   out.eigenvalues = std::move(w);
+  return out;
+}
+
+ZenNetwork zen_network(const Graph& g, uint64_t seed, uint64_t arch_key, int batch) {
+  // The network up to its global average pool's input, with zen's initialisation.
+  int gap = -1;
+  for (size_t v = 0; v < g.nodes.size(); ++v)
+    if (g.nodes[v].op == OpKind::GlobalAvgPool) gap = int(v);
+  if (gap < 0) fail("zen: the network has no global average pool");
+  ZenNetwork z{g, {}, {}, {}};
+  Graph& f = z.f;
+  f.output = g.nodes[size_t(gap)].inputs[0];
+  f.nodes.resize(size_t(f.output) + 1);
+  for (Param& p : f.params)
+    if (p.init == InitKind::KaimingUniformA5 || p.init == InitKind::HeNormalFanOut || p.init == InitKind::Normal001)
+      p.init = InitKind::StandardNormal;  // conv and linear weights
+    else if (p.init == InitKind::LinearBias)
+      p.init = InitKind::Zeros;
+  z.params = init_params(f, seed, stream_key(arch_key, 0x2E4E5A));
+  // Inputs: x and x + 0.01 e, the same for every architecture of a run.
+  const size_t n_in = size_t(batch) * g.shape(0).per_sample();
+  const uint64_t kx = stream_key(seed, 0x2E4E5A, 1), ke = stream_key(seed, 0x2E4E5A, 2);
+  z.x.resize(n_in);
+  z.mixed.resize(n_in);
+  for (size_t i = 0; i < n_in; ++i) {
+    z.x[i] = float(standard_normal(kx, i));
+    z.mixed[i] = z.x[i] + 0.01f * float(standard_normal(ke, i));
+  }
+  return z;
+}
+
+JacobScore zen_score(Executor& ex, const ZenNetwork& z, int batch) {
+  const Graph& f = z.f;
+  const Executor::ForwardResult a = ex.forward_all(f, z.params, z.x.data(), batch);
+  const Executor::ForwardResult b = ex.forward_all(f, z.params, z.mixed.data(), batch);
+  double diff = 0;
+  for (size_t i = 0; i < a.output.size(); ++i) diff += std::fabs(double(a.output[i]) - double(b.output[i]));
+  diff /= double(batch);
+  double log_bn = 0;
+  size_t k = 0;
+  for (const Node& n : f.nodes) {
+    if (n.op != OpKind::BatchNorm) continue;
+    const double count = double(batch) * n.out.h * n.out.w, unbias = count / (count - 1);
+    double mean = 0;
+    for (size_t c = 0; c < a.bn_variance[k].size(); ++c)
+      mean += 0.81 + 0.09 * a.bn_variance[k][c] * unbias + 0.1 * b.bn_variance[k][c] * unbias;
+    log_bn += 0.5 * std::log(mean / double(a.bn_variance[k].size()));
+    ++k;
+  }
+  if (!(diff > 0) || !std::isfinite(diff)) return degenerate_score("zen: the outputs do not move with the input");
+  JacobScore out;
+  out.score = std::log(diff) + log_bn;
+  if (!std::isfinite(out.score)) return degenerate_score("zen: the score is not finite");
   return out;
 }
 

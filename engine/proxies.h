@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/executor.h"
 #include "engine/graph.h"
 #include "engine/score_jacob.h"
 
@@ -46,6 +47,21 @@ double synflow_score(const SynflowNetwork& n, const Graph& original, const std::
 // non-finite entry is degenerate.
 std::vector<float> ntk_row(const Graph& g, const std::vector<float>& grads);
 JacobScore ntk_score(const std::vector<std::vector<float>>& rows);
+
+// zen (Zen-NAS, as NAS-Bench-Suite-Zero's `zen`): the network up to its global average pool f, with
+// N(0, 1) convolution weights and batch norms in training mode (gamma 1, beta 0); x and e two batches
+// of N(0, 1) inputs (the images' shape; drawn from `seed`, the same for every architecture);
+// zen = log(mean over samples of sum |f(x) - f(x + 0.01 e)|) + sum over batch norms of
+// log sqrt(mean over channels of PyTorch's running variance after those two passes), i.e.
+// 0.81 + 0.09 v1 + 0.1 v2 with v1, v2 the passes' unbiased batch variances. Weights draw from
+// (seed, arch_key); batch norms off the output's path count too (PyTorch runs every module).
+struct ZenNetwork {
+  Graph f;                      // the network up to the global average pool (all of g's parameters)
+  std::vector<float> params;    // N(0, 1) convolution and linear weights, gamma 1, beta 0
+  std::vector<float> x, mixed;  // batch x the input's shape: x, and x + 0.01 e
+};
+ZenNetwork zen_network(const Graph& g, uint64_t seed, uint64_t arch_key, int batch);
+JacobScore zen_score(Executor& ex, const ZenNetwork& z, int batch);
 
 // fisher: the sum over the same layers of their fisher terms (Executor::weight_gradients), each
 // sum over channels c of 0.5 * mean over samples of (sum over pixels of output * its gradient)^2.

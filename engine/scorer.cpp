@@ -3,30 +3,42 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "engine/error.h"
 
 namespace naswot {
 
 namespace {
-constexpr ScoreKind kKinds[] = {ScoreKind::JacobCov, ScoreKind::Hamming, ScoreKind::GradNorm,   ScoreKind::Snip,
-                                ScoreKind::Params,   ScoreKind::Flops,   ScoreKind::JacobCovZc, ScoreKind::Fisher,
-                                ScoreKind::Synflow,  ScoreKind::Ntk};
-constexpr const char* kKindNames[] = {"jacob_cov", "hamming",      "grad_norm", "snip",    "params",
-                                      "flops",     "jacob_cov_zc", "fisher",    "synflow", "ntk"};
+// Every score kind with its name, in the enum's order.
+constexpr struct {
+  ScoreKind kind;
+  const char* name;
+} kKinds[] = {{ScoreKind::JacobCov, "jacob_cov"},
+              {ScoreKind::Hamming, "hamming"},
+              {ScoreKind::GradNorm, "grad_norm"},
+              {ScoreKind::Snip, "snip"},
+              {ScoreKind::Params, "params"},
+              {ScoreKind::Flops, "flops"},
+              {ScoreKind::JacobCovZc, "jacob_cov_zc"},
+              {ScoreKind::Fisher, "fisher"},
+              {ScoreKind::Synflow, "synflow"},
+              {ScoreKind::Ntk, "ntk"},
+              {ScoreKind::Zen, "zen"}};
+static_assert(int(kKinds[std::size(kKinds) - 1].kind) == int(std::size(kKinds)) - 1, "one row per kind, in order");
 }  // namespace
 
-const char* score_kind_name(ScoreKind k) { return kKindNames[int(k)]; }
+const char* score_kind_name(ScoreKind k) { return kKinds[int(k)].name; }
 
 bool parse_score_kind(const std::string& s, ScoreKind& out) {
-  for (ScoreKind k : kKinds)
-    if (s == score_kind_name(k)) return out = k, true;
+  for (const auto& row : kKinds)
+    if (s == row.name) return out = row.kind, true;
   return false;
 }
 
 std::string score_kind_names() {
   std::string out;
-  for (ScoreKind k : kKinds) out += std::string(out.empty() ? "" : ", ") + score_kind_name(k);
+  for (const auto& row : kKinds) out += std::string(out.empty() ? "" : ", ") + row.name;
   return out;
 }
 

@@ -11,9 +11,9 @@ namespace naswot {
 // The score of a run: the v1 Jacobian-covariance score, the later Hamming-kernel log-determinant, or
 // a zero-cost proxy (docs/proxies.md): grad_norm and snip from the weights' gradients of the
 // cross-entropy, params and flops as the baselines.
-enum class ScoreKind { JacobCov, Hamming, GradNorm, Snip, Params, Flops, JacobCovZc, Fisher, Synflow, Ntk };
-// jacob_cov | hamming | grad_norm | snip | params | flops | jacob_cov_zc | fisher | synflow | ntk, as --score and run
-// databases spell them.
+enum class ScoreKind { JacobCov, Hamming, GradNorm, Snip, Params, Flops, JacobCovZc, Fisher, Synflow, Ntk, Zen };
+// jacob_cov | hamming | grad_norm | snip | params | flops | jacob_cov_zc | fisher | synflow | ntk | zen, as --score and
+// run databases spell them.
 const char* score_kind_name(ScoreKind k);
 // The Sigma_J score: NASWOT's (one output), or zero-cost-nas's jacob_cov (the dataset's classes).
 inline bool is_jacobian_score(ScoreKind k) { return k == ScoreKind::JacobCov || k == ScoreKind::JacobCovZc; }
@@ -26,7 +26,7 @@ inline bool is_size_baseline(ScoreKind k) { return k == ScoreKind::Params || k =
 // The zero-cost proxies: networks with the dataset's classes as outputs, as the proxy suites build them.
 inline bool is_proxy(ScoreKind k) {
   return needs_weight_gradients(k) || is_size_baseline(k) || k == ScoreKind::JacobCovZc || k == ScoreKind::Synflow ||
-         k == ScoreKind::Ntk;
+         k == ScoreKind::Ntk || k == ScoreKind::Zen;
 }
 bool parse_score_kind(const std::string& s, ScoreKind& out);  // false when s names none
 std::string score_kind_names();                               // every name, comma-separated, for messages

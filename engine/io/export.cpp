@@ -19,6 +19,8 @@ void write_raw(const std::filesystem::path& p, const T* data, size_t n) {
 
 }  // namespace
 
+void write_f32(const std::string& path, const std::vector<float>& v) { write_raw(path, v.data(), v.size()); }
+
 void write_export(const std::string& dir, const ExportInfo& info, const Graph& g, const std::vector<float>& params,
                   const std::vector<float>& batch_nchw, int batch, const JacobianResult* jac, const HammingResult* ham,
                   const WeightGradients* wg, const std::vector<int64_t>& relu_weight_by_node) {

@@ -27,6 +27,9 @@ struct ExportInfo {
 // Writes DIR/meta.txt, params.f32, batch.f32, relu_masks.bin, and jacobian.f32 + output.f32 (jac),
 // khamming.i64 (ham) or grads.f32 + output.f32 (wg, the proxies) (format in README).
 // relu_weight gives each ReLU's Hamming-site weight (or 0).
+// One float32 array as raw little-endian values (an export's further file, e.g. zen's second input).
+void write_f32(const std::string& path, const std::vector<float>& v);
+
 void write_export(const std::string& dir, const ExportInfo& info, const Graph& g, const std::vector<float>& params,
                   const std::vector<float>& batch_nchw, int batch, const JacobianResult* jac, const HammingResult* ham,
                   const WeightGradients* wg, const std::vector<int64_t>& relu_weight_by_node);

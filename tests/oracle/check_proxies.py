@@ -23,6 +23,10 @@ the gradients by percents. Requirements:
     parameter named "weight" (convolutions, linear, batch-norm scales; train mode, the whole batch's
     forward), Theta = G G^T, score = -lambda_max / lambda_min: within max(1e-3, 3 * float32's own error)
     of float64's; a degenerate engine score only where float64's smallest eigenvalue is ~0
+  * zen (its own export: N(0, 1) weights and two N(0, 1) inputs x, x + 0.01 e, batch 8): Zen-NAS's
+    log(mean over samples of sum |f(x) - f(x + 0.01 e)|) + sum over nn.BatchNorm2d of
+    log sqrt(mean running_var) after the two train-mode passes, f the features before the global
+    average pool; within max(1e-3, 3 * float32's own error) of float64's (a log)
   * synflow (its own pass): the network without batch norms, |every parameter|, one all-ones image,
     R = sum of the outputs, synflow = sum over nn.Conv2d / nn.Linear weights of |w * dR/dw|, all in
     float64 (float32 overflows: R reaches 1e40 and more); the engine's within 1e-4
@@ -125,6 +129,37 @@ def ntk64(model, batch, meta, dtype):
     w = np.linalg.eigvalsh((g @ g.T).numpy())
     with np.errstate(all="ignore"):  # Theta = 0 (nothing reaches the outputs): 0/0
         return -w[-1] / w[0], w[0] / w[-1]
+
+
+def zen(model, x, mixed, dtype):
+    """Zen-NAS's score: forward_pre_GAP is the output of lastact (NB201) or of the last cell (NB101)."""
+    model = model.to(dtype)
+    model.train()
+    pre_gap = model.lastact if hasattr(model, "lastact") else model.cells[-1]
+    outs = []
+    hook = pre_gap.register_forward_hook(lambda mod, i, o: outs.append(o.detach().double()))
+    with torch.no_grad():
+        model(torch.from_numpy(x.copy()).to(dtype))
+        model(torch.from_numpy(mixed.copy()).to(dtype))
+    hook.remove()
+    s = float(torch.log((outs[0] - outs[1]).abs().sum(dim=(1, 2, 3)).mean()))
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            s += float(torch.log(torch.sqrt(mod.running_var.double().mean())))
+    return s
+
+
+def check_zen(d, load_model, label):
+    meta, params, flat, x, _, _ = m.read_export(d)
+    mixed = np.fromfile(os.path.join(d, "zen_mixed.f32"), dtype="<f4").reshape(x.shape)
+    z64 = zen(load_model(meta, params, flat), x, mixed, torch.float64)
+    z32 = zen(load_model(meta, params, flat), x, mixed, torch.float32)
+    if meta["status"] != "ok":
+        ok = not np.isfinite(z64)
+        return not ok, f"{label:<34} zen degenerate (float64 {z64})  {'ok' if ok else 'FAIL'}"
+    e, e32 = abs(float(meta["score"]) - z64), abs(z32 - z64)
+    ok = e <= max(1e-3, 3 * e32)
+    return not ok, f"{label:<34} zen {float(meta['score']):.6f} vs {z64:.6f}: {e:8.1e} (f32 {e32:8.1e})  {'ok' if ok else 'FAIL'}"
 
 
 def check_ntk(d, load_model, label):
@@ -245,6 +280,12 @@ def main():
         print(line, flush=True)
         failures += bad
         total += 1
+    export(args.naswot, out, ["--batch", "8", "--seed", "3", "--data", args.data, "--arch", ",".join(archs)], "zen")
+    for d in sorted(os.listdir(os.path.join(out, "zen"))):
+        bad, line = check_zen(os.path.join(out, "zen", d), m.load_model, "nb201 " + d)
+        print(line, flush=True)
+        failures += bad
+        total += 1
 
     # NB101: five cells of different shapes (projections and concatenation, a max-pool output, ...).
     cells = pick_cells(args.data, 0)[:5]
@@ -265,8 +306,15 @@ def main():
         print(line, flush=True)
         failures += bad
         total += 1
+    export(args.naswot, out, ["--space", "nb101", "--batch", "8", "--seed", "3", "--data", args.data]
+           + cell_args(cells), "zen")
+    for h, _, _ in cells:
+        bad, line = check_zen(os.path.join(out, "zen", h), n1.load_model, "nb101 " + h[:16])
+        print(line, flush=True)
+        failures += bad
+        total += 1
     print(f"{total - failures}/{total} checks passed")
-    return 1 if failures or total < 22 else 0
+    return 1 if failures or total < 37 else 0
 
 
 if __name__ == "__main__":

@@ -369,6 +369,7 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
   std::optional<HammingResult> ham;
   std::optional<NetworkScore> jac;
   std::optional<WeightGradients> ntk_last;  // ntk: the last sample's pass (the export's masks)
+  std::optional<ZenNetwork> zen;            // zen: its network, weights and inputs (the export's)
   const auto t0 = std::chrono::steady_clock::now();
   const auto has = [&](ScoreKind k) {
     return std::find(score_kinds.begin(), score_kinds.end(), k) != score_kinds.end();
@@ -426,6 +427,10 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
       }
       const JacobScore s = ntk_score(rows);
       v = {s.score, s.status, s.reason};
+    } else if (kind == ScoreKind::Zen) {
+      zen = zen_network(g, seed, arch_key, batch);
+      const JacobScore s = zen_score(*executor, *zen, batch);
+      v = {s.score, s.status, s.reason};
     } else if (kind == ScoreKind::Hamming) {
       if (!ham)
         ham = executor->hamming_kernel(g, p, x.data(), batch,
@@ -448,11 +453,13 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
     if (wg) info.labels = labels;
     info.score = r.score;
     info.status = status_name(r.status);
-    write_export(dir, info, g, p, x, batch, jac ? &jac->jac : nullptr, ham ? &*ham : nullptr,
-                 wg         ? &*wg
-                 : ntk_last ? &*ntk_last
-                            : nullptr,
-                 weights);
+    if (score_kind == ScoreKind::Zen) {  // zen's own network, weights and two inputs
+      write_export(dir, info, zen->f, zen->params, zen->x, batch, nullptr, nullptr, nullptr, weights);
+      write_f32(dir + "/zen_mixed.f32", zen->mixed);
+    } else {
+      const WeightGradients* grads = wg ? &*wg : ntk_last ? &*ntk_last : nullptr;
+      write_export(dir, info, g, p, x, batch, jac ? &jac->jac : nullptr, ham ? &*ham : nullptr, grads, weights);
+    }
   }
   if (sigma && jac && jac->score.status == ScoreStatus::Ok)
     jacobian_correlation(jac->jac.jacobian.data(), batch, jac->jac.row, *sigma, nullptr, sigma_precision);
