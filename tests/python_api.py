@@ -107,6 +107,12 @@ with tempfile.TemporaryDirectory() as tmp:
           cli_scores("nb201", [0, 1], tmp, "--seed", "1", "--init", "reference-v2")
           and ref.score(1)["score"] != naswot.Scorer(batch=16, data=data, seed=1).score(1)["score"])
 
+    multi = naswot.Scorer(batch=8, data=data, score="snip,synflow,params").score(77)
+    check("score='snip,synflow,params': every score by name, each = that score alone",
+          list(multi["scores"]) == ["snip", "synflow", "params"] and multi["score"] == multi["scores"]["snip"]
+          and all(multi["scores"][k] == naswot.Scorer(batch=8, data=data, score=k).score(77)["score"]
+                  and multi["statuses"][k] == "ok" for k in ("snip", "synflow", "params")))
+
     sss = naswot.Scorer(space="nats-sss", batch=16, data=data)
     check("NATS-Bench SSS: by channels = by index, and = score-space's scores",
           sss.score("8:16:24:32:64")["score"] == sss.score(671)["score"]
