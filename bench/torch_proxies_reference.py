@@ -1,8 +1,14 @@
-"""Baseline for bench_proxies_cpu.sh: grad_norm, snip and fisher computed the zero-cost-nas way in PyTorch, one
-network at a time: build the network (the model of tests/oracle/nb201_torch.py, 10 classes), one
-forward on the batch, cross-entropy against its labels, backward, then sum over Conv2d and Linear
-weights (grad_norm: ||grad||; snip: |w * grad|) or over their outputs (fisher). Prints seconds per
-architecture for each proxy.
+"""Baseline for bench_proxies_cpu.sh: the proxies computed the way their reference code does, in PyTorch,
+one network at a time: build the network (the model of tests/oracle/nb201_torch.py, 10 classes), then
+  grad_norm, snip, fisher (zero-cost-nas): one forward on the batch, cross-entropy against its labels,
+    backward, sums over Conv2d and Linear weights (||grad||, |w * grad|) or their outputs (fisher);
+  synflow (zero-cost-nas): batch norms removed, |parameters|, float64, one all-ones image, backward of
+    the outputs' sum, sum of |w * grad|;
+  ntk (TE-NAS): one forward on the batch, one backward per sample (retain_graph), Theta = G G^T over
+    the "weight" parameters, its condition number (torch.linalg.eigvalsh);
+  zen (Zen-NAS): N(0, 1) weights, two N(0, 1) input batches (x, x + 0.01 e), two forwards to the
+    features before the pool, the batch norms' running variances.
+Prints seconds per architecture for each proxy asked (--proxies).
 """
 import argparse
 import os
@@ -15,6 +21,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "oracle"))
 import nb201_torch as m  # noqa: E402
+from check_proxies import ntk64, synflow64  # noqa: E402  (the oracle's definitions)
+from check_proxies import zen as zen_score  # noqa: E402
 from torch_v1_reference import cifar_batch  # noqa: E402
 
 
@@ -43,22 +51,47 @@ def proxy(net, x, labels, which):
     return s
 
 
+def synflow(net, x):
+    return synflow64(net, x.shape)
+
+
+def ntk(net, x):
+    return ntk64(net, x.numpy(), {"relu_masks": {}}, torch.float32)[0]
+
+
+def zen(net, x):
+    with torch.no_grad():
+        for mod in net.modules():
+            if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)):
+                torch.nn.init.normal_(mod.weight)
+                if mod.bias is not None:
+                    torch.nn.init.zeros_(mod.bias)
+            elif isinstance(mod, torch.nn.BatchNorm2d):
+                torch.nn.init.ones_(mod.weight)
+                torch.nn.init.zeros_(mod.bias)
+    a = torch.randn(x.shape)
+    return zen_score(net, a.numpy(), (a + 0.01 * torch.randn(x.shape)).numpy(), torch.float32)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
     ap.add_argument("--archs", required=True, help="file with one arch string per line")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--proxies", default="grad_norm,snip,fisher")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     archs = [line.strip() for line in open(args.archs) if line.strip()]
     x = cifar_batch(args.data, args.batch)
     raw = np.fromfile(os.path.join(args.data, "cifar10", "data_batch_1.bin"), dtype=np.uint8).reshape(-1, 3073)
     labels = torch.from_numpy(raw[:args.batch, 0].astype(np.int64))
-    for which in ("grad_norm", "snip", "fisher"):
+    own = {"synflow": synflow, "ntk": ntk, "zen": zen}
+    for which in args.proxies.split(","):
         t0 = time.perf_counter()
         for a in archs:
-            proxy(m.TinyNetwork(a, num_classes=10), x, labels, which)
+            net = m.TinyNetwork(a, num_classes=10)
+            own[which](net, x) if which in own else proxy(net, x, labels, which)
         print(f"{which} {(time.perf_counter() - t0) / len(archs):.4f}")
 
 

@@ -373,12 +373,13 @@ int cmd_report(int argc, char** argv) {
   if (unscorable)
     counts += ", " + std::to_string(unscorable) + " left out with score NaN (the reference code cannot score them)";
   doc.text(counts + ".");
+  const int col = [&] {  // the headline column
+    for (size_t c = 0; c < J.columns.size(); ++c)
+      if (J.columns[c] == J.top_column) return int(c);
+    return -1;
+  }();
   if (scores.names.size() > 1) {
-    const int top = [&] {
-      for (size_t c = 0; c < J.columns.size(); ++c)
-        if (J.columns[c] == J.top_column) return int(c);
-      return -1;
-    }();
+    const int top = col;
     doc.text("Each score's rank correlation with " + J.top_column +
              " (degenerate architectures included, ranked last and tied)" +
              (published.empty() ? "" : "; published: Spearman rho as --published gives it") + ".");
@@ -451,11 +452,6 @@ int cmd_report(int argc, char** argv) {
             {cell(J.columns[c]), cell(kendall_tau_b(sc, v), 4), cell(spearman_rho(sc, v), 4), cell(long(sc.size()))});
     }
   }
-  const int col = [&] {
-    for (size_t c = 0; c < J.columns.size(); ++c)
-      if (J.columns[c] == J.top_column) return int(c);
-    return -1;
-  }();
   if (col >= 0) {
     auto acc = [&](size_t i) { return J.values[i][size_t(col)] * J.top_scale; };
     const std::vector<size_t> order = by_score(rows);

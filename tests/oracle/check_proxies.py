@@ -253,8 +253,19 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--batch", type=int, default=32)
     args = ap.parse_args()
-    failures = total = 0
     torch.set_num_threads(max(1, os.cpu_count() or 1))
+    results = []  # (failed, line) per check
+
+    def run(checks):
+        for bad, line in checks:
+            print(line, flush=True)
+            results.append(bool(bad))
+
+    def own_export(out, space_args, score, check_one, load, label):
+        """One score exported at batch 8 (ntk, zen: passes of their own), each network checked."""
+        export(args.naswot, out, space_args + ["--batch", "8", "--seed", "3", "--data", args.data], score)
+        names = sorted(os.listdir(os.path.join(out, score)))
+        run(check_one(os.path.join(out, score, d), load, label + d[:16]) for d in names)
 
     # NB201: all-'none' (nothing reaches the loss before the classifier), all convolutions, pools and
     # skips, and spread-out indices.
@@ -267,54 +278,27 @@ def main():
     common = ["--batch", str(args.batch), "--seed", "3", "--data", args.data, "--arch", ",".join(archs)]
     for score in SCORES:
         export(args.naswot, out, common, score)
-    for d in sorted(os.listdir(os.path.join(out, "grad_norm"))):
-        bad, line = check(*(os.path.join(out, sc, d) for sc in SCORES), m.load_model, "nb201 " + d)
-        print(line, flush=True)
-        failures += bool(bad)
-        total += 1
-    # ntk: a batch-sized loop of backward passes; five of the networks at batch 8.
+    dirs = sorted(os.listdir(os.path.join(out, "grad_norm")))
+    run(check(*(os.path.join(out, sc, d) for sc in SCORES), m.load_model, "nb201 " + d) for d in dirs)
+    # ntk: a batch-sized loop of backward passes; five of the networks.
     ntk_archs = archs[:3] + ["1", "777"]
-    export(args.naswot, out, ["--batch", "8", "--seed", "3", "--data", args.data, "--arch", ",".join(ntk_archs)], "ntk")
-    for d in sorted(os.listdir(os.path.join(out, "ntk"))):
-        bad, line = check_ntk(os.path.join(out, "ntk", d), m.load_model, "nb201 " + d)
-        print(line, flush=True)
-        failures += bad
-        total += 1
-    export(args.naswot, out, ["--batch", "8", "--seed", "3", "--data", args.data, "--arch", ",".join(archs)], "zen")
-    for d in sorted(os.listdir(os.path.join(out, "zen"))):
-        bad, line = check_zen(os.path.join(out, "zen", d), m.load_model, "nb201 " + d)
-        print(line, flush=True)
-        failures += bad
-        total += 1
+    own_export(out, ["--arch", ",".join(ntk_archs)], "ntk", check_ntk, m.load_model, "nb201 ")
+    own_export(out, ["--arch", ",".join(archs)], "zen", check_zen, m.load_model, "nb201 ")
 
     # NB101: five cells of different shapes (projections and concatenation, a max-pool output, ...).
     cells = pick_cells(args.data, 0)[:5]
+    hashes = [h for h, _, _ in cells]
     out = os.path.join(args.work, "proxies_nb101")
     shutil.rmtree(out, ignore_errors=True)
     common = ["--space", "nb101", "--batch", str(args.batch), "--seed", "3", "--data", args.data] + cell_args(cells)
     for score in SCORES:
         export(args.naswot, out, common, score)
-    for h, _, _ in cells:
-        bad, line = check(*(os.path.join(out, sc, h) for sc in SCORES), n1.load_model, "nb101 " + h[:16])
-        print(line, flush=True)
-        failures += bool(bad)
-        total += 1
-    export(args.naswot, out, ["--space", "nb101", "--batch", "8", "--seed", "3", "--data", args.data]
-           + cell_args(cells[:2]), "ntk")
-    for h, _, _ in cells[:2]:
-        bad, line = check_ntk(os.path.join(out, "ntk", h), n1.load_model, "nb101 " + h[:16])
-        print(line, flush=True)
-        failures += bad
-        total += 1
-    export(args.naswot, out, ["--space", "nb101", "--batch", "8", "--seed", "3", "--data", args.data]
-           + cell_args(cells), "zen")
-    for h, _, _ in cells:
-        bad, line = check_zen(os.path.join(out, "zen", h), n1.load_model, "nb101 " + h[:16])
-        print(line, flush=True)
-        failures += bad
-        total += 1
-    print(f"{total - failures}/{total} checks passed")
-    return 1 if failures or total < 37 else 0
+    run(check(*(os.path.join(out, sc, h) for sc in SCORES), n1.load_model, "nb101 " + h[:16]) for h in hashes)
+    own_export(out, ["--space", "nb101"] + cell_args(cells[:2]), "ntk", check_ntk, n1.load_model, "nb101 ")
+    own_export(out, ["--space", "nb101"] + cell_args(cells), "zen", check_zen, n1.load_model, "nb101 ")
+    failures = sum(results)
+    print(f"{len(results) - failures}/{len(results)} checks passed")
+    return 1 if failures or len(results) < 37 else 0
 
 
 if __name__ == "__main__":
