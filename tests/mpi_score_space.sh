@@ -27,3 +27,11 @@ first8=$(scores "$tmp/single.db" | tail -n +2 | head -8 | cut -d, -f1 | paste -s
 grep -q "8 already stored, 16 to score" "$tmp/log2" || { echo "FAIL: did not resume"; cat "$tmp/log2"; exit 1; }
 cmp -s <(scores "$tmp/single.db") <(scores "$tmp/resume.db") || { echo "FAIL: resumed MPI run differs"; exit 1; }
 echo "ok: an MPI run resumes where the previous one stopped"
+# A run of several scores: every score and status travels from the ranks (all but the time column).
+multi=(--space nb201 --sample 6 --seed 9 --batch 8 --threads 1 --data "$data" --score snip,synflow,zen,params)
+all_scores() { "$naswot" export "$1" | cut -d, -f1-4,6-; }
+"$naswot" score-space "${multi[@]}" --out "$tmp/multi1.db" 2>/dev/null
+"${mpirun[@]}" "$naswot" score-space "${multi[@]}" --out "$tmp/multi2.db" 2>/dev/null
+[ "$(all_scores "$tmp/multi1.db" | head -1 | tr ',' '\n' | grep -c _status)" = 3 ] || { echo "FAIL: export columns"; exit 1; }
+cmp -s <(all_scores "$tmp/multi1.db") <(all_scores "$tmp/multi2.db") || { echo "FAIL: MPI run of several scores differs"; exit 1; }
+echo "ok: an MPI run of several scores equals the single-process run, every score"
