@@ -1,5 +1,6 @@
 // Shared helpers for the doctest suite: random tensors and the test data directory.
 #pragma once
+#include <cmath>
 #include <cstdlib>
 #include <functional>
 #include <random>
@@ -11,6 +12,26 @@
 #include "searchspaces/nb101.h"
 
 namespace naswot::test {
+
+// How far --sigma-precision fp32 may move the Sigma_J score from fp64's, given fp64's eigenvalues of
+// Sigma (from rows of `cols` values; k the score's shift). Each entry of Sigma is a dot product of two
+// unit rows in float32; its rounding error behaves like a sum of `cols` errors of random sign, about
+// sqrt(cols) * u (u = 2^-24; Higham & Mary 2019), while the worst case cols * u does not happen. To first
+// order eigenvalue i moves by v_i^T dSigma v_i for its unit eigenvector v_i: a sum of entry errors
+// weighted by v_ia v_ib, whose squares sum to 1, so again about sqrt(cols) * u; twice that is delta.
+// The score's term f(x) = ln(x + k) + 1/(x + k) has |f'(x)| <= 1/y + 1/y^2 for x + k >= y > 0, so
+// eigenvalue lambda changes the score by at most delta (1/y + 1/y^2), y = lambda - delta + k.
+// Infinite when y <= 0: float32 then cannot determine the score.
+inline double sigma_fp32_score_bound(const std::vector<double>& eigenvalues, size_t cols, double k) {
+  const double delta = 2.0 * std::sqrt(double(cols + 2)) * std::ldexp(1.0, -24);
+  double bound = 0;
+  for (double lambda : eigenvalues) {
+    const double y = lambda - delta + k;
+    if (!(y > 0)) return INFINITY;
+    bound += delta * (1 / y + 1 / (y * y));
+  }
+  return bound;
+}
 
 inline std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.f, float hi = 1.f) {
   std::mt19937 gen(seed);

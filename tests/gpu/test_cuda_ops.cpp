@@ -256,8 +256,9 @@ TEST_CASE("cuda: Sigma_J score, both solvers, against the CPU") {
   REQUIRE(e.eigenvalues.size() == ref.eigenvalues.size());
   for (size_t i = 0; i < ref.eigenvalues.size(); ++i) CHECK(std::fabs(e.eigenvalues[i] - ref.eigenvalues[i]) < 1e-10);
 
-  // --sigma-precision fp32 (SSYRK), both solvers: near the CPU's fp32 score (a different summation
-  // order in float32) and near the fp64 score.
+  // --sigma-precision fp32 (SSYRK), both solvers: near the fp64 score and the CPU's fp32 score (a
+  // different summation order in float32), within the rounding bound (tests/test_util.h): on this
+  // ill-conditioned Sigma a relative 1e-4 failed on the H200 (fp32 differs from fp64 by about 1 %).
   auto cpu32 = make_cpu_backend(0, SigmaPrecision::Fp32);
   BackendOptions eig32 = eig, chol32 = chol;
   eig32.sigma_precision = chol32.sigma_precision = SigmaPrecision::Fp32;
@@ -268,8 +269,10 @@ TEST_CASE("cuda: Sigma_J score, both solvers, against the CPU") {
   for (Backend* be : {ge32.get(), gc32.get()}) {
     const JacobScore g = score_on(*be, J);
     CHECK(g.status == ScoreStatus::Ok);
-    CHECK(std::fabs(g.score - ref32.score) <= 1e-4 * std::fabs(ref32.score));
-    CHECK(std::fabs(g.score - ref.score) <= 1e-4 * std::fabs(ref.score));
+    const double bound = naswot::test::sigma_fp32_score_bound(ref.eigenvalues, row, kJacobK);
+    CHECK(bound < 0.5 * std::fabs(ref.score));
+    CHECK(std::fabs(g.score - ref.score) <= bound);
+    CHECK(std::fabs(g.score - ref32.score) <= 2 * bound);  // both within the bound of fp64's
   }
 
   // Degenerate rows: the CPU's status and reason, whichever solver and precision.
