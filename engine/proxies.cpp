@@ -285,4 +285,35 @@ JacobScore zen_score(Executor& ex, const ZenNetwork& z, int batch) {
   return out;
 }
 
+JacobScore synflow(Executor& ex, const Graph& g, const std::vector<float>& params) {
+  // Two identical all-ones images (the executor takes at least two): without batch norm the samples
+  // do not interact, so every gradient is exactly twice the one image's, halved in the score.
+  const SynflowNetwork sn = synflow_network(g, params);
+  const std::vector<float> ones(2 * g.shape(0).per_sample(), 1.f);
+  const WeightGradients wg = ex.weight_gradients(sn.graph, sn.params, ones.data(), 2, [](const std::vector<float>& y) {
+    return std::vector<float>(y.size(), 1.f);
+  });
+  JacobScore out;
+  out.score = synflow_score(sn, g, wg.grads) / 2;
+  return std::isfinite(out.score) ? out : degenerate_score("synflow is not finite in float64");
+}
+
+JacobScore ntk(Executor& ex, const Graph& g, const std::vector<float>& params, const float* x, int batch,
+               WeightGradients* last) {
+  // Sample i's pass is seeded with ones at its outputs; batch norm couples the samples, so each pass
+  // runs the whole batch's forward, as TE-NAS's backward of one logit row through the batch's graph.
+  std::vector<std::vector<float>> rows;
+  for (int i = 0; i < batch; ++i) {
+    WeightGradients wg = ex.weight_gradients(g, params, x, batch, [&](const std::vector<float>& y) {
+      std::vector<float> dy(y.size(), 0.f);
+      const size_t classes = y.size() / size_t(batch);
+      std::fill(dy.begin() + long(size_t(i) * classes), dy.begin() + long(size_t(i + 1) * classes), 1.f);
+      return dy;
+    });
+    rows.push_back(ntk_row(g, wg.grads));
+    if (last && i == batch - 1) *last = std::move(wg);
+  }
+  return ntk_score(rows);
+}
+
 }  // namespace naswot

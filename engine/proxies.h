@@ -38,6 +38,8 @@ struct SynflowNetwork {
 SynflowNetwork synflow_network(const Graph& g, const std::vector<float>& params, int window = 16);
 // From the weight gradients of R (seed: ones at the outputs) of n.graph on the all-ones image.
 double synflow_score(const SynflowNetwork& n, const Graph& original, const std::vector<float>& grads);
+// The whole of it on ex's backend: degenerate when not finite in float64.
+JacobScore synflow(Executor& ex, const Graph& g, const std::vector<float>& params);
 
 // ntk (TE-NAS's condition number of the empirical neural tangent kernel, as NAS-Bench-Suite-Zero's
 // `ntk`): rows[i] = d(sum of sample i's outputs)/dtheta over the parameters TE-NAS selects (named
@@ -47,6 +49,10 @@ double synflow_score(const SynflowNetwork& n, const Graph& original, const std::
 // non-finite entry is degenerate.
 std::vector<float> ntk_row(const Graph& g, const std::vector<float>& grads);
 JacobScore ntk_score(const std::vector<std::vector<float>>& rows);
+// The whole of it on ex's backend: one forward and backward pass per sample of the batch x; with
+// `last`, also the last sample's pass (its ReLU masks for an export).
+JacobScore ntk(Executor& ex, const Graph& g, const std::vector<float>& params, const float* x, int batch,
+               WeightGradients* last = nullptr);
 
 // zen (Zen-NAS, as NAS-Bench-Suite-Zero's `zen`): the network up to its global average pool f, with
 // N(0, 1) convolution weights and batch norms in training mode (gamma 1, beta 0); x and e two batches

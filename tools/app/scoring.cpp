@@ -398,34 +398,11 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
         v.score = -std::numeric_limits<double>::infinity();
       }
     } else if (kind == ScoreKind::Synflow) {
-      // Two identical all-ones images (the executor takes at least two): without batch norm the samples
-      // do not interact, so every gradient is exactly twice the one image's, halved in the score.
-      const SynflowNetwork sn = synflow_network(g, p);
-      const std::vector<float> ones(2 * g.shape(0).per_sample(), 1.f);
-      const WeightGradients sg =
-          executor->weight_gradients(sn.graph, sn.params, ones.data(), 2,
-                                     [](const std::vector<float>& y) { return std::vector<float>(y.size(), 1.f); });
-      v.score = synflow_score(sn, g, sg.grads) / 2;
-      if (!std::isfinite(v.score)) {
-        v.status = ScoreStatus::Degenerate;
-        v.reason = "synflow is not finite in float64";
-        v.score = -std::numeric_limits<double>::infinity();
-      }
+      const JacobScore s = synflow(*executor, g, p);
+      v = {s.score, s.status, s.reason};
     } else if (kind == ScoreKind::Ntk) {
-      // One backward pass per sample i, seeded with ones at sample i's outputs (batch norm couples the
-      // samples: each pass sees the whole batch's forward), as TE-NAS computes it.
-      std::vector<std::vector<float>> rows;
-      for (int i = 0; i < batch; ++i) {
-        const WeightGradients gi = executor->weight_gradients(g, p, x.data(), batch, [&](const std::vector<float>& y) {
-          std::vector<float> dy(y.size(), 0.f);
-          const size_t classes = y.size() / size_t(batch);
-          std::fill(dy.begin() + long(size_t(i) * classes), dy.begin() + long(size_t(i + 1) * classes), 1.f);
-          return dy;
-        });
-        rows.push_back(ntk_row(g, gi.grads));
-        if (i == batch - 1 && !export_dir.empty()) ntk_last = gi;  // its ReLU masks for the export
-      }
-      const JacobScore s = ntk_score(rows);
+      if (!export_dir.empty()) ntk_last.emplace();  // the last sample's pass: its ReLU masks for the export
+      const JacobScore s = ntk(*executor, g, p, x.data(), batch, ntk_last ? &*ntk_last : nullptr);
       v = {s.score, s.status, s.reason};
     } else if (kind == ScoreKind::Zen) {
       zen = zen_network(g, seed, arch_key, batch);
