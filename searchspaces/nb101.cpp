@@ -370,6 +370,16 @@ int module(Graph& g, int x, int c_out, const Cell& c, const std::string& name) {
 
 }  // namespace
 
+NetConfig config_of(const NetShape& shape) {
+  NetConfig c;
+  c.num_classes = shape.num_classes;
+  if (shape.nb101_suite) {
+    c.stem = 128;
+    c.pytorch_init = true;
+  }
+  return c;
+}
+
 Graph build(const Cell& c, const NetConfig& cfg) {
   Graph g;
   int h = g.input({3, cfg.image, cfg.image});
@@ -383,7 +393,10 @@ Graph build(const Cell& c, const NetConfig& cfg) {
     for (int k = 0; k < cfg.modules_per_stack; ++k) h = module(g, h, C, c, "cells." + std::to_string(m++));
   }
   g.output = g.linear(g.global_avgpool(h), cfg.num_classes, "classifier");
-  g.set_init(InitKind::HeNormalFanOut, InitKind::Normal001, InitKind::Zeros);
+  if (cfg.pytorch_init)
+    g.set_init(InitKind::KaimingUniformA5, InitKind::KaimingUniformA5, InitKind::LinearBias);
+  else
+    g.set_init(InitKind::HeNormalFanOut, InitKind::Normal001, InitKind::Zeros);
   return g;
 }
 

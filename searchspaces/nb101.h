@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/graph.h"
+#include "searchspaces/space.h"
 
 namespace naswot::nb101 {
 
@@ -53,11 +54,16 @@ struct NetConfig {
   int num_classes = 1;  // NASWOT scores with one output; the benchmark uses 10
   int stacks = 3, modules_per_stack = 3;
   int image = 32;
+  // PyTorch's default initialisation (convolutions and the classifier U(+-1/sqrt(fan_in))), as
+  // zero-cost-nas builds the network; default: the NASWOT port's (He-normal fan-out, N(0, 0.01)).
+  bool pytorch_init = false;
 };
 // The PyTorch port's network (docs/nb101.md): stem conv-BN-ReLU, 3 stacks of 3 modules with 2x2
 // max-pools between stacks, global average pool, linear. Vertex inputs are sums (input projection
 // last), the output vertex concatenates its feeders and adds the input projection.
 Graph build(const Cell& c, const NetConfig& cfg = {});
+// The network a scoring setup asks for: its outputs, and NASWOT's or the suites' network.
+NetConfig config_of(const NetShape& shape);
 const char* op_name(int label);
 
 }  // namespace naswot::nb101

@@ -79,9 +79,7 @@ class Nb101 final : public Space {
                : "arch '" + a.substr(0, 40) + "' does not start with a 32-digit graph hash";
   }
   Graph build(long index, const NetShape& s) const override {
-    nb101::NetConfig c;
-    c.num_classes = s.num_classes;
-    return nb101::build(cell(index).cell, c);
+    return nb101::build(cell(index).cell, nb101::config_of(s));
   }
   // Weights keyed by the hash, so a cell gets the same weights however it was written down.
   uint64_t weight_key(long index) const override { return std::stoull(cell(index).hash.substr(0, 16), nullptr, 16); }

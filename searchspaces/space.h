@@ -15,6 +15,9 @@ enum class SpaceId { Nb201, Nb101, NatsSss };
 struct NetShape {
   int num_classes = 1;  // NASWOT scores with one output
   int image = 32;       // input side: 32 (CIFAR) or 16 (ImageNet16-120)
+  // NB101: the benchmark's network as the proxy suites build it (stem 128, PyTorch's default
+  // initialisation) instead of NASWOT's scoring network (stem 16, the port's He-normal weights).
+  bool nb101_suite = false;
 };
 
 class Space {

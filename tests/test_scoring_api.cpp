@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/error.h"
+#include "searchspaces/nb101_bench.h"
 #include "tests/test_util.h"
 #include "tools/app/scoring.h"
 
@@ -149,4 +150,37 @@ TEST_CASE("several scores in one pass equal each score alone, bit for bit") {
   o.score = "hamming,jacob_cov";
   o.lockstep = 4;
   CHECK_THROWS_WITH_AS(make_scoring_setup(o, true), doctest::Contains("--lockstep applies to one score"), Error);
+}
+
+TEST_CASE("--nb101-network zero-cost: the benchmark's network, with its parameter count") {
+  if (test::data_dir().empty()) return;
+  ScoringOptions o = small_cpu();
+  o.space = "nb101";
+  o.score = "params";
+  o.nb101_network = "zero-cost";
+  ScoringSetup suite = make_scoring_setup(o);
+  CHECK(suite.net.num_classes == 10);
+  CHECK(suite.run_config().identity.at("nb101_network") == "zero-cost");
+  const nb101::AccuracyTable t = nb101::load_accuracy_table(test::data_dir());
+  const int col = t.column("trainable_params");
+  REQUIRE(col >= 0);
+  int compared = 0;  // the table has the count for some cells only
+  for (long index : {0L, 1L, 17L, 4321L, 50000L, 123456L, 200000L, 300000L, 423623L}) {
+    const ScoreRow r = suite.score_index(index);
+    const std::vector<double>* row = t.find(r.arch.substr(0, 32));
+    REQUIRE(row != nullptr);
+    CAPTURE(r.arch);
+    if (std::isnan((*row)[size_t(col)])) continue;
+    CHECK(r.score == (*row)[size_t(col)]);  // stem 128, 10 classes: the benchmark's trainable parameters
+    ++compared;
+  }
+  CHECK(compared >= 4);
+  // NASWOT's network (stem 16) is another one; the option belongs to NB101.
+  o.nb101_network = "";
+  CHECK(make_scoring_setup(o).score_index(1).score < suite.score_index(1).score / 10);
+  o.nb101_network = "stem64";
+  CHECK_THROWS_WITH_AS(make_scoring_setup(o), doctest::Contains("unknown --nb101-network 'stem64'"), Error);
+  o = small_cpu();
+  o.nb101_network = "zero-cost";
+  CHECK_THROWS_WITH_AS(make_scoring_setup(o), doctest::Contains("--nb101-network applies to --space nb101"), Error);
 }

@@ -65,6 +65,9 @@ const std::vector<Option>& options() {
       text("nb101-inplace", "M", "fixed", kScoring,
            "nb101: fixed (score every cell) or reference (the cells the reference port cannot score get "
            "score NaN, status reference_nan)"),
+      text("nb101-network", "M", "naswot", kScoring,
+           "nb101: naswot (NASWOT's scoring network: stem 16, the port's He-normal weights) or zero-cost (the "
+           "benchmark's network as zero-cost-nas builds it: stem 128, PyTorch's default initialisation)"),
       // How it is computed.
       text("backend", "NAME", d.backend, kScoring, "cpu, cuda or auto (the GPU when usable)"),
       integer("threads", "N", std::to_string(d.threads), 0, 4096, kScoring, "CPU threads in all (0: all cores)"),

@@ -29,6 +29,7 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel, int local_ran
   o.sigma_solver = a.given("sigma-solver");
   o.sigma_precision = a.given("sigma-precision");
   o.nb101_inplace = a.given("nb101-inplace");
+  o.nb101_network = a.given("nb101-network");
   o.fusion = a.given("fusion");
   o.workers = int(a.get_int("workers"));
   o.streams = int(a.get_int("streams"));

@@ -90,6 +90,11 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     fail("unknown --nb101-inplace '" + inplace + "' (expected fixed or reference)");
   if (!o.nb101_inplace.empty() && s.space->id() != SpaceId::Nb101) fail("--nb101-inplace applies to --space nb101");
   s.nb101_reference_inplace = inplace == "reference";
+  const std::string nb101_net = o.nb101_network.empty() ? "naswot" : o.nb101_network;
+  if (nb101_net != "naswot" && nb101_net != "zero-cost")
+    fail("unknown --nb101-network '" + nb101_net + "' (expected naswot or zero-cost)");
+  if (!o.nb101_network.empty() && s.space->id() != SpaceId::Nb101) fail("--nb101-network applies to --space nb101");
+  s.net.nb101_suite = nb101_net == "zero-cost";
   const std::string sampler = o.sampler.empty() ? "seed" : o.sampler;
   if (sampler != "seed" && sampler != "reference-v2")
     fail("unknown --sampler '" + sampler + "' (expected seed or reference-v2)");
@@ -321,11 +326,9 @@ ScoreRow ScoringSetup::score(const nb101::Cell& cell, const std::string& export_
   if (nb101_reference_inplace && nb101::hits_reference_inplace_bug(cell))
     return with_more_nan(
         ScoreRow{-1, arch, std::nan(""), ScoreStatus::ReferenceNan, nb101::kReferenceInplaceFailure, 0, 0, 0, {}});
-  nb101::NetConfig cfg;
-  cfg.num_classes = net.num_classes;
   Backend& be = *workers.at(size_t(worker)).backend;
   be.range_push("build");
-  const Graph g = nb101::build(cell, cfg);
+  const Graph g = nb101::build(cell, nb101::config_of(net));
   be.range_pop();
   // Weights keyed by the hash (as the space's cell of that hash), however the cell was written down.
   return score_graph(-1, arch, g, std::stoull(hash.substr(0, 16), nullptr, 16), hash, export_dir, nullptr, worker);
@@ -457,6 +460,7 @@ RunConfig ScoringSetup::run_config() const {
   if (dataset != Dataset::Cifar10) c.identity["dataset"] = dataset_name(dataset);
   c.identity["num_classes"] = std::to_string(net.num_classes);
   if (nb101_reference_inplace) c.identity["nb101_inplace"] = "reference";
+  if (net.nb101_suite) c.identity["nb101_network"] = "zero-cost";
   if (reference_sampler) c.identity["sampler"] = "reference-v2";
   if (torch_first) c.identity["init"] = "reference-v2";
   c.identity["engine"] = NASWOT_VERSION;

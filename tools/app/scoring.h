@@ -48,6 +48,7 @@ struct ScoringOptions {
   std::string sigma_solver;         // cuda: auto (default) | cholesky | eigen
   std::string sigma_precision;      // jacob_cov: fp64 (default) | fp32
   std::string nb101_inplace;        // nb101: fixed (default) | reference
+  std::string nb101_network;        // nb101: naswot (default: stem 16) | zero-cost (the suites' stem 128)
   std::string fusion;               // on (default) | off
   int workers = 0;                  // architectures in flight (0 = the default: 1, or 4 on a GPU when parallel)
   int streams = 0;                  // the CUDA spelling of workers (give one of the two)
