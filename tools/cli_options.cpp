@@ -160,8 +160,9 @@ const std::vector<CommandInfo>& commands() {
        "score, its status and reason).",
        true},
       {"report", kReport, "report RUN.db [RUN2.db ...] [--benchmark NAME] [--data DIR]",
-       "Kendall tau / Spearman rho against the benchmark's accuracies, top-k tables; several runs: each run's "
-       "tau and rho, their spread, and the agreement between runs.",
+       "Kendall tau / Spearman rho against the benchmark's accuracies, top-k tables; a run of several scores: "
+       "each score's tau and rho, their agreement, a mean-rank ensemble; several runs: each run's tau and rho, "
+       "their spread, and the agreement between runs.",
        true},
       {"search", kSearch, "search --space nb201 --algo best-of-n|random|rea|area [-N 100] [--runs 10] [options]",
        "Runs independent searches on live or replayed scores and prints the chosen architectures' benchmark "
