@@ -97,8 +97,13 @@ with tempfile.TemporaryDirectory() as tmp:
         row = [r for r in t["correlation"] if r["column"] == "c10_test_200"][0]
         close(row["Kendall tau (all)"], tau_b(values[by], acc), f"--by {by} correlation")
     # Errors name what is wrong.
+    bad_pub = os.path.join(tmp, "bad.csv")
+    with open(bad_pub, "w") as f:
+        f.write("score,rho\nsnip,0.5\n")
     for args, msg in ((["--by", "zen"], "--by zen: "), (["--ensemble", "snip,zen"], "--ensemble zen: "),
-                      (["--by", "mean_rank"], "without --ensemble")):
+                      (["--by", "mean_rank"], "without --ensemble"),
+                      (["--published", bad_pub], "expected the header score,space,dataset,spearman,source"),
+                      (["--published", os.path.join(tmp, "none.csv")], "cannot read --published")):
         p = subprocess.run([naswot, "report", db, "--data", data, *args], capture_output=True, text=True)
         if p.returncode == 0 or msg not in p.stderr:
             sys.exit(f"FAIL: report {args} should fail with '{msg}': {p.stderr}")
