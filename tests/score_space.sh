@@ -74,7 +74,7 @@ zc=$("$naswot" score --arch 1,2,10 --batch 16 --data "$data" --threads 2 --score
 ours10=$("$naswot" score --arch 1,2,10 --batch 16 --data "$data" --threads 2 --num-classes 10 2>/dev/null | cut -f1,3,4)
 check "jacob_cov_zc = jacob_cov with 10 outputs on CIFAR-10" test -n "$zc" -a "$zc" = "$ours10"
 msg=$("$naswot" score-space "${opts[@]}" --lockstep 4 --score snip --out "$tmp/lss.db" 2>&1)
-check "--lockstep with a weight-gradient proxy is refused" grep -q -- "--lockstep applies to --score jacob_cov, jacob_cov_zc and hamming" <<<"$msg"
+check "--lockstep with a weight-gradient proxy is refused" grep -q -- "--lockstep applies to one score: jacob_cov, jacob_cov_zc or hamming" <<<"$msg"
 msg=$("$naswot" score --arch 5 --lockstep 4 --batch 16 --data "$data" 2>&1)
 check "--lockstep with one architecture is refused" grep -q -- "--lockstep applies to score-space and live search" <<<"$msg"
 
