@@ -183,15 +183,11 @@ const float* Executor::issue_jacobian(const Graph& g, const std::vector<float>& 
   return input_grad_;
 }
 
-WeightGradients Executor::weight_gradients(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
-                                           int B,
-                                           const std::function<std::vector<float>(const std::vector<float>&)>& seed,
-                                           bool fisher) {
+WeightGradients Executor::weight_forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
+                                         int B, const PlanOptions& options) {
   input_grad_ = nullptr;
   WeightGradients r;
   auto capture_mask = [&](int v, const float* y) { r.relu_masks.push_back(mask_of(g, v, y, B)); };
-  PlanOptions options = plan_options_;
-  options.fisher = fisher;
   const Plan plan = make_plan(g, B, PlanMode::WeightGradient, be_.padded_batch(B), options);
   forward(g, params, batch_nchw, B, PlanMode::WeightGradient,
           capture_masks_ ? std::function<void(int, const float*)>(capture_mask) : nullptr, &plan);
@@ -199,7 +195,22 @@ WeightGradients Executor::weight_gradients(const Graph& g, const std::vector<flo
   const Shape out_shape = g.shape(g.output);
   r.output.resize(out_shape.per_sample() * size_t(B));
   to_nchw(arena_ + plan_[g.output].value_off, r.output.data(), out_shape, B);
-  const std::vector<float> dy = seed(r.output);
+  return r;
+}
+
+WeightGradients Executor::weight_gradients(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
+                                           int B,
+                                           const std::function<std::vector<float>(const std::vector<float>&)>& seed,
+                                           bool fisher) {
+  PlanOptions options = plan_options_;
+  options.fisher = fisher;
+  WeightGradients r = weight_forward(g, params, batch_nchw, B, options);
+  weight_backward(g, B, seed(r.output), r);
+  return r;
+}
+
+void Executor::weight_backward(const Graph& g, int B, const std::vector<float>& dy, WeightGradients& r) {
+  const Shape out_shape = g.shape(g.output);
   if (dy.size() != r.output.size()) fail("executor: the loss gradient has the wrong size");
   float* grads = arena_ + plan_.param_grads_off;
   be_.fill(g.num_params(), 0.f, grads);  // parameters the loss does not reach have gradient 0
@@ -212,6 +223,19 @@ WeightGradients Executor::weight_gradients(const Graph& g, const std::vector<flo
   be_.download(grads, r.grads.data(), r.grads.size());
   r.fisher.resize(size_t(plan_.fisher_slots));
   if (!r.fisher.empty()) be_.download(arena_ + plan_.fisher_off, r.fisher.data(), r.fisher.size());
+}
+
+WeightGradients Executor::weight_gradients_each(
+    const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B, int count,
+    const std::function<std::vector<float>(const std::vector<float>&, int)>& seed,
+    const std::function<void(int, const std::vector<float>&)>& done) {
+  PlanOptions options = plan_options_;
+  options.keep_values = true;
+  WeightGradients r = weight_forward(g, params, batch_nchw, B, options);
+  for (int i = 0; i < count; ++i) {
+    weight_backward(g, B, seed(r.output, i), r);
+    done(i, r.grads);
+  }
   return r;
 }
 

@@ -70,6 +70,13 @@ class Executor {
   WeightGradients weight_gradients(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
                                    const std::function<std::vector<float>(const std::vector<float>&)>& seed,
                                    bool fisher = false);
+  // One forward pass, then one backward pass per output gradient seed(y, i), i < count (ntk's
+  // per-sample gradients): done(i, grads) receives each pass's parameter gradients. The plan keeps
+  // every forward value for the repeated passes. Returns the forward's outputs (and captured masks).
+  WeightGradients weight_gradients_each(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
+                                        int batch, int count,
+                                        const std::function<std::vector<float>(const std::vector<float>&, int)>& seed,
+                                        const std::function<void(int, const std::vector<float>&)>& done);
   // Forward pass only, computing every node (also those off the output's path): the output's values
   // (batch-major) and, per batch norm in graph order, each channel's batch variance (biased, over the
   // batch's real samples and pixels, as the batch norm normalised with).
@@ -100,6 +107,11 @@ class Executor {
   // Of the last forward(): the input gradient of sum_b y_b (sets input_grad_), or with `weights` the
   // parameters' gradients from the output gradient already in place.
   void backward(const Graph& g, int batch, bool weights);
+  // The forward pass of the weight gradients: outputs (and captured masks) in r.
+  WeightGradients weight_forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
+                                 const PlanOptions& options);
+  // After weight_forward: the parameters' gradients (and fisher terms) for output gradient dy.
+  void weight_backward(const Graph& g, int batch, const std::vector<float>& dy, WeightGradients& r);
   void forward_hamming(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
                        const std::function<int64_t(const Node&)>& weight, const Plan* plan,
                        std::vector<ReluMask>* masks);

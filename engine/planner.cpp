@@ -157,7 +157,8 @@ struct Lifetimes {
   std::vector<int> gstart, gend;  // gradient lifetimes (-1: no gradient buffer)
   std::vector<size_t> sizes;      // floats of each value (and of its gradient)
 };
-Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode mode, bool fisher, Plan& p) {
+Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode mode, const PlanOptions& opt, Plan& p) {
+  const bool fisher = opt.fisher;
   const int n = int(g.nodes.size());
   Lifetimes lt;
   lt.gstart.assign(n, -1);
@@ -186,6 +187,7 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
       if (reads && p[u].needs_grad) end = std::max(end, s.bwd_step(u));
       if (p[u].needs_grad) first_grad = std::max(first_grad, s.pos[u]);
     }
+    if (opt.keep_values) end = 2 * s.L;
     p.naive_floats += size;
     // Fused values are written early: at the sum's first term, or at the producing node's step.
     const int start = s.first_term[v] >= 0 ? s.first_term[v] : by >= 0 ? s.pos[by] : t;
@@ -259,7 +261,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
     fuse_sums(g, s, p);
     fuse_relus(g, s, p);
   }
-  Lifetimes lt = lifetimes(g, s, std::max(size_t(batch), slots), mode, opt.fisher, p);
+  Lifetimes lt = lifetimes(g, s, std::max(size_t(batch), slots), mode, opt, p);
   const std::vector<int> owner = share_gradients(s, lt, p);
   assign_offsets(g, lt, owner, mode, opt.fisher, p);
   return p;

@@ -46,8 +46,9 @@ struct Plan {
 };
 
 struct PlanOptions {
-  bool fuse = true;     // off: every op runs on its own (the plain schedule; the same bits)
-  bool fisher = false;  // WeightGradient: keep each kProxyLayer's output until its backward step, a slot each
+  bool fuse = true;          // off: every op runs on its own (the plain schedule; the same bits)
+  bool fisher = false;       // WeightGradient: keep each kProxyLayer's output until its backward step, a slot each
+  bool keep_values = false;  // every value lives to the end: several backward passes on one forward (ntk)
 };
 
 enum class PlanMode {

@@ -300,19 +300,19 @@ JacobScore synflow(Executor& ex, const Graph& g, const std::vector<float>& param
 
 JacobScore ntk(Executor& ex, const Graph& g, const std::vector<float>& params, const float* x, int batch,
                WeightGradients* last) {
-  // Sample i's pass is seeded with ones at its outputs; batch norm couples the samples, so each pass
-  // runs the whole batch's forward, as TE-NAS's backward of one logit row through the batch's graph.
+  // Sample i's pass is seeded with ones at its outputs and runs through the batch's forward (batch
+  // norm couples the samples), as TE-NAS's backward of one logit row with retain_graph.
   std::vector<std::vector<float>> rows;
-  for (int i = 0; i < batch; ++i) {
-    WeightGradients wg = ex.weight_gradients(g, params, x, batch, [&](const std::vector<float>& y) {
-      std::vector<float> dy(y.size(), 0.f);
-      const size_t classes = y.size() / size_t(batch);
-      std::fill(dy.begin() + long(size_t(i) * classes), dy.begin() + long(size_t(i + 1) * classes), 1.f);
-      return dy;
-    });
-    rows.push_back(ntk_row(g, wg.grads));
-    if (last && i == batch - 1) *last = std::move(wg);
-  }
+  WeightGradients r = ex.weight_gradients_each(
+      g, params, x, batch, batch,
+      [&](const std::vector<float>& y, int i) {
+        std::vector<float> dy(y.size(), 0.f);
+        const size_t classes = y.size() / size_t(batch);
+        std::fill(dy.begin() + long(size_t(i) * classes), dy.begin() + long(size_t(i + 1) * classes), 1.f);
+        return dy;
+      },
+      [&](int, const std::vector<float>& grads) { rows.push_back(ntk_row(g, grads)); });
+  if (last) *last = std::move(r);
   return ntk_score(rows);
 }
 
