@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "engine/backend.h"
@@ -189,4 +190,30 @@ TEST_CASE("ntk: the condition number of Theta = G G^T, degenerate when Theta is 
   CHECK(s.status == ScoreStatus::Degenerate);
   CHECK(s.reason.find("singular") != std::string::npos);
   CHECK(ntk_score({{1, 0}, {0, NAN}}).status == ScoreStatus::Degenerate);
+}
+
+TEST_CASE("several backward passes on one forward (weight_gradients_each) = one forward each, bit for bit") {
+  auto be = make_cpu_backend(2);
+  Executor ex(*be);
+  NetShape shape;
+  shape.num_classes = kClasses;
+  const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 23);
+  for (const Graph& g : {space_of(SpaceId::Nb201).build(1462, shape), test::small_nb101(8, kClasses)}) {
+    const std::vector<float> w = init_params(g, 4, 99);
+    const auto seed = [](const std::vector<float>& y, int i) {
+      std::vector<float> dy(y.size());
+      for (size_t k = 0; k < dy.size(); ++k) dy[k] = float((k * 7 + size_t(i) * 3) % 11) - 5.f;
+      return dy;
+    };
+    std::vector<std::vector<float>> each;
+    ex.weight_gradients_each(g, w, x.data(), B, 3, seed, [&](int, const std::vector<float>& gr) { each.push_back(gr); });
+    REQUIRE(each.size() == 3);
+    for (int i = 0; i < 3; ++i) {
+      const WeightGradients one =
+          ex.weight_gradients(g, w, x.data(), B, [&](const std::vector<float>& y) { return seed(y, i); });
+      CAPTURE(i);
+      CHECK(std::memcmp(one.grads.data(), each[size_t(i)].data(), one.grads.size() * sizeof(float)) == 0);
+    }
+    CHECK(each[0] != each[1]);
+  }
 }
