@@ -1,5 +1,5 @@
-// Zero-cost proxies from one forward and backward pass with respect to the weights: the loss they
-// share and the scores computed from the weights and their gradients (docs/proxies.md).
+// Zero-cost proxies (docs/proxies.md): the loss of the gradient proxies, their scores from weights and
+// gradients, and the networks and passes of synflow, ntk and zen.
 #pragma once
 #include <string>
 #include <vector>
@@ -20,11 +20,14 @@ double cross_entropy(const std::vector<float>& y, const std::vector<int>& labels
 double grad_norm_score(const Graph& g, const std::vector<float>& grads);
 // snip: the sum over the same weights of |w * dL/dw| (the saliency of a connection).
 double snip_score(const Graph& g, const std::vector<float>& params, const std::vector<float>& grads);
+// fisher: the sum over the same layers of their fisher terms (Executor::weight_gradients), each
+// sum over channels c of 0.5 * mean over samples of (sum over pixels of output * its gradient)^2.
+double fisher_score(const std::vector<float>& terms);
 
 // synflow (Tanaka et al. 2020; zero-cost-nas's `synflow`, its network without batch norm): with every
 // parameter replaced by its absolute value and one all-ones input image, R = the sum of the outputs;
 // synflow = the sum over the convolution and linear weights of |w * dR/dw|. R overflows float32 in
-// these networks (about 1e40 in NB201), so the engine computes it on a rescaled network (docs/proxies.md):
+// these networks (up to 1e50 in NB201), so the engine computes it on a rescaled network (docs/proxies.md):
 // behind nodes that every path from the input to the output passes, whose values would leave
 // [2^-16, 2^16], a 1x1 convolution by 2^-e times the identity (exact in float32). Every path then
 // carries the same factor 2^log2_scale, which the score divides out in float64.
@@ -49,8 +52,8 @@ JacobScore synflow(Executor& ex, const Graph& g, const std::vector<float>& param
 // non-finite entry is degenerate.
 std::vector<float> ntk_row(const Graph& g, const std::vector<float>& grads);
 JacobScore ntk_score(const std::vector<std::vector<float>>& rows);
-// The whole of it on ex's backend: one forward and backward pass per sample of the batch x; with
-// `last`, also the last sample's pass (its ReLU masks for an export).
+// The whole of it on ex's backend: one forward pass on the batch x, then a backward pass per sample;
+// with `last`, also that forward's outputs and ReLU masks (for an export).
 JacobScore ntk(Executor& ex, const Graph& g, const std::vector<float>& params, const float* x, int batch,
                WeightGradients* last = nullptr);
 
@@ -68,9 +71,5 @@ struct ZenNetwork {
 };
 ZenNetwork zen_network(const Graph& g, uint64_t seed, uint64_t arch_key, int batch);
 JacobScore zen_score(Executor& ex, const ZenNetwork& z, int batch);
-
-// fisher: the sum over the same layers of their fisher terms (Executor::weight_gradients), each
-// sum over channels c of 0.5 * mean over samples of (sum over pixels of output * its gradient)^2.
-double fisher_score(const std::vector<float>& terms);
 
 }  // namespace naswot
