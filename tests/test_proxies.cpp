@@ -206,7 +206,8 @@ TEST_CASE("several backward passes on one forward (weight_gradients_each) = one 
       return dy;
     };
     std::vector<std::vector<float>> each;
-    ex.weight_gradients_each(g, w, x.data(), B, 3, seed, [&](int, const std::vector<float>& gr) { each.push_back(gr); });
+    ex.weight_gradients_each(g, w, x.data(), B, 3, seed,
+                             [&](int, const std::vector<float>& gr) { each.push_back(gr); });
     REQUIRE(each.size() == 3);
     for (int i = 0; i < 3; ++i) {
       const WeightGradients one =

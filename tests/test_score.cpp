@@ -87,7 +87,7 @@ TEST_CASE("--sigma-precision fp32 on an ill-conditioned Sigma: the score moves w
   CAPTURE(a.score);
   CAPTURE(b.score);
   CAPTURE(bound);
-  CHECK(a.eigenvalues.front() < 1e-12);                              // singular indeed
+  CHECK(a.eigenvalues.front() < 1e-12);                             // singular indeed
   CHECK(std::fabs(b.score - a.score) > 1e-4 * std::fabs(a.score));  // a relative 1e-4 bound fails here
   CHECK(std::fabs(b.score - a.score) <= bound);
   CHECK(bound < 0.5 * std::fabs(a.score));  // and the bound still says something
