@@ -145,16 +145,75 @@ void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, fl
   gather_conv(d.Cout, d.Cin, d.Ho * d.Wo, d.H * d.W, d.B, dy, wt.data(), backward_taps(d), dx, accumulate);
 }
 
+namespace {
+
+// The weight gradient's register block: PB consecutive (tap, input channel) pairs x 4 output channels,
+// each accumulator over every pixel of [p0, p1) in order (so the blocking does not change a bit).
+// acc[k]: pair k's accumulators [co][lane]; q[k]: its input pixel per output pixel (-1: padding);
+// xc[k]: its input channel's first lane in the block's pixel 0. The dy vectors of a pixel are loaded
+// once for all PB pairs, the inputs once for the 4 channels.
+template <int PB, int OB>
+void weight_block(int Cin, int Cout, const float* xb, const float* gb, const int* const* q, const int* xc, int p0,
+                  int p1, int co0, float* const* acc, bool partial, vec m0, vec m1) {
+  static_assert(PB >= 1 && PB <= 2 && OB >= 1 && OB <= 4);
+#define NASWOT_WB(X) X(0, 0) X(0, 1) X(0, 2) X(0, 3) X(1, 0) X(1, 1) X(1, 2) X(1, 3)
+#define DECL(P, J)                                     \
+  vec l##P##J = vzero(), h##P##J = vzero();            \
+  if constexpr (P < PB && J < OB) {                    \
+    l##P##J = vload(acc[P] + (co0 + J) * kLanes);      \
+    h##P##J = vload(acc[P] + (co0 + J) * kLanes + kW); \
+  }
+  NASWOT_WB(DECL)
+#undef DECL
+  for (int p = p0; p < p1; ++p) {
+    const float* g = gb + (size_t(p) * Cout + co0) * kLanes;
+    vec gl0 = vzero(), gh0 = vzero(), gl1 = vzero(), gh1 = vzero(), gl2 = vzero(), gh2 = vzero(), gl3 = vzero(),
+        gh3 = vzero();
+#define LOADG(J) \
+  if constexpr (J < OB) gl##J = vload(g + J * kLanes), gh##J = vload(g + J * kLanes + kW);
+    LOADG(0)
+    LOADG(1) LOADG(2) LOADG(3)
+#undef LOADG
+#define PAIR(P)                                                      \
+  if constexpr (P < PB) {                                            \
+    if (q[P][p] >= 0) {                                              \
+      const float* xi = xb + size_t(q[P][p]) * Cin * kLanes + xc[P]; \
+      vec x0 = vload(xi), x1 = vload(xi + kW);                       \
+      if (partial) x0 = vmul(x0, m0), x1 = vmul(x1, m1);             \
+      FMAS(P)                                                        \
+    }                                                                \
+  }
+#define FMA(P, J) \
+  if constexpr (J < OB) l##P##J = vfma(x0, gl##J, l##P##J), h##P##J = vfma(x1, gh##J, h##P##J);
+#define FMAS(P) FMA(P, 0) FMA(P, 1) FMA(P, 2) FMA(P, 3)
+        PAIR(0) PAIR(1)
+#undef FMAS
+#undef FMA
+#undef PAIR
+  }
+#define STORE(P, J)                                    \
+  if constexpr (P < PB && J < OB) {                    \
+    vstore(acc[P] + (co0 + J) * kLanes, l##P##J);      \
+    vstore(acc[P] + (co0 + J) * kLanes + kW, h##P##J); \
+  }
+  NASWOT_WB(STORE)
+#undef STORE
+#undef NASWOT_WB
+}
+
+}  // namespace
+
 // dw[co][ci][t] = sum over (block, output pixel p, real lane) of x[ci] at tap t's input pixel times
 // dy[co] at p. Threads share out the (tap, input channel) pairs; each runs over the blocks and over
-// chunks of output pixels, and within a chunk (hot in cache) over its pairs and the output channels
-// 4 at a time, with per-lane float accumulators kept in its own memory between chunks. Every sum
-// runs in (block, pixel) order, so the result depends neither on the thread count nor on the chunks.
-// The lanes are then added in float64 in lane order. Padding lanes are multiplied by zero (they hold
-// finite values).
+// chunks of output pixels, and within a chunk (hot in cache) over its pairs kPairs at a time and the
+// output channels 4 at a time (weight_block), with per-lane float accumulators kept in its own memory
+// between chunks. Every sum runs in (block, pixel) order, so the result depends neither on the thread
+// count, nor on the chunks, nor on the blocking. The lanes are then added in float64 in lane order.
+// Padding lanes are multiplied by zero (they hold finite values).
 void conv2d_backward_weight(const ConvDims& d, const float* x, const float* dy, float* dw, bool accumulate) {
   const int KK = d.k * d.k, Pin = d.H * d.W, Pout = d.Ho * d.Wo, nblk = batch_blocks(d.B);
-  constexpr int OB = 4, kChunk = 32;
+  // Two pairs at a time where 16 accumulators, 8 dy and 4 input vectors fit the registers (AVX-512).
+  constexpr int kPairs = kW == 16 ? 2 : 1, OB = 4, kChunk = 32;
   std::vector<int> q_of(size_t(KK) * Pout, -1);  // [tap][output pixel]: the input pixel, or -1 (padding)
   for (int oy = 0; oy < d.Ho; ++oy)
     for (int ox = 0; ox < d.Wo; ++ox)
@@ -180,28 +239,24 @@ void conv2d_backward_weight(const ConvDims& d, const float* x, const float* dy, 
       const float* gb = dy + size_t(blk) * Pout * d.Cout * kLanes;
       for (int p0 = 0; p0 < Pout; p0 += kChunk) {
         const int p1 = std::min(Pout, p0 + kChunk);
-        for (int i = i0; i < i1; ++i) {
-          const int t = i / d.Cin, ci = i % d.Cin;
-          const int* q = q_of.data() + size_t(t) * Pout;
-          float* a = acc.data() + size_t(i - i0) * d.Cout * kLanes;
+        for (int i = i0; i < i1; i += kPairs) {
+          const int np = std::min(kPairs, i1 - i);
+          const int* q[2] = {nullptr, nullptr};
+          int xc[2] = {0, 0};
+          float* a[2] = {nullptr, nullptr};
+          for (int k = 0; k < np; ++k) {
+            q[k] = q_of.data() + size_t((i + k) / d.Cin) * Pout;
+            xc[k] = (i + k) % d.Cin * kLanes;
+            a[k] = acc.data() + size_t(i + k - i0) * d.Cout * kLanes;
+          }
           for (int co0 = 0; co0 < d.Cout; co0 += OB) {
             const int nb = std::min(OB, d.Cout - co0);
-            vec lo[OB], hi[OB];
-            for (int j = 0; j < nb; ++j)
-              lo[j] = vload(a + (co0 + j) * kLanes), hi[j] = vload(a + (co0 + j) * kLanes + kW);
-            for (int p = p0; p < p1; ++p) {
-              if (q[p] < 0) continue;
-              const float* xi = xb + (size_t(q[p]) * d.Cin + ci) * kLanes;
-              vec x0 = vload(xi), x1 = vload(xi + kW);
-              if (partial) x0 = vmul(x0, m0), x1 = vmul(x1, m1);
-              const float* g = gb + (size_t(p) * d.Cout + co0) * kLanes;
-              for (int j = 0; j < nb; ++j) {
-                lo[j] = vfma(x0, vload(g + j * kLanes), lo[j]);
-                hi[j] = vfma(x1, vload(g + j * kLanes + kW), hi[j]);
-              }
-            }
-            for (int j = 0; j < nb; ++j)
-              vstore(a + (co0 + j) * kLanes, lo[j]), vstore(a + (co0 + j) * kLanes + kW, hi[j]);
+            // clang-format off
+#define CASE(P, O) \
+  if (np == P && nb == O) { weight_block<P, O>(d.Cin, d.Cout, xb, gb, q, xc, p0, p1, co0, a, partial, m0, m1); continue; }
+            CASE(2, 4) CASE(2, 3) CASE(2, 2) CASE(2, 1) CASE(1, 4) CASE(1, 3) CASE(1, 2) CASE(1, 1)
+#undef CASE
+            // clang-format on
           }
         }
       }
