@@ -169,14 +169,15 @@ PYBIND11_MODULE(NASWOT_PY_MODULE, m) {
 Scorer(space="nb201", batch=128, seed=0, augment="none", dataset=None, data=None, num_classes=1, score="jacob_cov",
        relu_sites=None, backend="auto", threads=0, precision=None, sigma_solver=None,
        sigma_precision=None, nb101_inplace=None, fusion=None, sampler=None, init=None, workers=1,
-       lockstep=1, conv_kernels=None)
+       lockstep=1, conv_kernels=None, nb101_network=None)
 
-score(arch) -> dict(index, arch, score, status, reason, seconds, params); arch: an index or a string
+score(arch) -> dict(index, arch, score, status, reason, seconds, params, scores, statuses); arch: an index or a string
 (NB201 arch string, NB101 hash, SSS channels; Python or numpy integers). score_many(archs) -> list of
 such dicts, in order, scored over the workers (archs: any iterable, e.g. a numpy array of indices);
 Ctrl-C stops it between architectures with naswot.Interrupted, whose .results keeps what was
 scored; lockstep=N (jacob_cov, hamming) scores N architectures at a time per worker, with the same
-scores. The keyword arguments are naswot score's scoring options (naswot score --help), '-' written
+scores. score="snip,synflow,params" computes several scores in one pass: "score" is the first, "scores"
+and "statuses" map every name to its value and status. The keyword arguments are naswot score's scoring options (naswot score --help), '-' written
 '_'. Bad options or architectures raise naswot.Error (a ValueError).)")
       .def(py::init([](const py::kwargs& kwargs) {
         // Keyword arguments are the CLI's scoring options (python_name = --python-name): the
@@ -197,7 +198,7 @@ scores. The keyword arguments are naswot score's scoring options (naswot score -
       }))
       .def("score", &Scorer::score, py::arg("arch"),
            "Scores one architecture: an index (int or numpy integer), an NB201 arch string, an NB101 hash or "
-           "SSS channels. Returns dict(index, arch, score, status, reason, seconds, params).")
+           "SSS channels. Returns dict(index, arch, score, status, reason, seconds, params, scores, statuses).")
       .def("score_many", &Scorer::score_many, py::arg("archs"),
            "Scores every architecture of an iterable over the workers; a list of score() dicts in the order "
            "given. Ctrl-C raises naswot.Interrupted, whose .results keeps the rows scored (None elsewhere).")
