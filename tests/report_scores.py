@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """naswot report of a run of several scores, recomputed here from the database and the benchmark table:
 each score's Kendall tau-b and Spearman rho, the pairwise agreement, the mean-rank ensemble, --by (report
-and search) and --published. Usage: report_scores.py NASWOT DATA_DIR"""
+and search), --published, and shards of such a run merged. Usage: report_scores.py NASWOT DATA_DIR"""
 import csv
 import json
 import os
@@ -107,6 +107,21 @@ with tempfile.TemporaryDirectory() as tmp:
         p = subprocess.run([naswot, "report", db, "--data", data, *args], capture_output=True, text=True)
         if p.returncode == 0 or msg not in p.stderr:
             sys.exit(f"FAIL: report {args} should fail with '{msg}': {p.stderr}")
+    # Shards of a run of several scores merge into the single run, every score (time column aside).
+    def exported(path):
+        rows = list(csv.reader(subprocess.run([naswot, "export", path], check=True, capture_output=True,
+                                              text=True).stdout.splitlines()))
+        return [r[:4] + r[5:] for r in rows]
+    shards = []
+    for i in range(2):
+        shards.append(os.path.join(tmp, f"shard{i}.db"))
+        subprocess.run([naswot, "score-space", "--space", "nb201", "--sample", "30", "--seed", "3", "--batch", "8",
+                        "--score", ",".join(SCORES), "--data", data, "--shard", f"{i}/2", "--out", shards[-1]],
+                       check=True, capture_output=True)
+    merged = os.path.join(tmp, "merged.db")
+    subprocess.run([naswot, "merge", *shards, "--out", merged], check=True, capture_output=True)
+    if exported(merged) != exported(db) or len(exported(db)[0]) != 4 + 1 + 3 * (len(SCORES) - 1):
+        sys.exit("FAIL: merged shards of a run of several scores differ from the single run")
     # A live search of several scores ranks by --by: it chooses what a search of that score alone chooses.
     def choices(*score):
         p = subprocess.run([naswot, "search", "--space", "nb201", "-N", "8", "--runs", "3", "--batch", "8",
