@@ -177,8 +177,9 @@ such dicts, in order, scored over the workers (archs: any iterable, e.g. a numpy
 Ctrl-C stops it between architectures with naswot.Interrupted, whose .results keeps what was
 scored; lockstep=N (jacob_cov, hamming) scores N architectures at a time per worker, with the same
 scores. score="snip,synflow,params" computes several scores in one pass: "score" is the first, "scores"
-and "statuses" map every name to its value and status. The keyword arguments are naswot score's scoring options (naswot score --help), '-' written
-'_'. Bad options or architectures raise naswot.Error (a ValueError).)")
+and "statuses" map every name to its value and status. The keyword arguments are naswot score's
+scoring options (naswot score --help), '-' written '_'. Bad options or architectures raise
+naswot.Error (a ValueError).)")
       .def(py::init([](const py::kwargs& kwargs) {
         // Keyword arguments are the CLI's scoring options (python_name = --python-name): the
         // same option table, checks and messages; None means not given.

@@ -157,6 +157,7 @@ void weight_block(int Cin, int Cout, const float* xb, const float* gb, const int
                   int p1, int co0, float* const* acc, bool partial, vec m0, vec m1) {
   static_assert(PB >= 1 && PB <= 2 && OB >= 1 && OB <= 4);
 #define NASWOT_WB(X) X(0, 0) X(0, 1) X(0, 2) X(0, 3) X(1, 0) X(1, 1) X(1, 2) X(1, 3)
+#define NASWOT_W4(X) X(0) X(1) X(2) X(3)
 #define DECL(P, J)                                     \
   vec l##P##J = vzero(), h##P##J = vzero();            \
   if constexpr (P < PB && J < OB) {                    \
@@ -171,8 +172,7 @@ void weight_block(int Cin, int Cout, const float* xb, const float* gb, const int
         gh3 = vzero();
 #define LOADG(J) \
   if constexpr (J < OB) gl##J = vload(g + J * kLanes), gh##J = vload(g + J * kLanes + kW);
-    LOADG(0)
-    LOADG(1) LOADG(2) LOADG(3)
+    NASWOT_W4(LOADG)
 #undef LOADG
 #define PAIR(P)                                                      \
   if constexpr (P < PB) {                                            \
@@ -186,7 +186,7 @@ void weight_block(int Cin, int Cout, const float* xb, const float* gb, const int
 #define FMA(P, J) \
   if constexpr (J < OB) l##P##J = vfma(x0, gl##J, l##P##J), h##P##J = vfma(x1, gh##J, h##P##J);
 #define FMAS(P) FMA(P, 0) FMA(P, 1) FMA(P, 2) FMA(P, 3)
-        PAIR(0) PAIR(1)
+    PAIR(0) PAIR(1)
 #undef FMAS
 #undef FMA
 #undef PAIR
@@ -199,6 +199,7 @@ void weight_block(int Cin, int Cout, const float* xb, const float* gb, const int
   NASWOT_WB(STORE)
 #undef STORE
 #undef NASWOT_WB
+#undef NASWOT_W4
 }
 
 }  // namespace
@@ -252,8 +253,11 @@ void conv2d_backward_weight(const ConvDims& d, const float* x, const float* dy, 
           for (int co0 = 0; co0 < d.Cout; co0 += OB) {
             const int nb = std::min(OB, d.Cout - co0);
             // clang-format off
-#define CASE(P, O) \
-  if (np == P && nb == O) { weight_block<P, O>(d.Cin, d.Cout, xb, gb, q, xc, p0, p1, co0, a, partial, m0, m1); continue; }
+#define CASE(P, O)                                                                         \
+  if (np == P && nb == O) {                                                                \
+    weight_block<P, O>(d.Cin, d.Cout, xb, gb, q, xc, p0, p1, co0, a, partial, m0, m1);     \
+    continue;                                                                              \
+  }
             CASE(2, 4) CASE(2, 3) CASE(2, 2) CASE(2, 1) CASE(1, 4) CASE(1, 3) CASE(1, 2) CASE(1, 1)
 #undef CASE
             // clang-format on
