@@ -247,13 +247,21 @@ Executor::ForwardResult Executor::forward_all(const Graph& g, const std::vector<
   const Shape out_shape = g.shape(g.output);
   r.output.resize(out_shape.per_sample() * size_t(B));
   to_nchw(arena_ + plan_[g.output].value_off, r.output.data(), out_shape, B);
+  // The batch norms' statistics (mean[C] then rstd[C] each) lie in one region: one download.
+  size_t lo = SIZE_MAX, hi = 0;
+  for (size_t v = 0; v < g.nodes.size(); ++v)
+    if (g.nodes[v].op == OpKind::BatchNorm) {
+      lo = std::min(lo, plan_[int(v)].stats_off);
+      hi = std::max(hi, plan_[int(v)].stats_off + 2 * size_t(g.nodes[v].out.c));
+    }
+  std::vector<float> stats(hi > lo ? hi - lo : 0);
+  if (!stats.empty()) be_.download(arena_ + lo, stats.data(), stats.size());
   for (size_t v = 0; v < g.nodes.size(); ++v) {
     if (g.nodes[v].op != OpKind::BatchNorm) continue;
-    const int C = g.nodes[v].out.c;
-    std::vector<float> rstd(static_cast<size_t>(C));
-    be_.download(arena_ + plan_[int(v)].stats_off + size_t(C), rstd.data(), rstd.size());  // after mean[C]
-    std::vector<double> var(static_cast<size_t>(C));
-    for (int c = 0; c < C; ++c) var[size_t(c)] = 1.0 / (double(rstd[size_t(c)]) * rstd[size_t(c)]) - double(kBnEps);
+    const size_t C = size_t(g.nodes[v].out.c);
+    const float* rstd = stats.data() + (plan_[int(v)].stats_off - lo) + C;
+    std::vector<double> var(C);
+    for (size_t c = 0; c < C; ++c) var[c] = 1.0 / (double(rstd[c]) * rstd[c]) - double(kBnEps);
     r.bn_variance.push_back(std::move(var));
   }
   return r;

@@ -158,7 +158,6 @@ struct Lifetimes {
   std::vector<size_t> sizes;      // floats of each value (and of its gradient)
 };
 Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode mode, const PlanOptions& opt, Plan& p) {
-  const bool fisher = opt.fisher;
   const int n = int(g.nodes.size());
   Lifetimes lt;
   lt.gstart.assign(n, -1);
@@ -173,7 +172,7 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
     const int by = np.relu_computed_by;  // a fused producer's backward reads the mask, after this node's step
     if (has_trait(node.op, kBackwardReadsOutput) && np.needs_grad) end = std::max(end, s.bwd_step(by >= 0 ? by : v));
     // The proxies read a layer's output with its gradient in the layer's backward step (fisher).
-    if (mode == PlanMode::WeightGradient && fisher && has_trait(node.op, kProxyLayer) && np.needs_grad)
+    if (mode == PlanMode::WeightGradient && opt.fisher && has_trait(node.op, kProxyLayer) && np.needs_grad)
       end = std::max(end, s.bwd_step(v));
     int first_grad = -1;
     for (int u = v + 1; u < n; ++u) {
@@ -217,7 +216,8 @@ std::vector<int> share_gradients(const Schedule& s, Lifetimes& lt, const Plan& p
 }
 
 // Parameters and batch statistics first, then the value and gradient slots.
-void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner, PlanMode mode, bool fisher, Plan& p) {
+void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner, PlanMode mode, const PlanOptions& opt,
+                    Plan& p) {
   std::vector<Interval> iv = std::move(lt.values);
   for (int v : p.order)
     if (lt.gstart[v] >= 0 && owner[v] == v) iv.push_back({lt.gstart[v], lt.gend[v], lt.sizes[v], &p.nodes[v].grad_off});
@@ -227,7 +227,7 @@ void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner
     p.param_grads_off = (stats + 15) / 16 * 16;
     stats = p.param_grads_off + g.num_params();
     p.fisher_off = stats;
-    if (fisher)
+    if (opt.fisher)
       for (int v : p.order)
         if (has_trait(g.nodes[v].op, kProxyLayer) && p[v].needs_grad) p.nodes[v].fisher_slot = p.fisher_slots++;
     stats += size_t(p.fisher_slots);
@@ -263,7 +263,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
   }
   Lifetimes lt = lifetimes(g, s, std::max(size_t(batch), slots), mode, opt, p);
   const std::vector<int> owner = share_gradients(s, lt, p);
-  assign_offsets(g, lt, owner, mode, opt.fisher, p);
+  assign_offsets(g, lt, owner, mode, opt, p);
   return p;
 }
 

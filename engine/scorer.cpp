@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "engine/error.h"
+#include "engine/io/csv.h"
 
 namespace naswot {
 
@@ -44,10 +45,7 @@ std::string score_kind_names() {
 
 std::vector<ScoreKind> parse_score_kinds(const std::string& list) {
   std::vector<ScoreKind> out;
-  size_t start = 0;
-  for (;;) {
-    const size_t comma = list.find(',', start);
-    const std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  for (const std::string& name : split_csv(list)) {
     ScoreKind k;
     if (!parse_score_kind(name, k))
       fail("unknown score '" + name + "' in '" + list + "' (expected one or more of " + score_kind_names() +
@@ -55,9 +53,8 @@ std::vector<ScoreKind> parse_score_kinds(const std::string& list) {
     if (std::find(out.begin(), out.end(), k) != out.end())
       fail("score '" + name + "' is named twice in '" + list + "'");
     out.push_back(k);
-    if (comma == std::string::npos) return out;
-    start = comma + 1;
   }
+  return out;
 }
 
 std::string score_kinds_name(const std::vector<ScoreKind>& kinds) {

@@ -208,22 +208,17 @@ RunScores run_scores(const ReportedRun& run, const std::string& ensemble) {
     for (const ScoreRow& r : run.rows) out.values[k].push_back(r.value(k));
   if (ensemble.empty()) return out;
   std::vector<double> mean(run.rows.size(), 0.0);
-  size_t members = 0;
-  for (size_t start = 0;;) {
-    const size_t comma = ensemble.find(',', start);
-    const std::string name = ensemble.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+  const std::vector<std::string> members = split_csv(ensemble);
+  for (const std::string& name : members) {
     const size_t k = score_position(run.scores, name.empty() ? "(empty)" : name, run.path, "--ensemble");
     std::vector<double> v;
     for (const ScoreEntry& e : out.values[k]) v.push_back(e.score);
     const std::vector<double> ranks = average_ranks(v);
     for (size_t i = 0; i < mean.size(); ++i) mean[i] += ranks[i];
-    ++members;
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
   out.names.push_back("mean_rank");
   out.values.emplace_back();
-  for (double m : mean) out.values.back().push_back({m / double(members), ScoreStatus::Ok, ""});
+  for (double m : mean) out.values.back().push_back({m / double(members.size()), ScoreStatus::Ok, ""});
   return out;
 }
 

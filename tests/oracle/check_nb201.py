@@ -60,15 +60,7 @@ def check_export(path, load_model, label, info=True):
     # The engine's masks must equal sign(pre-activation) of the float64 forward except at
     # near-ties: |x| <= max(1e-4 * rms(x), 10 * rms(float32 PyTorch's error at that site)),
     # where float32 rounding legitimately decides.
-    ties = 0
-    for site, mk in masks.items():
-        if site not in record:
-            bad.append("site:" + site)
-            continue
-        count, only_ties = m.code_mismatches(mk, record[site].numpy(), record32[site].numpy())
-        ties += count
-        if not only_ties:
-            bad.append("mask:" + site)
+    ties = m.check_masks(masks, record, record32, bad)
     jscale = float(np.max(np.abs(J_t)))
     jerr = float(np.max(np.abs(J_e - J_t))) / jscale if jscale > 0 else float(np.max(np.abs(J_e)))
     yerr = float(np.max(np.abs(y_e - y_t))) / max(1.0, float(np.max(np.abs(y_t))))

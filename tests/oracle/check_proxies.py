@@ -190,15 +190,7 @@ def check(dir_gn, dir_snip, dir_fisher, dir_synflow, load_model, label):
     y32, g32, gn32, sn32, fi32, rec32 = torch_pass(load_model(meta, params, flat), batch, labels, torch.float32, meta)
     # The engine's masks equal sign(pre-activation) of the float64 forward except at near-ties
     # (tests/oracle/check_nb201.py): only there are its branches pinned where float64 would differ.
-    ties = 0
-    for site, mk in meta["relu_masks"].items():
-        if site not in rec64:
-            bad.append("site:" + site)
-            continue
-        count, only_ties = m.code_mismatches(mk, rec64[site].numpy(), rec32[site].numpy())
-        ties += count
-        if not only_ties:
-            bad.append("mask:" + site)
+    ties = m.check_masks(meta["relu_masks"], rec64, rec32, bad)
     if not meta["relu_masks"]:
         bad.append("no-masks")
     if np.max(np.abs(y_e - y64)) > 1e-4 * max(1.0, np.max(np.abs(y64))):

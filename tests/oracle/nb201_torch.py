@@ -278,6 +278,21 @@ def score_from_jacobian(J, k=1e-5):
     return float(-np.sum(np.log(v + k) + 1.0 / (v + k))), v
 
 
+def check_masks(masks, rec64, rec32, bad):
+    """The engine's ReLU masks against sign(pre-activation) of the float64 forward: only near-ties may
+    differ (code_mismatches). Appends 'site:'/'mask:' problems to bad; returns the number of ties."""
+    ties = 0
+    for site, mk in masks.items():
+        if site not in rec64:
+            bad.append("site:" + site)
+            continue
+        count, only_ties = code_mismatches(mk, rec64[site].numpy(), rec32[site].numpy())
+        ties += count
+        if not only_ties:
+            bad.append("mask:" + site)
+    return ties
+
+
 def code_mismatches(mask, x64, x32):
     """(number of engine codes differing from sign(x64), whether all of them are near-ties).
     Near-tie: |x| <= max(1e-4 * rms(x), 10 * rms of float32 PyTorch's own error at this site)."""

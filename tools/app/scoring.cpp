@@ -349,23 +349,6 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
   be.range_pop();
   executor->capture_relu_masks(!export_dir.empty());
   ScoreRow r = new_row(index, arch, g);
-  const std::string dir = export_dir + "/" + export_name;
-  ExportInfo info{space->name(),
-                  r.arch,
-                  index,
-                  net.num_classes,
-                  seed,
-                  score_kind_name(score_kind),
-                  "",
-                  0,
-                  "",
-                  images,
-                  reference_sampler ? "reference-v2" : "seed",
-                  torch_first ? "reference-v2" : "naswot",
-                  dataset_name(dataset),
-                  {}};
-  std::vector<int64_t> weights(g.nodes.size());
-  for (size_t v = 0; v < g.nodes.size(); ++v) weights[v] = relu_site_weight(g.nodes[v], relu_sites);
   // Each pass runs once for all the scores that need it (--score a,b,...), in the order they are asked.
   std::optional<WeightGradients> wg;
   double loss = 0;
@@ -428,7 +411,24 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
   r.status = values[0].status;
   r.reason = values[0].reason;
   r.more.assign(values.begin() + 1, values.end());
-  if (!export_dir.empty()) {
+  if (!export_dir.empty()) {  // the oracle export: only now its manifest and the ReLU sites' weights
+    const std::string dir = export_dir + "/" + export_name;
+    ExportInfo info{space->name(),
+                    r.arch,
+                    index,
+                    net.num_classes,
+                    seed,
+                    score_kind_name(score_kind),
+                    "",
+                    0,
+                    "",
+                    images,
+                    reference_sampler ? "reference-v2" : "seed",
+                    torch_first ? "reference-v2" : "naswot",
+                    dataset_name(dataset),
+                    {}};
+    std::vector<int64_t> weights(g.nodes.size());
+    for (size_t v = 0; v < g.nodes.size(); ++v) weights[v] = relu_site_weight(g.nodes[v], relu_sites);
     if (ham) info.relu_sites = relu_sites_name(relu_sites);
     if (wg) info.labels = labels;
     info.score = r.score;
