@@ -240,6 +240,19 @@ class CudaBackend final : public Backend {
                                  bool acc) override {
     cuda::batchnorm_backward_affine(stream_, C, HW, B, dy, x, mean, rstd, relu_y, dgamma, dbeta, acc);
   }
+  void batchnorm_tangent_forward(int C, int HW, int B, const float* x, const float* tx, const float* g, const float* tg,
+                                 const float* tb, const float* mean, const float* rstd, const float* relu_y, float* ty,
+                                 BnStore store) override {
+    cuda::batchnorm_tangent_forward(stream_, C, HW, B, x, tx, g, tg, tb, mean, rstd, relu_y, ty, store,
+                                    bn_tangent_coef_.ensure(cuda::batchnorm_tangent_scratch_floats(C)));
+  }
+  void batchnorm_tangent_backward(int C, int HW, int B, const float* dy, const float* tdy, const float* x,
+                                  const float* tx, const float* g, const float* tg, const float* mean,
+                                  const float* rstd, const float* relu_y, float* tdx, float* tdg, float* tdb,
+                                  bool acc) override {
+    cuda::batchnorm_tangent_backward(stream_, C, HW, B, dy, tdy, x, tx, g, tg, mean, rstd, relu_y, tdx, tdg, tdb, acc,
+                                     bn_tangent_coef_.ensure(cuda::batchnorm_tangent_scratch_floats(C)));
+  }
   void fisher_terms(int C, int P, int B, const float* act, const float* grad, float* out, bool acc) override {
     cuda::fisher_terms(stream_, C, P, B, act, grad, out, acc, fisher_scratch_.ensure(size_t(C)));
   }
@@ -430,6 +443,7 @@ class CudaBackend final : public Backend {
   DeviceBuffer<int64_t> hamming_K_;
   DeviceBuffer<float> ones_;  // B ones: the linear layer's bias gradient
   DeviceBuffer<double> fisher_scratch_;
+  DeviceBuffer<float> bn_tangent_coef_;  // batch norm tangents' per-channel coefficients
   int ones_b_ = 0;
   DeviceBuffer<uint64_t> hamming_codes_;
   unsigned* bn_counters_ = nullptr;        // batch norm's finished-block counts: zero between launches

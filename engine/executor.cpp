@@ -85,6 +85,12 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
   pools_.clear();
   float* A = arena_ = be_.arena(p.arena_floats);
   be_.upload(params.data(), A + p.params_off, params.size());
+  if (p.tangent) {
+    if (!direction_ || direction_->size() != params.size())
+      fail("executor: a plan with tangents needs the parameters' direction (hessian_vector)");
+    be_.upload(direction_->data(), A + p.param_tangents_off, params.size());
+    if (p.zeros_floats) be_.fill(p.zeros_floats, 0.f, A + p.zeros_off);
+  }
   auto val = [&](int v) { return A + p[v].value_off; };
   auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
   auto count = [&](int v) { return g.nodes[v].out.per_sample() * slots; };
@@ -150,6 +156,7 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
         be_.copy_channels(B, s.h * s.w, s.c, val(n.inputs[0]), g.shape(n.inputs[0]).c, 0, val(v), s.c, 0, false);
         break;
     }
+    if (p.tangent) tangent_forward(g, v, B);
   }
   be_.range_pop();
 }
@@ -209,18 +216,28 @@ WeightGradients Executor::weight_gradients(const Graph& g, const std::vector<flo
   return r;
 }
 
-void Executor::weight_backward(const Graph& g, int B, const std::vector<float>& dy, WeightGradients& r) {
+void Executor::weight_backward(const Graph& g, int B, const std::vector<float>& dy, WeightGradients& r,
+                               const std::vector<float>* tdy) {
   const Shape out_shape = g.shape(g.output);
-  if (dy.size() != r.output.size()) fail("executor: the loss gradient has the wrong size");
+  if (dy.size() != r.output.size() || (tdy && tdy->size() != r.output.size()))
+    fail("executor: the loss gradient has the wrong size");
+  if (plan_.tangent != (tdy != nullptr)) fail("executor: internal error, tangents planned and given disagree");
   float* grads = arena_ + plan_.param_grads_off;
   be_.fill(g.num_params(), 0.f, grads);  // parameters the loss does not reach have gradient 0
+  if (tdy) be_.fill(g.num_params(), 0.f, arena_ + plan_.param_tgrads_off);
   if (plan_.fisher_slots) be_.fill(size_t(plan_.fisher_slots), 0.f, arena_ + plan_.fisher_off);
   if (plan_[g.output].needs_grad) {
-    be_.upload_batch(dy.data(), B, out_shape.c, out_shape.h * out_shape.w, arena_ + plan_[g.output].grad_off);
+    const int P = out_shape.h * out_shape.w;
+    be_.upload_batch(dy.data(), B, out_shape.c, P, arena_ + plan_[g.output].grad_off);
+    if (tdy) be_.upload_batch(tdy->data(), B, out_shape.c, P, arena_ + plan_[g.output].tgrad_off);
     backward(g, B, true);
   }
   r.grads.resize(g.num_params());
   be_.download(grads, r.grads.data(), r.grads.size());
+  if (tdy) {
+    r.hessian_vector.resize(g.num_params());
+    be_.download(arena_ + plan_.param_tgrads_off, r.hessian_vector.data(), r.hessian_vector.size());
+  }
   r.fisher.resize(size_t(plan_.fisher_slots));
   if (!r.fisher.empty()) be_.download(arena_ + plan_.fisher_off, r.fisher.data(), r.fisher.size());
 }
@@ -236,6 +253,30 @@ WeightGradients Executor::weight_gradients_each(
     weight_backward(g, B, seed(r.output, i), r);
     done(i, r.grads);
   }
+  return r;
+}
+
+WeightGradients Executor::hessian_vector(
+    const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B, const std::vector<float>& v,
+    const std::function<std::vector<float>(const std::vector<float>&)>& seed,
+    const std::function<std::vector<float>(const std::vector<float>&, const std::vector<float>&)>& seed_tangent) {
+  if (v.size() != g.num_params()) fail("executor: the Hessian's direction has the wrong size");
+  PlanOptions options = plan_options_;
+  options.tangent = true;
+  direction_ = &v;
+  WeightGradients r;
+  try {
+    r = weight_forward(g, params, batch_nchw, B, options);
+  } catch (...) {
+    direction_ = nullptr;
+    throw;
+  }
+  direction_ = nullptr;
+  const Shape out_shape = g.shape(g.output);
+  r.output_tangent.resize(r.output.size());
+  to_nchw(arena_ + plan_[g.output].tvalue_off, r.output_tangent.data(), out_shape, B);
+  const std::vector<float> tdy = seed_tangent(r.output, r.output_tangent);
+  weight_backward(g, B, seed(r.output), r, &tdy);
   return r;
 }
 
@@ -277,8 +318,13 @@ void Executor::backward(const Graph& g, int B, bool weights) {
   auto val = [&](int v) { return A + p[v].value_off; };
   auto grad = [&](int v) { return A + p[v].grad_off; };
   auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
-
   auto grad_prm = [&](int id) { return A + p.param_grads_off + g.params[id].offset; };
+  // With tangents (hessian_vector): every gradient's tangent beside it, from the values' tangents.
+  const bool tan = weights && p.tangent;
+  auto tval = [&](int v) { return A + p[v].tvalue_off; };
+  auto tgrad = [&](int v) { return A + p[v].tgrad_off; };
+  auto tprm = [&](int id) { return A + p.param_tangents_off + g.params[id].offset; };
+  auto tgrad_prm = [&](int id) { return A + p.param_tgrads_off + g.params[id].offset; };
   be_.range_push("backward");
   // Backward of sum_b y_b: the seed gradient is all ones (weight gradients: the caller's, uploaded).
   std::vector<char> has_grad(g.nodes.size(), 0);
@@ -296,12 +342,15 @@ void Executor::backward(const Graph& g, int B, bool weights) {
     if (!has_grad[v]) fail("executor: internal error, missing gradient for node " + std::to_string(v));
     const Shape& s = n.out;
     const float* gy = grad(v);
+    const float* tgy = tan ? tgrad(v) : nullptr;
     const OpTimer timer(be_, 1, int(n.op), n.op == OpKind::Conv2d ? conv_flops(conv_dims(g, n, B)) : 0.0);
     if (n.op == OpKind::Add) {
       for (int in : n.inputs)
         if (p[in].needs_grad) {
           auto [dx, acc] = send(in);
-          if (!p[in].grad_shared) be_.copy_or_accumulate(count(in), gy, dx, acc);  // else dx == gy
+          if (p[in].grad_shared) continue;  // dx == gy
+          be_.copy_or_accumulate(count(in), gy, dx, acc);
+          if (tan) be_.copy_or_accumulate(count(in), tgy, tgrad(in), acc);
         }
       continue;
     }
@@ -312,63 +361,188 @@ void Executor::backward(const Graph& g, int B, bool weights) {
         if (p[in].needs_grad) {
           auto [dx, acc] = send(in);
           be_.copy_channels(B, s.h * s.w, c, gy, s.c, off, dx, c, 0, acc);
+          if (tan) be_.copy_channels(B, s.h * s.w, c, tgy, s.c, off, tgrad(in), c, 0, acc);
         }
         off += c;
       }
       continue;
     }
     const int in = n.inputs.empty() ? -1 : n.inputs[0];
+    const bool input_grad = in >= 0 && p[in].needs_grad;
+    const float* relu_y = p[v].relu >= 0 ? val(p[v].relu) : nullptr;  // a fused ReLU's output: its mask
+    const float* st = A + p[v].stats_off;
     if (weights && p[v].fisher_slot >= 0)  // the layer's output and its gradient: the fisher proxy's terms
       be_.fisher_terms(s.c, s.h * s.w, B, val(v), gy, A + p.fisher_off + p[v].fisher_slot, false);
     if (weights && n.weight >= 0) {  // this layer's parameters, from its output gradient and its input
       const Shape& is = g.shape(in);
-      const float* relu_y = p[v].relu >= 0 ? val(p[v].relu) : nullptr;
-      const float* st = A + p[v].stats_off;
       switch (n.op) {
         case OpKind::Conv2d:
           be_.conv2d_backward_weight(conv_dims(g, n, B), val(in), gy, grad_prm(n.weight), false);
+          if (tan) {  // d(x * dy) = x * tdy + tx * dy
+            be_.conv2d_backward_weight(conv_dims(g, n, B), val(in), tgy, tgrad_prm(n.weight), false);
+            be_.conv2d_backward_weight(conv_dims(g, n, B), tval(in), gy, tgrad_prm(n.weight), true);
+          }
           break;
         case OpKind::BatchNorm:
           be_.batchnorm_backward_affine(s.c, s.h * s.w, B, gy, val(in), st, st + s.c, relu_y, grad_prm(n.weight),
                                         grad_prm(n.bias), false);
+          if (tan && !input_grad)  // else with the input gradient's tangent below
+            be_.batchnorm_tangent_backward(s.c, s.h * s.w, B, gy, tgy, val(in), tval(in), prm(n.weight), tprm(n.weight),
+                                           st, st + s.c, relu_y, nullptr, tgrad_prm(n.weight), tgrad_prm(n.bias),
+                                           false);
           break;
         case OpKind::Linear:
           be_.linear_backward_weight(B, is.c, s.c, val(in), gy, grad_prm(n.weight), grad_prm(n.bias), false);
+          if (tan) {  // the second call's bias term (the sum of dy) is not part of the tangent: scratch
+            be_.linear_backward_weight(B, is.c, s.c, val(in), tgy, tgrad_prm(n.weight), tgrad_prm(n.bias), false);
+            be_.linear_backward_weight(B, is.c, s.c, tval(in), gy, tgrad_prm(n.weight), A + p.scratch_off, true);
+          }
           break;
         default: fail(std::string("executor: no weight gradient for op ") + op_name(n.op));
       }
     }
-    if (in < 0 || !p[in].needs_grad) continue;
+    if (!input_grad) continue;
     auto [dx, acc] = send(in);
+    float* tdx = tan ? tgrad(in) : nullptr;
+    // Ops linear in the gradient with fixed coefficients: the gradient's tangent takes the same op.
+    const auto linear = [&](const auto& op) {
+      op(gy, dx);
+      if (tan) op(tgy, tdx);
+    };
     const Shape& is = g.shape(in);
     switch (n.op) {
-      case OpKind::Conv2d: be_.conv2d_backward_data(conv_dims(g, n, B), gy, prm(n.weight), dx, acc); break;
-      case OpKind::BatchNorm: {
-        const float* st = A + p[v].stats_off;
-        // A fused ReLU: gy is its gradient (the same buffer), val(relu) its mask.
-        const float* relu_y = p[v].relu >= 0 ? val(p[v].relu) : nullptr;
+      case OpKind::Conv2d:
+        be_.conv2d_backward_data(conv_dims(g, n, B), gy, prm(n.weight), dx, acc);
+        if (tan) {  // d(w^T dy) = w^T tdy + tw^T dy
+          be_.conv2d_backward_data(conv_dims(g, n, B), tgy, prm(n.weight), tdx, acc);
+          be_.conv2d_backward_data(conv_dims(g, n, B), gy, tprm(n.weight), tdx, true);
+        }
+        break;
+      case OpKind::BatchNorm:  // a fused ReLU: gy is its gradient (the same buffer), relu_y its mask
         be_.batchnorm_backward(s.c, s.h * s.w, B, gy, val(in), prm(n.weight), st, st + s.c, relu_y, dx, acc);
+        if (tan)
+          be_.batchnorm_tangent_backward(s.c, s.h * s.w, B, gy, tgy, val(in), tval(in), prm(n.weight), tprm(n.weight),
+                                         st, st + s.c, relu_y, tdx, tgrad_prm(n.weight), tgrad_prm(n.bias), acc);
         break;
-      }
       case OpKind::ReLU:  // fused: the batch norm applies the mask (dx is gy's buffer)
-        if (p[v].relu_computed_by < 0) be_.relu_backward(count(v), gy, val(v), dx, acc);
+        if (p[v].relu_computed_by < 0)
+          linear([&](const float* d, float* o) { be_.relu_backward(count(v), d, val(v), o, acc); });
         break;
-      case OpKind::AvgPool3x3: be_.avgpool3x3_backward(s.c, s.h, s.w, B, gy, dx, acc); break;
-      case OpKind::AvgPool2x2: be_.avgpool2x2_backward(is.c, is.h, is.w, B, gy, dx, acc); break;
-      case OpKind::GlobalAvgPool: be_.global_avgpool_backward(is.c, is.h * is.w, B, gy, dx, acc); break;
-      case OpKind::Linear: be_.linear_backward_data(B, is.c, s.c, gy, prm(n.weight), dx, acc); break;
+      case OpKind::AvgPool3x3:
+        linear([&](const float* d, float* o) { be_.avgpool3x3_backward(s.c, s.h, s.w, B, d, o, acc); });
+        break;
+      case OpKind::AvgPool2x2:
+        linear([&](const float* d, float* o) { be_.avgpool2x2_backward(is.c, is.h, is.w, B, d, o, acc); });
+        break;
+      case OpKind::GlobalAvgPool:
+        linear([&](const float* d, float* o) { be_.global_avgpool_backward(is.c, is.h * is.w, B, d, o, acc); });
+        break;
+      case OpKind::Linear:
+        be_.linear_backward_data(B, is.c, s.c, gy, prm(n.weight), dx, acc);
+        if (tan) {
+          be_.linear_backward_data(B, is.c, s.c, tgy, prm(n.weight), tdx, acc);
+          be_.linear_backward_data(B, is.c, s.c, gy, tprm(n.weight), tdx, true);
+        }
+        break;
       case OpKind::MaxPool:
-        be_.maxpool_backward(is.c, is.h, is.w, B, n.kernel, n.stride, n.pad, val(in), gy, dx, acc);
+        linear([&](const float* d, float* o) {
+          be_.maxpool_backward(is.c, is.h, is.w, B, n.kernel, n.stride, n.pad, val(in), d, o, acc);
+        });
         break;
       case OpKind::ChannelSlice:  // gradient flows to the kept channels only
-        if (!acc) be_.fill(count(in), 0.f, dx);
-        be_.copy_channels(B, s.h * s.w, s.c, gy, s.c, 0, dx, is.c, 0, true);
+        linear([&](const float* d, float* o) {
+          if (!acc) be_.fill(count(in), 0.f, o);
+          be_.copy_channels(B, s.h * s.w, s.c, d, s.c, 0, o, is.c, 0, true);
+        });
         break;
       default: fail(std::string("executor: no backward for op ") + op_name(n.op));
     }
   }
   be_.range_pop();
   if (!weights) input_grad_ = grad(p.input);
+}
+
+void Executor::tangent_forward(const Graph& g, int v, int B) {
+  const Plan& p = plan_;
+  const Node& n = g.nodes[v];
+  const Shape& s = n.out;
+  const size_t slots = be_.padded_batch(B);
+  float* A = arena_;
+  auto val = [&](int u) { return A + p[u].value_off; };
+  auto tval = [&](int u) { return A + p[u].tvalue_off; };
+  auto prm = [&](int id) { return A + p.params_off + g.params[id].offset; };
+  auto tprm = [&](int id) { return A + p.param_tangents_off + g.params[id].offset; };
+  const size_t count = s.per_sample() * slots;
+  const int in = n.inputs.empty() ? -1 : n.inputs[0];
+  float* scratch = A + p.scratch_off;
+  // Bilinear layers: t(w x) = w tx + tw x, the second term through scratch.
+  const auto add_scratch = [&] {
+    const float* xs[2] = {tval(v), scratch};
+    be_.add_forward(count, xs, 2, tval(v));
+  };
+  switch (n.op) {
+    case OpKind::Input:  // the batch is fixed
+    case OpKind::Zero: be_.fill(count, 0.f, tval(v)); break;
+    case OpKind::Conv2d:
+      be_.conv2d_forward(conv_dims(g, n, B), tval(in), prm(n.weight), tval(v));
+      be_.conv2d_forward(conv_dims(g, n, B), val(in), tprm(n.weight), scratch);
+      add_scratch();
+      break;
+    case OpKind::Linear: {
+      const int In = g.shape(in).c;
+      be_.linear_forward(B, In, s.c, tval(in), prm(n.weight), tprm(n.bias), tval(v));
+      be_.linear_forward(B, In, s.c, val(in), tprm(n.weight), A + p.zeros_off, scratch);
+      add_scratch();
+      break;
+    }
+    case OpKind::BatchNorm: {
+      const float* st = A + p[v].stats_off;
+      const BnStore store = p[v].relu >= 0 ? BnStore::ReLU : p[v].sum_acc ? BnStore::Accumulate : BnStore::Write;
+      be_.batchnorm_tangent_forward(s.c, s.h * s.w, B, val(in), tval(in), prm(n.weight), tprm(n.weight), tprm(n.bias),
+                                    st, st + s.c, p[v].relu >= 0 ? val(v) : nullptr, tval(v), store);
+      break;
+    }
+    case OpKind::ReLU:  // t relu(x) = tx where y > 0: relu_backward's mask (fused: the batch norm applied it)
+      if (p[v].relu_computed_by < 0) be_.relu_backward(count, tval(in), val(v), tval(v), false);
+      break;
+    case OpKind::MaxPool: {
+      const Shape& is = g.shape(in);
+      be_.maxpool_tangent_forward(is.c, is.h, is.w, B, n.kernel, n.stride, n.pad, val(in), tval(in), tval(v));
+      break;
+    }
+    // Linear ops: the tangent takes the same op.
+    case OpKind::Add: {
+      std::vector<const float*> xs;
+      if (p[v].has_terms) xs.push_back(tval(v));
+      for (int u : n.inputs)
+        if (p[u].sum_into != v) xs.push_back(tval(u));
+      if (xs.size() >= 2) be_.add_forward(count, xs.data(), int(xs.size()), tval(v));
+      break;
+    }
+    case OpKind::AvgPool3x3: be_.avgpool3x3_forward(s.c, s.h, s.w, B, tval(in), tval(v), p[v].sum_acc); break;
+    case OpKind::AvgPool2x2: {
+      const Shape& is = g.shape(in);
+      be_.avgpool2x2_forward(is.c, is.h, is.w, B, tval(in), tval(v));
+      break;
+    }
+    case OpKind::GlobalAvgPool: {
+      const Shape& is = g.shape(in);
+      be_.global_avgpool_forward(is.c, is.h * is.w, B, tval(in), tval(v));
+      break;
+    }
+    case OpKind::Concat: {
+      int off = 0;
+      for (int u : n.inputs) {
+        const int c = g.shape(u).c;
+        be_.copy_channels(B, s.h * s.w, c, tval(u), c, 0, tval(v), s.c, off, false);
+        off += c;
+      }
+      break;
+    }
+    case OpKind::ChannelSlice:
+      be_.copy_channels(B, s.h * s.w, s.c, tval(in), g.shape(in).c, 0, tval(v), s.c, 0, false);
+      break;
+  }
 }
 
 void Executor::to_nchw(const float* src, float* host, const Shape& s, int B) {

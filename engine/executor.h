@@ -44,6 +44,8 @@ struct WeightGradients {
   std::vector<float> output;            // batch x out_features, the network's outputs y
   std::vector<float> grads;             // dL/dtheta, g.num_params() floats in the graph's parameter order
   std::vector<float> fisher;            // with fisher: per convolution / linear layer (forward order), its terms
+  std::vector<float> output_tangent;    // hessian_vector: the outputs' tangent along the direction (as output)
+  std::vector<float> hessian_vector;    // hessian_vector: H v, g.num_params() floats
   std::vector<ReluMask> relu_masks;     // only when capture is on
   std::vector<PoolArgmax> pool_argmax;  // only when capture is on
 };
@@ -77,6 +79,15 @@ class Executor {
                                         int batch, int count,
                                         const std::function<std::vector<float>(const std::vector<float>&, int)>& seed,
                                         const std::function<void(int, const std::vector<float>&)>& done);
+  // The loss's gradient g = dL/dtheta and its Hessian times a direction v of the parameters,
+  // H v = d/de dL/dtheta(theta + e v) at e = 0, exactly (Pearlmutter's R-operator: every op's tangent
+  // runs beside its forward and backward op; engine/planner.h plans the tangents' buffers). seed(y)
+  // = dL/dy as in weight_gradients; seed_tangent(y, ty) = (d^2 L / dy^2) ty for the outputs' tangent
+  // ty. ReLU and max pool are piecewise linear: their second derivatives are 0 (as autograd's).
+  WeightGradients hessian_vector(
+      const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch, const std::vector<float>& v,
+      const std::function<std::vector<float>(const std::vector<float>&)>& seed,
+      const std::function<std::vector<float>(const std::vector<float>&, const std::vector<float>&)>& seed_tangent);
   // Forward pass only, computing every node (also those off the output's path): the output's values
   // (batch-major) and, per batch norm in graph order, each channel's batch variance (biased, over the
   // batch's real samples and pixels, as the batch norm normalised with).
@@ -110,8 +121,12 @@ class Executor {
   // The forward pass of the weight gradients: outputs (and captured masks) in r.
   WeightGradients weight_forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
                                  const PlanOptions& options);
-  // After weight_forward: the parameters' gradients (and fisher terms) for output gradient dy.
-  void weight_backward(const Graph& g, int batch, const std::vector<float>& dy, WeightGradients& r);
+  // After weight_forward: the parameters' gradients (and fisher terms) for output gradient dy (and,
+  // planned with tangents, H v from the output gradient's tangent tdy).
+  void weight_backward(const Graph& g, int batch, const std::vector<float>& dy, WeightGradients& r,
+                       const std::vector<float>* tdy = nullptr);
+  // Node v's tangent after its forward op (plans with tangents).
+  void tangent_forward(const Graph& g, int v, int batch);
   void forward_hamming(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
                        const std::function<int64_t(const Node&)>& weight, const Plan* plan,
                        std::vector<ReluMask>* masks);
@@ -128,6 +143,7 @@ class Executor {
   const float* input_grad_ = nullptr;
   bool capture_masks_ = false;
   PlanOptions plan_options_;
+  const std::vector<float>* direction_ = nullptr;  // hessian_vector's v, uploaded by the forward pass
 };
 
 }  // namespace naswot

@@ -190,7 +190,10 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
     p.naive_floats += size;
     // Fused values are written early: at the sum's first term, or at the producing node's step.
     const int start = s.first_term[v] >= 0 ? s.first_term[v] : by >= 0 ? s.pos[by] : t;
-    if (np.sum_into < 0 && np.relu < 0) lt.values.push_back({start, end, size, &np.value_off});
+    if (np.sum_into < 0 && np.relu < 0) {
+      lt.values.push_back({start, end, size, &np.value_off});
+      if (opt.tangent) lt.values.push_back({start, end, size, &np.tvalue_off});
+    }
     if (np.needs_grad && (v == g.output || first_grad >= 0)) {
       lt.gstart[v] = (v == g.output) ? s.bwd_step(v) : 2 * s.L - 1 - first_grad;
       lt.gend[v] = (v == p.input) ? 2 * s.L : s.bwd_step(v);
@@ -220,7 +223,10 @@ void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner
                     Plan& p) {
   std::vector<Interval> iv = std::move(lt.values);
   for (int v : p.order)
-    if (lt.gstart[v] >= 0 && owner[v] == v) iv.push_back({lt.gstart[v], lt.gend[v], lt.sizes[v], &p.nodes[v].grad_off});
+    if (lt.gstart[v] >= 0 && owner[v] == v) {
+      iv.push_back({lt.gstart[v], lt.gend[v], lt.sizes[v], &p.nodes[v].grad_off});
+      if (opt.tangent) iv.push_back({lt.gstart[v], lt.gend[v], lt.sizes[v], &p.nodes[v].tgrad_off});
+    }
   p.params_off = 0;
   size_t stats = g.num_params();
   if (mode == PlanMode::WeightGradient) {
@@ -231,6 +237,23 @@ void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner
       for (int v : p.order)
         if (has_trait(g.nodes[v].op, kProxyLayer) && p[v].needs_grad) p.nodes[v].fisher_slot = p.fisher_slots++;
     stats += size_t(p.fisher_slots);
+    if (opt.tangent) {
+      p.tangent = true;
+      for (int v : p.order)
+        if (has_trait(g.nodes[v].op, kProxyLayer)) {
+          p.scratch_floats = std::max(p.scratch_floats, lt.sizes[v]);
+          p.zeros_floats = std::max(p.zeros_floats, size_t(g.nodes[v].out.c));
+        }
+      const auto region = [&](size_t floats) {
+        const size_t at = (stats + 15) / 16 * 16;
+        stats = at + floats;
+        return at;
+      };
+      p.param_tangents_off = region(g.num_params());
+      p.param_tgrads_off = region(g.num_params());
+      p.scratch_off = region(p.scratch_floats);
+      p.zeros_off = region(p.zeros_floats);
+    }
   }
   for (int v : p.order)
     if (has_trait(g.nodes[v].op, kBatchStats)) {
@@ -241,9 +264,9 @@ void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner
   p.arena_floats = assign_slots(iv, base);
   for (int v : p.order) {
     NodePlan& np = p.nodes[v];
-    if (np.sum_into >= 0) np.value_off = p[np.sum_into].value_off;
-    if (np.relu >= 0) np.value_off = p[np.relu].value_off;
-    if (owner[v] != v) np.grad_off = p[owner[v]].grad_off;
+    if (np.sum_into >= 0) np.value_off = p[np.sum_into].value_off, np.tvalue_off = p[np.sum_into].tvalue_off;
+    if (np.relu >= 0) np.value_off = p[np.relu].value_off, np.tvalue_off = p[np.relu].tvalue_off;
+    if (owner[v] != v) np.grad_off = p[owner[v]].grad_off, np.tgrad_off = p[owner[v]].tgrad_off;
   }
   p.naive_floats += base;
 }
@@ -253,6 +276,8 @@ void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner
 Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptions opt) {
   if (batch < 2) fail("batch size must be at least 2 (the score correlates samples)");
   if (g.output < 0 || g.output >= int(g.nodes.size())) fail("graph has no output");
+  if (opt.tangent && (mode != PlanMode::WeightGradient || opt.fisher))
+    fail("planner: tangents are planned for weight gradients without fisher terms only");
   Plan p;
   p.batch = batch;
   p.nodes.assign(g.nodes.size(), {});

@@ -29,6 +29,9 @@ struct NodePlan {
   int relu = -1;              // kAppliesReLU node: the ReLU it computes, or -1
   int relu_computed_by = -1;  // ReLU node: the node that computes it, or -1
   int fisher_slot = -1;       // WeightGradient, kProxyLayer nodes: its float of the fisher terms, or -1
+  // PlanOptions::tangent: the tangents of the value and of the gradient, beside them with their
+  // lifetimes (fused nodes share them as they share the value and the gradient).
+  size_t tvalue_off = 0, tgrad_off = 0;
 };
 
 struct Plan {
@@ -40,6 +43,11 @@ struct Plan {
   size_t param_grads_off = 0;   // WeightGradient: the parameters' gradients (num_params floats)
   size_t fisher_off = 0;        // WeightGradient with fisher: one float per kProxyLayer node (NodePlan::fisher_slot)
   int fisher_slots = 0;
+  // PlanOptions::tangent: the parameters' direction, the tangent of their gradient (each num_params
+  // floats), and scratch: `scratch_floats` for a layer's second tangent term, then `zeros_floats` zeros.
+  bool tangent = false;
+  size_t param_tangents_off = 0, param_tgrads_off = 0, scratch_off = 0, zeros_off = 0;
+  size_t scratch_floats = 0, zeros_floats = 0;
   size_t arena_floats = 0;  // total
   size_t naive_floats = 0;  // what one buffer per value and gradient would need (for reporting)
   const NodePlan& operator[](int v) const { return nodes[size_t(v)]; }
@@ -49,6 +57,7 @@ struct PlanOptions {
   bool fuse = true;          // off: every op runs on its own (the plain schedule; the same bits)
   bool fisher = false;       // WeightGradient: keep each kProxyLayer's output until its backward step, a slot each
   bool keep_values = false;  // every value lives to the end: several backward passes on one forward (ntk)
+  bool tangent = false;      // WeightGradient: tangents beside values and gradients (Executor::hessian_vector)
 };
 
 enum class PlanMode {

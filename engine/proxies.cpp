@@ -46,6 +46,25 @@ double cross_entropy(const std::vector<float>& y, const std::vector<int>& labels
   return loss / double(B);
 }
 
+std::vector<float> cross_entropy_hessian(const std::vector<float>& y, int classes, const std::vector<float>& ty) {
+  if (classes < 1 || y.size() % size_t(classes) != 0 || ty.size() != y.size())
+    fail("cross-entropy Hessian: outputs and their tangent disagree in size");
+  const size_t B = y.size() / size_t(classes);
+  std::vector<float> out(y.size());
+  std::vector<double> prob(static_cast<size_t>(classes));
+  for (size_t b = 0; b < B; ++b) {
+    const float* z = y.data() + b * size_t(classes);
+    const float* t = ty.data() + b * size_t(classes);
+    double mx = z[0], sum = 0, pt = 0;
+    for (int c = 1; c < classes; ++c) mx = std::max(mx, double(z[c]));
+    for (int c = 0; c < classes; ++c) sum += prob[size_t(c)] = std::exp(double(z[c]) - mx);
+    for (int c = 0; c < classes; ++c) pt += (prob[size_t(c)] /= sum) * double(t[c]);
+    for (int c = 0; c < classes; ++c)
+      out[b * size_t(classes) + size_t(c)] = float(prob[size_t(c)] * (double(t[c]) - pt) / double(B));
+  }
+  return out;
+}
+
 double grad_norm_score(const Graph& g, const std::vector<float>& grads) {
   double total = 0;
   for_each_weight(g, [&](const Param& p) {
@@ -62,6 +81,38 @@ double snip_score(const Graph& g, const std::vector<float>& params, const std::v
     for (size_t i = 0; i < p.size; ++i) total += std::fabs(double(params[p.offset + i]) * grads[p.offset + i]);
   });
   return total;
+}
+
+std::vector<float> grasp_direction(const Graph& g, const std::vector<float>& grads) {
+  std::vector<float> v(grads.size(), 0.f);
+  for_each_weight(g, [&](const Param& p) {
+    std::copy(grads.begin() + long(p.offset), grads.begin() + long(p.offset + p.size), v.begin() + long(p.offset));
+  });
+  return v;
+}
+
+double grasp_score(const Graph& g, const std::vector<float>& params, const std::vector<float>& hessian_vector) {
+  double total = 0;
+  for_each_weight(g, [&](const Param& p) {
+    for (size_t i = 0; i < p.size; ++i) total -= double(params[p.offset + i]) * hessian_vector[p.offset + i];
+  });
+  return total;
+}
+
+JacobScore grasp(Executor& ex, const Graph& g, const std::vector<float>& params, const float* x, int batch,
+                 const std::vector<int>& labels, int classes, const std::vector<float>& grads) {
+  const WeightGradients r = ex.hessian_vector(
+      g, params, x, batch, grasp_direction(g, grads),
+      [&](const std::vector<float>& y) {
+        std::vector<float> dy;
+        cross_entropy(y, labels, classes, &dy);
+        return dy;
+      },
+      [&](const std::vector<float>& y, const std::vector<float>& ty) { return cross_entropy_hessian(y, classes, ty); });
+  JacobScore out;
+  out.score = grasp_score(g, params, r.hessian_vector);
+  if (!std::isfinite(out.score)) return degenerate_score("the Hessian-vector product is not finite");
+  return out;
 }
 
 double fisher_score(const std::vector<float>& terms) {

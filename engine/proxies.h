@@ -15,6 +15,10 @@ namespace naswot {
 // outside [0, classes) is an error.
 double cross_entropy(const std::vector<float>& y, const std::vector<int>& labels, int classes, std::vector<float>* dy);
 
+// The cross-entropy's Hessian (in the outputs y) times ty: per sample, (diag(p) - p p^T) ty / batch,
+// p = softmax(y); float64, rounded once. The tangent of cross_entropy's dy along ty.
+std::vector<float> cross_entropy_hessian(const std::vector<float>& y, int classes, const std::vector<float>& ty);
+
 // grad_norm: the sum over the convolution and linear layers of the Euclidean norm of their weight
 // gradient (zero-cost-nas; biases and batch norms excluded).
 double grad_norm_score(const Graph& g, const std::vector<float>& grads);
@@ -23,6 +27,16 @@ double snip_score(const Graph& g, const std::vector<float>& params, const std::v
 // fisher: the sum over the same layers of their fisher terms (Executor::weight_gradients), each
 // sum over channels c of 0.5 * mean over samples of (sum over pixels of output * its gradient)^2.
 double fisher_score(const std::vector<float>& terms);
+
+// grasp (Wang et al. 2020, as zero-cost-nas's `grasp`): with g the loss's gradient over the
+// convolution and linear weights (grasp_direction: g there, 0 on every other parameter) and H the
+// loss's Hessian, grasp = -sum over those weights of w * (H g), in float64 from Executor::hessian_vector.
+std::vector<float> grasp_direction(const Graph& g, const std::vector<float>& grads);
+double grasp_score(const Graph& g, const std::vector<float>& params, const std::vector<float>& hessian_vector);
+// The whole of it on ex's backend from the cross-entropy's gradients (Executor::weight_gradients on
+// the same batch and labels): one more forward and backward pass with tangents. Degenerate when not finite.
+JacobScore grasp(Executor& ex, const Graph& g, const std::vector<float>& params, const float* x, int batch,
+                 const std::vector<int>& labels, int classes, const std::vector<float>& grads);
 
 // synflow (Tanaka et al. 2020; zero-cost-nas's `synflow`, its network without batch norm): with every
 // parameter replaced by its absolute value and one all-ones input image, R = the sum of the outputs;

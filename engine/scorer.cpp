@@ -25,7 +25,8 @@ constexpr struct {
               {ScoreKind::Fisher, "fisher"},
               {ScoreKind::Synflow, "synflow"},
               {ScoreKind::Ntk, "ntk"},
-              {ScoreKind::Zen, "zen"}};
+              {ScoreKind::Zen, "zen"},
+              {ScoreKind::Grasp, "grasp"}};
 static_assert(int(kKinds[std::size(kKinds) - 1].kind) == int(std::size(kKinds)) - 1, "one row per kind, in order");
 }  // namespace
 

@@ -11,15 +11,15 @@ namespace naswot {
 // The score of a run: the v1 Jacobian-covariance score, the later Hamming-kernel log-determinant, or
 // a zero-cost proxy (docs/proxies.md): grad_norm and snip from the weights' gradients of the
 // cross-entropy, params and flops as the baselines.
-enum class ScoreKind { JacobCov, Hamming, GradNorm, Snip, Params, Flops, JacobCovZc, Fisher, Synflow, Ntk, Zen };
-// jacob_cov | hamming | grad_norm | snip | params | flops | jacob_cov_zc | fisher | synflow | ntk | zen, as --score and
-// run databases spell them.
+enum class ScoreKind { JacobCov, Hamming, GradNorm, Snip, Params, Flops, JacobCovZc, Fisher, Synflow, Ntk, Zen, Grasp };
+// jacob_cov | hamming | grad_norm | snip | params | flops | jacob_cov_zc | fisher | synflow | ntk | zen | grasp, as
+// --score and run databases spell them.
 const char* score_kind_name(ScoreKind k);
 // The Sigma_J score: NASWOT's (one output), or zero-cost-nas's jacob_cov (the dataset's classes).
 inline bool is_jacobian_score(ScoreKind k) { return k == ScoreKind::JacobCov || k == ScoreKind::JacobCovZc; }
 // Scores from the weights' gradients of a loss on labelled images (the proxies' pass).
 inline bool needs_weight_gradients(ScoreKind k) {
-  return k == ScoreKind::GradNorm || k == ScoreKind::Snip || k == ScoreKind::Fisher;
+  return k == ScoreKind::GradNorm || k == ScoreKind::Snip || k == ScoreKind::Fisher || k == ScoreKind::Grasp;
 }
 // Scores of the network's description alone (no pass over data).
 inline bool is_size_baseline(ScoreKind k) { return k == ScoreKind::Params || k == ScoreKind::Flops; }

@@ -111,6 +111,83 @@ void batchnorm_cases(std::vector<OpCase>& v) {
   }
 }
 
+// The tangent ops (forward-mode derivatives, the grasp proxy's Hessian-vector product) against central
+// differences of what they differentiate.
+void tangent_cases(std::vector<OpCase>& v) {
+  const int C = 3, P = 5;
+  const HostTensor gamma = raw_rnd(C, 21, 0.5f, 1.5f), beta = raw_rnd(C, 22);
+  for (const BnStore store : {BnStore::Write, BnStore::ReLU}) {
+    const bool relu = store == BnStore::ReLU;
+    // p = {x, gamma, beta, tx, tgamma, tbeta, ty, y, mean, rstd}
+    OpCase f{"batchnorm_tangent_forward",
+             relu ? "fused ReLU" : "write / accumulate",
+             {rnd(C, P, 23), gamma, beta, rnd(C, P, 71), raw_rnd(C, 72), raw_rnd(C, 73)},
+             {rnd(C, P, 74), zeros(C, P), raw_zeros(C), raw_zeros(C)},
+             !relu,
+             [=](Backend& be, const std::vector<float*>& p, bool acc) {
+               be.batchnorm_forward(C, P, B, p[0], p[1], p[2], 1e-5f, p[7], p[8], p[9], store);
+               be.batchnorm_tangent_forward(C, P, B, p[0], p[3], p[1], p[4], p[5], p[8], p[9], relu ? p[7] : nullptr,
+                                            p[6], acc ? BnStore::Accumulate : store);
+             },
+             1e-4};
+    f.base_op = "batchnorm_forward";
+    f.base = [=](Backend& be, const std::vector<float*>& p, bool) {
+      be.batchnorm_forward(C, P, B, p[0], p[1], p[2], 1e-5f, p[6], p[7], p[8], store);
+    };
+    f.base_outs = {zeros(C, P), raw_zeros(C), raw_zeros(C)};
+    f.tangent_of = {{3, 0}, {4, 1}, {5, 2}};
+    f.fd_step = relu ? 1e-4f : 1e-3f;  // small steps cross no ReLU kink
+    v.push_back(f);
+    // p = {dy, x, gamma, beta, tdy, tx, tgamma, tdx, tdgamma, tdbeta, y, mean, rstd}
+    OpCase b{"batchnorm_tangent_backward",
+             relu ? "fused ReLU mask" : "plain",
+             {rnd(C, P, 25), rnd(C, P, 23), gamma, beta, rnd(C, P, 75), rnd(C, P, 76), raw_rnd(C, 77)},
+             {rnd(C, P, 78), raw_rnd(C, 79), raw_rnd(C, 80), zeros(C, P), raw_zeros(C), raw_zeros(C)},
+             true,
+             [=](Backend& be, const std::vector<float*>& p, bool acc) {
+               be.batchnorm_forward(C, P, B, p[1], p[2], p[3], 1e-5f, p[10], p[11], p[12], store);
+               be.batchnorm_tangent_backward(C, P, B, p[0], p[4], p[1], p[5], p[2], p[6], p[11], p[12],
+                                             relu ? p[10] : nullptr, p[7], p[8], p[9], acc);
+             },
+             1e-4};
+    b.base_op = "batchnorm_backward";
+    b.base = [=](Backend& be, const std::vector<float*>& p, bool) {  // p = {ins..., dx, dgamma, dbeta, y, mean, rstd}
+      be.batchnorm_forward(C, P, B, p[1], p[2], p[3], 1e-5f, p[10], p[11], p[12], store);
+      const float* relu_y = relu ? p[10] : nullptr;
+      be.batchnorm_backward(C, P, B, p[0], p[1], p[2], p[11], p[12], relu_y, p[7], false);
+      be.batchnorm_backward_affine(C, P, B, p[0], p[1], p[11], p[12], relu_y, p[8], p[9], false);
+    };
+    b.base_outs = {zeros(C, P), raw_zeros(C), raw_zeros(C), zeros(C, P), raw_zeros(C), raw_zeros(C)};
+    b.tangent_of = {{4, 0}, {5, 1}, {6, 2}};
+    b.tangent_outs = 3;
+    b.fd_step = relu ? 1e-4f : 1e-3f;
+    v.push_back(b);
+  }
+  const int H = 5, W = 6;
+  struct M {
+    int k, stride, pad;
+  };
+  for (const M m : {M{3, 1, 1}, M{2, 2, 0}}) {
+    const int ho = (H + 2 * m.pad - m.k) / m.stride + 1, wo = (W + 2 * m.pad - m.k) / m.stride + 1;
+    OpCase t{"maxpool_tangent_forward",
+             "k" + std::to_string(m.k) + " s" + std::to_string(m.stride) + " p" + std::to_string(m.pad),
+             {rnd(C, H * W, 81), rnd(C, H * W, 82)},
+             {rnd(C, ho * wo, 83)},
+             false,
+             [=](Backend& be, const std::vector<float*>& p, bool) {
+               be.maxpool_tangent_forward(C, H, W, B, m.k, m.stride, m.pad, p[0], p[1], p[2]);
+             }};
+    t.base_op = "maxpool_forward";
+    t.base = [=](Backend& be, const std::vector<float*>& p, bool) {
+      be.maxpool_forward(C, H, W, B, m.k, m.stride, m.pad, p[0], p[2]);
+    };
+    t.base_outs = {zeros(C, ho * wo)};
+    t.tangent_of = {{1, 0}};
+    t.fd_step = 1e-4f;  // y is some x exactly: small steps change no window's winner
+    v.push_back(t);
+  }
+}
+
 // Element-wise and channel copies: their definitions are one line each.
 void copy_cases(std::vector<OpCase>& v) {
   const int C = 4, P = 6;
@@ -298,6 +375,7 @@ const std::vector<OpCase>& op_cases() {
     conv_cases(v);
     batchnorm_cases(v);
     pool_and_linear_cases(v);
+    tangent_cases(v);
     return v;
   }();
   return cases;

@@ -4,6 +4,7 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/backend.h"
@@ -36,6 +37,14 @@ struct OpCase {
   // Weight gradients: the forward input the finite differences perturb (0: x, 1: the first weight
   // tensor, ...) and the output of this op that is its gradient.
   int fd_wrt = 0, fd_out = 0;
+  // Tangent ops: `base` computes, from p = {ins..., base_outs...}, the outputs this op differentiates;
+  // tangent_of holds pairs (i, j): ins[i] is the tangent of ins[j]. The first tangent_outs outs are
+  // checked against central differences of base's first outs along the tangents (step fd_step).
+  std::string base_op;
+  Call base;
+  std::vector<HostTensor> base_outs;
+  std::vector<std::pair<int, int>> tangent_of;
+  int tangent_outs = 1;
 };
 
 // Every case; several per op where modes differ (stride, accumulate, fused ReLU).

@@ -49,6 +49,25 @@ void check_finite_differences(const OpCase& c) {
   test::gradcheck(c.ins[wrt].v, ny, f, b, c.fd_step, c.fd_tol);
 }
 
+// A tangent case's outputs against central differences of its base along the tangents.
+void check_tangent(const OpCase& c) {
+  const auto r = run_case(c, c.ins, false);
+  const auto base_at = [&](float h) {
+    std::vector<HostTensor> ins = c.ins;
+    for (const auto& [t, x] : c.tangent_of)
+      for (size_t i = 0; i < ins[size_t(x)].v.size(); ++i) ins[size_t(x)].v[i] += h * c.ins[size_t(t)].v[i];
+    return run(cpu_backend(), ins, c.base_outs, [&](const std::vector<float*>& p) { c.base(cpu_backend(), p, false); });
+  };
+  const auto up = base_at(c.fd_step), down = base_at(-c.fd_step);
+  for (int k = 0; k < c.tangent_outs; ++k) {
+    CAPTURE(k);
+    std::vector<float> fd(up[size_t(k)].size());
+    for (size_t i = 0; i < fd.size(); ++i)
+      fd[i] = float((double(up[size_t(k)][i]) - double(down[size_t(k)][i])) / (2.0 * c.fd_step));
+    CHECK(rel_diff(r[size_t(k)], fd) <= c.fd_tol);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("op table: every op has cases, and each op is checked against a definition or finite differences") {
@@ -59,6 +78,7 @@ TEST_CASE("op table: every op has cases, and each op is checked against a defini
     cased.insert(c.op);
     if (c.host) checked.insert(c.op);
     if (c.forward) checked.insert({c.op, c.forward_op});
+    if (c.base) checked.insert(c.op);
   }
   for (const std::string& op : ops) {
     CAPTURE(op);
@@ -90,5 +110,6 @@ TEST_CASE("op table: every case on the CPU backend") {
       CHECK(rel_diff(a, want) <= 1e-6);
     }
     if (c.forward) check_finite_differences(c);
+    if (c.base) check_tangent(c);
   }
 }

@@ -1,11 +1,13 @@
 // Training-mode batch norm forward/backward on the blocked layout; per-channel sums in float64 over
 // the real lanes, in fixed chunks reduced in a fixed order (results independent of threads).
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
+#include "kernels/bn_tangent.h"
 #include "kernels/cpu/cpu_kernels.h"
 #include "kernels/cpu/simd.h"
 
@@ -15,39 +17,49 @@ namespace {
 constexpr int L = simd::kLanes;
 constexpr int kRowsPerChunk = 64;  // a row is one (block, pixel): C x L values
 
-// Per-channel sums s0[c], s1[c] over the real lanes of every row: f(row, c, nl, a, q) adds lane l's
-// terms to a[l] and q[l] for l < nl. A chunk of rows streams through memory once, with
-// per-(channel, lane) accumulators so the inner loops are vertical; lanes and chunks are then summed
-// in a fixed order, so the result does not depend on the thread count.
-template <class F>
-void channel_sums(int C, int P, int B, F f, std::vector<double>& s0, std::vector<double>& s1) {
+// Per-channel sums s[k][c], k < K, over the real lanes of every row: f(row, c, nl, acc) adds lane l's
+// terms to acc[k * L + l] for l < nl. A chunk of rows streams through memory once, with
+// per-(channel, sum, lane) accumulators so the inner loops are vertical; lanes and chunks are then
+// summed in a fixed order, so the result does not depend on the thread count.
+template <int K, class F>
+void channel_sums(int C, int P, int B, F f, std::array<std::vector<double>, K>& s) {
   const size_t rows = size_t(batch_blocks(B)) * P;
   const size_t chunks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
-  static thread_local std::vector<double> part;  // [chunk][C][2], the caller's; threads get a pointer
-  part.assign(chunks * C * 2, 0.0);
+  static thread_local std::vector<double> part;  // [chunk][C][K], the caller's; threads get a pointer
+  part.assign(chunks * C * K, 0.0);
   double* pp = part.data();
 #pragma omp parallel
   {
-    std::vector<double> acc(size_t(C) * 2 * L);  // [c][a | q][lane]
+    std::vector<double> acc(size_t(C) * K * L);  // [c][k][lane]
 #pragma omp for schedule(static)
     for (size_t k = 0; k < chunks; ++k) {
       std::fill(acc.begin(), acc.end(), 0.0);
       for (size_t r = k * kRowsPerChunk; r < std::min(rows, (k + 1) * kRowsPerChunk); ++r) {
         const int nl = std::min(L, B - int(r / P) * L);
-        for (int c = 0; c < C; ++c) f(r, c, nl, acc.data() + size_t(c) * 2 * L, acc.data() + (size_t(c) * 2 + 1) * L);
+        for (int c = 0; c < C; ++c) f(r, c, nl, acc.data() + size_t(c) * K * L);
       }
-      for (int c = 0; c < C; ++c) {
-        double a = 0, q = 0;
-        for (int l = 0; l < L; ++l) a += acc[size_t(c) * 2 * L + l], q += acc[(size_t(c) * 2 + 1) * L + l];
-        pp[(k * C + c) * 2] = a;
-        pp[(k * C + c) * 2 + 1] = q;
-      }
+      for (int c = 0; c < C; ++c)
+        for (int j = 0; j < K; ++j) {
+          double a = 0;
+          for (int l = 0; l < L; ++l) a += acc[(size_t(c) * K + j) * L + l];
+          pp[(k * C + c) * K + j] = a;
+        }
     }
   }
-  s0.assign(C, 0.0);
-  s1.assign(C, 0.0);
+  for (auto& v : s) v.assign(C, 0.0);
   for (size_t k = 0; k < chunks; ++k)
-    for (int c = 0; c < C; ++c) s0[c] += pp[(k * C + c) * 2], s1[c] += pp[(k * C + c) * 2 + 1];
+    for (int c = 0; c < C; ++c)
+      for (int j = 0; j < K; ++j) s[j][c] += pp[(k * C + c) * K + j];
+}
+
+// Two sums: f(row, c, nl, a, q) adds to a[l] and q[l].
+template <class F>
+void channel_sums(int C, int P, int B, F f, std::vector<double>& s0, std::vector<double>& s1) {
+  std::array<std::vector<double>, 2> s;
+  channel_sums<2>(
+      C, P, B, [&](size_t r, int c, int nl, double* acc) { f(r, c, nl, acc, acc + L); }, s);
+  s0 = std::move(s[0]);
+  s1 = std::move(s[1]);
 }
 
 }  // namespace
@@ -215,6 +227,91 @@ void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, co
     batchnorm_backward_impl<true>(C, P, B, dy, x, gamma, mean, rstd, relu_y, dx, accumulate);
   else
     batchnorm_backward_impl<false>(C, P, B, dy, x, gamma, mean, rstd, nullptr, dx, accumulate);
+}
+
+// The tangents: per-channel sums in float64 as above, coefficients from them in float64 rounded once
+// (kernels/bn_tangent.h), then one element-wise pass.
+void batchnorm_tangent_forward(int C, int P, int B, const float* x, const float* tx, const float* gamma,
+                               const float* tgamma, const float* tbeta, const float* mean, const float* rstd,
+                               const float* relu_y, float* ty, BnStore store) {
+  using namespace bn_tangent;
+  std::array<std::vector<double>, 2> s;  // kT, kXT
+  channel_sums<2>(
+      C, P, B,
+      [&](size_t r, int c, int nl, double* acc) {
+        const size_t o = (r * C + c) * L;
+        for (int l = 0; l < nl; ++l) {
+          acc[kT * L + l] += tx[o + l];
+          acc[kXT * L + l] += double(tx[o + l]) * double(x[o + l] - mean[c]);
+        }
+      },
+      s);
+  const double M = double(P) * B;
+  std::vector<float> f(size_t(C) * 3);
+  for (int c = 0; c < C; ++c) {
+    const double sums[2] = {s[0][c], s[1][c]};
+    forward_coefficients(M, rstd[c], gamma[c], tgamma[c], tbeta[c], sums, f.data() + 3 * c);
+  }
+  const size_t rows = size_t(batch_blocks(B)) * P;
+#pragma omp parallel for schedule(static)
+  for (size_t r = 0; r < rows; ++r)
+    for (int c = 0; c < C; ++c) {
+      const size_t o = (r * C + c) * L;
+      const float* fc = f.data() + 3 * c;
+      for (int l = 0; l < L; ++l) {
+        const float v = fc[0] * tx[o + l] + fc[1] * (x[o + l] - mean[c]) + fc[2];
+        if (store == BnStore::Accumulate)
+          ty[o + l] += v;
+        else if (store == BnStore::ReLU)
+          ty[o + l] = relu_y[o + l] > 0.f ? v : 0.f;
+        else
+          ty[o + l] = v;
+      }
+    }
+}
+
+void batchnorm_tangent_backward(int C, int P, int B, const float* dy, const float* tdy, const float* x, const float* tx,
+                                const float* gamma, const float* tgamma, const float* mean, const float* rstd,
+                                const float* relu_y, float* tdx, float* tdgamma, float* tdbeta, bool accumulate) {
+  using namespace bn_tangent;
+  const auto dz = [&](const float* d, size_t i) { return relu_y ? relu_pass(d[i], relu_y[i]) : d[i]; };
+  std::array<std::vector<double>, kSums> s;
+  channel_sums<kSums>(
+      C, P, B,
+      [&](size_t r, int c, int nl, double* acc) {
+        const size_t o = (r * C + c) * L;
+        for (int l = 0; l < nl; ++l) {
+          const double t = tx[o + l], xm = x[o + l] - mean[c], d = dz(dy, o + l), td = dz(tdy, o + l);
+          acc[kT * L + l] += t;
+          acc[kXT * L + l] += xm * t;
+          acc[kDz * L + l] += d;
+          acc[kDzX * L + l] += d * xm;
+          acc[kTdz * L + l] += td;
+          acc[kTdzX * L + l] += td * xm;
+          acc[kDzT * L + l] += d * t;
+        }
+      },
+      s);
+  const double M = double(P) * B;
+  std::vector<float> k(size_t(C) * 5);
+  for (int c = 0; c < C; ++c) {
+    double sums[kSums];
+    for (int j = 0; j < kSums; ++j) sums[j] = s[size_t(j)][size_t(c)];
+    backward_coefficients(M, rstd[c], gamma[c], tgamma[c], sums, k.data() + 5 * c, tdgamma + c, tdbeta + c);
+  }
+  if (!tdx) return;
+  const size_t rows = size_t(batch_blocks(B)) * P;
+#pragma omp parallel for schedule(static)
+  for (size_t r = 0; r < rows; ++r)
+    for (int c = 0; c < C; ++c) {
+      const size_t o = (r * C + c) * L;
+      const float* kc = k.data() + 5 * c;
+      for (int l = 0; l < L; ++l) {
+        const float v =
+            kc[0] * dz(dy, o + l) + kc[1] * dz(tdy, o + l) + kc[2] * tx[o + l] + kc[3] * (x[o + l] - mean[c]) + kc[4];
+        tdx[o + l] = accumulate ? tdx[o + l] + v : v;
+      }
+    }
 }
 
 }  // namespace naswot::cpu

@@ -195,6 +195,32 @@ void maxpool_forward(int C, int H, int W, int B, int k, int stride, int pad, con
       }
 }
 
+void maxpool_tangent_forward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, const float* tx,
+                             float* ty) {
+  // Scalar: the window's first maximum per value (`>` keeps the first of equals), its tangent copied.
+  const int nblk = batch_blocks(B);
+  const int Ho = (H + 2 * pad - k) / stride + 1, Wo = (W + 2 * pad - k) / stride + 1;
+  const size_t R = size_t(C) * L;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int blk = 0; blk < nblk; ++blk)
+    for (int i = 0; i < Ho; ++i)
+      for (int j = 0; j < Wo; ++j) {
+        float* out = row(ty, blk, Ho * Wo, i * Wo + j, R);
+        const int i0 = std::max(0, i * stride - pad), i1 = std::min(H, i * stride - pad + k);
+        const int j0 = std::max(0, j * stride - pad), j1 = std::min(W, j * stride - pad + k);
+        for (size_t e = 0; e < R; ++e) {
+          int arg = -1;
+          float best = 0.f;
+          for (int ii = i0; ii < i1; ++ii)
+            for (int jj = j0; jj < j1; ++jj) {
+              const float v = row(x, blk, H * W, ii * W + jj, R)[e];
+              if (arg < 0 || v > best) best = v, arg = ii * W + jj;
+            }
+          out[e] = arg < 0 ? 0.f : row(tx, blk, H * W, arg, R)[e];
+        }
+      }
+}
+
 void maxpool_backward(int C, int H, int W, int B, int k, int stride, int pad, const float* x, const float* dy,
                       float* dx, bool accumulate) {
   using namespace simd;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "kernels/bn_tangent.h"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/cuda_kernels.h"
 #include "kernels/cuda/launch.cuh"
@@ -186,6 +187,79 @@ __global__ void bn_affine_k(int C, int HW, int B, const float* __restrict__ dy, 
   dbeta[c] = acc ? dbeta[c] + bt : bt;
 }
 
+// The tangents (kernels/bn_tangent.h): channel blockIdx.x's float64 sums over every sample and pixel
+// (a fixed-order block sum), its coefficients into coef[kCoef * c ..]; then an element-wise pass.
+struct BnTangentCall {
+  const float *x, *tx, *dy, *tdy, *gamma, *tgamma, *tbeta, *mean, *rstd, *relu_y;
+  float *out, *tdgamma, *tdbeta;
+  int mode;  // forward: the BnStore; backward: accumulate (0/1)
+};
+constexpr int kCoef = 5;
+
+template <bool kBackward>
+__global__ void bn_tangent_coef_k(int C, int HW, int B, BnTangentCall f, float* coef) {
+  using namespace bn_tangent;
+  __shared__ double scratch[32];
+  const int c = blockIdx.x;
+  const float m = f.mean[c];
+  const unsigned per = unsigned(B) * unsigned(HW), hw = unsigned(HW);
+  double s[kSums] = {};
+  for (unsigned t = threadIdx.x; t < per; t += blockDim.x) {
+    const unsigned b = t / hw;
+    const size_t at = (size_t(b) * C + c) * HW + (t - b * hw);
+    const double tv = f.tx[at], xm = f.x[at] - m;
+    s[kT] += tv;
+    s[kXT] += xm * tv;
+    if (kBackward) {
+      const double d = relu_passed(f.dy, f.relu_y, at), td = relu_passed(f.tdy, f.relu_y, at);
+      s[kDz] += d;
+      s[kDzX] += d * xm;
+      s[kTdz] += td;
+      s[kTdzX] += td * xm;
+      s[kDzT] += d * tv;
+    }
+  }
+  for (int k = 0; k < (kBackward ? int(kSums) : 2); ++k) s[k] = block_sum(s[k], scratch);
+  if (threadIdx.x != 0) return;
+  const double M = double(B) * HW;
+  if (kBackward)
+    backward_coefficients(M, f.rstd[c], f.gamma[c], f.tgamma[c], s, coef + kCoef * c, f.tdgamma + c, f.tdbeta + c);
+  else
+    forward_coefficients(M, f.rstd[c], f.gamma[c], f.tgamma[c], f.tbeta[c], s, coef + kCoef * c);
+}
+
+// One block per (b, c) plane (plane_grid).
+__global__ void bn_tangent_forward_apply_k(int C, int HW, BnTangentCall f, const float* coef) {
+  const int c = int(blockIdx.x % unsigned(C));
+  const size_t base = size_t(blockIdx.x) * HW;
+  const float* k = coef + kCoef * c;
+  const float m = f.mean[c];
+  const BnStore store = BnStore(f.mode);
+  for (int p = threadIdx.x; p < HW; p += blockDim.x) {
+    const size_t i = base + p;
+    const float v = k[0] * f.tx[i] + k[1] * (f.x[i] - m) + k[2];
+    if (store == BnStore::Accumulate)
+      f.out[i] += v;
+    else if (store == BnStore::ReLU)
+      f.out[i] = f.relu_y[i] > 0.f ? v : 0.f;
+    else
+      f.out[i] = v;
+  }
+}
+
+__global__ void bn_tangent_backward_apply_k(int C, int HW, BnTangentCall f, const float* coef) {
+  const int c = int(blockIdx.x % unsigned(C));
+  const size_t base = size_t(blockIdx.x) * HW;
+  const float* k = coef + kCoef * c;
+  const float m = f.mean[c];
+  for (int p = threadIdx.x; p < HW; p += blockDim.x) {
+    const size_t i = base + p;
+    const float v = k[0] * relu_passed(f.dy, f.relu_y, i) + k[1] * relu_passed(f.tdy, f.relu_y, i) + k[2] * f.tx[i] +
+                    k[3] * (f.x[i] - m) + k[4];
+    f.out[i] = f.mode ? f.out[i] + v : v;
+  }
+}
+
 // The call's scratch: partial sums, then the coefficients.
 void place_scratch(BnCall& f, int C, int B, void* ws, int k) {
   const size_t bytes = batchnorm_workspace_bytes(C, B);
@@ -259,6 +333,38 @@ void batchnorm_backward_affine(cudaStream_t s, int C, int HW, int B, const float
   check_sum_extent(B, HW);
   if (C <= 0) return;
   bn_affine_k<<<C, 1024, 0, s>>>(C, HW, B, dy, x, mean, rstd, relu_y, dgamma, dbeta, acc);
+  NASWOT_CUDA_LAUNCH_CHECK();
+}
+
+size_t batchnorm_tangent_scratch_floats(int C) { return size_t(C) * kCoef; }
+
+void batchnorm_tangent_forward(cudaStream_t s, int C, int HW, int B, const float* x, const float* tx,
+                               const float* gamma, const float* tgamma, const float* tbeta, const float* mean,
+                               const float* rstd, const float* relu_y, float* ty, BnStore store, float* coef) {
+  check_sum_extent(B, HW);
+  if (C <= 0 || B <= 0 || HW <= 0) return;
+  BnTangentCall f{};
+  f.x = x, f.tx = tx, f.gamma = gamma, f.tgamma = tgamma, f.tbeta = tbeta, f.mean = mean, f.rstd = rstd;
+  f.relu_y = relu_y, f.out = ty, f.mode = int(store);
+  bn_tangent_coef_k<false><<<C, 1024, 0, s>>>(C, HW, B, f, coef);
+  NASWOT_CUDA_LAUNCH_CHECK();
+  bn_tangent_forward_apply_k<<<plane_grid(B, C), plane_threads(HW), 0, s>>>(C, HW, f, coef);
+  NASWOT_CUDA_LAUNCH_CHECK();
+}
+
+void batchnorm_tangent_backward(cudaStream_t s, int C, int HW, int B, const float* dy, const float* tdy, const float* x,
+                                const float* tx, const float* gamma, const float* tgamma, const float* mean,
+                                const float* rstd, const float* relu_y, float* tdx, float* tdgamma, float* tdbeta,
+                                bool acc, float* coef) {
+  check_sum_extent(B, HW);
+  if (C <= 0 || B <= 0 || HW <= 0) return;
+  BnTangentCall f{};
+  f.dy = dy, f.tdy = tdy, f.x = x, f.tx = tx, f.gamma = gamma, f.tgamma = tgamma, f.mean = mean, f.rstd = rstd;
+  f.relu_y = relu_y, f.out = tdx, f.tdgamma = tdgamma, f.tdbeta = tdbeta, f.mode = acc ? 1 : 0;
+  bn_tangent_coef_k<true><<<C, 1024, 0, s>>>(C, HW, B, f, coef);
+  NASWOT_CUDA_LAUNCH_CHECK();
+  if (!tdx) return;
+  bn_tangent_backward_apply_k<<<plane_grid(B, C), plane_threads(HW), 0, s>>>(C, HW, f, coef);
   NASWOT_CUDA_LAUNCH_CHECK();
 }
 

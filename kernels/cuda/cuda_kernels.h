@@ -46,6 +46,17 @@ void batchnorm_backward_many(cudaStream_t s, const op_args::batchnorm_backward* 
 void batchnorm_backward_affine(cudaStream_t s, int C, int HW, int B, const float* dy, const float* x, const float* mean,
                                const float* rstd, const float* relu_y, float* dgamma, float* dbeta, bool accumulate);
 
+// Batch norm's tangents (kernels/ops.def, batchnorm_tangent_*): one block per channel for the sums,
+// then an element-wise pass; coef: batchnorm_tangent_scratch_floats(C) floats of device scratch.
+size_t batchnorm_tangent_scratch_floats(int C);
+void batchnorm_tangent_forward(cudaStream_t s, int C, int HW, int B, const float* x, const float* tx,
+                               const float* gamma, const float* tgamma, const float* tbeta, const float* mean,
+                               const float* rstd, const float* relu_y, float* ty, BnStore store, float* coef);
+void batchnorm_tangent_backward(cudaStream_t s, int C, int HW, int B, const float* dy, const float* tdy, const float* x,
+                                const float* tx, const float* gamma, const float* tgamma, const float* mean,
+                                const float* rstd, const float* relu_y, float* tdx, float* tdgamma, float* tdbeta,
+                                bool accumulate, float* coef);
+
 // The fisher proxy's terms of one layer (kernels/ops.def, fisher_terms); scratch: C doubles.
 void fisher_terms(cudaStream_t s, int C, int HW, int B, const float* act, const float* grad, float* out,
                   bool accumulate, double* scratch);

@@ -30,7 +30,7 @@ __device__ inline int window_argmax(const float* __restrict__ plane, int H, int 
 // index division.
 struct PoolCall {
   const float* x;   // forward: the input; backward: the input of the max pool (its argmax), or unused
-  const float* dy;  // backward
+  const float* dy;  // backward: dy; the max pool's tangent: the input's tangent
   float* y;         // forward: the output; backward: dx
   bool acc;
 };
@@ -48,6 +48,18 @@ __global__ void maxpool_forward_k(PoolShape sh, Many<PoolCall> a) {
     // the first maximum.
     const int arg = window_argmax(p, sh.H, sh.W, sh.k, sh.stride, sh.pad, i, j);
     out[r] = arg < 0 ? 0.f : p[arg];
+  }
+}
+
+// The tangent at each window's first maximum (the backward pass's choice).
+__global__ void maxpool_tangent_forward_k(PoolShape sh, Many<PoolCall> a) {
+  const PoolCall c = a.call[blockIdx.y];
+  const size_t plane = size_t(blockIdx.x) * sh.H * sh.W;
+  float* out = c.y + size_t(blockIdx.x) * sh.Ho * sh.Wo;
+  for (int r = threadIdx.x; r < sh.Ho * sh.Wo; r += blockDim.x) {
+    const int i = r / sh.Wo, j = r - i * sh.Wo;
+    const int arg = window_argmax(c.x + plane, sh.H, sh.W, sh.k, sh.stride, sh.pad, i, j);
+    out[r] = arg < 0 ? 0.f : c.dy[plane + arg];
   }
 }
 
@@ -195,6 +207,22 @@ void maxpool_backward_many(cudaStream_t s, const op_args::maxpool_backward* call
       },
       [&](const Many<PoolCall>& m) {
         maxpool_backward_k<<<dim3(plane_grid(B, C), m.n), plane_threads(H * W), 0, s>>>(sh, m);
+      });
+}
+
+void maxpool_tangent_forward_many(cudaStream_t s, const op_args::maxpool_tangent_forward* calls, int n) {
+  if (!n) return;
+  const int C = std::get<0>(calls[0]), H = std::get<1>(calls[0]), W = std::get<2>(calls[0]), B = std::get<3>(calls[0]);
+  const int k = std::get<4>(calls[0]), stride = std::get<5>(calls[0]), pad = std::get<6>(calls[0]);
+  const PoolShape sh{H, W, (H + 2 * pad - k) / stride + 1, (W + 2 * pad - k) / stride + 1, k, stride, pad};
+  if (size_t(B) * C * sh.Ho * sh.Wo == 0) return;
+  pool_launches(
+      calls, n,
+      [](const op_args::maxpool_tangent_forward& c) {
+        return PoolCall{std::get<7>(c), std::get<8>(c), std::get<9>(c), false};  // dy: the input's tangent
+      },
+      [&](const Many<PoolCall>& m) {
+        maxpool_tangent_forward_k<<<dim3(plane_grid(B, C), m.n), plane_threads(sh.Ho * sh.Wo), 0, s>>>(sh, m);
       });
 }
 

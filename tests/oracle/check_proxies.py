@@ -1,4 +1,4 @@
-"""Oracle test of the zero-cost proxies grad_norm, snip, fisher and synflow: engine weight gradients and scores against
+"""Oracle test of the zero-cost proxies grad_norm, snip, fisher, synflow, grasp, ntk and zen: engine weight gradients and scores against
 independent PyTorch models of NAS-Bench-201 and NAS-Bench-101 (tests/oracle/nb201_torch.py,
 nb101_torch.py) built from the engine's exported weights, batch and labels.
 
@@ -27,6 +27,10 @@ the gradients by percents. Requirements:
     log(mean over samples of sum |f(x) - f(x + 0.01 e)|) + sum over nn.BatchNorm2d of
     log sqrt(mean running_var) after the two train-mode passes, f the features before the global
     average pool; within max(1e-3, 3 * float32's own error) of float64's (a log)
+  * grasp (its own export, the same weights and batch): zero-cost-nas's -sum over nn.Conv2d / nn.Linear
+    weights of w * (H g), g the loss's gradient over those weights (detached), H g by a second backward
+    through the first (create_graph); |engine - float64| <= max(1e-4, 3 * float32's own error) times
+    the sum of |w * H g| (a signed sum: its terms' scale, not its value, measures rounding)
   * synflow (its own pass): the network without batch norms, |every parameter|, one all-ones image,
     R = sum of the outputs, synflow = sum over nn.Conv2d / nn.Linear weights of |w * dR/dw|, all in
     float64 (float32 overflows: R reaches 1e40 and more); the engine's within 1e-4
@@ -93,6 +97,26 @@ def torch_pass(model, batch, labels, dtype, meta):
             gn += float(g.norm())
             sn += float((mod.weight.detach().double() * g).abs().sum())
     return y.detach().double().numpy(), grads, gn, sn, fi, record
+
+
+def grasp_pass(model, batch, labels, dtype, meta):
+    """zero-cost-nas's grasp on the engine's branches: (score, sum of |w * Hg|) over nn.Conv2d /
+    nn.Linear weights, Hg by double backward (create_graph) of the loss's gradient against its detached self."""
+    m.ACT.pin = {k: torch.from_numpy(v) for k, v in meta["relu_masks"].items()}
+    n1.POOL.pin = {site: torch.from_numpy(idx) for site, (idx, _) in meta.get("maxpool_argmax", {}).items()}
+    model = model.to(dtype)
+    model.train()
+    weights = [mod.weight for mod in model.modules() if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear))]
+    x, t = torch.from_numpy(batch.copy()).to(dtype), torch.from_numpy(labels)
+    g = torch.autograd.grad(F.cross_entropy(model(x), t), weights, allow_unused=True)
+    gf = torch.autograd.grad(F.cross_entropy(model(x), t), weights, create_graph=True, allow_unused=True)
+    z = sum((a.detach() * b).sum() for a, b in zip(g, gf) if a is not None and b is not None and b.requires_grad)
+    m.ACT.pin, n1.POOL.pin = {}, {}
+    if not torch.is_tensor(z):  # nothing reaches the loss through a weight twice
+        return 0.0, 0.0
+    hg = torch.autograd.grad(z, weights, allow_unused=True)
+    terms = [(-w.detach() * h).double() for w, h in zip(weights, hg) if h is not None]
+    return float(sum(v.sum() for v in terms)), float(sum(v.abs().sum() for v in terms))
 
 
 def synflow64(model, shape):
@@ -178,7 +202,7 @@ def rel(a, b):
     return abs(a - b) / max(abs(b), 1e-300)
 
 
-def check(dir_gn, dir_snip, dir_fisher, dir_synflow, load_model, label):
+def check(dir_gn, dir_snip, dir_fisher, dir_synflow, dir_grasp, load_model, label):
     meta, params, flat, batch, g_e, y_e, labels = read(dir_gn)
     meta_s, _, flat_s, batch_s, g_s, _, labels_s = read(dir_snip)
     meta_f = m.read_export(dir_fisher)[0]
@@ -224,13 +248,23 @@ def check(dir_gn, dir_snip, dir_fisher, dir_synflow, load_model, label):
     s_sy = float(meta_y["score"])
     if not np.array_equal(flat, flat_y) or rel(s_sy, sy64) > 1e-4:
         bad.append(f"synflow {s_sy:.9g} vs {sy64:.9g}")
+    # grasp: a signed sum; its error relative to the sum of its terms' magnitudes.
+    meta_g, _, flat_g, batch_g, _, _ = m.read_export(dir_grasp)
+    gr64, scale = grasp_pass(load_model(meta_g, params, flat_g), batch, labels, torch.float64, meta_g)
+    gr32, _ = grasp_pass(load_model(meta_g, params, flat_g), batch, labels, torch.float32, meta_g)
+    s_gr = float(meta_g["score"])
+    e_gr, e_gr32 = abs(s_gr - gr64) / max(scale, 1e-300), abs(gr32 - gr64) / max(scale, 1e-300)
+    if not (np.array_equal(flat, flat_g) and np.array_equal(batch, batch_g)) or (
+            scale > 0 and e_gr > max(1e-4, 3 * e_gr32)) or (scale == 0 and s_gr != 0):
+        bad.append(f"grasp {s_gr:.9g} vs {gr64:.9g}")
     line = (f"{label:<34} ties {ties:>4}  grads {worst:8.2e} (f32 {worst32:8.2e})  grad_norm {rel(s_gn, gn64):8.1e}  "
             f"snip {rel(s_sn, sn64):8.1e}  fisher {rel(s_fi, fi64):8.1e}  synflow {rel(s_sy, sy64):8.1e} ({sy64:.2e})  "
+            f"grasp {e_gr:8.1e} (f32 {e_gr32:8.1e})  "
             f"{'ok' if not bad else 'FAIL ' + ','.join(bad[:4])}")
     return bad, line
 
 
-SCORES = ("grad_norm", "snip", "fisher", "synflow")
+SCORES = ("grad_norm", "snip", "fisher", "synflow", "grasp")
 
 
 def export(naswot, out, args, score):

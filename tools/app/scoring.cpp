@@ -375,10 +375,15 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
               return dy;
             },
             has(ScoreKind::Fisher));
-      v.score = kind == ScoreKind::GradNorm ? grad_norm_score(g, wg->grads)
-                : kind == ScoreKind::Snip   ? snip_score(g, p, wg->grads)
-                                            : fisher_score(wg->fisher);
-      if (!std::isfinite(v.score) || !std::isfinite(loss)) {
+      if (kind == ScoreKind::Grasp) {  // a second pass, with tangents
+        const JacobScore s = grasp(*executor, g, p, x.data(), batch, labels, net.num_classes, wg->grads);
+        v = {s.score, s.status, s.reason};
+      } else {
+        v.score = kind == ScoreKind::GradNorm ? grad_norm_score(g, wg->grads)
+                  : kind == ScoreKind::Snip   ? snip_score(g, p, wg->grads)
+                                              : fisher_score(wg->fisher);
+      }
+      if (!std::isfinite(loss) || (v.status == ScoreStatus::Ok && !std::isfinite(v.score))) {
         v.status = ScoreStatus::Degenerate;
         v.reason = std::isfinite(loss) ? "the weight gradients are not finite" : "the loss is not finite";
         v.score = -std::numeric_limits<double>::infinity();
