@@ -76,7 +76,127 @@ void check_network(const Graph& g, uint64_t key, size_t stride = 1) {
   CHECK(checked == int((g.params.size() + stride - 1) / stride));
 }
 
+// Executor::hessian_vector for directions over every parameter and over each kind alone
+// (convolutions, batch norms, the classifier): the tangents leave the gradient's bits alone, H is
+// symmetric (u . Hv = v . Hu), and, with `fd`, H v equals central differences of the gradient along v.
+// Differences are exact only where no ReLU or max pool changes its branch within the step (the
+// gradient jumps there): `fd` networks are small enough that none does, which the test checks.
+void check_hessian(const Graph& g, uint64_t key, bool fd) {
+  auto be = make_cpu_backend(2);
+  Executor ex(*be);
+  ex.capture_relu_masks(fd);
+  const Shape in = g.shape(0);
+  const auto x = test::random_vec(size_t(B) * in.per_sample(), 19);
+  const std::vector<int> labels = {2, 7, 1, 8, 2, 8};
+  const std::vector<float> w = init_params(g, 4, key);
+  const auto seed = [&](const std::vector<float>& y) {
+    std::vector<float> dy;
+    cross_entropy(y, labels, kClasses, &dy);
+    return dy;
+  };
+  const auto seed_tangent = [&](const std::vector<float>& y, const std::vector<float>& ty) {
+    return cross_entropy_hessian(y, kClasses, ty);
+  };
+  const auto grads_at = [&](const std::vector<float>& wt) { return ex.weight_gradients(g, wt, x.data(), B, seed); };
+  const WeightGradients g0 = grads_at(w);
+  const auto same_branches = [&](const WeightGradients& a) {
+    bool same = a.relu_masks.size() == g0.relu_masks.size() && a.pool_argmax.size() == g0.pool_argmax.size();
+    for (size_t i = 0; same && i < a.relu_masks.size(); ++i) same = a.relu_masks[i].bits == g0.relu_masks[i].bits;
+    for (size_t i = 0; same && i < a.pool_argmax.size(); ++i) same = a.pool_argmax[i].index == g0.pool_argmax[i].index;
+    return same;
+  };
+  std::mt19937 gen(9);
+  std::vector<std::vector<float>> dirs, hvs;
+  for (int kind = 0; kind < 4; ++kind) {  // every parameter, convolutions, batch norms, the classifier
+    CAPTURE(kind);
+    std::vector<float> v(w.size(), 0.f);
+    for (const Node& n : g.nodes) {
+      const bool take = kind == 0 || (kind == 1 && n.op == OpKind::Conv2d) ||
+                        (kind == 2 && n.op == OpKind::BatchNorm) || (kind == 3 && n.op == OpKind::Linear);
+      for (int id : {n.weight, n.bias})
+        if (take && id >= 0)
+          for (size_t i = 0; i < g.params[size_t(id)].size; ++i)
+            v[g.params[size_t(id)].offset + i] = std::uniform_real_distribution<float>(-1.f, 1.f)(gen);
+    }
+    const WeightGradients r = ex.hessian_vector(g, w, x.data(), B, v, seed, seed_tangent);
+    CHECK(r.grads == g0.grads);
+    double norm = 0;
+    for (float e : r.hessian_vector) norm += double(e) * e;
+    CHECK(norm > 0);
+    dirs.push_back(v);
+    hvs.push_back(r.hessian_vector);
+    if (!fd) continue;
+    // The largest step (float32's rounding weighs less) at which no branch changes.
+    float h = 0;
+    WeightGradients gp, gm;
+    for (const float step : {1e-4f, 3e-5f, 1e-5f}) {
+      std::vector<float> wp = w, wm = w;
+      for (size_t i = 0; i < w.size(); ++i) wp[i] += step * v[i], wm[i] -= step * v[i];
+      gp = grads_at(wp), gm = grads_at(wm);
+      if (same_branches(gp) && same_branches(gm)) {
+        h = step;
+        break;
+      }
+    }
+    REQUIRE(h > 0);
+    CAPTURE(h);
+    double err = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      const double d = (double(gp.grads[i]) - double(gm.grads[i])) / (2.0 * h) - r.hessian_vector[i];
+      err += d * d;
+    }
+    CHECK(std::sqrt(err) <= 1e-2 * std::sqrt(norm));
+  }
+  for (size_t a = 0; a < dirs.size(); ++a)
+    for (size_t b = a + 1; b < dirs.size(); ++b) {
+      double uhv = 0, vhu = 0, scale = 0;
+      for (size_t i = 0; i < w.size(); ++i) {
+        uhv += double(dirs[a][i]) * hvs[b][i];
+        vhu += double(dirs[b][i]) * hvs[a][i];
+        scale += std::fabs(double(dirs[a][i]) * hvs[b][i]) + std::fabs(double(dirs[b][i]) * hvs[a][i]);
+      }
+      CAPTURE(a);
+      CAPTURE(b);
+      CHECK(std::fabs(uhv - vhu) <= 1e-5 * scale);
+    }
+}
+
+// Every op kind on 6 x 6 images: a fused batch norm + ReLU, max pool, a batch norm and a pool summed
+// into an add, an unfused ReLU, a strided convolution, concatenation, a channel slice, the classifier.
+Graph tiny_network() {
+  Graph g;
+  const int x = g.input({3, 6, 6});
+  const int a = g.relu(g.batchnorm(g.conv2d(x, 4, 3, 1, 1, "c1"), "b1"));
+  const int c = g.batchnorm(g.conv2d(g.maxpool(a, 3, 1, 1), 4, 1, 1, 0, "c2"), "b2");
+  const int r = g.relu(g.add({c, g.avgpool3x3(a), a}));
+  const int f = g.concat({g.conv2d(r, 6, 3, 2, 1, "c3"), g.avgpool2x2(r)});
+  const int t = g.relu(g.batchnorm(g.channel_slice(f, 7), "b3"));
+  g.output = g.linear(g.global_avgpool(t), kClasses, "fc");
+  return g;
+}
+
 }  // namespace
+
+TEST_CASE("Hessian-vector products of whole networks: finite differences of the gradient, symmetry") {
+  NetShape shape;
+  shape.num_classes = kClasses;
+  check_hessian(tiny_network(), 3, true);
+  check_hessian(space_of(SpaceId::Nb201).build(1, shape), 1, false);  // whole networks (PyTorch: oracle_proxies)
+  check_hessian(test::small_nb101(8, kClasses), 7, false);
+}
+
+TEST_CASE("cross-entropy's Hessian: the tangent of its gradient, against central differences") {
+  const std::vector<float> y = {1.f, 2.f, 3.f, -1.f, 0.f, 4.f}, ty = {0.5f, -1.f, 2.f, 1.f, 0.25f, -0.5f};
+  const std::vector<int> labels = {2, 0};
+  const std::vector<float> hy = cross_entropy_hessian(y, 3, ty);
+  const double h = 1e-3;
+  std::vector<float> yp = y, ym = y, dp, dm;
+  for (size_t i = 0; i < y.size(); ++i) yp[i] += float(h) * ty[i], ym[i] -= float(h) * ty[i];
+  cross_entropy(yp, labels, 3, &dp);
+  cross_entropy(ym, labels, 3, &dm);
+  for (size_t i = 0; i < y.size(); ++i) CHECK(hy[i] == doctest::Approx((dp[i] - dm[i]) / (2 * h)).epsilon(1e-3));
+  CHECK(test::error_of([&] { cross_entropy_hessian(y, 3, {1.f}); }).find("disagree") != std::string::npos);
+}
 
 TEST_CASE("cross-entropy: the mean loss and (softmax - onehot) / B, against a direct computation") {
   const std::vector<float> y = {1.f, 2.f, 3.f, -1.f, 0.f, 4.f};

@@ -139,8 +139,8 @@ TEST_CASE("several scores in one pass equal each score alone, bit for bit") {
     }
   };
   // The proxies' network (the dataset's classes), in an order that puts the shared pass in the middle.
-  check("nb201", {3, 1234}, "params,snip,jacob_cov_zc,fisher,synflow,ntk,zen,grad_norm,flops");
-  check("nb101", {17}, "grad_norm,zen,synflow,fisher");
+  check("nb201", {3, 1234}, "params,snip,jacob_cov_zc,fisher,synflow,ntk,zen,grad_norm,grasp,flops");
+  check("nb101", {17}, "grad_norm,zen,synflow,grasp,fisher");
   check("nb201", {1234}, "hamming,jacob_cov");  // NASWOT's network
   ScoringOptions o = small_cpu();
   o.score = "jacob_cov,grad_norm";

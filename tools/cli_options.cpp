@@ -56,8 +56,9 @@ const std::vector<Option>& options() {
       integer("num-classes", "N", std::to_string(d.num_classes), 1, 1 << 20, kScoring,
               "outputs of the classifier (1, as the reference scores; the proxies: the dataset's classes when 1)"),
       text("score", "KIND", d.score, kScoring,
-           "jacob_cov (v1, Sigma_J), hamming (v2, log|K_H|), or a zero-cost proxy: grad_norm, snip, fisher "
-           "(gradients of the cross-entropy), synflow, jacob_cov_zc (zero-cost-nas's jacob_cov), params, flops "
+           "jacob_cov (v1, Sigma_J), hamming (v2, log|K_H|), or a zero-cost proxy: grad_norm, snip, fisher, grasp "
+           "(gradients of the cross-entropy), synflow, ntk, zen, jacob_cov_zc (zero-cost-nas's jacob_cov), params, "
+           "flops "
            "(docs/proxies.md); several joined by commas are computed in one pass and stored per row"),
       text("relu-sites", "M", "each", kScoring,
            "hamming only: each (every ReLU module once) or reference (ReLUs in ReLU-Conv-BN blocks twice, "

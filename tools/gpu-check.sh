@@ -67,10 +67,10 @@ for conv in cudnn naswot; do
 done
 echo "== latency: one architecture from call to score through the C++ API, warm ($(left)s left)"
 NASWOT_DATA=$data timeout 60 "$bin/naswot_latency_bench" cuda 100 128 2>&1 | tee "$OUT/latency.md"
-echo "== proxies: 200 NB201 architectures, seven scores in one pass per architecture, on the GPU ($(left)s left)"
+echo "== proxies: 200 NB201 architectures, eight scores in one pass per architecture, on the GPU ($(left)s left)"
 rm -f /tmp/naswot-proxies.db
 NASWOT_DATA=$data timeout 60 "$bin/naswot" score-space --backend cuda --batch 64 --sample 200 --streams 4 \
-  --score grad_norm,snip,fisher,synflow,zen,jacob_cov_zc,params --out /tmp/naswot-proxies.db 2>&1 |
+  --score grad_norm,snip,fisher,grasp,synflow,zen,jacob_cov_zc,params --out /tmp/naswot-proxies.db 2>&1 |
   grep -v '^score-space:' | tail -2 | tee "$OUT/proxies.md"
 echo "== benchmark ($(left)s left)"
 NASWOT_DATA=$data PYTHON=$py timeout $(( $(left) * 2 / 3 )) bench/bench_gpu.sh "$bin/naswot" "$OUT/bench.md" "$bench_n" "$torch_s"

@@ -319,7 +319,7 @@ TEST_CASE("cuda: networks on naswot's convolutions match the CPU backend; lockst
               sample_archs().size());
 }
 
-TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip, fisher) match the CPU backend") {
+TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip, fisher, grasp) match the CPU backend") {
   auto cpu = make_cpu_backend(0);
   auto gpu = make_backend("cuda", BackendOptions{});
   Executor ec(*cpu), eg(*gpu);
@@ -330,7 +330,7 @@ TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip, fisher)
     cross_entropy(y, labels, 10, &dy);
     return dy;
   };
-  double worst = 0;
+  double worst = 0, worst_grasp = 0;
   int n = 0;
   for (const nb201::Arch& a : sample_archs()) {
     if (++n > 12) break;
@@ -348,8 +348,23 @@ TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip, fisher)
       worst = std::max(worst, d);
       CHECK(d <= 1e-3);
     }
+    // grasp: the Hessian-vector product's tangents on both backends; a signed sum, compared against
+    // its terms' scale, sum |w * Hg|.
+    const auto seed_tangent = [](const std::vector<float>& y, const std::vector<float>& ty) {
+      return cross_entropy_hessian(y, 10, ty);
+    };
+    const WeightGradients hc =
+        ec.hessian_vector(g, w, batch().data(), kBatch, grasp_direction(g, c.grads), seed, seed_tangent);
+    const WeightGradients hg =
+        eg.hessian_vector(g, w, batch().data(), kBatch, grasp_direction(g, gg.grads), seed, seed_tangent);
+    double scale = 0;
+    for (size_t i = 0; i < w.size(); ++i) scale += std::fabs(double(w[i]) * hc.hessian_vector[i]);
+    const double d = std::fabs(grasp_score(g, w, hg.hessian_vector) - grasp_score(g, w, hc.hessian_vector));
+    worst_grasp = std::max(worst_grasp, scale > 0 ? d / scale : d);
+    CHECK(d <= 1e-3 * scale);
   }
-  std::printf("weight gradients: worst relative grad_norm / snip / fisher difference to the CPU %.3g\n", worst);
+  std::printf("weight gradients: worst relative grad_norm / snip / fisher difference to the CPU %.3g, grasp %.3g\n",
+              worst, worst_grasp);
 }
 
 TEST_CASE("cuda: synflow, zen and ntk match the CPU backend") {
