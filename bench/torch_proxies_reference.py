@@ -2,6 +2,8 @@
 one network at a time: build the network (the model of tests/oracle/nb201_torch.py, 10 classes), then
   grad_norm, snip, fisher (zero-cost-nas): one forward on the batch, cross-entropy against its labels,
     backward, sums over Conv2d and Linear weights (||grad||, |w * grad|) or their outputs (fisher);
+  grasp (zero-cost-nas): the gradient over Conv2d / Linear weights, a second forward and backward with
+    create_graph, the backward of <g, grad> (H g), -sum of w * Hg;
   synflow (zero-cost-nas): batch norms removed, |parameters|, float64, one all-ones image, backward of
     the outputs' sum, sum of |w * grad|;
   ntk (TE-NAS): one forward on the batch, one backward per sample (retain_graph), Theta = G G^T over
@@ -21,7 +23,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "oracle"))
 import nb201_torch as m  # noqa: E402
-from check_proxies import ntk64, synflow64  # noqa: E402  (the oracle's definitions)
+from check_proxies import grasp_pass, ntk64, synflow64  # noqa: E402  (the oracle's definitions)
 from check_proxies import zen as zen_score  # noqa: E402
 from torch_v1_reference import cifar_batch  # noqa: E402
 
@@ -55,6 +57,10 @@ def synflow(net, x):
     return synflow64(net, x.shape)
 
 
+def grasp(net, x, labels):  # zero-cost-nas: a gradient, then a double backward (create_graph), float32
+    return grasp_pass(net, x.numpy(), labels.numpy(), torch.float32, {"relu_masks": {}})[0]
+
+
 def ntk(net, x):
     return ntk64(net, x.numpy(), {"relu_masks": {}}, torch.float32)[0]
 
@@ -86,7 +92,7 @@ def main():
     x = cifar_batch(args.data, args.batch)
     raw = np.fromfile(os.path.join(args.data, "cifar10", "data_batch_1.bin"), dtype=np.uint8).reshape(-1, 3073)
     labels = torch.from_numpy(raw[:args.batch, 0].astype(np.int64))
-    own = {"synflow": synflow, "ntk": ntk, "zen": zen}
+    own = {"synflow": synflow, "ntk": ntk, "zen": zen, "grasp": lambda net, x: grasp(net, x, labels)}
     for which in args.proxies.split(","):
         t0 = time.perf_counter()
         for a in archs:

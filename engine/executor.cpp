@@ -59,6 +59,56 @@ ConvDims conv_dims(const Graph& g, const Node& n, int B) {
 
 double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k * d.Ho * d.Wo * double(d.B); }
 
+// How a batch norm stores its output: into a fused ReLU, added to a fused sum, or written.
+BnStore bn_store(const NodePlan& np) {
+  return np.relu >= 0 ? BnStore::ReLU : np.sum_acc ? BnStore::Accumulate : BnStore::Write;
+}
+
+// The forward op of node v if it is linear in its inputs (sums, average pools, concatenation, slices)
+// on the buffers at(node) gives: the values, or (hessian_vector) their tangents.
+template <class At>
+void forward_linear_op(Backend& be, const Graph& g, const Plan& p, int v, int B, At at) {
+  const Node& n = g.nodes[size_t(v)];
+  const Shape& s = n.out;
+  const int in = n.inputs.empty() ? -1 : n.inputs[0];
+  switch (n.op) {
+    case OpKind::Add: {
+      // Fused terms are in the buffer already; the others follow in input order.
+      std::vector<const float*> xs;
+      if (p[v].has_terms) xs.push_back(at(v));
+      for (int u : n.inputs)
+        if (p[u].sum_into != v) xs.push_back(at(u));
+      const size_t count = s.per_sample() * be.padded_batch(B);
+      if (xs.size() >= 2) be.add_forward(count, xs.data(), int(xs.size()), at(v));  // else all fused
+      break;
+    }
+    case OpKind::AvgPool3x3: be.avgpool3x3_forward(s.c, s.h, s.w, B, at(in), at(v), p[v].sum_acc); break;
+    case OpKind::AvgPool2x2: {
+      const Shape& is = g.shape(in);
+      be.avgpool2x2_forward(is.c, is.h, is.w, B, at(in), at(v));
+      break;
+    }
+    case OpKind::GlobalAvgPool: {
+      const Shape& is = g.shape(in);
+      be.global_avgpool_forward(is.c, is.h * is.w, B, at(in), at(v));
+      break;
+    }
+    case OpKind::Concat: {
+      int off = 0;
+      for (int u : n.inputs) {
+        const int c = g.shape(u).c;
+        be.copy_channels(B, s.h * s.w, c, at(u), c, 0, at(v), s.c, off, false);
+        off += c;
+      }
+      break;
+    }
+    case OpKind::ChannelSlice:  // the first channels of the input
+      be.copy_channels(B, s.h * s.w, s.c, at(in), g.shape(in).c, 0, at(v), s.c, 0, false);
+      break;
+    default: fail(std::string("executor: no forward for op ") + op_name(n.op));
+  }
+}
+
 }  // namespace
 
 void Executor::forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B, PlanMode mode,
@@ -105,35 +155,14 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
       case OpKind::Conv2d: be_.conv2d_forward(conv_dims(g, n, B), val(n.inputs[0]), prm(n.weight), val(v)); break;
       case OpKind::BatchNorm: {
         float* st = A + p[v].stats_off;
-        const BnStore store = p[v].relu >= 0 ? BnStore::ReLU : p[v].sum_acc ? BnStore::Accumulate : BnStore::Write;
         be_.batchnorm_forward(s.c, s.h * s.w, B, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps, val(v), st,
-                              st + s.c, store);
+                              st + s.c, bn_store(p[v]));
         break;
       }
       case OpKind::ReLU:
         if (p[v].relu_computed_by < 0) be_.relu_forward(count(v), val(n.inputs[0]), val(v));  // else the BN wrote it
         if (after_relu) after_relu(v, val(v));  // now: the slot may be reused later
         break;
-      case OpKind::Add: {
-        // Fused terms are in the buffer already; the others follow in input order.
-        std::vector<const float*> xs;
-        if (p[v].has_terms) xs.push_back(val(v));
-        for (int in : n.inputs)
-          if (p[in].sum_into != v) xs.push_back(val(in));
-        if (xs.size() >= 2) be_.add_forward(count(v), xs.data(), int(xs.size()), val(v));  // else all fused
-        break;
-      }
-      case OpKind::AvgPool3x3: be_.avgpool3x3_forward(s.c, s.h, s.w, B, val(n.inputs[0]), val(v), p[v].sum_acc); break;
-      case OpKind::AvgPool2x2: {
-        const Shape& is = g.shape(n.inputs[0]);
-        be_.avgpool2x2_forward(is.c, is.h, is.w, B, val(n.inputs[0]), val(v));
-        break;
-      }
-      case OpKind::GlobalAvgPool: {
-        const Shape& is = g.shape(n.inputs[0]);
-        be_.global_avgpool_forward(is.c, is.h * is.w, B, val(n.inputs[0]), val(v));
-        break;
-      }
       case OpKind::Linear:
         be_.linear_forward(B, g.shape(n.inputs[0]).c, s.c, val(n.inputs[0]), prm(n.weight), prm(n.bias), val(v));
         break;
@@ -143,18 +172,8 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
         if (capture_masks_) pools_.push_back(argmax_of(g, v, val(n.inputs[0]), B));
         break;
       }
-      case OpKind::Concat: {
-        int off = 0;
-        for (int in : n.inputs) {
-          const int c = g.shape(in).c;
-          be_.copy_channels(B, s.h * s.w, c, val(in), c, 0, val(v), s.c, off, false);
-          off += c;
-        }
-        break;
-      }
-      case OpKind::ChannelSlice:  // the first channels of the input
-        be_.copy_channels(B, s.h * s.w, s.c, val(n.inputs[0]), g.shape(n.inputs[0]).c, 0, val(v), s.c, 0, false);
-        break;
+      default:  // sums, average pools, concatenation, slices
+        forward_linear_op(be_, g, p, v, B, val);
     }
     if (p.tangent) tangent_forward(g, v, B);
   }
@@ -497,9 +516,8 @@ void Executor::tangent_forward(const Graph& g, int v, int B) {
     }
     case OpKind::BatchNorm: {
       const float* st = A + p[v].stats_off;
-      const BnStore store = p[v].relu >= 0 ? BnStore::ReLU : p[v].sum_acc ? BnStore::Accumulate : BnStore::Write;
       be_.batchnorm_tangent_forward(s.c, s.h * s.w, B, val(in), tval(in), prm(n.weight), tprm(n.weight), tprm(n.bias),
-                                    st, st + s.c, p[v].relu >= 0 ? val(v) : nullptr, tval(v), store);
+                                    st, st + s.c, p[v].relu >= 0 ? val(v) : nullptr, tval(v), bn_store(p[v]));
       break;
     }
     case OpKind::ReLU:  // t relu(x) = tx where y > 0: relu_backward's mask (fused: the batch norm applied it)
@@ -510,38 +528,7 @@ void Executor::tangent_forward(const Graph& g, int v, int B) {
       be_.maxpool_tangent_forward(is.c, is.h, is.w, B, n.kernel, n.stride, n.pad, val(in), tval(in), tval(v));
       break;
     }
-    // Linear ops: the tangent takes the same op.
-    case OpKind::Add: {
-      std::vector<const float*> xs;
-      if (p[v].has_terms) xs.push_back(tval(v));
-      for (int u : n.inputs)
-        if (p[u].sum_into != v) xs.push_back(tval(u));
-      if (xs.size() >= 2) be_.add_forward(count, xs.data(), int(xs.size()), tval(v));
-      break;
-    }
-    case OpKind::AvgPool3x3: be_.avgpool3x3_forward(s.c, s.h, s.w, B, tval(in), tval(v), p[v].sum_acc); break;
-    case OpKind::AvgPool2x2: {
-      const Shape& is = g.shape(in);
-      be_.avgpool2x2_forward(is.c, is.h, is.w, B, tval(in), tval(v));
-      break;
-    }
-    case OpKind::GlobalAvgPool: {
-      const Shape& is = g.shape(in);
-      be_.global_avgpool_forward(is.c, is.h * is.w, B, tval(in), tval(v));
-      break;
-    }
-    case OpKind::Concat: {
-      int off = 0;
-      for (int u : n.inputs) {
-        const int c = g.shape(u).c;
-        be_.copy_channels(B, s.h * s.w, c, tval(u), c, 0, tval(v), s.c, off, false);
-        off += c;
-      }
-      break;
-    }
-    case OpKind::ChannelSlice:
-      be_.copy_channels(B, s.h * s.w, s.c, tval(in), g.shape(in).c, 0, tval(v), s.c, 0, false);
-      break;
+    default: forward_linear_op(be_, g, p, v, B, tval);  // linear ops: the tangent takes the same op
   }
 }
 

@@ -391,7 +391,7 @@ int cmd_report(int argc, char** argv) {
       const bool has_pub = pub != published.end();
       t.rows.push_back({cell(scores.names[k]), cell(bad), cell(sc.size() >= 2 ? kendall_tau_b(sc, acc) : NAN, 4),
                         cell(sc.size() >= 2 ? spearman_rho(sc, acc) : NAN, 4),
-                        has_pub ? cell(pub->second.first, 2) : missing(),
+                        has_pub ? cell(pub->second.first, 3) : missing(),
                         has_pub ? cell(pub->second.second) : missing()});
     }
     doc.text(

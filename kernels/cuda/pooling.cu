@@ -176,13 +176,19 @@ void pool_launches(const Args* calls, int n, Pack pack, Launch launch) {
   });
 }
 
+// A max pool call's shape (its arguments begin C, H, W, B, k, stride, pad).
+template <class Args>
+PoolShape maxpool_shape(const Args& c) {
+  const int H = std::get<1>(c), W = std::get<2>(c), k = std::get<4>(c), stride = std::get<5>(c), pad = std::get<6>(c);
+  return {H, W, (H + 2 * pad - k) / stride + 1, (W + 2 * pad - k) / stride + 1, k, stride, pad};
+}
+
 }  // namespace
 
 void maxpool_forward_many(cudaStream_t s, const op_args::maxpool_forward* calls, int n) {
   if (!n) return;
-  const int C = std::get<0>(calls[0]), H = std::get<1>(calls[0]), W = std::get<2>(calls[0]), B = std::get<3>(calls[0]);
-  const int k = std::get<4>(calls[0]), stride = std::get<5>(calls[0]), pad = std::get<6>(calls[0]);
-  const PoolShape sh{H, W, (H + 2 * pad - k) / stride + 1, (W + 2 * pad - k) / stride + 1, k, stride, pad};
+  const int C = std::get<0>(calls[0]), B = std::get<3>(calls[0]);
+  const PoolShape sh = maxpool_shape(calls[0]);
   if (size_t(B) * C * sh.Ho * sh.Wo == 0) return;
   pool_launches(
       calls, n,
@@ -196,25 +202,23 @@ void maxpool_forward_many(cudaStream_t s, const op_args::maxpool_forward* calls,
 
 void maxpool_backward_many(cudaStream_t s, const op_args::maxpool_backward* calls, int n) {
   if (!n) return;
-  const int C = std::get<0>(calls[0]), H = std::get<1>(calls[0]), W = std::get<2>(calls[0]), B = std::get<3>(calls[0]);
-  const int k = std::get<4>(calls[0]), stride = std::get<5>(calls[0]), pad = std::get<6>(calls[0]);
-  const PoolShape sh{H, W, (H + 2 * pad - k) / stride + 1, (W + 2 * pad - k) / stride + 1, k, stride, pad};
-  if (size_t(B) * C * H * W == 0) return;
+  const int C = std::get<0>(calls[0]), B = std::get<3>(calls[0]);
+  const PoolShape sh = maxpool_shape(calls[0]);
+  if (size_t(B) * C * sh.H * sh.W == 0) return;
   pool_launches(
       calls, n,
       [](const op_args::maxpool_backward& c) {
         return PoolCall{std::get<7>(c), std::get<8>(c), std::get<9>(c), std::get<10>(c)};
       },
       [&](const Many<PoolCall>& m) {
-        maxpool_backward_k<<<dim3(plane_grid(B, C), m.n), plane_threads(H * W), 0, s>>>(sh, m);
+        maxpool_backward_k<<<dim3(plane_grid(B, C), m.n), plane_threads(sh.H * sh.W), 0, s>>>(sh, m);
       });
 }
 
 void maxpool_tangent_forward_many(cudaStream_t s, const op_args::maxpool_tangent_forward* calls, int n) {
   if (!n) return;
-  const int C = std::get<0>(calls[0]), H = std::get<1>(calls[0]), W = std::get<2>(calls[0]), B = std::get<3>(calls[0]);
-  const int k = std::get<4>(calls[0]), stride = std::get<5>(calls[0]), pad = std::get<6>(calls[0]);
-  const PoolShape sh{H, W, (H + 2 * pad - k) / stride + 1, (W + 2 * pad - k) / stride + 1, k, stride, pad};
+  const int C = std::get<0>(calls[0]), B = std::get<3>(calls[0]);
+  const PoolShape sh = maxpool_shape(calls[0]);
   if (size_t(B) * C * sh.Ho * sh.Wo == 0) return;
   pool_launches(
       calls, n,
