@@ -230,7 +230,7 @@ void batchnorm_backward(int C, int P, int B, const float* dy, const float* x, co
 }
 
 // The tangents: per-channel sums in float64 as above, coefficients from them in float64 rounded once
-// (kernels/bn_tangent.h), then one element-wise pass.
+// (kernels/bn_tangent.h), then one element-wise pass; vertical loops over a row's lanes as above.
 void batchnorm_tangent_forward(int C, int P, int B, const float* x, const float* tx, const float* gamma,
                                const float* tgamma, const float* tbeta, const float* mean, const float* rstd,
                                const float* relu_y, float* ty, BnStore store) {
@@ -240,9 +240,13 @@ void batchnorm_tangent_forward(int C, int P, int B, const float* x, const float*
       C, P, B,
       [&](size_t r, int c, int nl, double* acc) {
         const size_t o = (r * C + c) * L;
+        const float m = mean[c];
+        const float* __restrict__ tr = tx + o;
+        const float* __restrict__ xr = x + o;
+#pragma omp simd
         for (int l = 0; l < nl; ++l) {
-          acc[kT * L + l] += tx[o + l];
-          acc[kXT * L + l] += double(tx[o + l]) * double(x[o + l] - mean[c]);
+          acc[kT * L + l] += tr[l];
+          acc[kXT * L + l] += double(tr[l]) * double(xr[l] - m);
         }
       },
       s);
@@ -257,31 +261,48 @@ void batchnorm_tangent_forward(int C, int P, int B, const float* x, const float*
   for (size_t r = 0; r < rows; ++r)
     for (int c = 0; c < C; ++c) {
       const size_t o = (r * C + c) * L;
-      const float* fc = f.data() + 3 * c;
-      for (int l = 0; l < L; ++l) {
-        const float v = fc[0] * tx[o + l] + fc[1] * (x[o + l] - mean[c]) + fc[2];
-        if (store == BnStore::Accumulate)
-          ty[o + l] += v;
-        else if (store == BnStore::ReLU)
-          ty[o + l] = relu_y[o + l] > 0.f ? v : 0.f;
-        else
-          ty[o + l] = v;
+      const float f0 = f[3 * c], f1 = f[3 * c + 1], f2 = f[3 * c + 2], m = mean[c];
+      const float* __restrict__ tr = tx + o;
+      const float* __restrict__ xr = x + o;
+      float* __restrict__ yr = ty + o;
+      if (store == BnStore::Accumulate) {
+#pragma omp simd
+        for (int l = 0; l < L; ++l) yr[l] += f0 * tr[l] + f1 * (xr[l] - m) + f2;
+      } else if (store == BnStore::ReLU) {
+        const float* __restrict__ ry = relu_y + o;
+#pragma omp simd
+        for (int l = 0; l < L; ++l) yr[l] = relu_pass(f0 * tr[l] + f1 * (xr[l] - m) + f2, ry[l]);
+      } else {
+#pragma omp simd
+        for (int l = 0; l < L; ++l) yr[l] = f0 * tr[l] + f1 * (xr[l] - m) + f2;
       }
     }
 }
 
-void batchnorm_tangent_backward(int C, int P, int B, const float* dy, const float* tdy, const float* x, const float* tx,
-                                const float* gamma, const float* tgamma, const float* mean, const float* rstd,
-                                const float* relu_y, float* tdx, float* tdgamma, float* tdbeta, bool accumulate) {
+namespace {
+
+template <bool kMasked>
+void batchnorm_tangent_backward_impl(int C, int P, int B, const float* dy, const float* tdy, const float* x,
+                                     const float* tx, const float* gamma, const float* tgamma, const float* mean,
+                                     const float* rstd, const float* relu_y, float* tdx, float* tdgamma, float* tdbeta,
+                                     bool accumulate) {
   using namespace bn_tangent;
-  const auto dz = [&](const float* d, size_t i) { return relu_y ? relu_pass(d[i], relu_y[i]) : d[i]; };
+  // dz, tdz: dy and tdy through the fused ReLU's mask.
+  const auto dz = [](float d, const float* ry, int l) {
+    if constexpr (kMasked) return relu_pass(d, ry[l]);
+    return d;
+  };
   std::array<std::vector<double>, kSums> s;
   channel_sums<kSums>(
       C, P, B,
       [&](size_t r, int c, int nl, double* acc) {
         const size_t o = (r * C + c) * L;
+        const float m = mean[c];
+        const float* __restrict__ dr = dy + o, * __restrict__ tdr = tdy + o, * __restrict__ xr = x + o;
+        const float* __restrict__ tr = tx + o, * __restrict__ ry = kMasked ? relu_y + o : nullptr;
+#pragma omp simd
         for (int l = 0; l < nl; ++l) {
-          const double t = tx[o + l], xm = x[o + l] - mean[c], d = dz(dy, o + l), td = dz(tdy, o + l);
+          const double t = tr[l], xm = xr[l] - m, d = dz(dr[l], ry, l), td = dz(tdr[l], ry, l);
           acc[kT * L + l] += t;
           acc[kXT * L + l] += xm * t;
           acc[kDz * L + l] += d;
@@ -305,13 +326,34 @@ void batchnorm_tangent_backward(int C, int P, int B, const float* dy, const floa
   for (size_t r = 0; r < rows; ++r)
     for (int c = 0; c < C; ++c) {
       const size_t o = (r * C + c) * L;
-      const float* kc = k.data() + 5 * c;
-      for (int l = 0; l < L; ++l) {
-        const float v =
-            kc[0] * dz(dy, o + l) + kc[1] * dz(tdy, o + l) + kc[2] * tx[o + l] + kc[3] * (x[o + l] - mean[c]) + kc[4];
-        tdx[o + l] = accumulate ? tdx[o + l] + v : v;
+      const float k0 = k[5 * c], k1 = k[5 * c + 1], k2 = k[5 * c + 2], k3 = k[5 * c + 3], k4 = k[5 * c + 4];
+      const float m = mean[c];
+      const float* __restrict__ dr = dy + o, * __restrict__ tdr = tdy + o, * __restrict__ xr = x + o;
+      const float* __restrict__ tr = tx + o, * __restrict__ ry = kMasked ? relu_y + o : nullptr;
+      float* __restrict__ out = tdx + o;
+      if (accumulate) {
+#pragma omp simd
+        for (int l = 0; l < L; ++l)
+          out[l] += k0 * dz(dr[l], ry, l) + k1 * dz(tdr[l], ry, l) + k2 * tr[l] + k3 * (xr[l] - m) + k4;
+      } else {
+#pragma omp simd
+        for (int l = 0; l < L; ++l)
+          out[l] = k0 * dz(dr[l], ry, l) + k1 * dz(tdr[l], ry, l) + k2 * tr[l] + k3 * (xr[l] - m) + k4;
       }
     }
+}
+
+}  // namespace
+
+void batchnorm_tangent_backward(int C, int P, int B, const float* dy, const float* tdy, const float* x, const float* tx,
+                                const float* gamma, const float* tgamma, const float* mean, const float* rstd,
+                                const float* relu_y, float* tdx, float* tdgamma, float* tdbeta, bool accumulate) {
+  if (relu_y)
+    batchnorm_tangent_backward_impl<true>(C, P, B, dy, tdy, x, tx, gamma, tgamma, mean, rstd, relu_y, tdx, tdgamma,
+                                          tdbeta, accumulate);
+  else
+    batchnorm_tangent_backward_impl<false>(C, P, B, dy, tdy, x, tx, gamma, tgamma, mean, rstd, nullptr, tdx, tdgamma,
+                                           tdbeta, accumulate);
 }
 
 }  // namespace naswot::cpu
