@@ -185,6 +185,49 @@ TEST_CASE("Hessian-vector products of whole networks: finite differences of the 
   check_hessian(test::small_nb101(8, kClasses), 7, false);
 }
 
+TEST_CASE("grasp: -sum of w * Hg over convolution and linear weights; degenerate when not finite") {
+  const Graph g = tiny_network();
+  auto be = make_cpu_backend(2);
+  Executor ex(*be);
+  const auto x = test::random_vec(size_t(B) * g.shape(0).per_sample(), 29);
+  const std::vector<int> labels = {0, 1, 2, 3, 4, 5};
+  std::vector<float> w = init_params(g, 5, 1);
+  const auto seed = [&](const std::vector<float>& y) {
+    std::vector<float> dy;
+    cross_entropy(y, labels, kClasses, &dy);
+    return dy;
+  };
+  const WeightGradients wg = ex.weight_gradients(g, w, x.data(), B, seed);
+  // The direction is the gradient on convolution and linear weights only.
+  const std::vector<float> v = grasp_direction(g, wg.grads);
+  for (const Node& n : g.nodes)
+    for (int id : {n.weight, n.bias}) {
+      if (id < 0) continue;
+      const Param& p = g.params[size_t(id)];
+      const bool counted = (n.op == OpKind::Conv2d || n.op == OpKind::Linear) && id == n.weight;
+      for (size_t i = 0; i < p.size; ++i) CHECK(v[p.offset + i] == (counted ? wg.grads[p.offset + i] : 0.f));
+    }
+  const WeightGradients hv = ex.hessian_vector(g, w, x.data(), B, v, seed, [&](const auto& y, const auto& ty) {
+    return cross_entropy_hessian(y, kClasses, ty);
+  });
+  const JacobScore s = grasp(ex, g, w, x.data(), B, labels, kClasses, wg.grads);
+  CHECK(s.status == ScoreStatus::Ok);
+  CHECK(s.score == grasp_score(g, w, hv.hessian_vector));
+  double direct = 0;
+  for (const Node& n : g.nodes)
+    if ((n.op == OpKind::Conv2d || n.op == OpKind::Linear) && n.weight >= 0) {
+      const Param& p = g.params[size_t(n.weight)];
+      for (size_t i = 0; i < p.size; ++i) direct -= double(w[p.offset + i]) * hv.hessian_vector[p.offset + i];
+    }
+  CHECK(s.score == doctest::Approx(direct).epsilon(1e-12));
+  // A weight of NaN: the gradient, H g and the score are not finite, a degenerate score with its reason.
+  w[g.params[size_t(g.nodes[1].weight)].offset] = NAN;
+  const WeightGradients bad = ex.weight_gradients(g, w, x.data(), B, seed);
+  const JacobScore d = grasp(ex, g, w, x.data(), B, labels, kClasses, bad.grads);
+  CHECK(d.status == ScoreStatus::Degenerate);
+  CHECK(d.reason.find("not finite") != std::string::npos);
+}
+
 TEST_CASE("cross-entropy's Hessian: the tangent of its gradient, against central differences") {
   const std::vector<float> y = {1.f, 2.f, 3.f, -1.f, 0.f, 4.f}, ty = {0.5f, -1.f, 2.f, 1.f, 0.25f, -0.5f};
   const std::vector<int> labels = {2, 0};
