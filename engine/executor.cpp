@@ -112,7 +112,8 @@ void forward_linear_op(Backend& be, const Graph& g, const Plan& p, int v, int B,
 }  // namespace
 
 void Executor::forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B, PlanMode mode,
-                       const std::function<void(int node, const float* value)>& after_relu, const Plan* plan) {
+                       const std::function<void(int node, const float* value)>& after_relu, const Plan* plan,
+                       const std::vector<float>* direction) {
   if (params.size() != g.num_params()) fail("executor: parameter vector has the wrong size");
   const size_t slots = be_.padded_batch(B);
   if (plan) {
@@ -136,9 +137,9 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
   float* A = arena_ = be_.arena(p.arena_floats);
   be_.upload(params.data(), A + p.params_off, params.size());
   if (p.tangent) {
-    if (!direction_ || direction_->size() != params.size())
+    if (!direction || direction->size() != params.size())
       fail("executor: a plan with tangents needs the parameters' direction (hessian_vector)");
-    be_.upload(direction_->data(), A + p.param_tangents_off, params.size());
+    be_.upload(direction->data(), A + p.param_tangents_off, params.size());
     if (p.zeros_floats) be_.fill(p.zeros_floats, 0.f, A + p.zeros_off);
   }
   auto val = [&](int v) { return A + p[v].value_off; };
@@ -210,13 +211,13 @@ const float* Executor::issue_jacobian(const Graph& g, const std::vector<float>& 
 }
 
 WeightGradients Executor::weight_forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw,
-                                         int B, const PlanOptions& options) {
+                                         int B, const PlanOptions& options, const std::vector<float>* direction) {
   input_grad_ = nullptr;
   WeightGradients r;
   auto capture_mask = [&](int v, const float* y) { r.relu_masks.push_back(mask_of(g, v, y, B)); };
   const Plan plan = make_plan(g, B, PlanMode::WeightGradient, be_.padded_batch(B), options);
   forward(g, params, batch_nchw, B, PlanMode::WeightGradient,
-          capture_masks_ ? std::function<void(int, const float*)>(capture_mask) : nullptr, &plan);
+          capture_masks_ ? std::function<void(int, const float*)>(capture_mask) : nullptr, &plan, direction);
   r.pool_argmax = std::move(pools_);
   const Shape out_shape = g.shape(g.output);
   r.output.resize(out_shape.per_sample() * size_t(B));
@@ -282,15 +283,7 @@ WeightGradients Executor::hessian_vector(
   if (v.size() != g.num_params()) fail("executor: the Hessian's direction has the wrong size");
   PlanOptions options = plan_options_;
   options.tangent = true;
-  direction_ = &v;
-  WeightGradients r;
-  try {
-    r = weight_forward(g, params, batch_nchw, B, options);
-  } catch (...) {
-    direction_ = nullptr;
-    throw;
-  }
-  direction_ = nullptr;
+  WeightGradients r = weight_forward(g, params, batch_nchw, B, options, &v);
   const Shape out_shape = g.shape(g.output);
   r.output_tangent.resize(r.output.size());
   to_nchw(arena_ + plan_[g.output].tvalue_off, r.output_tangent.data(), out_shape, B);

@@ -113,14 +113,16 @@ class Executor {
   void set_plan_options(PlanOptions o) { plan_options_ = o; }
 
  private:
+  // direction: the parameters' tangents, for a plan with tangents (hessian_vector).
   void forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch, PlanMode mode,
-               const std::function<void(int node, const float* value)>& after_relu, const Plan* plan = nullptr);
+               const std::function<void(int node, const float* value)>& after_relu, const Plan* plan = nullptr,
+               const std::vector<float>* direction = nullptr);
   // Of the last forward(): the input gradient of sum_b y_b (sets input_grad_), or with `weights` the
   // parameters' gradients from the output gradient already in place.
   void backward(const Graph& g, int batch, bool weights);
   // The forward pass of the weight gradients: outputs (and captured masks) in r.
   WeightGradients weight_forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
-                                 const PlanOptions& options);
+                                 const PlanOptions& options, const std::vector<float>* direction = nullptr);
   // After weight_forward: the parameters' gradients (and fisher terms) for output gradient dy (and,
   // planned with tangents, H v from the output gradient's tangent tdy).
   void weight_backward(const Graph& g, int batch, const std::vector<float>& dy, WeightGradients& r,
@@ -143,7 +145,6 @@ class Executor {
   const float* input_grad_ = nullptr;
   bool capture_masks_ = false;
   PlanOptions plan_options_;
-  const std::vector<float>* direction_ = nullptr;  // hessian_vector's v, uploaded by the forward pass
 };
 
 }  // namespace naswot

@@ -283,13 +283,13 @@ JacobScore ntk_score(const std::vector<std::vector<float>>& rows) {
   return out;
 }
 
-ZenNetwork zen_network(const Graph& g, uint64_t seed, uint64_t arch_key, int batch) {
+ZenNetwork zen_network(const Graph& g, uint64_t seed, uint64_t arch_key) {
   // The network up to its global average pool's input, with zen's initialisation.
   int gap = -1;
   for (size_t v = 0; v < g.nodes.size(); ++v)
     if (g.nodes[v].op == OpKind::GlobalAvgPool) gap = int(v);
   if (gap < 0) fail("zen: the network has no global average pool");
-  ZenNetwork z{g, {}, {}, {}};
+  ZenNetwork z{g, {}};
   Graph& f = z.f;
   f.output = g.nodes[size_t(gap)].inputs[0];
   f.nodes.resize(size_t(f.output) + 1);
@@ -299,22 +299,28 @@ ZenNetwork zen_network(const Graph& g, uint64_t seed, uint64_t arch_key, int bat
     else if (p.init == InitKind::LinearBias)
       p.init = InitKind::Zeros;
   z.params = init_params(f, seed, stream_key(arch_key, 0x2E4E5A));
-  // Inputs: x and x + 0.01 e, the same for every architecture of a run.
-  const size_t n_in = size_t(batch) * g.shape(0).per_sample();
-  const uint64_t kx = stream_key(seed, 0x2E4E5A, 1), ke = stream_key(seed, 0x2E4E5A, 2);
-  z.x.resize(n_in);
-  z.mixed.resize(n_in);
-  for (size_t i = 0; i < n_in; ++i) {
-    z.x[i] = float(standard_normal(kx, i));
-    z.mixed[i] = z.x[i] + 0.01f * float(standard_normal(ke, i));
-  }
   return z;
 }
 
-JacobScore zen_score(Executor& ex, const ZenNetwork& z, int batch) {
+ZenInputs zen_inputs(uint64_t seed, int batch, size_t per_sample) {
+  const size_t n = size_t(batch) * per_sample;
+  const uint64_t kx = stream_key(seed, 0x2E4E5A, 1), ke = stream_key(seed, 0x2E4E5A, 2);
+  ZenInputs in;
+  in.x.resize(n);
+  in.mixed.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    in.x[i] = float(standard_normal(kx, i));
+    in.mixed[i] = in.x[i] + 0.01f * float(standard_normal(ke, i));
+  }
+  return in;
+}
+
+JacobScore zen_score(Executor& ex, const ZenNetwork& z, const ZenInputs& in, int batch) {
   const Graph& f = z.f;
-  const Executor::ForwardResult a = ex.forward_all(f, z.params, z.x.data(), batch);
-  const Executor::ForwardResult b = ex.forward_all(f, z.params, z.mixed.data(), batch);
+  const size_t n_in = size_t(batch) * f.shape(0).per_sample();
+  if (in.x.size() != n_in || in.mixed.size() != n_in) fail("zen: the inputs do not match the batch and network");
+  const Executor::ForwardResult a = ex.forward_all(f, z.params, in.x.data(), batch);
+  const Executor::ForwardResult b = ex.forward_all(f, z.params, in.mixed.data(), batch);
   double diff = 0;
   for (size_t i = 0; i < a.output.size(); ++i) diff += std::fabs(double(a.output[i]) - double(b.output[i]));
   diff /= double(batch);

@@ -79,11 +79,15 @@ JacobScore ntk(Executor& ex, const Graph& g, const std::vector<float>& params, c
 // 0.81 + 0.09 v1 + 0.1 v2 with v1, v2 the passes' unbiased batch variances. Weights draw from
 // (seed, arch_key); batch norms off the output's path count too (PyTorch runs every module).
 struct ZenNetwork {
-  Graph f;                      // the network up to the global average pool (all of g's parameters)
-  std::vector<float> params;    // N(0, 1) convolution and linear weights, gamma 1, beta 0
-  std::vector<float> x, mixed;  // batch x the input's shape: x, and x + 0.01 e
+  Graph f;                    // the network up to the global average pool (all of g's parameters)
+  std::vector<float> params;  // N(0, 1) convolution and linear weights, gamma 1, beta 0
 };
-ZenNetwork zen_network(const Graph& g, uint64_t seed, uint64_t arch_key, int batch);
-JacobScore zen_score(Executor& ex, const ZenNetwork& z, int batch);
+ZenNetwork zen_network(const Graph& g, uint64_t seed, uint64_t arch_key);
+// The two input batches, drawn once per run: batch x `per_sample` values each.
+struct ZenInputs {
+  std::vector<float> x, mixed;  // x, and x + 0.01 e
+};
+ZenInputs zen_inputs(uint64_t seed, int batch, size_t per_sample);
+JacobScore zen_score(Executor& ex, const ZenNetwork& z, const ZenInputs& in, int batch);
 
 }  // namespace naswot

@@ -374,18 +374,17 @@ int cmd_report(int argc, char** argv) {
     return -1;
   }();
   if (scores.names.size() > 1) {
-    const int top = col;
     doc.text("Each score's rank correlation with " + J.top_column +
              " (degenerate architectures included, ranked last and tied)" +
              (published.empty() ? "" : "; published: Spearman rho as --published gives it") + ".");
     Table& t = doc.table("scores", {"score", "degenerate", "Kendall tau", "Spearman rho", "published rho", "source"});
-    for (size_t k = 0; k < scores.names.size() && top >= 0; ++k) {
+    for (size_t k = 0; k < scores.names.size() && col >= 0; ++k) {
       std::vector<double> sc, acc;
       long bad = 0;
       for (size_t i = 0; i < rows.size(); ++i) {
         bad += scores.values[k][i].status != ScoreStatus::Ok;
-        if (!std::isnan(J.values[i][size_t(top)]))
-          sc.push_back(scores.values[k][i].score), acc.push_back(J.values[i][size_t(top)]);
+        if (!std::isnan(J.values[i][size_t(col)]))
+          sc.push_back(scores.values[k][i].score), acc.push_back(J.values[i][size_t(col)]);
       }
       const auto pub = published.find(scores.names[k] + " " + run.space + " " + run.get("dataset", "cifar10"));
       const bool has_pub = pub != published.end();

@@ -386,8 +386,9 @@ TEST_CASE("cuda: synflow, zen and ntk match the CPU backend") {
     const Graph g = space_of(SpaceId::Nb201).build(index, shape);
     const std::vector<float> w = init_params(g, 0, uint64_t(index));
     close(synflow(ec, g, w), synflow(eg, g, w), 0, 1e-4);
-    const ZenNetwork z = zen_network(g, 0, uint64_t(index), kBatch);
-    close(zen_score(ec, z, kBatch), zen_score(eg, z, kBatch), 1e-3, 0);
+    const ZenNetwork z = zen_network(g, 0, uint64_t(index));
+    const ZenInputs in = zen_inputs(0, kBatch, g.shape(0).per_sample());
+    close(zen_score(ec, z, in, kBatch), zen_score(eg, z, in, kBatch), 1e-3, 0);
     close(ntk(ec, g, w, batch().data(), kNtkBatch), ntk(eg, g, w, batch().data(), kNtkBatch), 0, 1e-3);
   }
 }

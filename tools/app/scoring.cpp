@@ -121,6 +121,8 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     s.x = make_batch(s.data, s.batch, s.seed, s.augment, &s.images);
   }
   for (int i : s.images) s.labels.push_back(s.data.labels.at(size_t(i)));
+  if (std::find(s.score_kinds.begin(), s.score_kinds.end(), ScoreKind::Zen) != s.score_kinds.end())
+    s.zen_batches = zen_inputs(s.seed, s.batch, size_t(3) * size_t(s.net.image) * size_t(s.net.image));
   BackendOptions bo;
   bo.threads = o.threads;
   const std::string precision = o.precision.empty() ? "fp32" : o.precision;
@@ -355,7 +357,7 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
   std::optional<HammingResult> ham;
   std::optional<NetworkScore> jac;
   std::optional<WeightGradients> ntk_last;  // ntk: the last sample's pass (the export's masks)
-  std::optional<ZenNetwork> zen;            // zen: its network, weights and inputs (the export's)
+  std::optional<ZenNetwork> zen;            // zen: its network and weights (the export's)
   const auto t0 = std::chrono::steady_clock::now();
   const auto has = [&](ScoreKind k) {
     return std::find(score_kinds.begin(), score_kinds.end(), k) != score_kinds.end();
@@ -396,8 +398,8 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
       const JacobScore s = ntk(*executor, g, p, x.data(), batch, ntk_last ? &*ntk_last : nullptr);
       v = {s.score, s.status, s.reason};
     } else if (kind == ScoreKind::Zen) {
-      zen = zen_network(g, seed, arch_key, batch);
-      const JacobScore s = zen_score(*executor, *zen, batch);
+      zen = zen_network(g, seed, arch_key);
+      const JacobScore s = zen_score(*executor, *zen, zen_batches, batch);
       v = {s.score, s.status, s.reason};
     } else if (kind == ScoreKind::Hamming) {
       if (!ham)
@@ -439,8 +441,8 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
     info.score = r.score;
     info.status = status_name(r.status);
     if (score_kind == ScoreKind::Zen) {  // zen's own network, weights and two inputs
-      write_export(dir, info, zen->f, zen->params, zen->x, batch, nullptr, nullptr, nullptr, weights);
-      write_f32(dir + "/zen_mixed.f32", zen->mixed);
+      write_export(dir, info, zen->f, zen->params, zen_batches.x, batch, nullptr, nullptr, nullptr, weights);
+      write_f32(dir + "/zen_mixed.f32", zen_batches.mixed);
     } else {
       const WeightGradients* grads = wg ? &*wg : ntk_last ? &*ntk_last : nullptr;
       write_export(dir, info, g, p, x, batch, jac ? &jac->jac : nullptr, ham ? &*ham : nullptr, grads, weights);

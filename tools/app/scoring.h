@@ -69,6 +69,7 @@ struct ScoringSetup {
   std::vector<float> x;            // the batch every architecture is scored on
   std::vector<int> images;         // its training-set image indices, in batch order
   std::vector<int> labels;         // their classes (the proxies' cross-entropy)
+  ZenInputs zen_batches;           // --score zen: its two input batches, the same for every architecture
   bool reference_sampler = false;  // --sampler reference-v2
   // --init reference-v2: the generator states the reference builds its first and later networks from.
   std::optional<TorchGenerator> torch_first, torch_later;
