@@ -16,9 +16,13 @@ namespace naswot {
 //   (NB101 port: conv N(0, sqrt(2/(k*k*C_out))), linear weight N(0, 0.01), bias 0 - see InitKind)
 std::vector<float> init_params(const Graph& g, uint64_t seed, uint64_t arch_key);
 
-// Draw i of the standard normal stream `key` (Box-Muller on draws 2i and 2i + 1), the same in every
-// build (this file is compiled without floating-point contraction).
+// Value i of the standard normal stream `key`: Box-Muller on draws 2j and 2j + 1, j = i / 2 (its cosine
+// for even i, its sine for odd), in the arithmetic of kernels/normal_draw.h: the same in every build and
+// on a GPU (this file is compiled without floating-point contraction).
 double standard_normal(uint64_t key, uint64_t i);
+
+// out[i] = float(sd * standard_normal(key, i)) for i < n.
+void fill_normal(float* out, size_t n, uint64_t key, double sd);
 
 // PyTorch's default initialisation drawn from its CPU generator, as the reference builds a network:
 // the conv and linear tensors in construction order (the graph's parameter order), each row-major,

@@ -2,11 +2,7 @@
 // one formula for the CPU and CUDA kernels.
 #pragma once
 
-#ifdef __CUDACC__
-#define NASWOT_HOST_DEVICE __host__ __device__
-#else
-#define NASWOT_HOST_DEVICE
-#endif
+#include "kernels/host_device.h"
 
 namespace naswot::bn_tangent {
 

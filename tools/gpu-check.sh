@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The prepared device check, within a time budget: GPU tests, an op model with convolution ceilings
 # (bench/gpu_ops_bench.cpp), lockstep against one architecture at a time (bench/lockstep_bench.cpp,
-# cuDNN and naswot convolutions), warm single-architecture latency through the C++ API
-# (bench/latency_bench.cpp), the throughput benchmark, an nsys kernel summary where nsys exists, and
-# whole-NB201 runs (one at a time, then --lockstep 16 --conv-kernels naswot while time is left). Logs
+# cuDNN and naswot convolutions), the host's cost per NB101 architecture (bench/init_bench.cpp), warm
+# single-architecture latency through the C++ API (bench/latency_bench.cpp), the throughput
+# benchmark, an nsys kernel summary where nsys exists, and whole-NB201 runs (one at a time, then --lockstep 16 --conv-kernels naswot while time is left). Logs
 # and results go to $OUT (default ./out). Binaries come from .devbundle/bundle.tar.xz
 # (tools/make-device-bundle.sh, for GPU machines without the build dependencies) or are built here.
 # Usage: tools/gpu-check.sh [BUDGET_SECONDS=540] [BENCH_ARCHS=1000] [TORCH_SECONDS=30]
@@ -31,7 +31,7 @@ if [ -f .devbundle/bundle.tar.xz ]; then
 else
   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DNASWOT_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null &&
     cmake --build build-gpu -j"$(nproc)" --target naswot naswot_gpu_tests naswot_gpu_ops_bench naswot_lockstep_bench \
-      naswot_latency_bench >/dev/null ||
+      naswot_latency_bench naswot_init_bench >/dev/null ||
     { echo "build failed"; exit 1; }
   bin=build-gpu data=${NASWOT_DATA:-../shared/data} libs=
   cp build-gpu/tests/naswot_gpu_tests build-gpu/ 2>/dev/null
@@ -65,6 +65,9 @@ echo "== lockstep: K architectures per launch against one at a time, 256 NB201 a
 for conv in cudnn naswot; do
   timeout 60 "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,4,16 "$conv" 2>&1 | tee -a "$OUT/lockstep.md"
 done
+echo "== host cost per NB101 architecture on this machine's CPU: weights, and lockstep's stages ($(left)s left)"
+timeout 30 "$bin/naswot_init_bench" nb101 200 5 2>&1 | tee "$OUT/host_cost.md"
+timeout 30 "$bin/naswot_lockstep_bench" 128 cuda nb101 128 host 1,16 2>&1 | tee -a "$OUT/host_cost.md"
 echo "== latency: one architecture from call to score through the C++ API, warm ($(left)s left)"
 NASWOT_DATA=$data timeout 60 "$bin/naswot_latency_bench" cuda 100 128 2>&1 | tee "$OUT/latency.md"
 echo "== proxies: 200 NB201 architectures, eight scores in one pass per architecture, on the GPU ($(left)s left)"
