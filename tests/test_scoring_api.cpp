@@ -152,6 +152,23 @@ TEST_CASE("several scores in one pass equal each score alone, bit for bit") {
   CHECK_THROWS_WITH_AS(make_scoring_setup(o, true), doctest::Contains("--lockstep applies to one score"), Error);
 }
 
+TEST_CASE("runs that draw normal values carry the draws' revision in their identity; others do not") {
+  if (test::data_dir().empty()) return;
+  const auto revision = [](const char* space, const char* score, const char* nb101_network = "") {
+    ScoringOptions o = small_cpu();
+    o.space = space;
+    o.score = score;
+    o.nb101_network = nb101_network;
+    const auto id = make_scoring_setup(o).run_config().identity;
+    return id.count("normal_draws") ? id.at("normal_draws") : std::string("none");
+  };
+  CHECK(revision("nb101", "jacob_cov") == "2");  // He-normal weights
+  CHECK(revision("nb201", "zen") == "2");        // zen's weights and inputs
+  CHECK(revision("nb201", "jacob_cov") == "none");
+  CHECK(revision("nb101", "grad_norm", "zero-cost") == "none");  // PyTorch's default (uniform) weights
+  CHECK(revision("nats-sss", "hamming") == "none");
+}
+
 TEST_CASE("--nb101-network zero-cost: the benchmark's network, with its parameter count") {
   if (test::data_dir().empty()) return;
   ScoringOptions o = small_cpu();

@@ -470,9 +470,9 @@ RunConfig ScoringSetup::run_config() const {
   if (net.nb101_suite) c.identity["nb101_network"] = "zero-cost";
   if (reference_sampler) c.identity["sampler"] = "reference-v2";
   if (torch_first) c.identity["init"] = "reference-v2";
-  // Revision of the normal draws (NB101's weights, zen's weights and inputs): 2 = kernels/normal_draw.h's
-  // arithmetic; runs of 0.2.0 drew them through libm and are not mixed with these.
-  if (std::string(space->name()) == "nb101" || has(ScoreKind::Zen)) c.identity["normal_draws"] = "2";
+  // Revision of the normal draws (the NB101 port's weights, zen's weights and inputs): 2 =
+  // kernels/normal_draw.h's arithmetic; earlier runs drew them through libm and are not mixed with these.
+  if ((space->id() == SpaceId::Nb101 && !net.nb101_suite) || has(ScoreKind::Zen)) c.identity["normal_draws"] = "2";
   c.identity["engine"] = NASWOT_VERSION;
   c.identity["backend"] = backend().name();
   // Bits depend on the CPU kernels' variant or the GPU model: runs and MPI ranks that differ there are
