@@ -21,6 +21,7 @@
 #include "engine/lockstep.h"
 #include "engine/rng.h"
 #include "searchspaces/space.h"
+#include "tests/scs_reference.h"
 
 using namespace naswot;
 
@@ -82,8 +83,10 @@ int main(int argc, char** argv) try {
       "| K | launches | calls per launch | arena MB | build | init | plan | record | merge | issue | score | "
       "total ms | arch/s | vs K=1 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   double base_rate = 0;
+  std::vector<std::pair<int, std::vector<std::vector<uint32_t>>>> recorded;  // each call's key programs, by K
   for (int K : ks) {
     Lockstep ls(target);
+    ls.observe_programs([&](const std::vector<std::vector<uint32_t>>& p) { recorded.emplace_back(K, p); });
     double build_s = 0, init_s = 0;
     const auto t_all = Clock::now();
     for (size_t i0 = 0; i0 < indices.size(); i0 += size_t(K)) {
@@ -115,6 +118,33 @@ int main(int argc, char** argv) try {
                 rate, rate / base_rate);
   }
   std::printf("\n(vs K=%d: arch/s against the table's first row, same run.)\n", ks.front());
+
+  // The merge alone on the recorded programs: the engine's bit-parallel pairwise merge against the
+  // textbook dynamic programme (the baseline, tests/scs_reference.h), alternated, best of 3 each.
+  std::printf(
+      "\nMerge alone, ms per architecture (best of 3): the textbook dynamic programme against the\n"
+      "engine's bit-parallel merge, on the programs recorded above; steps: equal in both.\n\n"
+      "| K | dynamic programme | bit-parallel | ratio | steps equal |\n|---|---|---|---|---|\n");
+  for (int K : ks) {
+    double dp = 1e30, bp = 1e30, n = 0;
+    bool equal = true;
+    for (int round = 0; round < 3; ++round) {
+      double t_dp = 0, t_bp = 0;
+      for (const auto& [k, programs] : recorded) {
+        if (k != K) continue;
+        if (round == 0) n += double(programs.size());
+        auto t = Clock::now();
+        const auto a = merge_in_lockstep(programs, test::reference_supersequence);
+        t_dp += seconds_since(t);
+        t = Clock::now();
+        const auto b = merge_in_lockstep(programs);
+        t_bp += seconds_since(t);
+        equal = equal && a == b;
+      }
+      dp = std::min(dp, t_dp), bp = std::min(bp, t_bp);
+    }
+    std::printf("| %d | %.4f | %.4f | %.1fx | %s |\n", K, 1e3 * dp / n, 1e3 * bp / n, dp / bp, equal ? "yes" : "NO");
+  }
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "naswot_lockstep_bench: %s\n", e.what());

@@ -11,6 +11,7 @@
 #include <new>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
 #include <variant>
 
 #include "engine/error.h"
@@ -177,31 +178,57 @@ size_t aligned(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 }  // namespace
 
-namespace {
-
-// A shortest common supersequence of a and b (dynamic programming) as the positions that a's and
-// b's elements take in it; returns its length.
-size_t supersequence(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b, std::vector<uint32_t>& out,
-                     std::vector<uint32_t>& a_at, std::vector<uint32_t>& b_at) {
-  const size_t n = a.size(), m = b.size(), w = m + 1;
-  std::vector<uint32_t> D((n + 1) * w);  // D[i][j]: the shortest supersequence of a[0, i) and b[0, j)
-  for (size_t j = 0; j <= m; ++j) D[j] = uint32_t(j);
-  for (size_t i = 1; i <= n; ++i) {
-    uint32_t* row = &D[i * w];
-    const uint32_t* up = &D[(i - 1) * w];
-    row[0] = uint32_t(i);
-    for (size_t j = 1; j <= m; ++j) row[j] = a[i - 1] == b[j - 1] ? up[j - 1] + 1 : std::min(up[j], row[j - 1]) + 1;
+size_t shortest_common_supersequence(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b,
+                                     std::vector<uint32_t>& out, std::vector<uint32_t>& a_at,
+                                     std::vector<uint32_t>& b_at) {
+  // The length table is D[i][j] = i + j - L[i][j], L the longest common subsequence of a[0, i) and
+  // b[0, j). L's rows come bit-parallel (Allison-Dix; Hyyro's V' = (V + (V & M)) | (V & ~M), M the
+  // positions of a[i - 1] in b): bit j of row i is 0 exactly where L[i][j + 1] = L[i][j] + 1, so
+  // L[i][j] = j - (the row's 1 bits below j). A row is ceil(m / 64) words instead of m cells.
+  const size_t n = a.size(), m = b.size(), W = (m + 63) / 64;
+  std::unordered_map<uint32_t, size_t> slot;  // b's distinct keys -> their match masks
+  std::vector<uint64_t> masks;
+  for (size_t j = 0; j < m; ++j) {
+    const auto [it, fresh] = slot.try_emplace(b[j], masks.size());
+    if (fresh) masks.resize(masks.size() + W, 0);
+    masks[it->second + j / 64] |= uint64_t(1) << (j % 64);
   }
-  const size_t len = D[n * w + m];
+  std::vector<uint64_t> rows((n + 1) * W, ~uint64_t(0));  // row 0: L[0][j] = 0
+  for (size_t i = 1; i <= n; ++i) {
+    const uint64_t* V = &rows[(i - 1) * W];
+    uint64_t* next = &rows[i * W];
+    const auto it = slot.find(a[i - 1]);
+    if (it == slot.end()) {  // M = 0: the row repeats
+      std::copy(V, V + W, next);
+      continue;
+    }
+    const uint64_t* M = &masks[it->second];
+    uint64_t carry = 0;  // the addition runs across the words, low to high; bits >= m never reach below
+    for (size_t w = 0; w < W; ++w) {
+      const uint64_t u = V[w] & M[w], sum = V[w] + u, with_carry = sum + carry;
+      carry = uint64_t(sum < V[w]) | uint64_t(with_carry < sum);
+      next[w] = with_carry | (V[w] & ~M[w]);
+    }
+  }
+  const auto lcs = [&](size_t i, size_t j) {
+    const uint64_t* V = &rows[i * W];
+    size_t ones = 0;
+    for (size_t w = 0; w < j / 64; ++w) ones += size_t(__builtin_popcountll(V[w]));
+    if (j % 64) ones += size_t(__builtin_popcountll(V[j / 64] & ((uint64_t(1) << (j % 64)) - 1)));
+    return j - ones;
+  };
+  const size_t len = n + m - lcs(n, m);
   out.assign(len, 0);
   a_at.assign(n, 0);
   b_at.assign(m, 0);
+  // Back from (n, m): a match takes both; otherwise a's element when D[i - 1][j] <= D[i][j - 1], i.e.
+  // L[i - 1][j] >= L[i][j - 1].
   size_t i = n, j = m, k = len;
   while (i > 0 || j > 0) {
     --k;
     if (i > 0 && j > 0 && a[i - 1] == b[j - 1]) {
       out[k] = a[i - 1], a_at[--i] = uint32_t(k), b_at[--j] = uint32_t(k);
-    } else if (j == 0 || (i > 0 && D[(i - 1) * w + j] <= D[i * w + j - 1])) {
+    } else if (j == 0 || (i > 0 && lcs(i - 1, j) >= lcs(i, j - 1))) {
       out[k] = a[i - 1], a_at[--i] = uint32_t(k);
     } else {
       out[k] = b[j - 1], b_at[--j] = uint32_t(k);
@@ -210,9 +237,8 @@ size_t supersequence(const std::vector<uint32_t>& a, const std::vector<uint32_t>
   return len;
 }
 
-}  // namespace
-
-std::vector<std::vector<int>> merge_in_lockstep(const std::vector<std::vector<uint32_t>>& programs) {
+std::vector<std::vector<int>> merge_in_lockstep(const std::vector<std::vector<uint32_t>>& programs,
+                                                PairwiseMerge pairwise) {
   // Progressive alignment, longest program first: the supersequence so far is merged with the next
   // program by an exact shortest common supersequence of the two; the positions of the programs
   // merged earlier follow. (Greedy rules that pick a key from the programs' next calls took 1.7 to
@@ -232,7 +258,7 @@ std::vector<std::vector<int>> merge_in_lockstep(const std::vector<std::vector<ui
       first = false;
       continue;
     }
-    supersequence(merged, programs[size_t(p)], next, old_at, new_at);
+    pairwise(merged, programs[size_t(p)], next, old_at, new_at);
     for (auto& positions : at)
       for (uint32_t& k : positions) k = old_at[k];
     at[size_t(p)] = new_at;
@@ -342,6 +368,7 @@ void Lockstep::run(const std::vector<Net>& nets, int B, PlanMode mode, size_t ex
     for (const Call& c : programs[i]) keys[i].push_back(c.key);
     stats_.calls += programs[i].size();
   }
+  if (observe_) observe_(keys);
   const std::vector<std::vector<int>> steps = merge_in_lockstep(keys);
   stats_.steps += steps.size();
   stats_.networks += nets.size();

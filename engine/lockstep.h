@@ -28,7 +28,19 @@ struct LockstepStats {
 // calls that may run as one batched call); the steps are a common supersequence of the programs
 // (short, not always shortest), so each program's calls keep their order and a step's calls have one
 // key. Returns per step the programs it advances (in program order).
-std::vector<std::vector<int>> merge_in_lockstep(const std::vector<std::vector<uint32_t>>& programs);
+// A shortest common supersequence of a and b into out, with the positions a's and b's elements take
+// in it (a_at, b_at); returns its length. Ties go as the textbook dynamic programme's traceback from
+// the end (a match first, then a's element while that keeps the length), so the result is a function
+// of (a, b) alone.
+size_t shortest_common_supersequence(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b,
+                                     std::vector<uint32_t>& out, std::vector<uint32_t>& a_at,
+                                     std::vector<uint32_t>& b_at);
+using PairwiseMerge = decltype(&shortest_common_supersequence);
+
+// pairwise: the two-sequence merge the progressive alignment uses (tests and benchmarks pass the
+// textbook dynamic programme to compare).
+std::vector<std::vector<int>> merge_in_lockstep(const std::vector<std::vector<uint32_t>>& programs,
+                                                PairwiseMerge pairwise = shortest_common_supersequence);
 
 class Lockstep {
  public:
@@ -50,6 +62,8 @@ class Lockstep {
   std::vector<std::vector<int64_t>> hamming_kernels(const std::vector<Net>& nets, const float* batch_nchw, int batch,
                                                     const std::function<int64_t(const Node&)>& weight);
   const LockstepStats& stats() const { return stats_; }  // summed over the calls so far
+  // Called with each call's key programs before they are merged (benchmarks time merges with them).
+  void observe_programs(std::function<void(const std::vector<std::vector<uint32_t>>&)> f) { observe_ = std::move(f); }
 
  private:
   // Plans the nets in `mode`, gives each its part of one arena (and extra_floats more: its K),
@@ -60,6 +74,7 @@ class Lockstep {
   PlanOptions options_;
   LockstepStats stats_;
   int input_ = -1;  // the input node of the last issue's networks
+  std::function<void(const std::vector<std::vector<uint32_t>>&)> observe_;
 };
 
 }  // namespace naswot

@@ -16,6 +16,7 @@
 #include "engine/scorer.h"
 #include "searchspaces/nb101.h"
 #include "searchspaces/space.h"
+#include "tests/scs_reference.h"
 #include "tests/test_util.h"
 
 using namespace naswot;
@@ -80,7 +81,30 @@ TEST_CASE("merge_in_lockstep keeps each program's order and batches equal keys")
       for (auto& k : prog) k = gen() % 5;
     }
     check_merge(programs);
+    CHECK(merge_in_lockstep(programs) == merge_in_lockstep(programs, test::reference_supersequence));
   }
+}
+
+TEST_CASE("the bit-parallel shortest common supersequence equals the dynamic programme's, position for position") {
+  std::mt19937 gen(7);
+  int differ = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    // Lengths across word boundaries (64, 128, 192 bits), alphabets from 2 keys (long matches, carries
+    // through whole words) to 60 (few matches); keys are arbitrary 32-bit values.
+    const size_t n = gen() % 300, m = trial % 4 == 0 ? 64 * (1 + gen() % 3) : gen() % 260;
+    const uint32_t alphabet = 2 + gen() % 59, salt = uint32_t(gen());
+    std::vector<uint32_t> a(n), b(m);
+    for (auto& k : a) k = (gen() % alphabet) * 2654435761u + salt;
+    for (auto& k : b) k = (gen() % alphabet) * 2654435761u + salt;
+    std::vector<uint32_t> out, a_at, b_at, ref_out, ref_a, ref_b;
+    const size_t len = shortest_common_supersequence(a, b, out, a_at, b_at);
+    const size_t ref = test::reference_supersequence(a, b, ref_out, ref_a, ref_b);
+    REQUIRE(len == ref);
+    differ += out != ref_out || a_at != ref_a || b_at != ref_b;
+    for (size_t i = 0; i < n; ++i) REQUIRE(out[a_at[i]] == a[i]);
+    for (size_t j = 0; j < m; ++j) REQUIRE(out[b_at[j]] == b[j]);
+  }
+  CHECK(differ == 0);
 }
 
 TEST_CASE("lockstep: K architectures at a time score as one at a time, bit for bit (CPU)") {
