@@ -10,10 +10,15 @@
 
 namespace naswot {
 
+std::pair<double, double> normal_pair(uint64_t r1, uint64_t r2) {
+  const normal_draw::Pair p = normal_draw::pair(r1, r2);
+  return {p.z0, p.z1};
+}
+
 double standard_normal(uint64_t key, uint64_t i) {
   const uint64_t j = i / 2;
-  const normal_draw::Pair p = normal_draw::pair(draw(key, 2 * j), draw(key, 2 * j + 1));
-  return i % 2 == 0 ? p.z0 : p.z1;
+  const auto [z0, z1] = normal_pair(draw(key, 2 * j), draw(key, 2 * j + 1));
+  return i % 2 == 0 ? z0 : z1;
 }
 
 // Portable builds get AVX-512 and AVX2 versions of the loop too, picked at load time (4.8x and 2.5x the

@@ -1,6 +1,7 @@
 // Network initialisation: PyTorch's default distributions, drawn from counter-based streams.
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "engine/graph.h"
@@ -20,6 +21,10 @@ std::vector<float> init_params(const Graph& g, uint64_t seed, uint64_t arch_key)
 // for even i, its sine for odd), in the arithmetic of kernels/normal_draw.h: the same in every build and
 // on a GPU (this file is compiled without floating-point contraction).
 double standard_normal(uint64_t key, uint64_t i);
+
+// The two Box-Muller values (cosine half, sine half) of two raw 64-bit draws, as standard_normal computes
+// them: the CPU's reference for a GPU's draws.
+std::pair<double, double> normal_pair(uint64_t r1, uint64_t r2);
 
 // out[i] = float(sd * standard_normal(key, i)) for i < n.
 void fill_normal(float* out, size_t n, uint64_t key, double sd);
