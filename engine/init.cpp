@@ -21,10 +21,11 @@ double standard_normal(uint64_t key, uint64_t i) {
   return i % 2 == 0 ? z0 : z1;
 }
 
-// Portable builds get AVX-512 and AVX2 versions of the loop too, picked at load time (4.8x and 2.5x the
-// SSE2 one's speed on the development VM); lanes round as scalar code does, so every version's bits agree.
-// (Not in native builds: there the draws could not inline into a clone whose target lacks a native feature.)
-#if defined(NASWOT_INIT_CLONES) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Portable builds for the x86-64 baseline get AVX-512 and AVX2 versions of the loop too, picked at load
+// time (4.8x and 2.5x the SSE2 one's speed on the development VM); lanes round as scalar code does, so
+// every version's bits agree. Not where the build names an -march (native, or x86-64-v3 bundles): GCC
+// does not inline the draws into a clone of another arch, and the clone would be slower than none.
+#if defined(NASWOT_INIT_CLONES) && defined(__x86_64__) && !defined(__AVX2__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
 void fill_normal(float* out, size_t n, uint64_t key, double sd) {

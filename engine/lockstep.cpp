@@ -3,6 +3,7 @@
 #include "engine/lockstep.h"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -213,8 +214,8 @@ size_t shortest_common_supersequence(const std::vector<uint32_t>& a, const std::
   const auto lcs = [&](size_t i, size_t j) {
     const uint64_t* V = &rows[i * W];
     size_t ones = 0;
-    for (size_t w = 0; w < j / 64; ++w) ones += size_t(__builtin_popcountll(V[w]));
-    if (j % 64) ones += size_t(__builtin_popcountll(V[j / 64] & ((uint64_t(1) << (j % 64)) - 1)));
+    for (size_t w = 0; w < j / 64; ++w) ones += size_t(std::popcount(V[w]));
+    if (j % 64) ones += size_t(std::popcount(V[j / 64] & ((uint64_t(1) << (j % 64)) - 1)));
     return j - ones;
   };
   const size_t len = n + m - lcs(n, m);

@@ -24,10 +24,6 @@ struct LockstepStats {
   size_t arena_floats_max = 0;  // the largest arena one call took (its networks and the input batch)
 };
 
-// The calls of several programs merged into steps. Each program is a sequence of keys (equal keys:
-// calls that may run as one batched call); the steps are a common supersequence of the programs
-// (short, not always shortest), so each program's calls keep their order and a step's calls have one
-// key. Returns per step the programs it advances (in program order).
 // A shortest common supersequence of a and b into out, with the positions a's and b's elements take
 // in it (a_at, b_at); returns its length. Ties go as the textbook dynamic programme's traceback from
 // the end (a match first, then a's element while that keeps the length), so the result is a function
@@ -37,6 +33,10 @@ size_t shortest_common_supersequence(const std::vector<uint32_t>& a, const std::
                                      std::vector<uint32_t>& b_at);
 using PairwiseMerge = decltype(&shortest_common_supersequence);
 
+// The calls of several programs merged into steps. Each program is a sequence of keys (equal keys:
+// calls that may run as one batched call); the steps are a common supersequence of the programs
+// (short, not always shortest), so each program's calls keep their order and a step's calls have one
+// key. Returns per step the programs it advances (in program order).
 // pairwise: the two-sequence merge the progressive alignment uses (tests and benchmarks pass the
 // textbook dynamic programme to compare).
 std::vector<std::vector<int>> merge_in_lockstep(const std::vector<std::vector<uint32_t>>& programs,
