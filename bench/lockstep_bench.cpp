@@ -4,7 +4,7 @@
 // are the host's alone; MODE run: the ops run and each architecture is scored (on a GPU, issue is
 // the enqueueing and score includes waiting for the device). Markdown on stdout.
 // Usage: naswot_lockstep_bench [BATCH=128] [BACKEND=cpu] [SPACE=nb201] [SAMPLE=128] [MODE=host] [KS=1,4,8,16,32]
-//        [CONV=cudnn|naswot (cuda: --conv-kernels)]
+//        [CONV=cudnn|naswot (cuda: --conv-kernels)] [WEIGHTS=host|drawn (drawn: the backend draws them)]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -52,10 +52,12 @@ int main(int argc, char** argv) try {
   const std::string mode = argc > 5 ? argv[5] : "host";
   const std::vector<int> ks = parse_ks(argc > 6 ? argv[6] : "1,4,8,16,32");
   const std::string conv = argc > 7 ? argv[7] : "cudnn";
+  const bool drawn = argc > 8 && std::string(argv[8]) == "drawn";
+  if (argc > 8 && !drawn && std::string(argv[8]) != "host") fail("WEIGHTS: host or drawn");
   if (B < 2 || sample < 1 || (mode != "host" && mode != "run") || (conv != "cudnn" && conv != "naswot"))
     fail(
         "usage: naswot_lockstep_bench [BATCH>=2] [cpu|cuda] [nb201|nb101|nats-sss] [SAMPLE>=1] [host|run] [KS] "
-        "[cudnn|naswot]");
+        "[cudnn|naswot] [host|drawn]");
   BackendOptions bo;
   bo.conv = conv == "naswot" ? ConvKernels::Naswot : ConvKernels::Cudnn;
   auto be = make_backend(backend, bo);
@@ -71,13 +73,14 @@ int main(int argc, char** argv) try {
   std::vector<float> x(size_t(B) * 3 * 32 * 32);
   for (size_t i = 0; i < x.size(); ++i) x[i] = uniform01(stream_key(7), i) - 0.5f;
 
-  std::printf("# Lockstep: %s, %zu architectures, batch %d, %s backend (%s), mode %s\n\n", sp.title(), indices.size(),
-              B, be->name().c_str(), be->device().c_str(), mode.c_str());
+  std::printf("# Lockstep: %s, %zu architectures, batch %d, %s backend (%s), mode %s, weights %s\n\n", sp.title(),
+              indices.size(), B, be->name().c_str(), be->device().c_str(), mode.c_str(), drawn ? "drawn" : "host");
   std::printf(
       "Per architecture: launches (batched op calls) and host milliseconds by stage; arena MB: the largest\n"
-      "arena of one lockstep call (K networks and the batch). build: the graph; init:\n"
-      "the weights on the host; plan, record (executor issue into the recorder, weight upload), merge (the\n"
+      "arena of one lockstep call (K networks and the batch). build: the graph; init: %s;\n"
+      "plan, record (executor issue into the recorder, weight upload), merge (the\n"
       "steps), issue (the steps: %s), score (%s).\n\n",
+      drawn ? "the table of draws (the backend draws the weights in a step)" : "the weights on the host",
       mode == "host" ? "counted, not run" : "run", mode == "host" ? "not run" : "Sigma_J and its score");
   std::printf(
       "| K | launches | calls per launch | arena MB | build | init | plan | record | merge | issue | score | "
@@ -92,16 +95,21 @@ int main(int argc, char** argv) try {
     for (size_t i0 = 0; i0 < indices.size(); i0 += size_t(K)) {
       std::vector<Graph> graphs;
       std::vector<std::vector<float>> params;
+      std::vector<std::vector<WeightDraw>> draws;
       auto t = Clock::now();
       for (size_t i = i0; i < std::min(indices.size(), i0 + size_t(K)); ++i)
         graphs.push_back(sp.build(indices[i], NetShape{}));
       build_s += seconds_since(t);
       t = Clock::now();
       for (size_t k = 0; k < graphs.size(); ++k)
-        params.push_back(init_params(graphs[k], 0, sp.weight_key(indices[i0 + k])));
+        if (drawn)
+          draws.push_back(weight_draws(graphs[k], 0, sp.weight_key(indices[i0 + k])));
+        else
+          params.push_back(init_params(graphs[k], 0, sp.weight_key(indices[i0 + k])));
       init_s += seconds_since(t);
       std::vector<Lockstep::Net> nets;
-      for (size_t k = 0; k < graphs.size(); ++k) nets.push_back({&graphs[k], &params[k]});
+      for (size_t k = 0; k < graphs.size(); ++k)
+        nets.push_back(drawn ? Lockstep::Net{&graphs[k], nullptr, &draws[k]} : Lockstep::Net{&graphs[k], &params[k]});
       if (mode == "host")
         ls.issue(nets, x.data(), B);
       else

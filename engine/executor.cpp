@@ -111,10 +111,12 @@ void forward_linear_op(Backend& be, const Graph& g, const Plan& p, int v, int B,
 
 }  // namespace
 
-void Executor::forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B, PlanMode mode,
+void Executor::forward(const Graph& g, const Weights& params, const float* batch_nchw, int B, PlanMode mode,
                        const std::function<void(int node, const float* value)>& after_relu, const Plan* plan,
                        const std::vector<float>* direction) {
-  if (params.size() != g.num_params()) fail("executor: parameter vector has the wrong size");
+  if (params.values ? params.values->size() != g.num_params()
+                    : !params.draws || params.draws->size() != g.params.size())
+    fail("executor: the parameters do not fit the network");
   const size_t slots = be_.padded_batch(B);
   if (plan) {
     if (plan->batch != B || plan->nodes.size() != g.nodes.size()) fail("executor: the plan is not this network's");
@@ -135,11 +137,14 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
   be_.range_push("forward");
   pools_.clear();
   float* A = arena_ = be_.arena(p.arena_floats);
-  be_.upload(params.data(), A + p.params_off, params.size());
+  if (params.values)
+    be_.upload(params.values->data(), A + p.params_off, params.values->size());
+  else
+    be_.draw_weights(params.draws->data(), int(params.draws->size()), A + p.params_off);
   if (p.tangent) {
-    if (!direction || direction->size() != params.size())
+    if (!direction || direction->size() != g.num_params())
       fail("executor: a plan with tangents needs the parameters' direction (hessian_vector)");
-    be_.upload(direction->data(), A + p.param_tangents_off, params.size());
+    be_.upload(direction->data(), A + p.param_tangents_off, g.num_params());
     if (p.zeros_floats) be_.fill(p.zeros_floats, 0.f, A + p.zeros_off);
   }
   auto val = [&](int v) { return A + p[v].value_off; };
@@ -181,7 +186,7 @@ void Executor::forward(const Graph& g, const std::vector<float>& params, const f
   be_.range_pop();
 }
 
-JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+JacobianResult Executor::jacobian(const Graph& g, const Weights& params, const float* batch_nchw, int B,
                                   bool download_jacobian) {
   JacobianResult r;
   input_grad_ = nullptr;
@@ -201,7 +206,7 @@ JacobianResult Executor::jacobian(const Graph& g, const std::vector<float>& para
   return r;
 }
 
-const float* Executor::issue_jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+const float* Executor::issue_jacobian(const Graph& g, const Weights& params, const float* batch_nchw, int B,
                                       const Plan* plan) {
   if (capture_masks_) fail("executor: issue_jacobian downloads nothing: turn capture_relu_masks off");
   input_grad_ = nullptr;
@@ -570,7 +575,7 @@ ReluMask Executor::mask_of(const Graph& g, int v, const float* y, int B) {
   return mk;
 }
 
-HammingResult Executor::hamming_kernel(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+HammingResult Executor::hamming_kernel(const Graph& g, const Weights& params, const float* batch_nchw, int B,
                                        const std::function<int64_t(const Node&)>& weight) {
   HammingResult r;
   forward_hamming(g, params, batch_nchw, B, weight, nullptr, capture_masks_ ? &r.relu_masks : nullptr);
@@ -578,13 +583,13 @@ HammingResult Executor::hamming_kernel(const Graph& g, const std::vector<float>&
   return r;
 }
 
-void Executor::issue_hamming(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+void Executor::issue_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int B,
                              const std::function<int64_t(const Node&)>& weight, const Plan* plan) {
   if (capture_masks_) fail("executor: issue_hamming downloads nothing: turn capture_relu_masks off");
   forward_hamming(g, params, batch_nchw, B, weight, plan, nullptr);
 }
 
-void Executor::forward_hamming(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+void Executor::forward_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int B,
                                const std::function<int64_t(const Node&)>& weight, const Plan* plan,
                                std::vector<ReluMask>* masks) {
   be_.hamming_begin(B);

@@ -50,12 +50,24 @@ struct WeightGradients {
   std::vector<PoolArgmax> pool_argmax;  // only when capture is on
 };
 
+// A network's parameters: values on the host (uploaded), or the table of draws that makes them
+// (engine/init.h, weight_draws), drawn by the backend where the parameters live: no host values and
+// no upload of them. Both give the same bits.
+struct Weights {
+  Weights(const std::vector<float>& v)
+      : values(&v) {}  // NOLINT(google-explicit-constructor): values are the usual case
+  explicit Weights(const std::vector<WeightDraw>& d) : draws(&d) {}
+  const std::vector<float>* values = nullptr;
+  const std::vector<WeightDraw>* draws = nullptr;
+};
+
 class Executor {
  public:
   explicit Executor(Backend& backend) : be_(backend) {}
-  // batch_nchw: batch x C x H x W float32, the graph's input; params: g.num_params() floats.
+  // batch_nchw: batch x C x H x W float32, the graph's input; params: g.num_params() floats (or their
+  // draws).
   // download_jacobian = false leaves J on the backend only (see input_gradient()).
-  JacobianResult jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
+  JacobianResult jacobian(const Graph& g, const Weights& params, const float* batch_nchw, int batch,
                           bool download_jacobian = true);
   // J of the last jacobian() in the backend's memory and layout, valid until the next call;
   // nullptr when the output does not depend on the input (J = 0).
@@ -63,7 +75,7 @@ class Executor {
   // jacobian() without any download: issues the forward and backward ops and returns J as
   // input_gradient() does (engine/lockstep.h records the calls and runs them later). plan: one
   // make_plan made for g at batch B (InputGradient, this backend's padded_batch), or nullptr.
-  const float* issue_jacobian(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int B,
+  const float* issue_jacobian(const Graph& g, const Weights& params, const float* batch_nchw, int B,
                               const Plan* plan = nullptr);
   Backend& backend() { return be_; }
   // Forward, then seed(y) = dL/dy for the outputs y (batch x out_features, batch-major, host), then
@@ -99,12 +111,12 @@ class Executor {
   // Forward pass only, computing every ReLU (also those off the output's path); at each ReLU site,
   // K[a][b] += weight(node) * (number of units whose on/off state agrees between samples a and b).
   // Returns K (batch x batch, row-major), exact integers.
-  HammingResult hamming_kernel(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
+  HammingResult hamming_kernel(const Graph& g, const Weights& params, const float* batch_nchw, int batch,
                                const std::function<int64_t(const Node&)>& weight);
   // hamming_kernel without its end: K accumulates in the backend (hamming_begin .. hamming_accumulate)
   // and is not downloaded (engine/lockstep.h records the calls). plan: as issue_jacobian's, in
   // ForwardAllReLUs mode.
-  void issue_hamming(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
+  void issue_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int batch,
                      const std::function<int64_t(const Node&)>& weight, const Plan* plan = nullptr);
   // Debug/oracle aid: also return every computed ReLU's activation mask and every max-pool's winners
   // (costs a download per site).
@@ -114,7 +126,7 @@ class Executor {
 
  private:
   // direction: the parameters' tangents, for a plan with tangents (hessian_vector).
-  void forward(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch, PlanMode mode,
+  void forward(const Graph& g, const Weights& params, const float* batch_nchw, int batch, PlanMode mode,
                const std::function<void(int node, const float* value)>& after_relu, const Plan* plan = nullptr,
                const std::vector<float>* direction = nullptr);
   // Of the last forward(): the input gradient of sum_b y_b (sets input_grad_), or with `weights` the
@@ -129,7 +141,7 @@ class Executor {
                        const std::vector<float>* tdy = nullptr);
   // Node v's tangent after its forward op (plans with tangents).
   void tangent_forward(const Graph& g, int v, int batch);
-  void forward_hamming(const Graph& g, const std::vector<float>& params, const float* batch_nchw, int batch,
+  void forward_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int batch,
                        const std::function<int64_t(const Node&)>& weight, const Plan* plan,
                        std::vector<ReluMask>* masks);
   ReluMask mask_of(const Graph& g, int node, const float* y, int batch);

@@ -6,6 +6,7 @@
 
 #include "engine/graph.h"
 #include "engine/reference_rng.h"
+#include "kernels/op_types.h"
 
 namespace naswot {
 
@@ -16,6 +17,9 @@ namespace naswot {
 //   batch-norm:           gamma = 1, beta = 0
 //   (NB101 port: conv N(0, sqrt(2/(k*k*C_out))), linear weight N(0, 0.01), bias 0 - see InitKind)
 std::vector<float> init_params(const Graph& g, uint64_t seed, uint64_t arch_key);
+// The same weights as a table of draws (kernels/op_types.h), for the backend to draw where the
+// parameters live (Ops::draw_weights): init_params runs this table on the host.
+std::vector<WeightDraw> weight_draws(const Graph& g, uint64_t seed, uint64_t arch_key);
 
 // Value i of the standard normal stream `key`: Box-Muller on draws 2j and 2j + 1, j = i / 2 (its cosine
 // for even i, its sine for odd), in the arithmetic of kernels/normal_draw.h: the same in every build and

@@ -121,11 +121,17 @@ class Recorder final : public Backend {
   [[noreturn]] static void refuse(const char* what) {
     fail(std::string("lockstep: internal error, ") + what + " while recording");
   }
-  // add_forward's inputs are a host array of the caller's: keep a copy until the call has run.
+  // add_forward's inputs and draw_weights' table are host arrays of the caller's: keep a copy until the
+  // call has run.
   void own(op_args::add_forward& a) {
     const float* const* xs = std::get<1>(a);
     owned_.emplace_back(xs, xs + std::get<2>(a));
     std::get<1>(a) = owned_.back().data();
+  }
+  void own(op_args::draw_weights& a) {
+    const WeightDraw* table = std::get<0>(a);
+    owned_tables_.emplace_back(table, table + std::get<1>(a));
+    std::get<0>(a) = owned_tables_.back().data();
   }
   template <class T>
   void own(T&) {}
@@ -149,6 +155,7 @@ class Recorder final : public Backend {
   std::map<std::vector<long>, uint32_t> keys_;
   std::vector<size_t> key_ops_;
   std::deque<std::vector<const float*>> owned_;
+  std::deque<std::vector<WeightDraw>> owned_tables_;
 };
 
 // Runs one step: the calls (all of op `op`, equal keys) as one NAME_many call.
@@ -294,7 +301,7 @@ std::vector<JacobScore> Lockstep::jacob_cov(const std::vector<Net>& nets, const 
 std::vector<const float*> Lockstep::issue(const std::vector<Net>& nets, const float* batch_nchw, int B) {
   std::vector<const float*> J(nets.size());
   run(nets, B, PlanMode::InputGradient, 0, [&](Executor& ex, size_t i, const Plan& plan, float*) {
-    J[i] = ex.issue_jacobian(*nets[i].graph, *nets[i].params, batch_nchw, B, &plan);
+    J[i] = ex.issue_jacobian(*nets[i].graph, nets[i].weights(), batch_nchw, B, &plan);
   });
   return J;
 }
@@ -305,7 +312,7 @@ std::vector<std::vector<int64_t>> Lockstep::hamming_kernels(const std::vector<Ne
   std::vector<float*> K(nets.size());
   run(nets, B, PlanMode::ForwardAllReLUs, k_floats, [&](Executor& ex, size_t i, const Plan& plan, float* k) {
     K[i] = k;
-    ex.issue_hamming(*nets[i].graph, *nets[i].params, batch_nchw, B, weight, &plan);
+    ex.issue_hamming(*nets[i].graph, nets[i].weights(), batch_nchw, B, weight, &plan);
   });
   auto t = Clock::now();
   std::vector<std::vector<int64_t>> out(nets.size(), std::vector<int64_t>(size_t(B) * size_t(B)));

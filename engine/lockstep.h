@@ -47,7 +47,9 @@ class Lockstep {
   explicit Lockstep(Backend& backend, PlanOptions options = {}) : be_(backend), options_(options) {}
   struct Net {
     const Graph* graph;
-    const std::vector<float>* params;  // graph->num_params() values
+    const std::vector<float>* params;                // graph->num_params() values, or nullptr and:
+    const std::vector<WeightDraw>* draws = nullptr;  // their draws (engine/init.h), drawn by the backend
+    Weights weights() const { return params ? Weights(*params) : Weights(*draws); }
   };
   // The jacob_cov score of each net on one batch (batch x C x H x W floats, every graph's input):
   // each net's executor records its calls into its own part of one arena, the calls are merged

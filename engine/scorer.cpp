@@ -77,8 +77,8 @@ JacobScore score_jacobian(Backend& be, const float* J, int batch, size_t row) {
   return s;
 }
 
-NetworkScore score_network(Executor& ex, const Graph& g, const std::vector<float>& params,
-                           const std::vector<float>& batch_nchw, int batch, bool keep_jacobian) {
+NetworkScore score_network(Executor& ex, const Graph& g, const Weights& params, const std::vector<float>& batch_nchw,
+                           int batch, bool keep_jacobian) {
   const auto t0 = std::chrono::steady_clock::now();
   NetworkScore r;
   r.jac = ex.jacobian(g, params, batch_nchw.data(), batch, keep_jacobian);

@@ -44,7 +44,7 @@ struct NetworkScore {
 // the backend; J == nullptr stands for J = 0 (degenerate).
 JacobScore score_jacobian(Backend& be, const float* J, int batch, size_t row);
 
-NetworkScore score_network(Executor& ex, const Graph& g, const std::vector<float>& params,
-                           const std::vector<float>& batch_nchw, int batch, bool keep_jacobian = true);
+NetworkScore score_network(Executor& ex, const Graph& g, const Weights& params, const std::vector<float>& batch_nchw,
+                           int batch, bool keep_jacobian = true);
 
 }  // namespace naswot

@@ -1,6 +1,8 @@
 // Test cases of every op of the op table on small, odd shapes (tests/op_cases.h).
 #include "tests/op_cases.h"
 
+#include "engine/init.h"
+#include "engine/rng.h"
 #include "tests/test_util.h"
 
 namespace naswot::op_test {
@@ -366,6 +368,33 @@ void pool_and_linear_cases(std::vector<OpCase>& v) {
   }
 }
 
+// The parameters' draws: one tensor of each kind, odd sizes (a normal tensor's last pair half used),
+// a gap that no row writes; the definition is init.cpp's scalar formulas, element by element.
+void draw_cases(std::vector<OpCase>& v) {
+  const std::vector<WeightDraw> table{{WeightDraw::Fill, 0, 0, 3, 0.5f, 0.0},
+                                      {WeightDraw::Uniform, stream_key(1, 2, 3), 3, 7, 0.3f, 0.0},
+                                      {WeightDraw::Normal, stream_key(1, 2, 4), 10, 9, 0.f, 0.05},
+                                      {WeightDraw::Normal, stream_key(1, 2, 5), 21, 64, 0.f, 1.0}};
+  const size_t n = 85;  // element 19 and 20: the gap
+  OpCase d{"draw_weights",
+           "fill, uniform, normal (odd and even sizes)",
+           {},
+           {raw_rnd(n, 91)},
+           false,
+           [=](Backend& be, const std::vector<float*>& p, bool) { be.draw_weights(table.data(), 4, p[0]); }};
+  d.gpu_tol = 0;  // the same bits on every backend
+  d.host = [=](const std::vector<HostTensor>&) {
+    std::vector<float> w = d.outs[0].v;
+    for (const WeightDraw& t : table)
+      for (size_t i = 0; i < t.size; ++i)
+        w[t.offset + i] = t.kind == WeightDraw::Fill      ? t.value
+                          : t.kind == WeightDraw::Uniform ? float(double(2.f * t.value * uniform01(t.key, i)) - t.value)
+                                                          : float(t.sd * standard_normal(t.key, i));
+    return std::vector<std::vector<float>>{w};
+  };
+  v.push_back(d);
+}
+
 }  // namespace
 
 const std::vector<OpCase>& op_cases() {
@@ -376,6 +405,7 @@ const std::vector<OpCase>& op_cases() {
     batchnorm_cases(v);
     pool_and_linear_cases(v);
     tangent_cases(v);
+    draw_cases(v);
     return v;
   }();
   return cases;

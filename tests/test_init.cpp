@@ -1,14 +1,23 @@
-// The normal draws (kernels/normal_draw.h): accuracy against libm, the distribution, and one value per
-// element whichever way a tensor is filled.
+// The weights' draws: the normal draws' accuracy against libm (kernels/normal_draw.h), their
+// distribution, one value per element whichever way a tensor is filled, and weights drawn by the
+// backend (Ops::draw_weights) = the host's.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
+#include "engine/backend.h"
+#include "engine/error.h"
+#include "engine/executor.h"
 #include "engine/init.h"
+#include "engine/lockstep.h"
 #include "engine/rng.h"
+#include "engine/score_hamming.h"
 #include "kernels/normal_draw.h"
+#include "searchspaces/nb201.h"
+#include "tests/test_util.h"
 
 using namespace naswot;
 
@@ -87,4 +96,40 @@ TEST_CASE("normal draws: a tensor's fill equals its values one by one, for odd a
     fill_normal(longer.data(), n + 3, key, 0.05);
     CHECK(std::equal(w.begin(), w.end(), longer.begin()));
   }
+}
+
+TEST_CASE("weights drawn by the backend score as the host's uploaded weights, bit for bit") {
+  // The CPU backend's draw_weights is the kernel init_params runs; through the executor and lockstep
+  // the drawn parameters must give the same Jacobians, Hamming kernels and scores.
+  const int B = 6;
+  const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 17);
+  std::vector<Graph> graphs{nb201::build(nb201::from_index(7)), test::small_nb101()};  // uniform; He-normal
+  std::vector<std::vector<float>> values;
+  std::vector<std::vector<WeightDraw>> draws;
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    values.push_back(init_params(graphs[i], 3, 40 + i));
+    draws.push_back(weight_draws(graphs[i], 3, 40 + i));
+  }
+  auto be = make_cpu_backend(2);
+  Executor ex(*be);
+  const auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    CAPTURE(i);
+    const std::vector<float> j_host = ex.jacobian(graphs[i], values[i], x.data(), B).jacobian;
+    const std::vector<float> j_drawn = ex.jacobian(graphs[i], Weights(draws[i]), x.data(), B).jacobian;
+    CHECK(j_host == j_drawn);
+    CHECK(ex.hamming_kernel(graphs[i], values[i], x.data(), B, weight).K ==
+          ex.hamming_kernel(graphs[i], Weights(draws[i]), x.data(), B, weight).K);
+  }
+  // A table that does not fit the network is refused.
+  CHECK_THROWS_WITH_AS(ex.jacobian(graphs[0], Weights(draws[1]), x.data(), B),
+                       doctest::Contains("do not fit the network"), Error);
+  Lockstep ls(*be);
+  std::vector<Lockstep::Net> host, drawn;
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    host.push_back({&graphs[i], &values[i]});
+    drawn.push_back({&graphs[i], nullptr, &draws[i]});
+  }
+  const std::vector<JacobScore> a = ls.jacob_cov(host, x.data(), B), b = ls.jacob_cov(drawn, x.data(), B);
+  for (size_t i = 0; i < a.size(); ++i) CHECK(std::memcmp(&a[i].score, &b[i].score, sizeof(double)) == 0);
 }

@@ -63,11 +63,13 @@ echo "== op model: every NB201 op instance timed alone, summed per architecture;
 timeout 90 "$bin/naswot_gpu_ops_bench" 128 20 2>&1 | tee "$OUT/op_model.md"
 echo "== lockstep: K architectures per launch against one at a time, 256 NB201 architectures ($(left)s left)"
 for conv in cudnn naswot; do
-  timeout 60 "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,4,16 "$conv" 2>&1 | tee -a "$OUT/lockstep.md"
+  timeout 60 "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,4,16 "$conv" drawn 2>&1 | tee -a "$OUT/lockstep.md"
 done
 echo "== host cost per NB101 architecture on this machine's CPU: weights, and lockstep's stages ($(left)s left)"
 timeout 30 "$bin/naswot_init_bench" nb101 200 5 2>&1 | tee "$OUT/host_cost.md"
-timeout 30 "$bin/naswot_lockstep_bench" 128 cuda nb101 128 host 1,16 2>&1 | tee -a "$OUT/host_cost.md"
+for w in host drawn; do
+  timeout 30 "$bin/naswot_lockstep_bench" 128 cuda nb101 128 host 1,16 cudnn "$w" 2>&1 | tee -a "$OUT/host_cost.md"
+done
 echo "== latency: one architecture from call to score through the C++ API, warm ($(left)s left)"
 NASWOT_DATA=$data timeout 60 "$bin/naswot_latency_bench" cuda 100 128 2>&1 | tee "$OUT/latency.md"
 echo "== proxies: 200 NB201 architectures, eight scores in one pass per architecture, on the GPU ($(left)s left)"

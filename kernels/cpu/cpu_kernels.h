@@ -25,6 +25,7 @@ void from_blocked(int B, int C, int P, const float* blocked, float* nchw);
 
 using naswot::BnStore;
 using naswot::ConvDims;
+using naswot::WeightDraw;
 
 // The op table's kernels (kernels/ops.def: what each computes), on the blocked layout.
 #define NASWOT_OP(name, cuda, params, args) void name params;

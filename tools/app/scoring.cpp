@@ -242,9 +242,12 @@ std::vector<ScoreRow> ScoringSetup::score_together(const std::vector<long>& indi
   std::vector<ScoreRow> rows(indices.size());
   std::vector<Graph> graphs;
   std::vector<std::vector<float>> params;
+  std::vector<std::vector<WeightDraw>> draws;
   std::vector<size_t> scored;  // rows that the lockstep scores
+  const bool drawn = backend_draws_weights("");
   graphs.reserve(indices.size());
   params.reserve(indices.size());
+  draws.reserve(indices.size());
   for (size_t k = 0; k < indices.size(); ++k) {
     const long index = indices[k];
     if (std::optional<ScoreRow> nan_row = reference_nan_row(index)) {
@@ -252,12 +255,16 @@ std::vector<ScoreRow> ScoringSetup::score_together(const std::vector<long>& indi
       continue;
     }
     graphs.push_back(space->build(index, net));
-    params.push_back(weights(graphs.back(), index, space->weight_key(index)));
+    if (drawn)
+      draws.push_back(weight_draws(graphs.back(), seed, space->weight_key(index)));
+    else
+      params.push_back(weights(graphs.back(), index, space->weight_key(index)));
     rows[k] = new_row(index, space->arch(index), graphs.back());
     scored.push_back(k);
   }
   std::vector<Lockstep::Net> nets;
-  for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
+  for (size_t i = 0; i < graphs.size(); ++i)
+    nets.push_back(drawn ? Lockstep::Net{&graphs[i], nullptr, &draws[i]} : Lockstep::Net{&graphs[i], &params[i]});
   std::vector<JacobScore> scores;
   if (score_kind == ScoreKind::Hamming) {
     const auto K = wk.lockstep->hamming_kernels(nets, x.data(), batch,
@@ -341,13 +348,23 @@ std::vector<float> ScoringSetup::weights(const Graph& g, long index, uint64_t ar
   return torch_first ? init_params_torch(g, index == 0 ? *torch_first : *torch_later) : init_params(g, seed, arch_key);
 }
 
+bool ScoringSetup::backend_draws_weights(const std::string& export_dir) const {
+  if (torch_first || !export_dir.empty()) return false;
+  for (ScoreKind k : score_kinds)
+    if (k != ScoreKind::JacobCov && k != ScoreKind::JacobCovZc && k != ScoreKind::Hamming) return false;
+  return true;
+}
+
 ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Graph& g, uint64_t arch_key,
                                    const std::string& export_name, const std::string& export_dir,
                                    std::vector<double>* sigma, int worker) {
   Executor* executor = workers.at(size_t(worker)).executor.get();
   Backend& be = *workers.at(size_t(worker)).backend;
   be.range_push("init");
-  const std::vector<float> p = weights(g, index, arch_key);
+  const bool drawn = backend_draws_weights(export_dir);
+  const std::vector<float> p = drawn ? std::vector<float>() : weights(g, index, arch_key);
+  const std::vector<WeightDraw> table = drawn ? weight_draws(g, seed, arch_key) : std::vector<WeightDraw>();
+  const Weights w = drawn ? Weights(table) : Weights(p);
   be.range_pop();
   executor->capture_relu_masks(!export_dir.empty());
   ScoreRow r = new_row(index, arch, g);
@@ -403,12 +420,12 @@ ScoreRow ScoringSetup::score_graph(long index, const std::string& arch, const Gr
       v = {s.score, s.status, s.reason};
     } else if (kind == ScoreKind::Hamming) {
       if (!ham)
-        ham = executor->hamming_kernel(g, p, x.data(), batch,
+        ham = executor->hamming_kernel(g, w, x.data(), batch,
                                        [&](const Node& n) { return relu_site_weight(n, relu_sites); });
       const HammingScore h = hamming_logdet(ham->K, batch);
       v = {h.score, h.status, h.reason};
     } else {
-      if (!jac) jac = score_network(*executor, g, p, x, batch, !export_dir.empty() || sigma != nullptr);
+      if (!jac) jac = score_network(*executor, g, w, x, batch, !export_dir.empty() || sigma != nullptr);
       v = {jac->score.score, jac->score.status, jac->score.reason};
     }
     values.push_back(std::move(v));

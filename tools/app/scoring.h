@@ -127,6 +127,10 @@ struct ScoringSetup {
 
  private:
   std::vector<float> weights(const Graph& g, long index, uint64_t arch_key) const;
+  // Whether the backend draws the weights where they live (Ops::draw_weights; the same bits as
+  // weights()): when every score needs only the forward or input-gradient pass, no export wants the
+  // values and they come from naswot's streams.
+  bool backend_draws_weights(const std::string& export_dir) const;
   // Range check, then the row of an index the reference cannot score (--nb101-inplace reference), or none.
   std::optional<ScoreRow> reference_nan_row(long index) const;
   ScoreRow with_more_nan(ScoreRow r) const;  // a reference_nan row: every further score NaN too
