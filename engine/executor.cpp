@@ -114,9 +114,12 @@ void forward_linear_op(Backend& be, const Graph& g, const Plan& p, int v, int B,
 void Executor::forward(const Graph& g, const Weights& params, const float* batch_nchw, int B, PlanMode mode,
                        const std::function<void(int node, const float* value)>& after_relu, const Plan* plan,
                        const std::vector<float>* direction) {
-  if (params.values ? params.values->size() != g.num_params()
-                    : !params.draws || params.draws->size() != g.params.size())
-    fail("executor: the parameters do not fit the network");
+  bool fits =
+      params.values ? params.values->size() == g.num_params() : params.draws && params.draws->size() == g.params.size();
+  if (fits && params.draws)  // each tensor where the graph has it: a draw never writes outside the parameters
+    for (size_t t = 0; t < g.params.size(); ++t)
+      fits = fits && (*params.draws)[t].offset == g.params[t].offset && (*params.draws)[t].size == g.params[t].size;
+  if (!fits) fail("executor: the parameters do not fit the network");
   const size_t slots = be_.padded_batch(B);
   if (plan) {
     if (plan->batch != B || plan->nodes.size() != g.nodes.size()) fail("executor: the plan is not this network's");

@@ -121,8 +121,12 @@ TEST_CASE("weights drawn by the backend score as the host's uploaded weights, bi
     CHECK(ex.hamming_kernel(graphs[i], values[i], x.data(), B, weight).K ==
           ex.hamming_kernel(graphs[i], Weights(draws[i]), x.data(), B, weight).K);
   }
-  // A table that does not fit the network is refused.
+  // A table that does not fit the network is refused: another network's, or one tensor too long.
   CHECK_THROWS_WITH_AS(ex.jacobian(graphs[0], Weights(draws[1]), x.data(), B),
+                       doctest::Contains("do not fit the network"), Error);
+  std::vector<WeightDraw> longer = draws[0];
+  longer.back().size += 1;
+  CHECK_THROWS_WITH_AS(ex.jacobian(graphs[0], Weights(longer), x.data(), B),
                        doctest::Contains("do not fit the network"), Error);
   Lockstep ls(*be);
   std::vector<Lockstep::Net> host, drawn;
