@@ -54,8 +54,8 @@ struct WeightGradients {
 // (engine/init.h, weight_draws), drawn by the backend where the parameters live: no host values and
 // no upload of them. Both give the same bits.
 struct Weights {
-  Weights(const std::vector<float>& v)
-      : values(&v) {}  // NOLINT(google-explicit-constructor): values are the usual case
+  // Implicit: host values are the usual case, and every caller that has them passes them as before.
+  Weights(const std::vector<float>& v) : values(&v) {}  // NOLINT(google-explicit-constructor)
   explicit Weights(const std::vector<WeightDraw>& d) : draws(&d) {}
   const std::vector<float>* values = nullptr;
   const std::vector<WeightDraw>* draws = nullptr;

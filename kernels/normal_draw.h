@@ -10,7 +10,8 @@
 namespace naswot::normal_draw {
 
 // Each + and * rounds on its own. On a GPU the intrinsics keep nvcc from fusing them; on the CPU the
-// including file must be compiled with -ffp-contract=off (engine/init.cpp is the only one).
+// including file must be compiled with -ffp-contract=off (CMakeLists.txt sets it for the two that are:
+// engine/init.cpp and kernels/cpu/draws.cpp).
 NASWOT_HOST_DEVICE inline double mul(double a, double b) {
 #ifdef __CUDA_ARCH__
   return __dmul_rn(a, b);
