@@ -35,15 +35,40 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Seconds per call of op, back to back on the backend's stream after one warm-up call: the device
-// time, or the launch rate where that is slower.
-double time_op(Backend& be, int reps, const std::function<void()>& op) {
+// One op instance's cost per call: back to back on the backend's stream after a warm-up call (wall:
+// the device time, or the host's issue rate where that is slower), the host's issue alone, and the
+// device's alone: REPS calls captured into one CUDA graph and replayed, so no host work sits between
+// them; the graph's kernel nodes per call say how many kernels the call launches. Backends without
+// graphs, and ops that cannot be captured (they synchronise), leave device unknown (< 0).
+struct OpTime {
+  double wall = 0, host = 0, device = -1;
+  double kernels = -1, other_nodes = 0;  // per call
+};
+OpTime time_op(Backend& be, int reps, const std::function<void()>& op, bool graphs) {
+  OpTime t;
   op();
   be.synchronize();
-  const auto t0 = Clock::now();
+  auto t0 = Clock::now();
   for (int i = 0; i < reps; ++i) op();
+  const auto t1 = Clock::now();
   be.synchronize();
-  return std::chrono::duration<double>(Clock::now() - t0).count() / reps;
+  t.host = std::chrono::duration<double>(t1 - t0).count() / reps;
+  t.wall = std::chrono::duration<double>(Clock::now() - t0).count() / reps;
+  if (graphs) try {
+      const Device::Captured c = be.capture([&] {
+        for (int i = 0; i < reps; ++i) op();
+      });
+      c.launch();  // warm: the graph's first launch uploads it
+      be.synchronize();
+      t0 = Clock::now();
+      c.launch();
+      be.synchronize();
+      t.device = std::chrono::duration<double>(Clock::now() - t0).count() / reps;
+      t.kernels = double(c.kernels) / reps;
+      t.other_nodes = double(c.other_nodes) / reps;
+    } catch (const std::exception&) {  // not capturable: the device time stays unknown
+    }
+  return t;
 }
 
 double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k * d.Ho * d.Wo * double(d.B); }
@@ -115,14 +140,27 @@ const std::map<std::string, OpCost>& op_costs() {
 
 // The executor on a tracing backend: the op model sees exactly the calls that scoring makes, and runs
 // only the first call of each op instance (to time it, on the executor's buffers).
+// Per kind, summed over the modelled architectures: wall, host and device seconds (device: where
+// measured, else wall, counted in unknown), calls, kernels launched, least traffic.
 struct Model {
-  double seconds[kKinds] = {}, calls[kKinds] = {}, bytes[kKinds] = {};
+  double seconds[kKinds] = {}, host[kKinds] = {}, device[kKinds] = {}, unknown[kKinds] = {};
+  double calls[kKinds] = {}, kernels[kKinds] = {}, other_nodes[kKinds] = {}, bytes[kKinds] = {};
+  void add(Kind k, const OpTime& t) {
+    seconds[k] += t.wall;
+    host[k] += t.host;
+    device[k] += t.device >= 0 ? t.device : t.wall;
+    unknown[k] += t.device >= 0 ? 0 : 1;
+    calls[k] += 1;
+    kernels[k] += std::max(0.0, t.kernels);
+    other_nodes[k] += t.other_nodes;
+  }
 };
 struct Modeller {
   Backend& be;
   int B, reps;
   std::vector<float> x;                       // the input batch
-  std::map<std::vector<long>, double> cache;  // op instance {op, key...} -> seconds per call
+  bool graphs;                                // the backend captures CUDA graphs
+  std::map<std::vector<long>, OpTime> cache;  // op instance {op, key...} -> its cost per call
   TracingBackend tracer{be, nullptr, Trace::ReportOnly};
   // op_costs() by op-table index (nullptr: no entry), looked up once rather than per call.
   std::vector<const OpCost*> cost_by_op = [] {
@@ -133,12 +171,12 @@ struct Modeller {
   }();
   Executor ex{tracer};
 
-  // Seconds per call of an op instance, timed on its first appearance (on the executor's own buffers).
-  double seconds(const OpCall& c) {
+  // Cost per call of an op instance, timed on its first appearance (on the executor's own buffers).
+  const OpTime& cost(const OpCall& c) {
     std::vector<long> id = c.key;
     id.insert(id.begin(), long(c.op));
     auto it = cache.find(id);
-    return it != cache.end() ? it->second : cache[id] = time_op(be, reps, c.reissue);
+    return it != cache.end() ? it->second : cache[id] = time_op(be, reps, c.reissue, graphs);
   }
   // Modelled single-stream device time of one architecture by kind (the sum of its ops' isolated
   // times, plus Sigma_J's score), backend calls and least memory traffic by kind.
@@ -148,16 +186,22 @@ struct Modeller {
       // An op without a cost entry is timed as "other", with no traffic counted.
       const OpCost* cost = cost_by_op[c.op];
       const Kind kind = cost ? cost->kind : kOther;
-      m.seconds[kind] += seconds(c);
-      m.calls[kind] += 1;
+      m.add(kind, this->cost(c));
       if (cost) m.bytes[kind] += cost->bytes(c.key, pb);
     });
     ex.jacobian(g, std::vector<float>(g.num_params()), x.data(), B, false);  // values do not matter
     tracer.set_on_call(nullptr);
     const size_t row = g.shape(0).per_sample();
     const float* J = ex.input_gradient() ? ex.input_gradient() : be.arena(row * size_t(pb));
-    m.seconds[kScore] += seconds({kOpCount, {long(row)}, [&] { be.jacob_cov_score(J, B, row, kJacobK); }});
-    m.calls[kScore] += 1;
+    // Sigma_J's score synchronises (it returns a number): never captured.
+    std::vector<long> id = {long(kOpCount), long(row)};
+    auto it = cache.find(id);
+    if (it == cache.end())
+      it = cache
+               .emplace(id, time_op(
+                                be, reps, [&] { be.jacob_cov_score(J, B, row, kJacobK); }, false))
+               .first;
+    m.add(kScore, it->second);
     m.bytes[kScore] += 4.0 * double(row) * B;
   }
 };
@@ -186,7 +230,7 @@ void time_issue(Modeller& md, const Graph& g, const std::vector<float>& w, int r
   out.stream += std::chrono::duration<double>(Clock::now() - t0).count();
   if (out.graphs) try {
       t0 = Clock::now();
-      const std::function<void()> launch = be.capture(issue);
+      const std::function<void()> launch = be.capture(issue).launch;
       launch();
       be.synchronize();
       out.graph_once += std::chrono::duration<double>(Clock::now() - t0).count();
@@ -268,7 +312,8 @@ int main(int argc, char** argv) try {
   std::printf("# Op model of %s, batch %d, %s backend (%s)\n\n", sp.title(), B, be->name().c_str(),
               be->device().c_str());
 
-  Modeller md{*be, B, reps, {}};
+  const bool cuda = be->name() == "cuda";
+  Modeller md{*be, B, reps, {}, cuda};
   md.x.resize(size_t(B) * 3 * 32 * 32);
   for (size_t i = 0; i < md.x.size(); ++i) md.x[i] = float((i * 2654435761u) % 1000) / 1000.f - 0.45f;
 
@@ -280,21 +325,46 @@ int main(int argc, char** argv) try {
     flops += 2.0 * forward_flops(g) * B;
   }
   const double N = double(n_archs);
-  double sec = 0, calls = 0, bytes = 0;
-  for (int j = 0; j < kKinds; ++j) sec += m.seconds[j], calls += m.calls[j], bytes += m.bytes[j];
-  std::printf(
-      "Every op instance of the space timed alone (%d back-to-back calls on one stream after a warm-up),\n"
-      "summed over each architecture's fused plan and averaged over %ld architectures. Traffic: the least\n"
-      "bytes each call must move (every operand once per pass); GB/s = that traffic / the time.\n\n",
-      reps, n_archs);
-  std::printf("| kind | ms per architecture | share | calls per architecture | MB per architecture | GB/s |\n");
-  std::printf("|---|---|---|---|---|---|\n");
+  double sec = 0, host = 0, dev = 0, calls = 0, kernels = 0, bytes = 0;
   for (int j = 0; j < kKinds; ++j)
-    if (m.calls[j] > 0)  // kinds the space has
-      std::printf("| %s | %.3f | %.1f %% | %.1f | %.1f | %.0f |\n", kKindName[j], 1e3 * m.seconds[j] / N,
-                  100 * m.seconds[j] / sec, m.calls[j] / N, 1e-6 * m.bytes[j] / N, 1e-9 * m.bytes[j] / m.seconds[j]);
-  std::printf("| **total** | **%.3f** | %.1f arch/s, %.2f TFLOP/s | %.1f | %.1f | %.0f |\n\n", 1e3 * sec / N, N / sec,
-              flops / sec * 1e-12, calls / N, 1e-6 * bytes / N, 1e-9 * bytes / sec);
+    sec += m.seconds[j], host += m.host[j], dev += m.device[j], calls += m.calls[j], kernels += m.kernels[j],
+        bytes += m.bytes[j];
+  std::printf(
+      "Every op instance of the space timed alone and summed over each architecture's fused plan, averaged\n"
+      "over %ld architectures. *Back to back*: %d calls on one stream after a warm-up, wall time per call (the\n"
+      "device time, or the host's issue time where that is slower). *Host*: the host's issue time alone.\n"
+      "*Device*: %s;\n"
+      "*kernels*: the graph's kernel nodes per call. Traffic: the least bytes each call must move (every\n"
+      "operand once per pass); GB/s = that traffic / the device time.\n\n",
+      n_archs, reps,
+      cuda ? "the same calls captured in one CUDA graph and replayed (no host work between them)"
+           : "this backend has no graphs, so the column repeats back to back");
+  std::printf(
+      "| kind | back to back ms per architecture | share | host ms | device ms | calls per architecture "
+      "| kernels per call | MB per architecture | GB/s |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
+  for (int j = 0; j < kKinds; ++j)
+    if (m.calls[j] > 0) {  // kinds the space has
+      char kern[48] = "n/a";
+      if (m.unknown[j] < m.calls[j])
+        std::snprintf(kern, sizeof kern, "%.2f%s", m.kernels[j] / (m.calls[j] - m.unknown[j]),
+                      m.other_nodes[j] > 0 ? " (+ other nodes)" : "");
+      std::printf("| %s | %.3f | %.1f %% | %.3f | %.3f%s | %.1f | %s | %.1f | %.0f |\n", kKindName[j],
+                  1e3 * m.seconds[j] / N, 100 * m.seconds[j] / sec, 1e3 * m.host[j] / N, 1e3 * m.device[j] / N,
+                  m.unknown[j] > 0 && m.unknown[j] < m.calls[j] ? " (part)" : "", m.calls[j] / N, kern,
+                  1e-6 * m.bytes[j] / N, 1e-9 * m.bytes[j] / m.device[j]);
+    }
+  char kern_total[48] = "n/a";
+  if (cuda) std::snprintf(kern_total, sizeof kern_total, "%.1f per architecture", kernels / N);
+  std::printf("| **total** | **%.3f** | %.1f arch/s, %.2f TFLOP/s | %.3f | **%.3f** | %.1f | %s | %.1f | %.0f |\n\n",
+              1e3 * sec / N, N / sec, flops / sec * 1e-12, 1e3 * host / N, 1e3 * dev / N, calls / N, kern_total,
+              1e-6 * bytes / N, 1e-9 * bytes / dev);
+  if (cuda)
+    std::printf(
+        "Device ms: what the ops cost with no host in the way (%.1f arch/s, %.2f TFLOP/s on one stream); back\n"
+        "to back above device: the host's issue limits the op (its host ms per call is the cost to remove).\n"
+        "(part): some calls could not be captured; their back-to-back time stands in.\n\n",
+        N / dev, flops / dev * 1e-12);
 
   // Issue cost and CUDA graphs on a fixed sample of architectures.
   const int n_issue = 50;
@@ -323,7 +393,7 @@ int main(int argc, char** argv) try {
     std::printf("| %.3f | %.3f | %.3f | n/a | n/a |\n\n", 1e3 * it.prep / n_issue, 1e3 * it.issue / n_issue,
                 1e3 * it.stream / n_issue);
   if (!it.graph_error.empty()) std::printf("Graph capture failed: %s\n\n", it.graph_error.c_str());
-  if (be->name() == "cuda")
+  if (cuda)
     std::printf(
         "Wall to completion near host issue time: one stream is host-bound. Graph replay is the device time\n"
         "with launch overhead removed; a graph pays only when capture + instantiate + launch beats the plain\n"
@@ -333,15 +403,19 @@ int main(int argc, char** argv) try {
         "others' ops.\n\n");
 
   // Convolutions: per shape, the backend's time and, on CUDA, cuDNN's best per layout and math.
-  const bool cuda = be->name() == "cuda";
   cudnnHandle_t h = nullptr;
   if (cuda) NASWOT_CUDNN_CHECK(cudnnCreate(&h));
-  std::printf("Convolutions: the backend's time per shape, forward + backward-data, microseconds%s.\n\n",
-              cuda ? " (its algorithm choice, NCHW, fp32 FMA), against the fastest deterministic cuDNN algorithm "
-                     "by cudnnFind per layout and math (algorithm ids: forward, backward-data)"
-                   : "");
-  std::printf("| Cin HxW Cout k s | GFLOP (f+b) | backend | GFLOP/s |%s\n|---|---|---|---|%s\n",
-              cuda ? " NCHW fp32 | NHWC fp32 | NCHW tf32 | NHWC tf32 |" : "", cuda ? "---|---|---|---|" : "");
+  std::printf(
+      "Convolutions: the backend's cost per shape, forward + backward-data, microseconds: back to back, host\n"
+      "issue, device (as above) and kernels per pair of calls%s.\n\n",
+      cuda ? "; against the fastest deterministic cuDNN algorithm by cudnnFind per layout and math (algorithm ids:\n"
+             "forward, backward-data; cudnnFind times each call with events around it, so host work inside a call\n"
+             "counts there)"
+           : "");
+  std::printf(
+      "| Cin HxW Cout k s | GFLOP (f+b) | back to back | host | device | kernels | GFLOP/s (device) |%s\n"
+      "|---|---|---|---|---|---|---|%s\n",
+      cuda ? " NCHW fp32 | NHWC fp32 | NCHW tf32 | NHWC tf32 |" : "", cuda ? "---|---|---|---|" : "");
   struct Cfg {
     cudnnTensorFormat_t fmt;
     bool tf32;
@@ -352,18 +426,25 @@ int main(int argc, char** argv) try {
   for (const auto& [id, fwd] : md.cache) {
     if (id[0] != conv_f) continue;
     // The backward-data call of the same shape (writing or accumulating: the first timed).
-    double bwd = -1;
+    const OpTime* bwd = nullptr;
     for (const auto& [idb, t] : md.cache)
       if (idb[0] == conv_b && std::equal(id.begin() + 1, id.end(), idb.begin() + 1)) {
-        bwd = t;
+        bwd = &t;
         break;
       }
-    if (bwd < 0) continue;  // not on a gradient path
+    if (!bwd) continue;  // not on a gradient path
     const ConvDims d{int(id[1]), int(id[2]), int(id[3]), int(id[4]), int(id[5]),
                      int(id[6]), int(id[7]), int(id[8]), int(id[9]), int(id[10])};
-    const double gf = 2 * conv_flops(d) * 1e-9, us = 1e6 * (fwd + bwd);
-    std::printf("| %d %dx%d %d k%d s%d | %.3f | %.1f | %.0f |", d.Cin, d.H, d.W, d.Cout, d.k, d.stride, gf, us,
-                gf / us * 1e6);
+    const double gf = 2 * conv_flops(d) * 1e-9;
+    const bool dev = fwd.device >= 0 && bwd->device >= 0;
+    const double us_dev = 1e6 * (dev ? fwd.device + bwd->device : fwd.wall + bwd->wall);
+    char dev_s[32] = "n/a", kern_s[32] = "n/a";
+    if (dev) {
+      std::snprintf(dev_s, sizeof dev_s, "%.1f", us_dev);
+      std::snprintf(kern_s, sizeof kern_s, "%.0f", fwd.kernels + bwd->kernels);
+    }
+    std::printf("| %d %dx%d %d k%d s%d | %.3f | %.1f | %.1f | %s | %s | %.0f |", d.Cin, d.H, d.W, d.Cout, d.k, d.stride,
+                gf, 1e6 * (fwd.wall + bwd->wall), 1e6 * (fwd.host + bwd->host), dev_s, kern_s, gf / us_dev * 1e6);
     if (cuda)
       for (const Cfg& c : cfgs) {
         const ConvBest b = find_best(h, d, c.fmt, c.tf32);

@@ -2,11 +2,13 @@
 // include/naswot/naswot.hpp), warm: the configuration is set up once, then each call scores one
 // architecture from its index to its score. Two series: one architecture again and again, and
 // distinct architectures (a NAS loop). Markdown on stdout.
-// Usage: naswot_latency_bench [BACKEND=auto] [N=50] [BATCH=128] [SPACE=nb201]   (data: $NASWOT_DATA)
+// Usage: naswot_latency_bench [BACKEND=auto] [N=50] [BATCH=128] [SPACE=nb201] [OPTION=VALUE ...]
+//        (data: $NASWOT_DATA; OPTION: any scoring option of the API, e.g. conv-kernels=naswot)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <naswot/naswot.hpp>
 #include <string>
 #include <vector>
@@ -41,7 +43,14 @@ int main(int argc, char** argv) try {
   const std::string space = argc > 4 ? argv[4] : "nb201";
   if (n < 2) throw naswot::Error("N must be at least 2");
   const auto t0 = Clock::now();
-  naswot::Scorer s({{"backend", backend}, {"batch", batch}, {"space", space}});
+  std::map<std::string, std::string> options = {{"backend", backend}, {"batch", batch}, {"space", space}};
+  for (int i = 5; i < argc; ++i) {
+    const std::string kv = argv[i];
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw naswot::Error("expected OPTION=VALUE, got '" + kv + "'");
+    options[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  naswot::Scorer s(options);
   const double setup_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   std::printf("# Latency through the C++ API: %s\n\nset-up (data, batch, backend): %.1f ms\n\n", s.describe().c_str(),
               setup_ms);

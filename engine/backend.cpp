@@ -9,7 +9,7 @@
 
 namespace naswot {
 
-std::function<void()> Device::capture(const std::function<void()>&) {
+Device::Captured Device::capture(const std::function<void()>&) {
   fail("the " + name() + " backend runs ops at once: nothing to capture into a graph");
 }
 

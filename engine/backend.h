@@ -45,9 +45,15 @@ class Device {
   // Waits until the ops issued so far have finished (a no-op where ops are synchronous): NASWOT_PROFILE.
   virtual void synchronize() {}
   // Records the ops that `issue` enqueues into a CUDA graph, without running them, and returns a
-  // function that launches that graph on this backend's stream (bench/gpu_ops_bench.cpp measures
-  // what graphs save). Throws on backends that run ops at once.
-  virtual std::function<void()> capture(const std::function<void()>& issue);
+  // function that launches that graph on this backend's stream, with the graph's node counts
+  // (bench/gpu_ops_bench.cpp measures what graphs save, and counts the kernels behind one op call).
+  // Throws on backends that run ops at once.
+  struct Captured {
+    std::function<void()> launch;
+    int kernels = 0;      // kernel nodes
+    int other_nodes = 0;  // memsets, copies, host functions, ...
+  };
+  virtual Captured capture(const std::function<void()>& issue);
   // Called on a host thread before it drives this instance (score-space's workers each have one):
   // binds the thread's state, the CPU's OpenMP thread count or the CUDA device.
   virtual void bind_thread() {}

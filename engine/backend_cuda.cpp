@@ -21,6 +21,7 @@
 #include <limits>
 #include <map>
 #include <tuple>
+#include <vector>
 
 #include "engine/backend.h"
 #include "engine/grow_buffer.h"
@@ -345,7 +346,7 @@ class CudaBackend final : public Backend {
   void range_pop() override { nvtxRangePop(); }
   void synchronize() override { NASWOT_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
   void bind_thread() override { NASWOT_CUDA_CHECK(cudaSetDevice(device_)); }
-  std::function<void()> capture(const std::function<void()>& issue) override {
+  Captured capture(const std::function<void()>& issue) override {
     // Thread-local mode: other streams' threads may keep allocating while this one captures.
     NASWOT_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
     cudaGraph_t graph = nullptr;
@@ -356,12 +357,23 @@ class CudaBackend final : public Backend {
       throw;
     }
     NASWOT_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    Captured out;
+    size_t n = 0;
+    cudaError_t st = cudaGraphGetNodes(graph, nullptr, &n);
+    std::vector<cudaGraphNode_t> nodes(n);
+    if (st == cudaSuccess && n) st = cudaGraphGetNodes(graph, nodes.data(), &n);
+    for (size_t i = 0; st == cudaSuccess && i < n; ++i) {
+      cudaGraphNodeType type{};
+      st = cudaGraphNodeGetType(nodes[i], &type);
+      (type == cudaGraphNodeTypeKernel ? out.kernels : out.other_nodes) += 1;
+    }
     cudaGraphExec_t exec = nullptr;
-    const cudaError_t st = cudaGraphInstantiate(&exec, graph, 0);
+    if (st == cudaSuccess) st = cudaGraphInstantiate(&exec, graph, 0);
     cudaGraphDestroy(graph);
     NASWOT_CUDA_CHECK(st);
     const std::shared_ptr<CUgraphExec_st> owned(exec, [](cudaGraphExec_t e) { cudaGraphExecDestroy(e); });
-    return [owned, s = stream_] { NASWOT_CUDA_CHECK(cudaGraphLaunch(owned.get(), s)); };
+    out.launch = [owned, s = stream_] { NASWOT_CUDA_CHECK(cudaGraphLaunch(owned.get(), s)); };
+    return out;
   }
 
  private:

@@ -56,7 +56,7 @@ class TracingBackend final : public Backend {
   void range_push(const char* s) override { inner_.range_push(s); }
   void range_pop() override { inner_.range_pop(); }
   void synchronize() override { inner_.synchronize(); }
-  std::function<void()> capture(const std::function<void()>& issue) override { return inner_.capture(issue); }
+  Captured capture(const std::function<void()>& issue) override { return inner_.capture(issue); }
   void bind_thread() override { inner_.bind_thread(); }
 
   // Nothing is built for a report when nobody listens: the op model times host issue through this.

@@ -2,8 +2,10 @@
 # The prepared device check, within a time budget: GPU tests, an op model with convolution ceilings
 # (bench/gpu_ops_bench.cpp), lockstep against one architecture at a time (bench/lockstep_bench.cpp,
 # cuDNN and naswot convolutions), the host's cost per NB101 architecture (bench/init_bench.cpp), warm
-# single-architecture latency through the C++ API (bench/latency_bench.cpp), the throughput
-# benchmark, an nsys kernel summary where nsys exists, and whole-NB201 runs (one at a time, then --lockstep 16 --conv-kernels naswot while time is left). Logs
+# single-architecture latency through the C++ API (bench/latency_bench.cpp, cuDNN and naswot
+# convolutions), an Nsight Compute kernel summary of one architecture (bench/ncu_summary.py), the
+# throughput benchmark, and whole-NB201 runs (one at a time, then --lockstep 16 --conv-kernels naswot
+# while time is left). Logs
 # and results go to $OUT (default ./out). Binaries come from .devbundle/bundle.tar.xz
 # (tools/make-device-bundle.sh, for GPU machines without the build dependencies) or are built here.
 # Usage: tools/gpu-check.sh [BUDGET_SECONDS=540] [BENCH_ARCHS=1000] [TORCH_SECONDS=30]
@@ -61,6 +63,24 @@ echo "gpu tests exit: ${PIPESTATUS[0]}"
 
 echo "== op model: every NB201 op instance timed alone, summed per architecture; conv ceilings ($(left)s left)"
 timeout 90 "$bin/naswot_gpu_ops_bench" 128 20 2>&1 | tee "$OUT/op_model.md"
+ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
+if [ -n "$ncu" ]; then
+  # One NB201 architecture with every op kind: each kernel's own device time (Nsight Compute runs them
+  # one at a time), how many kernels each library call launches, and which.
+  arch='|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|'
+  for conv in cudnn naswot; do
+    echo "== ncu: the kernels of one architecture, --conv-kernels $conv ($(left)s left)"
+    timeout 75 "$ncu" --csv --page raw -c 400 \
+      --metrics gpu__time_duration.sum,launch__registers_per_thread,launch__grid_size,launch__block_size \
+      "$bin/naswot" score --backend cuda --batch 128 --space nb201 --arch "$arch" --conv-kernels "$conv" \
+      --data "$data" >"$OUT/ncu_$conv.csv" 2>"$OUT/ncu_$conv.err"
+    echo "ncu exit: $?"
+    "$py" bench/ncu_summary.py "$OUT/ncu_$conv.csv" "one NB201 architecture, batch 128, --conv-kernels $conv" 2>&1 |
+      head -40 | tee -a "$OUT/ncu_summary.md"
+  done
+else
+  echo "(no ncu on this machine)"
+fi
 echo "== lockstep: K architectures per launch against one at a time, 256 NB201 architectures ($(left)s left)"
 for conv in cudnn naswot; do
   timeout 60 "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,4,16 "$conv" drawn 2>&1 | tee -a "$OUT/lockstep.md"
@@ -71,7 +91,9 @@ for w in host drawn; do
   timeout 30 "$bin/naswot_lockstep_bench" 128 cuda nb101 128 host 1,16 cudnn "$w" 2>&1 | tee -a "$OUT/host_cost.md"
 done
 echo "== latency: one architecture from call to score through the C++ API, warm ($(left)s left)"
-NASWOT_DATA=$data timeout 60 "$bin/naswot_latency_bench" cuda 100 128 2>&1 | tee "$OUT/latency.md"
+NASWOT_DATA=$data timeout 45 "$bin/naswot_latency_bench" cuda 100 128 nb201 2>&1 | tee "$OUT/latency.md"
+NASWOT_DATA=$data timeout 45 "$bin/naswot_latency_bench" cuda 100 128 nb201 conv-kernels=naswot 2>&1 |
+  tee -a "$OUT/latency.md"
 echo "== proxies: 200 NB201 architectures, eight scores in one pass per architecture, on the GPU ($(left)s left)"
 rm -f /tmp/naswot-proxies.db
 NASWOT_DATA=$data timeout 60 "$bin/naswot" score-space --backend cuda --batch 64 --sample 200 --streams 4 \
@@ -79,17 +101,6 @@ NASWOT_DATA=$data timeout 60 "$bin/naswot" score-space --backend cuda --batch 64
   grep -v '^score-space:' | tail -2 | tee "$OUT/proxies.md"
 echo "== benchmark ($(left)s left)"
 NASWOT_DATA=$data PYTHON=$py timeout $(( $(left) * 2 / 3 )) bench/bench_gpu.sh "$bin/naswot" "$OUT/bench.md" "$bench_n" "$torch_s"
-
-if command -v nsys >/dev/null; then
-  echo "== nsys: kernel summary of 200 architectures, 8 streams ($(left)s left)"
-  timeout 90 nsys profile -t cuda,nvtx -o /tmp/naswot-nsys -f true "$bin/naswot" score-space --backend cuda --batch 128 \
-    --streams 8 --sample 200 --seed 1 --data "$data" --out /tmp/naswot-nsys.db >/dev/null 2>&1 &&
-    timeout 60 nsys stats -q --report cuda_gpu_kern_sum,nvtx_sum --format csv /tmp/naswot-nsys.nsys-rep \
-      >"$OUT/nsys_stats.csv" 2>&1
-  head -40 "$OUT/nsys_stats.csv" 2>/dev/null
-else
-  echo "(no nsys on this machine)"
-fi
 
 echo "== whole NB201 space, batch 128 ($(left)s left)"
 full=/tmp/naswot-full.db

@@ -309,10 +309,12 @@ TEST_CASE("cuda: a captured graph runs nothing until launched, then replays its 
   const auto direct = run(gpu, ins, outs, ops);
   std::function<void()> launch;
   const auto captured =
-      run(gpu, ins, outs, [&](const std::vector<float*>& p) { launch = gpu.capture([&] { ops(p); }); });
+      run(gpu, ins, outs, [&](const std::vector<float*>& p) { launch = gpu.capture([&] { ops(p); }).launch; });
   for (size_t i = 0; i < outs.size(); ++i) CHECK(captured[i] == outs[i].v);  // recorded, not run
   const auto replayed = run(gpu, ins, outs, [&](const std::vector<float*>& p) {
-    launch = gpu.capture([&] { ops(p); });
+    const Device::Captured c = gpu.capture([&] { ops(p); });
+    CHECK(c.kernels >= 2);  // at least one kernel per op
+    launch = c.launch;
     launch();
     launch();  // twice: the counter is back to zero after each launch
   });
