@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -412,10 +413,20 @@ int main(int argc, char** argv) try {
              "forward, backward-data; cudnnFind times each call with events around it, so host work inside a call\n"
              "counts there)"
            : "");
+  if (cuda)
+    std::printf(
+        "The graph API column: the same shapes through cuDNN's graph API (--conv-kernels cudnn-graph: one\n"
+        "execution plan per shape, built once), back to back / host / device, microseconds.\n\n");
   std::printf(
       "| Cin HxW Cout k s | GFLOP (f+b) | back to back | host | device | kernels | GFLOP/s (device) |%s\n"
       "|---|---|---|---|---|---|---|%s\n",
-      cuda ? " NCHW fp32 | NHWC fp32 | NCHW tf32 | NHWC tf32 |" : "", cuda ? "---|---|---|---|" : "");
+      cuda ? " graph API | NCHW fp32 | NHWC fp32 | NCHW tf32 | NHWC tf32 |" : "", cuda ? "---|---|---|---|---|" : "");
+  std::unique_ptr<Backend> graph_be;
+  if (cuda) {
+    BackendOptions go;
+    go.conv = ConvKernels::CudnnGraph;
+    graph_be = make_backend("cuda", go);
+  }
   struct Cfg {
     cudnnTensorFormat_t fmt;
     bool tf32;
@@ -445,6 +456,20 @@ int main(int argc, char** argv) try {
     }
     std::printf("| %d %dx%d %d k%d s%d | %.3f | %.1f | %.1f | %s | %s | %.0f |", d.Cin, d.H, d.W, d.Cout, d.k, d.stride,
                 gf, 1e6 * (fwd.wall + bwd->wall), 1e6 * (fwd.host + bwd->host), dev_s, kern_s, gf / us_dev * 1e6);
+    if (cuda) try {  // the graph API on buffers of its own backend (values do not matter)
+        const size_t xs = size_t(d.B) * d.Cin * d.H * d.W, ws = size_t(d.Cout) * d.Cin * d.k * d.k,
+                     ys = size_t(d.B) * d.Cout * d.Ho * d.Wo;
+        float* A = graph_be->arena(xs + ws + ys);
+        const OpTime f = time_op(
+            *graph_be, reps, [&] { graph_be->conv2d_forward(d, A, A + xs, A + xs + ws); }, true);
+        const OpTime b = time_op(
+            *graph_be, reps, [&] { graph_be->conv2d_backward_data(d, A + xs + ws, A + xs, A, false); }, true);
+        char dev_g[32] = "n/a";
+        if (f.device >= 0 && b.device >= 0) std::snprintf(dev_g, sizeof dev_g, "%.1f", 1e6 * (f.device + b.device));
+        std::printf(" %.1f / %.1f / %s |", 1e6 * (f.wall + b.wall), 1e6 * (f.host + b.host), dev_g);
+      } catch (const std::exception& e) {
+        std::printf(" failed: %s |", e.what());
+      }
     if (cuda)
       for (const Cfg& c : cfgs) {
         const ConvBest b = find_best(h, d, c.fmt, c.tf32);

@@ -103,10 +103,11 @@ class Backend : public Device, public Ops, public ScoreKernels {};
 // spectrum when the factorisation fails. The CPU always uses the spectrum.
 enum class SigmaSolver { Auto, Eigen, Cholesky };
 
-// The CUDA backend's convolutions: cuDNN (the general path), or naswot's own batched kernels for
-// the stride-1 shapes they cover (kernels/cuda/conv2d.cu: one launch per lockstep step), cuDNN for
-// the rest. The two round differently.
-enum class ConvKernels { Cudnn, Naswot };
+// The CUDA backend's convolutions: cuDNN's legacy calls (the general path), naswot's own batched
+// kernels for the stride-1 shapes they cover (kernels/cuda/conv2d.cu: one launch per lockstep step;
+// cuDNN for the rest), or cuDNN's graph API with execution plans cached per shape (forward and
+// backward-data; weight gradients stay on the legacy calls). They may round differently.
+enum class ConvKernels { Cudnn, Naswot, CudnnGraph };
 
 struct BackendOptions {
   int threads = 0;    // CPU: OpenMP threads of this instance (0 = all)

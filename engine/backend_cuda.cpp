@@ -2,10 +2,12 @@
 // (kernels/cuda) for the rest. Tensors are [B][C][H][W]. One instance owns one
 // stream, its library handles and its device memory, so several instances score in parallel.
 //
-// cuDNN API choice: the legacy descriptor API (cudnnConvolutionForward & co). Our networks use a
-// handful of plain 2-D convolution shapes, for which the legacy heuristics (_v7) and cudnnFind give
-// the same engines as the graph API with a fraction of the code; cuDNN 9 marks the legacy calls
-// deprecated but ships them. Moving to the graph API is a contained change inside ConvPlan.
+// cuDNN API choice: the legacy descriptor API (cudnnConvolutionForward & co) by default. Our networks
+// use a handful of plain 2-D convolution shapes, for which the legacy heuristics (_v7) and cudnnFind
+// give the same engines as the graph API with a fraction of the code; cuDNN 9 marks the legacy calls
+// deprecated but ships them. --conv-kernels cudnn-graph runs the scoring path's convolutions through
+// the graph API with execution plans cached per shape (engine/cudnn_graph_conv.h), to measure what
+// the legacy layer costs per call on the host.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
@@ -20,10 +22,12 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <vector>
 
 #include "engine/backend.h"
+#include "engine/cudnn_graph_conv.h"
 #include "engine/grow_buffer.h"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/cuda_kernels.h"
@@ -110,13 +114,6 @@ const Perf* pick(const Perf* r, int n, bool tf32) {
   return nullptr;
 }
 
-std::string dims_text(const ConvDims& d) {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "B%d Cin%d %dx%d Cout%d k%d s%d p%d", d.B, d.Cin, d.H, d.W, d.Cout, d.k, d.stride,
-                d.pad);
-  return buf;
-}
-
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(const BackendOptions& o)
@@ -126,7 +123,10 @@ class CudaBackend final : public Backend {
     NASWOT_CUDA_CHECK(cudaGetDeviceProperties(&p, device_));
     char buf[400];
     std::snprintf(buf, sizeof buf, "%s (cuda:%d, sm_%d%d, %s%s)", p.name, device_, p.major, p.minor,
-                  tf32_ ? "tf32" : "fp32", conv_ == ConvKernels::Naswot ? ", naswot convolutions" : "");
+                  tf32_ ? "tf32" : "fp32",
+                  conv_ == ConvKernels::Naswot       ? ", naswot convolutions"
+                  : conv_ == ConvKernels::CudnnGraph ? ", cuDNN graph-API convolutions"
+                                                     : "");
     description_ = buf;
     model_ = std::string(p.name) + " sm_" + std::to_string(p.major) + std::to_string(p.minor);
     NASWOT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
@@ -141,9 +141,13 @@ class CudaBackend final : public Backend {
     NASWOT_CUDA_CHECK(cudaMemsetAsync(bn_counters_, 0, cuda::kManyCalls * sizeof(unsigned), stream_));
     const char* find = std::getenv("NASWOT_CUDNN_FIND");  // set, non-empty and not "0"
     find_ = find && *find && std::strcmp(find, "0") != 0;
+    if (conv_ == ConvKernels::CudnnGraph)
+      graph_convs_ =
+          std::make_unique<CudnnGraphConvs>(cudnn_, tf32_, [this](size_t b) -> void* { return workspace_.ensure(b); });
   }
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
+    graph_convs_.reset();  // its plans belong to the cuDNN handle
     for (auto& [k, c] : convs_) {
       cudnnDestroyTensorDescriptor(c.x);
       cudnnDestroyTensorDescriptor(c.y);
@@ -212,6 +216,7 @@ class CudaBackend final : public Backend {
       const op_args::conv2d_forward call(d, x, w, y);
       return cuda::conv2d_forward_many(stream_, &call, 1);
     }
+    if (graph_convs_) return graph_convs_->forward(d, x, w, y);
     const ConvPlan& c = conv_plan(d);
     const float one = 1.f, zero = 0.f;
     void* ws = workspace_.ensure(c.fwd_ws);
@@ -223,6 +228,7 @@ class CudaBackend final : public Backend {
       const op_args::conv2d_backward_data call(d, dy, w, dx, acc);
       return cuda::conv2d_backward_data_many(stream_, &call, 1);
     }
+    if (graph_convs_) return graph_convs_->backward_data(d, dy, w, dx, acc);
     const ConvPlan& c = conv_plan(d);
     const float one = 1.f, beta = acc ? 1.f : 0.f;
     void* ws = workspace_.ensure(c.bwd_ws);
@@ -409,7 +415,7 @@ class CudaBackend final : public Backend {
     int n = 0, ho = 0, wo = 0, cc = 0;
     NASWOT_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(c.conv, c.x, c.w, &n, &cc, &ho, &wo));
     if (n != d.B || cc != d.Cout || ho != d.Ho || wo != d.Wo)
-      fail("cuda backend: cuDNN output shape disagrees with the graph for conv " + dims_text(d));
+      fail("cuda backend: cuDNN output shape disagrees with the graph for conv " + conv_dims_text(d));
 
     constexpr int kMax = 16;
     cudnnConvolutionFwdAlgoPerf_t fr[kMax];
@@ -424,7 +430,7 @@ class CudaBackend final : public Backend {
     }
     const auto* f = pick(fr, nf, tf32_);
     const auto* b = pick(br, nb, tf32_);
-    if (!f || !b) fail("cuda backend: cuDNN offers no deterministic algorithm for conv " + dims_text(d));
+    if (!f || !b) fail("cuda backend: cuDNN offers no deterministic algorithm for conv " + conv_dims_text(d));
     c.fwd = f->algo;
     c.bwd = b->algo;
     NASWOT_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(cudnn_, c.x, c.w, c.conv, c.y, c.fwd, &c.fwd_ws));
@@ -444,7 +450,7 @@ class CudaBackend final : public Backend {
     else
       NASWOT_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnn_, c.x, c.y, c.conv, c.w, kMax, &n, r));
     const auto* f = pick(r, n, tf32_);
-    if (!f) fail("cuda backend: cuDNN offers no deterministic weight-gradient algorithm for conv " + dims_text(d));
+    if (!f) fail("cuda backend: cuDNN offers no deterministic weight-gradient algorithm for conv " + conv_dims_text(d));
     c.bwd_filter = f->algo;
     NASWOT_CUDNN_CHECK(
         cudnnGetConvolutionBackwardFilterWorkspaceSize(cudnn_, c.x, c.y, c.conv, c.w, c.bwd_filter, &c.filter_ws));
@@ -463,6 +469,7 @@ class CudaBackend final : public Backend {
   cublasHandle_t cublas_ = nullptr;
   cusolverDnHandle_t cusolver_ = nullptr;
   std::map<std::tuple<int, int, int, int, int, int, int, int>, ConvPlan> convs_;
+  std::unique_ptr<CudnnGraphConvs> graph_convs_;  // --conv-kernels cudnn-graph (forward, backward-data)
   DeviceBuffer<float> arena_, persistent_;
   DeviceBuffer<std::byte> workspace_, bn_ws_;  // cuDNN's workspace; batch norm's partial sums
   DeviceBuffer<unsigned> bn_counter_buf_;

@@ -85,8 +85,9 @@ const std::vector<Option>& options() {
            "workers each); under mpirun each rank takes one: its node-local rank modulo the list (default all)"),
       text("precision", "P", "fp32", kScoring, "cuda: fp32 (FMA convolutions) or tf32 (tensor cores)"),
       text("conv-kernels", "K", "cudnn", kScoring,
-           "cuda, fp32: cudnn, or naswot (batched kernels for the stride-1 convolutions: one launch per "
-           "--lockstep step; rounds differently, a run key)"),
+           "cuda: cudnn (legacy calls), cudnn-graph (cuDNN's graph API, execution plans cached per shape) "
+           "or, in fp32, naswot (batched kernels for the stride-1 convolutions: one launch per --lockstep step); "
+           "the last two are run keys"),
       text("sigma-solver", "S", "auto", kScoring,
            "cuda: auto (Cholesky of Sigma_J + kI, the spectrum when that fails), cholesky or eigen; the CPU "
            "always uses the spectrum"),

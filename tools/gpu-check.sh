@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The prepared device check, within a time budget: GPU tests, an op model with convolution ceilings
-# (bench/gpu_ops_bench.cpp), lockstep against one architecture at a time (bench/lockstep_bench.cpp,
-# cuDNN and naswot convolutions), the host's cost per NB101 architecture (bench/init_bench.cpp), warm
-# single-architecture latency through the C++ API (bench/latency_bench.cpp, cuDNN and naswot
-# convolutions), an Nsight Compute kernel summary of one architecture (bench/ncu_summary.py), the
+# (bench/gpu_ops_bench.cpp: back-to-back, host and device time per op), an Nsight Compute kernel
+# summary of one architecture (bench/ncu_summary.py), lockstep against one architecture at a time
+# (bench/lockstep_bench.cpp, the three convolution paths), the host's cost per NB101 architecture
+# (bench/init_bench.cpp), warm single-architecture latency through the C++ API
+# (bench/latency_bench.cpp; cuDNN's legacy calls, its graph API and naswot's convolutions), the
 # throughput benchmark, and whole-NB201 runs (one at a time, then --lockstep 16 --conv-kernels naswot
-# while time is left). Logs
-# and results go to $OUT (default ./out). Binaries come from .devbundle/bundle.tar.xz
-# (tools/make-device-bundle.sh, for GPU machines without the build dependencies) or are built here.
+# while time is left). Logs and results go to $OUT (default ./out). Binaries come from
+# .devbundle/bundle.tar.xz (tools/make-device-bundle.sh, for GPU machines without the build
+# dependencies) or are built here.
 # Usage: tools/gpu-check.sh [BUDGET_SECONDS=540] [BENCH_ARCHS=1000] [TORCH_SECONDS=30]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,14 @@ OUT=${OUT:-out}
 mkdir -p "$OUT"
 t0=$(date +%s)
 left() { echo $((budget - ($(date +%s) - t0))); }
+# Seconds for a diagnostic section: at most $1, never eating into the 180 s kept for the benchmark and
+# the whole-space runs (the issue's goals), and at least 5 (timeout 0 would mean no limit).
+cap() {
+  local c=$(($(left) - 180))
+  [ "$c" -gt "$1" ] && c=$1
+  [ "$c" -lt 5 ] && c=5
+  echo "$c"
+}
 exec > >(tee -a "$OUT/gpu-check.log") 2>&1
 
 echo "== machine"
@@ -58,11 +67,11 @@ ldd "$bin/naswot" | grep -E "not found|cudnn|cublas|cusolver" || true
 "$bin/naswot" devices 2>&1 || true
 
 echo "== GPU tests ($(left)s left)"
-NASWOT_TEST_DATA=$data timeout $(( $(left) / 3 )) "$bin/naswot_gpu_tests" 2>&1 | tail -120 | tee "$OUT/gpu-tests.log"
+NASWOT_TEST_DATA=$data timeout $(( $(left) / 4 )) "$bin/naswot_gpu_tests" 2>&1 | tail -120 | tee "$OUT/gpu-tests.log"
 echo "gpu tests exit: ${PIPESTATUS[0]}"
 
 echo "== op model: every NB201 op instance timed alone, summed per architecture; conv ceilings ($(left)s left)"
-timeout 90 "$bin/naswot_gpu_ops_bench" 128 20 2>&1 | tee "$OUT/op_model.md"
+timeout "$(cap 90)" "$bin/naswot_gpu_ops_bench" 128 20 2>&1 | tee "$OUT/op_model.md"
 ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null || true)
 if [ -n "$ncu" ]; then
   # One NB201 architecture with every op kind: each kernel's own device time (Nsight Compute runs them
@@ -70,7 +79,7 @@ if [ -n "$ncu" ]; then
   arch='|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|'
   for conv in cudnn naswot; do
     echo "== ncu: the kernels of one architecture, --conv-kernels $conv ($(left)s left)"
-    timeout 75 "$ncu" --csv --page raw -c 400 \
+    timeout "$(cap 60)" "$ncu" --csv --page raw -c 400 \
       --metrics gpu__time_duration.sum,launch__registers_per_thread,launch__grid_size,launch__block_size \
       "$bin/naswot" score --backend cuda --batch 128 --space nb201 --arch "$arch" --conv-kernels "$conv" \
       --data "$data" >"$OUT/ncu_$conv.csv" 2>"$OUT/ncu_$conv.err"
@@ -82,21 +91,23 @@ else
   echo "(no ncu on this machine)"
 fi
 echo "== lockstep: K architectures per launch against one at a time, 256 NB201 architectures ($(left)s left)"
-for conv in cudnn naswot; do
-  timeout 60 "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,4,16 "$conv" drawn 2>&1 | tee -a "$OUT/lockstep.md"
+for conv in cudnn naswot cudnn-graph; do
+  timeout "$(cap 40)" "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,4,16 "$conv" drawn 2>&1 | tee -a "$OUT/lockstep.md"
 done
 echo "== host cost per NB101 architecture on this machine's CPU: weights, and lockstep's stages ($(left)s left)"
-timeout 30 "$bin/naswot_init_bench" nb101 200 5 2>&1 | tee "$OUT/host_cost.md"
+timeout "$(cap 20)" "$bin/naswot_init_bench" nb101 200 5 2>&1 | tee "$OUT/host_cost.md"
 for w in host drawn; do
-  timeout 30 "$bin/naswot_lockstep_bench" 128 cuda nb101 128 host 1,16 cudnn "$w" 2>&1 | tee -a "$OUT/host_cost.md"
+  timeout "$(cap 20)" "$bin/naswot_lockstep_bench" 128 cuda nb101 128 host 1,16 cudnn "$w" 2>&1 | tee -a "$OUT/host_cost.md"
 done
 echo "== latency: one architecture from call to score through the C++ API, warm ($(left)s left)"
-NASWOT_DATA=$data timeout 45 "$bin/naswot_latency_bench" cuda 100 128 nb201 2>&1 | tee "$OUT/latency.md"
-NASWOT_DATA=$data timeout 45 "$bin/naswot_latency_bench" cuda 100 128 nb201 conv-kernels=naswot 2>&1 |
-  tee -a "$OUT/latency.md"
+NASWOT_DATA=$data timeout "$(cap 30)" "$bin/naswot_latency_bench" cuda 100 128 nb201 2>&1 | tee "$OUT/latency.md"
+for conv in naswot cudnn-graph; do
+  NASWOT_DATA=$data timeout "$(cap 30)" "$bin/naswot_latency_bench" cuda 100 128 nb201 conv-kernels=$conv 2>&1 |
+    tee -a "$OUT/latency.md"
+done
 echo "== proxies: 200 NB201 architectures, eight scores in one pass per architecture, on the GPU ($(left)s left)"
 rm -f /tmp/naswot-proxies.db
-NASWOT_DATA=$data timeout 60 "$bin/naswot" score-space --backend cuda --batch 64 --sample 200 --streams 4 \
+NASWOT_DATA=$data timeout "$(cap 45)" "$bin/naswot" score-space --backend cuda --batch 64 --sample 200 --streams 4 \
   --score grad_norm,snip,fisher,grasp,synflow,zen,jacob_cov_zc,params --out /tmp/naswot-proxies.db 2>&1 |
   grep -v '^score-space:' | tail -2 | tee "$OUT/proxies.md"
 echo "== benchmark ($(left)s left)"

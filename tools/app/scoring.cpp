@@ -130,9 +130,12 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     fail("unknown --precision '" + precision + "' (expected fp32 or tf32)");
   bo.tf32 = precision == "tf32";
   const std::string conv = o.conv_kernels.empty() ? "cudnn" : o.conv_kernels;
-  if (conv != "cudnn" && conv != "naswot") fail("unknown --conv-kernels '" + conv + "' (expected cudnn or naswot)");
+  if (conv != "cudnn" && conv != "naswot" && conv != "cudnn-graph")
+    fail("unknown --conv-kernels '" + conv + "' (expected cudnn, cudnn-graph or naswot)");
   if (conv == "naswot" && bo.tf32) fail("--conv-kernels naswot computes in fp32: not with --precision tf32");
-  s.conv_kernels = bo.conv = conv == "naswot" ? ConvKernels::Naswot : ConvKernels::Cudnn;
+  s.conv_kernels = bo.conv = conv == "naswot"        ? ConvKernels::Naswot
+                             : conv == "cudnn-graph" ? ConvKernels::CudnnGraph
+                                                     : ConvKernels::Cudnn;
   const std::string solver = o.sigma_solver.empty() ? "auto" : o.sigma_solver;
   if (solver == "auto")
     bo.solver = SigmaSolver::Auto;
@@ -501,6 +504,8 @@ RunConfig ScoringSetup::run_config() const {
     // builds, on cuDNN's pools, are not mixed with these).
     c.identity["gpu_kernels"] = "2";
     if (conv_kernels == ConvKernels::Naswot) c.identity["conv"] = "naswot";
+    if (conv_kernels == ConvKernels::CudnnGraph)
+      c.identity["conv"] = "cudnn-graph";  // other engines may round otherwise
   }
   // Keys that change scores enter the identity only when not the default, so older runs still match.
   if ((has(ScoreKind::JacobCov) || has(ScoreKind::JacobCovZc)) && sigma_precision != SigmaPrecision::Fp64)
