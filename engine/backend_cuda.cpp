@@ -262,17 +262,7 @@ class CudaBackend final : public Backend {
                                      bn_tangent_coef_.ensure(cuda::batchnorm_tangent_scratch_floats(C)));
   }
   void draw_weights(const WeightDraw* table, int count, float* params) override {
-    if (count <= 0) return;
-    size_t largest = 0;
-    for (int t = 0; t < count; ++t) largest = std::max<size_t>(largest, table[t].size);
-    // The table goes up through the staging buffer (synchronously: the buffer is reused), then one launch.
-    const size_t bytes = size_t(count) * sizeof(WeightDraw);
-    WeightDraw* dev = draw_table_.ensure(size_t(count));
-    void* st = staging_.ensure(bytes);
-    std::memcpy(st, table, bytes);
-    NASWOT_CUDA_CHECK(cudaMemcpyAsync(dev, st, bytes, cudaMemcpyHostToDevice, stream_));
-    NASWOT_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    cuda::draw_weights(stream_, dev, count, largest, params);
+    cuda::draw_weights(stream_, table, count, params);
   }
   void fisher_terms(int C, int P, int B, const float* act, const float* grad, float* out, bool acc) override {
     cuda::fisher_terms(stream_, C, P, B, act, grad, out, acc, fisher_scratch_.ensure(size_t(C)));
@@ -476,7 +466,6 @@ class CudaBackend final : public Backend {
   DeviceBuffer<int64_t> hamming_K_;
   DeviceBuffer<float> ones_;  // B ones: the linear layer's bias gradient
   DeviceBuffer<double> fisher_scratch_;
-  DeviceBuffer<WeightDraw> draw_table_;  // draw_weights' table
   DeviceBuffer<float> bn_tangent_coef_;  // batch norm tangents' per-channel coefficients
   int ones_b_ = 0;
   DeviceBuffer<uint64_t> hamming_codes_;

@@ -370,18 +370,10 @@ void pool_and_linear_cases(std::vector<OpCase>& v) {
 
 // The parameters' draws: one tensor of each kind, odd sizes (a normal tensor's last pair half used),
 // a gap that no row writes; the definition is init.cpp's scalar formulas, element by element.
-void draw_cases(std::vector<OpCase>& v) {
-  const std::vector<WeightDraw> table{{WeightDraw::Fill, 0, 0, 3, 0.5f, 0.0},
-                                      {WeightDraw::Uniform, stream_key(1, 2, 3), 3, 7, 0.3f, 0.0},
-                                      {WeightDraw::Normal, stream_key(1, 2, 4), 10, 9, 0.f, 0.05},
-                                      {WeightDraw::Normal, stream_key(1, 2, 5), 21, 64, 0.f, 1.0}};
-  const size_t n = 85;  // element 19 and 20: the gap
-  OpCase d{"draw_weights",
-           "fill, uniform, normal (odd and even sizes)",
-           {},
-           {raw_rnd(n, 91)},
-           false,
-           [=](Backend& be, const std::vector<float*>& p, bool) { be.draw_weights(table.data(), 4, p[0]); }};
+OpCase draw_case(const char* what, const std::vector<WeightDraw>& table, size_t n) {
+  OpCase d{"draw_weights", what, {}, {raw_rnd(n, 91)}, false, [=](Backend& be, const std::vector<float*>& p, bool) {
+             be.draw_weights(table.data(), int(table.size()), p[0]);
+           }};
   d.gpu_tol = 0;  // the same bits on every backend
   d.host = [=](const std::vector<HostTensor>&) {
     std::vector<float> w = d.outs[0].v;
@@ -392,7 +384,28 @@ void draw_cases(std::vector<OpCase>& v) {
                                                           : float(t.sd * standard_normal(t.key, i));
     return std::vector<std::vector<float>>{w};
   };
-  v.push_back(d);
+  return d;
+}
+
+void draw_cases(std::vector<OpCase>& v) {
+  // Element 19 and 20: a gap that no row writes.
+  v.push_back(draw_case("fill, uniform, normal (odd and even sizes)",
+                        {{WeightDraw::Fill, 0, 0, 3, 0.5f, 0.0},
+                         {WeightDraw::Uniform, stream_key(1, 2, 3), 3, 7, 0.3f, 0.0},
+                         {WeightDraw::Normal, stream_key(1, 2, 4), 10, 9, 0.f, 0.05},
+                         {WeightDraw::Normal, stream_key(1, 2, 5), 21, 64, 0.f, 1.0}},
+                        85));
+  // More tensors than one CUDA launch carries (a network has a few hundred): every kind, sizes 1 to 7.
+  std::vector<WeightDraw> many;
+  uint64_t offset = 0;
+  for (int t = 0; t < 230; ++t) {
+    const uint64_t size = uint64_t(1 + t % 7);
+    const auto kind = WeightDraw::Kind(t % 3);
+    many.push_back({kind, stream_key(7, uint64_t(t), 1), offset, size, kind == WeightDraw::Fill ? 0.25f * t : 0.1f,
+                    0.02 * (1 + t % 5)});
+    offset += size;
+  }
+  v.push_back(draw_case("230 tensors of every kind", many, size_t(offset) + 1));
 }
 
 }  // namespace

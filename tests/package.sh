@@ -14,6 +14,16 @@ for f in bin/naswot include/naswot/naswot.hpp include/naswot/naswot.h lib/libnas
   [ -e "$tmp/prefix/$f" ] || { echo "FAIL: the install lacks $f"; exit 1; }
 done
 echo "ok: cmake --install lays out bin, include/naswot, lib, lib/cmake/naswot, lib/pkgconfig"
+# The library exports its public interface only (tools/api/libnaswot.map): no symbol of the static
+# core (engine, kernels, SQLite, the standard library's instantiations) that could clash with a
+# program's own.
+leaked=$(nm -DC --defined-only "$tmp/prefix/lib/libnaswot.so" | awk '{ $1 = ""; $2 = ""; sub(/^  /, ""); print }' |
+  grep -Ev '^(naswot_[a-z_]+|naswot::(Scorer|Result)::.*|naswot::version\(\)|(typeinfo|typeinfo name|vtable) for naswot::Error|naswot::Error::.*|NASWOT_[0-9A-Z_.]+)$' || true)
+[ -z "$leaked" ] || { echo "FAIL: libnaswot.so exports internal symbols:"; head -20 <<<"$leaked"; exit 1; }
+for s in naswot_new naswot_score naswot_free 'naswot::Scorer::score(long)' 'naswot::version()'; do
+  nm -DC --defined-only "$tmp/prefix/lib/libnaswot.so" | grep -qF " $s" || { echo "FAIL: libnaswot.so lacks $s"; exit 1; }
+done
+echo "ok: libnaswot.so exports the public interface and nothing else"
 cmake -S "$src/consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$tmp/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$tmp/consumer" >/dev/null
 PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" cc -O2 "$src/consumer/consumer.c" -o "$tmp/consumer_pc" \

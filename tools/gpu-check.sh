@@ -79,13 +79,19 @@ if [ -n "$ncu" ]; then
   arch='|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|'
   for conv in cudnn naswot; do
     echo "== ncu: the kernels of one architecture, --conv-kernels $conv ($(left)s left)"
-    timeout "$(cap 60)" "$ncu" --csv --page raw -c 400 \
-      --metrics gpu__time_duration.sum,launch__registers_per_thread,launch__grid_size,launch__block_size \
-      "$bin/naswot" score --backend cuda --batch 128 --space nb201 --arch "$arch" --conv-kernels "$conv" \
-      --data "$data" >"$OUT/ncu_$conv.csv" 2>"$OUT/ncu_$conv.err"
-    echo "ncu exit: $?"
-    "$py" bench/ncu_summary.py "$OUT/ncu_$conv.csv" "one NB201 architecture, batch 128, --conv-kernels $conv" 2>&1 |
-      head -40 | tee -a "$OUT/ncu_summary.md"
+    csv="$OUT/ncu_$conv.csv"
+    # The forward and backward passes only (the executor's NVTX ranges); unfiltered if that finds none.
+    for filter in "--nvtx --nvtx-include forward/ --nvtx-include backward/ -c 1000" "-c 400"; do
+      # shellcheck disable=SC2086
+      timeout "$(cap 60)" "$ncu" --csv --page raw $filter \
+        --metrics gpu__time_duration.sum,launch__registers_per_thread,launch__grid_size,launch__block_size \
+        "$bin/naswot" score --backend cuda --batch 128 --space nb201 --arch "$arch" --conv-kernels "$conv" \
+        --data "$data" >"$csv" 2>"$OUT/ncu_$conv.err"
+      echo "ncu ($filter) exit: $?"
+      "$py" bench/ncu_summary.py "$csv" "one NB201 architecture, batch 128, --conv-kernels $conv, ncu $filter" \
+        >"$OUT/ncu_$conv.md" 2>&1 && break
+    done
+    head -40 "$OUT/ncu_$conv.md" | tee -a "$OUT/ncu_summary.md"
   done
 else
   echo "(no ncu on this machine)"

@@ -30,8 +30,8 @@ class Scorer {
   // Options as the CLI's scoring options, without dashes: space (nb201 | nb101 | nats-sss), batch,
   // seed, augment, dataset, sampler, init, data (directory; default $NASWOT_DATA), num-classes, score
   // (jacob_cov | hamming | proxies, several joined by commas), relu-sites, backend (cpu | cuda | auto), threads,
-  // precision, sigma-solver, sigma-precision, nb101-inplace, fusion, devices. Unknown keys and bad values throw
-  // naswot::Error.
+  // precision, sigma-solver, sigma-precision, conv-kernels, nb101-inplace, fusion, devices. Unknown keys and bad
+  // values throw naswot::Error.
   explicit Scorer(const std::map<std::string, std::string>& options = {});
   ~Scorer();
   Scorer(Scorer&&) noexcept;

@@ -21,8 +21,8 @@ namespace naswot::cuda {
 #undef NASWOT_OP_CUDA_KERNEL
 
 // Helpers of the OWN rows.
-// draw_weights: the table already in device memory; largest: its largest tensor's size.
-void draw_weights(cudaStream_t s, const WeightDraw* device_table, int count, size_t largest, float* params);
+// draw_weights: the table in host memory; it travels in the launches' parameters (no copy, no sync).
+void draw_weights(cudaStream_t s, const WeightDraw* table, int count, float* params);
 void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t src_per_sample, size_t src_off, float* dst,
                 size_t dst_per_sample, size_t dst_off, bool accumulate);
 void add_bias(cudaStream_t s, int B, int Out, const float* bias, float* y);  // y[b][o] += bias[o]

@@ -10,9 +10,17 @@
 namespace naswot::cuda {
 namespace {
 
+// A launch's share of the table, passed by value in the kernel's parameters (4 KB at most): drawing
+// needs no copy of the table to the device, hence no synchronisation with the host.
+constexpr int kDrawsPerLaunch = 80;
+struct DrawTable {
+  WeightDraw t[kDrawsPerLaunch];
+};
+static_assert(sizeof(DrawTable) + sizeof(float*) <= 4096, "the kernel's parameters hold 4 KB");
+
 // Tensor blockIdx.y; its elements (normal tensors: its pairs) spread over blockIdx.x and the threads.
-__global__ void draw_weights_k(const WeightDraw* __restrict__ table, float* params) {
-  const WeightDraw d = table[blockIdx.y];
+__global__ void draw_weights_k(const DrawTable table, float* params) {
+  const WeightDraw d = table.t[blockIdx.y];
   float* out = params + d.offset;
   const size_t stride = size_t(gridDim.x) * blockDim.x, first = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (d.kind == WeightDraw::Normal) {
@@ -31,14 +39,19 @@ __global__ void draw_weights_k(const WeightDraw* __restrict__ table, float* para
 
 }  // namespace
 
-void draw_weights(cudaStream_t s, const WeightDraw* device_table, int count, size_t largest, float* params) {
-  if (count <= 0) return;
+void draw_weights(cudaStream_t s, const WeightDraw* table, int count, float* params) {
   constexpr int kThreads = 256;
-  // Enough blocks per tensor for its largest, capped: the grid-stride loops take the rest.
-  const unsigned blocks = unsigned(std::clamp<size_t>((largest + kThreads - 1) / kThreads, 1, 256));
-  for (int first = 0; first < count; first += 65535) {  // gridDim.y's limit
-    const int n = std::min(count - first, 65535);
-    draw_weights_k<<<dim3(blocks, unsigned(n)), kThreads, 0, s>>>(device_table + first, params);
+  for (int first = 0; first < count; first += kDrawsPerLaunch) {
+    const int n = std::min(count - first, kDrawsPerLaunch);
+    DrawTable t{};
+    size_t largest = 0;
+    for (int i = 0; i < n; ++i) {
+      t.t[i] = table[first + i];
+      largest = std::max<size_t>(largest, t.t[i].size);
+    }
+    // Enough blocks per tensor for the launch's largest, capped: the grid-stride loops take the rest.
+    const unsigned blocks = unsigned(std::clamp<size_t>((largest + kThreads - 1) / kThreads, 1, 256));
+    draw_weights_k<<<dim3(blocks, unsigned(n)), kThreads, 0, s>>>(t, params);
     NASWOT_CUDA_LAUNCH_CHECK();
   }
 }
