@@ -62,7 +62,7 @@ Desc tensor(int64_t uid, int64_t n, int64_t c, int64_t h, int64_t w, bool aligne
 }
 
 // Notes that rule an engine out: nondeterminism always; TF32 and other down-conversions in fp32.
-bool engine_allowed(const Desc& cfg, bool tf32, int64_t* global_index) {
+bool engine_allowed(const Desc& cfg, bool tf32) {
   Desc engine(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
   int64_t n = 0;
   if (cudnnBackendGetAttribute(cfg.get(), CUDNN_ATTR_ENGINECFG_ENGINE, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &n,
@@ -80,8 +80,6 @@ bool engine_allowed(const Desc& cfg, bool tf32, int64_t* global_index) {
          notes[i] == CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION))
       return false;
   }
-  *global_index = -1;
-  cudnnBackendGetAttribute(engine.get(), CUDNN_ATTR_ENGINE_GLOBAL_INDEX, CUDNN_TYPE_INT64, 1, &n, global_index);
   return true;
 }
 
@@ -99,7 +97,6 @@ std::string conv_dims_text(const ConvDims& d) {
 struct CudnnGraphConvs::Plan {
   Desc plan{CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR};
   int64_t workspace = 0;
-  int64_t engine = -1;  // cuDNN's global engine index
 };
 
 CudnnGraphConvs::CudnnGraphConvs(cudnnHandle_t handle, bool tf32, Workspace workspace)
@@ -174,8 +171,7 @@ CudnnGraphConvs::Plan& CudnnGraphConvs::plan(Dir dir, const ConvDims& d, bool ac
                                  raw.data()) != CUDNN_STATUS_SUCCESS)
       continue;
     for (int64_t i = 0; i < got; ++i) {
-      int64_t engine = -1;
-      if (!engine_allowed(cfgs[size_t(i)], tf32_, &engine)) continue;
+      if (!engine_allowed(cfgs[size_t(i)], tf32_)) continue;
       auto p = std::make_unique<Plan>();
       cudnnBackendDescriptor_t cfg = cfgs[size_t(i)].get();
       p->plan.set(CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cfg)
@@ -185,7 +181,6 @@ CudnnGraphConvs::Plan& CudnnGraphConvs::plan(Dir dir, const ConvDims& d, bool ac
       NASWOT_CUDNN_CHECK(cudnnBackendGetAttribute(p->plan.get(), CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE,
                                                   CUDNN_TYPE_INT64, 1, &n, &p->workspace));
       if (p->workspace > kMaxWorkspace) continue;
-      p->engine = engine;
       workspace_(size_t(p->workspace));  // allocated now, not in the scoring loop
       return *plans_.emplace(key, std::move(p)).first->second;
     }
@@ -219,11 +214,6 @@ void CudnnGraphConvs::forward(const ConvDims& d, const float* x, const float* w,
 void CudnnGraphConvs::backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool acc) {
   // The plan's tensors are x (here dx), w and y (here dy).
   execute(plan(Dir::BackwardData, d, acc, aligned16(dx, w, dy)), dx, w, dy);
-}
-
-std::string CudnnGraphConvs::engine_name(Dir dir, const ConvDims& d, bool acc, bool aligned) {
-  const Plan& p = plan(dir, d, acc, aligned);
-  return "engine " + std::to_string(p.engine) + ", workspace " + std::to_string(p.workspace) + " B";
 }
 
 }  // namespace naswot

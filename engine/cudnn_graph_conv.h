@@ -37,9 +37,6 @@ class CudnnGraphConvs {
   // dx (+)= conv^T(dy, w).
   void backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool acc);
 
-  // The engine chosen for a shape and direction (building its plan if needed): for tests and reports.
-  std::string engine_name(Dir dir, const ConvDims& d, bool acc, bool aligned16);
-
  private:
   struct Plan;
   using Key = std::tuple<int, int, int, int, int, int, int, int, int, bool, bool>;

@@ -162,6 +162,32 @@ TEST_CASE("cuda: Cholesky and eigenvalue paths agree; scores are deterministic; 
   std::printf("Cholesky vs eigenvalues: worst relative difference %.3g; device allocations %ld\n", worst, allocs);
 }
 
+TEST_CASE("cuda: networks on cuDNN's graph API match the CPU backend; plans cached: no allocation, same bits") {
+  BackendOptions o;
+  o.conv = ConvKernels::CudnnGraph;
+  auto gpu = make_backend("cuda", o);
+  auto cpu = make_cpu_backend(0);
+  Executor eg(*gpu), ec(*cpu);
+  const auto archs = sample_archs();
+  std::vector<JacobScore> first;
+  double worst = 0;
+  for (const nb201::Arch& a : archs) {
+    CAPTURE(nb201::to_string(a));
+    const JacobScore g = score_on(eg, a, false).score, c = score_on(ec, a, false).score;
+    CHECK(same_score(g, c, 1e-3));
+    if (c.status == ScoreStatus::Ok && g.status == ScoreStatus::Ok)
+      worst = std::max(worst, std::fabs(g.score - c.score) / std::fabs(c.score));
+    first.push_back(g);
+  }
+  const long allocs = cuda_device_allocations();
+  for (size_t i = 0; i < archs.size(); ++i) {  // every plan built: the second pass reuses them
+    const JacobScore again = score_on(eg, archs[i], false).score;
+    CHECK((again.score == first[i].score || (std::isinf(again.score) && std::isinf(first[i].score))));
+  }
+  CHECK(cuda_device_allocations() == allocs);
+  std::printf("cuDNN graph API vs CPU: worst relative score difference %.3g\n", worst);
+}
+
 TEST_CASE("cuda: two backends on two host threads give the scores of one") {
   const auto archs = sample_archs();
   auto b0 = make_backend("cuda", BackendOptions{});
