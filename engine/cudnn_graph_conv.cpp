@@ -123,25 +123,36 @@ CudnnGraphConvs::Plan& CudnnGraphConvs::plan(Dir dir, const ConvDims& d, bool ac
       .set(CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, CUDNN_TYPE_INT64, 2, stride)
       .finalize();
 
-  const float alpha = 1.f, beta = acc ? 1.f : 0.f;
+  // The operation's attributes by direction; the plan's tensors x, w, y are the backward's dx, w, dy.
+  struct OpAttrs {
+    cudnnBackendDescriptorType_t type;
+    cudnnBackendAttributeName_t x, w, y, conv, alpha, beta;
+  };
+  static constexpr OpAttrs kForward{CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA,
+                                    CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA};
+  static constexpr OpAttrs kBackwardData{CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR,
+                                         CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX,
+                                         CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W,
+                                         CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY,
+                                         CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC,
+                                         CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA,
+                                         CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA};
   const bool fwd = dir == Dir::Forward;
-  Desc op(fwd ? CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR
-              : CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR);
-  if (fwd)
-    op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, x)
-        .set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, w)
-        .set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, y)
-        .set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, conv)
-        .set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha)
-        .set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
-  else
-    op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX, x)
-        .set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W, w)
-        .set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY, y)
-        .set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC, conv)
-        .set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha)
-        .set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA, CUDNN_TYPE_FLOAT, 1, &beta);
-  op.finalize();
+  const OpAttrs& a = fwd ? kForward : kBackwardData;
+  const float alpha = 1.f, beta = acc ? 1.f : 0.f;
+  Desc op(a.type);
+  op.set(a.x, x)
+      .set(a.w, w)
+      .set(a.y, y)
+      .set(a.conv, conv)
+      .set(a.alpha, CUDNN_TYPE_FLOAT, 1, &alpha)
+      .set(a.beta, CUDNN_TYPE_FLOAT, 1, &beta)
+      .finalize();
   Desc graph(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
   cudnnBackendDescriptor_t ops[1] = {op.get()};
   graph.set(CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ops)

@@ -69,6 +69,25 @@ bool same_score(const JacobScore& a, const JacobScore& b, double rel) {
   return std::fabs(a.score - b.score) <= rel * std::fabs(b.score);
 }
 
+// The sample's scores on eg against the CPU backend's (same status and reason, scores within 1e-3);
+// prints the worst relative difference under `what`. Returns eg's scores.
+std::vector<JacobScore> scores_against_cpu(Executor& eg, const char* what) {
+  auto cpu = make_cpu_backend(0);
+  Executor ec(*cpu);
+  std::vector<JacobScore> out;
+  double worst = 0;
+  for (const nb201::Arch& a : sample_archs()) {
+    CAPTURE(nb201::to_string(a));
+    const JacobScore c = score_on(ec, a, false).score, g = score_on(eg, a, false).score;
+    CHECK(same_score(g, c, 1e-3));
+    if (c.status == ScoreStatus::Ok && g.status == ScoreStatus::Ok)
+      worst = std::max(worst, std::fabs(g.score - c.score) / std::fabs(c.score));
+    out.push_back(g);
+  }
+  std::printf("%s: worst relative score difference to the CPU %.3g over %zu networks\n", what, worst, out.size());
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("cuda: 50 NB201 networks match the CPU backend (Jacobians, scores, statuses)") {
@@ -166,26 +185,15 @@ TEST_CASE("cuda: networks on cuDNN's graph API match the CPU backend; plans cach
   BackendOptions o;
   o.conv = ConvKernels::CudnnGraph;
   auto gpu = make_backend("cuda", o);
-  auto cpu = make_cpu_backend(0);
-  Executor eg(*gpu), ec(*cpu);
-  const auto archs = sample_archs();
-  std::vector<JacobScore> first;
-  double worst = 0;
-  for (const nb201::Arch& a : archs) {
-    CAPTURE(nb201::to_string(a));
-    const JacobScore g = score_on(eg, a, false).score, c = score_on(ec, a, false).score;
-    CHECK(same_score(g, c, 1e-3));
-    if (c.status == ScoreStatus::Ok && g.status == ScoreStatus::Ok)
-      worst = std::max(worst, std::fabs(g.score - c.score) / std::fabs(c.score));
-    first.push_back(g);
-  }
+  Executor eg(*gpu);
+  const std::vector<JacobScore> first = scores_against_cpu(eg, "cuDNN graph API");
   const long allocs = cuda_device_allocations();
+  const auto archs = sample_archs();
   for (size_t i = 0; i < archs.size(); ++i) {  // every plan built: the second pass reuses them
     const JacobScore again = score_on(eg, archs[i], false).score;
     CHECK((again.score == first[i].score || (std::isinf(again.score) && std::isinf(first[i].score))));
   }
   CHECK(cuda_device_allocations() == allocs);
-  std::printf("cuDNN graph API vs CPU: worst relative score difference %.3g\n", worst);
 }
 
 TEST_CASE("cuda: two backends on two host threads give the scores of one") {
@@ -314,35 +322,25 @@ TEST_CASE("cuda: networks on naswot's convolutions match the CPU backend; lockst
   BackendOptions o;
   o.conv = ConvKernels::Naswot;
   auto gpu = make_backend("cuda", o);
-  auto cpu = make_cpu_backend(0);
-  Executor ec(*cpu), eg(*gpu);
+  Executor eg(*gpu);
+  const std::vector<JacobScore> alone = scores_against_cpu(eg, "naswot convolutions");
   std::vector<Graph> graphs;
   std::vector<std::vector<float>> params;
-  std::vector<JacobScore> alone;
-  double worst = 0;
   for (const nb201::Arch& a : sample_archs()) {
-    CAPTURE(nb201::to_string(a));
-    const NetworkScore c = score_on(ec, a, false), g = score_on(eg, a, false);
-    CHECK(same_score(g.score, c.score, 1e-3));
-    if (c.score.status == ScoreStatus::Ok && g.score.status == ScoreStatus::Ok)
-      worst = std::max(worst, std::fabs(g.score.score - c.score.score) / std::fabs(c.score.score));
-    if (graphs.size() < 20) {
-      graphs.push_back(nb201::build(a));
-      params.push_back(init_params(graphs.back(), 0, uint64_t(nb201::index_of(a))));
-      alone.push_back(g.score);
-    }
+    if (graphs.size() == 20) break;
+    graphs.push_back(nb201::build(a));
+    params.push_back(init_params(graphs.back(), 0, uint64_t(nb201::index_of(a))));
   }
   Lockstep ls(*gpu);
   std::vector<Lockstep::Net> nets;
   for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
   const std::vector<JacobScore> together = ls.jacob_cov(nets, batch().data(), kBatch);
-  for (size_t i = 0; i < alone.size(); ++i) {
+  REQUIRE(together.size() == graphs.size());
+  for (size_t i = 0; i < graphs.size(); ++i) {  // the first 20 of the sample, one at a time above
     CAPTURE(i);
     CHECK(together[i].status == alone[i].status);
     CHECK(std::memcmp(&together[i].score, &alone[i].score, sizeof(double)) == 0);
   }
-  std::printf("naswot convolutions: worst relative score difference to the CPU %.3g over %zu networks\n", worst,
-              sample_archs().size());
 }
 
 TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip, fisher, grasp) match the CPU backend") {

@@ -87,44 +87,53 @@ TEST_CASE("cuda: convolution forward and backward-data") {
   }
 }
 
+namespace {
+
+// Forward and backward-data (writing and accumulating) of shape d on `be` against cuDNN's legacy calls
+// on the same inputs, within a relative 1e-5; returns the forward's output.
+std::vector<float> conv_against_legacy(Backend& be, const ConvDims& d, uint32_t seed) {
+  CAPTURE(d.Cin);
+  CAPTURE(d.Cout);
+  CAPTURE(d.k);
+  CAPTURE(d.stride);
+  CAPTURE(d.H);
+  Backend& legacy = *backends().gpu;
+  const size_t xs = size_t(d.Cin) * d.H * d.W, ys = size_t(d.Cout) * d.Ho * d.Wo;
+  const HostTensor w = raw(random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, seed));
+  const int Pi = d.H * d.W, Po = d.Ho * d.Wo;
+  const auto fwd = [&](Backend& on) {
+    return run(on, {rnd(d.B, xs, seed + 1, Pi), w}, {rnd(d.B, ys, seed + 2, Po)},
+               [&](auto& p) { on.conv2d_forward(d, p[0], p[1], p[2]); })[0];
+  };
+  const std::vector<float> out = fwd(be);
+  CHECK(rel_diff(out, fwd(legacy)) <= 1e-5);
+  for (bool acc : {false, true}) {
+    CAPTURE(acc);
+    const auto bwd = [&](Backend& on) {
+      return run(on, {rnd(d.B, ys, seed + 3, Po), w}, {rnd(d.B, xs, seed + 4, Pi)},
+                 [&](auto& p) { on.conv2d_backward_data(d, p[0], p[1], p[2], acc); })[0];
+    };
+    CHECK(rel_diff(bwd(be), bwd(legacy)) <= 1e-5);
+  }
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE("cuda: cuDNN graph-API convolutions = the legacy calls; tightly packed (unaligned) tensors too") {
   BackendOptions o;
   o.conv = ConvKernels::CudnnGraph;
   auto graph = make_backend("cuda", o);
   CHECK(graph->device().find("graph-API") != std::string::npos);
-  auto& b = backends();
   // The spaces' shapes at batch 8 (stem, cells, stride-2 reductions, 1x1 projections) and odd sizes,
   // whose tensors the harness packs without padding: their pointers are only 4-byte aligned.
   for (ConvDims d : {ConvDims{8, 16, 32, 32, 16, 3, 1, 1, 32, 32}, ConvDims{8, 3, 32, 32, 16, 3, 1, 1, 32, 32},
                      ConvDims{8, 16, 32, 32, 32, 3, 2, 1, 16, 16}, ConvDims{8, 32, 16, 16, 32, 1, 1, 0, 16, 16},
                      ConvDims{2, 32, 16, 16, 64, 1, 2, 0, 8, 8}, ConvDims{3, 5, 7, 9, 70, 3, 1, 1, 7, 9},
                      ConvDims{2, 7, 5, 6, 3, 3, 1, 0, 3, 4}}) {
-    CAPTURE(d.Cin);
-    CAPTURE(d.Cout);
-    CAPTURE(d.k);
-    CAPTURE(d.stride);
-    CAPTURE(d.H);
-    const size_t xs = size_t(d.Cin) * d.H * d.W, ys = size_t(d.Cout) * d.Ho * d.Wo;
-    const HostTensor w = raw(random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 51));
-    const int Pi = d.H * d.W, Po = d.Ho * d.Wo;
-    const auto fwd = [&](Backend& be, auto& p) { be.conv2d_forward(d, p[0], p[1], p[2]); };
-    const auto legacy_f =
-        run(*b.gpu, {rnd(d.B, xs, 52, Pi), w}, {rnd(d.B, ys, 53, Po)}, [&](auto& p) { fwd(*b.gpu, p); });
-    const auto graph_f =
-        run(*graph, {rnd(d.B, xs, 52, Pi), w}, {rnd(d.B, ys, 53, Po)}, [&](auto& p) { fwd(*graph, p); });
-    CHECK(rel_diff(graph_f[0], legacy_f[0]) <= 1e-5);
-    for (bool acc : {false, true}) {
-      CAPTURE(acc);
-      const auto bwd = [&](Backend& be, auto& p) { be.conv2d_backward_data(d, p[0], p[1], p[2], acc); };
-      const auto legacy_b =
-          run(*b.gpu, {rnd(d.B, ys, 54, Po), w}, {rnd(d.B, xs, 55, Pi)}, [&](auto& p) { bwd(*b.gpu, p); });
-      const auto graph_b =
-          run(*graph, {rnd(d.B, ys, 54, Po), w}, {rnd(d.B, xs, 55, Pi)}, [&](auto& p) { bwd(*graph, p); });
-      CHECK(rel_diff(graph_b[0], legacy_b[0]) <= 1e-5);
-    }
-    // Deterministic engines only: the same call twice gives the same bits.
-    const auto again = run(*graph, {rnd(d.B, xs, 52, Pi), w}, {rnd(d.B, ys, 53, Po)}, [&](auto& p) { fwd(*graph, p); });
-    CHECK(again[0] == graph_f[0]);
+    const std::vector<float> first = conv_against_legacy(*graph, d, 51);
+    // Deterministic engines only: the same call again gives the same bits.
+    CHECK(conv_against_legacy(*graph, d, 51) == first);
   }
 }
 
@@ -132,31 +141,16 @@ TEST_CASE("cuda: naswot's batched convolutions against cuDNN; a launch of severa
   BackendOptions o;
   o.conv = ConvKernels::Naswot;
   auto own = make_backend("cuda", o);
-  auto& b = backends();
   // The spaces' stride-1 shapes (NB201 cells at batch 8, the stem, NB101 projections) and odd ones.
   for (ConvDims d : {ConvDims{8, 16, 32, 32, 16, 3, 1, 1, 32, 32}, ConvDims{8, 32, 16, 16, 32, 1, 1, 0, 16, 16},
                      ConvDims{8, 64, 8, 8, 64, 3, 1, 1, 8, 8}, ConvDims{8, 3, 32, 32, 16, 3, 1, 1, 32, 32},
                      ConvDims{3, 5, 7, 9, 70, 3, 1, 1, 7, 9}, ConvDims{2, 7, 5, 6, 3, 3, 1, 0, 3, 4},
                      ConvDims{4, 128, 4, 4, 40, 1, 1, 0, 4, 4}}) {
-    CAPTURE(d.Cin);
-    CAPTURE(d.Cout);
-    CAPTURE(d.k);
-    CAPTURE(d.H);
+    conv_against_legacy(*own, d, 31);
     const size_t xs = size_t(d.Cin) * d.H * d.W, ys = size_t(d.Cout) * d.Ho * d.Wo;
     const HostTensor w = raw(random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 31));
     const int Pi = d.H * d.W, Po = d.Ho * d.Wo;
     const auto fwd = [&](Backend& be, auto& p) { be.conv2d_forward(d, p[0], p[1], p[2]); };
-    const auto cudnn_f =
-        run(*b.gpu, {rnd(d.B, xs, 32, Pi), w}, {rnd(d.B, ys, 33, Po)}, [&](auto& p) { fwd(*b.gpu, p); });
-    const auto own_f = run(*own, {rnd(d.B, xs, 32, Pi), w}, {rnd(d.B, ys, 33, Po)}, [&](auto& p) { fwd(*own, p); });
-    CHECK(rel_diff(own_f[0], cudnn_f[0]) <= 1e-5);
-    for (bool acc : {false, true}) {
-      const auto bwd = [&](Backend& be, auto& p) { be.conv2d_backward_data(d, p[0], p[1], p[2], acc); };
-      const auto cudnn_b =
-          run(*b.gpu, {rnd(d.B, ys, 34, Po), w}, {rnd(d.B, xs, 35, Pi)}, [&](auto& p) { bwd(*b.gpu, p); });
-      const auto own_b = run(*own, {rnd(d.B, ys, 34, Po), w}, {rnd(d.B, xs, 35, Pi)}, [&](auto& p) { bwd(*own, p); });
-      CHECK(rel_diff(own_b[0], cudnn_b[0]) <= 1e-5);
-    }
     // Three calls in one launch (different tensors, one weight) = each call alone, bit for bit.
     const auto many = run(*own, {rnd(d.B, xs, 41, Pi), rnd(d.B, xs, 42, Pi), rnd(d.B, xs, 43, Pi), w},
                           {rnd(d.B, ys, 0, Po), rnd(d.B, ys, 0, Po), rnd(d.B, ys, 0, Po)}, [&](auto& p) {
