@@ -1,13 +1,19 @@
 // Runs CUDA kernel code on the CPU, for tests on machines without a GPU: every thread of a block is a
-// fiber (ucontext), __syncthreads() switches to the next thread until all of the block's threads
-// reach it, __shared__ variables are one static copy (blocks run one after another). __fmaf_rn and
-// __fadd_rn round as the GPU does (IEEE fused multiply-add, plain add), so a kernel whose threads each
-// sum in a fixed order gives the device's bits. Include it after the standard headers and before the
-// kernel's header. Not covered: warp-level primitives, atomics, dynamic shared memory.
+// fiber (its own stack); __syncthreads() and the warp primitives (__shfl_down_sync, __ballot_sync) switch
+// to the other threads until every thread of the block (or warp) has arrived; __shared__ variables are
+// one static copy (blocks run one after another, in blockIdx order); atomics are plain (one thread runs
+// at a time). __fmaf_rn and __fadd_rn round as the GPU does (IEEE fused multiply-add, plain add), so a
+// kernel whose threads each sum in a fixed order gives the device's bits. Strict where CUDA is
+// undefined: a barrier that some threads of the block (or warp) never reach is an error. Include it
+// after the standard headers and before the kernels' headers; launch with simt::on_grid(), the
+// emulator's form of the kernel headers' launch(kernel, grid, threads, args...).
 #pragma once
 #include <ucontext.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -40,12 +46,13 @@ class Block {
     static Block* b = nullptr;
     return b;
   }
-  // Runs body once per thread of one block to completion; throws if the threads do not all meet at
-  // each barrier (a kernel bug: divergent __syncthreads).
+
+  // Runs body once per thread of one block to completion.
   void run(unsigned threads, const std::function<void()>& body) {
     constexpr size_t kStack = 256 * 1024;
     if (stacks_.size() < threads) stacks_.resize(threads);
     fibers_.assign(threads, Fiber{});
+    exchange_.assign(threads, 0);
     body_ = &body;
     current() = this;
     for (unsigned t = 0; t < threads; ++t) {
@@ -54,43 +61,37 @@ class Block {
       getcontext(&f.ctx);
       f.ctx.uc_stack.ss_sp = stacks_[t].get();
       f.ctx.uc_stack.ss_size = kStack;
-      f.ctx.uc_link = &scheduler_;
+      f.ctx.uc_link = nullptr;  // entry() never returns: it jumps back to the scheduler
       makecontext(&f.ctx, &Block::entry, 0);
     }
     for (;;) {
-      unsigned done = 0, waiting = 0;
-      for (unsigned t = 0; t < threads; ++t) {
-        Fiber& f = fibers_[t];
-        if (f.done) {
-          ++done;
-          continue;
-        }
-        running_ = t;
-        here().thread = {t % here().block_dim.x, t / here().block_dim.x % here().block_dim.y,
-                         t / (here().block_dim.x * here().block_dim.y)};
-        swapcontext(&scheduler_, &f.ctx);
-        if (f.error) std::rethrow_exception(f.error);
-        if (f.done)
-          ++done;
-        else
-          ++waiting;
-      }
-      if (done == threads) break;
-      if (done != 0 && waiting != 0)
-        throw std::logic_error("simt: " + std::to_string(waiting) + " threads wait at __syncthreads() while " +
-                               std::to_string(done) + " have returned");
+      for (unsigned t = 0; t < threads; ++t)
+        if (fibers_[t].state == Ready) resume(t);
+      if (!release(threads)) break;
     }
     current() = nullptr;
   }
-  // __syncthreads(): back to the scheduler, which resumes this thread after every other has arrived.
-  void barrier() { swapcontext(&fibers_[running_].ctx, &scheduler_); }
+
+  // __syncthreads(): wait until every thread of the block has arrived.
+  void block_barrier() { wait(WaitBlock); }
+  // The warp primitives' rendezvous: every thread of the running thread's warp.
+  void warp_barrier() { wait(WaitWarp); }
+  unsigned running() const { return running_; }
+  uint64_t& slot(unsigned t) { return exchange_[t]; }
+  size_t threads() const { return fibers_.size(); }
 
  private:
+  enum State { Ready, WaitBlock, WaitWarp, Done };
+  // A thread starts on its own stack by setcontext; after that every switch is a GCC builtin
+  // setjmp/longjmp pair (no signal-mask system call, unlike swapcontext).
   struct Fiber {
     ucontext_t ctx{};
-    bool done = false;
+    void* jump[5] = {};
+    bool started = false;
+    State state = Ready;
     std::exception_ptr error;
   };
+  [[gnu::noinline]] static void jump_to(void** buf) { __builtin_longjmp(buf, 1); }
   static void entry() {
     Block& b = *current();
     Fiber& f = b.fibers_[b.running_];
@@ -99,11 +100,60 @@ class Block {
     } catch (...) {
       f.error = std::current_exception();
     }
-    f.done = true;  // uc_link returns to the scheduler
+    f.state = Done;
+    jump_to(b.scheduler_jump_);
   }
+  [[gnu::noinline]] void resume(unsigned t) {
+    running_ = t;
+    const dim3 d = here().block_dim;
+    here().thread = {t % d.x, t / d.x % d.y, t / (d.x * d.y)};
+    Fiber& f = fibers_[t];
+    if (__builtin_setjmp(scheduler_jump_) == 0) {
+      if (!f.started) {
+        f.started = true;
+        setcontext(&f.ctx);
+      }
+      jump_to(f.jump);
+    }
+    if (f.error) std::rethrow_exception(f.error);
+  }
+  [[gnu::noinline]] void wait(State s) {
+    Fiber& f = fibers_[running_];
+    f.state = s;
+    if (__builtin_setjmp(f.jump) == 0) jump_to(scheduler_jump_);
+  }
+  // Releases the barriers every member has reached; false when all threads are done. A barrier that
+  // some member cannot reach (it returned, or waits elsewhere with nothing left to run) is an error.
+  bool release(unsigned threads) {
+    unsigned done = 0, at_block = 0;
+    for (const Fiber& f : fibers_) done += f.state == Done, at_block += f.state == WaitBlock;
+    if (done == threads) return false;
+    bool released = false;
+    for (unsigned w0 = 0; w0 < threads; w0 += 32) {  // warps whose every thread waits at the warp rendezvous
+      const unsigned w1 = std::min(threads, w0 + 32);
+      unsigned waiting = 0, gone = 0;
+      for (unsigned t = w0; t < w1; ++t) waiting += fibers_[t].state == WaitWarp, gone += fibers_[t].state == Done;
+      if (waiting == 0) continue;
+      if (gone) fail("a warp primitive that " + std::to_string(gone) + " threads of the warp have returned before");
+      if (waiting == w1 - w0) {
+        for (unsigned t = w0; t < w1; ++t) fibers_[t].state = Ready;
+        released = true;
+      }
+    }
+    if (released) return true;
+    if (at_block == threads - done && at_block) {
+      if (done) fail("__syncthreads() that " + std::to_string(done) + " threads of the block have returned before");
+      for (Fiber& f : fibers_) f.state = Ready;
+      return true;
+    }
+    fail("threads wait at different barriers (divergent __syncthreads or warp primitive)");
+  }
+  [[noreturn]] static void fail(const std::string& what) { throw std::logic_error("simt: " + what); }
+
   std::vector<std::unique_ptr<char[]>> stacks_;
   std::vector<Fiber> fibers_;
-  ucontext_t scheduler_{};
+  std::vector<uint64_t> exchange_;  // the warp primitives' values, one per thread
+  void* scheduler_jump_[5] = {};
   const std::function<void()>* body_ = nullptr;
   unsigned running_ = 0;
 };
@@ -121,6 +171,27 @@ inline void launch(dim3 grid, dim3 block, const std::function<void()>& body) {
       }
 }
 
+// The kernel headers' launch(kernel, grid, threads, args...), run by the emulator.
+inline auto on_grid() {
+  return [](auto kernel, dim3 grid, unsigned threads, const auto&... args) {
+    launch(grid, dim3(threads), [&] { kernel(args...); });
+  };
+}
+
+// A value from lane `from` of the running thread's warp (every lane of the warp takes part).
+template <class T>
+T exchange(T v, unsigned from_lane, bool valid) {
+  static_assert(sizeof(T) <= sizeof(uint64_t), "one slot per thread");
+  Block& b = *Block::current();
+  const unsigned t = b.running(), w0 = t & ~31u;
+  std::memcpy(&b.slot(t), &v, sizeof(T));
+  b.warp_barrier();
+  T r = v;
+  if (valid && w0 + from_lane < b.threads()) std::memcpy(&r, &b.slot(w0 + from_lane), sizeof(T));
+  b.warp_barrier();  // every lane has read before the slots are written again
+  return r;
+}
+
 }  // namespace simt
 
 using simt::dim3;
@@ -133,7 +204,34 @@ using simt::dim3;
 #define blockIdx (::simt::here().block)
 #define gridDim (::simt::here().grid)
 #define blockDim (::simt::here().block_dim)
-inline void __syncthreads() { ::simt::Block::current()->barrier(); }
+inline void __syncthreads() { ::simt::Block::current()->block_barrier(); }
+inline void __threadfence() {}
 inline float __fmaf_rn(float a, float b, float c) { return std::fmaf(a, b, c); }
 inline float __fadd_rn(float a, float b) { return a + b; }
 inline float __fmul_rn(float a, float b) { return a * b; }
+template <class T>
+T __ldcg(const T* p) {
+  return *p;
+}
+template <class T>
+T __shfl_down_sync(unsigned, T v, unsigned delta) {
+  const unsigned lane = ::simt::Block::current()->running() & 31u;
+  return ::simt::exchange(v, lane + delta, lane + delta < 32);
+}
+inline unsigned __ballot_sync(unsigned, int predicate) {
+  ::simt::Block& b = *::simt::Block::current();
+  const unsigned t = b.running(), w0 = t & ~31u;
+  b.slot(t) = predicate ? 1 : 0;
+  b.warp_barrier();
+  unsigned bits = 0;
+  for (unsigned l = 0; l < 32 && w0 + l < b.threads(); ++l) bits |= unsigned(b.slot(w0 + l)) << l;
+  b.warp_barrier();
+  return bits;
+}
+inline int __popcll(unsigned long long v) { return __builtin_popcountll(v); }
+template <class T>
+T atomicAdd(T* p, T v) {
+  const T old = *p;
+  *p = old + v;
+  return old;
+}

@@ -25,9 +25,7 @@ namespace {
 // Runs the kernel on host memory as conv2d.cu launches it on the GPU: m.n calls in one launch.
 template <bool kBackward>
 void emulate(const cuda::ConvShape& s, const cuda::Many<cuda::ConvCall>& m) {
-  cuda::dispatch_conv<kBackward>(s, [&](auto kernel, unsigned gx, unsigned gy, int threads) {
-    simt::launch(dim3(gx, gy, unsigned(m.n)), dim3(unsigned(threads)), [&] { kernel(s, m); });
-  });
+  cuda::dispatch_conv<kBackward>(s, m, simt::on_grid());
 }
 
 // One call of the kernel on NCHW host tensors: forward y = conv(x, w), or backward-data dx (+)= ...

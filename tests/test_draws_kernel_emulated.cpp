@@ -23,11 +23,7 @@ namespace {
 
 std::vector<float> emulated_draws(const std::vector<WeightDraw>& table, size_t n) {
   std::vector<float> params(n, -7.f);
-  float* out = params.data();
-  cuda::dispatch_draws(table.data(), int(table.size()),
-                       [&](const cuda::DrawTable& t, unsigned gx, unsigned gy, int threads) {
-                         simt::launch(dim3(gx, gy), dim3(unsigned(threads)), [&] { cuda::draw_weights_k(t, out); });
-                       });
+  cuda::dispatch_draws(table.data(), int(table.size()), params.data(), simt::on_grid());
   return params;
 }
 

@@ -3,22 +3,11 @@
 // [B][C][H][W] float32 with FMA accumulation in a fixed order (deterministic, independent of the
 // grouping). The kernel is kernels/cuda/conv2d_kernel.cuh; here its launchers. cuDNN stays the
 // general path and the on-device reference these are tested against (tests/gpu/test_cuda_ops.cpp).
-#include "kernels/cuda/check.cuh"
 #include "kernels/cuda/conv2d_kernel.cuh"
 #include "kernels/cuda/cuda_kernels.h"
+#include "kernels/cuda/on_stream.cuh"
 
 namespace naswot::cuda {
-namespace {
-
-template <bool kBackward>
-void launch_on(cudaStream_t st, const ConvShape& s, const Many<ConvCall>& m) {
-  dispatch_conv<kBackward>(s, [&](auto kernel, unsigned gx, unsigned gy, int threads) {
-    kernel<<<dim3(gx, gy, unsigned(m.n)), threads, 0, st>>>(s, m);
-    NASWOT_CUDA_LAUNCH_CHECK();
-  });
-}
-
-}  // namespace
 
 bool conv2d_supported(const ConvDims& d) { return conv2d_shape_supported(d); }
 
@@ -32,7 +21,7 @@ void conv2d_forward_many(cudaStream_t st, const op_args::conv2d_forward* calls, 
       [](const op_args::conv2d_forward& c) {
         return ConvCall{std::get<1>(c), std::get<2>(c), std::get<3>(c), false};
       },
-      [&](const Many<ConvCall>& m) { launch_on<false>(st, s, m); });
+      [&](const Many<ConvCall>& m) { dispatch_conv<false>(s, m, on_stream(st)); });
 }
 
 void conv2d_backward_data_many(cudaStream_t st, const op_args::conv2d_backward_data* calls, int n) {
@@ -45,7 +34,7 @@ void conv2d_backward_data_many(cudaStream_t st, const op_args::conv2d_backward_d
       [](const op_args::conv2d_backward_data& c) {
         return ConvCall{std::get<1>(c), std::get<2>(c), std::get<3>(c), std::get<4>(c)};
       },
-      [&](const Many<ConvCall>& m) { launch_on<true>(st, s, m); });
+      [&](const Many<ConvCall>& m) { dispatch_conv<true>(s, m, on_stream(st)); });
 }
 
 }  // namespace naswot::cuda

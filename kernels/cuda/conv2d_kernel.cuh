@@ -144,17 +144,17 @@ inline ConvShape backward_data_shape(const ConvDims& d) {
   return ConvShape{d.B, d.Cout, d.Ho, d.Wo, d.Cin, d.H, d.W, d.k, d.k - 1 - d.pad, d.Cin};
 }
 
-// Picks the kernel instance, grid and block for one launch of m.n calls of shape s and hands them to
-// launch(kernel, grid, threads), which runs kernel(s, m) on that grid (nvcc's <<<>>> or the emulator).
+// One launch of m.n calls of shape s: the kernel instance for its tile and kernel size, and its grid,
+// through launch(kernel, grid, threads, args...) (on a stream: kernels/cuda/on_stream.cuh).
 template <bool kBackward, class Launch>
-void dispatch_conv(const ConvShape& s, Launch&& launch) {
+void dispatch_conv(const ConvShape& s, const Many<ConvCall>& m, Launch&& launch) {
   // The smallest row tile that covers the output channels (the spaces have 16 to 64; more: tiles of 64).
   const int BM = s.Cout <= 16 ? 16 : s.Cout <= 32 ? 32 : 64, BN = kTile / BM;
   const long long N = (long long)s.B * s.Ho * s.Wo;
   const long long gx = (N + BN - 1) / BN;
   if (gx >= (1ll << 31)) throw std::length_error("cuda conv: too many output pixels for one launch");
-  const unsigned gy = unsigned((s.Cout + BM - 1) / BM);
-  const auto go = [&](auto kernel) { launch(kernel, unsigned(gx), gy, kConvThreads); };
+  const dim3 grid(unsigned(gx), unsigned((s.Cout + BM - 1) / BM), unsigned(m.n));
+  const auto go = [&](auto kernel) { launch(kernel, grid, unsigned(kConvThreads), s, m); };
   if (s.k == 1) {
     if (BM == 16) return go(conv_k<16, 1, kBackward>);
     if (BM == 32) return go(conv_k<32, 1, kBackward>);

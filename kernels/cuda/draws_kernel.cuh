@@ -39,10 +39,10 @@ __global__ void draw_weights_k(const DrawTable table, float* params) {
   }
 }
 
-// The table in launches of kDrawsPerLaunch tensors: launch(table, grid_x, grid_y, threads) runs
-// draw_weights_k(table, params) on that grid.
+// The table in launches of kDrawsPerLaunch tensors, through launch(kernel, grid, threads, args...) (on a
+// stream: kernels/cuda/on_stream.cuh).
 template <class Launch>
-void dispatch_draws(const WeightDraw* table, int count, Launch&& launch) {
+void dispatch_draws(const WeightDraw* table, int count, float* params, Launch&& launch) {
   constexpr int kThreads = 256;
   for (int first = 0; first < count; first += kDrawsPerLaunch) {
     const int n = std::min(count - first, kDrawsPerLaunch);
@@ -54,7 +54,7 @@ void dispatch_draws(const WeightDraw* table, int count, Launch&& launch) {
     }
     // Enough blocks per tensor for the launch's largest, capped: the grid-stride loops take the rest.
     const unsigned blocks = unsigned(std::clamp<size_t>((largest + kThreads - 1) / kThreads, 1, 256));
-    launch(t, blocks, unsigned(n), kThreads);
+    launch(draw_weights_k, dim3(blocks, unsigned(n)), unsigned(kThreads), t, params);
   }
 }
 
