@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "kernels/cuda/many.cuh"
-#include "kernels/op_types.h"
+#include "kernels/op_table.h"
 
 namespace naswot::cuda {
 namespace {  // one copy per translation unit: the GPU build's and the emulation's never meet
@@ -163,6 +163,35 @@ void dispatch_conv(const ConvShape& s, const Many<ConvCall>& m, Launch&& launch)
   if (BM == 16) return go(conv_k<16, 3, kBackward>);
   if (BM == 32) return go(conv_k<32, 3, kBackward>);
   return go(conv_k<64, 3, kBackward>);
+}
+
+// n calls of one shape in launches of kManyCalls (kernels/ops.def: conv2d_forward, conv2d_backward_data).
+template <class Launch>
+void conv2d_forward_many(const op_args::conv2d_forward* calls, int n, Launch&& launch) {
+  if (!n) return;
+  const ConvDims d = std::get<0>(calls[0]);
+  if (!conv2d_shape_supported(d)) throw std::invalid_argument("cuda conv: shape not supported by the batched kernel");
+  const ConvShape s = forward_shape(d);
+  for_launches<ConvCall>(
+      calls, n,
+      [](const op_args::conv2d_forward& c) {
+        return ConvCall{std::get<1>(c), std::get<2>(c), std::get<3>(c), false};
+      },
+      [&](const Many<ConvCall>& m) { dispatch_conv<false>(s, m, launch); });
+}
+
+template <class Launch>
+void conv2d_backward_data_many(const op_args::conv2d_backward_data* calls, int n, Launch&& launch) {
+  if (!n) return;
+  const ConvDims d = std::get<0>(calls[0]);
+  if (!conv2d_shape_supported(d)) throw std::invalid_argument("cuda conv: shape not supported by the batched kernel");
+  const ConvShape s = backward_data_shape(d);
+  for_launches<ConvCall>(
+      calls, n,
+      [](const op_args::conv2d_backward_data& c) {
+        return ConvCall{std::get<1>(c), std::get<2>(c), std::get<3>(c), std::get<4>(c)};
+      },
+      [&](const Many<ConvCall>& m) { dispatch_conv<true>(s, m, launch); });
 }
 
 }  // namespace

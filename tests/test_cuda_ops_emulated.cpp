@@ -1,0 +1,82 @@
+// Every case of the op table on the CUDA backend's own kernels, run on the CPU by the SIMT emulator
+// (tests/emulated_cuda_backend.h), against the CPU backend, writing and accumulating, within the
+// cases' GPU tolerances: what tests/gpu checks on a device, for every op that does not go to cuDNN,
+// cuBLAS or cuSOLVER. Lockstep steps (several calls per launch) are checked against one call at a
+// time bit for bit.
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/backend.h"
+#include "tests/op_cases.h"
+#include "tests/op_harness.h"
+#include "tests/test_util.h"
+// After the standard headers: the emulator defines CUDA's keywords for the kernel headers.
+#include "tests/simt_emulator.h"
+// clang-format off
+#include "tests/emulated_cuda_backend.h"
+// clang-format on
+
+using namespace naswot;
+using namespace naswot::op_test;
+
+TEST_CASE("the op table on the CUDA kernels, emulated, against the CPU backend") {
+  auto cpu = make_cpu_backend(0);
+  test::EmulatedCudaBackend emu;
+  std::set<std::string> covered, not_emulated;
+  for (const OpCase& c : op_cases()) {
+    for (const bool acc : {false, true}) {
+      if (acc && !c.accumulates) continue;
+      CAPTURE(c.op);
+      CAPTURE(c.what);
+      CAPTURE(acc);
+      std::vector<std::vector<float>> re;
+      try {
+        re = run(emu, c.ins, c.outs, [&](const std::vector<float*>& p) { c.call(emu, p, acc); });
+      } catch (const test::NotEmulated&) {
+        not_emulated.insert(c.op);
+        continue;
+      }
+      covered.insert(c.op);
+      const auto rc = run(*cpu, c.ins, c.outs, [&](const std::vector<float*>& p) { c.call(*cpu, p, acc); });
+      for (size_t i = 0; i < rc.size(); ++i) {
+        CAPTURE(i);
+        CHECK(rel_diff(re[i], rc[i]) <= c.gpu_tol);
+      }
+      CHECK(emu.counters_clear());
+    }
+  }
+  // Everything naswot's CUDA backend computes with its own kernels is covered; the rest are library calls.
+  for (const char* op : {"fill",
+                         "draw_weights",
+                         "conv2d_forward",
+                         "conv2d_backward_data",
+                         "batchnorm_forward",
+                         "batchnorm_backward",
+                         "batchnorm_backward_affine",
+                         "relu_forward",
+                         "relu_backward",
+                         "add_forward",
+                         "copy_or_accumulate",
+                         "copy_channels",
+                         "avgpool3x3_forward",
+                         "avgpool3x3_backward",
+                         "avgpool2x2_forward",
+                         "avgpool2x2_backward",
+                         "global_avgpool_forward",
+                         "global_avgpool_backward",
+                         "maxpool_forward",
+                         "maxpool_backward",
+                         "batchnorm_tangent_forward",
+                         "batchnorm_tangent_backward",
+                         "maxpool_tangent_forward",
+                         "fisher_terms"}) {
+    CAPTURE(op);
+    CHECK(covered.count(op) == 1);
+  }
+  for (const std::string& op : not_emulated)
+    CHECK((op == "conv2d_backward_weight" || op.rfind("linear_", 0) == 0 || op.rfind("conv2d_", 0) == 0));
+  MESSAGE("emulated CUDA ops: " << covered.size() << " covered, " << not_emulated.size() << " left to libraries");
+}
