@@ -2,9 +2,12 @@
 // ([B][C][H][W], no padding) and whose ops run the kernel headers' launchers (kernels/cuda/*.cuh)
 // through tests/simt_emulator.h, as engine/backend_cuda.cpp runs them on a stream. What the CUDA
 // backend hands to cuDNN, cuBLAS or cuSOLVER (convolutions the batched kernel does not take, weight
-// gradients, linear layers, the scores) throws NotEmulated. Include after the emulator.
+// gradients, linear layers, the scores) throws NotEmulated, or, with library stand-ins, runs on a CPU
+// backend of its own (the layout converted both ways), so that whole networks run: their own kernels
+// emulated, the libraries' work done by the CPU's. Include after the emulator.
 #pragma once
 #include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -27,6 +30,9 @@ struct NotEmulated : std::runtime_error {
 
 class EmulatedCudaBackend final : public Backend {
  public:
+  explicit EmulatedCudaBackend(bool library_stand_ins = false)
+      : cpu_(library_stand_ins ? make_cpu_backend(1) : nullptr) {}
+
   std::string name() const override { return "cuda-emulated"; }
   std::string device() const override { return "the CUDA backend's kernels on the CPU (SIMT emulator)"; }
   std::string model() const override { return "emulated"; }
@@ -65,19 +71,33 @@ class EmulatedCudaBackend final : public Backend {
     conv2d_forward_many(&call, 1);
   }
   void conv2d_forward_many(const op_args::conv2d_forward* calls, int n) override {
-    if (!cuda::conv2d_shape_supported(std::get<0>(calls[0]))) throw NotEmulated("cuDNN convolution");
-    cuda::conv2d_forward_many(calls, n, simt::on_grid());
+    if (cuda::conv2d_shape_supported(std::get<0>(calls[0])))
+      return cuda::conv2d_forward_many(calls, n, simt::on_grid());
+    for (int i = 0; i < n; ++i) {
+      const auto& [d, x, w, y] = calls[i];
+      on_cpu("cuDNN convolution", {act(x, d.B, d.Cin, d.H * d.W), raw(w, size_t(d.Cout) * d.Cin * d.k * d.k)},
+             {act(y, d.B, d.Cout, d.Ho * d.Wo)}, false,
+             [&](Backend& c, float* const* p) { c.conv2d_forward(d, p[0], p[1], p[2]); });
+    }
   }
   void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool acc) override {
     const op_args::conv2d_backward_data call(d, dy, w, dx, acc);
     conv2d_backward_data_many(&call, 1);
   }
   void conv2d_backward_data_many(const op_args::conv2d_backward_data* calls, int n) override {
-    if (!cuda::conv2d_shape_supported(std::get<0>(calls[0]))) throw NotEmulated("cuDNN convolution");
-    cuda::conv2d_backward_data_many(calls, n, simt::on_grid());
+    if (cuda::conv2d_shape_supported(std::get<0>(calls[0])))
+      return cuda::conv2d_backward_data_many(calls, n, simt::on_grid());
+    for (int i = 0; i < n; ++i) {
+      const auto& [d, dy, w, dx, acc] = calls[i];
+      on_cpu("cuDNN convolution", {act(dy, d.B, d.Cout, d.Ho * d.Wo), raw(w, size_t(d.Cout) * d.Cin * d.k * d.k)},
+             {act(dx, d.B, d.Cin, d.H * d.W)}, acc,
+             [&](Backend& c, float* const* p) { c.conv2d_backward_data(d, p[0], p[1], p[2], acc); });
+    }
   }
-  void conv2d_backward_weight(const ConvDims&, const float*, const float*, float*, bool) override {
-    throw NotEmulated("cuDNN weight gradient");
+  void conv2d_backward_weight(const ConvDims& d, const float* x, const float* dy, float* dw, bool acc) override {
+    on_cpu("cuDNN weight gradient", {act(x, d.B, d.Cin, d.H * d.W), act(dy, d.B, d.Cout, d.Ho * d.Wo)},
+           {raw(dw, size_t(d.Cout) * d.Cin * d.k * d.k)}, acc,
+           [&](Backend& c, float* const* p) { c.conv2d_backward_weight(d, p[0], p[1], p[2], acc); });
   }
   void batchnorm_forward(int C, int HW, int B, const float* x, const float* g, const float* b, float eps, float* y,
                          float* mean, float* rstd, BnStore store) override {
@@ -120,14 +140,21 @@ class EmulatedCudaBackend final : public Backend {
     const size_t p = size_t(P);
     cuda::copy_block(B, count * p, src, src_C * p, src_c0 * p, dst, dst_C * p, dst_c0 * p, acc, simt::on_grid());
   }
-  void linear_forward(int, int, int, const float*, const float*, const float*, float*) override {
-    throw NotEmulated("cuBLAS linear layer");
+  void linear_forward(int B, int In, int Out, const float* x, const float* w, const float* bias, float* y) override {
+    on_cpu("cuBLAS linear layer", {act(x, B, In, 1), raw(w, size_t(Out) * In), raw(bias, bias ? size_t(Out) : 0)},
+           {act(y, B, Out, 1)}, false,
+           [&](Backend& c, float* const* p) { c.linear_forward(B, In, Out, p[0], p[1], bias ? p[2] : nullptr, p[3]); });
   }
-  void linear_backward_data(int, int, int, const float*, const float*, float*, bool) override {
-    throw NotEmulated("cuBLAS linear layer");
+  void linear_backward_data(int B, int In, int Out, const float* dy, const float* w, float* dx, bool acc) override {
+    on_cpu("cuBLAS linear layer", {act(dy, B, Out, 1), raw(w, size_t(Out) * In)}, {act(dx, B, In, 1)}, acc,
+           [&](Backend& c, float* const* p) { c.linear_backward_data(B, In, Out, p[0], p[1], p[2], acc); });
   }
-  void linear_backward_weight(int, int, int, const float*, const float*, float*, float*, bool) override {
-    throw NotEmulated("cuBLAS linear layer");
+  void linear_backward_weight(int B, int In, int Out, const float* x, const float* dy, float* dw, float* dbias,
+                              bool acc) override {
+    on_cpu("cuBLAS linear layer", {act(x, B, In, 1), act(dy, B, Out, 1)},
+           {raw(dw, size_t(Out) * In), raw(dbias, dbias ? size_t(Out) : 0)}, acc, [&](Backend& c, float* const* p) {
+             c.linear_backward_weight(B, In, Out, p[0], p[1], p[2], dbias ? p[3] : nullptr, acc);
+           });
   }
   void fisher_terms(int C, int P, int B, const float* act, const float* grad, float* out, bool acc) override {
     std::vector<double> scratch(size_t(std::max(C, 1)));
@@ -140,7 +167,12 @@ class EmulatedCudaBackend final : public Backend {
   void hamming_accumulate_to(size_t, int, const float*, int64_t, int64_t*) override {
     throw NotEmulated("Hamming kernel");
   }
-  JacobScore jacob_cov_score(const float*, int, size_t, double) override { throw NotEmulated("cuSOLVER score"); }
+  JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {
+    JacobScore r;
+    on_cpu("cuSOLVER score", {act(J, B, int(row), 1)}, {}, false,
+           [&](Backend& c, float* const* p) { r = c.jacob_cov_score(p[0], B, row, k); });
+    return r;
+  }
 
   // Every finished-block counter of the batch norms is back at zero (the kernels reset them).
   bool counters_clear() const {
@@ -148,6 +180,45 @@ class EmulatedCudaBackend final : public Backend {
   }
 
  private:
+  // A tensor for on_cpu: an activation (B samples of C x P, converted between the layouts) or raw
+  // values (weights: the same in both).
+  struct Tensor {
+    const float* p;
+    int B, C, P;
+    size_t raw_n;  // raw: its length (activations: 0)
+  };
+  static Tensor act(const float* p, int B, int C, int P) { return {p, B, C, P, 0}; }
+  static Tensor raw(const float* p, size_t n) { return {p, 0, 0, 0, n}; }
+  static size_t floats(const Backend& c, const Tensor& t) {
+    return t.raw_n ? t.raw_n : c.padded_batch(t.B) * size_t(t.C) * size_t(t.P);
+  }
+  // A library call done by the stand-in CPU backend: ins and outs copied into its layout (outs too
+  // when the call accumulates), op(cpu, pointers: ins then outs), outs copied back.
+  template <class Op>
+  void on_cpu(const char* what, const std::vector<Tensor>& ins, const std::vector<Tensor>& outs, bool acc, Op&& op) {
+    if (!cpu_) throw NotEmulated(what);
+    std::vector<Tensor> all = ins;
+    all.insert(all.end(), outs.begin(), outs.end());
+    size_t total = 1;
+    for (const Tensor& t : all) total += floats(*cpu_, t);
+    float* A = cpu_->arena(total);
+    std::vector<float*> p;
+    for (size_t i = 0; i < all.size(); ++i) {
+      const Tensor& t = all[i];
+      p.push_back(A);
+      const bool in = i < ins.size() || acc;
+      if (in && t.p && t.raw_n) cpu_->upload(t.p, A, t.raw_n);
+      if (in && t.p && !t.raw_n) cpu_->upload_batch(t.p, t.B, t.C, t.P, A);
+      A += floats(*cpu_, t);
+    }
+    op(*cpu_, p.data());
+    for (size_t i = ins.size(); i < all.size(); ++i) {
+      const Tensor& t = all[i];
+      float* dst = const_cast<float*>(t.p);
+      if (dst && t.raw_n) cpu_->download(p[i], dst, t.raw_n);
+      if (dst && !t.raw_n) cpu_->download_batch(p[i], t.B, t.C, t.P, dst);
+    }
+  }
   template <class T>
   static T* grow(std::vector<T>& v, size_t n) {
     if (v.size() < n) v.resize(n);
@@ -156,6 +227,7 @@ class EmulatedCudaBackend final : public Backend {
   void* bn_scratch(int C, int B) {
     return grow(bn_ws_, cuda::kManyCalls * cuda::bn_workspace_bytes(C, B) / sizeof(double) + 1);
   }
+  std::unique_ptr<Backend> cpu_;  // the library stand-ins, when asked for
   std::vector<float> arena_, persistent_, coef_;
   std::vector<double> bn_ws_;
   std::vector<unsigned> counters_ = std::vector<unsigned>(cuda::kManyCalls, 0);

@@ -51,23 +51,30 @@ class Block {
   // Runs body once per thread of one block to completion.
   void run(unsigned threads, const std::function<void()>& body) {
     constexpr size_t kStack = 256 * 1024;
-    if (stacks_.size() < threads) stacks_.resize(threads);
-    fibers_.assign(threads, Fiber{});
+    // Fibers are made once and parked between blocks (a fresh one costs a system call); one that a
+    // failed block left inside its body is made anew.
+    while (fibers_.size() < threads) fibers_.push_back(std::make_unique<Fiber>());  // never moved: contexts
+    active_ = threads;
     exchange_.assign(threads, 0);
     body_ = &body;
     current() = this;
     for (unsigned t = 0; t < threads; ++t) {
-      if (!stacks_[t]) stacks_[t] = std::make_unique<char[]>(kStack);
-      Fiber& f = fibers_[t];
-      getcontext(&f.ctx);
-      f.ctx.uc_stack.ss_sp = stacks_[t].get();
-      f.ctx.uc_stack.ss_size = kStack;
-      f.ctx.uc_link = nullptr;  // entry() never returns: it jumps back to the scheduler
-      makecontext(&f.ctx, &Block::entry, 0);
+      if (fibers_[t]->started && fibers_[t]->state != Done) fibers_[t] = std::make_unique<Fiber>();
+      Fiber& f = *fibers_[t];
+      if (!f.stack) f.stack = std::make_unique<char[]>(kStack);
+      if (!f.started) {
+        getcontext(&f.ctx);
+        f.ctx.uc_stack.ss_sp = f.stack.get();
+        f.ctx.uc_stack.ss_size = kStack;
+        f.ctx.uc_link = nullptr;  // entry() never returns: it jumps back to the scheduler
+        makecontext(&f.ctx, &Block::entry, 0);
+      }
+      f.state = Ready;
+      f.error = nullptr;
     }
     for (;;) {
       for (unsigned t = 0; t < threads; ++t)
-        if (fibers_[t].state == Ready) resume(t);
+        if (fibers_[t]->state == Ready) resume(t);
       if (!release(threads)) break;
     }
     current() = nullptr;
@@ -79,13 +86,14 @@ class Block {
   void warp_barrier() { wait(WaitWarp); }
   unsigned running() const { return running_; }
   uint64_t& slot(unsigned t) { return exchange_[t]; }
-  size_t threads() const { return fibers_.size(); }
+  size_t threads() const { return active_; }
 
  private:
   enum State { Ready, WaitBlock, WaitWarp, Done };
   // A thread starts on its own stack by setcontext; after that every switch is a GCC builtin
   // setjmp/longjmp pair (no signal-mask system call, unlike swapcontext).
   struct Fiber {
+    std::unique_ptr<char[]> stack;
     ucontext_t ctx{};
     void* jump[5] = {};
     bool started = false;
@@ -93,22 +101,26 @@ class Block {
     std::exception_ptr error;
   };
   [[gnu::noinline]] static void jump_to(void** buf) { __builtin_longjmp(buf, 1); }
+  // A fiber runs the body of one block's thread after another: after each it parks, and the next
+  // block's scheduler resumes it at the top of the loop.
   static void entry() {
-    Block& b = *current();
-    Fiber& f = b.fibers_[b.running_];
-    try {
-      (*b.body_)();
-    } catch (...) {
-      f.error = std::current_exception();
+    for (;;) {
+      Block& b = *current();
+      Fiber& f = *b.fibers_[b.running_];
+      try {
+        (*b.body_)();
+      } catch (...) {
+        f.error = std::current_exception();
+      }
+      f.state = Done;
+      if (__builtin_setjmp(f.jump) == 0) jump_to(b.scheduler_jump_);
     }
-    f.state = Done;
-    jump_to(b.scheduler_jump_);
   }
   [[gnu::noinline]] void resume(unsigned t) {
     running_ = t;
     const dim3 d = here().block_dim;
     here().thread = {t % d.x, t / d.x % d.y, t / (d.x * d.y)};
-    Fiber& f = fibers_[t];
+    Fiber& f = *fibers_[t];
     if (__builtin_setjmp(scheduler_jump_) == 0) {
       if (!f.started) {
         f.started = true;
@@ -119,7 +131,7 @@ class Block {
     if (f.error) std::rethrow_exception(f.error);
   }
   [[gnu::noinline]] void wait(State s) {
-    Fiber& f = fibers_[running_];
+    Fiber& f = *fibers_[running_];
     f.state = s;
     if (__builtin_setjmp(f.jump) == 0) jump_to(scheduler_jump_);
   }
@@ -127,32 +139,33 @@ class Block {
   // some member cannot reach (it returned, or waits elsewhere with nothing left to run) is an error.
   bool release(unsigned threads) {
     unsigned done = 0, at_block = 0;
-    for (const Fiber& f : fibers_) done += f.state == Done, at_block += f.state == WaitBlock;
+    for (unsigned t = 0; t < threads; ++t)
+      done += fibers_[t]->state == Done, at_block += fibers_[t]->state == WaitBlock;
     if (done == threads) return false;
     bool released = false;
     for (unsigned w0 = 0; w0 < threads; w0 += 32) {  // warps whose every thread waits at the warp rendezvous
       const unsigned w1 = std::min(threads, w0 + 32);
       unsigned waiting = 0, gone = 0;
-      for (unsigned t = w0; t < w1; ++t) waiting += fibers_[t].state == WaitWarp, gone += fibers_[t].state == Done;
+      for (unsigned t = w0; t < w1; ++t) waiting += fibers_[t]->state == WaitWarp, gone += fibers_[t]->state == Done;
       if (waiting == 0) continue;
       if (gone) fail("a warp primitive that " + std::to_string(gone) + " threads of the warp have returned before");
       if (waiting == w1 - w0) {
-        for (unsigned t = w0; t < w1; ++t) fibers_[t].state = Ready;
+        for (unsigned t = w0; t < w1; ++t) fibers_[t]->state = Ready;
         released = true;
       }
     }
     if (released) return true;
     if (at_block == threads - done && at_block) {
       if (done) fail("__syncthreads() that " + std::to_string(done) + " threads of the block have returned before");
-      for (Fiber& f : fibers_) f.state = Ready;
+      for (unsigned t = 0; t < threads; ++t) fibers_[t]->state = Ready;
       return true;
     }
     fail("threads wait at different barriers (divergent __syncthreads or warp primitive)");
   }
   [[noreturn]] static void fail(const std::string& what) { throw std::logic_error("simt: " + what); }
 
-  std::vector<std::unique_ptr<char[]>> stacks_;
-  std::vector<Fiber> fibers_;
+  std::vector<std::unique_ptr<Fiber>> fibers_;
+  unsigned active_ = 0;             // the running block's threads
   std::vector<uint64_t> exchange_;  // the warp primitives' values, one per thread
   void* scheduler_jump_[5] = {};
   const std::function<void()>* body_ = nullptr;

@@ -1,15 +1,21 @@
 // Every case of the op table on the CUDA backend's own kernels, run on the CPU by the SIMT emulator
 // (tests/emulated_cuda_backend.h), against the CPU backend, writing and accumulating, within the
 // cases' GPU tolerances: what tests/gpu checks on a device, for every op that does not go to cuDNN,
-// cuBLAS or cuSOLVER. Lockstep steps (several calls per launch) are checked against one call at a
-// time bit for bit.
+// cuBLAS or cuSOLVER; and whole NB201 networks, alone and several per launch (lockstep: bit for bit).
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "engine/backend.h"
+#include "engine/executor.h"
+#include "engine/init.h"
+#include "engine/lockstep.h"
+#include "engine/scorer.h"
+#include "searchspaces/space.h"
 #include "tests/op_cases.h"
 #include "tests/op_harness.h"
 #include "tests/test_util.h"
@@ -79,4 +85,42 @@ TEST_CASE("the op table on the CUDA kernels, emulated, against the CPU backend")
   for (const std::string& op : not_emulated)
     CHECK((op == "conv2d_backward_weight" || op.rfind("linear_", 0) == 0 || op.rfind("conv2d_", 0) == 0));
   MESSAGE("emulated CUDA ops: " << covered.size() << " covered, " << not_emulated.size() << " left to libraries");
+}
+
+TEST_CASE("NB201 networks on the emulated CUDA kernels: scores match the CPU backend; lockstep = alone bit for bit") {
+  // 16x16 inputs and 2 samples keep the emulation quick; the library calls (stride-2 convolutions, the
+  // classifier, Sigma_J's score) run on the stand-in CPU backend, everything else on naswot's kernels.
+  const Space& sp = space_named("nb201");
+  NetShape shape;
+  shape.image = 16;
+  constexpr int B = 2;
+  const std::vector<float> batch = test::random_vec(size_t(B) * 3 * 16 * 16, 9, -2.f, 2.f);
+  test::EmulatedCudaBackend emu(/*library_stand_ins=*/true);
+  auto cpu = make_cpu_backend(0);
+  Executor ee(emu), ec(*cpu);
+  std::vector<Graph> graphs;
+  std::vector<std::vector<float>> params;
+  std::vector<JacobScore> alone;
+  for (long index : {123L, 4000L, 15624L}) {
+    CAPTURE(index);
+    graphs.push_back(sp.build(index, shape));
+    params.push_back(init_params(graphs.back(), 0, sp.weight_key(index)));
+    const JacobScore e = score_network(ee, graphs.back(), params.back(), batch, B, false).score;
+    const JacobScore c = score_network(ec, graphs.back(), params.back(), batch, B, false).score;
+    CHECK(e.status == c.status);
+    if (c.status == ScoreStatus::Ok) CHECK(std::fabs(e.score - c.score) <= 1e-3 * std::fabs(c.score));
+    alone.push_back(e);
+  }
+  Lockstep ls(emu);
+  std::vector<Lockstep::Net> nets;
+  for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
+  const std::vector<JacobScore> together = ls.jacob_cov(nets, batch.data(), B);
+  REQUIRE(together.size() == alone.size());
+  for (size_t i = 0; i < alone.size(); ++i) {
+    CAPTURE(i);
+    CHECK(together[i].status == alone[i].status);
+    CHECK(std::memcmp(&together[i].score, &alone[i].score, sizeof(double)) == 0);
+  }
+  CHECK(ls.stats().steps < ls.stats().calls);  // several networks per launch
+  CHECK(emu.counters_clear());
 }
