@@ -19,6 +19,7 @@
 #include "kernels/cuda/draws_kernel.cuh"
 #include "kernels/cuda/elementwise_kernels.cuh"
 #include "kernels/cuda/fisher_kernels.cuh"
+#include "kernels/cuda/hamming_kernels.cuh"
 #include "kernels/cuda/pooling_kernels.cuh"
 // clang-format on
 
@@ -161,12 +162,18 @@ class EmulatedCudaBackend final : public Backend {
     cuda::fisher_terms(C, P, B, act, grad, out, acc, scratch.data(), simt::on_grid());
   }
 
-  void hamming_begin(int) override { throw NotEmulated("Hamming kernel"); }
-  void hamming_accumulate(size_t, const float*, int64_t) override { throw NotEmulated("Hamming kernel"); }
-  std::vector<int64_t> hamming_end() override { throw NotEmulated("Hamming kernel"); }
-  void hamming_accumulate_to(size_t, int, const float*, int64_t, int64_t*) override {
-    throw NotEmulated("Hamming kernel");
+  void hamming_begin(int B) override {
+    hamming_B_ = B;
+    hamming_K_.assign(size_t(B) * B, 0);
   }
+  void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
+    hamming_accumulate_to(per_sample, hamming_B_, y, weight, hamming_K_.data());
+  }
+  void hamming_accumulate_to(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K) override {
+    cuda::hamming_accumulate(per_sample, B, y, weight, K, grow(codes_, cuda::codes_words(per_sample, B)),
+                             simt::on_grid());
+  }
+  std::vector<int64_t> hamming_end() override { return hamming_K_; }
   JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {
     JacobScore r;
     on_cpu("cuSOLVER score", {act(J, B, int(row), 1)}, {}, false,
@@ -230,6 +237,9 @@ class EmulatedCudaBackend final : public Backend {
   std::unique_ptr<Backend> cpu_;  // the library stand-ins, when asked for
   std::vector<float> arena_, persistent_, coef_;
   std::vector<double> bn_ws_;
+  std::vector<int64_t> hamming_K_;
+  std::vector<uint64_t> codes_;
+  int hamming_B_ = 0;
   std::vector<unsigned> counters_ = std::vector<unsigned>(cuda::kManyCalls, 0);
 };
 

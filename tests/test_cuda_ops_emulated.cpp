@@ -14,6 +14,7 @@
 #include "engine/executor.h"
 #include "engine/init.h"
 #include "engine/lockstep.h"
+#include "engine/score_hamming.h"
 #include "engine/scorer.h"
 #include "searchspaces/space.h"
 #include "tests/op_cases.h"
@@ -87,7 +88,8 @@ TEST_CASE("the op table on the CUDA kernels, emulated, against the CPU backend")
   MESSAGE("emulated CUDA ops: " << covered.size() << " covered, " << not_emulated.size() << " left to libraries");
 }
 
-TEST_CASE("NB201 networks on the emulated CUDA kernels: scores match the CPU backend; lockstep = alone bit for bit") {
+TEST_CASE(
+    "NB201 networks on the emulated CUDA kernels: Jacobian scores and Hamming kernels as the CPU's; lockstep = alone") {
   // 16x16 inputs and 2 samples keep the emulation quick; the library calls (stride-2 convolutions, the
   // classifier, Sigma_J's score) run on the stand-in CPU backend, everything else on naswot's kernels.
   const Space& sp = space_named("nb201");
@@ -123,4 +125,42 @@ TEST_CASE("NB201 networks on the emulated CUDA kernels: scores match the CPU bac
   }
   CHECK(ls.stats().steps < ls.stats().calls);  // several networks per launch
   CHECK(emu.counters_clear());
+
+  // Hamming kernels: lockstep = alone exactly; against the CPU within a few ReLU units, those whose
+  // pre-activation is so near zero that the two backends' float rounding puts it on either side.
+  const auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
+  const auto K = ls.hamming_kernels(nets, batch.data(), B, weight);
+  REQUIRE(K.size() == graphs.size());
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    CAPTURE(i);
+    const auto alone_K = ee.hamming_kernel(graphs[i], params[i], batch.data(), B, weight).K;
+    const auto cpu_K = ec.hamming_kernel(graphs[i], params[i], batch.data(), B, weight).K;
+    CHECK(K[i] == alone_K);
+    REQUIRE(alone_K.size() == cpu_K.size());
+    for (size_t j = 0; j < alone_K.size(); ++j) CHECK(std::llabs(alone_K[j] - cpu_K[j]) <= 1e-4 * double(cpu_K[0]));
+  }
+}
+
+TEST_CASE("the CUDA Hamming kernels, emulated, on the CPU backend's own activations: the same integers") {
+  // Signs decided from the same values (zeros, negative zeros, tiny values included): the emulated
+  // pack (warp ballots) and pair counts (popcount) must give the CPU's K exactly.
+  constexpr int B = 5;
+  constexpr size_t D = 200;  // not a multiple of 64: a partial last word
+  std::vector<float> y = test::random_vec(size_t(B) * D, 31);
+  for (size_t i = 0; i < y.size(); i += 7) y[i] = 0.f;
+  for (size_t i = 3; i < y.size(); i += 11) y[i] = -0.f;
+  for (size_t i = 5; i < y.size(); i += 13) y[i] = 1e-30f;
+  test::EmulatedCudaBackend emu;
+  auto cpu = make_cpu_backend(0);
+  const auto on = [&](Backend& be) {
+    float* A = be.arena(be.padded_batch(B) * D * 2);
+    be.upload_batch(y.data(), B, int(D), 1, A);
+    be.hamming_begin(B);
+    be.hamming_accumulate(D, A, 3);
+    be.hamming_accumulate(D, A, 2);  // accumulates
+    return be.hamming_end();
+  };
+  const auto K = on(emu);
+  CHECK(K == on(*cpu));
+  CHECK(K[0] == 5 * int64_t(D));  // a sample agrees with itself everywhere
 }

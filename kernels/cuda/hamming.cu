@@ -1,46 +1,14 @@
-// ReLU-code Hamming kernel on the GPU: (y > 0) packed into 64-bit words with two warp ballots, then
-// exact pairwise __popcll counts, one thread per (a, b) pair of the upper triangle, into int64 K.
-#include "kernels/cuda/check.cuh"
+// The ReLU-code Hamming kernel on the GPU: the launchers of kernels/cuda/hamming_kernels.cuh on a stream.
 #include "kernels/cuda/cuda_kernels.h"
-#include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/hamming_kernels.cuh"
+#include "kernels/cuda/on_stream.cuh"
 
 namespace naswot::cuda {
-namespace {
 
-// One warp per 64 units of one sample: lane l tests units 64w + l and 64w + 32 + l; bits beyond D stay 0.
-__global__ void pack_k(size_t D, size_t words, int B, const float* __restrict__ y, uint64_t* codes) {
-  const size_t warp = (blockIdx.x * size_t(blockDim.x) + threadIdx.x) / 32;
-  const int lane = threadIdx.x & 31;
-  if (warp >= size_t(B) * words) return;  // whole warps leave together: the grid is in whole warps
-  const size_t b = warp / words, e = (warp % words) * 64 + lane;
-  const uint32_t lo = __ballot_sync(0xffffffffu, e < D && y[b * D + e] > 0.f);
-  const uint32_t hi = __ballot_sync(0xffffffffu, e + 32 < D && y[b * D + e + 32] > 0.f);
-  if (lane == 0) codes[warp] = uint64_t(lo) | (uint64_t(hi) << 32);
-}
-
-__global__ void pairs_k(size_t D, size_t words, int B, const uint64_t* __restrict__ codes, int64_t weight, int64_t* K) {
-  const int a = blockIdx.y, b = blockIdx.x * blockDim.x + threadIdx.x;
-  if (b >= B || b < a) return;
-  const uint64_t* ca = codes + size_t(a) * words;
-  const uint64_t* cb = codes + size_t(b) * words;
-  long long diff = 0;
-  for (size_t w = 0; w < words; ++w) diff += __popcll(ca[w] ^ cb[w]);
-  const int64_t v = weight * (int64_t(D) - diff);
-  K[size_t(a) * B + b] += v;
-  if (a != b) K[size_t(b) * B + a] += v;
-}
-
-}  // namespace
-
-size_t hamming_codes_words(size_t per_sample, int B) { return size_t(B) * ((per_sample + 63) / 64); }
+size_t hamming_codes_words(size_t per_sample, int B) { return codes_words(per_sample, B); }
 
 void hamming_accumulate(cudaStream_t s, size_t D, int B, const float* y, int64_t weight, int64_t* K, uint64_t* codes) {
-  if (!D || B <= 0) return;
-  const size_t words = (D + 63) / 64, warps = size_t(B) * words;
-  pack_k<<<unsigned((warps * 32 + kThreads - 1) / kThreads), kThreads, 0, s>>>(D, words, B, y, codes);
-  NASWOT_CUDA_LAUNCH_CHECK();
-  pairs_k<<<dim3((B + 127) / 128, B), 128, 0, s>>>(D, words, B, codes, weight, K);
-  NASWOT_CUDA_LAUNCH_CHECK();
+  hamming_accumulate(D, B, y, weight, K, codes, on_stream(s));
 }
 
 }  // namespace naswot::cuda
