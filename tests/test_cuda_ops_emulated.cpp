@@ -164,3 +164,27 @@ TEST_CASE("the CUDA Hamming kernels, emulated, on the CPU backend's own activati
   CHECK(K == on(*cpu));
   CHECK(K[0] == 5 * int64_t(D));  // a sample agrees with itself everywhere
 }
+
+TEST_CASE("NB101 networks on the emulated CUDA kernels: max pools, concatenation, projections; drawn weights") {
+  // NASWOT's NB101 network (stem 16) at 2 samples: fused BN + ReLU, max pools, channel concatenation
+  // and 1x1 projections on naswot's kernels; scores as the CPU backend's; weights drawn by the
+  // emulated kernel = weights drawn on the host, bit for bit.
+  const Space& sp = space_named("nb101");
+  constexpr int B = 2;
+  const std::vector<float> batch = test::random_vec(size_t(B) * 3 * 32 * 32, 19, -2.f, 2.f);
+  test::EmulatedCudaBackend emu(/*library_stand_ins=*/true);
+  auto cpu = make_cpu_backend(0);
+  Executor ee(emu), ec(*cpu);
+  for (long index : {0L, 2L}) {  // conv3x3, conv1x1 and max pools, branches joined by concatenation
+    CAPTURE(index);
+    const Graph g = sp.build(index, NetShape{});
+    const std::vector<float> w = init_params(g, 0, sp.weight_key(index));
+    const JacobScore e = score_network(ee, g, w, batch, B, false).score;
+    const JacobScore c = score_network(ec, g, w, batch, B, false).score;
+    CHECK(e.status == c.status);
+    if (c.status == ScoreStatus::Ok) CHECK(std::fabs(e.score - c.score) <= 1e-3 * std::fabs(c.score));
+    const std::vector<WeightDraw> table = weight_draws(g, 0, sp.weight_key(index));
+    const JacobScore drawn = score_network(ee, g, Weights(table), batch, B, false).score;
+    CHECK(std::memcmp(&drawn.score, &e.score, sizeof(double)) == 0);
+  }
+}
