@@ -50,7 +50,7 @@ class Block {
 
   // Runs body once per thread of one block to completion.
   void run(unsigned threads, const std::function<void()>& body) {
-    constexpr size_t kStack = 256 * 1024;
+    constexpr size_t kStack = 128 * 1024;  // kernels keep little on the stack
     // Fibers are made once and parked between blocks (a fresh one costs a system call); one that a
     // failed block left inside its body is made anew.
     while (fibers_.size() < threads) fibers_.push_back(std::make_unique<Fiber>());  // never moved: contexts
@@ -61,7 +61,7 @@ class Block {
     for (unsigned t = 0; t < threads; ++t) {
       if (fibers_[t]->started && fibers_[t]->state != Done) fibers_[t] = std::make_unique<Fiber>();
       Fiber& f = *fibers_[t];
-      if (!f.stack) f.stack = std::make_unique<char[]>(kStack);
+      if (!f.stack) f.stack.reset(new char[kStack]);  // not zeroed: untouched pages stay unmapped
       if (!f.started) {
         getcontext(&f.ctx);
         f.ctx.uc_stack.ss_sp = f.stack.get();
