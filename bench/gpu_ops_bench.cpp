@@ -172,12 +172,11 @@ struct Modeller {
   }();
   Executor ex{tracer};
 
-  // Cost per call of an op instance, timed on its first appearance (on the executor's own buffers).
-  const OpTime& cost(const OpCall& c) {
-    std::vector<long> id = c.key;
-    id.insert(id.begin(), long(c.op));
+  // Cost per call of an op instance (id: the op's index, then its key), timed on its first appearance
+  // (on the executor's own buffers); capturable: whether a CUDA graph may record it.
+  const OpTime& cost(const std::vector<long>& id, const std::function<void()>& op, bool capturable) {
     auto it = cache.find(id);
-    return it != cache.end() ? it->second : cache[id] = time_op(be, reps, c.reissue, graphs);
+    return it != cache.end() ? it->second : cache[id] = time_op(be, reps, op, graphs && capturable);
   }
   // Modelled single-stream device time of one architecture by kind (the sum of its ops' isolated
   // times, plus Sigma_J's score), backend calls and least memory traffic by kind.
@@ -187,7 +186,9 @@ struct Modeller {
       // An op without a cost entry is timed as "other", with no traffic counted.
       const OpCost* cost = cost_by_op[c.op];
       const Kind kind = cost ? cost->kind : kOther;
-      m.add(kind, this->cost(c));
+      std::vector<long> id = c.key;
+      id.insert(id.begin(), long(c.op));
+      m.add(kind, this->cost(id, c.reissue, true));
       if (cost) m.bytes[kind] += cost->bytes(c.key, pb);
     });
     ex.jacobian(g, std::vector<float>(g.num_params()), x.data(), B, false);  // values do not matter
@@ -195,14 +196,8 @@ struct Modeller {
     const size_t row = g.shape(0).per_sample();
     const float* J = ex.input_gradient() ? ex.input_gradient() : be.arena(row * size_t(pb));
     // Sigma_J's score synchronises (it returns a number): never captured.
-    std::vector<long> id = {long(kOpCount), long(row)};
-    auto it = cache.find(id);
-    if (it == cache.end())
-      it = cache
-               .emplace(id, time_op(
-                                be, reps, [&] { be.jacob_cov_score(J, B, row, kJacobK); }, false))
-               .first;
-    m.add(kScore, it->second);
+    m.add(kScore, cost(
+                      {long(kOpCount), long(row)}, [&] { be.jacob_cov_score(J, B, row, kJacobK); }, false));
     m.bytes[kScore] += 4.0 * double(row) * B;
   }
 };

@@ -32,29 +32,9 @@ using namespace naswot::op_test;
 TEST_CASE("the op table on the CUDA kernels, emulated, against the CPU backend") {
   auto cpu = make_cpu_backend(0);
   test::EmulatedCudaBackend emu;
-  std::set<std::string> covered, not_emulated;
-  for (const OpCase& c : op_cases()) {
-    for (const bool acc : {false, true}) {
-      if (acc && !c.accumulates) continue;
-      CAPTURE(c.op);
-      CAPTURE(c.what);
-      CAPTURE(acc);
-      std::vector<std::vector<float>> re;
-      try {
-        re = run(emu, c.ins, c.outs, [&](const std::vector<float*>& p) { c.call(emu, p, acc); });
-      } catch (const test::NotEmulated&) {
-        not_emulated.insert(c.op);
-        continue;
-      }
-      covered.insert(c.op);
-      const auto rc = run(*cpu, c.ins, c.outs, [&](const std::vector<float*>& p) { c.call(*cpu, p, acc); });
-      for (size_t i = 0; i < rc.size(); ++i) {
-        CAPTURE(i);
-        CHECK(rel_diff(re[i], rc[i]) <= c.gpu_tol);
-      }
-      CHECK(emu.counters_clear());
-    }
-  }
+  const Coverage cov = check_cases_against(
+      *cpu, emu, [](const std::exception& e) { return dynamic_cast<const test::NotEmulated*>(&e) != nullptr; },
+      [&] { CHECK(emu.counters_clear()); });
   // Everything naswot's CUDA backend computes with its own kernels is covered; the rest are library calls.
   for (const char* op : {"fill",
                          "draw_weights",
@@ -81,11 +61,11 @@ TEST_CASE("the op table on the CUDA kernels, emulated, against the CPU backend")
                          "maxpool_tangent_forward",
                          "fisher_terms"}) {
     CAPTURE(op);
-    CHECK(covered.count(op) == 1);
+    CHECK(cov.checked.count(op) == 1);
   }
-  for (const std::string& op : not_emulated)
+  for (const std::string& op : cov.skipped)
     CHECK((op == "conv2d_backward_weight" || op.rfind("linear_", 0) == 0 || op.rfind("conv2d_", 0) == 0));
-  MESSAGE("emulated CUDA ops: " << covered.size() << " covered, " << not_emulated.size() << " left to libraries");
+  MESSAGE("emulated CUDA ops: " << cov.checked.size() << " covered, " << cov.skipped.size() << " left to libraries");
 }
 
 TEST_CASE(

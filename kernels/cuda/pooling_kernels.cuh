@@ -170,12 +170,6 @@ __global__ void gap_backward_k(int HW, Many<PoolCall> a) {
   for (int p = threadIdx.x; p < HW; p += blockDim.x) c.y[base + p] = c.acc ? c.y[base + p] + v : v;
 }
 
-// Launches kernel(shape..., Many<PoolCall>) over dim3(grid_x, calls) for every group of calls.
-template <class Args, class Pack, class Launch>
-void pool_launches(const Args* calls, int n, Pack pack, Launch launch) {
-  for_launches<PoolCall>(calls, n, pack, [&](const Many<PoolCall>& m) { launch(m); });
-}
-
 // A max pool call's shape (its arguments begin C, H, W, B, k, stride, pad).
 template <class Args>
 PoolShape maxpool_shape(const Args& c) {
@@ -189,7 +183,7 @@ void maxpool_forward_many(const op_args::maxpool_forward* calls, int n, Launch&&
   const int C = std::get<0>(calls[0]), B = std::get<3>(calls[0]);
   const PoolShape sh = maxpool_shape(calls[0]);
   if (size_t(B) * C * sh.Ho * sh.Wo == 0) return;
-  pool_launches(
+  for_launches<PoolCall>(
       calls, n,
       [](const op_args::maxpool_forward& c) {
         return PoolCall{std::get<7>(c), nullptr, std::get<8>(c), false};
@@ -205,7 +199,7 @@ void maxpool_backward_many(const op_args::maxpool_backward* calls, int n, Launch
   const int C = std::get<0>(calls[0]), B = std::get<3>(calls[0]);
   const PoolShape sh = maxpool_shape(calls[0]);
   if (size_t(B) * C * sh.H * sh.W == 0) return;
-  pool_launches(
+  for_launches<PoolCall>(
       calls, n,
       [](const op_args::maxpool_backward& c) {
         return PoolCall{std::get<7>(c), std::get<8>(c), std::get<9>(c), std::get<10>(c)};
@@ -221,7 +215,7 @@ void maxpool_tangent_forward_many(const op_args::maxpool_tangent_forward* calls,
   const int C = std::get<0>(calls[0]), B = std::get<3>(calls[0]);
   const PoolShape sh = maxpool_shape(calls[0]);
   if (size_t(B) * C * sh.Ho * sh.Wo == 0) return;
-  pool_launches(
+  for_launches<PoolCall>(
       calls, n,
       [](const op_args::maxpool_tangent_forward& c) {
         return PoolCall{std::get<7>(c), std::get<8>(c), std::get<9>(c), false};  // dy: the input's tangent
@@ -236,7 +230,7 @@ void avgpool3x3_forward_many(const op_args::avgpool3x3_forward* calls, int n, La
   if (!n) return;
   const int C = std::get<0>(calls[0]), H = std::get<1>(calls[0]), W = std::get<2>(calls[0]), B = std::get<3>(calls[0]);
   if (size_t(B) * C * H * W == 0) return;
-  pool_launches(
+  for_launches<PoolCall>(
       calls, n,
       [](const op_args::avgpool3x3_forward& c) {
         return PoolCall{std::get<4>(c), nullptr, std::get<5>(c), std::get<6>(c)};
@@ -251,7 +245,7 @@ void avgpool3x3_backward_many(const op_args::avgpool3x3_backward* calls, int n, 
   if (!n) return;
   const int C = std::get<0>(calls[0]), H = std::get<1>(calls[0]), W = std::get<2>(calls[0]), B = std::get<3>(calls[0]);
   if (size_t(B) * C * H * W == 0) return;
-  pool_launches(
+  for_launches<PoolCall>(
       calls, n,
       [](const op_args::avgpool3x3_backward& c) {
         return PoolCall{nullptr, std::get<4>(c), std::get<5>(c), std::get<6>(c)};
@@ -266,7 +260,7 @@ void avgpool2x2_forward_many(const op_args::avgpool2x2_forward* calls, int n, La
   if (!n) return;
   const int C = std::get<0>(calls[0]), H = std::get<1>(calls[0]), W = std::get<2>(calls[0]), B = std::get<3>(calls[0]);
   if (size_t(B) * C * (H / 2) * (W / 2) == 0) return;
-  pool_launches(
+  for_launches<PoolCall>(
       calls, n,
       [](const op_args::avgpool2x2_forward& c) {
         return PoolCall{std::get<4>(c), nullptr, std::get<5>(c), false};
@@ -281,7 +275,7 @@ void avgpool2x2_backward_many(const op_args::avgpool2x2_backward* calls, int n, 
   if (!n) return;
   const int C = std::get<0>(calls[0]), H = std::get<1>(calls[0]), W = std::get<2>(calls[0]), B = std::get<3>(calls[0]);
   if (size_t(B) * C * H * W == 0) return;
-  pool_launches(
+  for_launches<PoolCall>(
       calls, n,
       [](const op_args::avgpool2x2_backward& c) {
         return PoolCall{nullptr, std::get<4>(c), std::get<5>(c), std::get<6>(c)};
@@ -297,7 +291,7 @@ void global_avgpool_forward_many(const op_args::global_avgpool_forward* calls, i
   const int C = std::get<0>(calls[0]), HW = std::get<1>(calls[0]), B = std::get<2>(calls[0]);
   const size_t planes = size_t(B) * C;
   if (!planes) return;
-  pool_launches(
+  for_launches<PoolCall>(
       calls, n,
       [](const op_args::global_avgpool_forward& c) {
         return PoolCall{std::get<3>(c), nullptr, std::get<4>(c), false};
@@ -313,7 +307,7 @@ void global_avgpool_backward_many(const op_args::global_avgpool_backward* calls,
   if (!n) return;
   const int C = std::get<0>(calls[0]), HW = std::get<1>(calls[0]), B = std::get<2>(calls[0]);
   if (size_t(B) * C * HW == 0) return;
-  pool_launches(
+  for_launches<PoolCall>(
       calls, n,
       [](const op_args::global_avgpool_backward& c) {
         return PoolCall{nullptr, std::get<3>(c), std::get<4>(c), std::get<5>(c)};
