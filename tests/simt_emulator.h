@@ -19,10 +19,15 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace simt {
 
+#ifdef __VECTOR_TYPES_H__  // CUDA's headers came first (tests/emulated_cuda): their uint3 and dim3
+using ::dim3;
+using ::uint3;
+#else
 struct uint3 {
   unsigned x = 0, y = 0, z = 0;
 };
@@ -30,6 +35,7 @@ struct dim3 {
   unsigned x = 1, y = 1, z = 1;
   dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
 };
+#endif
 
 // The running thread's coordinates, set by the scheduler before it switches into a thread.
 struct Coordinates {
@@ -48,44 +54,65 @@ class Block {
     return b;
   }
 
-  // Runs body once per thread of one block to completion.
-  void run(unsigned threads, const std::function<void()>& body) {
-    constexpr size_t kStack = 128 * 1024;  // kernels keep little on the stack
+  // Runs body once per thread of one block to completion. direct: each thread a plain call, one after
+  // another (for kernels without barriers: a barrier there is an error). barriers(): how many barrier
+  // or warp-primitive waits the last block made.
+  void run(unsigned threads, const std::function<void()>& body, bool direct = false) {
+    waits_ = 0;
+    if (direct) return run_direct(threads, body);
+    constexpr size_t kStack = 128 * 1024, kColour = 64 * 1024;  // kernels keep little on the stack
     // Fibers are made once and parked between blocks (a fresh one costs a system call); one that a
     // failed block left inside its body is made anew.
     while (fibers_.size() < threads) fibers_.push_back(std::make_unique<Fiber>());  // never moved: contexts
     active_ = threads;
-    exchange_.assign(threads, 0);
+    exchange_.assign(2 * size_t(threads), 0);
+    round_.assign(threads, 0);
     body_ = &body;
     current() = this;
     for (unsigned t = 0; t < threads; ++t) {
       if (fibers_[t]->started && fibers_[t]->state != Done) fibers_[t] = std::make_unique<Fiber>();
       Fiber& f = *fibers_[t];
-      if (!f.stack) f.stack.reset(new char[kStack]);  // not zeroed: untouched pages stay unmapped
+      // Not zeroed: untouched pages stay unmapped. Each stack starts at its own offset within 64 KB
+      // (a multiple of 5 cache lines): stacks 128 KB apart would put every fiber's hot top-of-stack
+      // lines in the same cache sets, and a switch would miss in L1 and L2.
+      if (!f.stack) f.stack.reset(new char[kStack + kColour]);
       if (!f.started) {
         getcontext(&f.ctx);
-        f.ctx.uc_stack.ss_sp = f.stack.get();
+        f.ctx.uc_stack.ss_sp = f.stack.get() + (size_t(t) * 320) % kColour;
         f.ctx.uc_stack.ss_size = kStack;
         f.ctx.uc_link = nullptr;  // entry() never returns: it jumps back to the scheduler
         makecontext(&f.ctx, &Block::entry, 0);
       }
       f.state = Ready;
       f.error = nullptr;
+      const dim3 d = here().block_dim;
+      f.coord = {t % d.x, t / d.x % d.y, t / (d.x * d.y)};  // once per block, not per switch
     }
+    // A pass runs every Ready thread until it waits or ends, each handing over to the next Ready one
+    // (one switch per thread, not two through the scheduler); the last returns here.
     for (;;) {
+      unsigned first = 0;
+      while (first < threads && fibers_[first]->state != Ready) ++first;
+      if (first < threads && __builtin_setjmp(scheduler_jump_) == 0) start(first);
       for (unsigned t = 0; t < threads; ++t)
-        if (fibers_[t]->state == Ready) resume(t);
+        if (fibers_[t]->error) std::rethrow_exception(std::exchange(fibers_[t]->error, nullptr));
       if (!release(threads)) break;
     }
     current() = nullptr;
   }
+
+  size_t barriers() const { return waits_; }
 
   // __syncthreads(): wait until every thread of the block has arrived.
   void block_barrier() { wait(WaitBlock); }
   // The warp primitives' rendezvous: every thread of the running thread's warp.
   void warp_barrier() { wait(WaitWarp); }
   unsigned running() const { return running_; }
-  uint64_t& slot(unsigned t) { return exchange_[t]; }
+  // The warp primitives' values: thread t's slot as `reader` sees it this round. Rounds alternate
+  // between two sets of slots, so one rendezvous per primitive suffices: a lane that has gone on to
+  // write the next round's slot cannot overwrite one that a slower lane still has to read.
+  uint64_t& slot(unsigned reader, unsigned t) { return exchange_[size_t(round_[reader]) * active_ + t]; }
+  void next_round(unsigned t) { round_[t] ^= 1; }
   size_t threads() const { return active_; }
 
  private:
@@ -98,6 +125,7 @@ class Block {
     void* jump[5] = {};
     bool started = false;
     State state = Ready;
+    uint3 coord{};
     std::exception_ptr error;
   };
   [[gnu::noinline]] static void jump_to(void** buf) { __builtin_longjmp(buf, 1); }
@@ -113,27 +141,54 @@ class Block {
         f.error = std::current_exception();
       }
       f.state = Done;
-      if (__builtin_setjmp(f.jump) == 0) jump_to(b.scheduler_jump_);
+      b.hand_over(f);
     }
   }
-  [[gnu::noinline]] void resume(unsigned t) {
+  // Continues thread t where it stopped (or starts its fiber); does not return.
+  [[noreturn]] void start(unsigned t) {
     running_ = t;
-    const dim3 d = here().block_dim;
-    here().thread = {t % d.x, t / d.x % d.y, t / (d.x * d.y)};
     Fiber& f = *fibers_[t];
-    if (__builtin_setjmp(scheduler_jump_) == 0) {
-      if (!f.started) {
-        f.started = true;
-        setcontext(&f.ctx);
-      }
-      jump_to(f.jump);
+    here().thread = f.coord;
+    if (!f.started) {
+      f.started = true;
+      setcontext(&f.ctx);
     }
-    if (f.error) std::rethrow_exception(f.error);
+    jump_to(f.jump);
+    __builtin_unreachable();
+  }
+  // Parks the running fiber f (it continues from here when started again) and runs the next Ready
+  // thread of this pass, or returns to the scheduler after the last.
+  [[gnu::noinline]] void hand_over(Fiber& f) {
+    if (__builtin_setjmp(f.jump) != 0) return;
+    for (unsigned t = running_ + 1; t < active_; ++t)
+      if (fibers_[t]->state == Ready) start(t);
+    jump_to(scheduler_jump_);
+  }
+  void run_direct(unsigned threads, const std::function<void()>& body) {
+    direct_ = true;
+    active_ = threads;
+    current() = this;
+    const dim3 d = here().block_dim;
+    try {
+      for (unsigned t = 0; t < threads; ++t) {
+        running_ = t;
+        here().thread = {t % d.x, t / d.x % d.y, t / (d.x * d.y)};
+        body();
+      }
+    } catch (...) {
+      direct_ = false;
+      current() = nullptr;
+      throw;
+    }
+    direct_ = false;
+    current() = nullptr;
   }
   [[gnu::noinline]] void wait(State s) {
+    if (direct_) fail("a barrier or warp primitive in a kernel whose first block ran none (block-dependent barriers)");
+    ++waits_;
     Fiber& f = *fibers_[running_];
     f.state = s;
-    if (__builtin_setjmp(f.jump) == 0) jump_to(scheduler_jump_);
+    hand_over(f);
   }
   // Releases the barriers every member has reached; false when all threads are done. A barrier that
   // some member cannot reach (it returned, or waits elsewhere with nothing left to run) is an error.
@@ -165,30 +220,44 @@ class Block {
   [[noreturn]] static void fail(const std::string& what) { throw std::logic_error("simt: " + what); }
 
   std::vector<std::unique_ptr<Fiber>> fibers_;
-  unsigned active_ = 0;             // the running block's threads
-  std::vector<uint64_t> exchange_;  // the warp primitives' values, one per thread
+  unsigned active_ = 0;               // the running block's threads
+  std::vector<uint64_t> exchange_;    // the warp primitives' values: two rounds of one per thread
+  std::vector<unsigned char> round_;  // each thread's round (0 or 1)
   void* scheduler_jump_[5] = {};
   const std::function<void()>* body_ = nullptr;
   unsigned running_ = 0;
+  size_t waits_ = 0;
+  bool direct_ = false;
 };
 
 // kernel<<<grid, block>>>(...) as launch(grid, block, [&] { kernel(...); }): the blocks in order.
-inline void launch(dim3 grid, dim3 block, const std::function<void()>& body) {
+// kernel: the kernel's identity, or nullptr. A kernel whose first block ever run made no barrier or
+// warp-primitive wait runs its threads as plain calls from then on (no fibers: most element-wise
+// kernels); should one of its later blocks wait after all, that is an error, not a wrong result.
+inline void launch(dim3 grid, dim3 block, const std::function<void()>& body, const void* kernel = nullptr) {
   static Block runner;
+  static std::vector<const void*> barrier_free, with_barriers;
+  auto known = [](const std::vector<const void*>& v, const void* k) {
+    return k && std::find(v.begin(), v.end(), k) != v.end();
+  };
   here().grid = grid;
   here().block_dim = block;
   for (unsigned z = 0; z < grid.z; ++z)
     for (unsigned y = 0; y < grid.y; ++y)
       for (unsigned x = 0; x < grid.x; ++x) {
         here().block = {x, y, z};
-        runner.run(block.x * block.y * block.z, body);
+        const bool direct = known(barrier_free, kernel);
+        runner.run(block.x * block.y * block.z, body, direct);
+        if (kernel && !direct && !known(with_barriers, kernel))
+          (runner.barriers() ? with_barriers : barrier_free).push_back(kernel);
       }
 }
 
 // The kernel headers' launch(kernel, grid, threads, args...), run by the emulator.
 inline auto on_grid() {
   return [](auto kernel, dim3 grid, unsigned threads, const auto&... args) {
-    launch(grid, dim3(threads), [&] { kernel(args...); });
+    launch(
+        grid, dim3(threads), [&] { kernel(args...); }, reinterpret_cast<const void*>(kernel));
   };
 }
 
@@ -198,17 +267,25 @@ T exchange(T v, unsigned from_lane, bool valid) {
   static_assert(sizeof(T) <= sizeof(uint64_t), "one slot per thread");
   Block& b = *Block::current();
   const unsigned t = b.running(), w0 = t & ~31u;
-  std::memcpy(&b.slot(t), &v, sizeof(T));
+  std::memcpy(&b.slot(t, t), &v, sizeof(T));
   b.warp_barrier();
   T r = v;
-  if (valid && w0 + from_lane < b.threads()) std::memcpy(&r, &b.slot(w0 + from_lane), sizeof(T));
-  b.warp_barrier();  // every lane has read before the slots are written again
+  if (valid && w0 + from_lane < b.threads()) std::memcpy(&r, &b.slot(t, w0 + from_lane), sizeof(T));
+  b.next_round(t);
   return r;
 }
 
 }  // namespace simt
 
+#ifndef __VECTOR_TYPES_H__
 using simt::dim3;
+#endif
+// CUDA's headers define these for host compilers as attributes; here they are what the emulation needs.
+#undef __global__
+#undef __device__
+#undef __host__
+#undef __shared__
+#undef __launch_bounds__
 #define __global__
 #define __device__
 #define __host__
@@ -245,13 +322,14 @@ T __shfl_down_sync(unsigned, T v, unsigned delta) {
 inline unsigned __ballot_sync(unsigned, int predicate) {
   ::simt::Block& b = *::simt::Block::current();
   const unsigned t = b.running(), w0 = t & ~31u;
-  b.slot(t) = predicate ? 1 : 0;
+  b.slot(t, t) = predicate ? 1 : 0;
   b.warp_barrier();
   unsigned bits = 0;
-  for (unsigned l = 0; l < 32 && w0 + l < b.threads(); ++l) bits |= unsigned(b.slot(w0 + l)) << l;
-  b.warp_barrier();
+  for (unsigned l = 0; l < 32 && w0 + l < b.threads(); ++l) bits |= unsigned(b.slot(t, w0 + l)) << l;
+  b.next_round(t);
   return bits;
 }
+using std::isfinite;  // CUDA's device math declares it unqualified
 inline int __popcll(unsigned long long v) { return __builtin_popcountll(v); }
 template <class T>
 T atomicAdd(T* p, T v) {

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/cuda/on_stream.cuh"
 #include "kernels/normal_draw.h"
 #include "tests/gpu/normal_draws_device.h"
 
@@ -36,8 +37,7 @@ std::vector<double> normal_pairs_on_device(const std::vector<uint64_t>& r1, cons
   check(cudaMalloc(&dz, 2 * n * sizeof(double)), "cudaMalloc");
   check(cudaMemcpy(d1, r1.data(), n * sizeof(uint64_t), cudaMemcpyHostToDevice), "cudaMemcpy");
   check(cudaMemcpy(d2, r2.data(), n * sizeof(uint64_t), cudaMemcpyHostToDevice), "cudaMemcpy");
-  pairs_k<<<256, 256>>>(d1, d2, n, dz);
-  check(cudaGetLastError(), "pairs_k launch");
+  cuda::on_stream(nullptr)(pairs_k, dim3(256), 256u, d1, d2, n, dz);  // launch errors throw
   check(cudaMemcpy(z.data(), dz, 2 * n * sizeof(double), cudaMemcpyDeviceToHost), "cudaMemcpy");
   cudaFree(d1);
   cudaFree(d2);

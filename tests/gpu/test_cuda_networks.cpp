@@ -3,9 +3,11 @@
 // state, Hamming kernels, fusion on and off.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 #include "engine/error.h"
@@ -27,7 +29,14 @@ using namespace naswot;
 
 namespace {
 
-constexpr int kBatch = 128;
+#ifdef NASWOT_EMULATED_CUDA
+// On the emulated runtime (tests/emulated_cuda) every kernel runs thread by thread on the CPU: the
+// same checks at a smaller batch on fewer networks: of the spread-out NB201 ones (the special cells
+// stay), of those the proxies and the 16x16 inputs take, and of the NB101 cells.
+constexpr int kBatch = 4, kSpread = 1, kProxyNetworks = 2, kProxySpread = 0, kSmallImage = 2, kNb101Cells = 3;
+#else
+constexpr int kBatch = 128, kSpread = 46, kProxyNetworks = 12, kProxySpread = 6, kSmallImage = 8, kNb101Cells = 8;
+#endif
 
 // CIFAR-10 when a data directory is configured, else a fixed random batch.
 const std::vector<float>& batch() {
@@ -45,10 +54,11 @@ const std::vector<float>& batch() {
   return x;
 }
 
-// 46 spread-out indices plus structurally special cells (all none: degenerate; all skip; all pools).
+// kSpread spread-out indices plus structurally special cells (all none: degenerate; all skip; all
+// pools; all convolutions).
 std::vector<nb201::Arch> sample_archs() {
   std::vector<nb201::Arch> v;
-  for (int i = 0; i < 46; ++i) v.push_back(nb201::from_index((i * 7919 + 13) % nb201::kNumArchs));
+  for (int i = 0; i < kSpread; ++i) v.push_back(nb201::from_index((i * 7919 + 13) % nb201::kNumArchs));
   for (const char* s :
        {"|none~0|+|none~0|none~1|+|none~0|none~1|none~2|",
         "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|",
@@ -61,6 +71,44 @@ std::vector<nb201::Arch> sample_archs() {
 NetworkScore score_on(Executor& ex, const nb201::Arch& a, bool keep) {
   const Graph g = nb201::build(a);
   return score_network(ex, g, init_params(g, 0, uint64_t(nb201::index_of(a))), batch(), kBatch, keep);
+}
+
+// A Hamming kernel against the CPU's: float rounding may flip units whose pre-activation is within
+// rounding of 0, so entries may differ by up to 1e-4 of their count (exact equality is asked only
+// between runs of one backend); the log-determinants then agree to 1e-3.
+void hamming_close(const std::vector<int64_t>& cpu, const std::vector<int64_t>& gpu) {
+  REQUIRE(cpu.size() == gpu.size());
+  double worst = 0;
+  for (size_t j = 0; j < cpu.size(); ++j)
+    worst = std::max(worst, std::fabs(double(cpu[j] - gpu[j])) / std::max<double>(1, double(cpu[j])));
+  CHECK(worst <= 1e-4);
+  const HammingScore sc = hamming_logdet(cpu, kBatch), sg = hamming_logdet(gpu, kBatch);
+  CHECK(sc.status == sg.status);
+  if (sc.status == ScoreStatus::Ok) CHECK(std::fabs(sc.score - sg.score) <= 1e-3 * std::fabs(sc.score));
+}
+
+// How far rounding alone moves a score on the CPU: the largest change when every weight moves by one
+// ulp (up, then down). Chain-like cells (all nor_conv_3x3) at small batches amplify rounding through
+// their training-mode batch norms (fisher and ntk move by 0.2-0.7 % on the CPU itself), so a backend
+// that rounds differently is held to a few times this where it misses the plain relative bound.
+double rounding_spread(const std::function<double(const std::vector<float>&)>& score, const std::vector<float>& w) {
+  const double base = score(w);
+  double spread = 0;
+  for (const float to : {2.f, -2.f}) {
+    std::vector<float> moved = w;
+    for (float& v : moved) v = std::nextafter(v, to * std::fabs(v) + to);
+    spread = std::max(spread, std::fabs(score(moved) - base));
+  }
+  return spread;
+}
+// |gpu - cpu| within rel of |cpu|, or within 4 times the CPU's own rounding spread (computed only then).
+void close_to_cpu(double gpu, double cpu, double rel, const std::function<double(const std::vector<float>&)>& score,
+                  const std::vector<float>& w) {
+  const double d = std::fabs(gpu - cpu);
+  if (d <= rel * std::fabs(cpu)) return;
+  const double spread = rounding_spread(score, w);
+  CAPTURE(spread);
+  CHECK(d <= 4 * spread);
 }
 
 bool same_score(const JacobScore& a, const JacobScore& b, double rel) {
@@ -90,7 +138,7 @@ std::vector<JacobScore> scores_against_cpu(Executor& eg, const char* what) {
 
 }  // namespace
 
-TEST_CASE("cuda: 50 NB201 networks match the CPU backend (Jacobians, scores, statuses)") {
+TEST_CASE("cuda: NB201 networks match the CPU backend (Jacobians, scores, statuses)") {
   auto cpu = make_cpu_backend(0);
   auto gpu = make_backend("cuda", BackendOptions{});
   Executor ec(*cpu), eg(*gpu);
@@ -127,9 +175,9 @@ TEST_CASE("cuda: 50 NB201 networks match the CPU backend (Jacobians, scores, sta
   }
   CHECK(degenerate >= 1);  // the all-none cell
   std::printf(
-      "50 networks: worst relative score difference %.3g, worst Jacobian difference %.3g (max-norm), "
+      "%zu networks: worst relative score difference %.3g, worst Jacobian difference %.3g (max-norm), "
       "%.3g (Frobenius), %d degenerate\n",
-      worst_score, worst_jac, worst_fro, degenerate);
+      sample_archs().size(), worst_score, worst_jac, worst_fro, degenerate);
 }
 
 TEST_CASE("cuda: 16x16 networks (ImageNet16-120: NB201 and NATS-Bench SSS) match the CPU backend") {
@@ -141,8 +189,10 @@ TEST_CASE("cuda: 16x16 networks (ImageNet16-120: NB201 and NATS-Bench SSS) match
   nb201::NetConfig net;
   net.image = 16;
   std::vector<Graph> graphs;
-  for (int i = 0; i < 8; ++i) graphs.push_back(nb201::build(nb201::from_index((i * 1931 + 7) % nb201::kNumArchs), net));
-  for (long i : {0L, 32767L, 12345L, 20000L}) graphs.push_back(nats_sss::build(nats_sss::from_index(i), 1, 16));
+  for (int i = 0; i < kSmallImage; ++i)
+    graphs.push_back(nb201::build(nb201::from_index((i * 1931 + 7) % nb201::kNumArchs), net));
+  for (long i : {0L, 32767L, 12345L, 20000L})
+    if (graphs.size() < size_t(kSmallImage) * 3 / 2) graphs.push_back(nats_sss::build(nats_sss::from_index(i), 1, 16));
   double worst = 0;
   for (size_t k = 0; k < graphs.size(); ++k) {
     CAPTURE(k);
@@ -220,7 +270,7 @@ TEST_CASE("cuda: NB101 networks (max pools, concatenation, fused BN + ReLU) matc
   std::vector<nb101::Cell> cells;
   uint64_t state = 2026;
   auto next = [&] { return (state = state * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
-  while (cells.size() < 8) {
+  while (cells.size() < size_t(kNb101Cells)) {
     const int V = 3 + int(next() % 5);
     std::vector<std::vector<int>> m(size_t(V), std::vector<int>(size_t(V), 0));
     for (int i = 0; i < V; ++i)
@@ -261,17 +311,8 @@ TEST_CASE("cuda: Hamming kernels of networks match the CPU backend") {
     const Graph g = nb201::build(archs[i]);
     const auto p = init_params(g, 0, uint64_t(nb201::index_of(archs[i])));
     auto w = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
-    const HammingResult hc = ec.hamming_kernel(g, p, batch().data(), kBatch, w);
-    const HammingResult hg = eg.hamming_kernel(g, p, batch().data(), kBatch, w);
-    // Float rounding may flip units whose pre-activation is within rounding of 0: allow 1e-4 of them.
-    REQUIRE(hc.K.size() == hg.K.size());
-    double worst = 0;
-    for (size_t j = 0; j < hc.K.size(); ++j)
-      worst = std::max(worst, std::fabs(double(hc.K[j] - hg.K[j])) / std::max<double>(1, double(hc.K[j])));
-    CHECK(worst <= 1e-4);
-    const HammingScore sc = hamming_logdet(hc.K, kBatch), sg = hamming_logdet(hg.K, kBatch);
-    CHECK(sc.status == sg.status);
-    if (sc.status == ScoreStatus::Ok) CHECK(std::fabs(sc.score - sg.score) <= 1e-3 * std::fabs(sc.score));
+    hamming_close(ec.hamming_kernel(g, p, batch().data(), kBatch, w).K,
+                  eg.hamming_kernel(g, p, batch().data(), kBatch, w).K);
   }
 }
 
@@ -304,9 +345,10 @@ TEST_CASE("cuda: lockstep (several networks per launch) scores as one network at
     CHECK(together[i].status == alone[i].status);
     CHECK(std::memcmp(&together[i].score, &alone[i].score, sizeof(double)) == 0);
   }
-  CHECK(ls.stats().steps < ls.stats().calls / 4);
+  // Batching grows with the networks merged: over 4 calls per launch for the device's 21.
+  CHECK(double(ls.stats().calls) / double(ls.stats().steps) > std::min(4.0, double(graphs.size()) / 5));
   MESSAGE("lockstep on the GPU: " << ls.stats().calls << " calls in " << ls.stats().steps << " launches");
-  // Hamming kernels: exact integers, so equal to one at a time and to the CPU's.
+  // Hamming kernels: exact integers, so equal to one at a time, and close to the CPU's.
   const auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
   const auto K = ls.hamming_kernels(nets, batch().data(), kBatch, weight);
   auto cpu = make_cpu_backend(0);
@@ -314,7 +356,7 @@ TEST_CASE("cuda: lockstep (several networks per launch) scores as one network at
   for (size_t i = 0; i < graphs.size(); i += 5) {
     CAPTURE(i);
     CHECK(K[i] == eg.hamming_kernel(graphs[i], params[i], batch().data(), kBatch, weight).K);
-    CHECK(K[i] == ec.hamming_kernel(graphs[i], params[i], batch().data(), kBatch, weight).K);
+    hamming_close(ec.hamming_kernel(graphs[i], params[i], batch().data(), kBatch, weight).K, K[i]);
   }
 }
 
@@ -357,7 +399,7 @@ TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip, fisher,
   double worst = 0, worst_grasp = 0;
   int n = 0;
   for (const nb201::Arch& a : sample_archs()) {
-    if (++n > 12) break;
+    if (++n > kProxyNetworks) break;
     CAPTURE(nb201::to_string(a));
     NetShape shape;
     shape.num_classes = 10;
@@ -365,12 +407,24 @@ TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip, fisher,
     const std::vector<float> w = init_params(g, 0, uint64_t(nb201::index_of(a)));
     const WeightGradients c = ec.weight_gradients(g, w, batch().data(), kBatch, seed, true);
     const WeightGradients gg = eg.weight_gradients(g, w, batch().data(), kBatch, seed, true);
-    for (const auto& [cs, gs] : {std::pair{grad_norm_score(g, c.grads), grad_norm_score(g, gg.grads)},
-                                 std::pair{snip_score(g, w, c.grads), snip_score(g, w, gg.grads)},
-                                 std::pair{fisher_score(c.fisher), fisher_score(gg.fisher)}}) {
-      const double d = cs == 0 ? std::fabs(gs) : std::fabs(gs - cs) / std::fabs(cs);
-      worst = std::max(worst, d);
-      CHECK(d <= 1e-3);
+    using Proxy = std::function<double(const WeightGradients&, const std::vector<float>&)>;
+    const Proxy proxies[3] = {
+        [&](const WeightGradients& r, const std::vector<float>&) { return grad_norm_score(g, r.grads); },
+        [&](const WeightGradients& r, const std::vector<float>& ww) { return snip_score(g, ww, r.grads); },
+        [](const WeightGradients& r, const std::vector<float>&) { return fisher_score(r.fisher); }};
+    for (const Proxy& f : proxies) {
+      const double cs = f(c, w), gs = f(gg, w);
+      worst = std::max(worst, cs == 0 ? std::fabs(gs) : std::fabs(gs - cs) / std::fabs(cs));
+      if (cs == 0) {
+        CHECK(std::fabs(gs) <= 1e-3);
+        continue;
+      }
+      close_to_cpu(
+          gs, cs, 1e-3,
+          [&](const std::vector<float>& ww) {
+            return f(ec.weight_gradients(g, ww, batch().data(), kBatch, seed, true), ww);
+          },
+          w);
     }
     // grasp: the Hessian-vector product's tangents on both backends; a signed sum, compared against
     // its terms' scale, sum |w * Hg|.
@@ -395,14 +449,14 @@ TEST_CASE("cuda: synflow, zen and ntk match the CPU backend") {
   auto cpu = make_cpu_backend(0);
   auto gpu = make_backend("cuda", BackendOptions{});
   Executor ec(*cpu), eg(*gpu);
-  constexpr int kNtkBatch = 16;
+  constexpr int kNtkBatch = std::min(16, kBatch);
   const auto close = [](const JacobScore& c, const JacobScore& g, double abs, double rel) {
     CHECK(c.status == g.status);
     if (c.status == ScoreStatus::Ok) CHECK(std::fabs(g.score - c.score) <= abs + rel * std::fabs(c.score));
   };
   int n = 0;
   for (const nb201::Arch& a : sample_archs()) {
-    if (++n > 6 && n < 47) continue;  // six spread-out networks and the special cells
+    if (++n > kProxySpread && n <= kSpread) continue;  // the first spread-out networks and the special cells
     CAPTURE(nb201::to_string(a));
     NetShape shape;
     shape.num_classes = 10;
@@ -413,6 +467,11 @@ TEST_CASE("cuda: synflow, zen and ntk match the CPU backend") {
     const ZenNetwork z = zen_network(g, 0, uint64_t(index));
     const ZenInputs in = zen_inputs(0, kBatch, g.shape(0).per_sample());
     close(zen_score(ec, z, in, kBatch), zen_score(eg, z, in, kBatch), 1e-3, 0);
-    close(ntk(ec, g, w, batch().data(), kNtkBatch), ntk(eg, g, w, batch().data(), kNtkBatch), 0, 1e-3);
+    const JacobScore nc = ntk(ec, g, w, batch().data(), kNtkBatch), ng = ntk(eg, g, w, batch().data(), kNtkBatch);
+    CHECK(nc.status == ng.status);
+    if (nc.status == ScoreStatus::Ok)
+      close_to_cpu(
+          ng.score, nc.score, 1e-3,
+          [&](const std::vector<float>& ww) { return ntk(ec, g, ww, batch().data(), kNtkBatch).score; }, w);
   }
 }
