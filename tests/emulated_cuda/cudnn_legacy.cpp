@@ -14,13 +14,15 @@
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
+// NHWC descriptors are accepted (algorithm queries work on them: the op model asks about both
+// layouts); running a convolution on them is not emulated.
 struct cudnnTensorStruct {
   int n = 0, c = 0, h = 0, w = 0;
-  bool set = false;
+  bool set = false, nhwc = false;
 };
 struct cudnnFilterStruct {
   int k = 0, c = 0, h = 0, w = 0;
-  bool set = false;
+  bool set = false, nhwc = false;
 };
 struct cudnnConvolutionStruct {
   int pad_h = 0, pad_w = 0, u = 1, v = 1;
@@ -59,6 +61,11 @@ void algorithms(int requested, int* returned, Perf* out) {
 
 size_t workspace_of(int algo) { return algo == 2 ? kWorkspace : 0; }
 
+void require_nchw(const cudnnTensorStruct& x, const cudnnFilterStruct& w, const cudnnTensorStruct& y,
+                  const char* call) {
+  if (x.nhwc || w.nhwc || y.nhwc) throw Misuse(std::string(call) + ": NHWC convolutions are not emulated");
+}
+
 // Algorithm 1 is the tensor-core one: allowed only where the descriptor allows tensor-op math.
 void check_algo(int algo, const cudnnConvolutionStruct& c, const void* ws, size_t ws_bytes, const char* call) {
   if (algo < 0 || algo > 2)
@@ -77,7 +84,12 @@ void check_algo(int algo, const cudnnConvolutionStruct& c, const void* ws, size_
 using emucuda::Misuse;
 
 const char* cudnnGetErrorString(cudnnStatus_t s) {
-  return s == CUDNN_STATUS_SUCCESS ? "CUDNN_STATUS_SUCCESS" : "emulated cuDNN error";
+  switch (s) {
+    case CUDNN_STATUS_SUCCESS: return "CUDNN_STATUS_SUCCESS";
+    case CUDNN_STATUS_BAD_PARAM: return "CUDNN_STATUS_BAD_PARAM";
+    case CUDNN_STATUS_NOT_SUPPORTED: return "CUDNN_STATUS_NOT_SUPPORTED";
+    default: return "emulated cuDNN error";
+  }
 }
 cudnnStatus_t cudnnCreate(cudnnHandle_t* h) {
   *h = new cudnnContext;
@@ -102,9 +114,9 @@ cudnnStatus_t cudnnDestroyTensorDescriptor(cudnnTensorDescriptor_t d) {
 }
 cudnnStatus_t cudnnSetTensor4dDescriptor(cudnnTensorDescriptor_t d, cudnnTensorFormat_t f, cudnnDataType_t t, int n,
                                          int c, int h, int w) {
-  if (f != CUDNN_TENSOR_NCHW || t != CUDNN_DATA_FLOAT) return CUDNN_STATUS_NOT_SUPPORTED;
+  if ((f != CUDNN_TENSOR_NCHW && f != CUDNN_TENSOR_NHWC) || t != CUDNN_DATA_FLOAT) return CUDNN_STATUS_NOT_SUPPORTED;
   if (n <= 0 || c <= 0 || h <= 0 || w <= 0) return CUDNN_STATUS_BAD_PARAM;
-  *d = {n, c, h, w, true};
+  *d = {n, c, h, w, true, f == CUDNN_TENSOR_NHWC};
   return CUDNN_STATUS_SUCCESS;
 }
 cudnnStatus_t cudnnCreateFilterDescriptor(cudnnFilterDescriptor_t* d) {
@@ -117,9 +129,9 @@ cudnnStatus_t cudnnDestroyFilterDescriptor(cudnnFilterDescriptor_t d) {
 }
 cudnnStatus_t cudnnSetFilter4dDescriptor(cudnnFilterDescriptor_t d, cudnnDataType_t t, cudnnTensorFormat_t f, int k,
                                          int c, int h, int w) {
-  if (f != CUDNN_TENSOR_NCHW || t != CUDNN_DATA_FLOAT) return CUDNN_STATUS_NOT_SUPPORTED;
+  if ((f != CUDNN_TENSOR_NCHW && f != CUDNN_TENSOR_NHWC) || t != CUDNN_DATA_FLOAT) return CUDNN_STATUS_NOT_SUPPORTED;
   if (k <= 0 || c <= 0 || h <= 0 || w <= 0) return CUDNN_STATUS_BAD_PARAM;
-  *d = {k, c, h, w, true};
+  *d = {k, c, h, w, true, f == CUDNN_TENSOR_NHWC};
   return CUDNN_STATUS_SUCCESS;
 }
 cudnnStatus_t cudnnCreateConvolutionDescriptor(cudnnConvolutionDescriptor_t* d) {
@@ -230,6 +242,7 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void* alpha, const 
                                       size_t ws_bytes, const void* beta, const cudnnTensorDescriptor_t yd, void* y) {
   const char* call = "cudnnConvolutionForward";
   const emucuda::ConvShape s = emucuda::shape_of(*xd, *wd, *cd, *yd, call);
+  emucuda::require_nchw(*xd, *wd, *yd, call);
   emucuda::check_algo(int(algo), *cd, ws, ws_bytes, call);
   emucuda::require_device(x, s.x_elems() * 4, std::string(call) + " x");
   emucuda::require_device(w, s.w_elems() * 4, std::string(call) + " w");
@@ -248,6 +261,7 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void* alpha, c
                                            const cudnnTensorDescriptor_t dxd, void* dx) {
   const char* call = "cudnnConvolutionBackwardData";
   const emucuda::ConvShape s = emucuda::shape_of(*dxd, *wd, *cd, *dyd, call);
+  emucuda::require_nchw(*dxd, *wd, *dyd, call);
   emucuda::check_algo(int(algo), *cd, ws, ws_bytes, call);
   emucuda::require_device(w, s.w_elems() * 4, std::string(call) + " w");
   emucuda::require_device(dy, s.y_elems() * 4, std::string(call) + " dy");
@@ -266,6 +280,7 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t h, const void* alpha,
                                              const void* beta, const cudnnFilterDescriptor_t dwd, void* dw) {
   const char* call = "cudnnConvolutionBackwardFilter";
   const emucuda::ConvShape s = emucuda::shape_of(*xd, *dwd, *cd, *dyd, call);
+  emucuda::require_nchw(*xd, *dwd, *dyd, call);
   emucuda::check_algo(int(algo), *cd, ws, ws_bytes, call);
   emucuda::require_device(x, s.x_elems() * 4, std::string(call) + " x");
   emucuda::require_device(dy, s.y_elems() * 4, std::string(call) + " dy");
