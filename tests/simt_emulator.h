@@ -60,7 +60,7 @@ class Block {
   void run(unsigned threads, const std::function<void()>& body, bool direct = false) {
     waits_ = 0;
     if (direct) return run_direct(threads, body);
-    constexpr size_t kStack = 128 * 1024, kColour = 64 * 1024;  // kernels keep little on the stack
+    constexpr size_t kStack = 128 * 1024;  // kernels keep little on the stack
     // Fibers are made once and parked between blocks (a fresh one costs a system call); one that a
     // failed block left inside its body is made anew.
     while (fibers_.size() < threads) fibers_.push_back(std::make_unique<Fiber>());  // never moved: contexts
@@ -72,13 +72,10 @@ class Block {
     for (unsigned t = 0; t < threads; ++t) {
       if (fibers_[t]->started && fibers_[t]->state != Done) fibers_[t] = std::make_unique<Fiber>();
       Fiber& f = *fibers_[t];
-      // Not zeroed: untouched pages stay unmapped. Each stack starts at its own offset within 64 KB
-      // (a multiple of 5 cache lines): stacks 128 KB apart would put every fiber's hot top-of-stack
-      // lines in the same cache sets, and a switch would miss in L1 and L2.
-      if (!f.stack) f.stack.reset(new char[kStack + kColour]);
+      if (!f.stack) f.stack.reset(new char[kStack]);  // not zeroed: untouched pages stay unmapped
       if (!f.started) {
         getcontext(&f.ctx);
-        f.ctx.uc_stack.ss_sp = f.stack.get() + (size_t(t) * 320) % kColour;
+        f.ctx.uc_stack.ss_sp = f.stack.get();
         f.ctx.uc_stack.ss_size = kStack;
         f.ctx.uc_link = nullptr;  // entry() never returns: it jumps back to the scheduler
         makecontext(&f.ctx, &Block::entry, 0);
