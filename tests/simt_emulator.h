@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -233,20 +234,17 @@ class Block {
 // kernels); should one of its later blocks wait after all, that is an error, not a wrong result.
 inline void launch(dim3 grid, dim3 block, const std::function<void()>& body, const void* kernel = nullptr) {
   static Block runner;
-  static std::vector<const void*> barrier_free, with_barriers;
-  auto known = [](const std::vector<const void*>& v, const void* k) {
-    return k && std::find(v.begin(), v.end(), k) != v.end();
-  };
+  static std::map<const void*, bool> barrier_free;  // per kernel, decided by its first block
+  const auto seen = kernel ? barrier_free.find(kernel) : barrier_free.end();
+  bool direct = seen != barrier_free.end() && seen->second, decided = !kernel || seen != barrier_free.end();
   here().grid = grid;
   here().block_dim = block;
   for (unsigned z = 0; z < grid.z; ++z)
     for (unsigned y = 0; y < grid.y; ++y)
       for (unsigned x = 0; x < grid.x; ++x) {
         here().block = {x, y, z};
-        const bool direct = known(barrier_free, kernel);
         runner.run(block.x * block.y * block.z, body, direct);
-        if (kernel && !direct && !known(with_barriers, kernel))
-          (runner.barriers() ? with_barriers : barrier_free).push_back(kernel);
+        if (!decided) direct = barrier_free[kernel] = runner.barriers() == 0, decided = true;
       }
 }
 
