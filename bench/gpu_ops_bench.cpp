@@ -6,7 +6,7 @@
 // NCHW and NHWC, FMA and TF32 math, timed by cudnnFind against the backend's choice. Markdown on
 // stdout. BACKEND cpu models the CPU backend and skips the cuDNN part.
 // Usage: naswot_gpu_ops_bench [BATCH=128] [REPS=20] [BACKEND=cuda] [SPACE=nb201|nb101|nats-sss]
-//        [SAMPLE=1000 (nb101, nats-sss)]
+//        [SAMPLE=1000 (nb101, nats-sss)] [CONV_CALLS=16 (naswot's convolutions: calls per launch)]
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
@@ -26,6 +26,7 @@
 #include "engine/executor.h"
 #include "engine/init.h"
 #include "kernels/cuda/check.cuh"
+#include "kernels/cuda/cuda_kernels.h"
 #include "searchspaces/space.h"
 
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -73,6 +74,31 @@ OpTime time_op(Backend& be, int reps, const std::function<void()>& op, bool grap
 }
 
 double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k * d.Ho * d.Wo * double(d.B); }
+
+// naswot's convolution kernels (a backend with --conv-kernels naswot or naswot-gather): device seconds per
+// forward + backward-data pair of shape d with n calls per launch (distinct inputs and outputs, one
+// weight tensor), per call; -1 where the kernels do not take the shape or the time is unknown.
+double naswot_conv_pair(Backend& be, const ConvDims& d, int n, int reps) {
+  if (!cuda::conv2d_supported(d)) return -1;
+  const size_t xs = size_t(d.B) * d.Cin * d.H * d.W, ws = size_t(d.Cout) * d.Cin * d.k * d.k,
+               ys = size_t(d.B) * d.Cout * d.Ho * d.Wo;
+  float* A = be.arena(ws + size_t(n) * (xs + ys));
+  std::vector<op_args::conv2d_forward> f;
+  std::vector<op_args::conv2d_backward_data> b;
+  for (int i = 0; i < n; ++i) {
+    float* x = A + ws + size_t(i) * (xs + ys);
+    f.emplace_back(d, x, A, x + xs);
+    b.emplace_back(d, x + xs, A, x, false);
+  }
+  const OpTime t = time_op(
+      be, reps,
+      [&] {
+        be.conv2d_forward_many(f.data(), n);
+        be.conv2d_backward_data_many(b.data(), n);
+      },
+      true);
+  return t.device < 0 ? -1 : t.device / n;
+}
 
 // Kinds of the modelled per-architecture time.
 enum Kind { kConvF, kConvB, kBnF, kBnB, kRelu, kAdd, kPool, kMaxPool, kConcat, kOther, kScore, kKinds };
@@ -296,10 +322,11 @@ int main(int argc, char** argv) try {
   const std::string space = argc > 4 ? argv[4] : "nb201";
   const Space& sp = space_named(space);
   if (B < 2 || reps < 1)
-    fail("usage: naswot_gpu_ops_bench [BATCH>=2] [REPS>=1] [cuda|cpu] [nb201|nb101|nats-sss] [SAMPLE]");
+    fail("usage: naswot_gpu_ops_bench [BATCH>=2] [REPS>=1] [cuda|cpu] [nb201|nb101|nats-sss] [SAMPLE] [CONV_CALLS]");
   // NB201: every architecture; the others: SAMPLE architectures (default 1000) at an even index stride.
   const bool all = sp.id() == SpaceId::Nb201;
   const long n_archs = all ? sp.size() : std::min(sp.size(), argc > 5 ? std::atol(argv[5]) : 1000L);
+  const int conv_calls = argc > 6 ? std::max(1, std::atoi(argv[6])) : 16;
   if (n_archs < 1) fail("SAMPLE must be at least 1");
   const auto graph_of = [&](long k) {  // the k-th of the n_archs modelled architectures
     return sp.build(all ? k : k * (sp.size() / n_archs), NetShape{});
@@ -411,16 +438,28 @@ int main(int argc, char** argv) try {
   if (cuda)
     std::printf(
         "The graph API column: the same shapes through cuDNN's graph API (--conv-kernels cudnn-graph: one\n"
-        "execution plan per shape, built once), back to back / host / device, microseconds.\n\n");
+        "execution plan per shape, built once), back to back / host / device, microseconds.\n"
+        "The naswot columns: naswot's own kernels (--conv-kernels naswot: the direct kernel where it applies;\n"
+        "naswot-gather: the general kernel, its baseline, same bits), device microseconds per forward +\n"
+        "backward-data pair with one call per launch / with %d calls per launch (per call), and the direct\n"
+        "kernel's GFLOP/s at %d calls per launch; n/a: a shape they do not take.\n\n",
+        conv_calls, conv_calls);
   std::printf(
       "| Cin HxW Cout k s | GFLOP (f+b) | back to back | host | device | kernels | GFLOP/s (device) |%s\n"
       "|---|---|---|---|---|---|---|%s\n",
-      cuda ? " graph API | NCHW fp32 | NHWC fp32 | NCHW tf32 | NHWC tf32 |" : "", cuda ? "---|---|---|---|---|" : "");
-  std::unique_ptr<Backend> graph_be;
+      cuda ? " graph API | naswot direct | naswot gather | direct GFLOP/s | NCHW fp32 | NHWC fp32 | NCHW tf32 |"
+             " NHWC tf32 |"
+           : "",
+      cuda ? "---|---|---|---|---|---|---|---|" : "");
+  std::unique_ptr<Backend> graph_be, direct_be, gather_be;
   if (cuda) {
     BackendOptions go;
     go.conv = ConvKernels::CudnnGraph;
     graph_be = make_backend("cuda", go);
+    go.conv = ConvKernels::Naswot;
+    direct_be = make_backend("cuda", go);
+    go.conv = ConvKernels::NaswotGather;
+    gather_be = make_backend("cuda", go);
   }
   struct Cfg {
     cudnnTensorFormat_t fmt;
@@ -465,6 +504,21 @@ int main(int argc, char** argv) try {
       } catch (const std::exception& e) {
         std::printf(" failed: %s |", e.what());
       }
+    if (cuda) {  // naswot's kernels: one call, then conv_calls calls per launch
+      const double direct16 = naswot_conv_pair(*direct_be, d, conv_calls, reps);
+      for (Backend* b : {direct_be.get(), gather_be.get()}) {
+        const double one = naswot_conv_pair(*b, d, 1, reps),
+                     many = b == direct_be.get() ? direct16 : naswot_conv_pair(*b, d, conv_calls, reps);
+        if (one < 0 || many < 0)
+          std::printf(" n/a |");
+        else
+          std::printf(" %.1f / %.1f |", 1e6 * one, 1e6 * many);
+      }
+      if (direct16 > 0)
+        std::printf(" %.0f |", gf / direct16);
+      else
+        std::printf(" n/a |");
+    }
     if (cuda)
       for (const Cfg& c : cfgs) {
         const ConvBest b = find_best(h, d, c.fmt, c.tf32);

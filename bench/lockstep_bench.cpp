@@ -4,7 +4,8 @@
 // are the host's alone; MODE run: the ops run and each architecture is scored (on a GPU, issue is
 // the enqueueing and score includes waiting for the device). Markdown on stdout.
 // Usage: naswot_lockstep_bench [BATCH=128] [BACKEND=cpu] [SPACE=nb201] [SAMPLE=128] [MODE=host] [KS=1,4,8,16,32]
-//        [CONV=cudnn|naswot|cudnn-graph (cuda: --conv-kernels)] [WEIGHTS=host|drawn (drawn: the backend draws them)]
+//        [CONV=cudnn|naswot|cudnn-graph|naswot-gather (cuda: --conv-kernels)] [WEIGHTS=host|drawn (drawn: the backend
+//        draws them)]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -54,15 +55,11 @@ int main(int argc, char** argv) try {
   const std::string conv = argc > 7 ? argv[7] : "cudnn";
   const bool drawn = argc > 8 && std::string(argv[8]) == "drawn";
   if (argc > 8 && !drawn && std::string(argv[8]) != "host") fail("WEIGHTS: host or drawn");
-  if (B < 2 || sample < 1 || (mode != "host" && mode != "run") ||
-      (conv != "cudnn" && conv != "naswot" && conv != "cudnn-graph"))
+  BackendOptions bo;
+  if (B < 2 || sample < 1 || (mode != "host" && mode != "run") || !conv_kernels_named(conv, bo.conv))
     fail(
         "usage: naswot_lockstep_bench [BATCH>=2] [cpu|cuda] [nb201|nb101|nats-sss] [SAMPLE>=1] [host|run] [KS] "
-        "[cudnn|naswot|cudnn-graph] [host|drawn]");
-  BackendOptions bo;
-  bo.conv = conv == "naswot"        ? ConvKernels::Naswot
-            : conv == "cudnn-graph" ? ConvKernels::CudnnGraph
-                                    : ConvKernels::Cudnn;
+        "[cudnn|naswot|cudnn-graph|naswot-gather] [host|drawn]");
   auto be = make_backend(backend, bo);
   TracingBackend counted(*be, nullptr, Trace::ReportOnly);
   Backend& target = mode == "host" ? static_cast<Backend&>(counted) : *be;

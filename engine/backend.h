@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "engine/score_jacob.h"
@@ -106,8 +107,20 @@ enum class SigmaSolver { Auto, Eigen, Cholesky };
 // The CUDA backend's convolutions: cuDNN's legacy calls (the general path), naswot's own batched
 // kernels for the stride-1 shapes they cover (kernels/cuda/conv2d.cu: one launch per lockstep step;
 // cuDNN for the rest), or cuDNN's graph API with execution plans cached per shape (forward and
-// backward-data; weight gradients stay on the legacy calls). They may round differently.
-enum class ConvKernels { Cudnn, Naswot, CudnnGraph };
+// backward-data; weight gradients stay on the legacy calls). They may round differently, except
+// NaswotGather: naswot's general (gather) kernel on every shape, also where Naswot runs its direct
+// kernel (the same bits; the direct kernel's baseline in benchmarks).
+enum class ConvKernels { Cudnn, Naswot, CudnnGraph, NaswotGather };
+// Their names (--conv-kernels): cudnn, naswot, cudnn-graph, naswot-gather; false for another name.
+inline bool conv_kernels_named(const std::string& name, ConvKernels& out) {
+  static const std::pair<const char*, ConvKernels> names[] = {{"cudnn", ConvKernels::Cudnn},
+                                                              {"naswot", ConvKernels::Naswot},
+                                                              {"cudnn-graph", ConvKernels::CudnnGraph},
+                                                              {"naswot-gather", ConvKernels::NaswotGather}};
+  for (const auto& [n, k] : names)
+    if (name == n) return out = k, true;
+  return false;
+}
 
 struct BackendOptions {
   int threads = 0;    // CPU: OpenMP threads of this instance (0 = all)

@@ -124,9 +124,10 @@ class CudaBackend final : public Backend {
     char buf[400];
     std::snprintf(buf, sizeof buf, "%s (cuda:%d, sm_%d%d, %s%s)", p.name, device_, p.major, p.minor,
                   tf32_ ? "tf32" : "fp32",
-                  conv_ == ConvKernels::Naswot       ? ", naswot convolutions"
-                  : conv_ == ConvKernels::CudnnGraph ? ", cuDNN graph-API convolutions"
-                                                     : "");
+                  conv_ == ConvKernels::Naswot         ? ", naswot convolutions"
+                  : conv_ == ConvKernels::NaswotGather ? ", naswot convolutions (gather kernel)"
+                  : conv_ == ConvKernels::CudnnGraph   ? ", cuDNN graph-API convolutions"
+                                                       : "");
     description_ = buf;
     model_ = std::string(p.name) + " sm_" + std::to_string(p.major) + std::to_string(p.minor);
     NASWOT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
@@ -201,20 +202,20 @@ class CudaBackend final : public Backend {
 
   void conv2d_forward_many(const op_args::conv2d_forward* calls, int n) override {
     if (own_conv(std::get<0>(calls[0])))
-      cuda::conv2d_forward_many(stream_, calls, n);
+      cuda::conv2d_forward_many(stream_, calls, n, gather());
     else
       Backend::conv2d_forward_many(calls, n);  // one cuDNN call each
   }
   void conv2d_backward_data_many(const op_args::conv2d_backward_data* calls, int n) override {
     if (own_conv(std::get<0>(calls[0])))
-      cuda::conv2d_backward_data_many(stream_, calls, n);
+      cuda::conv2d_backward_data_many(stream_, calls, n, gather());
     else
       Backend::conv2d_backward_data_many(calls, n);
   }
   void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) override {
     if (own_conv(d)) {
       const op_args::conv2d_forward call(d, x, w, y);
-      return cuda::conv2d_forward_many(stream_, &call, 1);
+      return cuda::conv2d_forward_many(stream_, &call, 1, gather());
     }
     if (graph_convs_) return graph_convs_->forward(d, x, w, y);
     const ConvPlan& c = conv_plan(d);
@@ -226,7 +227,7 @@ class CudaBackend final : public Backend {
   void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool acc) override {
     if (own_conv(d)) {
       const op_args::conv2d_backward_data call(d, dy, w, dx, acc);
-      return cuda::conv2d_backward_data_many(stream_, &call, 1);
+      return cuda::conv2d_backward_data_many(stream_, &call, 1, gather());
     }
     if (graph_convs_) return graph_convs_->backward_data(d, dy, w, dx, acc);
     const ConvPlan& c = conv_plan(d);
@@ -373,8 +374,12 @@ class CudaBackend final : public Backend {
   }
 
  private:
-  // --conv-kernels naswot and a shape the batched kernels cover (in fp32: TF32 stays with cuDNN).
-  bool own_conv(const ConvDims& d) const { return conv_ == ConvKernels::Naswot && !tf32_ && cuda::conv2d_supported(d); }
+  // --conv-kernels naswot (or naswot-gather) and a shape the batched kernels cover (in fp32: TF32 stays
+  // with cuDNN).
+  bool own_conv(const ConvDims& d) const {
+    return (conv_ == ConvKernels::Naswot || gather()) && !tf32_ && cuda::conv2d_supported(d);
+  }
+  bool gather() const { return conv_ == ConvKernels::NaswotGather; }
   // Batch norm's scratch for n calls of one launch group (they run kManyCalls at a time).
   void* bn_scratch(int C, int B, int n) {
     return bn_ws_.ensure(size_t(std::min(n, cuda::kManyCalls)) * cuda::batchnorm_workspace_bytes(C, B));

@@ -19,7 +19,7 @@ grep -q 'SIMT emulator' "$tmp/devices.txt"
 # scoring runs below.
 benchmarks() {
   step "op model (cuda, one NATS-Bench SSS architecture)"
-  "$bin/naswot_gpu_ops_bench_emulated" 2 1 cuda nats-sss 1 >"$tmp/op_model.md"
+  "$bin/naswot_gpu_ops_bench_emulated" 2 1 cuda nats-sss 1 2 >"$tmp/op_model.md"
   grep -q '|' "$tmp/op_model.md"
   for conv in cudnn naswot cudnn-graph; do
     step "lockstep run, --conv-kernels $conv"

@@ -4,7 +4,10 @@
 // one static copy (blocks run one after another, in blockIdx order); atomics are plain (one thread runs
 // at a time). __fmaf_rn and __fadd_rn round as the GPU does (IEEE fused multiply-add, plain add), so a
 // kernel whose threads each sum in a fixed order gives the device's bits. Strict where CUDA is
-// undefined: a barrier that some threads of the block (or warp) never reach is an error. Include it
+// undefined: a barrier that some threads of the block (or warp) never reach is an error. Asynchronous
+// copies (__pipeline_memcpy_async) land as late as CUDA allows (when their thread waits for them: a
+// kernel that reads a buffer before waiting reads stale data) or, with simt::early_copies(), as early
+// (when issued: a kernel that overwrites a buffer other threads still read corrupts it). Include it
 // after the standard headers and before the kernels' headers; launch with simt::on_grid(), the
 // emulator's form of the kernel headers' launch(kernel, grid, threads, args...).
 #pragma once
@@ -14,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -48,6 +52,13 @@ inline Coordinates& here() {
   return c;
 }
 
+// Asynchronous copies land when issued (true) or when waited for (false, the default); tests run a
+// kernel both ways (tests/test_conv_kernel_emulated.cpp).
+inline bool& early_copies() {
+  static bool early = false;
+  return early;
+}
+
 class Block {
  public:
   static Block*& current() {
@@ -60,6 +71,7 @@ class Block {
   // or warp-primitive waits the last block made.
   void run(unsigned threads, const std::function<void()>& body, bool direct = false) {
     waits_ = 0;
+    async_.assign(threads, {});  // copies a block never waited for never land
     if (direct) return run_direct(threads, body);
     constexpr size_t kStack = 128 * 1024;  // kernels keep little on the stack
     // Fibers are made once and parked between blocks (a fresh one costs a system call); one that a
@@ -100,6 +112,25 @@ class Block {
   }
 
   size_t barriers() const { return waits_; }
+
+  // The running thread's asynchronous copies (CUDA's pipeline primitives): queued, committed in
+  // groups, and carried out when the thread waits for them.
+  void async_copy(void* dst, const void* src, size_t bytes, size_t zfill) {
+    if (early_copies())
+      land({dst, src, bytes, zfill});
+    else
+      async_[running_].open.push_back({dst, src, bytes, zfill});
+  }
+  void async_commit() {
+    Copies& c = async_[running_];
+    c.committed.push_back(std::move(c.open));
+    c.open.clear();
+  }
+  void async_wait_prior(size_t pending) {
+    Copies& c = async_[running_];
+    for (; c.committed.size() > pending; c.committed.pop_front())
+      for (const AsyncCopy& a : c.committed.front()) land(a);
+  }
 
   // __syncthreads(): wait until every thread of the block has arrived.
   void block_barrier() { wait(WaitBlock); }
@@ -217,6 +248,20 @@ class Block {
   }
   [[noreturn]] static void fail(const std::string& what) { throw std::logic_error("simt: " + what); }
 
+  struct AsyncCopy {
+    void* dst;
+    const void* src;
+    size_t bytes, zfill;
+  };
+  static void land(const AsyncCopy& a) {
+    std::memcpy(a.dst, a.src, a.bytes - a.zfill);
+    std::memset(static_cast<char*>(a.dst) + (a.bytes - a.zfill), 0, a.zfill);
+  }
+  struct Copies {
+    std::vector<AsyncCopy> open;
+    std::deque<std::vector<AsyncCopy>> committed;
+  };
+  std::vector<Copies> async_;  // per thread of the running block
   std::vector<std::unique_ptr<Fiber>> fibers_;
   unsigned active_ = 0;               // the running block's threads
   std::vector<uint64_t> exchange_;    // the warp primitives' values: two rounds of one per thread
@@ -324,7 +369,18 @@ inline unsigned __ballot_sync(unsigned, int predicate) {
   b.next_round(t);
   return bits;
 }
-using std::isfinite;  // CUDA's device math declares it unqualified
+// CUDA's pipeline primitives (cuda_pipeline_primitives.h): size 4, 8 or 16 bytes, both sides aligned to
+// it; the last zfill bytes of the destination are zeroed instead of copied.
+inline void __pipeline_memcpy_async(void* dst, const void* src, size_t size, size_t zfill = 0) {
+  if ((size != 4 && size != 8 && size != 16) || zfill > size || reinterpret_cast<uintptr_t>(dst) % size ||
+      reinterpret_cast<uintptr_t>(src) % size)
+    throw std::logic_error("simt: __pipeline_memcpy_async: size, fill or alignment CUDA does not allow");
+  ::simt::Block::current()->async_copy(dst, src, size, zfill);
+}
+inline void __pipeline_commit() { ::simt::Block::current()->async_commit(); }
+inline void __pipeline_wait_prior(size_t prior) { ::simt::Block::current()->async_wait_prior(prior); }
+#define NASWOT_SIMT_EMULATOR 1  // kernel headers: emulation branches (e.g. checked vector loads)
+using std::isfinite;            // CUDA's device math declares it unqualified
 inline int __popcll(unsigned long long v) { return __builtin_popcountll(v); }
 template <class T>
 T atomicAdd(T* p, T v) {

@@ -1,10 +1,13 @@
-// naswot's CUDA convolution kernel (kernels/cuda/conv2d_kernel.cuh) run on the CPU by the SIMT emulator:
-// every tile size and kernel size against the CPU backend's convolutions, forward and backward-data,
-// writing and accumulating; several calls in one launch = each call alone, bit for bit. The emulator
-// rounds as the GPU does, so these are the device's results (tests/gpu compares the device itself).
+// naswot's CUDA convolution kernels (kernels/cuda/conv2d_kernel.cuh: direct and gather) run on the CPU by
+// the SIMT emulator: every tile, width, channel grouping and kernel size against the CPU backend's
+// convolutions, forward and backward-data, writing and accumulating; the two kernels give the same bits
+// where both apply; several calls in one launch = each call alone, bit for bit. The emulator rounds as
+// the GPU does, so these are the device's results (tests/gpu compares the device itself).
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "engine/backend.h"
@@ -22,23 +25,40 @@ using naswot::test::random_vec;
 
 namespace {
 
-// Runs the kernel on host memory as conv2d.cu launches it on the GPU: m.n calls in one launch.
+using cuda::ConvKernel;
+
+// Runs the kernels on host memory as conv2d.cu launches them on the GPU: m.n calls in one launch.
 template <bool kBackward>
-void emulate(const cuda::ConvShape& s, const cuda::Many<cuda::ConvCall>& m) {
-  cuda::dispatch_conv<kBackward>(s, m, simt::on_grid());
+void emulate(const cuda::ConvShape& s, const cuda::Many<cuda::ConvCall>& m, ConvKernel k = ConvKernel::Automatic) {
+  cuda::dispatch_conv<kBackward>(s, m, simt::on_grid(), k);
 }
 
-// One call of the kernel on NCHW host tensors: forward y = conv(x, w), or backward-data dx (+)= ...
+// One call on NCHW host tensors: forward y = conv(x, w), or backward-data dx (+)= ...; `shift` floats
+// into its buffer, so that the output is not 16-byte aligned.
 std::vector<float> kernel_call(const ConvDims& d, bool backward, const std::vector<float>& in,
-                               const std::vector<float>& w, std::vector<float> out, bool acc) {
+                               const std::vector<float>& w, std::vector<float> out, bool acc,
+                               ConvKernel k = ConvKernel::Automatic, size_t shift = 0) {
+  std::vector<float> buf(shift);
+  buf.insert(buf.end(), out.begin(), out.end());
   cuda::Many<cuda::ConvCall> m;
   m.n = 1;
-  m.call[0] = {in.data(), w.data(), out.data(), acc};
+  m.call[0] = {in.data(), w.data(), buf.data() + shift, acc};
   if (backward)
-    emulate<true>(cuda::backward_data_shape(d), m);
+    emulate<true>(cuda::backward_data_shape(d), m, k);
   else
-    emulate<false>(cuda::forward_shape(d), m);
-  return out;
+    emulate<false>(cuda::forward_shape(d), m, k);
+  return {buf.begin() + ptrdiff_t(shift), buf.end()};
+}
+
+std::vector<float> cpu_forward(Backend& cpu, const ConvDims& d, const std::vector<float>& x,
+                               const std::vector<float>& w, const std::vector<float>& y0) {
+  return run(cpu, {act(x, d.B, d.H * d.W), raw(w)}, {act(y0, d.B, d.Ho * d.Wo)},
+             [&](const std::vector<float*>& p) { cpu.conv2d_forward(d, p[0], p[1], p[2]); })[0];
+}
+std::vector<float> cpu_backward(Backend& cpu, const ConvDims& d, const std::vector<float>& dy,
+                                const std::vector<float>& w, const std::vector<float>& dx0, bool acc) {
+  return run(cpu, {act(dy, d.B, d.Ho * d.Wo), raw(w)}, {act(dx0, d.B, d.H * d.W)},
+             [&](const std::vector<float*>& p) { cpu.conv2d_backward_data(d, p[0], p[1], p[2], acc); })[0];
 }
 
 }  // namespace
@@ -57,21 +77,17 @@ TEST_CASE("naswot's CUDA convolution kernel, emulated, against the CPU backend; 
     CAPTURE(d.H);
     REQUIRE(cuda::conv2d_shape_supported(d));
     const size_t xs = size_t(d.B) * d.Cin * d.H * d.W, ys = size_t(d.B) * d.Cout * d.Ho * d.Wo;
-    const int Pi = d.H * d.W, Po = d.Ho * d.Wo;
     const auto w = random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 61);
     const auto x = random_vec(xs, 62), dy = random_vec(ys, 63), y0 = random_vec(ys, 64), dx0 = random_vec(xs, 65);
 
-    const auto y = kernel_call(d, false, x, w, y0, false);
-    const auto y_cpu = run(*cpu, {act(x, d.B, Pi), raw(w)}, {act(y0, d.B, Po)},
-                           [&](const std::vector<float*>& p) { cpu->conv2d_forward(d, p[0], p[1], p[2]); })[0];
-    CHECK(rel_diff(y, y_cpu) <= 1e-5);
+    const auto y = kernel_call(d, false, x, w, y0, false, ConvKernel::Gather);
+    CHECK(rel_diff(y, cpu_forward(*cpu, d, x, w, y0)) <= 1e-5);
+    CHECK(kernel_call(d, false, x, w, y0, false) == y);  // the direct kernel where it applies: the same bits
     for (bool acc : {false, true}) {
       CAPTURE(acc);
-      const auto dx = kernel_call(d, true, dy, w, dx0, acc);
-      const auto dx_cpu = run(*cpu, {act(dy, d.B, Po), raw(w)}, {act(dx0, d.B, Pi)}, [&](const std::vector<float*>& p) {
-        cpu->conv2d_backward_data(d, p[0], p[1], p[2], acc);
-      })[0];
-      CHECK(rel_diff(dx, dx_cpu) <= 1e-5);
+      const auto dx = kernel_call(d, true, dy, w, dx0, acc, ConvKernel::Gather);
+      CHECK(rel_diff(dx, cpu_backward(*cpu, d, dy, w, dx0, acc)) <= 1e-5);
+      CHECK(kernel_call(d, true, dy, w, dx0, acc) == dx);
     }
 
     // Three calls in one launch (blockIdx.z picks the call) = each alone, bit for bit.
@@ -80,11 +96,117 @@ TEST_CASE("naswot's CUDA convolution kernel, emulated, against the CPU backend; 
     cuda::Many<cuda::ConvCall> m;
     m.n = 3;
     for (int i = 0; i < 3; ++i) m.call[i] = {xs3[size_t(i)].data(), w.data(), ys3[size_t(i)].data(), false};
-    emulate<false>(cuda::forward_shape(d), m);
+    emulate<false>(cuda::forward_shape(d), m, ConvKernel::Gather);
     CHECK(ys3[0] == y);
     for (int i = 1; i < 3; ++i)
       CHECK(ys3[size_t(i)] == kernel_call(d, false, xs3[size_t(i)], w, std::vector<float>(ys, 0.f), false));
   }
+}
+
+TEST_CASE("naswot's direct convolution kernel, emulated: every width, channel grouping and kernel size") {
+  auto cpu = make_cpu_backend(0);
+  // Widths 8, 16, 32 (blocks of several samples, one sample, part of a sample); output channels in 2,
+  // 4 or 8 groups of 8, partly filled (3, 24) and over two tiles (72); input channels that leave a partial
+  // stage (3, 17); batches that leave a partial block.
+  struct Case {
+    int B, Cin, HW, Cout, k;
+  };
+  // Its asynchronous copies landing as late and as early as CUDA allows (a wait or a barrier too few
+  // shows in one or the other).
+  const auto copies = [](bool early) {
+    simt::early_copies() = early;
+    return std::unique_ptr<bool, void (*)(bool*)>(&simt::early_copies(), [](bool* e) { *e = false; });
+  };
+  for (const auto& [c, early] : {std::pair{Case{3, 17, 8, 16, 3}, false},
+                                 {Case{1, 16, 32, 16, 3}, true},
+                                 {Case{2, 3, 16, 24, 3}, false},
+                                 {Case{3, 16, 8, 72, 3}, true},
+                                 {Case{1, 32, 32, 64, 3}, false},
+                                 {Case{2, 40, 16, 16, 1}, true},
+                                 {Case{3, 17, 8, 24, 1}, false},
+                                 {Case{1, 16, 32, 72, 1}, true},
+                                 {Case{5, 16, 16, 64, 3}, true},
+                                 {Case{1, 24, 32, 3, 3}, false},
+                                 {Case{3, 17, 8, 16, 3}, true},
+                                 {Case{1, 32, 32, 64, 3}, true}}) {
+    const auto landing = copies(early);
+    CAPTURE(early);
+    const ConvDims d{c.B, c.Cin, c.HW, c.HW, c.Cout, c.k, 1, (c.k - 1) / 2, c.HW, c.HW};
+    CAPTURE(c.B);
+    CAPTURE(c.Cin);
+    CAPTURE(c.HW);
+    CAPTURE(c.Cout);
+    CAPTURE(c.k);
+    REQUIRE(cuda::conv_direct_supported(cuda::forward_shape(d)));
+    REQUIRE(cuda::conv_direct_supported(cuda::backward_data_shape(d)));
+    const size_t xs = size_t(d.B) * d.Cin * d.H * d.W, ys = size_t(d.B) * d.Cout * d.Ho * d.Wo;
+    const auto w = random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 71);
+    const auto x = random_vec(xs, 72), dy = random_vec(ys, 73), y0 = random_vec(ys, 74), dx0 = random_vec(xs, 75);
+
+    const auto y = kernel_call(d, false, x, w, y0, false);
+    CHECK(rel_diff(y, cpu_forward(*cpu, d, x, w, y0)) <= 1e-5);
+    CHECK(y == kernel_call(d, false, x, w, y0, false, ConvKernel::Gather));
+    CHECK(y == kernel_call(d, false, x, w, y0, false, ConvKernel::Automatic, 1));  // scalar stores
+    for (bool acc : {false, true}) {
+      CAPTURE(acc);
+      const auto dx = kernel_call(d, true, dy, w, dx0, acc);
+      CHECK(rel_diff(dx, cpu_backward(*cpu, d, dy, w, dx0, acc)) <= 1e-5);
+      CHECK(dx == kernel_call(d, true, dy, w, dx0, acc, ConvKernel::Gather));
+      CHECK(dx == kernel_call(d, true, dy, w, dx0, acc, ConvKernel::Automatic, 3));
+    }
+  }
+
+  // Two calls in one launch (blockIdx.z) = each alone, and shapes the direct kernel leaves to the
+  // gather one: "valid" padding, widths it has no tile for, non-square images.
+  const ConvDims d{2, 16, 16, 16, 32, 3, 1, 1, 16, 16};
+  const size_t xs = size_t(d.B) * d.Cin * d.H * d.W, ys = size_t(d.B) * d.Cout * d.Ho * d.Wo;
+  const auto w = random_vec(size_t(d.Cout) * d.Cin * 9, 81);
+  const std::vector<std::vector<float>> x2 = {random_vec(xs, 82), random_vec(xs, 83)};
+  std::vector<std::vector<float>> y2(2, std::vector<float>(ys, 0.f));
+  cuda::Many<cuda::ConvCall> m;
+  m.n = 2;
+  for (int i = 0; i < 2; ++i) m.call[i] = {x2[size_t(i)].data(), w.data(), y2[size_t(i)].data(), false};
+  emulate<false>(cuda::forward_shape(d), m);
+  for (int i = 0; i < 2; ++i)
+    CHECK(y2[size_t(i)] == kernel_call(d, false, x2[size_t(i)], w, std::vector<float>(ys, 0.f), false));
+  for (const ConvDims o : {ConvDims{1, 4, 8, 8, 16, 3, 1, 0, 6, 6}, ConvDims{1, 4, 12, 12, 16, 3, 1, 1, 12, 12},
+                           ConvDims{1, 4, 8, 16, 16, 3, 1, 1, 8, 16}, ConvDims{1, 4, 64, 64, 16, 1, 1, 0, 64, 64}})
+    CHECK_FALSE(cuda::conv_direct_supported(cuda::forward_shape(o)));
+}
+
+TEST_CASE("simt emulator: asynchronous copies land when their thread waits for them") {
+  // Thread t copies src[t] into shared slot t in two groups; before its wait it still sees the old
+  // value, after __pipeline_wait_prior(1) the first group, after (0) both (the second zero-filled).
+  std::vector<float> src(8), seen(24, -1.f);
+  for (int i = 0; i < 8; ++i) src[size_t(i)] = float(i + 1);
+  simt::launch(dim3(1), dim3(4), [&] {
+    __shared__ float slot[8];
+    const unsigned t = threadIdx.x;
+    slot[t] = slot[t + 4] = -2.f;
+    __pipeline_memcpy_async(&slot[t], &src[t], 4);
+    __pipeline_commit();
+    __pipeline_memcpy_async(&slot[t + 4], &src[t + 4], 4, 4);
+    __pipeline_commit();
+    seen[t] = slot[t];
+    __pipeline_wait_prior(1);
+    seen[t + 4] = slot[t];
+    seen[t + 8] = slot[t + 4];
+    __pipeline_wait_prior(0);
+    seen[t + 12] = slot[t + 4];
+  });
+  for (int t = 0; t < 4; ++t) {
+    CHECK(seen[size_t(t)] == -2.f);
+    CHECK(seen[size_t(t + 4)] == float(t + 1));
+    CHECK(seen[size_t(t + 8)] == -2.f);
+    CHECK(seen[size_t(t + 12)] == 0.f);
+  }
+  alignas(16) float from[8] = {};
+  CHECK_THROWS_AS(simt::launch(dim3(1), dim3(1),
+                               [&] {
+                                 alignas(16) __shared__ float to[4];
+                                 __pipeline_memcpy_async(to, from + 1, 16);  // a source not 16-byte aligned
+                               }),
+                  std::logic_error);
 }
 
 TEST_CASE("simt emulator: barriers order the threads; a divergent barrier is an error") {

@@ -86,8 +86,9 @@ const std::vector<Option>& options() {
       text("precision", "P", "fp32", kScoring, "cuda: fp32 (FMA convolutions) or tf32 (tensor cores)"),
       text("conv-kernels", "K", "cudnn", kScoring,
            "cuda: cudnn (legacy calls), cudnn-graph (cuDNN's graph API, execution plans cached per shape) "
-           "or, in fp32, naswot (batched kernels for the stride-1 convolutions: one launch per --lockstep step); "
-           "the last two are run keys"),
+           "or, in fp32, naswot (batched kernels for the stride-1 convolutions: one launch per --lockstep step; "
+           "naswot-gather: its general kernel on every shape, a benchmark baseline with the same bits); the last "
+           "three are run keys"),
       text("sigma-solver", "S", "auto", kScoring,
            "cuda: auto (Cholesky of Sigma_J + kI, the spectrum when that fails), cholesky or eigen; the CPU "
            "always uses the spectrum"),

@@ -28,10 +28,11 @@ void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t src_
 void add_bias(cudaStream_t s, int B, int Out, const float* bias, float* y);  // y[b][o] += bias[o]
 
 // The batched convolution kernels (kernels/cuda/conv2d.cu): stride 1, k 1 or 3, 0 <= pad < k;
-// conv2d_supported says whether a shape is theirs. n calls of one shape, in launches of kManyCalls.
+// conv2d_supported says whether a shape is theirs. n calls of one shape, in launches of kManyCalls;
+// gather: the general kernel also where the direct one applies (the same bits).
 bool conv2d_supported(const ConvDims& d);
-void conv2d_forward_many(cudaStream_t s, const op_args::conv2d_forward* calls, int n);
-void conv2d_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_data* calls, int n);
+void conv2d_forward_many(cudaStream_t s, const op_args::conv2d_forward* calls, int n, bool gather = false);
+void conv2d_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_data* calls, int n, bool gather = false);
 
 // Training-mode batch norm with float64 per-channel sums, the same arithmetic as the CPU kernel; n
 // calls with equal C, HW and B, in launches of up to kManyCalls (kernels/cuda/many.cuh). ws:

@@ -360,7 +360,9 @@ TEST_CASE("cuda: lockstep (several networks per launch) scores as one network at
   }
 }
 
-TEST_CASE("cuda: networks on naswot's convolutions match the CPU backend; lockstep keeps their bits") {
+TEST_CASE(
+    "cuda: networks on naswot's convolutions match the CPU backend; lockstep keeps their bits; "
+    "the direct and gather kernels agree bit for bit") {
   BackendOptions o;
   o.conv = ConvKernels::Naswot;
   auto gpu = make_backend("cuda", o);
@@ -382,6 +384,16 @@ TEST_CASE("cuda: networks on naswot's convolutions match the CPU backend; lockst
     CAPTURE(i);
     CHECK(together[i].status == alone[i].status);
     CHECK(std::memcmp(&together[i].score, &alone[i].score, sizeof(double)) == 0);
+  }
+  // The general (gather) kernel on every shape: the direct kernel's bits.
+  o.conv = ConvKernels::NaswotGather;
+  auto gather = make_backend("cuda", o);
+  Lockstep lg(*gather);
+  const std::vector<JacobScore> gathered = lg.jacob_cov(nets, batch().data(), kBatch);
+  for (size_t i = 0; i < graphs.size(); ++i) {
+    CAPTURE(i);
+    CHECK(gathered[i].status == together[i].status);
+    CHECK(std::memcmp(&gathered[i].score, &together[i].score, sizeof(double)) == 0);
   }
 }
 

@@ -130,12 +130,11 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     fail("unknown --precision '" + precision + "' (expected fp32 or tf32)");
   bo.tf32 = precision == "tf32";
   const std::string conv = o.conv_kernels.empty() ? "cudnn" : o.conv_kernels;
-  if (conv != "cudnn" && conv != "naswot" && conv != "cudnn-graph")
-    fail("unknown --conv-kernels '" + conv + "' (expected cudnn, cudnn-graph or naswot)");
-  if (conv == "naswot" && bo.tf32) fail("--conv-kernels naswot computes in fp32: not with --precision tf32");
-  s.conv_kernels = bo.conv = conv == "naswot"        ? ConvKernels::Naswot
-                             : conv == "cudnn-graph" ? ConvKernels::CudnnGraph
-                                                     : ConvKernels::Cudnn;
+  if (!conv_kernels_named(conv, bo.conv))
+    fail("unknown --conv-kernels '" + conv + "' (expected cudnn, cudnn-graph, naswot or naswot-gather)");
+  if ((bo.conv == ConvKernels::Naswot || bo.conv == ConvKernels::NaswotGather) && bo.tf32)
+    fail("--conv-kernels " + conv + " computes in fp32: not with --precision tf32");
+  s.conv_kernels = bo.conv;
   const std::string solver = o.sigma_solver.empty() ? "auto" : o.sigma_solver;
   if (solver == "auto")
     bo.solver = SigmaSolver::Auto;
@@ -503,7 +502,8 @@ RunConfig ScoringSetup::run_config() const {
     // Revision of the CUDA kernels' arithmetic: 2 = the average pools' own kernels (runs of earlier
     // builds, on cuDNN's pools, are not mixed with these).
     c.identity["gpu_kernels"] = "2";
-    if (conv_kernels == ConvKernels::Naswot) c.identity["conv"] = "naswot";
+    if (conv_kernels == ConvKernels::Naswot || conv_kernels == ConvKernels::NaswotGather)
+      c.identity["conv"] = "naswot";  // both kernels give the same bits
     if (conv_kernels == ConvKernels::CudnnGraph)
       c.identity["conv"] = "cudnn-graph";  // other engines may round otherwise
   }
