@@ -71,7 +71,9 @@ class Block {
   // or warp-primitive waits the last block made.
   void run(unsigned threads, const std::function<void()>& body, bool direct = false) {
     waits_ = 0;
-    async_.assign(threads, {});  // copies a block never waited for never land
+    if (async_.size() < threads) async_.resize(threads);
+    for (unsigned t = 0; t < threads; ++t)  // copies a block never waited for never land
+      async_[t].open.clear(), async_[t].committed.clear();
     if (direct) return run_direct(threads, body);
     constexpr size_t kStack = 128 * 1024;  // kernels keep little on the stack
     // Fibers are made once and parked between blocks (a fresh one costs a system call); one that a

@@ -31,6 +31,11 @@ struct cusolverDnContext {
 namespace emucuda {
 namespace {
 
+// The emulated device runs its work on the calling thread under one lock (runtime.cpp): OpenBLAS's
+// thread pool would only spin beside it (a third of the emulated GPU tests' CPU time went to its
+// threads' sched_yield), taking the core that the other test shard runs on.
+const int kOneBlasThread = (openblas_set_num_threads(1), 1);
+
 // A column-major rows x cols matrix with leading dimension ld, in device memory.
 template <class T>
 void require_matrix(const T* p, int rows, int cols, int ld, const std::string& what) {
