@@ -440,9 +440,10 @@ int main(int argc, char** argv) try {
         "The graph API column: the same shapes through cuDNN's graph API (--conv-kernels cudnn-graph: one\n"
         "execution plan per shape, built once), back to back / host / device, microseconds.\n"
         "The naswot columns: naswot's own kernels (--conv-kernels naswot: the direct kernel where it applies;\n"
-        "naswot-gather: the general kernel, its baseline, same bits), device microseconds per forward +\n"
-        "backward-data pair with one call per launch / with %d calls per launch (per call), and the direct\n"
-        "kernel's GFLOP/s at %d calls per launch; n/a: a shape they do not take.\n\n",
+        "naswot-gather: the general kernel, its baseline, same bits; stride 2: the direct kernel in both),\n"
+        "device microseconds per forward + backward-data pair with one call per launch / with %d calls per\n"
+        "launch (per call), and the direct kernel's GFLOP/s at %d calls per launch; n/a: a shape they do not\n"
+        "take.\n\n",
         conv_calls, conv_calls);
   std::printf(
       "| Cin HxW Cout k s | GFLOP (f+b) | back to back | host | device | kernels | GFLOP/s (device) |%s\n"
@@ -506,9 +507,10 @@ int main(int argc, char** argv) try {
       }
     if (cuda) {  // naswot's kernels: one call, then conv_calls calls per launch
       const double direct16 = naswot_conv_pair(*direct_be, d, conv_calls, reps);
-      for (Backend* b : {direct_be.get(), gather_be.get()}) {
-        const double one = naswot_conv_pair(*b, d, 1, reps),
-                     many = b == direct_be.get() ? direct16 : naswot_conv_pair(*b, d, conv_calls, reps);
+      for (const bool gather : {false, true}) {
+        Backend& b = gather ? *gather_be : *direct_be;
+        const double one = naswot_conv_pair(b, d, 1, reps),
+                     many = gather ? naswot_conv_pair(b, d, conv_calls, reps) : direct16;
         if (one < 0 || many < 0)
           std::printf(" n/a |");
         else

@@ -108,8 +108,8 @@ enum class SigmaSolver { Auto, Eigen, Cholesky };
 // kernels for the stride-1 shapes they cover (kernels/cuda/conv2d.cu: one launch per lockstep step;
 // cuDNN for the rest), or cuDNN's graph API with execution plans cached per shape (forward and
 // backward-data; weight gradients stay on the legacy calls). They may round differently, except
-// NaswotGather: naswot's general (gather) kernel on every shape, also where Naswot runs its direct
-// kernel (the same bits; the direct kernel's baseline in benchmarks).
+// NaswotGather: naswot's general (gather) kernel on every stride-1 shape, also where Naswot runs its
+// direct kernel (the same bits; the direct kernel's baseline in benchmarks).
 enum class ConvKernels { Cudnn, Naswot, CudnnGraph, NaswotGather };
 // Their names (--conv-kernels): cudnn, naswot, cudnn-graph, naswot-gather; false for another name.
 inline bool conv_kernels_named(const std::string& name, ConvKernels& out) {

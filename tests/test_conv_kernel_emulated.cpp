@@ -156,6 +156,35 @@ TEST_CASE("naswot's direct convolution kernel, emulated: every width, channel gr
     }
   }
 
+  // Stride 2 (3x3, padding 1: the reduction blocks'), forward to 8 and 16 wide and backward-data from
+  // them (dy read with zeros between its pixels); the gather kernel does not take these (Gather runs the
+  // direct one there).
+  for (const auto& [c, early] : {std::pair{Case{3, 17, 32, 24, 3}, false},
+                                 {Case{2, 16, 16, 72, 3}, true},
+                                 {Case{5, 3, 16, 16, 3}, true},
+                                 {Case{1, 32, 32, 64, 3}, false}}) {
+    const auto landing = copies(early);
+    const ConvDims d{c.B, c.Cin, c.HW, c.HW, c.Cout, 3, 2, 1, c.HW / 2, c.HW / 2};
+    CAPTURE(early);
+    CAPTURE(c.B);
+    CAPTURE(c.Cin);
+    CAPTURE(c.HW);
+    CAPTURE(c.Cout);
+    REQUIRE(cuda::conv2d_kernels_support(d));
+    CHECK_FALSE(cuda::conv2d_shape_supported(d));  // not the gather kernel's
+    const size_t xs = size_t(d.B) * d.Cin * d.H * d.W, ys = size_t(d.B) * d.Cout * d.Ho * d.Wo;
+    const auto w = random_vec(size_t(d.Cout) * d.Cin * 9, 91);
+    const auto x = random_vec(xs, 92), dy = random_vec(ys, 93), y0 = random_vec(ys, 94), dx0 = random_vec(xs, 95);
+    const auto y = kernel_call(d, false, x, w, y0, false);
+    CHECK(rel_diff(y, cpu_forward(*cpu, d, x, w, y0)) <= 1e-5);
+    CHECK(kernel_call(d, false, x, w, y0, false, ConvKernel::Gather) == y);  // the direct kernel all the same
+    for (bool acc : {false, true}) {
+      CAPTURE(acc);
+      CHECK(rel_diff(kernel_call(d, true, dy, w, dx0, acc, ConvKernel::Automatic, size_t(acc)),
+                     cpu_backward(*cpu, d, dy, w, dx0, acc)) <= 1e-5);
+    }
+  }
+
   // Two calls in one launch (blockIdx.z) = each alone, and shapes the direct kernel leaves to the
   // gather one: "valid" padding, widths it has no tile for, non-square images.
   const ConvDims d{2, 16, 16, 16, 32, 3, 1, 1, 16, 16};
@@ -169,8 +198,18 @@ TEST_CASE("naswot's direct convolution kernel, emulated: every width, channel gr
   emulate<false>(cuda::forward_shape(d), m);
   for (int i = 0; i < 2; ++i)
     CHECK(y2[size_t(i)] == kernel_call(d, false, x2[size_t(i)], w, std::vector<float>(ys, 0.f), false));
+  // The same for a stride-2 backward-data launch.
+  const ConvDims d2{2, 16, 16, 16, 32, 3, 2, 1, 8, 8};
+  const std::vector<std::vector<float>> dy2 = {random_vec(size_t(2) * 32 * 64, 84),
+                                               random_vec(size_t(2) * 32 * 64, 85)};
+  std::vector<std::vector<float>> dx2(2, std::vector<float>(xs, 0.f));
+  for (int i = 0; i < 2; ++i) m.call[i] = {dy2[size_t(i)].data(), w.data(), dx2[size_t(i)].data(), false};
+  emulate<true>(cuda::backward_data_shape(d2), m);
+  for (int i = 0; i < 2; ++i)
+    CHECK(dx2[size_t(i)] == kernel_call(d2, true, dy2[size_t(i)], w, std::vector<float>(xs, 0.f), false));
   for (const ConvDims o : {ConvDims{1, 4, 8, 8, 16, 3, 1, 0, 6, 6}, ConvDims{1, 4, 12, 12, 16, 3, 1, 1, 12, 12},
-                           ConvDims{1, 4, 8, 16, 16, 3, 1, 1, 8, 16}, ConvDims{1, 4, 64, 64, 16, 1, 1, 0, 64, 64}})
+                           ConvDims{1, 4, 8, 16, 16, 3, 1, 1, 8, 16}, ConvDims{1, 4, 64, 64, 16, 1, 1, 0, 64, 64},
+                           ConvDims{1, 4, 16, 16, 16, 1, 2, 0, 8, 8}, ConvDims{1, 4, 64, 64, 16, 3, 2, 1, 32, 32}})
     CHECK_FALSE(cuda::conv_direct_supported(cuda::forward_shape(o)));
 }
 

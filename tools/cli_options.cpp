@@ -87,7 +87,8 @@ const std::vector<Option>& options() {
       text("conv-kernels", "K", "cudnn", kScoring,
            "cuda: cudnn (legacy calls), cudnn-graph (cuDNN's graph API, execution plans cached per shape) "
            "or, in fp32, naswot (batched kernels for the stride-1 convolutions: one launch per --lockstep step; "
-           "naswot-gather: its general kernel on every shape, a benchmark baseline with the same bits); the last "
+           "naswot-gather: its general kernel on every stride-1 shape, a benchmark baseline with the same bits); the "
+           "last "
            "three are run keys"),
       text("sigma-solver", "S", "auto", kScoring,
            "cuda: auto (Cholesky of Sigma_J + kI, the spectrum when that fails), cholesky or eigen; the CPU "

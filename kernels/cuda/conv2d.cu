@@ -9,7 +9,7 @@
 
 namespace naswot::cuda {
 
-bool conv2d_supported(const ConvDims& d) { return conv2d_shape_supported(d); }
+bool conv2d_supported(const ConvDims& d) { return conv2d_kernels_support(d); }
 
 void conv2d_forward_many(cudaStream_t st, const op_args::conv2d_forward* calls, int n, bool gather) {
   conv2d_forward_many(calls, n, on_stream(st), gather ? ConvKernel::Gather : ConvKernel::Automatic);

@@ -1,6 +1,8 @@
 // naswot's direct convolution kernel for the spaces' own shapes ("same" 1x1 and 3x3 convolutions of
-// square 8x8, 16x16 and 32x32 images): a block stages a tile of input rows with their halo and the
-// weights in shared memory, and each thread computes 8 output channels x 8 adjacent pixels of a row.
+// square 8x8, 16x16 and 32x32 images, and the reduction blocks' 3x3 stride-2 ones): a block stages a
+// tile of input rows with their halo and the weights in shared memory, and each thread computes 8
+// output channels x 8 adjacent pixels of a row. A stride-2 convolution's backward-data pass is the
+// stride-1 one over dy with zeros between its pixels (the tile is staged so; the zeros cost FMAs only).
 // Device code without launch syntax (kernels/cuda/conv2d_kernel.cuh chooses between the kernels).
 #pragma once
 #include <algorithm>
@@ -23,8 +25,9 @@ namespace {  // one copy per translation unit: the GPU build's and the emulation
 // the same bits (tests/test_conv_kernel_emulated.cpp).
 constexpr int kDirectThreads = 128;
 
-// The block's geometry for kernel size KS, image width W (= height) and G groups of 8 output channels.
-template <int KS, int W, int G>
+// The block's geometry for kernel size KS, output width W (= height), G groups of 8 output channels
+// and stride S (the input S times the output's size).
+template <int KS, int W, int G, int S = 1>
 struct DirectTile {
   static constexpr int kPad = (KS - 1) / 2;
   static constexpr int kSegs = kDirectThreads / G;  // 8-pixel row segments per block
@@ -32,10 +35,11 @@ struct DirectTile {
   static constexpr int kRows = kSegs / kSegsPerRow;  // output rows per block, counted over samples
   static constexpr int kSampleRows = kRows < W ? kRows : W;
   static constexpr int kSamples = kRows < W ? 1 : kRows / W;
-  static constexpr int kTileRows = kSamples * (kSampleRows + 2 * kPad);  // each sample's rows with halo
-  static constexpr int kStride = (W + 2 * kPad + 3) / 4 * 4;             // 16-byte rows: vector loads
-  static constexpr int kTile = kTileRows * kStride;                      // one input channel's tile
-  static constexpr int kWeights = KS * KS * 8 * G;                       // [kh][kw][8G] per channel
+  static constexpr int kHaloRows = S * (kSampleRows - 1) + KS;  // input rows of a sample's rows
+  static constexpr int kTileRows = kSamples * kHaloRows;
+  static constexpr int kStride = (S * (W - 1) + KS + 3) / 4 * 4;  // 16-byte rows: vector loads
+  static constexpr int kTile = kTileRows * kStride;               // one input channel's tile
+  static constexpr int kWeights = KS * KS * 8 * G;                // [kh][kw][8G] per channel
   // Input channels per stage: as many as keep a stage within 2048 floats (two stages in flight: 16 KB of
   // shared memory; at most 16 asynchronous copies per thread and stage).
   static constexpr int kChannels = 8 * (kTile + kWeights) <= 2048   ? 8
@@ -44,7 +48,8 @@ struct DirectTile {
                                                                     : 1;
   static constexpr int kStage = kChannels * (kTile + kWeights);  // tiles [kChannels][kTileRows][kStride], weights
   static constexpr int kCopies = (kStage + kDirectThreads - 1) / kDirectThreads;
-  static_assert(W % 8 == 0 && kSegs % kSegsPerRow == 0 && (W % kRows == 0 || kRows % W == 0), "tile");
+  static_assert(W % 8 == 0 && kSegs % kSegsPerRow == 0 && (W % kRows == 0 || kRows % W == 0) && (S == 1 || S == 2),
+                "tile");
 };
 
 // N consecutive floats from 16-byte-aligned (N = 4) or 8-byte-aligned (N = 2) memory: one instruction
@@ -75,12 +80,16 @@ __device__ inline void store_vec4(float* p, const float* v) {
 }
 
 // Grid: x = blocks of kRows output rows (over samples), y = tiles of 8G output channels, z = the call.
-template <int KS, int W, int G, bool kBackward>
+// Step 2: forward, stride 2 (input 2W wide); backward, the input is a stride-2 forward's dy (W / 2 wide),
+// read as W wide with zeros between its pixels.
+template <int KS, int W, int G, bool kBackward, int kStep = 1>
 __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Many<ConvCall> a) {
-  using T = DirectTile<KS, W, G>;
+  constexpr int S = kBackward ? 1 : kStep, kUp = kBackward ? kStep : 1;
+  constexpr int kInW = kBackward ? W / kUp : W * S;  // the input's width (= height)
+  using T = DirectTile<KS, W, G, S>;
   constexpr int kPad = T::kPad, kStride = T::kStride, kTile = T::kTile, kWeights = T::kWeights;
   constexpr int kChannels = T::kChannels, kStage = T::kStage, kCopies = T::kCopies;
-  constexpr int kSampleRows = T::kSampleRows, kHaloRows = kSampleRows + 2 * kPad, kCo = 8 * G;
+  constexpr int kSampleRows = T::kSampleRows, kHaloRows = T::kHaloRows, kCo = 8 * G;
   alignas(16) __shared__ float sm[2][kStage];
   // Where each stage element comes from, for the first stage (later ones: + ci0 channels):
   // (offset * 8 + channel in the stage) * 2 + (1: a weight, 0: an input value), or -1: zero.
@@ -95,9 +104,11 @@ __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Man
     int v = -1;
     if (e < kChannels * kTile) {  // tiles [channel][tile row][column], zero outside the image and batch
       const int cb = e / kTile, rem = e - cb * kTile, tr = rem / kStride, tc = rem - tr * kStride;
-      const int ls = tr / kHaloRows, ir = row0 + (tr - ls * kHaloRows) - kPad, ic = tc - kPad, sample = sample0 + ls;
-      if (sample < s.B && ir >= 0 && ir < W && ic >= 0 && ic < W)
-        v = ((((sample * s.Cin + cb) * W + ir) * W + ic) * 8 + cb) * 2;
+      const int ls = tr / kHaloRows, sample = sample0 + ls;
+      int ir = S * row0 + (tr - ls * kHaloRows) - kPad, ic = tc - kPad;  // in the (upsampled) input
+      bool in_image = ir >= 0 && ir < kInW * kUp && ic >= 0 && ic < kInW * kUp;
+      if (kUp > 1) in_image = in_image && ir % kUp == 0 && ic % kUp == 0, ir /= kUp, ic /= kUp;
+      if (sample < s.B && in_image) v = ((((sample * s.Cin + cb) * kInW + ir) * kInW + ic) * 8 + cb) * 2;
     } else {  // weights [channel][kh][kw][output channel]
       const int ew = e - kChannels * kTile, cb = ew / kWeights, rem = ew - cb * kWeights;
       const int tap = rem / kCo, m = m0 + rem - tap * kCo;
@@ -115,7 +126,7 @@ __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Man
   const size_t w_stride = kBackward ? (size_t)s.w_in * KS * KS : KS * KS;  // a weight channel apart
   const auto stage = [&](int chunk, int buf) {
     const int ci0 = chunk * kChannels;
-    const float* in = c.in + (size_t)ci0 * W * W;
+    const float* in = c.in + (size_t)ci0 * kInW * kInW;
     const float* w = c.w + ci0 * w_stride;
 #pragma unroll
     for (int q = 0; q < kCopies; ++q) {
@@ -131,7 +142,7 @@ __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Man
 
   // The thread's 8 output channels (group g) and 8 pixels (segment p: local row lr, columns c0..c0+7).
   const int g = t / T::kSegs, p = t - g * T::kSegs, lr = p / T::kSegsPerRow, c0 = (p - lr * T::kSegsPerRow) * 8;
-  const int tile_at = ((lr / kSampleRows) * kHaloRows + lr % kSampleRows) * kStride + c0;  // tap kh = 0
+  const int tile_at = ((lr / kSampleRows) * kHaloRows + S * (lr % kSampleRows)) * kStride + S * c0;  // kh = 0
   const int weight_at = kChannels * kTile + 8 * g;
 
   float acc[8][8];
@@ -155,11 +166,12 @@ __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Man
     for (int cb = 0; cb < kChannels; ++cb) {
 #pragma unroll
       for (int kh = 0; kh < KS; ++kh) {
-        float b[8 + KS - 1];  // the input row's values under the segment and its halo
+        float b[S * 7 + KS];  // the input row's values under the segment and its halo
         const float* row = sb + tile_at + cb * kTile + kh * kStride;
-        load_vec<4>(row, b);
-        load_vec<4>(row + 4, b + 4);
-        if (KS == 3) load_vec<2>(row + 8, b + 8);
+#pragma unroll
+        for (int h = 0; h + 4 <= S * 7 + KS; h += 4) load_vec<4>(row + h, b + h);
+        if ((S * 7 + KS) % 4 >= 2) load_vec<2>(row + (S * 7 + KS) / 4 * 4, b + (S * 7 + KS) / 4 * 4);
+        if ((S * 7 + KS) % 2) b[S * 7 + KS - 1] = row[S * 7 + KS - 1];
 #pragma unroll
         for (int kw = 0; kw < KS; ++kw) {
           float w[8];
@@ -169,7 +181,7 @@ __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Man
 #pragma unroll
           for (int i = 0; i < 8; ++i)
 #pragma unroll
-            for (int j = 0; j < 8; ++j) acc[i][j] = __fmaf_rn(w[i], b[j + kw], acc[i][j]);
+            for (int j = 0; j < 8; ++j) acc[i][j] = __fmaf_rn(w[i], b[S * j + kw], acc[i][j]);
         }
       }
     }
@@ -202,41 +214,53 @@ __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Man
 }
 
 // Which GEMM shapes the direct kernel takes: "same" convolutions (padding (k - 1) / 2) of square images
-// 8, 16 or 32 wide, 1x1 or 3x3 (the gather kernel takes the rest).
+// 8, 16 or 32 wide, 1x1 or 3x3, and 3x3 ones of stride 2 to 8 or 16 wide (their backward-data to 16
+// or 32 wide); the gather kernel takes the other stride-1 shapes.
 inline bool conv_direct_supported(const ConvShape& s) {
   // The kernel's table holds offsets times 16 in an int: its offsets (channels up to 8 past the
   // tensors') under 2^27 floats.
   const long long in = ((long long)s.B * s.Cin + 8) * s.H * s.W, w = (s.Cout + 8ll) * (s.w_in + 8ll) * s.k * s.k;
-  return (s.k == 1 || s.k == 3) && s.pad == (s.k - 1) / 2 && s.H == s.W && s.Ho == s.H && s.Wo == s.W &&
-         (s.W == 8 || s.W == 16 || s.W == 32) && s.B > 0 && s.Cin > 0 && s.Cout > 0 && in < (1ll << 27) &&
-         w < (1ll << 27);
+  const bool common = (s.k == 1 || s.k == 3) && s.pad == (s.k - 1) / 2 && s.H == s.W && s.Ho == s.Wo && s.B > 0 &&
+                      s.Cin > 0 && s.Cout > 0 && in < (1ll << 27) && w < (1ll << 27);
+  if (!common) return false;
+  if (s.stride == 1 && s.up == 1) return s.Ho == s.H && (s.Wo == 8 || s.Wo == 16 || s.Wo == 32);
+  if (s.stride == 2 && s.up == 1) return s.k == 3 && s.H == 2 * s.Ho && (s.Wo == 8 || s.Wo == 16);
+  if (s.stride == 1 && s.up == 2) return s.k == 3 && s.Ho == 2 * s.H && (s.Wo == 16 || s.Wo == 32);
+  return false;
 }
 
 // One launch of m.n calls of a shape conv_direct_supported takes: the instance for its kernel size,
-// width and channel groups (2, 4 or 8 groups of 8: the fewest that cover the output channels up to 64,
-// more in tiles of 64), and its grid.
+// step, width and channel groups (2, 4 or 8 groups of 8: the fewest that cover the output channels up
+// to 64, more in tiles of 64), and its grid.
 template <bool kBackward, class Launch>
 void dispatch_conv_direct(const ConvShape& s, const Many<ConvCall>& m, Launch&& launch) {
   const int G = s.Cout <= 16 ? 2 : s.Cout <= 32 ? 4 : 8;
   const auto go = [&](auto kernel, int rows) {
-    const long long gx = ((long long)s.B * s.H + rows - 1) / rows;
+    const long long gx = ((long long)s.B * s.Ho + rows - 1) / rows;
     if (gx >= (1ll << 31)) throw std::length_error("cuda conv: too many output rows for one launch");
     const dim3 grid(unsigned(gx), unsigned((s.Cout + 8 * G - 1) / (8 * G)), unsigned(m.n));
     launch(kernel, grid, unsigned(kDirectThreads), s, m);
   };
-  const auto width = [&](auto ks, auto g) {
-    constexpr int KS = decltype(ks)::value, GG = decltype(g)::value;
-    if (s.W == 8) return go(conv_direct_k<KS, 8, GG, kBackward>, DirectTile<KS, 8, GG>::kRows);
-    if (s.W == 16) return go(conv_direct_k<KS, 16, GG, kBackward>, DirectTile<KS, 16, GG>::kRows);
-    return go(conv_direct_k<KS, 32, GG, kBackward>, DirectTile<KS, 32, GG>::kRows);
+  using std::integral_constant;
+  const auto width = [&](auto ks, auto g, auto step) {
+    constexpr int KS = decltype(ks)::value, GG = decltype(g)::value, St = decltype(step)::value;
+    constexpr int S = kBackward ? 1 : St;
+    // Stride 2 has no 32-wide output forward and no 8-wide one backward: those instances are not built.
+    if constexpr (!(kBackward && St == 2))
+      if (s.Wo == 8) return go(conv_direct_k<KS, 8, GG, kBackward, St>, DirectTile<KS, 8, GG, S>::kRows);
+    if (s.Wo == 16) return go(conv_direct_k<KS, 16, GG, kBackward, St>, DirectTile<KS, 16, GG, S>::kRows);
+    if constexpr (!(!kBackward && St == 2))
+      if (s.Wo == 32) return go(conv_direct_k<KS, 32, GG, kBackward, St>, DirectTile<KS, 32, GG, S>::kRows);
+    throw std::invalid_argument("cuda conv: no direct kernel for this width");
   };
-  const auto groups = [&](auto ks) {
-    if (G == 2) return width(ks, std::integral_constant<int, 2>{});
-    if (G == 4) return width(ks, std::integral_constant<int, 4>{});
-    return width(ks, std::integral_constant<int, 8>{});
+  const auto groups = [&](auto ks, auto step) {
+    if (G == 2) return width(ks, integral_constant<int, 2>{}, step);
+    if (G == 4) return width(ks, integral_constant<int, 4>{}, step);
+    return width(ks, integral_constant<int, 8>{}, step);
   };
-  if (s.k == 1) return groups(std::integral_constant<int, 1>{});
-  return groups(std::integral_constant<int, 3>{});
+  if (s.stride == 2 || s.up == 2) return groups(integral_constant<int, 3>{}, integral_constant<int, 2>{});
+  if (s.k == 1) return groups(integral_constant<int, 1>{}, integral_constant<int, 1>{});
+  return groups(integral_constant<int, 3>{}, integral_constant<int, 1>{});
 }
 
 }  // namespace

@@ -28,6 +28,8 @@ struct ConvShape {
   int Cout, Ho, Wo;  // the GEMM's output: forward y; backward dx
   int k, pad;        // kernel and padding as the GEMM applies them (backward: k - 1 - the forward's pad)
   int w_in;          // the weight tensor's Cin extent as stored (the forward's)
+  int stride = 1;    // forward: its stride (the gather kernel: 1 only)
+  int up = 1;        // backward: the forward's stride (dy read with up - 1 zeros between pixels; gather: 1)
 };
 
 // Where one output pixel's input window starts: its sample's input and its (row, column) - pad.
@@ -132,7 +134,7 @@ __global__ void __launch_bounds__(kConvThreads) conv_gather_k(ConvShape s, Many<
   }
 }
 
-// Which shapes the kernel takes: stride 1, 1x1 or 3x3, padding at most k - 1.
+// Which shapes the gather kernel takes: stride 1, 1x1 or 3x3, padding at most k - 1.
 inline bool conv2d_shape_supported(const ConvDims& d) {
   return d.stride == 1 && (d.k == 1 || d.k == 3) && d.pad >= 0 && d.pad <= d.k - 1 && d.B > 0 && d.Cin > 0 &&
          d.Cout > 0 && d.Ho == d.H + 2 * d.pad - d.k + 1 && d.Wo == d.W + 2 * d.pad - d.k + 1 && d.Ho > 0 && d.Wo > 0;
@@ -140,18 +142,20 @@ inline bool conv2d_shape_supported(const ConvDims& d) {
 
 // The GEMM of a forward call: x (Cin x H x W) to y (Cout x Ho x Wo).
 inline ConvShape forward_shape(const ConvDims& d) {
-  return ConvShape{d.B, d.Cin, d.H, d.W, d.Cout, d.Ho, d.Wo, d.k, d.pad, d.Cin};
+  return ConvShape{d.B, d.Cin, d.H, d.W, d.Cout, d.Ho, d.Wo, d.k, d.pad, d.Cin, d.stride, 1};
 }
 // The GEMM of a backward-data call: dx (Cin x H x W) from dy (Cout x Ho x Wo), a stride-1 convolution
-// with padding k - 1 - pad and the weights flipped and transposed.
+// with padding k - 1 - pad and the weights flipped and transposed, over dy with stride - 1 zeros
+// between its pixels.
 inline ConvShape backward_data_shape(const ConvDims& d) {
-  return ConvShape{d.B, d.Cout, d.Ho, d.Wo, d.Cin, d.H, d.W, d.k, d.k - 1 - d.pad, d.Cin};
+  return ConvShape{d.B, d.Cout, d.Ho, d.Wo, d.Cin, d.H, d.W, d.k, d.k - 1 - d.pad, d.Cin, 1, d.stride};
 }
 
 // One launch of m.n calls of shape s: the kernel instance for its tile and kernel size, and its grid,
 // through launch(kernel, grid, threads, args...) (on a stream: kernels/cuda/on_stream.cuh).
 template <bool kBackward, class Launch>
 void dispatch_conv_gather(const ConvShape& s, const Many<ConvCall>& m, Launch&& launch) {
+  if (s.stride != 1 || s.up != 1) throw std::invalid_argument("cuda conv: the gather kernel takes stride 1 only");
   // The smallest row tile that covers the output channels (the spaces have 16 to 64; more: tiles of 64).
   const int BM = s.Cout <= 16 ? 16 : s.Cout <= 32 ? 32 : 64, BN = kTile / BM;
   const long long N = (long long)s.B * s.Ho * s.Wo;

@@ -11,14 +11,23 @@
 namespace naswot::cuda {
 namespace {  // one copy per translation unit: the GPU build's and the emulation's never meet
 
-// Which kernel: Automatic takes the direct kernel wherever it applies; Gather forces the general one
-// (benchmarks and tests compare the two; both give the same bits).
+// Which kernel: Automatic takes the direct kernel wherever it applies; Gather the general one wherever
+// that applies (stride 1; benchmarks and tests compare the two, which give the same bits), the direct
+// one elsewhere (stride 2).
 enum class ConvKernel { Automatic, Gather };
 
 template <bool kBackward, class Launch>
 void dispatch_conv(const ConvShape& s, const Many<ConvCall>& m, Launch&& launch, ConvKernel k = ConvKernel::Automatic) {
-  if (k == ConvKernel::Automatic && conv_direct_supported(s)) return dispatch_conv_direct<kBackward>(s, m, launch);
+  const bool gather = k == ConvKernel::Gather && s.stride == 1 && s.up == 1;
+  if (!gather && conv_direct_supported(s)) return dispatch_conv_direct<kBackward>(s, m, launch);
   dispatch_conv_gather<kBackward>(s, m, launch);
+}
+
+// The shapes naswot's kernels take, forward and backward-data: the gather kernel's (stride 1) and the
+// direct kernel's (stride 2 too).
+inline bool conv2d_kernels_support(const ConvDims& d) {
+  return conv2d_shape_supported(d) ||
+         (conv_direct_supported(forward_shape(d)) && conv_direct_supported(backward_data_shape(d)));
 }
 
 // n calls of one shape in launches of kManyCalls (kernels/ops.def: conv2d_forward, conv2d_backward_data).
@@ -27,7 +36,7 @@ void conv2d_forward_many(const op_args::conv2d_forward* calls, int n, Launch&& l
                          ConvKernel k = ConvKernel::Automatic) {
   if (!n) return;
   const ConvDims d = std::get<0>(calls[0]);
-  if (!conv2d_shape_supported(d)) throw std::invalid_argument("cuda conv: shape not supported by the batched kernel");
+  if (!conv2d_kernels_support(d)) throw std::invalid_argument("cuda conv: shape not supported by naswot's kernels");
   const ConvShape s = forward_shape(d);
   for_launches<ConvCall>(
       calls, n,
@@ -42,7 +51,7 @@ void conv2d_backward_data_many(const op_args::conv2d_backward_data* calls, int n
                                ConvKernel k = ConvKernel::Automatic) {
   if (!n) return;
   const ConvDims d = std::get<0>(calls[0]);
-  if (!conv2d_shape_supported(d)) throw std::invalid_argument("cuda conv: shape not supported by the batched kernel");
+  if (!conv2d_kernels_support(d)) throw std::invalid_argument("cuda conv: shape not supported by naswot's kernels");
   const ConvShape s = backward_data_shape(d);
   for_launches<ConvCall>(
       calls, n,

@@ -27,9 +27,10 @@ void copy_block(cudaStream_t s, int B, size_t len, const float* src, size_t src_
                 size_t dst_per_sample, size_t dst_off, bool accumulate);
 void add_bias(cudaStream_t s, int B, int Out, const float* bias, float* y);  // y[b][o] += bias[o]
 
-// The batched convolution kernels (kernels/cuda/conv2d.cu): stride 1, k 1 or 3, 0 <= pad < k;
-// conv2d_supported says whether a shape is theirs. n calls of one shape, in launches of kManyCalls;
-// gather: the general kernel also where the direct one applies (the same bits).
+// The batched convolution kernels (kernels/cuda/conv2d.cu): stride 1, k 1 or 3, 0 <= pad < k, and the
+// spaces' 3x3 stride-2 shapes; conv2d_supported says whether a shape is theirs (forward and backward-
+// data). n calls of one shape, in launches of kManyCalls; gather: the general kernel on the stride-1
+// shapes also where the direct one applies (the same bits).
 bool conv2d_supported(const ConvDims& d);
 void conv2d_forward_many(cudaStream_t s, const op_args::conv2d_forward* calls, int n, bool gather = false);
 void conv2d_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_data* calls, int n, bool gather = false);

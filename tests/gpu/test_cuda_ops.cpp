@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/cuda/cuda_kernels.h"
 #include "tests/op_cases.h"
 #include "tests/op_harness.h"
 #include "tests/test_util.h"
@@ -141,11 +142,14 @@ TEST_CASE("cuda: naswot's batched convolutions against cuDNN; a launch of severa
   BackendOptions o;
   o.conv = ConvKernels::Naswot;
   auto own = make_backend("cuda", o);
-  // The spaces' stride-1 shapes (NB201 cells at batch 8, the stem, NB101 projections) and odd ones.
+  // The spaces' shapes (NB201 cells at batch 8, the stem, the reduction blocks' stride-2 convolutions,
+  // NB101 projections) and odd ones.
   for (ConvDims d : {ConvDims{8, 16, 32, 32, 16, 3, 1, 1, 32, 32}, ConvDims{8, 32, 16, 16, 32, 1, 1, 0, 16, 16},
                      ConvDims{8, 64, 8, 8, 64, 3, 1, 1, 8, 8}, ConvDims{8, 3, 32, 32, 16, 3, 1, 1, 32, 32},
+                     ConvDims{8, 16, 32, 32, 32, 3, 2, 1, 16, 16}, ConvDims{8, 32, 16, 16, 64, 3, 2, 1, 8, 8},
                      ConvDims{3, 5, 7, 9, 70, 3, 1, 1, 7, 9}, ConvDims{2, 7, 5, 6, 3, 3, 1, 0, 3, 4},
                      ConvDims{4, 128, 4, 4, 40, 1, 1, 0, 4, 4}}) {
+    REQUIRE(cuda::conv2d_supported(d));  // naswot's kernels, not the cuDNN fallback
     conv_against_legacy(*own, d, 31);
     const size_t xs = size_t(d.Cin) * d.H * d.W, ys = size_t(d.Cout) * d.Ho * d.Wo;
     const HostTensor w = raw(random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 31));

@@ -502,8 +502,9 @@ RunConfig ScoringSetup::run_config() const {
     // Revision of the CUDA kernels' arithmetic: 2 = the average pools' own kernels (runs of earlier
     // builds, on cuDNN's pools, are not mixed with these).
     c.identity["gpu_kernels"] = "2";
+    // naswot's kernels (both give the same bits); "2": stride-2 convolutions on them too, not cuDNN's.
     if (conv_kernels == ConvKernels::Naswot || conv_kernels == ConvKernels::NaswotGather)
-      c.identity["conv"] = "naswot";  // both kernels give the same bits
+      c.identity["conv"] = "naswot 2";
     if (conv_kernels == ConvKernels::CudnnGraph)
       c.identity["conv"] = "cudnn-graph";  // other engines may round otherwise
   }
