@@ -1,8 +1,9 @@
 """Oracle test: engine Jacobians and scores against an independent PyTorch model of NAS-Bench-201
 (or, with --space nats-sss, of NATS-Bench's size space: the same model with per-layer widths).
 
-Runs `naswot score --export` for a fixed set of architectures at batch 32 and 128, rebuilds each
-network in PyTorch from the exported weights and batch, and compares. A third run at batch 32 uses
+Runs `naswot score --export` for a fixed set of architectures plus random ones at batch 32 (at 128:
+the fixed ones and the first few random ones), rebuilds each network in PyTorch from the exported
+weights and batch, and compares. A third run at batch 32 uses
 --augment augment-one, whose near-duplicate inputs give Sigma_J eigenvalues near k (the 'B' column
 carries the augmentation's initial: f = flip-crop, a = augment-one).
 
@@ -111,6 +112,8 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--batches", default="32,128")
     ap.add_argument("--random", type=int, default=14, help="extra random indices")
+    ap.add_argument("--random-large", type=int, default=4,
+                    help="of those, how many batches above 32 take (their float64 Jacobians dominate the time)")
     ap.add_argument("--space", default="nb201", help="nb201, or nats-sss (NATS-Bench's size space)")
     args = ap.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
@@ -123,7 +126,8 @@ def main():
           f"{'min eig':>9} {'max deig':>9}  verdict")
     # (batch, augmentation, architectures). augment-one (B copies of one image) makes the Jacobian rows
     # strongly correlated, so Sigma_J gets eigenvalues near k and the spectrum comparison is exercised.
-    runs = [(int(b), "flip-crop", archs) for b in args.batches.split(",")]
+    runs = [(int(b), "flip-crop", archs if int(b) <= 32 else archs[:len(fixed) + args.random_large])
+            for b in args.batches.split(",")]
     runs.append((32, "augment-one", fixed[:4] + fixed[5:]))
     for B, aug, run_archs in runs:
         out = os.path.join(args.work, f"b{B}-{aug}")
