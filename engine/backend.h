@@ -105,9 +105,9 @@ class Backend : public Device, public Ops, public ScoreKernels {};
 enum class SigmaSolver { Auto, Eigen, Cholesky };
 
 // The CUDA backend's convolutions: cuDNN's legacy calls (the general path), naswot's own batched
-// kernels for the stride-1 shapes they cover (kernels/cuda/conv2d.cu: one launch per lockstep step;
-// cuDNN for the rest), or cuDNN's graph API with execution plans cached per shape (forward and
-// backward-data; weight gradients stay on the legacy calls). They may round differently, except
+// kernels for the shapes they cover (kernels/cuda/conv2d.cu: stride 1 and the spaces' 3x3 stride 2;
+// one launch per lockstep step; cuDNN for the rest), or cuDNN's graph API with execution plans cached per shape
+// (forward and backward-data; weight gradients stay on the legacy calls). They may round differently, except
 // NaswotGather: naswot's general (gather) kernel on every stride-1 shape, also where Naswot runs its
 // direct kernel (the same bits; the direct kernel's baseline in benchmarks).
 enum class ConvKernels { Cudnn, Naswot, CudnnGraph, NaswotGather };

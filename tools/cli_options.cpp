@@ -86,7 +86,7 @@ const std::vector<Option>& options() {
       text("precision", "P", "fp32", kScoring, "cuda: fp32 (FMA convolutions) or tf32 (tensor cores)"),
       text("conv-kernels", "K", "cudnn", kScoring,
            "cuda: cudnn (legacy calls), cudnn-graph (cuDNN's graph API, execution plans cached per shape) "
-           "or, in fp32, naswot (batched kernels for the stride-1 convolutions: one launch per --lockstep step; "
+           "or, in fp32, naswot (batched kernels for the spaces' convolutions: one launch per --lockstep step; "
            "naswot-gather: its general kernel on every stride-1 shape, a benchmark baseline with the same bits); the "
            "last "
            "three are run keys"),

@@ -1,4 +1,4 @@
-// Stride-1 convolutions, several calls (architectures) per launch: forward y = conv(x, w) and
+// The spaces' convolutions, several calls (architectures) per launch: forward y = conv(x, w) and
 // backward-data dx = conv(dy, w flipped and transposed), both [B][C][H][W] float32 with FMA
 // accumulation in a fixed order (deterministic, independent of the grouping and of the kernel: direct
 // or gather, kernels/cuda/conv2d_kernel.cuh); here their launchers. cuDNN stays the

@@ -1,5 +1,5 @@
-// naswot's batched stride-1 convolutions, several calls per launch: which of its two kernels runs a
-// shape (the direct kernel for the spaces' "same" convolutions, the gather kernel for the rest) and
+// naswot's batched convolutions, several calls per launch: which of its two kernels runs a shape (the
+// direct kernel for the spaces' "same" and 3x3 stride-2 convolutions, the gather kernel for the rest) and
 // the many-call launchers. Device code only, no launch syntax, so that tests/simt_emulator.h can run
 // them on the CPU (tests/test_conv_kernel_emulated.cpp) as well as nvcc on the GPU (conv2d.cu).
 #pragma once
