@@ -313,6 +313,42 @@ ConvBest find_best(cudnnHandle_t h, const ConvDims& d, cudnnTensorFormat_t fmt, 
   return best;
 }
 
+// Sigma_J and its score per architecture, alone and in lockstep groups (Backend::jacob_cov_scores:
+// on CUDA a few launches and one transfer per group), on the J of the first architecture from index
+// n / 2 on whose score is not degenerate (a degenerate J skips the factorisation).
+template <class GraphOf>
+void time_scores(Modeller& md, const GraphOf& graph_of, long n, int reps) {
+  Executor ex{md.be};  // on the backend itself: the tracer's executor holds a report-only arena
+  const float* J = nullptr;
+  size_t row = 0;
+  for (long k = n / 2; k < n && k < n / 2 + 20 && !J; ++k) {
+    const Graph g = graph_of(k);
+    ex.jacobian(g, init_params(g, 0, uint64_t(k)), md.x.data(), md.B, false);
+    row = g.shape(0).per_sample();
+    J = ex.input_gradient();
+    if (J && md.be.jacob_cov_score(J, md.B, row, kJacobK).status != ScoreStatus::Ok) J = nullptr;
+  }
+  if (!J) {
+    std::printf("Sigma_J: no architecture with a scorable J near index %ld; not timed.\n\n", n / 2);
+    return;
+  }
+  const int groups[] = {1, 4, 16, 64};
+  std::printf(
+      "Sigma_J and its score, ms per architecture (wall, %d repetitions after a warm-up): alone, and in\n"
+      "lockstep groups (one call for the group, as --lockstep K scores).\n\n"
+      "| alone | groups of 4 | of 16 | of 64 |\n|---|---|---|---|\n|",
+      reps);
+  for (const int group : groups) {
+    const std::vector<const float*> Js(size_t(group), J);
+    md.be.jacob_cov_scores(Js.data(), group, md.B, row, kJacobK);
+    const auto t0 = Clock::now();
+    for (int r = 0; r < reps; ++r) md.be.jacob_cov_scores(Js.data(), group, md.B, row, kJacobK);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count() / reps / group;
+    std::printf(" %.4f |", 1e3 * s);
+  }
+  std::printf("\n\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -424,6 +460,8 @@ int main(int argc, char** argv) try {
         "alone on one stream (the latency an embedding caller sees) is about preparation + wall to completion +\n"
         "the Sigma_J row of the table above; more workers overlap one architecture's preparation with\n"
         "others' ops.\n\n");
+
+  time_scores(md, graph_of, n_archs, reps);
 
   // Convolutions: per shape, the backend's time and, on CUDA, cuDNN's best per layout and math.
   cudnnHandle_t h = nullptr;

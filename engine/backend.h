@@ -94,6 +94,13 @@ class ScoreKernels {
   virtual void hamming_accumulate_to(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K) = 0;
   // The v1 score of the input-gradient J (row values per sample, this backend's layout): Sigma_J and its spectrum.
   virtual JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) = 0;
+  // The scores of n Jacobians, as n calls of jacob_cov_score give them (the same bits); a backend may
+  // compute them together (the CUDA backend: a few launches and one transfer for all n).
+  virtual std::vector<JacobScore> jacob_cov_scores(const float* const* J, int n, int B, size_t row, double k) {
+    std::vector<JacobScore> out;
+    for (int i = 0; i < n; ++i) out.push_back(jacob_cov_score(J[i], B, row, k));
+    return out;
+  }
 };
 
 // One backend instance: its device memory and stream, the ops on them and the scores' kernels.

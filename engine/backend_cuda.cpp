@@ -1,6 +1,6 @@
-// CUDA backend: cuDNN convolutions, cuBLAS/cuSOLVER for Sigma_J and the linear layer, custom kernels
-// (kernels/cuda) for the rest. Tensors are [B][C][H][W]. One instance owns one
-// stream, its library handles and its device memory, so several instances score in parallel.
+// CUDA backend: cuDNN convolutions (or naswot's, --conv-kernels), cuBLAS for the linear layer,
+// custom kernels (kernels/cuda) for the rest, Sigma_J included (cuSOLVER for its spectrum). Tensors are [B][C][H][W].
+// One instance owns one stream, its library handles and its device memory, so several instances score in parallel.
 //
 // cuDNN API choice: the legacy descriptor API (cudnnConvolutionForward & co) by default. Our networks
 // use a handful of plain 2-D convolution shapes, for which the legacy heuristics (_v7) and cudnnFind
@@ -337,7 +337,10 @@ class CudaBackend final : public Backend {
     return K;
   }
 
-  JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override;
+  JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {
+    return std::move(jacob_cov_scores(&J, 1, B, row, k)[0]);  // alone as in a batch: the same bits
+  }
+  std::vector<JacobScore> jacob_cov_scores(const float* const* J, int n, int B, size_t row, double k) override;
 
   void range_push(const char* name) override { nvtxRangePushA(name); }
   void range_pop() override { nvtxRangePop(); }
@@ -384,6 +387,11 @@ class CudaBackend final : public Backend {
   void* bn_scratch(int C, int B, int n) {
     return bn_ws_.ensure(size_t(std::min(n, cuda::kManyCalls)) * cuda::batchnorm_workspace_bytes(C, B));
   }
+  // Sigma_J's per-architecture paths (S: its B x B lower triangle): cuSOLVER's factorisation where
+  // sigma_cholesky does not take B, the spectrum where the factorisation fails or is not asked for.
+  bool cholesky_by_cusolver(double* S, int B, double k, JacobScore& out);
+  JacobScore eigen_score(double* S, int B, double k);
+  double* solver_workspace(int B);  // cuSOLVER's, for B
   void download_bytes(const void* src, void* host, size_t bytes) {
     void* st = staging_.ensure(bytes);
     NASWOT_CUDA_CHECK(cudaMemcpyAsync(st, src, bytes, cudaMemcpyDeviceToHost, stream_));
@@ -474,98 +482,106 @@ class CudaBackend final : public Backend {
   DeviceBuffer<float> bn_tangent_coef_;  // batch norm tangents' per-channel coefficients
   int ones_b_ = 0;
   DeviceBuffer<uint64_t> hamming_codes_;
-  unsigned* bn_counters_ = nullptr;        // batch norm's finished-block counts: zero between launches
-  DeviceBuffer<float> sig_A32_, sig_S32_;  // --sigma-precision fp32
-  DeviceBuffer<double> sig_A_, sig_S_, sig_M_, sig_X_, sig_W_, solver_ws_;
-  DeviceBuffer<char> sig_small_;
+  unsigned* bn_counters_ = nullptr;  // batch norm's finished-block counts: zero between launches
+  DeviceBuffer<double> sig_stats_, sig_S_, sig_M_, sig_X_, sig_W_, solver_ws_;
+  DeviceBuffer<char> sig_small_, sig_solver_small_;
   GrowBuffer<std::byte, PinnedMemory> staging_;
   int kb_ = 0;
   int solver_b_ = 0, lwork_potrf_ = 0, lwork_syevd_ = 0;
 };
 
-JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, double k) {
-  JacobScore out;
+std::vector<JacobScore> CudaBackend::jacob_cov_scores(const float* const* J, int n, int B, size_t row, double k) {
+  std::vector<JacobScore> out(size_t(std::max(n, 0)));
+  if (n <= 0) return out;
   const size_t BB = size_t(B) * B;
-  double* S = sig_S_.ensure(BB);
-  double* M = sig_M_.ensure(BB);
-  double* X = sig_X_.ensure(BB);
-  double* W = sig_W_.ensure(size_t(B));
-  // small: flags (B ints), then 2 doubles of Cholesky terms and 2 ints of solver status, 8-aligned,
-  // so that one download brings back all three.
-  const size_t flags_bytes = (size_t(B) * sizeof(int) + 7) / 8 * 8;
-  const size_t small_bytes = flags_bytes + 2 * sizeof(double) + 2 * sizeof(int);
+  double* stats = sig_stats_.ensure(size_t(n) * B * 2);
+  double* S = sig_S_.ensure(size_t(n) * BB);
+  // small: flags (n * B ints), then per architecture 2 doubles of Cholesky terms, then n ints of
+  // status, 8-aligned, so that one download brings back all three.
+  const size_t flags_bytes = (size_t(n) * B * sizeof(int) + 7) / 8 * 8;
+  const size_t small_bytes = flags_bytes + size_t(n) * (2 * sizeof(double) + sizeof(int));
   char* small = sig_small_.ensure(small_bytes);
   int* flags = reinterpret_cast<int*>(small);
   double* terms = reinterpret_cast<double*>(small + flags_bytes);
-  int* info = reinterpret_cast<int*>(small + flags_bytes + 2 * sizeof(double));
-  if (solver_b_ != B) {
-    NASWOT_CUSOLVER_CHECK(cusolverDnDpotrf_bufferSize(cusolver_, CUBLAS_FILL_MODE_LOWER, B, M, B, &lwork_potrf_));
-    NASWOT_CUSOLVER_CHECK(cusolverDnDsyevd_bufferSize(cusolver_, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, B,
-                                                      S, B, W, &lwork_syevd_));
-    solver_b_ = B;
-  }
-  double* work = solver_ws_.ensure(size_t(std::max(lwork_potrf_, lwork_syevd_)));
-  std::vector<char> host_small(small_bytes);
-  // The CPU's row checks, in its order: the first bad row names the reason.
-  auto bad_row = [&]() -> std::string {
-    const int* hf = reinterpret_cast<const int*>(host_small.data());
-    for (int r = 0; r < B; ++r)
-      if (hf[r]) return degenerate_row_reason(r, hf[r]);
-    return {};
-  };
+  int* info = reinterpret_cast<int*>(small + flags_bytes + size_t(n) * 2 * sizeof(double));
 
-  // Sigma (lower triangle, column-major) = A A^T over the normalised rows of A (row-major B x row).
+  // Sigma (lower triangles, column-major) = A A^T over the centred unit-norm rows of each J.
   nvtxRangePushA("sigma");
-  if (sigma_ == SigmaPrecision::Fp32) {
-    float* A = sig_A32_.ensure(size_t(B) * row);
-    float* S32 = sig_S32_.ensure(BB);
-    cuda::normalise_rows(stream_, B, row, J, A, flags);
-    // Pedantic float32 whatever --precision says: TF32 would round A to 10 mantissa bits.
-    const float one = 1.f, zero = 0.f;
-    NASWOT_CUBLAS_CHECK(cublasSetMathMode(cublas_, CUBLAS_PEDANTIC_MATH));
-    const cublasStatus_t st =
-        cublasSsyrk(cublas_, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, B, int(row), &one, A, int(row), &zero, S32, B);
-    NASWOT_CUBLAS_CHECK(cublasSetMathMode(cublas_, tf32_ ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
-    NASWOT_CUBLAS_CHECK(st);
-    cuda::widen(stream_, BB, S32, S);
-  } else {
-    double* A = sig_A_.ensure(size_t(B) * row);
-    cuda::normalise_rows(stream_, B, row, J, A, flags);
-    const double one = 1.0, zero = 0.0;
-    NASWOT_CUBLAS_CHECK(
-        cublasDsyrk(cublas_, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, B, int(row), &one, A, int(row), &zero, S, B));
-  }
+  cuda::sigma_rows(stream_, J, n, B, row, stats, flags);
+  cuda::sigma_gram(stream_, J, n, B, row, stats, S, sigma_ == SigmaPrecision::Fp32);
   nvtxRangePop();
-
-  if (solver_ != SigmaSolver::Eigen) {
+  // -ln det(Sigma + kI) - tr((Sigma + kI)^-1) from one factorisation per architecture, all in one
+  // launch and issued without waiting for the row checks: one round trip for the n networks.
+  const bool together = solver_ != SigmaSolver::Eigen && cuda::sigma_cholesky_supported(B);
+  if (together) {
     const NvtxRange range("cholesky");
-    // -ln det(Sigma + kI) - tr((Sigma + kI)^-1) from one factorisation: 2 sum ln L_ii and the trace
-    // of the solve against I. Issued without waiting for the row checks: one round trip per network.
-    // A flagged row leaves its row of A unwritten; what the solver makes of that is never read.
-    cuda::clamp_sigma(stream_, B, S, k, M);
-    NASWOT_CUSOLVER_CHECK(cusolverDnDpotrf(cusolver_, CUBLAS_FILL_MODE_LOWER, B, M, B, work, lwork_potrf_, info));
-    cuda::set_identity(stream_, B, X);
-    NASWOT_CUSOLVER_CHECK(cusolverDnDpotrs(cusolver_, CUBLAS_FILL_MODE_LOWER, B, B, M, B, X, B, info + 1));
-    cuda::cholesky_terms(stream_, B, M, X, terms);
-    download_bytes(small, host_small.data(), small_bytes);
-    if (std::string why = bad_row(); !why.empty()) return degenerate_score(why);
-    double ht[2];
-    int hi[2];
-    std::memcpy(ht, host_small.data() + flags_bytes, sizeof ht);
-    std::memcpy(hi, host_small.data() + flags_bytes + sizeof ht, sizeof hi);
-    const double s = ht[0] + ht[1];
-    if (hi[0] == 0 && hi[1] == 0 && std::isfinite(s)) {
-      out.score = -s;
-      return out;
-    }
-    // Not positive definite (an eigenvalue <= -k) or not finite: the spectrum says which. S still
-    // holds the clamped Sigma (the factorisation worked on M).
-  } else {
-    download_bytes(flags, host_small.data(), flags_bytes);  // syevd only on a well-defined Sigma
-    if (std::string why = bad_row(); !why.empty()) return degenerate_score(why);
-    cuda::clamp_sigma(stream_, B, S, 0.0, nullptr);
+    cuda::sigma_cholesky(stream_, n, B, S, k, flags, terms, info);
   }
+  std::vector<char> host_small(small_bytes);
+  download_bytes(small, host_small.data(), together ? small_bytes : flags_bytes);
+  const int* hflags = reinterpret_cast<const int*>(host_small.data());
+  for (int a = 0; a < n; ++a) {
+    JacobScore& o = out[size_t(a)];
+    // The CPU's row checks, in its order: the first bad row names the reason.
+    const int* f = hflags + size_t(a) * B;
+    const int* bad = std::find_if(f, f + B, [](int v) { return v != 0; });
+    if (bad != f + B) {
+      o = degenerate_score(degenerate_row_reason(int(bad - f), *bad));
+      continue;
+    }
+    double* Sa = S + size_t(a) * BB;
+    if (together) {
+      double ht[2];
+      int hi = 0;
+      std::memcpy(ht, host_small.data() + flags_bytes + size_t(a) * sizeof ht, sizeof ht);
+      std::memcpy(&hi, host_small.data() + flags_bytes + size_t(n) * sizeof ht + size_t(a) * sizeof hi, sizeof hi);
+      if (hi == 0 && std::isfinite(ht[0] + ht[1])) {
+        o.score = -(ht[0] + ht[1]);
+        continue;
+      }
+    } else if (solver_ != SigmaSolver::Eigen && cholesky_by_cusolver(Sa, B, k, o)) {
+      continue;
+    }
+    // Not positive definite (an eigenvalue <= -k) or not finite, or --sigma-solver eigen: the
+    // spectrum says which.
+    o = eigen_score(Sa, B, k);
+  }
+  return out;
+}
+
+// B beyond sigma_cholesky's: cuSOLVER's factorisation and solve against I; false when it fails.
+bool CudaBackend::cholesky_by_cusolver(double* S, int B, double k, JacobScore& out) {
+  const NvtxRange range("cholesky");
+  const size_t BB = size_t(B) * B;
+  double* M = sig_M_.ensure(BB);
+  double* X = sig_X_.ensure(BB);
+  double* work = solver_workspace(B);
+  char* small = sig_solver_small_.ensure(2 * sizeof(double) + 2 * sizeof(int));
+  double* terms = reinterpret_cast<double*>(small);
+  int* info = reinterpret_cast<int*>(small + 2 * sizeof(double));
+  cuda::clamp_sigma(stream_, B, S, k, M);
+  NASWOT_CUSOLVER_CHECK(cusolverDnDpotrf(cusolver_, CUBLAS_FILL_MODE_LOWER, B, M, B, work, lwork_potrf_, info));
+  cuda::set_identity(stream_, B, X);
+  NASWOT_CUSOLVER_CHECK(cusolverDnDpotrs(cusolver_, CUBLAS_FILL_MODE_LOWER, B, B, M, B, X, B, info + 1));
+  cuda::cholesky_terms(stream_, B, M, X, terms);
+  char host[2 * sizeof(double) + 2 * sizeof(int)];
+  download_bytes(small, host, sizeof host);
+  double ht[2];
+  int hi[2];
+  std::memcpy(ht, host, sizeof ht);
+  std::memcpy(hi, host + sizeof ht, sizeof hi);
+  if (hi[0] != 0 || hi[1] != 0 || !std::isfinite(ht[0] + ht[1])) return false;
+  out.score = -(ht[0] + ht[1]);
+  return true;
+}
+
+// The score from the spectrum of S (clamped here), by cuSOLVER's syevd.
+JacobScore CudaBackend::eigen_score(double* S, int B, double k) {
   const NvtxRange range("eigen");
+  double* W = sig_W_.ensure(size_t(B));
+  double* work = solver_workspace(B);
+  int* info = reinterpret_cast<int*>(sig_solver_small_.ensure(2 * sizeof(double) + 2 * sizeof(int)));
+  cuda::clamp_sigma(stream_, B, S, 0.0, nullptr);
   NASWOT_CUSOLVER_CHECK(cusolverDnDsyevd(cusolver_, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, B, S, B, W,
                                          work, lwork_syevd_, info));
   std::vector<double> w(static_cast<size_t>(B));
@@ -574,6 +590,18 @@ JacobScore CudaBackend::jacob_cov_score(const float* J, int B, size_t row, doubl
   download_bytes(info, &hinfo, sizeof hinfo);
   if (hinfo != 0) return degenerate_score("cusolver syevd failed (info " + std::to_string(hinfo) + ")");
   return score_from_eigenvalues(std::move(w), k);
+}
+
+double* CudaBackend::solver_workspace(int B) {
+  if (solver_b_ != B) {
+    double* S = sig_M_.ensure(size_t(B) * B);
+    double* W = sig_W_.ensure(size_t(B));
+    NASWOT_CUSOLVER_CHECK(cusolverDnDpotrf_bufferSize(cusolver_, CUBLAS_FILL_MODE_LOWER, B, S, B, &lwork_potrf_));
+    NASWOT_CUSOLVER_CHECK(cusolverDnDsyevd_bufferSize(cusolver_, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, B,
+                                                      S, B, W, &lwork_syevd_));
+    solver_b_ = B;
+  }
+  return solver_ws_.ensure(size_t(std::max(lwork_potrf_, lwork_syevd_)));
 }
 
 }  // namespace

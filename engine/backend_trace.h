@@ -82,6 +82,9 @@ class TracingBackend final : public Backend {
   JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {
     return inner_.jacob_cov_score(J, B, row, k);
   }
+  std::vector<JacobScore> jacob_cov_scores(const float* const* J, int n, int B, size_t row, double k) override {
+    return inner_.jacob_cov_scores(J, n, B, row, k);
+  }
 
  private:
   template <class T>

@@ -116,6 +116,7 @@ class Recorder final : public Backend {
   std::vector<int64_t> hamming_end() override { refuse("the end of a Hamming kernel"); }
   void hamming_accumulate_to(size_t, int, const float*, int64_t, int64_t*) override { refuse("a Hamming kernel"); }
   JacobScore jacob_cov_score(const float*, int, size_t, double) override { refuse("a score"); }
+  std::vector<JacobScore> jacob_cov_scores(const float* const*, int, int, size_t, double) override { refuse("scores"); }
 
  private:
   [[noreturn]] static void refuse(const char* what) {
@@ -291,9 +292,9 @@ double since(Clock::time_point& t) {
 std::vector<JacobScore> Lockstep::jacob_cov(const std::vector<Net>& nets, const float* batch_nchw, int B) {
   const std::vector<const float*> J = issue(nets, batch_nchw, B);
   auto t = Clock::now();
-  std::vector<JacobScore> scores;
-  for (size_t i = 0; i < nets.size(); ++i)
-    scores.push_back(score_jacobian(be_, J[i], B, nets[i].graph->shape(input_).per_sample()));
+  // One input batch: every net's J has the same row length.
+  std::vector<JacobScore> scores =
+      nets.empty() ? std::vector<JacobScore>{} : score_jacobians(be_, J, B, nets[0].graph->shape(input_).per_sample());
   stats_.score_s += since(t);
   return scores;
 }

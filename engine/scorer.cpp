@@ -64,17 +64,32 @@ std::string score_kinds_name(const std::vector<ScoreKind>& kinds) {
   return out;
 }
 
+namespace {
+// J = 0: the same degenerate status as any constant Jacobian.
+JacobScore zero_jacobian_score(int batch, size_t row) {
+  const std::vector<float> zeros(row * size_t(batch), 0.f);
+  return jacob_cov_score(zeros.data(), batch, row, kJacobK);
+}
+}  // namespace
+
 JacobScore score_jacobian(Backend& be, const float* J, int batch, size_t row) {
   be.range_push("score");
-  JacobScore s;
-  if (J) {
-    s = be.jacob_cov_score(J, batch, row, kJacobK);
-  } else {  // J = 0: the same degenerate status as any constant Jacobian
-    const std::vector<float> zeros(row * size_t(batch), 0.f);
-    s = jacob_cov_score(zeros.data(), batch, row, kJacobK);
-  }
+  JacobScore s = J ? be.jacob_cov_score(J, batch, row, kJacobK) : zero_jacobian_score(batch, row);
   be.range_pop();
   return s;
+}
+
+std::vector<JacobScore> score_jacobians(Backend& be, const std::vector<const float*>& J, int batch, size_t row) {
+  be.range_push("scores");
+  std::vector<const float*> given;
+  for (const float* j : J)
+    if (j) given.push_back(j);
+  std::vector<JacobScore> got = be.jacob_cov_scores(given.data(), int(given.size()), batch, row, kJacobK);
+  std::vector<JacobScore> out;
+  size_t next = 0;
+  for (const float* j : J) out.push_back(j ? std::move(got.at(next++)) : zero_jacobian_score(batch, row));
+  be.range_pop();
+  return out;
 }
 
 NetworkScore score_network(Executor& ex, const Graph& g, const Weights& params, const std::vector<float>& batch_nchw,

@@ -43,6 +43,8 @@ struct NetworkScore {
 // The score of an input-gradient J (batch x row values in the backend's memory and layout), on
 // the backend; J == nullptr stands for J = 0 (degenerate).
 JacobScore score_jacobian(Backend& be, const float* J, int batch, size_t row);
+// The scores of several such J together (Backend::jacob_cov_scores): the same as score_jacobian on each.
+std::vector<JacobScore> score_jacobians(Backend& be, const std::vector<const float*>& J, int batch, size_t row);
 
 NetworkScore score_network(Executor& ex, const Graph& g, const Weights& params, const std::vector<float>& batch_nchw,
                            int batch, bool keep_jacobian = true);

@@ -71,12 +71,20 @@ size_t hamming_codes_words(size_t per_sample, int B);
 void hamming_accumulate(cudaStream_t s, size_t per_sample, int B, const float* y, int64_t weight, int64_t* K,
                         uint64_t* codes);
 
-// Sigma_J helpers. normalise_rows: A (B x row) = centred rows of J scaled to unit norm, computed in
-// float64 and stored as float64 or rounded to float32; flags[b] = 0 ok, 1 non-finite entry, 2 zero variance.
-void normalise_rows(cudaStream_t s, int B, size_t row, const float* J, double* A, int* flags);
-void normalise_rows(cudaStream_t s, int B, size_t row, const float* J, float* A, int* flags);
-// dst[i] = double(src[i]), i < n.
-void widen(cudaStream_t s, size_t n, const float* src, double* dst);
+// Sigma_J of n architectures at once (J[a]: B rows of `row` values). sigma_rows: per row its mean and
+// 1 / sqrt(sum of squared deviations) (stats: n * B * 2 doubles) and flags[a * B + b] = 0 ok, 1
+// non-finite entry, 2 zero variance. sigma_gram: S (n * B * B, each B x B column-major, lower
+// triangle) = A A^T over the rows centred and scaled by stats, the entries of A and the sums in float64
+// or, fp32, float32. The same bits for an architecture whatever n and its place among them.
+void sigma_rows(cudaStream_t s, const float* const* J, int n, int B, size_t row, double* stats, int* flags);
+void sigma_gram(cudaStream_t s, const float* const* J, int n, int B, size_t row, const double* stats, double* S,
+                bool fp32);
+// The Cholesky terms of M = clamp(S, -1, 1) + shift I per architecture, one block each (B <= 128:
+// sigma_cholesky_supported): terms[2a] = ln det M, terms[2a + 1] = tr M^-1; info[a] = 0, j + 1 where
+// column j's pivot is not positive and finite, -1 where flags marks a row of a (nothing computed).
+bool sigma_cholesky_supported(int B);
+void sigma_cholesky(cudaStream_t s, int n, int B, const double* S, double shift, const int* flags, double* terms,
+                    int* info);
 // Clamp the lower triangle of S (B x B, column-major) to [-1, 1]; M = S + shift * I when M != nullptr.
 void clamp_sigma(cudaStream_t s, int B, double* S, double shift, double* M);
 void set_identity(cudaStream_t s, int B, double* X);

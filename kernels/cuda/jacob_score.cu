@@ -5,13 +5,18 @@
 
 namespace naswot::cuda {
 
-void normalise_rows(cudaStream_t s, int B, size_t row, const float* J, double* A, int* flags) {
-  normalise_rows(B, row, J, A, flags, on_stream(s));
+void sigma_rows(cudaStream_t s, const float* const* J, int n, int B, size_t row, double* stats, int* flags) {
+  sigma_rows(J, n, B, row, stats, flags, on_stream(s));
 }
-void normalise_rows(cudaStream_t s, int B, size_t row, const float* J, float* A, int* flags) {
-  normalise_rows(B, row, J, A, flags, on_stream(s));
+void sigma_gram(cudaStream_t s, const float* const* J, int n, int B, size_t row, const double* stats, double* S,
+                bool fp32) {
+  sigma_gram(J, n, B, row, stats, S, fp32, on_stream(s));
 }
-void widen(cudaStream_t s, size_t n, const float* src, double* dst) { widen(n, src, dst, on_stream(s)); }
+bool sigma_cholesky_supported(int B) { return B >= 1 && B <= kCholMaxB; }
+void sigma_cholesky(cudaStream_t s, int n, int B, const double* S, double shift, const int* flags, double* terms,
+                    int* info) {
+  sigma_cholesky(n, B, S, shift, flags, terms, info, on_stream(s));
+}
 void clamp_sigma(cudaStream_t s, int B, double* S, double shift, double* M) {
   clamp_sigma(B, S, shift, M, on_stream(s));
 }

@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "kernels/cuda/cuda_kernels.h"
@@ -327,6 +328,84 @@ TEST_CASE("cuda: Sigma_J score, both solvers, against the CPU") {
       CHECK(g.status == ScoreStatus::Degenerate);
       CHECK(g.reason == r.reason);
       CHECK(std::isinf(g.score));
+    }
+  }
+}
+
+TEST_CASE("cuda: Sigma_J scores of many Jacobians at once equal each alone, bit for bit, and the CPU's") {
+  // Batch sizes through every path: one factorisation block per architecture with 2, 4 or 8 entries
+  // per thread and side (B <= 32, 64, 128; partial tiles of the product), cuSOLVER beyond 128; 18
+  // Jacobians: two launch groups of the product's kernels.
+  const int n = 18;
+  for (const int B : {5, 24, 64, 100, 130}) {
+    CAPTURE(B);
+    const size_t row = B > 100 ? 150 : 300;
+    std::vector<std::vector<float>> Js;
+    for (int a = 0; a < n; ++a) {
+      auto J = random_vec(size_t(B) * row, 500 + uint32_t(a) + 100 * uint32_t(B));
+      if (a == 3)
+        for (size_t c = 0; c < row; ++c) J[size_t(B - 1) * row + c] = 0.5f;  // zero variance
+      if (a == 7) J[row + 11] = std::numeric_limits<float>::infinity();
+      if (a == 9 && B > 2)
+        for (size_t c = 0; c < row; ++c) J[2 * row + c] = 0.7f * J[c] + 0.001f * J[row + c];  // near-dependent rows
+      if (a % 5 == 1)
+        for (float& v : J) v *= 1e-3f;  // scale does not matter to Sigma_J
+      Js.push_back(std::move(J));
+    }
+    auto scores_on = [&](Backend& be, bool together) {
+      std::vector<HostTensor> ins;
+      for (const auto& J : Js) ins.push_back(act(J, B));
+      std::vector<JacobScore> out;
+      run(be, ins, {}, [&](const std::vector<float*>& p) {
+        const std::vector<const float*> ptrs(p.begin(), p.end());
+        if (together)
+          out = be.jacob_cov_scores(ptrs.data(), n, B, row, kJacobK);
+        else
+          for (const float* j : ptrs) out.push_back(be.jacob_cov_score(j, B, row, kJacobK));
+      });
+      return out;
+    };
+    auto cpu32 = make_cpu_backend(0, SigmaPrecision::Fp32);
+    const std::vector<JacobScore> ref = scores_on(*backends().cpu, false), ref32 = scores_on(*cpu32, false);
+    REQUIRE(ref.size() == size_t(n));
+    CHECK(ref[3].status == ScoreStatus::Degenerate);
+    CHECK(ref[7].status == ScoreStatus::Degenerate);
+    for (const auto [solver, precision] :
+         {std::pair{SigmaSolver::Auto, SigmaPrecision::Fp64}, std::pair{SigmaSolver::Eigen, SigmaPrecision::Fp64},
+          std::pair{SigmaSolver::Auto, SigmaPrecision::Fp32}}) {
+      BackendOptions o;
+      o.solver = solver;
+      o.sigma_precision = precision;
+      CAPTURE(int(solver));
+      CAPTURE(int(precision));
+      auto g = make_backend("cuda", o);
+      const std::vector<JacobScore> together = scores_on(*g, true), alone = scores_on(*g, false);
+      REQUIRE(together.size() == size_t(n));
+      for (int a = 0; a < n; ++a) {
+        CAPTURE(a);
+        const JacobScore &t = together[size_t(a)], &s = alone[size_t(a)], &r = ref[size_t(a)];
+        CHECK(std::memcmp(&t.score, &s.score, sizeof(double)) == 0);  // bit for bit
+        CHECK(t.status == s.status);
+        CHECK(t.reason == s.reason);
+        CHECK(t.status == r.status);
+        CHECK(t.reason == r.reason);
+        if (r.status != ScoreStatus::Ok) {
+          CHECK(std::isinf(t.score));
+          continue;
+        }
+        if (precision == SigmaPrecision::Fp64) {
+          CHECK(std::fabs(t.score - r.score) <= 1e-9 * std::fabs(r.score));
+        } else {
+          const double bound = naswot::test::sigma_fp32_score_bound(r.eigenvalues, row, kJacobK);
+          CHECK(std::fabs(t.score - r.score) <= bound);
+          CHECK(std::fabs(t.score - ref32[size_t(a)].score) <= 2 * bound);
+        }
+        if (solver == SigmaSolver::Eigen) {
+          REQUIRE(t.eigenvalues.size() == r.eigenvalues.size());
+          for (size_t i = 0; i < r.eigenvalues.size(); ++i)
+            CHECK(std::fabs(t.eigenvalues[i] - r.eigenvalues[i]) < 1e-12);
+        }
+      }
     }
   }
 }

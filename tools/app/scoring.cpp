@@ -144,6 +144,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
     bo.solver = SigmaSolver::Cholesky;
   else
     fail("unknown --sigma-solver '" + solver + "' (expected auto, eigen or cholesky)");
+  s.sigma_solver = bo.solver;
   if (!o.sigma_precision.empty() && !scores(ScoreKind::JacobCov) && !scores(ScoreKind::JacobCovZc))
     fail("--sigma-precision applies to --score jacob_cov (and jacob_cov_zc) only");
   const std::string sp = o.sigma_precision.empty() ? "fp64" : o.sigma_precision;
@@ -500,13 +501,17 @@ RunConfig ScoringSetup::run_config() const {
   if (backend().device().find("tf32") != std::string::npos) c.identity["precision"] = "tf32";
   if (backend().name() == "cuda") {
     // Revision of the CUDA kernels' arithmetic: 2 = the average pools' own kernels (runs of earlier
-    // builds, on cuDNN's pools, are not mixed with these).
-    c.identity["gpu_kernels"] = "2";
+    // builds, on cuDNN's pools, are not mixed with these); 3 = Sigma_J's product and factorisation on
+    // naswot's kernels (cuBLAS's and cuSOLVER's before).
+    c.identity["gpu_kernels"] = "3";
     // naswot's kernels (both give the same bits); "2": stride-2 convolutions on them too, not cuDNN's.
     if (conv_kernels == ConvKernels::Naswot || conv_kernels == ConvKernels::NaswotGather)
       c.identity["conv"] = "naswot 2";
     if (conv_kernels == ConvKernels::CudnnGraph)
       c.identity["conv"] = "cudnn-graph";  // other engines may round otherwise
+    // The spectrum rounds otherwise than the factorisation (auto and cholesky: the same path).
+    if (sigma_solver == SigmaSolver::Eigen && (has(ScoreKind::JacobCov) || has(ScoreKind::JacobCovZc)))
+      c.identity["sigma_solver"] = "eigen";
   }
   // Keys that change scores enter the identity only when not the default, so older runs still match.
   if ((has(ScoreKind::JacobCov) || has(ScoreKind::JacobCovZc)) && sigma_precision != SigmaPrecision::Fp64)

@@ -93,6 +93,7 @@ struct ScoringSetup {
   ScoreKind score_kind = ScoreKind::JacobCov;               // the first of score_kinds
   std::vector<ScoreKind> score_kinds{ScoreKind::JacobCov};  // --score a,b,...: every row holds each, in order
   SigmaPrecision sigma_precision = SigmaPrecision::Fp64;    // --sigma-precision (jacob_cov)
+  SigmaSolver sigma_solver = SigmaSolver::Auto;             // --sigma-solver (cuda)
   ReluSites relu_sites = ReluSites::Each;
 
   // Architecture `index` of this setup's space (out of range throws naswot::Error); with export_dir,
