@@ -124,6 +124,9 @@ const std::map<std::string, OpCost>& op_costs() {
       {"fill", {kOther, [](const std::vector<long>& k, double) { return 4.0 * k[0]; }}},
       {"conv2d_forward", {kConvF, conv}},
       {"conv2d_backward_data", {kConvB, conv}},
+      {"conv2d_relu_forward", {kConvF, conv}},  // the ReLU on load: the convolution's traffic
+      {"conv2d_relu_backward_data",
+       {kConvB, [](const std::vector<long>& k, double pb) { return conv(k, pb) + 4.0 * k[0] * k[1] * k[2] * k[3]; }}},
       {"batchnorm_forward", {kBnF, [](const std::vector<long>& k, double pb) { return 3 * 4.0 * k[0] * k[1] * pb; }}},
       {"batchnorm_backward", {kBnB, [](const std::vector<long>& k, double pb) { return 5 * 4.0 * k[0] * k[1] * pb; }}},
       {"relu_forward", {kRelu, [](const std::vector<long>& k, double) { return 2 * 4.0 * k[0]; }}},
@@ -506,16 +509,23 @@ int main(int argc, char** argv) try {
   };
   const Cfg cfgs[4] = {
       {CUDNN_TENSOR_NCHW, false}, {CUDNN_TENSOR_NHWC, false}, {CUDNN_TENSOR_NCHW, true}, {CUDNN_TENSOR_NHWC, true}};
+  // Per shape the plain calls, or the ones with a fused ReLU where the shape has no plain ones (the
+  // ConvDims lead both keys).
   const long conv_f = long(op_index("conv2d_forward")), conv_b = long(op_index("conv2d_backward_data"));
+  const long relu_f = long(op_index("conv2d_relu_forward")), relu_b = long(op_index("conv2d_relu_backward_data"));
+  const auto same_shape = [](const std::vector<long>& a, const std::vector<long>& b) {
+    return a.size() > 10 && b.size() > 10 && std::equal(a.begin() + 1, a.begin() + 11, b.begin() + 1);
+  };
   for (const auto& [id, fwd] : md.cache) {
-    if (id[0] != conv_f) continue;
-    // The backward-data call of the same shape (writing or accumulating: the first timed).
+    if (id[0] != conv_f && id[0] != relu_f) continue;
+    if (id[0] == relu_f && std::any_of(md.cache.begin(), md.cache.end(),
+                                       [&](const auto& e) { return e.first[0] == conv_f && same_shape(e.first, id); }))
+      continue;
+    // The backward-data call of the same shape (plain first; writing or accumulating: the first timed).
     const OpTime* bwd = nullptr;
-    for (const auto& [idb, t] : md.cache)
-      if (idb[0] == conv_b && std::equal(id.begin() + 1, id.end(), idb.begin() + 1)) {
-        bwd = &t;
-        break;
-      }
+    for (const long want : {conv_b, relu_b})
+      for (const auto& [idb, t] : md.cache)
+        if (!bwd && idb[0] == want && same_shape(id, idb)) bwd = &t;
     if (!bwd) continue;  // not on a gradient path
     const ConvDims d{int(id[1]), int(id[2]), int(id[3]), int(id[4]), int(id[5]),
                      int(id[6]), int(id[7]), int(id[8]), int(id[9]), int(id[10])};

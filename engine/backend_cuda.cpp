@@ -236,6 +236,42 @@ class CudaBackend final : public Backend {
     NASWOT_CUDNN_CHECK(
         cudnnConvolutionBackwardData(cudnn_, &one, c.w, w, c.y, dy, c.conv, c.bwd, ws, c.bwd_ws, &beta, c.x, dx));
   }
+  // A ReLU fused into the convolution's input: naswot's kernels apply it on load (forward) and its
+  // mask on store (backward-data); cuDNN's path runs the ReLU (or the mask) beside the call through a
+  // scratch tensor, with the same bits.
+  void conv2d_relu_forward_many(const op_args::conv2d_relu_forward* calls, int n) override {
+    if (own_conv(std::get<0>(calls[0])))
+      cuda::conv2d_relu_forward_many(stream_, calls, n, gather());
+    else
+      Backend::conv2d_relu_forward_many(calls, n);
+  }
+  void conv2d_relu_backward_data_many(const op_args::conv2d_relu_backward_data* calls, int n) override {
+    if (own_conv(std::get<0>(calls[0])))
+      cuda::conv2d_relu_backward_data_many(stream_, calls, n, gather());
+    else
+      Backend::conv2d_relu_backward_data_many(calls, n);
+  }
+  void conv2d_relu_forward(const ConvDims& d, const float* x, const float* w, float* y) override {
+    if (own_conv(d)) {
+      const op_args::conv2d_relu_forward call(d, x, w, y);
+      return cuda::conv2d_relu_forward_many(stream_, &call, 1, gather());
+    }
+    const size_t n = size_t(d.B) * d.Cin * d.H * d.W;
+    float* r = relu_scratch_.ensure(n);
+    relu_forward(n, x, r);
+    conv2d_forward(d, r, w, y);
+  }
+  void conv2d_relu_backward_data(const ConvDims& d, const float* dy, const float* w, const float* x, float* dx,
+                                 bool acc) override {
+    if (own_conv(d)) {
+      const op_args::conv2d_relu_backward_data call(d, dy, w, x, dx, acc);
+      return cuda::conv2d_relu_backward_data_many(stream_, &call, 1, gather());
+    }
+    const size_t n = size_t(d.B) * d.Cin * d.H * d.W;
+    float* g = relu_scratch_.ensure(n);
+    conv2d_backward_data(d, dy, w, g, false);
+    relu_backward(n, g, x, dx, acc);  // x > 0 exactly where relu(x) > 0
+  }
   void conv2d_backward_weight(const ConvDims& d, const float* x, const float* dy, float* dw, bool acc) override {
     ConvPlan& c = conv_plan(d);
     if (!c.has_filter) choose_filter_algo(d, c);
@@ -482,7 +518,8 @@ class CudaBackend final : public Backend {
   DeviceBuffer<float> bn_tangent_coef_;  // batch norm tangents' per-channel coefficients
   int ones_b_ = 0;
   DeviceBuffer<uint64_t> hamming_codes_;
-  unsigned* bn_counters_ = nullptr;  // batch norm's finished-block counts: zero between launches
+  unsigned* bn_counters_ = nullptr;   // batch norm's finished-block counts: zero between launches
+  DeviceBuffer<float> relu_scratch_;  // cuDNN's path of the fused ReLU + convolution ops
   DeviceBuffer<double> sig_stats_, sig_S_, sig_M_, sig_X_, sig_W_, solver_ws_;
   DeviceBuffer<char> sig_small_, sig_solver_small_;
   GrowBuffer<std::byte, PinnedMemory> staging_;

@@ -161,7 +161,12 @@ void Executor::forward(const Graph& g, const Weights& params, const float* batch
     switch (n.op) {
       case OpKind::Input: be_.copy_or_accumulate(n_slots, be_.persistent(n_slots), val(v), false); break;
       case OpKind::Zero: be_.fill(count(v), 0.f, val(v)); break;
-      case OpKind::Conv2d: be_.conv2d_forward(conv_dims(g, n, B), val(n.inputs[0]), prm(n.weight), val(v)); break;
+      case OpKind::Conv2d:
+        if (p[v].relu_on_load)  // the ReLU's input, through the ReLU
+          be_.conv2d_relu_forward(conv_dims(g, n, B), val(g.nodes[n.inputs[0]].inputs[0]), prm(n.weight), val(v));
+        else
+          be_.conv2d_forward(conv_dims(g, n, B), val(n.inputs[0]), prm(n.weight), val(v));
+        break;
       case OpKind::BatchNorm: {
         float* st = A + p[v].stats_off;
         be_.batchnorm_forward(s.c, s.h * s.w, B, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps, val(v), st,
@@ -169,6 +174,10 @@ void Executor::forward(const Graph& g, const Weights& params, const float* batch
         break;
       }
       case OpKind::ReLU:
+        if (p[v].relu_applied_by >= 0) {  // the convolution after it applies it: the input's mask is its own
+          if (after_relu) after_relu(v, val(n.inputs[0]));
+          break;
+        }
         if (p[v].relu_computed_by < 0) be_.relu_forward(count(v), val(n.inputs[0]), val(v));  // else the BN wrote it
         if (after_relu) after_relu(v, val(v));  // now: the slot may be reused later
         break;
@@ -359,6 +368,7 @@ void Executor::backward(const Graph& g, int B, bool weights) {
     const int v = *it;
     const Node& n = g.nodes[v];
     if (!p[v].needs_grad || has_trait(n.op, kGradientTarget)) continue;
+    if (p[v].relu_applied_by >= 0) continue;  // its consumer's backward did its step
     if (!has_grad[v]) fail("executor: internal error, missing gradient for node " + std::to_string(v));
     const Shape& s = n.out;
     const float* gy = grad(v);
@@ -422,6 +432,13 @@ void Executor::backward(const Graph& g, int B, bool weights) {
       }
     }
     if (!input_grad) continue;
+    if (p[v].relu_on_load) {  // the ReLU's step too: its mask into its input's gradient
+      const int x = g.nodes[in].inputs[0];
+      if (!p[x].needs_grad) continue;
+      auto [dx, acc] = send(x);
+      be_.conv2d_relu_backward_data(conv_dims(g, n, B), gy, prm(n.weight), val(x), dx, acc);
+      continue;
+    }
     auto [dx, acc] = send(in);
     float* tdx = tan ? tgrad(in) : nullptr;
     // Ops linear in the gradient with fixed coefficients: the gradient's tangent takes the same op.

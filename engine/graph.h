@@ -36,6 +36,8 @@ enum OpTrait : unsigned {
   kReLUSite = 1u << 6,             // a ReLU: the Hamming score's sites, and what kAppliesReLU absorbs
   kSum = 1u << 7,                  // an n-ary sum: fused terms write into it, sole inputs share its gradient
   kProxyLayer = 1u << 8,           // a convolution or linear layer: the proxies read its weights and output
+  kReLUOnLoad = 1u << 9,           // can read its input through a ReLU (forward) and apply its mask to the
+                                   // input gradient (backward): a ReLU feeding only it needs no buffers
 };
 unsigned op_traits(OpKind k);
 inline bool has_trait(OpKind k, OpTrait t) { return (op_traits(k) & t) != 0; }

@@ -1,5 +1,5 @@
-// The planner as passes over one record per node: liveness, fusion (sums, BN + ReLU), lifetimes on the
-// forward+backward timeline, gradient sharing, and arena offsets by greedy best-fit slot reuse.
+// The planner as passes over one record per node: liveness, fusion (sums, BN + ReLU, ReLU + convolution), lifetimes on
+// the forward+backward timeline, gradient sharing, and arena offsets by greedy best-fit slot reuse.
 #include "engine/planner.h"
 
 #include <algorithm>
@@ -151,6 +151,21 @@ void fuse_relus(const Graph& g, const Schedule& s, Plan& p) {
   }
 }
 
+// ReLU + convolution: a ReLU read by one kReLUOnLoad node only, the step right after it, in an
+// InputGradient plan. Adjacent steps keep the backward order of the ReLU's input's gradient terms
+// (the node's backward sends the masked term where the ReLU's would have, one step later), so the
+// sums round as the plain schedule's. Weight gradients would read the ReLU's output: not fused there.
+void fuse_relu_loads(const Graph& g, const Schedule& s, PlanMode mode, Plan& p) {
+  if (mode != PlanMode::InputGradient) return;
+  for (int v : p.order) {
+    if (!has_trait(g.nodes[v].op, kReLUSite) || p[v].relu_computed_by >= 0 || !s.sole_use(v)) continue;
+    const int c = s.consumer[v];
+    if (!has_trait(g.nodes[c].op, kReLUOnLoad) || s.pos[c] != s.pos[v] + 1) continue;
+    p.nodes[v].relu_applied_by = c;
+    p.nodes[c].relu_on_load = true;
+  }
+}
+
 // Lifetimes on the timeline (forward steps 0..L-1, backward L..2L-1) of values and gradients.
 struct Lifetimes {
   std::vector<Interval> values;   // buffers of values (fused ones have none)
@@ -180,6 +195,10 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
       const Node& cons = g.nodes[u];
       if (std::find(cons.inputs.begin(), cons.inputs.end(), v) == cons.inputs.end()) continue;
       end = std::max(end, s.pos[u]);
+      if (const int a = p[u].relu_applied_by; a >= 0) {  // read through the ReLU, forward and backward
+        end = std::max(end, s.pos[a]);
+        if (p[a].needs_grad) end = std::max(end, s.bwd_step(a)), first_grad = std::max(first_grad, s.pos[a]);
+      }
       // A weight's gradient reads the layer's input (conv, linear) in the layer's backward step.
       const bool reads =
           has_trait(cons.op, kBackwardReadsInput) || (mode == PlanMode::WeightGradient && cons.weight >= 0);
@@ -190,11 +209,11 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
     p.naive_floats += size;
     // Fused values are written early: at the sum's first term, or at the producing node's step.
     const int start = s.first_term[v] >= 0 ? s.first_term[v] : by >= 0 ? s.pos[by] : t;
-    if (np.sum_into < 0 && np.relu < 0) {
+    if (np.sum_into < 0 && np.relu < 0 && np.relu_applied_by < 0) {
       lt.values.push_back({start, end, size, &np.value_off});
       if (opt.tangent) lt.values.push_back({start, end, size, &np.tvalue_off});
     }
-    if (np.needs_grad && (v == g.output || first_grad >= 0)) {
+    if (np.needs_grad && np.relu_applied_by < 0 && (v == g.output || first_grad >= 0)) {
       lt.gstart[v] = (v == g.output) ? s.bwd_step(v) : 2 * s.L - 1 - first_grad;
       lt.gend[v] = (v == p.input) ? 2 * s.L : s.bwd_step(v);
       p.naive_floats += size;
@@ -285,6 +304,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
   if (opt.fuse) {
     fuse_sums(g, s, p);
     fuse_relus(g, s, p);
+    fuse_relu_loads(g, s, mode, p);
   }
   Lifetimes lt = lifetimes(g, s, std::max(size_t(batch), slots), mode, opt, p);
   const std::vector<int> owner = share_gradients(s, lt, p);

@@ -56,6 +56,27 @@ void conv_cases(std::vector<OpCase>& v) {
     wg.forward = fwd;
     wg.fd_wrt = 1;
     v.push_back(wg);
+    // A ReLU fused into the input: forward, and its data gradient by finite differences (steps too
+    // small to cross the ReLU's kink).
+    const auto rfwd = [d](Backend& be, const std::vector<float*>& p, bool) {
+      be.conv2d_relu_forward(d, p[0], p[1], p[2]);
+    };
+    v.push_back(
+        {"conv2d_relu_forward", what, {rnd(s.cin, s.h * s.w, 1), w}, {zeros(s.cout, ho * wo)}, false, rfwd, 1e-4});
+    OpCase rb{"conv2d_relu_backward_data",
+              what,
+              {rnd(s.cout, ho * wo, 2), rnd(s.cin, s.h * s.w, 1), w},
+              {rnd(s.cin, s.h * s.w, 3)},
+              true,
+              [d](Backend& be, const std::vector<float*>& p, bool acc) {
+                be.conv2d_relu_backward_data(d, p[0], p[2], p[1], p[3], acc);
+              },
+              1e-4};
+    rb.forward_op = "conv2d_relu_forward";
+    rb.fwd_outs = {zeros(s.cout, ho * wo)};
+    rb.forward = rfwd;
+    rb.fd_step = 1e-4f;
+    v.push_back(rb);
   }
 }
 

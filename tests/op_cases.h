@@ -69,4 +69,36 @@ inline void check_cases_against(Backend& ref, Backend& be) {
   }
 }
 
+// conv2d_relu_forward and conv2d_relu_backward_data (writing and accumulating) on be against
+// relu_forward + conv2d_forward and conv2d_backward_data + relu_backward on be: the same bits. x holds
+// exact zeros and negative zeros too (the ReLU's and the mask's edge).
+inline void check_relu_conv_fusion(Backend& be, const ConvDims& d, const std::vector<float>& x,
+                                   const std::vector<float>& w, const std::vector<float>& dy,
+                                   const std::vector<float>& dx0) {
+  const int P = d.H * d.W, Po = d.Ho * d.Wo;
+  const size_t nx = be.padded_batch(d.B) * size_t(d.Cin) * P;
+  const std::vector<HostTensor> ins = {act(x, d.B, P), raw(w), act(dy, d.B, Po)};
+  const HostTensor y0 = act(std::vector<float>(size_t(d.B) * d.Cout * Po), d.B, Po), dx = act(dx0, d.B, P),
+                   scratch = act(std::vector<float>(x.size()), d.B, P);
+  const auto fused_y =
+      run(be, ins, {y0}, [&](const std::vector<float*>& p) { be.conv2d_relu_forward(d, p[0], p[1], p[3]); });
+  const auto plain_y = run(be, ins, {y0, scratch}, [&](const std::vector<float*>& p) {
+    be.relu_forward(nx, p[0], p[4]);
+    be.conv2d_forward(d, p[4], p[1], p[3]);
+  });
+  CHECK(fused_y[0] == plain_y[0]);
+  for (const bool acc : {false, true}) {
+    CAPTURE(acc);
+    const auto fused = run(be, ins, {dx}, [&](const std::vector<float*>& p) {
+      be.conv2d_relu_backward_data(d, p[2], p[1], p[0], p[3], acc);
+    });
+    const auto plain = run(be, ins, {dx, scratch, scratch}, [&](const std::vector<float*>& p) {
+      be.relu_forward(nx, p[0], p[5]);  // the mask: the ReLU's output
+      be.conv2d_backward_data(d, p[2], p[1], p[4], false);
+      be.relu_backward(nx, p[4], p[5], p[3], acc);
+    });
+    CHECK(fused[0] == plain[0]);
+  }
+}
+
 }  // namespace naswot::op_test

@@ -11,6 +11,7 @@
 
 #include "tests/gradcheck.h"
 #include "tests/op_cases.h"
+#include "tests/test_util.h"
 
 using namespace naswot;
 using namespace naswot::op_test;
@@ -111,5 +112,23 @@ TEST_CASE("op table: every case on the CPU backend") {
     }
     if (c.forward) check_finite_differences(c);
     if (c.base) check_tangent(c);
+  }
+}
+
+TEST_CASE("op table: a ReLU fused into a convolution gives the bits of the ReLU, then the convolution") {
+  struct S {
+    int B, cin, h, cout, k, stride, pad;
+  };
+  for (const S s :
+       {S{3, 4, 6, 5, 3, 1, 1}, S{3, 3, 7, 4, 3, 2, 1}, S{5, 5, 4, 3, 1, 1, 0}, S{18, 16, 8, 16, 3, 1, 1}}) {
+    const int ho = (s.h + 2 * s.pad - s.k) / s.stride + 1;
+    const ConvDims d{s.B, s.cin, s.h, s.h, s.cout, s.k, s.stride, s.pad, ho, ho};
+    CAPTURE(s.k);
+    CAPTURE(s.stride);
+    auto x = naswot::test::random_vec(size_t(s.B) * s.cin * s.h * s.h, 41);
+    for (size_t i = 0; i < x.size(); i += 7) x[i] = (i / 7) % 2 ? 0.f : -0.f;  // the ReLU's edge
+    check_relu_conv_fusion(cpu_backend(), d, x, naswot::test::random_vec(size_t(s.cout) * s.cin * s.k * s.k, 42),
+                           naswot::test::random_vec(size_t(s.B) * s.cout * ho * ho, 43),
+                           naswot::test::random_vec(size_t(s.B) * s.cin * s.h * s.h, 44));
   }
 }

@@ -97,6 +97,35 @@ TEST_CASE("fused BN + ReLU: the batch norm writes the ReLU's value and takes its
   // slot assignment can come out a few per cent larger or smaller either way.)
 }
 
+TEST_CASE("fused ReLU + convolution: a ReLU read by one convolution only, right after it, has no buffers") {
+  // Per cell: node 0's ReLU feeds one convolution (fused), node 1's two (shared: not fused), node 2's one
+  // (fused); in each residual block conv_a's ReLU fuses (conv_b's is computed by conv_a's batch norm,
+  // as the last ReLU by the last batch norm).
+  const Graph g = nb201::build(
+      nb201::parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"));
+  const Plan fused = make_plan(g, 8), plain = make_plan(g, 8, PlanMode::InputGradient, 0, {false});
+  int relus = 0;
+  for (int v : fused.order) {
+    CHECK(plain[v].relu_applied_by == -1);
+    CHECK_FALSE(plain[v].relu_on_load);
+    const Node& n = g.nodes[v];
+    if (fused[v].relu_on_load) CHECK(n.op == OpKind::Conv2d);
+    if (fused[v].relu_applied_by < 0) continue;
+    ++relus;
+    REQUIRE(n.op == OpKind::ReLU);
+    const int c = fused[v].relu_applied_by;
+    CHECK(fused[c].relu_on_load);
+    CHECK(g.nodes[c].inputs == std::vector<int>{v});
+    int readers = 0;
+    for (int u : fused.order) readers += int(std::count(g.nodes[u].inputs.begin(), g.nodes[u].inputs.end(), v));
+    CHECK(readers == 1);
+  }
+  CHECK(relus == 15 * 2 + 2);
+  // Weight gradients read the convolutions' inputs: nothing fuses there.
+  const Plan wg = make_plan(g, 8, PlanMode::WeightGradient);
+  for (int v : wg.order) CHECK(wg[v].relu_applied_by == -1);
+}
+
 TEST_CASE("fusion gives the plain schedule's Jacobians and Hamming kernels bit for bit") {
   const int B = 12;
   const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 6);
@@ -108,6 +137,10 @@ TEST_CASE("fusion gives the plain schedule's Jacobians and Hamming kernels bit f
   // Skips first: node 3's sum skip0 + conv1 + conv2 may fuse conv1 only.
   graphs.push_back(nb201::build(
       nb201::parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|")));
+  // Every ReLU of a cell shared but node 2's (fused into its convolution); the input's gradient sums
+  // fused and shared terms.
+  graphs.push_back(nb201::build(
+      nb201::parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|")));
   graphs.push_back(test::small_nb101());
   for (size_t i = 0; i < graphs.size(); ++i) {
     CAPTURE(i);

@@ -145,6 +145,26 @@ void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, fl
   gather_conv(d.Cout, d.Cin, d.Ho * d.Wo, d.H * d.W, d.B, dy, wt.data(), backward_taps(d), dx, accumulate);
 }
 
+// The fused ReLU + convolution ops as relu_forward / relu_backward around the plain ones: the CPU
+// backend is their specification (the CUDA kernels apply the ReLU on load and the mask on store).
+// The ReLU's output or gradient goes to a scratch buffer of this thread's.
+void conv2d_relu_forward(const ConvDims& d, const float* x, const float* w, float* y) {
+  thread_local std::vector<float> r;
+  const size_t n = padded_batch(d.B) * size_t(d.Cin) * d.H * d.W;
+  r.resize(n);
+  relu_forward(n, x, r.data());
+  conv2d_forward(d, r.data(), w, y);
+}
+
+void conv2d_relu_backward_data(const ConvDims& d, const float* dy, const float* w, const float* x, float* dx,
+                               bool accumulate) {
+  thread_local std::vector<float> g;
+  const size_t n = padded_batch(d.B) * size_t(d.Cin) * d.H * d.W;
+  g.resize(n);
+  conv2d_backward_data(d, dy, w, g.data(), false);
+  relu_backward(n, g.data(), x, dx, accumulate);  // x > 0 exactly where relu(x) > 0
+}
+
 namespace {
 
 // The weight gradient's register block: PB consecutive (tap, input channel) pairs x 4 output channels,

@@ -19,4 +19,13 @@ void conv2d_backward_data_many(cudaStream_t st, const op_args::conv2d_backward_d
   conv2d_backward_data_many(calls, n, on_stream(st), gather ? ConvKernel::Gather : ConvKernel::Automatic);
 }
 
+void conv2d_relu_forward_many(cudaStream_t st, const op_args::conv2d_relu_forward* calls, int n, bool gather) {
+  conv2d_forward_many(calls, n, on_stream(st), gather ? ConvKernel::Gather : ConvKernel::Automatic, true);
+}
+
+void conv2d_relu_backward_data_many(cudaStream_t st, const op_args::conv2d_relu_backward_data* calls, int n,
+                                    bool gather) {
+  conv2d_relu_backward_data_many(calls, n, on_stream(st), gather ? ConvKernel::Gather : ConvKernel::Automatic);
+}
+
 }  // namespace naswot::cuda

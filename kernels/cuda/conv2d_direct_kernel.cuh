@@ -161,6 +161,11 @@ __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Man
       __pipeline_commit();  // an empty group: "all but the newest" below still means this stage
     __pipeline_wait_prior(1);
     __syncthreads();
+    if (s.relu_in) {  // a fused ReLU, once per staged input value (zeros of the padding stay zeros)
+      float* tile = sm[chunk & 1];
+      for (int e = t; e < kChannels * kTile; e += kDirectThreads) tile[e] = relu_of(tile[e]);
+      __syncthreads();
+    }
     const float* sb = sm[chunk & 1];
 #pragma unroll 1
     for (int cb = 0; cb < kChannels; ++cb) {
@@ -196,7 +201,12 @@ __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Man
   for (int i = 0; i < 8; ++i) {
     const int m = m0 + 8 * g + i;
     if (m >= s.Cout) break;
-    float* o = c.out + (((size_t)sample * s.Cout + m) * W + orow) * W + c0;
+    const size_t at = (((size_t)sample * s.Cout + m) * W + orow) * W + c0;
+    float* o = c.out + at;
+    if (c.mask) {
+#pragma unroll
+      for (int j = 0; j < 8; ++j) acc[i][j] = masked(c.mask, at + j, acc[i][j]);
+    }
     if (aligned) {
 #pragma unroll
       for (int h = 0; h < 8; h += 4) {

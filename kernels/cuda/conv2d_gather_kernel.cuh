@@ -21,16 +21,24 @@ struct ConvCall {
   const float* w;   // [Cout][Cin][k][k] as the forward op takes it
   float* out;       // forward: y; backward: dx
   bool acc;
+  // Backward of a ReLU fused into the convolution's input (conv2d_relu_backward_data): the ReLU's
+  // input x, laid out as out; an output value v is stored as x > 0 ? v : 0 (then added with acc).
+  const float* mask = nullptr;
 };
 
 struct ConvShape {
-  int B, Cin, H, W;  // the GEMM's input: forward x; backward dy (Cin = the forward's Cout)
-  int Cout, Ho, Wo;  // the GEMM's output: forward y; backward dx
-  int k, pad;        // kernel and padding as the GEMM applies them (backward: k - 1 - the forward's pad)
-  int w_in;          // the weight tensor's Cin extent as stored (the forward's)
-  int stride = 1;    // forward: its stride (the gather kernel: 1 only)
-  int up = 1;        // backward: the forward's stride (dy read with up - 1 zeros between pixels; gather: 1)
+  int B, Cin, H, W;      // the GEMM's input: forward x; backward dy (Cin = the forward's Cout)
+  int Cout, Ho, Wo;      // the GEMM's output: forward y; backward dx
+  int k, pad;            // kernel and padding as the GEMM applies them (backward: k - 1 - the forward's pad)
+  int w_in;              // the weight tensor's Cin extent as stored (the forward's)
+  int stride = 1;        // forward: its stride (the gather kernel: 1 only)
+  int up = 1;            // backward: the forward's stride (dy read with up - 1 zeros between pixels; gather: 1)
+  bool relu_in = false;  // forward of a fused ReLU (conv2d_relu_forward): the input read as relu(x)
 };
+
+// relu_forward's and relu_backward's arithmetic, for the fused ReLU + convolution ops.
+__device__ inline float relu_of(float x) { return x > 0.f ? x : 0.f; }
+__device__ inline float masked(const float* mask, size_t i, float v) { return !mask || mask[i] > 0.f ? v : 0.f; }
 
 // Where one output pixel's input window starts: its sample's input and its (row, column) - pad.
 struct Pixel {
@@ -98,6 +106,7 @@ __global__ void __launch_bounds__(kConvThreads) conv_gather_k(ConvShape s, Many<
         const int ci = k / KK, r = k - ci * KK, kh = r / KS, kw = r - kh * KS;
         const int ih = p.ih0 + kh, iw = p.iw0 + kw;
         if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) v = p.in[(size_t)ci * HWi + ih * s.W + iw];
+        if (s.relu_in) v = relu_of(v);
       }
       Bs[kk][col] = v;
     }
@@ -128,8 +137,9 @@ __global__ void __launch_bounds__(kConvThreads) conv_gather_k(ConvShape s, Many<
     for (int i = 0; i < kTM; ++i) {
       const int m = m0 + ty + RS * i;
       if (m >= s.Cout) continue;
-      float* o = c.out + ((size_t)b * s.Cout + m) * HWo + p;
-      *o = c.acc ? __fadd_rn(*o, acc[i][j]) : acc[i][j];
+      const size_t at = ((size_t)b * s.Cout + m) * HWo + p;
+      const float v = masked(c.mask, at, acc[i][j]);
+      c.out[at] = c.acc ? __fadd_rn(c.out[at], v) : v;
     }
   }
 }

@@ -30,14 +30,16 @@ inline bool conv2d_kernels_support(const ConvDims& d) {
          (conv_direct_supported(forward_shape(d)) && conv_direct_supported(backward_data_shape(d)));
 }
 
-// n calls of one shape in launches of kManyCalls (kernels/ops.def: conv2d_forward, conv2d_backward_data).
+// n calls of one shape in launches of kManyCalls (kernels/ops.def: conv2d_forward, conv2d_backward_data,
+// and with relu_in / x as the mask conv2d_relu_forward, conv2d_relu_backward_data: the same tuples).
 template <class Launch>
 void conv2d_forward_many(const op_args::conv2d_forward* calls, int n, Launch&& launch,
-                         ConvKernel k = ConvKernel::Automatic) {
+                         ConvKernel k = ConvKernel::Automatic, bool relu_in = false) {
   if (!n) return;
   const ConvDims d = std::get<0>(calls[0]);
   if (!conv2d_kernels_support(d)) throw std::invalid_argument("cuda conv: shape not supported by naswot's kernels");
-  const ConvShape s = forward_shape(d);
+  ConvShape s = forward_shape(d);
+  s.relu_in = relu_in;
   for_launches<ConvCall>(
       calls, n,
       [](const op_args::conv2d_forward& c) {
@@ -46,19 +48,36 @@ void conv2d_forward_many(const op_args::conv2d_forward* calls, int n, Launch&& l
       [&](const Many<ConvCall>& m) { dispatch_conv<false>(s, m, launch, k); });
 }
 
-template <class Launch>
-void conv2d_backward_data_many(const op_args::conv2d_backward_data* calls, int n, Launch&& launch,
-                               ConvKernel k = ConvKernel::Automatic) {
+// n backward-data calls of one shape, each packed into a ConvCall by pack.
+template <class Args, class Pack, class Launch>
+void conv2d_backward_data_calls(const Args* calls, int n, Pack pack, Launch&& launch, ConvKernel k) {
   if (!n) return;
   const ConvDims d = std::get<0>(calls[0]);
   if (!conv2d_kernels_support(d)) throw std::invalid_argument("cuda conv: shape not supported by naswot's kernels");
   const ConvShape s = backward_data_shape(d);
-  for_launches<ConvCall>(
+  for_launches<ConvCall>(calls, n, pack, [&](const Many<ConvCall>& m) { dispatch_conv<true>(s, m, launch, k); });
+}
+
+template <class Launch>
+void conv2d_backward_data_many(const op_args::conv2d_backward_data* calls, int n, Launch&& launch,
+                               ConvKernel k = ConvKernel::Automatic) {
+  conv2d_backward_data_calls(
       calls, n,
       [](const op_args::conv2d_backward_data& c) {
         return ConvCall{std::get<1>(c), std::get<2>(c), std::get<3>(c), std::get<4>(c)};
       },
-      [&](const Many<ConvCall>& m) { dispatch_conv<true>(s, m, launch, k); });
+      launch, k);
+}
+
+template <class Launch>
+void conv2d_relu_backward_data_many(const op_args::conv2d_relu_backward_data* calls, int n, Launch&& launch,
+                                    ConvKernel k = ConvKernel::Automatic) {
+  conv2d_backward_data_calls(
+      calls, n,
+      [](const op_args::conv2d_relu_backward_data& c) {  // the ReLU's input x is the mask
+        return ConvCall{std::get<1>(c), std::get<2>(c), std::get<4>(c), std::get<5>(c), std::get<3>(c)};
+      },
+      launch, k);
 }
 
 }  // namespace

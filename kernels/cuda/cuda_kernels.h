@@ -34,6 +34,10 @@ void add_bias(cudaStream_t s, int B, int Out, const float* bias, float* y);  // 
 bool conv2d_supported(const ConvDims& d);
 void conv2d_forward_many(cudaStream_t s, const op_args::conv2d_forward* calls, int n, bool gather = false);
 void conv2d_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_data* calls, int n, bool gather = false);
+// The same with a ReLU fused into the input (kernels/ops.def): relu(x) on load; x > 0 as dx's mask on store.
+void conv2d_relu_forward_many(cudaStream_t s, const op_args::conv2d_relu_forward* calls, int n, bool gather = false);
+void conv2d_relu_backward_data_many(cudaStream_t s, const op_args::conv2d_relu_backward_data* calls, int n,
+                                    bool gather = false);
 
 // Training-mode batch norm with float64 per-channel sums, the same arithmetic as the CPU kernel; n
 // calls with equal C, HW and B, in launches of up to kManyCalls (kernels/cuda/many.cuh). ws:

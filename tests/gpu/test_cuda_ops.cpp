@@ -171,6 +171,38 @@ TEST_CASE("cuda: naswot's batched convolutions against cuDNN; a launch of severa
   }
 }
 
+TEST_CASE("cuda: a ReLU fused into a convolution gives the ReLU's, then the convolution's bits, on every kernel") {
+  // naswot's kernels apply the ReLU on load and the mask on store; cuDNN's path runs them beside.
+  std::vector<std::unique_ptr<Backend>> bes;
+  for (const ConvKernels k : {ConvKernels::Naswot, ConvKernels::NaswotGather, ConvKernels::Cudnn}) {
+    BackendOptions o;
+    o.conv = k;
+    bes.push_back(make_backend("cuda", o));
+  }
+  // Direct-kernel shapes (stride 1 and 2, 1x1 and 3x3), a gather-only one, and one only cuDNN takes.
+  for (ConvDims d : {ConvDims{4, 16, 32, 32, 16, 3, 1, 1, 32, 32}, ConvDims{4, 32, 16, 16, 32, 1, 1, 0, 16, 16},
+                     ConvDims{4, 16, 32, 32, 32, 3, 2, 1, 16, 16}, ConvDims{3, 5, 7, 9, 70, 3, 1, 1, 7, 9},
+                     ConvDims{2, 4, 9, 9, 6, 5, 2, 2, 5, 5}}) {
+    CAPTURE(d.k);
+    CAPTURE(d.stride);
+    CAPTURE(d.Cout);
+    auto x = random_vec(size_t(d.B) * d.Cin * d.H * d.W, 51);
+    for (size_t i = 0; i < x.size(); i += 7) x[i] = (i / 7) % 2 ? 0.f : -0.f;  // the ReLU's edge
+    const auto w = random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 52);
+    const auto dy = random_vec(size_t(d.B) * d.Cout * d.Ho * d.Wo, 53);
+    const auto dx = random_vec(x.size(), 54);
+    for (auto& be : bes) check_relu_conv_fusion(*be, d, x, w, dy, dx);
+    // And against the CPU's ops.
+    same(
+        "conv2d_relu_forward", {act(x, d.B, d.H * d.W), raw(w)}, {act(std::vector<float>(dy.size()), d.B, d.Ho * d.Wo)},
+        [&](Backend& be, auto& p) { be.conv2d_relu_forward(d, p[0], p[1], p[2]); }, 1e-4);
+    same(
+        "conv2d_relu_backward_data", {act(dy, d.B, d.Ho * d.Wo), raw(w), act(x, d.B, d.H * d.W)},
+        {act(dx, d.B, d.H * d.W)},
+        [&](Backend& be, auto& p) { be.conv2d_relu_backward_data(d, p[0], p[1], p[2], p[3], true); }, 1e-4);
+  }
+}
+
 TEST_CASE("cuda: batch norm forward (with statistics) and backward") {
   for (auto [C, HW, B] : {std::tuple{3, 16, 4}, std::tuple{16, 64, 32}, std::tuple{64, 1, 7}}) {
     CAPTURE(C);
