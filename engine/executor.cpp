@@ -174,7 +174,7 @@ void Executor::forward(const Graph& g, const Weights& params, const float* batch
         break;
       }
       case OpKind::ReLU:
-        if (p[v].relu_applied_by >= 0) {  // the convolution after it applies it: the input's mask is its own
+        if (p[v].relu_read_through) {  // its readers apply it on load: the input's mask is its own
           if (after_relu) after_relu(v, val(n.inputs[0]));
           break;
         }
@@ -432,7 +432,7 @@ void Executor::backward(const Graph& g, int B, bool weights) {
       }
     }
     if (!input_grad) continue;
-    if (p[v].relu_on_load) {  // the ReLU's step too: its mask into its input's gradient
+    if (p[v].relu_on_load && p[in].relu_applied_by == v) {  // the ReLU's step too: its mask into its input's gradient
       const int x = g.nodes[in].inputs[0];
       if (!p[x].needs_grad) continue;
       auto [dx, acc] = send(x);
@@ -461,9 +461,11 @@ void Executor::backward(const Graph& g, int B, bool weights) {
           be_.batchnorm_tangent_backward(s.c, s.h * s.w, B, gy, tgy, val(in), tval(in), prm(n.weight), tprm(n.weight),
                                          st, st + s.c, relu_y, tdx, tgrad_prm(n.weight), tgrad_prm(n.bias), acc);
         break;
-      case OpKind::ReLU:  // fused: the batch norm applies the mask (dx is gy's buffer)
-        if (p[v].relu_computed_by < 0)
-          linear([&](const float* d, float* o) { be_.relu_backward(count(v), d, val(v), o, acc); });
+      case OpKind::ReLU:                  // fused: the batch norm applies the mask (dx is gy's buffer)
+        if (p[v].relu_computed_by < 0) {  // read through: no output stored, its input gives the same mask
+          const float* mask = p[v].relu_read_through ? val(in) : val(v);
+          linear([&](const float* d, float* o) { be_.relu_backward(count(v), d, mask, o, acc); });
+        }
         break;
       case OpKind::AvgPool3x3:
         linear([&](const float* d, float* o) { be_.avgpool3x3_backward(s.c, s.h, s.w, B, d, o, acc); });

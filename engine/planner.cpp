@@ -151,18 +151,27 @@ void fuse_relus(const Graph& g, const Schedule& s, Plan& p) {
   }
 }
 
-// ReLU + convolution: a ReLU read by one kReLUOnLoad node only, the step right after it, in an
-// InputGradient plan. Adjacent steps keep the backward order of the ReLU's input's gradient terms
-// (the node's backward sends the masked term where the ReLU's would have, one step later), so the
-// sums round as the plain schedule's. Weight gradients would read the ReLU's output: not fused there.
+// ReLU + convolution, in an InputGradient plan: a ReLU whose readers are all kReLUOnLoad nodes is
+// read through (no value buffer; the mask x > 0 equals relu(x) > 0). A sole reader at the step right
+// after it also applies the mask in its backward: adjacent steps keep the backward order of the
+// ReLU's input's gradient terms (the masked term arrives where the ReLU's would have, one step
+// later), so the sums round as the plain schedule's. Weight gradients would read the ReLU's output:
+// nothing fuses there.
 void fuse_relu_loads(const Graph& g, const Schedule& s, PlanMode mode, Plan& p) {
   if (mode != PlanMode::InputGradient) return;
+  std::vector<char> loads(g.nodes.size(), 1);  // every live reader of the node reads on load
+  for (int u : p.order)
+    for (int in : g.nodes[u].inputs)
+      if (!has_trait(g.nodes[u].op, kReLUOnLoad)) loads[size_t(in)] = 0;
   for (int v : p.order) {
-    if (!has_trait(g.nodes[v].op, kReLUSite) || p[v].relu_computed_by >= 0 || !s.sole_use(v)) continue;
+    if (!has_trait(g.nodes[v].op, kReLUSite) || p[v].relu_computed_by >= 0 || v == s.output || s.uses[v] < 1 ||
+        !loads[size_t(v)])
+      continue;
+    p.nodes[v].relu_read_through = true;
+    for (int u : p.order)
+      if (std::count(g.nodes[u].inputs.begin(), g.nodes[u].inputs.end(), v)) p.nodes[u].relu_on_load = true;
     const int c = s.consumer[v];
-    if (!has_trait(g.nodes[c].op, kReLUOnLoad) || s.pos[c] != s.pos[v] + 1) continue;
-    p.nodes[v].relu_applied_by = c;
-    p.nodes[c].relu_on_load = true;
+    if (s.sole_use(v) && s.pos[c] == s.pos[v] + 1) p.nodes[v].relu_applied_by = c;
   }
 }
 
@@ -195,9 +204,13 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
       const Node& cons = g.nodes[u];
       if (std::find(cons.inputs.begin(), cons.inputs.end(), v) == cons.inputs.end()) continue;
       end = std::max(end, s.pos[u]);
-      if (const int a = p[u].relu_applied_by; a >= 0) {  // read through the ReLU, forward and backward
-        end = std::max(end, s.pos[a]);
-        if (p[a].needs_grad) end = std::max(end, s.bwd_step(a)), first_grad = std::max(first_grad, s.pos[a]);
+      if (p[u].relu_read_through) {  // read through the ReLU by its readers; its backward's mask
+        end = std::max(end, s.pos[s.consumer[u]]);
+        const int a = p[u].relu_applied_by;
+        if (a >= 0 && p[a].needs_grad)
+          end = std::max(end, s.bwd_step(a)), first_grad = std::max(first_grad, s.pos[a]);
+        else if (p[u].needs_grad)
+          end = std::max(end, s.bwd_step(u));
       }
       // A weight's gradient reads the layer's input (conv, linear) in the layer's backward step.
       const bool reads =
@@ -209,7 +222,7 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
     p.naive_floats += size;
     // Fused values are written early: at the sum's first term, or at the producing node's step.
     const int start = s.first_term[v] >= 0 ? s.first_term[v] : by >= 0 ? s.pos[by] : t;
-    if (np.sum_into < 0 && np.relu < 0 && np.relu_applied_by < 0) {
+    if (np.sum_into < 0 && np.relu < 0 && !np.relu_read_through) {
       lt.values.push_back({start, end, size, &np.value_off});
       if (opt.tangent) lt.values.push_back({start, end, size, &np.tvalue_off});
     }

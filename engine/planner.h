@@ -28,12 +28,14 @@ struct NodePlan {
   // runs no op.
   int relu = -1;              // kAppliesReLU node: the ReLU it computes, or -1
   int relu_computed_by = -1;  // ReLU node: the node that computes it, or -1
-  // Fused ReLU + convolution (InputGradient plans): a ReLU whose only consumer is a kReLUOnLoad node
-  // right after it is computed by that node from the ReLU's input, on load, and its gradient's mask is
-  // applied by that node's backward, into the ReLU's input's gradient; the ReLU has no buffers.
-  int relu_applied_by = -1;   // ReLU node: the node that applies it on load, or -1
-  bool relu_on_load = false;  // kReLUOnLoad node: its input is such a ReLU (it reads the ReLU's input)
-  int fisher_slot = -1;       // WeightGradient, kProxyLayer nodes: its float of the fisher terms, or -1
+  // ReLU + convolution (InputGradient plans): a ReLU read only by kReLUOnLoad nodes has no value
+  // buffer: they read its input through it, and its backward takes the mask from its input. If its
+  // only reader is the next step, that node's backward also applies the mask, into the ReLU's input's
+  // gradient, and the ReLU has no gradient buffer either.
+  bool relu_read_through = false;  // ReLU node: its readers read its input through it
+  int relu_applied_by = -1;        // ReLU node: the one reader whose backward also applies its mask, or -1
+  bool relu_on_load = false;       // kReLUOnLoad node: its input is such a ReLU (it reads the ReLU's input)
+  int fisher_slot = -1;            // WeightGradient, kProxyLayer nodes: its float of the fisher terms, or -1
   // PlanOptions::tangent: the tangents of the value and of the gradient, beside them with their
   // lifetimes (fused nodes share them as they share the value and the gradient).
   size_t tvalue_off = 0, tgrad_off = 0;
