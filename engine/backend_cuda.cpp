@@ -412,6 +412,10 @@ class CudaBackend final : public Backend {
     return out;
   }
 
+  // naswot's kernels stage each input value once: the ReLU costs one pass over the staged tile (cuDNN's
+  // path would run the ReLU once per reader).
+  bool reads_relus_through() const override { return (conv_ == ConvKernels::Naswot || gather()) && !tf32_; }
+
  private:
   // --conv-kernels naswot (or naswot-gather) and a shape the batched kernels cover (in fp32: TF32 stays
   // with cuDNN).

@@ -125,7 +125,7 @@ void Executor::forward(const Graph& g, const Weights& params, const float* batch
     if (plan->batch != B || plan->nodes.size() != g.nodes.size()) fail("executor: the plan is not this network's");
     plan_ = *plan;
   } else {
-    plan_ = make_plan(g, B, mode, slots, plan_options_);
+    plan_ = make_plan(g, B, mode, slots, plan_options_.for_backend(be_.reads_relus_through()));
   }
   const Plan& p = plan_;
   const Shape& is = g.shape(p.input);

@@ -317,7 +317,7 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
   if (opt.fuse) {
     fuse_sums(g, s, p);
     fuse_relus(g, s, p);
-    fuse_relu_loads(g, s, mode, p);
+    if (opt.relu_loads != PlanOptions::ReluLoads::Off) fuse_relu_loads(g, s, mode, p);
   }
   Lifetimes lt = lifetimes(g, s, std::max(size_t(batch), slots), mode, opt, p);
   const std::vector<int> owner = share_gradients(s, lt, p);

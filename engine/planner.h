@@ -65,6 +65,15 @@ struct PlanOptions {
   bool fisher = false;       // WeightGradient: keep each kProxyLayer's output until its backward step, a slot each
   bool keep_values = false;  // every value lives to the end: several backward passes on one forward (ntk)
   bool tangent = false;      // WeightGradient: tangents beside values and gradients (Executor::hessian_vector)
+  // With fuse, ReLU + convolution: on, off, or (the executor and lockstep) as the backend asks
+  // (Device::reads_relus_through); make_plan takes AsBackend as on.
+  enum class ReluLoads { AsBackend, On, Off } relu_loads = ReluLoads::AsBackend;
+  // relu_loads resolved for a backend that does (or does not) read ReLUs through.
+  PlanOptions for_backend(bool reads_relus_through) const {
+    PlanOptions o = *this;
+    if (o.relu_loads == ReluLoads::AsBackend) o.relu_loads = reads_relus_through ? ReluLoads::On : ReluLoads::Off;
+    return o;
+  }
 };
 
 enum class PlanMode {

@@ -65,22 +65,33 @@ Taps backward_taps(const ConvDims& d) {  // output pixels are the input image's,
 // Accumulators are named variables, not arrays: GCC keeps arrays of vectors on the stack.
 #define NASWOT_CONV_J(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
 
+// A fused ReLU (conv2d_relu_forward, conv2d_relu_backward_data): none, on the input as it is loaded,
+// or its mask on the output (the sum from zero, masked, then added with accumulate: relu_backward's
+// arithmetic).
+enum class Relu { None, Input, MaskOutput };
+
+// relu(x) = x > 0 ? x : 0 exactly: max returns its second operand (+0) for NaN and for equal zeros.
+inline vec relu_vec(vec x) { return vmax(x, vzero()); }
+
 // Output channels o0 .. o0+OB-1 of output pixel p, all kLanes lanes of one block.
-// x: the block's input (P_in x Ci x kLanes); o: the block's output at (p, o0); wt: taps x Ci x Co.
-template <int OB>
+// x: the block's input (P_in x Ci x kLanes); o: the block's output at (p, o0); wt: taps x Ci x Co;
+// m (Relu::MaskOutput): the mask's values at o.
+template <int OB, Relu R>
 void gather_block(int Ci, int Co, const float* x, const float* wt, const Taps& taps, int p, int o0, float* o,
-                  bool accumulate) {
+                  const float* m, bool accumulate) {
   static_assert(OB >= 1 && OB <= 8);
+  const bool add_first = accumulate && R != Relu::MaskOutput;  // else the sum starts from zero
 #define DECL(j)                         \
   vec lo##j = vzero(), hi##j = vzero(); \
-  if (j < OB && accumulate) lo##j = vload(o + j * kLanes), hi##j = vload(o + j * kLanes + kW);
+  if (j < OB && add_first) lo##j = vload(o + j * kLanes), hi##j = vload(o + j * kLanes + kW);
   NASWOT_CONV_J(DECL)
 #undef DECL
   for (int e = taps.start[p]; e < taps.start[p + 1]; ++e) {
     const float* xi = x + size_t(taps.pix[e]) * Ci * kLanes;
     const float* w = wt + size_t(taps.tap[e]) * Ci * Co + o0;
     for (int i = 0; i < Ci; ++i, xi += kLanes, w += Co) {
-      const vec x0 = vload(xi), x1 = vload(xi + kW);
+      vec x0 = vload(xi), x1 = vload(xi + kW);
+      if constexpr (R == Relu::Input) x0 = relu_vec(x0), x1 = relu_vec(x1);
 #define FMA(j)                    \
   if constexpr (j < OB) {         \
     const vec wv = vbcast(w + j); \
@@ -90,6 +101,16 @@ void gather_block(int Ci, int Co, const float* x, const float* wt, const Taps& t
       NASWOT_CONV_J(FMA)
 #undef FMA
     }
+  }
+  if constexpr (R == Relu::MaskOutput) {
+    const vec z = vzero();
+#define MASK(j)                                                                                                    \
+  if constexpr (j < OB) {                                                                                          \
+    lo##j = vsel_gt(vload(m + j * kLanes), z, lo##j, z), hi##j = vsel_gt(vload(m + j * kLanes + kW), z, hi##j, z); \
+    if (accumulate) lo##j = vadd(vload(o + j * kLanes), lo##j), hi##j = vadd(vload(o + j * kLanes + kW), hi##j);   \
+  }
+    NASWOT_CONV_J(MASK)
+#undef MASK
   }
 #define STORE(j) \
   if constexpr (j < OB) vstore(o + j * kLanes, lo##j), vstore(o + j * kLanes + kW, hi##j);
@@ -101,68 +122,74 @@ void gather_block(int Ci, int Co, const float* x, const float* wt, const Taps& t
 // out: blocks x P_out x Co x kLanes, in: blocks x P_in x Ci x kLanes, wt: taps x Ci x Co. A thread owns
 // whole (block, output pixel) units, consecutive pixels of one block (their taps overlap in L1), and
 // runs every output-channel block over a unit while its inputs are hot.
+// mask: Relu::MaskOutput's, laid out as out.
+template <Relu R>
 void gather_conv(int Ci, int Co, int P_in, int P_out, int B, const float* in, const float* wt, const Taps& taps,
-                 float* out, bool accumulate) {
+                 float* out, const float* mask, bool accumulate) {
   const int nblk = batch_blocks(B);
 #pragma omp parallel for collapse(2) schedule(static)
   for (int blk = 0; blk < nblk; ++blk)
     for (int p = 0; p < P_out; ++p) {
       const float* x = in + size_t(blk) * P_in * Ci * kLanes;
-      float* o = out + (size_t(blk) * P_out + p) * Co * kLanes;
-      for (int o0 = 0; o0 < Co; o0 += kOB, o += kOB * kLanes) {
+      const size_t at = (size_t(blk) * P_out + p) * Co * kLanes;
+      float* o = out + at;
+      const float* m = mask ? mask + at : nullptr;
+      for (int o0 = 0; o0 < Co; o0 += kOB, o += kOB * kLanes, m = m ? m + kOB * kLanes : nullptr) {
         switch (std::min(kOB, Co - o0)) {
           // clang-format off
 #define CASE(n) \
-  case n: gather_block<std::min(n, kOB)>(Ci, Co, x, wt, taps, p, o0, o, accumulate); break;
+  case n: gather_block<std::min(n, kOB), R>(Ci, Co, x, wt, taps, p, o0, o, m, accumulate); break;
           CASE(8) CASE(7) CASE(6) CASE(5) CASE(4) CASE(3) CASE(2)
 #undef CASE
-          default: gather_block<1>(Ci, Co, x, wt, taps, p, o0, o, accumulate);
+          default: gather_block<1, R>(Ci, Co, x, wt, taps, p, o0, o, m, accumulate);
           // clang-format on
         }
       }
     }
 }
 
-}  // namespace
-
-void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) {
+// The weights as the forward pass reads them, wt[t][ci][co] = w[co][ci][t], and as the data gradient
+// does, wt[t][co][ci].
+std::vector<float> forward_weights(const ConvDims& d, const float* w) {
   const int KK = d.k * d.k;
-  // wt[t][ci][co] = w[co][ci][t]
   std::vector<float> wt(size_t(KK) * d.Cin * d.Cout);
   for (int co = 0; co < d.Cout; ++co)
     for (int ci = 0; ci < d.Cin; ++ci)
       for (int t = 0; t < KK; ++t) wt[(size_t(t) * d.Cin + ci) * d.Cout + co] = w[(size_t(co) * d.Cin + ci) * KK + t];
-  gather_conv(d.Cin, d.Cout, d.H * d.W, d.Ho * d.Wo, d.B, x, wt.data(), forward_taps(d), y, false);
+  return wt;
 }
-
-void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool accumulate) {
+std::vector<float> backward_weights(const ConvDims& d, const float* w) {
   const int KK = d.k * d.k;
-  // wt[t][co][ci] = w[co][ci][t]
   std::vector<float> wt(size_t(KK) * d.Cin * d.Cout);
   for (int co = 0; co < d.Cout; ++co)
     for (int ci = 0; ci < d.Cin; ++ci)
       for (int t = 0; t < KK; ++t) wt[(size_t(t) * d.Cout + co) * d.Cin + ci] = w[(size_t(co) * d.Cin + ci) * KK + t];
-  gather_conv(d.Cout, d.Cin, d.Ho * d.Wo, d.H * d.W, d.B, dy, wt.data(), backward_taps(d), dx, accumulate);
+  return wt;
 }
 
-// The fused ReLU + convolution ops as relu_forward / relu_backward around the plain ones: the CPU
-// backend is their specification (the CUDA kernels apply the ReLU on load and the mask on store).
-// The ReLU's output or gradient goes to a scratch buffer of this thread's.
+}  // namespace
+
+void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) {
+  gather_conv<Relu::None>(d.Cin, d.Cout, d.H * d.W, d.Ho * d.Wo, d.B, x, forward_weights(d, w).data(), forward_taps(d),
+                          y, nullptr, false);
+}
+
+void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool accumulate) {
+  gather_conv<Relu::None>(d.Cout, d.Cin, d.Ho * d.Wo, d.H * d.W, d.B, dy, backward_weights(d, w).data(),
+                          backward_taps(d), dx, nullptr, accumulate);
+}
+
+// The fused ReLU + convolution ops: the same sums as relu_forward then conv2d_forward, and as
+// conv2d_backward_data into a buffer then relu_backward (its mask relu(x) > 0 is x > 0).
 void conv2d_relu_forward(const ConvDims& d, const float* x, const float* w, float* y) {
-  thread_local std::vector<float> r;
-  const size_t n = padded_batch(d.B) * size_t(d.Cin) * d.H * d.W;
-  r.resize(n);
-  relu_forward(n, x, r.data());
-  conv2d_forward(d, r.data(), w, y);
+  gather_conv<Relu::Input>(d.Cin, d.Cout, d.H * d.W, d.Ho * d.Wo, d.B, x, forward_weights(d, w).data(), forward_taps(d),
+                           y, nullptr, false);
 }
 
 void conv2d_relu_backward_data(const ConvDims& d, const float* dy, const float* w, const float* x, float* dx,
                                bool accumulate) {
-  thread_local std::vector<float> g;
-  const size_t n = padded_batch(d.B) * size_t(d.Cin) * d.H * d.W;
-  g.resize(n);
-  conv2d_backward_data(d, dy, w, g.data(), false);
-  relu_backward(n, g.data(), x, dx, accumulate);  // x > 0 exactly where relu(x) > 0
+  gather_conv<Relu::MaskOutput>(d.Cout, d.Cin, d.Ho * d.Wo, d.H * d.W, d.B, dy, backward_weights(d, w).data(),
+                                backward_taps(d), dx, x, accumulate);
 }
 
 namespace {

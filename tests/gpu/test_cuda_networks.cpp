@@ -385,6 +385,21 @@ TEST_CASE(
     CHECK(together[i].status == alone[i].status);
     CHECK(std::memcmp(&together[i].score, &alone[i].score, sizeof(double)) == 0);
   }
+  // naswot's kernels read ReLUs through (the ReLU on load, its mask on store): the plain schedule's
+  // bits, and the bits with the ReLUs run on their own.
+  REQUIRE(gpu->reads_relus_through());
+  PlanOptions own_relus;
+  own_relus.relu_loads = PlanOptions::ReluLoads::Off;
+  for (const PlanOptions po : {PlanOptions{false}, own_relus}) {
+    Executor other(*gpu);
+    other.set_plan_options(po);
+    for (size_t i = 0; i < std::min<size_t>(graphs.size(), 8); ++i) {
+      CAPTURE(i);
+      const JacobScore s = score_network(other, graphs[i], params[i], batch(), kBatch, false).score;
+      CHECK(s.status == alone[i].status);
+      CHECK(std::memcmp(&s.score, &alone[i].score, sizeof(double)) == 0);
+    }
+  }
   // The general (gather) kernel on every shape: the direct kernel's bits.
   o.conv = ConvKernels::NaswotGather;
   auto gather = make_backend("cuda", o);
