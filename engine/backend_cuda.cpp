@@ -427,9 +427,9 @@ class CudaBackend final : public Backend {
   void* bn_scratch(int C, int B, int n) {
     return bn_ws_.ensure(size_t(std::min(n, cuda::kManyCalls)) * cuda::batchnorm_workspace_bytes(C, B));
   }
-  // Sigma_J's per-architecture paths (S: its B x B lower triangle): cuSOLVER's factorisation where
-  // sigma_cholesky does not take B, the spectrum where the factorisation fails or is not asked for.
-  bool cholesky_by_cusolver(double* S, int B, double k, JacobScore& out);
+  // Sigma_J's cuSOLVER paths (S: B x B lower triangles): the factorisations where sigma_cholesky does
+  // not take B, the spectrum where the factorisation fails or is not asked for.
+  void cholesky_by_cusolver(double* S, int n, int B, double k, double* terms, int* info);
   JacobScore eigen_score(double* S, int B, double k);
   double* solver_workspace(int B);  // cuSOLVER's, for B
   void download_bytes(const void* src, void* host, size_t bytes) {
@@ -525,7 +525,8 @@ class CudaBackend final : public Backend {
   unsigned* bn_counters_ = nullptr;   // batch norm's finished-block counts: zero between launches
   DeviceBuffer<float> relu_scratch_;  // cuDNN's path of the fused ReLU + convolution ops
   DeviceBuffer<double> sig_stats_, sig_S_, sig_M_, sig_X_, sig_W_, solver_ws_;
-  DeviceBuffer<char> sig_small_, sig_solver_small_;
+  DeviceBuffer<char> sig_small_;
+  DeviceBuffer<int> sig_eigen_info_;
   GrowBuffer<std::byte, PinnedMemory> staging_;
   int kb_ = 0;
   int solver_b_ = 0, lwork_potrf_ = 0, lwork_syevd_ = 0;
@@ -537,10 +538,11 @@ std::vector<JacobScore> CudaBackend::jacob_cov_scores(const float* const* J, int
   const size_t BB = size_t(B) * B;
   double* stats = sig_stats_.ensure(size_t(n) * B * 2);
   double* S = sig_S_.ensure(size_t(n) * BB);
-  // small: flags (n * B ints), then per architecture 2 doubles of Cholesky terms, then n ints of
-  // status, 8-aligned, so that one download brings back all three.
+  // small: flags (n * B ints), then per architecture 2 doubles of Cholesky terms, then 2n ints of
+  // solver status (the factorisation's, then cuSOLVER's solve's), 8-aligned, so that one download
+  // brings back all three.
   const size_t flags_bytes = (size_t(n) * B * sizeof(int) + 7) / 8 * 8;
-  const size_t small_bytes = flags_bytes + size_t(n) * (2 * sizeof(double) + sizeof(int));
+  const size_t small_bytes = flags_bytes + size_t(n) * (2 * sizeof(double) + 2 * sizeof(int));
   char* small = sig_small_.ensure(small_bytes);
   int* flags = reinterpret_cast<int*>(small);
   double* terms = reinterpret_cast<double*>(small + flags_bytes);
@@ -552,14 +554,20 @@ std::vector<JacobScore> CudaBackend::jacob_cov_scores(const float* const* J, int
   cuda::sigma_gram(stream_, J, n, B, row, stats, S, sigma_ == SigmaPrecision::Fp32);
   nvtxRangePop();
   // -ln det(Sigma + kI) - tr((Sigma + kI)^-1) from one factorisation per architecture, all in one
-  // launch and issued without waiting for the row checks: one round trip for the n networks.
-  const bool together = solver_ != SigmaSolver::Eigen && cuda::sigma_cholesky_supported(B);
-  if (together) {
+  // launch (beyond its batch sizes: cuSOLVER's calls per architecture), issued without waiting for
+  // the row checks: one round trip for the n networks.
+  const bool cholesky = solver_ != SigmaSolver::Eigen;
+  if (cholesky) {
     const NvtxRange range("cholesky");
-    cuda::sigma_cholesky(stream_, n, B, S, k, flags, terms, info);
+    if (cuda::sigma_cholesky_supported(B)) {
+      cuda::sigma_cholesky(stream_, n, B, S, k, flags, terms, info);
+      NASWOT_CUDA_CHECK(cudaMemsetAsync(info + n, 0, size_t(n) * sizeof(int), stream_));  // no second status
+    } else {
+      cholesky_by_cusolver(S, n, B, k, terms, info);
+    }
   }
   std::vector<char> host_small(small_bytes);
-  download_bytes(small, host_small.data(), together ? small_bytes : flags_bytes);
+  download_bytes(small, host_small.data(), cholesky ? small_bytes : flags_bytes);
   const int* hflags = reinterpret_cast<const int*>(host_small.data());
   for (int a = 0; a < n; ++a) {
     JacobScore& o = out[size_t(a)];
@@ -570,50 +578,42 @@ std::vector<JacobScore> CudaBackend::jacob_cov_scores(const float* const* J, int
       o = degenerate_score(degenerate_row_reason(int(bad - f), *bad));
       continue;
     }
-    double* Sa = S + size_t(a) * BB;
-    if (together) {
+    if (cholesky) {
       double ht[2];
-      int hi = 0;
-      std::memcpy(ht, host_small.data() + flags_bytes + size_t(a) * sizeof ht, sizeof ht);
-      std::memcpy(&hi, host_small.data() + flags_bytes + size_t(n) * sizeof ht + size_t(a) * sizeof hi, sizeof hi);
-      if (hi == 0 && std::isfinite(ht[0] + ht[1])) {
+      int hi[2];
+      const char* at = host_small.data() + flags_bytes;
+      std::memcpy(ht, at + size_t(a) * sizeof ht, sizeof ht);
+      std::memcpy(&hi[0], at + size_t(n) * sizeof ht + size_t(a) * sizeof(int), sizeof(int));
+      std::memcpy(&hi[1], at + size_t(n) * sizeof ht + size_t(n + a) * sizeof(int), sizeof(int));
+      if (hi[0] == 0 && hi[1] == 0 && std::isfinite(ht[0] + ht[1])) {
         o.score = -(ht[0] + ht[1]);
         continue;
       }
-    } else if (solver_ != SigmaSolver::Eigen && cholesky_by_cusolver(Sa, B, k, o)) {
-      continue;
     }
     // Not positive definite (an eigenvalue <= -k) or not finite, or --sigma-solver eigen: the
     // spectrum says which.
-    o = eigen_score(Sa, B, k);
+    o = eigen_score(S + size_t(a) * BB, B, k);
   }
   return out;
 }
 
-// B beyond sigma_cholesky's: cuSOLVER's factorisation and solve against I; false when it fails.
-bool CudaBackend::cholesky_by_cusolver(double* S, int B, double k, JacobScore& out) {
-  const NvtxRange range("cholesky");
+// B beyond sigma_cholesky's: per architecture a, cuSOLVER's factorisation of clamp(S_a) + kI (S_a
+// clamped in place) and its solve against I, then the terms, into terms[2a..] and info[a] (factorisation), info[n + a]
+// (solve): the calls one architecture alone makes, so the same bits in any group.
+void CudaBackend::cholesky_by_cusolver(double* S, int n, int B, double k, double* terms, int* info) {
   const size_t BB = size_t(B) * B;
-  double* M = sig_M_.ensure(BB);
-  double* X = sig_X_.ensure(BB);
   double* work = solver_workspace(B);
-  char* small = sig_solver_small_.ensure(2 * sizeof(double) + 2 * sizeof(int));
-  double* terms = reinterpret_cast<double*>(small);
-  int* info = reinterpret_cast<int*>(small + 2 * sizeof(double));
-  cuda::clamp_sigma(stream_, B, S, k, M);
-  NASWOT_CUSOLVER_CHECK(cusolverDnDpotrf(cusolver_, CUBLAS_FILL_MODE_LOWER, B, M, B, work, lwork_potrf_, info));
-  cuda::set_identity(stream_, B, X);
-  NASWOT_CUSOLVER_CHECK(cusolverDnDpotrs(cusolver_, CUBLAS_FILL_MODE_LOWER, B, B, M, B, X, B, info + 1));
-  cuda::cholesky_terms(stream_, B, M, X, terms);
-  char host[2 * sizeof(double) + 2 * sizeof(int)];
-  download_bytes(small, host, sizeof host);
-  double ht[2];
-  int hi[2];
-  std::memcpy(ht, host, sizeof ht);
-  std::memcpy(hi, host + sizeof ht, sizeof hi);
-  if (hi[0] != 0 || hi[1] != 0 || !std::isfinite(ht[0] + ht[1])) return false;
-  out.score = -(ht[0] + ht[1]);
-  return true;
+  double* M = sig_M_.ensure(size_t(n) * BB);
+  double* X = sig_X_.ensure(size_t(n) * BB);
+  for (int a = 0; a < n; ++a) {
+    double* Ma = M + size_t(a) * BB;
+    double* Xa = X + size_t(a) * BB;
+    cuda::clamp_sigma(stream_, B, S + size_t(a) * BB, k, Ma);
+    NASWOT_CUSOLVER_CHECK(cusolverDnDpotrf(cusolver_, CUBLAS_FILL_MODE_LOWER, B, Ma, B, work, lwork_potrf_, info + a));
+    cuda::set_identity(stream_, B, Xa);
+    NASWOT_CUSOLVER_CHECK(cusolverDnDpotrs(cusolver_, CUBLAS_FILL_MODE_LOWER, B, B, Ma, B, Xa, B, info + n + a));
+    cuda::cholesky_terms(stream_, B, Ma, Xa, terms + 2 * a);
+  }
 }
 
 // The score from the spectrum of S (clamped here), by cuSOLVER's syevd.
@@ -621,7 +621,7 @@ JacobScore CudaBackend::eigen_score(double* S, int B, double k) {
   const NvtxRange range("eigen");
   double* W = sig_W_.ensure(size_t(B));
   double* work = solver_workspace(B);
-  int* info = reinterpret_cast<int*>(sig_solver_small_.ensure(2 * sizeof(double) + 2 * sizeof(int)));
+  int* info = sig_eigen_info_.ensure(1);
   cuda::clamp_sigma(stream_, B, S, 0.0, nullptr);
   NASWOT_CUSOLVER_CHECK(cusolverDnDsyevd(cusolver_, CUSOLVER_EIG_MODE_NOVECTOR, CUBLAS_FILL_MODE_LOWER, B, S, B, W,
                                          work, lwork_syevd_, info));
