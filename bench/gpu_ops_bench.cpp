@@ -321,7 +321,9 @@ ConvBest find_best(cudnnHandle_t h, const ConvDims& d, cudnnTensorFormat_t fmt, 
 // n / 2 on whose score is not degenerate (a degenerate J skips the factorisation).
 template <class GraphOf>
 void time_scores(Modeller& md, const GraphOf& graph_of, long n, int reps) {
-  Executor ex{md.be};  // on the backend itself: the tracer's executor holds a report-only arena
+  // On the backend itself: the tracer's executor saw the input batch in its report-only pass and takes
+  // it as uploaded (ops issued through it run on whatever the buffer holds: fine for timing them).
+  Executor ex{md.be};
   const float* J = nullptr;
   size_t row = 0;
   for (long k = n / 2; k < n && k < n / 2 + 20 && !J; ++k) {

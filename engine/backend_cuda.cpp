@@ -556,15 +556,13 @@ std::vector<JacobScore> CudaBackend::jacob_cov_scores(const float* const* J, int
   // -ln det(Sigma + kI) - tr((Sigma + kI)^-1) from one factorisation per architecture, all in one
   // launch (beyond its batch sizes: cuSOLVER's calls per architecture), issued without waiting for
   // the row checks: one round trip for the n networks.
-  const bool cholesky = solver_ != SigmaSolver::Eigen;
+  const bool cholesky = solver_ != SigmaSolver::Eigen, by_cusolver = !cuda::sigma_cholesky_supported(B);
   if (cholesky) {
     const NvtxRange range("cholesky");
-    if (cuda::sigma_cholesky_supported(B)) {
-      cuda::sigma_cholesky(stream_, n, B, S, k, flags, terms, info);
-      NASWOT_CUDA_CHECK(cudaMemsetAsync(info + n, 0, size_t(n) * sizeof(int), stream_));  // no second status
-    } else {
+    if (by_cusolver)
       cholesky_by_cusolver(S, n, B, k, terms, info);
-    }
+    else
+      cuda::sigma_cholesky(stream_, n, B, S, k, flags, terms, info);
   }
   std::vector<char> host_small(small_bytes);
   download_bytes(small, host_small.data(), cholesky ? small_bytes : flags_bytes);
@@ -580,11 +578,11 @@ std::vector<JacobScore> CudaBackend::jacob_cov_scores(const float* const* J, int
     }
     if (cholesky) {
       double ht[2];
-      int hi[2];
+      int hi[2] = {0, 0};  // the factorisation's status; cuSOLVER's solve's (the kernel has none)
       const char* at = host_small.data() + flags_bytes;
       std::memcpy(ht, at + size_t(a) * sizeof ht, sizeof ht);
       std::memcpy(&hi[0], at + size_t(n) * sizeof ht + size_t(a) * sizeof(int), sizeof(int));
-      std::memcpy(&hi[1], at + size_t(n) * sizeof ht + size_t(n + a) * sizeof(int), sizeof(int));
+      if (by_cusolver) std::memcpy(&hi[1], at + size_t(n) * sizeof ht + size_t(n + a) * sizeof(int), sizeof(int));
       if (hi[0] == 0 && hi[1] == 0 && std::isfinite(ht[0] + ht[1])) {
         o.score = -(ht[0] + ht[1]);
         continue;

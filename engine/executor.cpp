@@ -432,7 +432,7 @@ void Executor::backward(const Graph& g, int B, bool weights) {
       }
     }
     if (!input_grad) continue;
-    if (p[v].relu_on_load && p[in].relu_applied_by == v) {  // the ReLU's step too: its mask into its input's gradient
+    if (p[in].relu_applied_by == v) {  // the ReLU's step too: its mask into its input's gradient
       const int x = g.nodes[in].inputs[0];
       if (!p[x].needs_grad) continue;
       auto [dx, acc] = send(x);

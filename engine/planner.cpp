@@ -168,11 +168,12 @@ void fuse_relu_loads(const Graph& g, const Schedule& s, PlanMode mode, Plan& p) 
         !loads[size_t(v)])
       continue;
     p.nodes[v].relu_read_through = true;
-    for (int u : p.order)
-      if (std::count(g.nodes[u].inputs.begin(), g.nodes[u].inputs.end(), v)) p.nodes[u].relu_on_load = true;
     const int c = s.consumer[v];
     if (s.sole_use(v) && s.pos[c] == s.pos[v] + 1) p.nodes[v].relu_applied_by = c;
   }
+  for (int u : p.order)  // the readers (topological order: after their ReLUs are decided)
+    for (int in : g.nodes[u].inputs)
+      if (p[in].relu_read_through) p.nodes[u].relu_on_load = true;
 }
 
 // Lifetimes on the timeline (forward steps 0..L-1, backward L..2L-1) of values and gradients.
