@@ -127,6 +127,17 @@ const std::map<std::string, OpCost>& op_costs() {
       {"conv2d_relu_forward", {kConvF, conv}},  // the ReLU on load: the convolution's traffic
       {"conv2d_relu_backward_data",
        {kConvB, [](const std::vector<long>& k, double pb) { return conv(k, pb) + 4.0 * k[0] * k[1] * k[2] * k[3]; }}},
+      // A batch norm's backward read through: its statistics pass (dy and x), then the convolution
+      // reading dy and x instead of the gradient (a fused ReLU's mask, not in the key, uncounted).
+      {"conv2d_bn_backward_data",
+       {kConvB,
+        [](const std::vector<long>& k, double pb) { return conv(k, pb) + 3 * 4.0 * k[0] * k[4] * k[8] * k[9]; }}},
+      // Statistics summed as the convolution stores: the convolution's traffic (the statistics' own pass
+      // where a kernel does not sum them is not counted: least traffic).
+      {"conv2d_forward_bn_stats", {kConvF, conv}},
+      {"conv2d_relu_forward_bn_stats", {kConvF, conv}},
+      {"batchnorm_apply",  // C P B ... store: read x (and y when adding), write y
+       {kBnF, [](const std::vector<long>& k, double pb) { return (k[3] == 1 ? 3 : 2) * 4.0 * k[0] * k[1] * pb; }}},
       {"batchnorm_forward", {kBnF, [](const std::vector<long>& k, double pb) { return 3 * 4.0 * k[0] * k[1] * pb; }}},
       {"batchnorm_backward", {kBnB, [](const std::vector<long>& k, double pb) { return 5 * 4.0 * k[0] * k[1] * pb; }}},
       {"relu_forward", {kRelu, [](const std::vector<long>& k, double) { return 2 * 4.0 * k[0]; }}},
@@ -511,21 +522,26 @@ int main(int argc, char** argv) try {
   };
   const Cfg cfgs[4] = {
       {CUDNN_TENSOR_NCHW, false}, {CUDNN_TENSOR_NHWC, false}, {CUDNN_TENSOR_NCHW, true}, {CUDNN_TENSOR_NHWC, true}};
-  // Per shape the plain calls, or the ones with a fused ReLU where the shape has no plain ones (the
-  // ConvDims lead both keys).
-  const long conv_f = long(op_index("conv2d_forward")), conv_b = long(op_index("conv2d_backward_data"));
-  const long relu_f = long(op_index("conv2d_relu_forward")), relu_b = long(op_index("conv2d_relu_backward_data"));
+  // Per shape the plain calls, else the ones with a fused ReLU, else those with a batch norm's statistics
+  // (the ConvDims lead every key).
+  const long conv_b = long(op_index("conv2d_backward_data")), relu_b = long(op_index("conv2d_relu_backward_data"));
+  const long bn_b = long(op_index("conv2d_bn_backward_data"));
+  const std::vector<long> fwd_ops = {long(op_index("conv2d_forward")), long(op_index("conv2d_relu_forward")),
+                                     long(op_index("conv2d_forward_bn_stats")),
+                                     long(op_index("conv2d_relu_forward_bn_stats"))};
+  const auto rank = [&](long op) { return std::find(fwd_ops.begin(), fwd_ops.end(), op) - fwd_ops.begin(); };
   const auto same_shape = [](const std::vector<long>& a, const std::vector<long>& b) {
     return a.size() > 10 && b.size() > 10 && std::equal(a.begin() + 1, a.begin() + 11, b.begin() + 1);
   };
   for (const auto& [id, fwd] : md.cache) {
-    if (id[0] != conv_f && id[0] != relu_f) continue;
-    if (id[0] == relu_f && std::any_of(md.cache.begin(), md.cache.end(),
-                                       [&](const auto& e) { return e.first[0] == conv_f && same_shape(e.first, id); }))
+    if (rank(id[0]) == long(fwd_ops.size())) continue;  // not a convolution's forward
+    if (std::any_of(md.cache.begin(), md.cache.end(),
+                    [&](const auto& e) { return rank(e.first[0]) < rank(id[0]) && same_shape(e.first, id); }))
       continue;
-    // The backward-data call of the same shape (plain first; writing or accumulating: the first timed).
+    // The backward-data call of the same shape (plain first, a batch norm read through last: with its
+    // statistics pass; writing or accumulating: the first timed).
     const OpTime* bwd = nullptr;
-    for (const long want : {conv_b, relu_b})
+    for (const long want : {conv_b, relu_b, bn_b})
       for (const auto& [idb, t] : md.cache)
         if (!bwd && idb[0] == want && same_shape(id, idb)) bwd = &t;
     if (!bwd) continue;  // not on a gradient path

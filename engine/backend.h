@@ -28,12 +28,13 @@ class Device {
   // Samples an activation buffer of batch B holds (the CPU pads to whole lane blocks); element-wise
   // ops take counts of per_sample * padded_batch(B).
   virtual size_t padded_batch(int B) const = 0;
-  // Whether plans should read ReLUs through into the convolutions after them (PlanOptions::relu_loads):
-  // where the convolution kernels apply a ReLU on load for less than a pass over memory costs (naswot's
-  // GPU kernels, which stage each input value once). The CPU's kernel would apply it once per tap and
-  // output-channel block: slower there (bench/results/relu_loads_cpu_2026-12-06.md). The same bits
-  // either way.
-  virtual bool reads_relus_through() const { return false; }
+  // Whether plans should have convolutions read their neighbours through (PlanOptions::conv_loads): a
+  // ReLU before them applied as they load, a batch norm after them whose input gradient their
+  // backward-data computes as it loads. It pays where the kernels stage each input value once for
+  // less than a pass over memory costs (naswot's GPU kernels). The CPU's kernel would apply a ReLU
+  // once per tap and output-channel block: slower there (bench/results/relu_loads_cpu_2026-12-06.md).
+  // The same bits either way.
+  virtual bool convs_read_through() const { return false; }
   // Host NCHW (B x C x P pixels) to this backend's layout in device memory, and back.
   virtual void upload_batch(const float* nchw, int B, int C, int P, float* dst) = 0;
   virtual void download_batch(const float* src, int B, int C, int P, float* nchw) = 0;

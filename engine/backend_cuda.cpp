@@ -272,6 +272,29 @@ class CudaBackend final : public Backend {
     conv2d_backward_data(d, dy, w, g, false);
     relu_backward(n, g, x, dx, acc);  // x > 0 exactly where relu(x) > 0
   }
+  // A batch norm's backward read through: naswot's kernels compute its input gradient as they stage dy;
+  // cuDNN's path runs the batch norm's backward into a scratch tensor first, with the same bits.
+  void conv2d_bn_backward_data_many(const op_args::conv2d_bn_backward_data* calls, int n) override {
+    const ConvDims& d = std::get<0>(calls[0]);
+    if (own_conv(d))
+      cuda::conv2d_bn_backward_data_many(stream_, calls, n, bn_scratch(d.Cout, d.Ho * d.Wo, d.B, n), bn_counters_,
+                                         gather());
+    else
+      Backend::conv2d_bn_backward_data_many(calls, n);
+  }
+  void conv2d_bn_backward_data(const ConvDims& d, const BnGrad& bn, const float* w, const float* relu_x, float* dx,
+                               bool acc) override {
+    if (own_conv(d)) {
+      const op_args::conv2d_bn_backward_data call(d, bn, w, relu_x, dx, acc);
+      return conv2d_bn_backward_data_many(&call, 1);
+    }
+    float* g = bn_grad_scratch_.ensure(size_t(d.B) * d.Cout * d.Ho * d.Wo);
+    batchnorm_backward(d.Cout, d.Ho * d.Wo, d.B, bn.dy, bn.x, bn.gamma, bn.mean, bn.rstd, bn.relu_y, g, false);
+    if (relu_x)
+      conv2d_relu_backward_data(d, g, w, relu_x, dx, acc);
+    else
+      conv2d_backward_data(d, g, w, dx, acc);
+  }
   void conv2d_backward_weight(const ConvDims& d, const float* x, const float* dy, float* dw, bool acc) override {
     ConvPlan& c = conv_plan(d);
     if (!c.has_filter) choose_filter_algo(d, c);
@@ -310,8 +333,36 @@ class CudaBackend final : public Backend {
     batchnorm_forward_many(&call, 1);
   }
   void batchnorm_forward_many(const op_args::batchnorm_forward* calls, int n) override {
-    const int C = std::get<0>(calls[0]), B = std::get<2>(calls[0]);
-    cuda::batchnorm_forward_many(stream_, calls, n, bn_scratch(C, B, n), bn_counters_);
+    const int C = std::get<0>(calls[0]), HW = std::get<1>(calls[0]), B = std::get<2>(calls[0]);
+    cuda::batchnorm_forward_many(stream_, calls, n, bn_scratch(C, HW, B, n), bn_counters_);
+  }
+  void batchnorm_apply(int C, int HW, int B, const float* x, const float* g, const float* b, const float* mean,
+                       const float* rstd, float* y, BnStore store) override {
+    const op_args::batchnorm_apply call(C, HW, B, x, g, b, mean, rstd, y, store);
+    batchnorm_apply_many(&call, 1);
+  }
+  void batchnorm_apply_many(const op_args::batchnorm_apply* calls, int n) override {
+    cuda::batchnorm_apply_many(stream_, calls, n);
+  }
+  // A convolution with the batch-norm statistics of its output: naswot's direct kernel sums them as it
+  // stores (the gather kernel's calls are followed by the statistics' launch in the same order); other
+  // shapes and cuDNN's path run the batch norm's statistics pass after the call. The same bits as the
+  // convolution, then batchnorm_forward's statistics, either way.
+  void conv2d_forward_bn_stats(const ConvDims& d, const float* x, const float* w, float* y, float eps, float* mean,
+                               float* rstd) override {
+    const op_args::conv2d_forward_bn_stats call(d, x, w, y, eps, mean, rstd);
+    forward_bn_stats(&call, 1, false);
+  }
+  void conv2d_forward_bn_stats_many(const op_args::conv2d_forward_bn_stats* calls, int n) override {
+    forward_bn_stats(calls, n, false);
+  }
+  void conv2d_relu_forward_bn_stats(const ConvDims& d, const float* x, const float* w, float* y, float eps, float* mean,
+                                    float* rstd) override {
+    const op_args::conv2d_relu_forward_bn_stats call(d, x, w, y, eps, mean, rstd);
+    forward_bn_stats(&call, 1, true);
+  }
+  void conv2d_relu_forward_bn_stats_many(const op_args::conv2d_relu_forward_bn_stats* calls, int n) override {
+    forward_bn_stats(calls, n, true);
   }
   void batchnorm_backward(int C, int HW, int B, const float* dy, const float* x, const float* g, const float* mean,
                           const float* rstd, const float* relu_y, float* dx, bool acc) override {
@@ -319,8 +370,8 @@ class CudaBackend final : public Backend {
     batchnorm_backward_many(&call, 1);
   }
   void batchnorm_backward_many(const op_args::batchnorm_backward* calls, int n) override {
-    const int C = std::get<0>(calls[0]), B = std::get<2>(calls[0]);
-    cuda::batchnorm_backward_many(stream_, calls, n, bn_scratch(C, B, n), bn_counters_);
+    const int C = std::get<0>(calls[0]), HW = std::get<1>(calls[0]), B = std::get<2>(calls[0]);
+    cuda::batchnorm_backward_many(stream_, calls, n, bn_scratch(C, HW, B, n), bn_counters_);
   }
   void copy_channels(int B, int P, int count, const float* src, int src_C, int src_c0, float* dst, int dst_C,
                      int dst_c0, bool acc) override {
@@ -412,9 +463,9 @@ class CudaBackend final : public Backend {
     return out;
   }
 
-  // naswot's kernels stage each input value once: the ReLU costs one pass over the staged tile (cuDNN's
-  // path would run the ReLU once per reader).
-  bool reads_relus_through() const override { return (conv_ == ConvKernels::Naswot || gather()) && !tf32_; }
+  // naswot's kernels stage each input value once: a ReLU or a batch norm's gradient costs one pass over
+  // the staged tile (cuDNN's path would run it beside the call through a scratch tensor).
+  bool convs_read_through() const override { return (conv_ == ConvKernels::Naswot || gather()) && !tf32_; }
 
  private:
   // --conv-kernels naswot (or naswot-gather) and a shape the batched kernels cover (in fp32: TF32 stays
@@ -424,8 +475,24 @@ class CudaBackend final : public Backend {
   }
   bool gather() const { return conv_ == ConvKernels::NaswotGather; }
   // Batch norm's scratch for n calls of one launch group (they run kManyCalls at a time).
-  void* bn_scratch(int C, int B, int n) {
-    return bn_ws_.ensure(size_t(std::min(n, cuda::kManyCalls)) * cuda::batchnorm_workspace_bytes(C, B));
+  void* bn_scratch(int C, int HW, int B, int n) {
+    return bn_ws_.ensure(size_t(std::min(n, cuda::kManyCalls)) * cuda::batchnorm_workspace_bytes(C, HW, B));
+  }
+  void forward_bn_stats(const op_args::conv2d_forward_bn_stats* calls, int n, bool relu) {
+    const ConvDims& d = std::get<0>(calls[0]);
+    const int C = d.Cout, HW = d.Ho * d.Wo;
+    void* ws = bn_scratch(C, HW, d.B, n);
+    if (own_conv(d) && cuda::batchnorm_tile_stats(HW))
+      return cuda::conv2d_forward_bn_stats_many(stream_, calls, n, ws, cuda::batchnorm_workspace_bytes(C, HW, d.B),
+                                                bn_counters_, gather(), relu);
+    for (int i = 0; i < n; ++i) {
+      const auto& [dims, x, w, y, eps, mean, rstd] = calls[i];
+      if (relu)
+        conv2d_relu_forward(d, x, w, y);
+      else
+        conv2d_forward(d, x, w, y);
+      cuda::batchnorm_statistics(stream_, C, HW, d.B, y, eps, mean, rstd, ws, bn_counters_);
+    }
   }
   // Sigma_J's cuSOLVER paths (S: B x B lower triangles): the factorisations where sigma_cholesky does
   // not take B, the spectrum where the factorisation fails or is not asked for.
@@ -522,8 +589,9 @@ class CudaBackend final : public Backend {
   DeviceBuffer<float> bn_tangent_coef_;  // batch norm tangents' per-channel coefficients
   int ones_b_ = 0;
   DeviceBuffer<uint64_t> hamming_codes_;
-  unsigned* bn_counters_ = nullptr;   // batch norm's finished-block counts: zero between launches
-  DeviceBuffer<float> relu_scratch_;  // cuDNN's path of the fused ReLU + convolution ops
+  unsigned* bn_counters_ = nullptr;      // batch norm's finished-block counts: zero between launches
+  DeviceBuffer<float> relu_scratch_;     // cuDNN's path of the fused ReLU + convolution ops
+  DeviceBuffer<float> bn_grad_scratch_;  // cuDNN's path of conv2d_bn_backward_data: the batch norm's gradient
   DeviceBuffer<double> sig_stats_, sig_S_, sig_M_, sig_X_, sig_W_, solver_ws_;
   DeviceBuffer<char> sig_small_;
   DeviceBuffer<int> sig_eigen_info_;

@@ -39,7 +39,7 @@ class TracingBackend final : public Backend {
   std::string device() const override { return inner_.device(); }
   std::string model() const override { return inner_.model(); }
   size_t padded_batch(int B) const override { return inner_.padded_batch(B); }
-  bool reads_relus_through() const override { return inner_.reads_relus_through(); }
+  bool convs_read_through() const override { return inner_.convs_read_through(); }
   void upload_batch(const float* nchw, int B, int C, int P, float* dst) override {
     if (mode_ == Trace::Run) inner_.upload_batch(nchw, B, C, P, dst);
   }

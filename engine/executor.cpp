@@ -125,7 +125,7 @@ void Executor::forward(const Graph& g, const Weights& params, const float* batch
     if (plan->batch != B || plan->nodes.size() != g.nodes.size()) fail("executor: the plan is not this network's");
     plan_ = *plan;
   } else {
-    plan_ = make_plan(g, B, mode, slots, plan_options_.for_backend(be_.reads_relus_through()));
+    plan_ = make_plan(g, B, mode, slots, plan_options_.for_backend(be_.convs_read_through()));
   }
   const Plan& p = plan_;
   const Shape& is = g.shape(p.input);
@@ -161,16 +161,31 @@ void Executor::forward(const Graph& g, const Weights& params, const float* batch
     switch (n.op) {
       case OpKind::Input: be_.copy_or_accumulate(n_slots, be_.persistent(n_slots), val(v), false); break;
       case OpKind::Zero: be_.fill(count(v), 0.f, val(v)); break;
-      case OpKind::Conv2d:
-        if (p[v].relu_on_load)  // the ReLU's input, through the ReLU
-          be_.conv2d_relu_forward(conv_dims(g, n, B), val(g.nodes[n.inputs[0]].inputs[0]), prm(n.weight), val(v));
-        else
-          be_.conv2d_forward(conv_dims(g, n, B), val(n.inputs[0]), prm(n.weight), val(v));
+      case OpKind::Conv2d: {
+        // Through the ReLU before it (its input), and with the statistics of the batch norm after it.
+        const float* x = p[v].relu_on_load ? val(g.nodes[n.inputs[0]].inputs[0]) : val(n.inputs[0]);
+        const ConvDims d = conv_dims(g, n, B);
+        if (const int bn = p[v].bn_stats_of; bn >= 0) {
+          float* st = A + p[bn].stats_off;
+          if (p[v].relu_on_load)
+            be_.conv2d_relu_forward_bn_stats(d, x, prm(n.weight), val(v), kBnEps, st, st + s.c);
+          else
+            be_.conv2d_forward_bn_stats(d, x, prm(n.weight), val(v), kBnEps, st, st + s.c);
+        } else if (p[v].relu_on_load) {
+          be_.conv2d_relu_forward(d, x, prm(n.weight), val(v));
+        } else {
+          be_.conv2d_forward(d, x, prm(n.weight), val(v));
+        }
         break;
+      }
       case OpKind::BatchNorm: {
         float* st = A + p[v].stats_off;
-        be_.batchnorm_forward(s.c, s.h * s.w, B, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps, val(v), st,
-                              st + s.c, bn_store(p[v]));
+        if (p[v].bn_stats_by_input)  // its input's forward computed the statistics
+          be_.batchnorm_apply(s.c, s.h * s.w, B, val(n.inputs[0]), prm(n.weight), prm(n.bias), st, st + s.c, val(v),
+                              bn_store(p[v]));
+        else
+          be_.batchnorm_forward(s.c, s.h * s.w, B, val(n.inputs[0]), prm(n.weight), prm(n.bias), kBnEps, val(v), st,
+                                st + s.c, bn_store(p[v]));
         break;
       }
       case OpKind::ReLU:
@@ -370,6 +385,10 @@ void Executor::backward(const Graph& g, int B, bool weights) {
     if (!p[v].needs_grad || has_trait(n.op, kGradientTarget)) continue;
     if (p[v].relu_applied_by >= 0) continue;  // its consumer's backward did its step
     if (!has_grad[v]) fail("executor: internal error, missing gradient for node " + std::to_string(v));
+    if (p[v].bn_backward_by >= 0) {  // a batch norm read through: its input's backward runs its step
+      has_grad[size_t(p[v].bn_backward_by)] = 1;
+      continue;
+    }
     const Shape& s = n.out;
     const float* gy = grad(v);
     const float* tgy = tan ? tgrad(v) : nullptr;
@@ -432,11 +451,23 @@ void Executor::backward(const Graph& g, int B, bool weights) {
       }
     }
     if (!input_grad) continue;
+    // A batch norm read through (a convolution's step): its gradient, computed as the convolution loads it.
+    const int bn = p[v].bn_grad_on_load;
+    BnGrad bn_grad{};
+    if (bn >= 0) {
+      const NodePlan& bp = p[bn];
+      const float* bst = A + bp.stats_off;
+      const Node& bnode = g.nodes[size_t(bn)];
+      bn_grad = {grad(bn), val(v), prm(bnode.weight), bst, bst + bnode.out.c, bp.relu >= 0 ? val(bp.relu) : nullptr};
+    }
     if (p[in].relu_applied_by == v) {  // the ReLU's step too: its mask into its input's gradient
       const int x = g.nodes[in].inputs[0];
       if (!p[x].needs_grad) continue;
       auto [dx, acc] = send(x);
-      be_.conv2d_relu_backward_data(conv_dims(g, n, B), gy, prm(n.weight), val(x), dx, acc);
+      if (bn >= 0)
+        be_.conv2d_bn_backward_data(conv_dims(g, n, B), bn_grad, prm(n.weight), val(x), dx, acc);
+      else
+        be_.conv2d_relu_backward_data(conv_dims(g, n, B), gy, prm(n.weight), val(x), dx, acc);
       continue;
     }
     auto [dx, acc] = send(in);
@@ -449,7 +480,10 @@ void Executor::backward(const Graph& g, int B, bool weights) {
     const Shape& is = g.shape(in);
     switch (n.op) {
       case OpKind::Conv2d:
-        be_.conv2d_backward_data(conv_dims(g, n, B), gy, prm(n.weight), dx, acc);
+        if (bn >= 0)
+          be_.conv2d_bn_backward_data(conv_dims(g, n, B), bn_grad, prm(n.weight), nullptr, dx, acc);
+        else
+          be_.conv2d_backward_data(conv_dims(g, n, B), gy, prm(n.weight), dx, acc);
         if (tan) {  // d(w^T dy) = w^T tdy + tw^T dy
           be_.conv2d_backward_data(conv_dims(g, n, B), tgy, prm(n.weight), tdx, acc);
           be_.conv2d_backward_data(conv_dims(g, n, B), gy, tprm(n.weight), tdx, true);

@@ -38,6 +38,10 @@ enum OpTrait : unsigned {
   kProxyLayer = 1u << 8,           // a convolution or linear layer: the proxies read its weights and output
   kReLUOnLoad = 1u << 9,           // can read its input through a ReLU (forward) and apply its mask to the
                                    // input gradient (backward): a ReLU feeding only it needs no buffers
+  kBnGradOnLoad = 1u << 10,        // its backward can compute the input gradient of a batch norm that is its only
+                                   // consumer as it loads its output gradient: its own gradient needs no buffer
+  kBnStatsOnStore = 1u << 11,      // can compute the batch statistics of its output for a batch norm that is its
+                                   // only consumer as it stores it: the batch norm only applies them
 };
 unsigned op_traits(OpKind k);
 inline bool has_trait(OpKind k, OpTrait t) { return (op_traits(k) & t) != 0; }

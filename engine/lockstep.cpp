@@ -80,7 +80,7 @@ class Recorder final : public Backend {
   std::string device() const override { return inner_.device(); }
   std::string model() const override { return inner_.model(); }
   size_t padded_batch(int B) const override { return inner_.padded_batch(B); }
-  bool reads_relus_through() const override { return inner_.reads_relus_through(); }
+  bool convs_read_through() const override { return inner_.convs_read_through(); }
   void upload_batch(const float* nchw, int B, int C, int P, float* dst) override {
     inner_.upload_batch(nchw, B, C, P, dst);
   }
@@ -336,7 +336,7 @@ void Lockstep::run(const std::vector<Net>& nets, int B, PlanMode mode, size_t ex
   std::vector<size_t> offsets;
   size_t total = 0;
   for (const Net& n : nets) {
-    plans.push_back(make_plan(*n.graph, B, mode, slots, options_.for_backend(be_.reads_relus_through())));
+    plans.push_back(make_plan(*n.graph, B, mode, slots, options_.for_backend(be_.convs_read_through())));
     offsets.push_back(total);
     total += aligned(plans.back().arena_floats) + aligned(extra_floats);  // the network's part, then its extra
   }

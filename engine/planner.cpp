@@ -1,5 +1,6 @@
-// The planner as passes over one record per node: liveness, fusion (sums, BN + ReLU, ReLU + convolution), lifetimes on
-// the forward+backward timeline, gradient sharing, and arena offsets by greedy best-fit slot reuse.
+// The planner as passes over one record per node: liveness, fusion (sums, BN + ReLU, ReLU + convolution, batch
+// norm + convolution backward, batch norm statistics + convolution), lifetimes on the forward+backward timeline,
+// gradient sharing, and arena offsets by greedy best-fit slot reuse.
 #include "engine/planner.h"
 
 #include <algorithm>
@@ -176,6 +177,35 @@ void fuse_relu_loads(const Graph& g, const Schedule& s, PlanMode mode, Plan& p) 
       if (p[in].relu_read_through) p.nodes[u].relu_on_load = true;
 }
 
+// Batch norm + convolution, in an InputGradient plan: a batch norm whose input is a kBnGradOnLoad node
+// read by it alone has its backward run by that node's backward step, which computes the batch norm's
+// input gradient as it loads it (so that gradient is never stored). The node writes its own input's
+// gradient in its own step, as in the plain schedule: every sum rounds as there.
+void fuse_bn_loads(const Graph& g, const Schedule& s, PlanMode mode, Plan& p) {
+  if (mode != PlanMode::InputGradient) return;
+  for (int v : p.order) {
+    const Node& n = g.nodes[v];
+    if (!has_trait(n.op, kBatchStats) || !p[v].needs_grad || n.inputs.size() != 1) continue;
+    const int u = n.inputs[0];
+    if (!has_trait(g.nodes[u].op, kBnGradOnLoad) || !s.sole_use(u) || !p[u].needs_grad) continue;
+    p.nodes[v].bn_backward_by = u;
+    p.nodes[u].bn_grad_on_load = v;
+  }
+}
+
+// Batch norm statistics + convolution, in any plan: a batch norm whose input is a kBnStatsOnStore node
+// read by it alone has its statistics computed as that node stores its output. Nothing else moves.
+void fuse_bn_stats(const Graph& g, const Schedule& s, Plan& p) {
+  for (int v : p.order) {
+    const Node& n = g.nodes[v];
+    if (!has_trait(n.op, kBatchStats) || n.inputs.size() != 1) continue;
+    const int u = n.inputs[0];
+    if (!has_trait(g.nodes[u].op, kBnStatsOnStore) || !s.sole_use(u)) continue;
+    p.nodes[v].bn_stats_by_input = true;
+    p.nodes[u].bn_stats_of = v;
+  }
+}
+
 // Lifetimes on the timeline (forward steps 0..L-1, backward L..2L-1) of values and gradients.
 struct Lifetimes {
   std::vector<Interval> values;   // buffers of values (fused ones have none)
@@ -185,6 +215,8 @@ struct Lifetimes {
 Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode mode, const PlanOptions& opt, Plan& p) {
   const int n = int(g.nodes.size());
   Lifetimes lt;
+  // The step of a node's backward: its own, or that of the node that runs it (a batch norm read through).
+  const auto backward_step = [&](int w) { return s.bwd_step(p[w].bn_backward_by >= 0 ? p[w].bn_backward_by : w); };
   lt.gstart.assign(n, -1);
   lt.gend.assign(n, -1);
   lt.sizes.assign(n, 0);
@@ -195,7 +227,7 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
     const size_t size = lt.sizes[v] = node.out.per_sample() * samples;
     int end = (v == g.output) ? s.L : t;
     const int by = np.relu_computed_by;  // a fused producer's backward reads the mask, after this node's step
-    if (has_trait(node.op, kBackwardReadsOutput) && np.needs_grad) end = std::max(end, s.bwd_step(by >= 0 ? by : v));
+    if (has_trait(node.op, kBackwardReadsOutput) && np.needs_grad) end = std::max(end, backward_step(by >= 0 ? by : v));
     // The proxies read a layer's output with its gradient in the layer's backward step (fisher).
     if (mode == PlanMode::WeightGradient && opt.fisher && has_trait(node.op, kProxyLayer) && np.needs_grad)
       end = std::max(end, s.bwd_step(v));
@@ -216,7 +248,7 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
       // A weight's gradient reads the layer's input (conv, linear) in the layer's backward step.
       const bool reads =
           has_trait(cons.op, kBackwardReadsInput) || (mode == PlanMode::WeightGradient && cons.weight >= 0);
-      if (reads && p[u].needs_grad) end = std::max(end, s.bwd_step(u));
+      if (reads && p[u].needs_grad) end = std::max(end, backward_step(u));
       if (p[u].needs_grad) first_grad = std::max(first_grad, s.pos[u]);
     }
     if (opt.keep_values) end = 2 * s.L;
@@ -227,9 +259,9 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
       lt.values.push_back({start, end, size, &np.value_off});
       if (opt.tangent) lt.values.push_back({start, end, size, &np.tvalue_off});
     }
-    if (np.needs_grad && np.relu_applied_by < 0 && (v == g.output || first_grad >= 0)) {
+    if (np.needs_grad && np.relu_applied_by < 0 && np.bn_grad_on_load < 0 && (v == g.output || first_grad >= 0)) {
       lt.gstart[v] = (v == g.output) ? s.bwd_step(v) : 2 * s.L - 1 - first_grad;
-      lt.gend[v] = (v == p.input) ? 2 * s.L : s.bwd_step(v);
+      lt.gend[v] = (v == p.input) ? 2 * s.L : backward_step(v);
       p.naive_floats += size;
     }
   }
@@ -318,7 +350,11 @@ Plan make_plan(const Graph& g, int batch, PlanMode mode, size_t slots, PlanOptio
   if (opt.fuse) {
     fuse_sums(g, s, p);
     fuse_relus(g, s, p);
-    if (opt.relu_loads != PlanOptions::ReluLoads::Off) fuse_relu_loads(g, s, mode, p);
+    if (opt.conv_loads != PlanOptions::ConvLoads::Off) {
+      fuse_relu_loads(g, s, mode, p);
+      fuse_bn_loads(g, s, mode, p);
+      fuse_bn_stats(g, s, p);
+    }
   }
   Lifetimes lt = lifetimes(g, s, std::max(size_t(batch), slots), mode, opt, p);
   const std::vector<int> owner = share_gradients(s, lt, p);

@@ -35,6 +35,16 @@ struct NodePlan {
   bool relu_read_through = false;  // ReLU node: its readers read its input through it
   int relu_applied_by = -1;        // ReLU node: the one reader whose backward also applies its mask, or -1
   bool relu_on_load = false;       // kReLUOnLoad node: its input is such a ReLU (it reads the ReLU's input)
+  // Batch norm + convolution (InputGradient plans): a kBatchStats node whose input is a kBnGradOnLoad
+  // node read by it alone has its backward run by that node's backward, which computes the batch
+  // norm's input gradient as it loads it: the convolution has no gradient buffer.
+  int bn_backward_by = -1;   // kBatchStats node: the node whose backward runs its backward, or -1
+  int bn_grad_on_load = -1;  // kBnGradOnLoad node: the batch norm whose gradient it reads through, or -1
+  // Batch norm statistics + convolution (every plan): a kBatchStats node whose input is a
+  // kBnStatsOnStore node read by it alone has its statistics computed by that node's forward (into
+  // the batch norm's stats_off); its own forward only applies them.
+  bool bn_stats_by_input = false;  // kBatchStats node: its input's forward computes its statistics
+  int bn_stats_of = -1;            // kBnStatsOnStore node: the batch norm whose statistics it computes, or -1
   int fisher_slot = -1;            // WeightGradient, kProxyLayer nodes: its float of the fisher terms, or -1
   // PlanOptions::tangent: the tangents of the value and of the gradient, beside them with their
   // lifetimes (fused nodes share them as they share the value and the gradient).
@@ -65,13 +75,14 @@ struct PlanOptions {
   bool fisher = false;       // WeightGradient: keep each kProxyLayer's output until its backward step, a slot each
   bool keep_values = false;  // every value lives to the end: several backward passes on one forward (ntk)
   bool tangent = false;      // WeightGradient: tangents beside values and gradients (Executor::hessian_vector)
-  // With fuse, ReLU + convolution: on, off, or (the executor and lockstep) as the backend asks
-  // (Device::reads_relus_through); make_plan takes AsBackend as on.
-  enum class ReluLoads { AsBackend, On, Off } relu_loads = ReluLoads::AsBackend;
-  // relu_loads resolved for a backend that does (or does not) read ReLUs through.
-  PlanOptions for_backend(bool reads_relus_through) const {
+  // With fuse, convolutions reading their neighbours through (ReLU + convolution, batch norm +
+  // convolution backward) and summing a batch norm's statistics: on, off, or (the executor and
+  // lockstep) as the backend asks (Device::convs_read_through); make_plan takes AsBackend as on.
+  enum class ConvLoads { AsBackend, On, Off } conv_loads = ConvLoads::AsBackend;
+  // conv_loads resolved for a backend whose convolutions do (or do not) read through.
+  PlanOptions for_backend(bool convs_read_through) const {
     PlanOptions o = *this;
-    if (o.relu_loads == ReluLoads::AsBackend) o.relu_loads = reads_relus_through ? ReluLoads::On : ReluLoads::Off;
+    if (o.conv_loads == ConvLoads::AsBackend) o.conv_loads = convs_read_through ? ConvLoads::On : ConvLoads::Off;
     return o;
   }
 };

@@ -14,6 +14,13 @@ struct ConvDims {
 // y = max(v, 0) (a fused ReLU: y > 0 ? y : 0 exactly as relu_forward).
 enum class BnStore { Write, Accumulate, ReLU };
 
+// A batch norm's backward pass as a convolution's backward-data reads it (conv2d_bn_backward_data):
+// its output gradient dy, its input x (the convolution's output), gamma, the forward's statistics
+// and a fused ReLU's output relu_y (or nullptr), as batchnorm_backward takes them.
+struct BnGrad {
+  const float *dy, *x, *gamma, *mean, *rstd, *relu_y;
+};
+
 // One parameter tensor's values, drawn where the parameters live (engine/init.cpp writes the table;
 // docs/nb201.md and docs/nb101.md, Weights): params[offset + i] for i < size is
 //   Fill:    value

@@ -77,6 +77,53 @@ void conv_cases(std::vector<OpCase>& v) {
     rb.forward = rfwd;
     rb.fd_step = 1e-4f;
     v.push_back(rb);
+    // A batch norm after the convolution, its backward read through: d<dy, bn(conv(x))>/dx by finite
+    // differences, plain and with ReLUs on both sides (the input's mask, the batch norm's fused ReLU).
+    const HostTensor gamma = raw_rnd(size_t(s.cout), 12, 0.5f, 1.5f), beta = raw_rnd(size_t(s.cout), 13);
+    for (const bool relu : {false, true}) {
+      const BnStore store = relu ? BnStore::ReLU : BnStore::Write;
+      // p = {x, w, gamma, beta, y, conv output, mean, rstd}: the statistics with the convolution, then
+      // the batch norm's output (so the finite differences check those ops too).
+      const auto bn_fwd = [d, store, relu](Backend& be, const std::vector<float*>& p) {
+        if (relu)
+          be.conv2d_relu_forward_bn_stats(d, p[0], p[1], p[5], 1e-5f, p[6], p[7]);
+        else
+          be.conv2d_forward_bn_stats(d, p[0], p[1], p[5], 1e-5f, p[6], p[7]);
+        be.batchnorm_apply(d.Cout, d.Ho * d.Wo, d.B, p[5], p[2], p[3], p[6], p[7], p[4], store);
+      };
+      const auto stats_case = [d, relu](Backend& be, const std::vector<float*>& p, bool) {
+        if (relu)
+          be.conv2d_relu_forward_bn_stats(d, p[0], p[1], p[2], 1e-5f, p[3], p[4]);
+        else
+          be.conv2d_forward_bn_stats(d, p[0], p[1], p[2], 1e-5f, p[3], p[4]);
+      };
+      v.push_back({relu ? "conv2d_relu_forward_bn_stats" : "conv2d_forward_bn_stats",
+                   what,
+                   {rnd(s.cin, s.h * s.w, 1), w},
+                   {zeros(s.cout, ho * wo), raw_zeros(size_t(s.cout)), raw_zeros(size_t(s.cout))},
+                   false,
+                   stats_case,
+                   1e-4});
+      // p = {dy, x, w, gamma, beta, dx, conv output, y, mean, rstd}
+      OpCase bb{"conv2d_bn_backward_data",
+                what + (relu ? ", ReLUs before and after" : ""),
+                {rnd(s.cout, ho * wo, 6), rnd(s.cin, s.h * s.w, 1), w, gamma, beta},
+                {rnd(s.cin, s.h * s.w, 3), zeros(s.cout, ho * wo), zeros(s.cout, ho * wo), raw_zeros(size_t(s.cout)),
+                 raw_zeros(size_t(s.cout))},
+                true,
+                [bn_fwd, d, relu](Backend& be, const std::vector<float*>& p, bool acc) {
+                  bn_fwd(be, {p[1], p[2], p[3], p[4], p[7], p[6], p[8], p[9]});
+                  const BnGrad bn{p[0], p[6], p[3], p[8], p[9], relu ? p[7] : nullptr};
+                  be.conv2d_bn_backward_data(d, bn, p[2], relu ? p[1] : nullptr, p[5], acc);
+                },
+                1e-4};
+      bb.forward_op = relu ? "conv2d_relu_forward_bn_stats" : "conv2d_forward_bn_stats";
+      bb.fwd_outs = {zeros(s.cout, ho * wo), zeros(s.cout, ho * wo), raw_zeros(size_t(s.cout)),
+                     raw_zeros(size_t(s.cout))};
+      bb.forward = [bn_fwd](Backend& be, const std::vector<float*>& p, bool) { bn_fwd(be, p); };
+      bb.fd_step = relu ? 1e-4f : 1e-3f;  // small steps cross no ReLU kink
+      v.push_back(bb);
+    }
   }
 }
 
@@ -95,6 +142,26 @@ void batchnorm_cases(std::vector<OpCase>& v) {
                  !relu,
                  fwd,
                  1e-5});
+    // The output from given statistics, by its definition: y = x * s + (beta - mean * s), s = rstd * gamma.
+    OpCase ap{"batchnorm_apply",
+              relu ? "fused ReLU" : "write / accumulate",
+              {rnd(C, P, 23), gamma, beta, raw_rnd(C, 30), raw_rnd(C, 31, 0.5f, 2.f)},
+              {rnd(C, P, 24)},
+              !relu,
+              [=](Backend& be, const std::vector<float*>& p, bool acc) {
+                be.batchnorm_apply(C, P, B, p[0], p[1], p[2], p[3], p[4], p[5], acc ? BnStore::Accumulate : store);
+              },
+              1e-5};
+    ap.host = [=](const std::vector<HostTensor>& in) {
+      std::vector<float> y(in[0].v.size());
+      for (size_t i = 0; i < y.size(); ++i) {
+        const size_t c = i / P % C;
+        const float sc = in[4].v[c] * in[1].v[c], v = in[0].v[i] * sc + (in[2].v[c] - in[3].v[c] * sc);
+        y[i] = relu && !(v > 0.f) ? 0.f : v;
+      }
+      return std::vector<std::vector<float>>{y};
+    };
+    v.push_back(ap);
     // dx through the batch statistics (and the fused ReLU's mask): forward first, for mean and rstd.
     OpCase b{"batchnorm_backward",
              relu ? "fused ReLU mask" : "plain",

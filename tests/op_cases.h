@@ -101,4 +101,47 @@ inline void check_relu_conv_fusion(Backend& be, const ConvDims& d, const std::ve
   }
 }
 
+// conv2d_bn_backward_data (writing and accumulating; with and without the input's ReLU mask and the
+// batch norm's fused ReLU) on be against batchnorm_backward into a buffer, then conv2d_backward_data
+// (or conv2d_relu_backward_data) on be: the same bits. y is the batch norm's input (the convolution's
+// output), x the convolution's input (its mask), dx0 what accumulating adds to.
+inline void check_bn_conv_fusion(Backend& be, const ConvDims& d, const std::vector<float>& x,
+                                 const std::vector<float>& w, const std::vector<float>& y, const std::vector<float>& dy,
+                                 const std::vector<float>& dx0) {
+  const int P = d.H * d.W, Po = d.Ho * d.Wo, C = d.Cout;
+  std::vector<float> gamma(static_cast<size_t>(C)), beta(static_cast<size_t>(C));
+  for (int c = 0; c < C; ++c)
+    gamma[size_t(c)] = 0.5f + 0.125f * float(c % 9), beta[size_t(c)] = 0.25f - 0.0625f * float(c % 7);
+  const HostTensor out0 = act(std::vector<float>(y.size()), d.B, Po), stat0 = raw(std::vector<float>(size_t(C)));
+  // p = {x, w, y, dy, gamma, beta, dx, bn output, mean, rstd, scratch}
+  const std::vector<HostTensor> ins = {act(x, d.B, P),   raw(w),     act(y, d.B, Po),
+                                       act(dy, d.B, Po), raw(gamma), raw(beta)};
+  const std::vector<HostTensor> outs = {act(dx0, d.B, P), out0, stat0, stat0, out0};
+  for (const bool relu_x : {false, true})
+    for (const bool relu_y : {false, true})
+      for (const bool acc : {false, true}) {
+        CAPTURE(relu_x);
+        CAPTURE(relu_y);
+        CAPTURE(acc);
+        const auto forward = [&](const std::vector<float*>& p) {
+          be.batchnorm_forward(C, Po, d.B, p[2], p[4], p[5], 1e-5f, p[7], p[8], p[9],
+                               relu_y ? BnStore::ReLU : BnStore::Write);
+        };
+        const auto fused = run(be, ins, outs, [&](const std::vector<float*>& p) {
+          forward(p);
+          const BnGrad bn{p[3], p[2], p[4], p[8], p[9], relu_y ? p[7] : nullptr};
+          be.conv2d_bn_backward_data(d, bn, p[1], relu_x ? p[0] : nullptr, p[6], acc);
+        });
+        const auto plain = run(be, ins, outs, [&](const std::vector<float*>& p) {
+          forward(p);
+          be.batchnorm_backward(C, Po, d.B, p[3], p[2], p[4], p[8], p[9], relu_y ? p[7] : nullptr, p[10], false);
+          if (relu_x)
+            be.conv2d_relu_backward_data(d, p[10], p[1], p[0], p[6], acc);
+          else
+            be.conv2d_backward_data(d, p[10], p[1], p[6], acc);
+        });
+        CHECK(fused[0] == plain[0]);
+      }
+}
+
 }  // namespace naswot::op_test

@@ -27,7 +27,7 @@ constexpr size_t kAct = size_t(B) * C * HW;
 constexpr float kEps = 1e-5f;
 
 struct Scratch {
-  std::vector<double> ws = std::vector<double>(cuda::kManyCalls * cuda::bn_workspace_bytes(C, B) / sizeof(double));
+  std::vector<double> ws = std::vector<double>(cuda::kManyCalls * cuda::bn_workspace_bytes(C, HW, B) / sizeof(double));
   std::vector<unsigned> counters = std::vector<unsigned>(cuda::kManyCalls, 0);
 };
 

@@ -143,10 +143,10 @@ TEST_CASE("lockstep: K architectures at a time score as one at a time, bit for b
     if (group == 1) CHECK(ls.stats().steps == ls.stats().calls);
     if (group > 1) CHECK(ls.stats().steps < ls.stats().calls);
   }
-  // The plain schedule (no fusion) too, and ReLUs read through by the convolutions (the CPU backend
-  // does not ask for it; naswot's GPU kernels do).
+  // The plain schedule (no fusion) too, and convolutions reading ReLUs and batch norms' gradients
+  // through (the CPU backend does not ask for it; naswot's GPU kernels do).
   PlanOptions through;
-  through.relu_loads = PlanOptions::ReluLoads::On;
+  through.conv_loads = PlanOptions::ConvLoads::On;
   for (const PlanOptions o : {PlanOptions{false}, through}) {
     Lockstep other(*be, o);
     std::vector<Lockstep::Net> nets;

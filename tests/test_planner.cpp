@@ -152,14 +152,90 @@ TEST_CASE("ReLU + convolution: ReLUs read only by convolutions have no value; a 
   }
 }
 
+TEST_CASE(
+    "batch norm + convolution: a batch norm whose input convolution it alone reads has its backward run and "
+    "its statistics summed by it") {
+  // NB201: every convolution but the residual blocks' shortcuts feeds one batch norm alone: the stem's,
+  // one per convolution edge of the 15 cells, two per residual block. The NB101 network's batch norms
+  // (with their ReLUs fused) follow its convolutions likewise.
+  struct Want {
+    Graph g;
+    int fused;
+  };
+  const Graph nb101 = test::small_nb101();
+  int nb101_convs = 0;
+  for (const Node& n : nb101.nodes) nb101_convs += n.op == OpKind::Conv2d;
+  for (const Want& want :
+       {Want{nb201::build(nb201::parse(
+                 "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|")),
+             1 + 15 * 4 + 2 * 2},
+        Want{nb201::build(nb201::parse(
+                 "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|")),
+             1 + 15 * 6 + 2 * 2},
+        Want{nb101, nb101_convs}}) {
+    const Graph& g = want.g;
+    PlanOptions off;
+    off.conv_loads = PlanOptions::ConvLoads::Off;
+    const Plan fused = make_plan(g, 8), plain = make_plan(g, 8, PlanMode::InputGradient, 0, off);
+    int count = 0;
+    for (int v : fused.order) {
+      CHECK(plain[v].bn_backward_by == -1);
+      CHECK(plain[v].bn_grad_on_load == -1);
+      const int u = fused[v].bn_backward_by;
+      if (u < 0) continue;
+      ++count;
+      const Node& n = g.nodes[v];
+      CHECK(n.op == OpKind::BatchNorm);
+      REQUIRE(n.inputs == std::vector<int>{u});
+      CHECK(g.nodes[u].op == OpKind::Conv2d);
+      CHECK(fused[u].bn_grad_on_load == v);
+      for (int r : fused.order)  // the convolution's one reader is the batch norm
+        if (r != v) CHECK(std::count(g.nodes[r].inputs.begin(), g.nodes[r].inputs.end(), u) == 0);
+      // What the convolution's backward step reads (the batch norm's gradient, its input and fused
+      // ReLU's output) lives apart from the gradient it writes (its input's, or a ReLU it applies).
+      const int in = g.nodes[u].inputs[0], dst = fused[in].relu_applied_by == u ? g.nodes[in].inputs[0] : in;
+      const size_t nv = n.out.per_sample() * 8, nd = g.nodes[dst].out.per_sample() * 8;
+      const auto apart = [&](size_t a, size_t na) {
+        return a + na <= fused[dst].grad_off || fused[dst].grad_off + nd <= a;
+      };
+      CHECK(apart(fused[v].grad_off, nv));
+      CHECK(apart(fused[u].value_off, nv));
+      if (fused[v].relu >= 0) CHECK(apart(fused[fused[v].relu].value_off, nv));
+    }
+    for (int u : fused.order)
+      if (fused[u].bn_grad_on_load >= 0) CHECK(fused[fused[u].bn_grad_on_load].bn_backward_by == u);
+    CHECK(count == want.fused);
+    // Weight gradients read the convolutions' output gradients: nothing fuses there.
+    const Plan wg = make_plan(g, 8, PlanMode::WeightGradient);
+    for (int v : wg.order) CHECK(wg[v].bn_backward_by == -1);
+    // The same convolutions sum their batch norms' statistics, in every plan.
+    for (const PlanMode mode : {PlanMode::InputGradient, PlanMode::ForwardAllReLUs, PlanMode::WeightGradient}) {
+      CAPTURE(int(mode));
+      const Plan p = make_plan(g, 8, mode), q = make_plan(g, 8, mode, 0, off);
+      int stats = 0;
+      for (int v : p.order) {
+        CHECK_FALSE(q[v].bn_stats_by_input);
+        CHECK(q[v].bn_stats_of == -1);
+        if (const int b = p[v].bn_stats_of; b >= 0) CHECK((p[b].bn_stats_by_input && g.nodes[b].inputs[0] == v));
+        if (!p[v].bn_stats_by_input) continue;
+        ++stats;
+        CHECK(p[g.nodes[v].inputs[0]].bn_stats_of == v);
+        CHECK(fused[v].bn_backward_by == g.nodes[v].inputs[0]);  // the pairs whose backward fuses
+      }
+      CHECK(stats == want.fused);
+    }
+  }
+}
+
 TEST_CASE("fusion gives the plain schedule's Jacobians and Hamming kernels bit for bit") {
   const int B = 12;
   const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 6);
   auto be = make_cpu_backend(2);
   Executor fused(*be), plain(*be);
   plain.set_plan_options({false});
-  PlanOptions through;  // ReLUs read through by the convolutions (the CPU backend does not ask for it)
-  through.relu_loads = PlanOptions::ReluLoads::On;
+  // Convolutions reading ReLUs and batch norms' gradients through (the CPU backend does not ask for it).
+  PlanOptions through;
+  through.conv_loads = PlanOptions::ConvLoads::On;
   fused.set_plan_options(through);
   std::vector<Graph> graphs;
   for (int index : {1, 2, 5, 7, 123, 4000, 15624}) graphs.push_back(nb201::build(nb201::from_index(index)));

@@ -97,8 +97,9 @@ const std::vector<Option>& options() {
            "jacob_cov: fp64 (Sigma_J = A A^T in float64) or fp32 (A and the product in float32, float64 "
            "solver); changes scores (a run key)"),
       text("fusion", "X", "on", kScoring,
-           "on: fused sums and BN + ReLU (and, on naswot's GPU convolutions, ReLUs applied as they load); "
-           "off: every op on its own (the same bits; for benchmarks)"),
+           "on: fused sums and BN + ReLU (and, on naswot's GPU convolutions, ReLUs applied as they load, "
+           "batch norms' statistics summed as they store and their gradients computed as they load); off: "
+           "every op on its own (the same bits; for benchmarks)"),
       // Where results go.
       text("export", "DIR", "", kScore,
            "also write weights, input batch, Jacobian and score of every architecture to DIR/<index>/"),

@@ -64,8 +64,7 @@ void channel_sums(int C, int P, int B, F f, std::vector<double>& s0, std::vector
 
 }  // namespace
 
-void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, const float* beta, float eps, float* y,
-                       float* mean, float* rstd, BnStore store) {
+void batchnorm_statistics(int C, int P, int B, const float* x, float eps, float* mean, float* rstd) {
   // Shifted single pass: sums of (x - x0) in float64 keep the variance exact enough without a
   // second read of the channel; x0 is the channel's value for sample 0 at pixel 0.
   std::vector<double> x0(C), s, ss;
@@ -92,16 +91,20 @@ void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, 
       },
       s, ss);
   const double M = double(P) * B;
-  std::vector<float> scale(C), shift(C);
   for (int c = 0; c < C; ++c) {
     const double dmu = s[c] / M;
     const double var = std::max(0.0, ss[c] / M - dmu * dmu);  // biased, as PyTorch normalises in training
-    const float r = float(1.0 / std::sqrt(var + double(eps)));
-    const float m = float(x0[c] + dmu);
-    mean[c] = m;
-    rstd[c] = r;
-    scale[c] = r * gamma[c];
-    shift[c] = beta[c] - m * scale[c];
+    rstd[c] = float(1.0 / std::sqrt(var + double(eps)));
+    mean[c] = float(x0[c] + dmu);
+  }
+}
+
+void batchnorm_apply(int C, int P, int B, const float* x, const float* gamma, const float* beta, const float* mean,
+                     const float* rstd, float* y, BnStore store) {
+  std::vector<float> scale(C), shift(C);
+  for (int c = 0; c < C; ++c) {
+    scale[c] = rstd[c] * gamma[c];
+    shift[c] = beta[c] - mean[c] * scale[c];
   }
   const size_t rows = size_t(batch_blocks(B)) * P;
 #pragma omp parallel for schedule(static)
@@ -124,6 +127,12 @@ void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, 
         for (int l = 0; l < L; ++l) yr[l] = xr[l] * a + b;
       }
     }
+}
+
+void batchnorm_forward(int C, int P, int B, const float* x, const float* gamma, const float* beta, float eps, float* y,
+                       float* mean, float* rstd, BnStore store) {
+  batchnorm_statistics(C, P, B, x, eps, mean, rstd);
+  batchnorm_apply(C, P, B, x, gamma, beta, mean, rstd, y, store);
 }
 
 namespace {

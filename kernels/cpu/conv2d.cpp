@@ -192,6 +192,33 @@ void conv2d_relu_backward_data(const ConvDims& d, const float* dy, const float* 
                                 backward_taps(d), dx, x, accumulate);
 }
 
+// A batch norm's statistics with the convolution before it, by their definition (the CPU's kernels sum
+// them apart: Device::convs_read_through).
+void conv2d_forward_bn_stats(const ConvDims& d, const float* x, const float* w, float* y, float eps, float* mean,
+                             float* rstd) {
+  conv2d_forward(d, x, w, y);
+  batchnorm_statistics(d.Cout, d.Ho * d.Wo, d.B, y, eps, mean, rstd);
+}
+void conv2d_relu_forward_bn_stats(const ConvDims& d, const float* x, const float* w, float* y, float eps, float* mean,
+                                  float* rstd) {
+  conv2d_relu_forward(d, x, w, y);
+  batchnorm_statistics(d.Cout, d.Ho * d.Wo, d.B, y, eps, mean, rstd);
+}
+
+// A batch norm's backward read through by the convolution before it, by its definition: the batch
+// norm's input gradient into a buffer, then the data gradient (the CPU's kernels gain nothing from
+// fusing it: Device::convs_read_through).
+void conv2d_bn_backward_data(const ConvDims& d, const BnGrad& bn, const float* w, const float* relu_x, float* dx,
+                             bool accumulate) {
+  static thread_local std::vector<float> g;  // each scoring thread's own, reused across calls
+  g.resize(padded_batch(d.B) * size_t(d.Cout) * d.Ho * d.Wo);
+  batchnorm_backward(d.Cout, d.Ho * d.Wo, d.B, bn.dy, bn.x, bn.gamma, bn.mean, bn.rstd, bn.relu_y, g.data(), false);
+  if (relu_x)
+    conv2d_relu_backward_data(d, g.data(), w, relu_x, dx, accumulate);
+  else
+    conv2d_backward_data(d, g.data(), w, dx, accumulate);
+}
+
 namespace {
 
 // The weight gradient's register block: PB consecutive (tap, input channel) pairs x 4 output channels,

@@ -23,6 +23,7 @@ const char* kernel_variant();
 void to_blocked(int B, int C, int P, const float* nchw, float* blocked);
 void from_blocked(int B, int C, int P, const float* blocked, float* nchw);
 
+using naswot::BnGrad;
 using naswot::BnStore;
 using naswot::ConvDims;
 using naswot::WeightDraw;
@@ -31,6 +32,9 @@ using naswot::WeightDraw;
 #define NASWOT_OP(name, cuda, params, args) void name params;
 #include "kernels/ops.def"
 #undef NASWOT_OP
+
+// batchnorm_forward's statistics alone (what batchnorm_apply then applies).
+void batchnorm_statistics(int C, int P, int B, const float* x, float eps, float* mean, float* rstd);
 
 // Hamming kernel of one ReLU site: codes c_b = (y[., b] > 0) over the D = per_sample units of each
 // real sample (y in the blocked layout; the order of units within a code does not change K),

@@ -5,11 +5,21 @@
 
 namespace naswot::cuda {
 
-size_t batchnorm_workspace_bytes(int C, int B) { return bn_workspace_bytes(C, B); }
+size_t batchnorm_workspace_bytes(int C, int HW, int B) { return bn_workspace_bytes(C, HW, B); }
+bool batchnorm_tile_stats(int HW) { return tile_stats_supported(HW); }
 
 void batchnorm_forward_many(cudaStream_t s, const op_args::batchnorm_forward* calls, int n, void* ws,
                             unsigned* counters) {
   batchnorm_forward_dispatch(calls, n, ws, counters, on_stream(s));
+}
+
+void batchnorm_statistics(cudaStream_t s, int C, int HW, int B, const float* x, float eps, float* mean, float* rstd,
+                          void* ws, unsigned* counters) {
+  batchnorm_statistics_dispatch(C, HW, B, x, eps, mean, rstd, ws, counters, on_stream(s));
+}
+
+void batchnorm_apply_many(cudaStream_t s, const op_args::batchnorm_apply* calls, int n) {
+  batchnorm_apply_dispatch(calls, n, on_stream(s));
 }
 
 void batchnorm_backward_many(cudaStream_t s, const op_args::batchnorm_backward* calls, int n, void* ws,

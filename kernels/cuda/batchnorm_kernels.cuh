@@ -1,6 +1,9 @@
 // Training-mode batch norm on [B][C][H][W], device code and its launches: per-channel float64 partial
-// sums over sample groups with a fixed-order finalisation (deterministic) by the pass's last block,
-// then an element-wise apply. Mirrors kernels/cpu/batchnorm.cpp. No launch syntax: the dispatchers
+// sums with a fixed-order finalisation (deterministic) by the pass's last block, then an element-wise
+// apply; the CPU kernel's arithmetic (kernels/cpu/batchnorm.cpp) in orders of its own. The forward
+// statistics of 64-, 256- and 1024-pixel planes are summed in the order of naswot's direct
+// convolution's output tiles (kernels/cuda/bn_tile_stats.cuh: the convolution can sum them as it
+// stores), the others over sample groups as the backward pass sums. No launch syntax: the dispatchers
 // call launch(kernel, grid, threads, args...), on a stream in batchnorm.cu (kernels/cuda/on_stream.cuh)
 // and on the CPU under tests/simt_emulator.h (tests/test_batchnorm_kernels_emulated.cpp).
 #pragma once
@@ -8,6 +11,8 @@
 #include <stdexcept>
 
 #include "kernels/bn_tangent.h"
+#include "kernels/cuda/bn_grad.cuh"
+#include "kernels/cuda/bn_tile_stats.cuh"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/many.cuh"
 #include "kernels/cuda/reduce.cuh"
@@ -24,10 +29,11 @@ void check_sum_extent(int B, int HW) {
   if (size_t(B) * size_t(HW) >= (size_t(1) << 31)) throw std::length_error("cuda batch norm: B * HW >= 2^31");
 }
 
-// Each call's scratch: its partial sums, then its coefficients, 256-byte aligned.
-inline size_t bn_workspace_bytes(int C, int B) {
+// Each call's scratch for planes of HW pixels: its partial sums (over sample groups, then its
+// coefficients; or, forward, over tile rows), 256-byte aligned.
+inline size_t bn_workspace_bytes(int C, int HW, int B) {
   const size_t bytes = size_t(C) * splits_for(C, B) * 2 * sizeof(double) + size_t(C) * 3 * sizeof(float);
-  return (bytes + 255) / 256 * 256;
+  return std::max((bytes + 255) / 256 * 256, tile_stats_supported(HW) ? tile_stats_bytes(HW, C, B) : size_t(0));
 }
 
 // One call of a batch norm pass (forward or backward) in a launch of several (kernels/cuda/many.cuh):
@@ -47,9 +53,8 @@ struct BnCall {
   float eps;  // forward
 };
 
-// What the statistics pass finalises per channel: forward: mean, rstd and the affine (scale, shift)
-// into coef[2c..]; backward: g = gamma * rstd, a = mean(dy), b = mean(dy * (x - m)) * rstd^2 into
-// coef[3c..]. Both in the CPU kernel's precision.
+// What the statistics pass finalises per channel: forward: mean and rstd; backward: g = gamma * rstd,
+// a = mean(dy), b = mean(dy * (x - m)) * rstd^2 into coef[3c..]. Both in the CPU kernel's precision.
 // One warp per channel: lanes load the nsplit (<= 64) partials, a shuffle tree sums them in a fixed
 // order (deterministic), lane 0 finalises.
 __device__ void finalise_channel(bool backward, int c, int HW, int nsplit, double M, const BnCall& f) {
@@ -78,9 +83,6 @@ __device__ void finalise_channel(bool backward, int c, int HW, int nsplit, doubl
   const float m = float(x0 + dmu);
   f.mean_out[c] = m;
   f.rstd_out[c] = r;
-  const float scale = r * f.gamma[c];
-  f.coef[2 * c] = scale;
-  f.coef[2 * c + 1] = f.beta[c] - m * scale;
 }
 
 // dy where a fused ReLU passed (relu_y > 0), else +0: relu_backward's value; dy itself without one.
@@ -136,7 +138,8 @@ __global__ void channel_sums_k(int C, int HW, int B, Many<BnCall> a) {
 }
 
 // Element-wise passes run one block per (b, c) plane (plane_grid) and call (blockIdx.y): the channel
-// comes from blockIdx.x.
+// comes from blockIdx.x. The forward's from the statistics (batchnorm_apply): y = x * s + (beta -
+// mean * s), s = rstd * gamma, each step rounded (explicit intrinsics: the same bits from any caller).
 __global__ void bn_apply_k(int C, int HW, Many<BnCall> a) {
   const BnCall& f = a.call[blockIdx.y];
   const float* __restrict__ x = f.x;
@@ -144,11 +147,11 @@ __global__ void bn_apply_k(int C, int HW, Many<BnCall> a) {
   const BnStore store = BnStore(f.mode);
   const int c = int(blockIdx.x % unsigned(C));
   const size_t base = size_t(blockIdx.x) * HW;
-  const float sa = f.coef[2 * c], sb = f.coef[2 * c + 1];
+  const float sa = __fmul_rn(f.rstd[c], f.gamma[c]), sb = __fsub_rn(f.beta[c], __fmul_rn(f.mean[c], sa));
   for (int p = threadIdx.x; p < HW; p += blockDim.x) {
-    const float v = x[base + p] * sa + sb;
+    const float v = __fmaf_rn(x[base + p], sa, sb);
     if (store == BnStore::Accumulate)
-      y[base + p] += v;  // a fused add's term
+      y[base + p] = __fadd_rn(y[base + p], v);  // a fused add's term
     else if (store == BnStore::ReLU)
       y[base + p] = v > 0.f ? v : 0.f;  // a fused ReLU
     else
@@ -166,7 +169,7 @@ __global__ void bn_backward_apply_k(int C, int HW, Many<BnCall> a) {
   const float g = f.coef[3 * c], ca = f.coef[3 * c + 1], cb = f.coef[3 * c + 2], m = f.mean[c];
   for (int p = threadIdx.x; p < HW; p += blockDim.x) {
     const size_t i = base + p;
-    const float v = g * (relu_passed(f.dy, f.relu_y, i) - ca - (x[i] - m) * cb);
+    const float v = bn_grad_value(relu_passed(f.dy, f.relu_y, i), x[i], g, ca, cb, m);
     dx[i] = acc ? dx[i] + v : v;
   }
 }
@@ -269,10 +272,27 @@ __global__ void bn_tangent_backward_apply_k(int C, int HW, BnTangentCall f, cons
 }
 
 // The call's scratch: partial sums, then the coefficients.
-void place_scratch(BnCall& f, int C, int B, void* ws, int k) {
-  const size_t bytes = bn_workspace_bytes(C, B);
+void place_scratch(BnCall& f, int C, int HW, int B, void* ws, int k) {
+  const size_t bytes = bn_workspace_bytes(C, HW, B);
   f.partial = reinterpret_cast<double*>(static_cast<char*>(ws) + size_t(k) * bytes);
   f.coef = reinterpret_cast<float*>(f.partial + size_t(C) * splits_for(C, B) * 2);
+}
+
+// The forward statistics of a launch's calls (x, eps, mean_out, rstd_out, partial and counter of each):
+// in tile order (bn_tile_stats.cuh) where the planes have 64, 256 or 1024 pixels, else over sample groups.
+template <class Launch>
+void forward_statistics(int C, int HW, int B, const Many<BnCall>& m, Launch&& launch) {
+  if (tile_stats_supported(HW)) {
+    Many<TileStatsCall> tm;
+    tm.n = m.n;
+    for (int j = 0; j < m.n; ++j) {
+      const BnCall& f = m.call[j];
+      tm.call[j] = TileStatsCall{f.x, TileStats{f.partial, f.counter, f.mean_out, f.rstd_out, f.eps}};
+    }
+    return dispatch_tile_stats(C, HW, B, tm, launch);
+  }
+  launch(channel_sums_k<false>, dim3(unsigned(C), unsigned(splits_for(C, B)), unsigned(m.n)), unsigned(kThreads), C, HW,
+         B, m);
 }
 
 // The launches of n calls of each pass, through launch(kernel, grid, threads, args...).
@@ -282,23 +302,55 @@ void batchnorm_forward_dispatch(const op_args::batchnorm_forward* calls, int n, 
   if (!n) return;
   const int C = std::get<0>(calls[0]), HW = std::get<1>(calls[0]), B = std::get<2>(calls[0]);
   check_sum_extent(B, HW);
-  const int nsplit = splits_for(C, B);
   int k = 0;
   for_launches<BnCall>(
       calls, n,
       [&](const op_args::batchnorm_forward& c) {
         BnCall f{};
         f.x = std::get<3>(c), f.gamma = std::get<4>(c), f.beta = std::get<5>(c), f.eps = std::get<6>(c);
-        f.out = std::get<7>(c), f.mean_out = std::get<8>(c), f.rstd_out = std::get<9>(c);
+        f.out = std::get<7>(c), f.mean = f.mean_out = std::get<8>(c), f.rstd = f.rstd_out = std::get<9>(c);
         f.mode = int(std::get<10>(c));
         f.counter = counters + k;
-        place_scratch(f, C, B, ws, k++);
+        place_scratch(f, C, HW, B, ws, k++);
         return f;
       },
       [&](const Many<BnCall>& m) {
         k = 0;  // the next launch reuses the scratch: it runs after this one on the stream
-        launch(channel_sums_k<false>, dim3(unsigned(C), unsigned(nsplit), unsigned(m.n)), unsigned(kThreads), C, HW, B,
-               m);
+        forward_statistics(C, HW, B, m, launch);
+        launch(bn_apply_k, dim3(plane_grid(B, C), unsigned(m.n)), plane_threads(HW), C, HW, m);
+      });
+}
+
+// The forward statistics alone of one call (a convolution's output where the convolution does not sum them).
+template <class Launch>
+void batchnorm_statistics_dispatch(int C, int HW, int B, const float* x, float eps, float* mean, float* rstd, void* ws,
+                                   unsigned* counters, Launch&& launch) {
+  check_sum_extent(B, HW);
+  if (C <= 0 || B <= 0 || HW <= 0) return;
+  Many<BnCall> m;
+  m.n = 1;
+  BnCall& f = m.call[0];
+  f = BnCall{};
+  f.x = x, f.eps = eps, f.mean_out = mean, f.rstd_out = rstd, f.counter = counters;
+  place_scratch(f, C, HW, B, ws, 0);
+  forward_statistics(C, HW, B, m, launch);
+}
+
+// batchnorm_apply: the forward's element-wise pass from given statistics.
+template <class Launch>
+void batchnorm_apply_dispatch(const op_args::batchnorm_apply* calls, int n, Launch&& launch) {
+  if (!n) return;
+  const int C = std::get<0>(calls[0]), HW = std::get<1>(calls[0]), B = std::get<2>(calls[0]);
+  check_sum_extent(B, HW);
+  for_launches<BnCall>(
+      calls, n,
+      [&](const op_args::batchnorm_apply& c) {
+        BnCall f{};
+        f.x = std::get<3>(c), f.gamma = std::get<4>(c), f.beta = std::get<5>(c), f.mean = std::get<6>(c);
+        f.rstd = std::get<7>(c), f.out = std::get<8>(c), f.mode = int(std::get<9>(c));
+        return f;
+      },
+      [&](const Many<BnCall>& m) {
         launch(bn_apply_k, dim3(plane_grid(B, C), unsigned(m.n)), plane_threads(HW), C, HW, m);
       });
 }
@@ -319,7 +371,7 @@ void batchnorm_backward_dispatch(const op_args::batchnorm_backward* calls, int n
         f.rstd = std::get<7>(c), f.relu_y = std::get<8>(c), f.out = std::get<9>(c);
         f.mode = std::get<10>(c) ? 1 : 0;
         f.counter = counters + k;
-        place_scratch(f, C, B, ws, k++);
+        place_scratch(f, C, HW, B, ws, k++);
         return f;
       },
       [&](const Many<BnCall>& m) {

@@ -23,16 +23,16 @@ namespace {  // one copy per translation unit: the GPU build's and the emulation
 // kernel re-reads every input value 9 times through an index decode. The sum over (input channel, kh,
 // kw) runs in the gather kernel's order with the same FMAs, zero taps included, so both kernels give
 // the same bits (tests/test_conv_kernel_emulated.cpp).
-constexpr int kDirectThreads = 128;
+constexpr int kDirectThreads = kTileThreads;  // its threads hold the output tiles bn_tile_stats.cuh sums
 
 // The block's geometry for kernel size KS, output width W (= height), G groups of 8 output channels
 // and stride S (the input S times the output's size).
 template <int KS, int W, int G, int S = 1>
 struct DirectTile {
   static constexpr int kPad = (KS - 1) / 2;
-  static constexpr int kSegs = kDirectThreads / G;  // 8-pixel row segments per block
-  static constexpr int kSegsPerRow = W / 8;
-  static constexpr int kRows = kSegs / kSegsPerRow;  // output rows per block, counted over samples
+  static constexpr int kSegs = OutputTile<W, G>::kSegs;  // 8-pixel row segments per block
+  static constexpr int kSegsPerRow = OutputTile<W, G>::kSegsPerRow;
+  static constexpr int kRows = OutputTile<W, G>::kRows;  // output rows per block, counted over samples
   static constexpr int kSampleRows = kRows < W ? kRows : W;
   static constexpr int kSamples = kRows < W ? 1 : kRows / W;
   static constexpr int kHaloRows = S * (kSampleRows - 1) + KS;  // input rows of a sample's rows
@@ -81,8 +81,10 @@ __device__ inline void store_vec4(float* p, const float* v) {
 
 // Grid: x = blocks of kRows output rows (over samples), y = tiles of 8G output channels, z = the call.
 // Step 2: forward, stride 2 (input 2W wide); backward, the input is a stride-2 forward's dy (W / 2 wide),
-// read as W wide with zeros between its pixels.
-template <int KS, int W, int G, bool kBackward, int kStep = 1>
+// read as W wide with zeros between its pixels. kBn: backward with a batch norm read through
+// (ConvShape::bn_in), forward with a batch norm's statistics summed (ConvShape::bn_stats): instances of
+// their own, as they cost registers or shared memory.
+template <int KS, int W, int G, bool kBackward, int kStep = 1, bool kBn = false>
 __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Many<ConvCall> a) {
   constexpr int S = kBackward ? 1 : kStep, kUp = kBackward ? kStep : 1;
   constexpr int kInW = kBackward ? W / kUp : W * S;  // the input's width (= height)
@@ -166,6 +168,16 @@ __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Man
       for (int e = t; e < kChannels * kTile; e += kDirectThreads) tile[e] = relu_of(tile[e]);
       __syncthreads();
     }
+    if constexpr (kBn && kBackward) {  // a batch norm's gradient read through, once per staged dy value
+      float* tile = sm[chunk & 1];
+      const int ci0 = chunk * kChannels;
+      const size_t base = (size_t)ci0 * kInW * kInW;
+      for (int e = t; e < kChannels * kTile; e += kDirectThreads) {
+        const int v = from[e], ci = ci0 + ((v >> 1) & 7);
+        if (v >= 0 && ci < s.Cin) tile[e] = bn_read(c, tile[e], base + (v >> 4), ci);  // zeros stay zeros
+      }
+      __syncthreads();
+    }
     const float* sb = sm[chunk & 1];
 #pragma unroll 1
     for (int cb = 0; cb < kChannels; ++cb) {
@@ -194,6 +206,14 @@ __global__ void __launch_bounds__(kDirectThreads) conv_direct_k(ConvShape s, Man
   }
 
   const int fr = fr0 + lr, sample = fr / W, orow = fr % W;
+  if constexpr (kBn && !kBackward) {  // the statistics of what is stored (a whole block takes part)
+    float v[8][8];
+#pragma unroll
+    for (int i = 0; i < 8; ++i)
+#pragma unroll
+      for (int j = 0; j < 8; ++j) v[i][j] = sample < s.B && m0 + 8 * g + i < s.Cout ? acc[i][j] : 0.f;
+    tile_stats<W, G>(v, s.Cout, s.B, c.stats);
+  }
   if (sample >= s.B) return;
   // Vector stores where the call's output is 16-byte aligned (the arena's tensors usually are).
   const bool aligned = reinterpret_cast<uintptr_t>(c.out) % 16 == 0;
@@ -244,7 +264,7 @@ inline bool conv_direct_supported(const ConvShape& s) {
 // to 64, more in tiles of 64), and its grid.
 template <bool kBackward, class Launch>
 void dispatch_conv_direct(const ConvShape& s, const Many<ConvCall>& m, Launch&& launch) {
-  const int G = s.Cout <= 16 ? 2 : s.Cout <= 32 ? 4 : 8;
+  const int G = tile_groups(s.Cout);
   const auto go = [&](auto kernel, int rows) {
     const long long gx = ((long long)s.B * s.Ho + rows - 1) / rows;
     if (gx >= (1ll << 31)) throw std::length_error("cuda conv: too many output rows for one launch");
@@ -252,21 +272,26 @@ void dispatch_conv_direct(const ConvShape& s, const Many<ConvCall>& m, Launch&& 
     launch(kernel, grid, unsigned(kDirectThreads), s, m);
   };
   using std::integral_constant;
-  const auto width = [&](auto ks, auto g, auto step) {
+  const auto width = [&](auto ks, auto g, auto step, auto bn) {
     constexpr int KS = decltype(ks)::value, GG = decltype(g)::value, St = decltype(step)::value;
     constexpr int S = kBackward ? 1 : St;
+    constexpr bool kBn = decltype(bn)::value;
     // Stride 2 has no 32-wide output forward and no 8-wide one backward: those instances are not built.
     if constexpr (!(kBackward && St == 2))
-      if (s.Wo == 8) return go(conv_direct_k<KS, 8, GG, kBackward, St>, DirectTile<KS, 8, GG, S>::kRows);
-    if (s.Wo == 16) return go(conv_direct_k<KS, 16, GG, kBackward, St>, DirectTile<KS, 16, GG, S>::kRows);
+      if (s.Wo == 8) return go(conv_direct_k<KS, 8, GG, kBackward, St, kBn>, DirectTile<KS, 8, GG, S>::kRows);
+    if (s.Wo == 16) return go(conv_direct_k<KS, 16, GG, kBackward, St, kBn>, DirectTile<KS, 16, GG, S>::kRows);
     if constexpr (!(!kBackward && St == 2))
-      if (s.Wo == 32) return go(conv_direct_k<KS, 32, GG, kBackward, St>, DirectTile<KS, 32, GG, S>::kRows);
+      if (s.Wo == 32) return go(conv_direct_k<KS, 32, GG, kBackward, St, kBn>, DirectTile<KS, 32, GG, S>::kRows);
     throw std::invalid_argument("cuda conv: no direct kernel for this width");
   };
+  const auto with_bn = [&](auto ks, auto g, auto step) {
+    if (kBackward ? s.bn_in : s.bn_stats) return width(ks, g, step, std::true_type{});
+    return width(ks, g, step, std::false_type{});
+  };
   const auto groups = [&](auto ks, auto step) {
-    if (G == 2) return width(ks, integral_constant<int, 2>{}, step);
-    if (G == 4) return width(ks, integral_constant<int, 4>{}, step);
-    return width(ks, integral_constant<int, 8>{}, step);
+    if (G == 2) return with_bn(ks, integral_constant<int, 2>{}, step);
+    if (G == 4) return with_bn(ks, integral_constant<int, 4>{}, step);
+    return with_bn(ks, integral_constant<int, 8>{}, step);
   };
   if (s.stride == 2 || s.up == 2) return groups(integral_constant<int, 3>{}, integral_constant<int, 2>{});
   if (s.k == 1) return groups(integral_constant<int, 1>{}, integral_constant<int, 1>{});

@@ -4,6 +4,8 @@
 #pragma once
 #include <stdexcept>
 
+#include "kernels/cuda/bn_grad.cuh"
+#include "kernels/cuda/bn_tile_stats.cuh"
 #include "kernels/cuda/many.cuh"
 #include "kernels/op_table.h"
 
@@ -24,21 +26,34 @@ struct ConvCall {
   // Backward of a ReLU fused into the convolution's input (conv2d_relu_backward_data): the ReLU's
   // input x, laid out as out; an output value v is stored as x > 0 ? v : 0 (then added with acc).
   const float* mask = nullptr;
+  // Backward of a batch norm read through (conv2d_bn_backward_data, ConvShape::bn_in): in is the batch
+  // norm's output gradient, read as its input gradient (kernels/cuda/bn_grad.cuh) from its input x
+  // and fused ReLU output relu_y (laid out as in), its coefficients coef[3c..] and mean.
+  const float *bn_x = nullptr, *bn_relu_y = nullptr, *bn_coef = nullptr, *bn_mean = nullptr;
+  // Forward with a batch norm's statistics (conv2d_forward_bn_stats, ConvShape::bn_stats; the direct
+  // kernel only): the output's, summed as kernels/cuda/bn_tile_stats.cuh orders them.
+  TileStats stats = {};
 };
 
 struct ConvShape {
-  int B, Cin, H, W;      // the GEMM's input: forward x; backward dy (Cin = the forward's Cout)
-  int Cout, Ho, Wo;      // the GEMM's output: forward y; backward dx
-  int k, pad;            // kernel and padding as the GEMM applies them (backward: k - 1 - the forward's pad)
-  int w_in;              // the weight tensor's Cin extent as stored (the forward's)
-  int stride = 1;        // forward: its stride (the gather kernel: 1 only)
-  int up = 1;            // backward: the forward's stride (dy read with up - 1 zeros between pixels; gather: 1)
-  bool relu_in = false;  // forward of a fused ReLU (conv2d_relu_forward): the input read as relu(x)
+  int B, Cin, H, W;       // the GEMM's input: forward x; backward dy (Cin = the forward's Cout)
+  int Cout, Ho, Wo;       // the GEMM's output: forward y; backward dx
+  int k, pad;             // kernel and padding as the GEMM applies them (backward: k - 1 - the forward's pad)
+  int w_in;               // the weight tensor's Cin extent as stored (the forward's)
+  int stride = 1;         // forward: its stride (the gather kernel: 1 only)
+  int up = 1;             // backward: the forward's stride (dy read with up - 1 zeros between pixels; gather: 1)
+  bool relu_in = false;   // forward of a fused ReLU (conv2d_relu_forward): the input read as relu(x)
+  bool bn_in = false;     // backward of a batch norm read through (ConvCall::bn_x): the input read as its gradient
+  bool bn_stats = false;  // forward with a batch norm's statistics of the output (ConvCall::stats)
 };
 
 // relu_forward's and relu_backward's arithmetic, for the fused ReLU + convolution ops.
 __device__ inline float relu_of(float x) { return x > 0.f ? x : 0.f; }
 __device__ inline float masked(const float* mask, size_t i, float v) { return !mask || mask[i] > 0.f ? v : 0.f; }
+// A staged value dy of input channel ci at element i of a call's input, read through its batch norm.
+__device__ inline float bn_read(const ConvCall& c, float dy, size_t i, int ci) {
+  return bn_grad_at(dy, c.bn_x, c.bn_relu_y, c.bn_coef, c.bn_mean, i, ci);
+}
 
 // Where one output pixel's input window starts: its sample's input and its (row, column) - pad.
 struct Pixel {
@@ -105,7 +120,11 @@ __global__ void __launch_bounds__(kConvThreads) conv_gather_k(ConvShape s, Many<
       if (p.ok && k < K) {
         const int ci = k / KK, r = k - ci * KK, kh = r / KS, kw = r - kh * KS;
         const int ih = p.ih0 + kh, iw = p.iw0 + kw;
-        if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) v = p.in[(size_t)ci * HWi + ih * s.W + iw];
+        if (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) {
+          const size_t i = (size_t)ci * HWi + ih * s.W + iw;
+          v = p.in[i];
+          if (kBackward && s.bn_in) v = bn_read(c, v, size_t(p.in - c.in) + i, ci);
+        }
         if (s.relu_in) v = relu_of(v);
       }
       Bs[kk][col] = v;

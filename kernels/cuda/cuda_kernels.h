@@ -38,15 +38,30 @@ void conv2d_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_da
 void conv2d_relu_forward_many(cudaStream_t s, const op_args::conv2d_relu_forward* calls, int n, bool gather = false);
 void conv2d_relu_backward_data_many(cudaStream_t s, const op_args::conv2d_relu_backward_data* calls, int n,
                                     bool gather = false);
+// A convolution with the batch-norm statistics of its output (kernels/ops.def: conv2d_forward_bn_stats,
+// or with relu_in conv2d_relu_forward_bn_stats), planes of 64, 256 or 1024 pixels: ws holds
+// min(n, kManyCalls) * bytes_per_call (batchnorm_workspace_bytes) bytes, counters as batchnorm_forward_many's.
+void conv2d_forward_bn_stats_many(cudaStream_t s, const op_args::conv2d_forward_bn_stats* calls, int n, void* ws,
+                                  size_t bytes_per_call, unsigned* counters, bool gather = false, bool relu_in = false);
+// A batch norm's backward read through (kernels/ops.def): its statistics pass, then the convolution
+// computing its input gradient on load; ws and counters as batchnorm_backward_many's (C = d.Cout).
+void conv2d_bn_backward_data_many(cudaStream_t s, const op_args::conv2d_bn_backward_data* calls, int n, void* ws,
+                                  unsigned* counters, bool gather = false);
 
 // Training-mode batch norm with float64 per-channel sums, the same arithmetic as the CPU kernel; n
 // calls with equal C, HW and B, in launches of up to kManyCalls (kernels/cuda/many.cuh). ws:
-// min(n, kManyCalls) * batchnorm_workspace_bytes(C, B) bytes of device scratch; counters: kManyCalls
+// min(n, kManyCalls) * batchnorm_workspace_bytes(C, HW, B) bytes of device scratch; counters: kManyCalls
 // unsigned, zero before the call and zero after it (the statistics pass counts its finished blocks
-// there), owned by the stream's caller.
-size_t batchnorm_workspace_bytes(int C, int B);
+// there), owned by the stream's caller. The forward statistics of 64-, 256- and 1024-pixel planes in
+// the order of naswot's direct convolution's tiles (kernels/cuda/bn_tile_stats.cuh).
+size_t batchnorm_workspace_bytes(int C, int HW, int B);
+bool batchnorm_tile_stats(int HW);  // whether the forward statistics of such planes are in tile order
 void batchnorm_forward_many(cudaStream_t s, const op_args::batchnorm_forward* calls, int n, void* ws,
                             unsigned* counters);
+// batchnorm_forward's statistics alone (one call), and its output from given statistics (kernels/ops.def).
+void batchnorm_statistics(cudaStream_t s, int C, int HW, int B, const float* x, float eps, float* mean, float* rstd,
+                          void* ws, unsigned* counters);
+void batchnorm_apply_many(cudaStream_t s, const op_args::batchnorm_apply* calls, int n);
 void batchnorm_backward_many(cudaStream_t s, const op_args::batchnorm_backward* calls, int n, void* ws,
                              unsigned* counters);
 

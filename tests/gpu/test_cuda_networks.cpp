@@ -385,12 +385,18 @@ TEST_CASE(
     CHECK(together[i].status == alone[i].status);
     CHECK(std::memcmp(&together[i].score, &alone[i].score, sizeof(double)) == 0);
   }
-  // naswot's kernels read ReLUs through (the ReLU on load, its mask on store): the plain schedule's
-  // bits, and the bits with the ReLUs run on their own.
-  REQUIRE(gpu->reads_relus_through());
-  PlanOptions own_relus;
-  own_relus.relu_loads = PlanOptions::ReluLoads::Off;
-  for (const PlanOptions po : {PlanOptions{false}, own_relus}) {
+  // naswot's kernels read ReLUs through (the ReLU on load, its mask on store) and batch norms'
+  // gradients (computed as the backward-data convolution loads them): the plain schedule's bits, and
+  // the bits with those ops run on their own.
+  // An NB101 network too: its batch norms' fused ReLUs mask the gradient the convolutions read through.
+  REQUIRE(gpu->convs_read_through());
+  const Graph nb101 = test::small_nb101(16);
+  const auto p101 = init_params(nb101, 0, 101);
+  const std::vector<float> j101 = score_network(eg, nb101, p101, batch(), kBatch, true).jac.jacobian;
+  REQUIRE(!j101.empty());
+  PlanOptions own_ops;
+  own_ops.conv_loads = PlanOptions::ConvLoads::Off;
+  for (const PlanOptions po : {PlanOptions{false}, own_ops}) {
     Executor other(*gpu);
     other.set_plan_options(po);
     for (size_t i = 0; i < std::min<size_t>(graphs.size(), 8); ++i) {
@@ -399,6 +405,7 @@ TEST_CASE(
       CHECK(s.status == alone[i].status);
       CHECK(std::memcmp(&s.score, &alone[i].score, sizeof(double)) == 0);
     }
+    CHECK(score_network(other, nb101, p101, batch(), kBatch, true).jac.jacobian == j101);
   }
   // The general (gather) kernel on every shape: the direct kernel's bits.
   o.conv = ConvKernels::NaswotGather;

@@ -39,6 +39,25 @@ void same(const char* what, const std::vector<HostTensor>& ins, const std::vecto
 
 HostTensor rnd(int B, size_t ps, uint32_t seed, int P = 1) { return act(random_vec(size_t(B) * ps, seed), B, P); }
 
+// naswot's direct and gather kernels and cuDNN's calls: every path of the fused convolution ops.
+std::vector<std::unique_ptr<Backend>> conv_kernel_backends() {
+  std::vector<std::unique_ptr<Backend>> bes;
+  for (const ConvKernels k : {ConvKernels::Naswot, ConvKernels::NaswotGather, ConvKernels::Cudnn}) {
+    BackendOptions o;
+    o.conv = k;
+    bes.push_back(make_backend("cuda", o));
+  }
+  return bes;
+}
+// Direct-kernel shapes (stride 1 and 2, 1x1 and 3x3), a gather-only one, and one only cuDNN takes.
+const std::vector<ConvDims>& fusion_shapes() {
+  static const std::vector<ConvDims> v = {
+      ConvDims{4, 16, 32, 32, 16, 3, 1, 1, 32, 32}, ConvDims{4, 32, 16, 16, 32, 1, 1, 0, 16, 16},
+      ConvDims{4, 16, 32, 32, 32, 3, 2, 1, 16, 16}, ConvDims{3, 5, 7, 9, 70, 3, 1, 1, 7, 9},
+      ConvDims{2, 4, 9, 9, 6, 5, 2, 2, 5, 5}};
+  return v;
+}
+
 }  // namespace
 
 TEST_CASE("cuda: fill, relu, add, copy, copy_channels") {
@@ -173,16 +192,8 @@ TEST_CASE("cuda: naswot's batched convolutions against cuDNN; a launch of severa
 
 TEST_CASE("cuda: a ReLU fused into a convolution gives the ReLU's, then the convolution's bits, on every kernel") {
   // naswot's kernels apply the ReLU on load and the mask on store; cuDNN's path runs them beside.
-  std::vector<std::unique_ptr<Backend>> bes;
-  for (const ConvKernels k : {ConvKernels::Naswot, ConvKernels::NaswotGather, ConvKernels::Cudnn}) {
-    BackendOptions o;
-    o.conv = k;
-    bes.push_back(make_backend("cuda", o));
-  }
-  // Direct-kernel shapes (stride 1 and 2, 1x1 and 3x3), a gather-only one, and one only cuDNN takes.
-  for (ConvDims d : {ConvDims{4, 16, 32, 32, 16, 3, 1, 1, 32, 32}, ConvDims{4, 32, 16, 16, 32, 1, 1, 0, 16, 16},
-                     ConvDims{4, 16, 32, 32, 32, 3, 2, 1, 16, 16}, ConvDims{3, 5, 7, 9, 70, 3, 1, 1, 7, 9},
-                     ConvDims{2, 4, 9, 9, 6, 5, 2, 2, 5, 5}}) {
+  const auto bes = conv_kernel_backends();
+  for (const ConvDims& d : fusion_shapes()) {
     CAPTURE(d.k);
     CAPTURE(d.stride);
     CAPTURE(d.Cout);
@@ -203,8 +214,144 @@ TEST_CASE("cuda: a ReLU fused into a convolution gives the ReLU's, then the conv
   }
 }
 
+TEST_CASE(
+    "cuda: a batch norm read through by a convolution's backward gives the batch norm's, then the "
+    "convolution's bits, on every kernel; several calls at once = each alone") {
+  // naswot's kernels compute the batch norm's gradient as they stage dy (direct) or gather it; cuDNN's
+  // path runs batchnorm_backward into a scratch tensor first.
+  const auto bes = conv_kernel_backends();
+  // (Stride 2: dy is staged with zeros between its pixels, which stay zeros.)
+  for (const ConvDims& d : fusion_shapes()) {
+    CAPTURE(d.k);
+    CAPTURE(d.stride);
+    CAPTURE(d.Cout);
+    auto x = random_vec(size_t(d.B) * d.Cin * d.H * d.W, 61);
+    for (size_t i = 0; i < x.size(); i += 7) x[i] = (i / 7) % 2 ? 0.f : -0.f;  // the mask's edge
+    const auto w = random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 62);
+    const auto y = random_vec(size_t(d.B) * d.Cout * d.Ho * d.Wo, 63, -1.f, 2.f);
+    const auto dy = random_vec(y.size(), 64);
+    const auto dx = random_vec(x.size(), 65);
+    for (auto& be : bes) check_bn_conv_fusion(*be, d, x, w, y, dy, dx);
+  }
+  // 18 calls (two launch groups, the batch norm's scratch reused by the second) = each alone.
+  const ConvDims d{2, 16, 8, 8, 16, 3, 1, 1, 8, 8};
+  const size_t xs = size_t(d.B) * d.Cin * d.H * d.W, ys = size_t(d.B) * d.Cout * d.Ho * d.Wo;
+  const int C = d.Cout, Po = d.Ho * d.Wo, P = d.H * d.W, n = 18;
+  std::vector<HostTensor> ins = {raw(random_vec(size_t(C) * d.Cin * 9, 66)), raw(random_vec(size_t(C), 67, 0.5f, 1.5f)),
+                                 raw(random_vec(size_t(C), 68))};
+  std::vector<HostTensor> outs;
+  for (int i = 0; i < n; ++i) {
+    ins.push_back(act(random_vec(ys, uint32_t(100 + i)), d.B, Po));  // y
+    ins.push_back(act(random_vec(ys, uint32_t(200 + i)), d.B, Po));  // dy
+    ins.push_back(act(random_vec(xs, uint32_t(300 + i)), d.B, P));   // x
+    for (const size_t z : {xs, ys})                                  // dx, bn output
+      outs.push_back(act(std::vector<float>(z), d.B, z == xs ? P : Po));
+    outs.push_back(raw(std::vector<float>(size_t(2 * C))));  // mean, rstd
+  }
+  Backend& own = *bes[0];
+  const auto issue = [&](const std::vector<float*>& p, int first, int count) {
+    std::vector<op_args::conv2d_bn_backward_data> calls;
+    const size_t o = 3 + 3 * size_t(n);
+    for (int i = first; i < first + count; ++i) {
+      float *yv = p[3 + 3 * size_t(i)], *dyv = p[4 + 3 * size_t(i)], *xv = p[5 + 3 * size_t(i)];
+      float *dxv = p[o + 3 * size_t(i)], *bo = p[o + 3 * size_t(i) + 1], *st = p[o + 3 * size_t(i) + 2];
+      own.batchnorm_forward(C, Po, d.B, yv, p[1], p[2], 1e-5f, bo, st, st + C, BnStore::ReLU);
+      calls.emplace_back(d, BnGrad{dyv, yv, p[1], st, st + C, bo}, p[0], i % 2 ? xv : nullptr, dxv, i % 3 == 0);
+    }
+    own.conv2d_bn_backward_data_many(calls.data(), int(calls.size()));
+  };
+  const auto together = run(own, ins, outs, [&](const std::vector<float*>& p) { issue(p, 0, n); });
+  const auto alone = run(own, ins, outs, [&](const std::vector<float*>& p) {
+    for (int i = 0; i < n; ++i) issue(p, i, 1);
+  });
+  for (int i = 0; i < n; ++i) {
+    CAPTURE(i);
+    CHECK(together[3 * size_t(i)] == alone[3 * size_t(i)]);
+  }
+}
+
+TEST_CASE(
+    "cuda: a batch norm's statistics summed by the convolution = the convolution's, then the batch norm's "
+    "bits, on every kernel, and the CPU's within rounding; several calls at once = each alone") {
+  // naswot's direct kernel sums them as it stores (in the tile order the batch norm's own statistics
+  // pass follows for 64-, 256- and 1024-pixel planes); the gather kernel and cuDNN's path run that pass.
+  const auto bes = conv_kernel_backends();
+  auto cpu = make_cpu_backend(0);
+  // Direct-kernel shapes (32, 16 and 8 wide; stride 2; 80 channels: two channel tiles; 3 samples: a
+  // partial last block of rows), a gather-only one and one only cuDNN takes (statistics over sample groups).
+  for (ConvDims d : {ConvDims{4, 16, 32, 32, 16, 3, 1, 1, 32, 32}, ConvDims{4, 32, 16, 16, 32, 1, 1, 0, 16, 16},
+                     ConvDims{4, 16, 32, 32, 32, 3, 2, 1, 16, 16}, ConvDims{3, 16, 8, 8, 80, 3, 1, 1, 8, 8},
+                     ConvDims{3, 5, 7, 9, 70, 3, 1, 1, 7, 9}, ConvDims{2, 4, 9, 9, 6, 5, 2, 2, 5, 5}}) {
+    CAPTURE(d.Wo);
+    CAPTURE(d.stride);
+    CAPTURE(d.Cout);
+    const int C = d.Cout, P = d.H * d.W, Po = d.Ho * d.Wo;
+    const std::vector<HostTensor> ins = {act(random_vec(size_t(d.B) * d.Cin * P, 71, -1.f, 2.f), d.B, P),
+                                         raw(random_vec(size_t(C) * d.Cin * d.k * d.k, 72)),
+                                         raw(random_vec(size_t(C), 73, 0.5f, 1.5f)), raw(random_vec(size_t(C), 74))};
+    const HostTensor y0 = act(std::vector<float>(size_t(d.B) * C * Po), d.B, Po),
+                     s0 = raw(std::vector<float>(size_t(C)));
+    // p = {x, w, gamma, beta, y, mean, rstd, output}
+    for (const bool relu : {false, true}) {
+      CAPTURE(relu);
+      const auto fused_on = [&](Backend& be) {
+        return run(be, ins, {y0, s0, s0, y0}, [&](const std::vector<float*>& p) {
+          if (relu)
+            be.conv2d_relu_forward_bn_stats(d, p[0], p[1], p[4], 1e-5f, p[5], p[6]);
+          else
+            be.conv2d_forward_bn_stats(d, p[0], p[1], p[4], 1e-5f, p[5], p[6]);
+          be.batchnorm_apply(C, Po, d.B, p[4], p[2], p[3], p[5], p[6], p[7], BnStore::ReLU);
+        });
+      };
+      const auto on_cpu = fused_on(*cpu);
+      for (auto& be : bes) {
+        const auto fused = fused_on(*be);
+        const auto plain = run(*be, ins, {y0, s0, s0, y0}, [&](const std::vector<float*>& p) {
+          if (relu)
+            be->conv2d_relu_forward(d, p[0], p[1], p[4]);
+          else
+            be->conv2d_forward(d, p[0], p[1], p[4]);
+          be->batchnorm_forward(C, Po, d.B, p[4], p[2], p[3], 1e-5f, p[7], p[5], p[6], BnStore::ReLU);
+        });
+        for (size_t i = 0; i < 4; ++i) {
+          CAPTURE(i);
+          CHECK(fused[i] == plain[i]);
+          CHECK(rel_diff(fused[i], on_cpu[i]) <= 1e-4);
+        }
+      }
+    }
+  }
+  // 18 calls (two launch groups, the statistics' scratch reused by the second) = each alone.
+  const ConvDims d{2, 8, 16, 16, 16, 3, 1, 1, 16, 16};
+  const int C = d.Cout, P = d.H * d.W, n = 18;
+  std::vector<HostTensor> ins = {raw(random_vec(size_t(C) * d.Cin * 9, 75))};
+  std::vector<HostTensor> outs;
+  for (int i = 0; i < n; ++i) {
+    ins.push_back(act(random_vec(size_t(d.B) * d.Cin * P, uint32_t(400 + i)), d.B, P));
+    outs.push_back(act(std::vector<float>(size_t(d.B) * C * P), d.B, P));
+    outs.push_back(raw(std::vector<float>(size_t(2 * C))));
+  }
+  Backend& own = *bes[0];
+  const auto issue = [&](const std::vector<float*>& p, int first, int count) {
+    std::vector<op_args::conv2d_forward_bn_stats> calls;
+    for (int i = first; i < first + count; ++i) {
+      float* st = p[1 + size_t(n) + 2 * size_t(i) + 1];
+      calls.emplace_back(d, p[1 + size_t(i)], p[0], p[1 + size_t(n) + 2 * size_t(i)], 1e-5f, st, st + C);
+    }
+    own.conv2d_forward_bn_stats_many(calls.data(), int(calls.size()));
+  };
+  const auto together = run(own, ins, outs, [&](const std::vector<float*>& p) { issue(p, 0, n); });
+  const auto alone = run(own, ins, outs, [&](const std::vector<float*>& p) {
+    for (int i = 0; i < n; ++i) issue(p, i, 1);
+  });
+  CHECK(together == alone);
+}
+
 TEST_CASE("cuda: batch norm forward (with statistics) and backward") {
-  for (auto [C, HW, B] : {std::tuple{3, 16, 4}, std::tuple{16, 64, 32}, std::tuple{64, 1, 7}}) {
+  // Statistics over sample groups (16 and 1 pixels) and in tile order (64 pixels; 256 with 20 channels:
+  // a channel tile 12 channels short; 1024 with 3 samples).
+  for (auto [C, HW, B] : {std::tuple{3, 16, 4}, std::tuple{16, 64, 32}, std::tuple{64, 1, 7}, std::tuple{20, 256, 5},
+                          std::tuple{8, 1024, 3}}) {
     CAPTURE(C);
     const size_t ps = size_t(C) * HW;
     auto x = random_vec(size_t(B) * ps, 31, -2.f, 3.f);

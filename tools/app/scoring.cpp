@@ -502,8 +502,11 @@ RunConfig ScoringSetup::run_config() const {
   if (backend().name() == "cuda") {
     // Revision of the CUDA kernels' arithmetic: 2 = the average pools' own kernels (runs of earlier
     // builds, on cuDNN's pools, are not mixed with these); 3 = Sigma_J's product and factorisation on
-    // naswot's kernels (cuBLAS's and cuSOLVER's before).
-    c.identity["gpu_kernels"] = "3";
+    // naswot's kernels (cuBLAS's and cuSOLVER's before); 4 = batch norm: the input gradient rounded
+    // without contraction (kernels/cuda/bn_grad.cuh), the forward statistics of 64-, 256- and
+    // 1024-pixel planes from unshifted sums in the direct convolution's tile order
+    // (kernels/cuda/bn_tile_stats.cuh), the output with one FMA per value.
+    c.identity["gpu_kernels"] = "4";
     // naswot's kernels (both give the same bits); "2": stride-2 convolutions on them too, not cuDNN's.
     if (conv_kernels == ConvKernels::Naswot || conv_kernels == ConvKernels::NaswotGather)
       c.identity["conv"] = "naswot 2";
