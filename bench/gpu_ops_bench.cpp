@@ -21,6 +21,7 @@
 #include <tuple>
 #include <vector>
 
+#include "bench/plan_env.h"
 #include "engine/backend.h"
 #include "engine/backend_trace.h"
 #include "engine/executor.h"
@@ -389,16 +390,11 @@ int main(int argc, char** argv) try {
 
   const bool cuda = be->name() == "cuda";
   Modeller md{*be, B, reps, {}, cuda};
-  // NASWOT_CONV_LOADS=on|off: plans with or without the convolutions' fused loads and stores (default:
-  // as the backend asks), e.g. to model the CUDA plan's traffic with the CPU backend.
-  if (const char* loads = std::getenv("NASWOT_CONV_LOADS")) {
-    PlanOptions o;
-    const std::string v = loads;
-    if (v != "on" && v != "off") fail("NASWOT_CONV_LOADS must be on or off");
-    o.conv_loads = v == "on" ? PlanOptions::ConvLoads::On : PlanOptions::ConvLoads::Off;
-    md.ex.set_plan_options(o);
-    std::printf("Plans: the convolutions' fused loads and stores %s (NASWOT_CONV_LOADS).\n\n", v.c_str());
-  }
+  // NASWOT_CONV_LOADS (bench/plan_env.h), e.g. to model the CUDA plan's traffic with the CPU backend.
+  std::string loads;
+  md.ex.set_plan_options(plan_options_from_env(loads));
+  if (!loads.empty())
+    std::printf("Plans: the convolutions' fused loads and stores %s (NASWOT_CONV_LOADS).\n\n", loads.c_str());
   md.x.resize(size_t(B) * 3 * 32 * 32);
   for (size_t i = 0; i < md.x.size(); ++i) md.x[i] = float((i * 2654435761u) % 1000) / 1000.f - 0.45f;
 

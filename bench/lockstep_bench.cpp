@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/plan_env.h"
 #include "engine/backend.h"
 #include "engine/backend_trace.h"
 #include "engine/error.h"
@@ -61,6 +62,8 @@ int main(int argc, char** argv) try {
         "usage: naswot_lockstep_bench [BATCH>=2] [cpu|cuda] [nb201|nb101|nats-sss] [SAMPLE>=1] [host|run] [KS] "
         "[cudnn|naswot|cudnn-graph|naswot-gather] [host|drawn]");
   auto be = make_backend(backend, bo);
+  std::string loads;  // NASWOT_CONV_LOADS: plans with or without the convolutions' fused loads and stores
+  const PlanOptions plan = plan_options_from_env(loads);
   TracingBackend counted(*be, nullptr, Trace::ReportOnly);
   Backend& target = mode == "host" ? static_cast<Backend&>(counted) : *be;
 
@@ -73,8 +76,9 @@ int main(int argc, char** argv) try {
   std::vector<float> x(size_t(B) * 3 * 32 * 32);
   for (size_t i = 0; i < x.size(); ++i) x[i] = uniform01(stream_key(7), i) - 0.5f;
 
-  std::printf("# Lockstep: %s, %zu architectures, batch %d, %s backend (%s), mode %s, weights %s\n\n", sp.title(),
-              indices.size(), B, be->name().c_str(), be->device().c_str(), mode.c_str(), drawn ? "drawn" : "host");
+  std::printf("# Lockstep: %s, %zu architectures, batch %d, %s backend (%s), mode %s, weights %s%s\n\n", sp.title(),
+              indices.size(), B, be->name().c_str(), be->device().c_str(), mode.c_str(), drawn ? "drawn" : "host",
+              loads.empty() ? "" : (", fused loads and stores " + loads).c_str());
   std::printf(
       "Per architecture: launches (batched op calls) and host milliseconds by stage; arena MB: the largest\n"
       "arena of one lockstep call (K networks and the batch). build: the graph; init: %s;\n"
@@ -88,7 +92,7 @@ int main(int argc, char** argv) try {
   double base_rate = 0;
   std::vector<std::pair<int, std::vector<std::vector<uint32_t>>>> recorded;  // each call's key programs, by K
   for (int K : ks) {
-    Lockstep ls(target);
+    Lockstep ls(target, plan);
     ls.observe_programs([&](const std::vector<std::vector<uint32_t>>& p) { recorded.emplace_back(K, p); });
     double build_s = 0, init_s = 0;
     const auto t_all = Clock::now();

@@ -25,6 +25,9 @@ benchmarks() {
     step "lockstep run, --conv-kernels $conv"
     "$bin/naswot_lockstep_bench_emulated" 2 cuda nb201 3 run 1,2 "$conv" drawn | tail -2
   done
+  step "lockstep run, --conv-kernels naswot, NASWOT_CONV_LOADS=off"
+  NASWOT_CONV_LOADS=off "$bin/naswot_lockstep_bench_emulated" 2 cuda nb201 3 run 1,2 naswot drawn >"$tmp/loads_off.md"
+  grep -q 'fused loads and stores off' "$tmp/loads_off.md"
   step "lockstep host cost, NB101"
   "$bin/naswot_lockstep_bench_emulated" 2 cuda nb101 3 host 1,2 cudnn host | tail -2
   for conv in cudnn naswot cudnn-graph; do

@@ -2,7 +2,8 @@
 # The prepared device check, within a time budget: GPU tests, an op model with convolution ceilings
 # (bench/gpu_ops_bench.cpp: back-to-back, host and device time per op), an Nsight Compute kernel
 # summary of one architecture (bench/ncu_summary.py), lockstep against one architecture at a time
-# (bench/lockstep_bench.cpp, the three convolution paths), the host's cost per NB101 architecture
+# (bench/lockstep_bench.cpp, the three convolution paths; naswot's with and without its fused loads
+# and stores), the host's cost per NB101 architecture
 # (bench/init_bench.cpp), warm single-architecture latency through the C++ API
 # (bench/latency_bench.cpp; cuDNN's legacy calls, its graph API and naswot's convolutions), the
 # throughput benchmark, and whole-NB201 runs (one at a time, then --lockstep 16 --conv-kernels naswot
@@ -100,6 +101,9 @@ echo "== lockstep: K architectures per launch against one at a time, 256 NB201 a
 for conv in cudnn naswot cudnn-graph; do
   timeout "$(cap 40)" "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,4,16 "$conv" drawn 2>&1 | tee -a "$OUT/lockstep.md"
 done
+# What naswot's fused loads and stores pay (ReLUs, batch-norm statistics and gradients; on above): off.
+NASWOT_CONV_LOADS=off timeout "$(cap 30)" "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,16 naswot drawn 2>&1 |
+  tee -a "$OUT/lockstep.md"
 echo "== host cost per NB101 architecture on this machine's CPU: weights, and lockstep's stages ($(left)s left)"
 timeout "$(cap 20)" "$bin/naswot_init_bench" nb101 200 5 2>&1 | tee "$OUT/host_cost.md"
 for w in host drawn; do
