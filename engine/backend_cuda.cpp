@@ -483,8 +483,7 @@ class CudaBackend final : public Backend {
     const int C = d.Cout, HW = d.Ho * d.Wo;
     void* ws = bn_scratch(C, HW, d.B, n);
     if (own_conv(d) && cuda::batchnorm_tile_stats(HW))
-      return cuda::conv2d_forward_bn_stats_many(stream_, calls, n, ws, cuda::batchnorm_workspace_bytes(C, HW, d.B),
-                                                bn_counters_, gather(), relu);
+      return cuda::conv2d_forward_bn_stats_many(stream_, calls, n, ws, bn_counters_, gather(), relu);
     for (int i = 0; i < n; ++i) {
       const auto& [dims, x, w, y, eps, mean, rstd] = calls[i];
       if (relu)

@@ -233,7 +233,8 @@ TEST_CASE("fusion gives the plain schedule's Jacobians and Hamming kernels bit f
   auto be = make_cpu_backend(2);
   Executor fused(*be), plain(*be);
   plain.set_plan_options({false});
-  // Convolutions reading ReLUs and batch norms' gradients through (the CPU backend does not ask for it).
+  // Convolutions reading ReLUs and batch norms' gradients through and summing batch norms' statistics (the
+  // CPU backend does not ask for it).
   PlanOptions through;
   through.conv_loads = PlanOptions::ConvLoads::On;
   fused.set_plan_options(through);

@@ -58,17 +58,9 @@ struct BnCall {
 // One warp per channel: lanes load the nsplit (<= 64) partials, a shuffle tree sums them in a fixed
 // order (deterministic), lane 0 finalises.
 __device__ void finalise_channel(bool backward, int c, int HW, int nsplit, double M, const BnCall& f) {
-  const int lane = threadIdx.x & 31;
-  double s = 0, ss = 0;
-  // __ldcg: other blocks wrote these; read them from L2, not from a stale L1 line.
-  const double* partial = f.partial;
-  for (int k = lane; k < nsplit; k += 32)
-    s += __ldcg(partial + (size_t(c) * nsplit + k) * 2), ss += __ldcg(partial + (size_t(c) * nsplit + k) * 2 + 1);
-  for (int o = 16; o > 0; o >>= 1) {
-    s += __shfl_down_sync(0xffffffffu, s, o);
-    ss += __shfl_down_sync(0xffffffffu, ss, o);
-  }
-  if (lane != 0) return;
+  double s, ss;
+  warp_sum_partials(f.partial, c, unsigned(nsplit), s, ss);
+  if ((threadIdx.x & 31) != 0) return;
   if (backward) {
     const float r = f.rstd[c];
     f.coef[3 * c] = f.gamma[c] * r;
@@ -97,7 +89,6 @@ __device__ inline float relu_passed(const float* __restrict__ dy, const float* _
 template <bool kBackward>
 __global__ void channel_sums_k(int C, int HW, int B, Many<BnCall> a) {
   __shared__ double scratch[32];
-  __shared__ bool last;
   const BnCall& f = a.call[blockIdx.z];
   const float* __restrict__ x = f.x;
   const int c = blockIdx.x, split = blockIdx.y, nsplit = gridDim.y;
@@ -127,11 +118,8 @@ __global__ void channel_sums_k(int C, int HW, int B, Many<BnCall> a) {
     f.partial[(size_t(c) * nsplit + split) * 2] = s;
     f.partial[(size_t(c) * nsplit + split) * 2 + 1] = ss;
     __threadfence();  // the partials are visible device-wide before this block is counted
-    last = atomicAdd(f.counter, 1u) == gridDim.x * gridDim.y - 1;
   }
-  __syncthreads();
-  if (!last) return;
-  __threadfence();
+  if (!last_block_to_finish(f.counter)) return;
   for (int ch = threadIdx.x >> 5; ch < C; ch += blockDim.x >> 5)  // whole warps: blockDim is a multiple of 32
     finalise_channel(kBackward, ch, HW, nsplit, double(B) * HW, f);
   if (threadIdx.x == 0) *f.counter = 0;  // ready for the next launch on this stream

@@ -10,6 +10,7 @@
 
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/many.cuh"
+#include "kernels/cuda/reduce.cuh"
 
 namespace naswot::cuda {
 namespace {  // one copy per translation unit: the GPU build's and the emulation's never meet
@@ -60,7 +61,6 @@ __device__ void tile_stats(const float (&v)[8][8], int C, int B, const TileStats
   using T = OutputTile<W, G>;
   constexpr int L = T::kSegs < 32 ? T::kSegs : 32, kWarps = T::kSegs / L;
   __shared__ double red[2][8 * G][kWarps];
-  __shared__ bool last;
   const int t = int(threadIdx.x), g = t / T::kSegs, p = t - g * T::kSegs;
 #pragma unroll
   for (int i = 0; i < 8; ++i) {
@@ -90,24 +90,12 @@ __device__ void tile_stats(const float (&v)[8][8], int C, int B, const TileStats
     }
     __threadfence();  // the partials are visible device-wide before this block is counted
   }
-  __syncthreads();
-  if (t == 0) last = atomicAdd(f.counter, 1u) == gridDim.x * gridDim.y - 1;
-  __syncthreads();
-  if (!last) return;
-  __threadfence();
-  const int lane = t & 31;
+  if (!last_block_to_finish(f.counter)) return;
   const double M = double(B) * W * W;
   for (int c = t >> 5; c < C; c += kTileThreads >> 5) {  // whole warps
-    double s = 0, q = 0;
-    // __ldcg: other blocks wrote these; read them from L2, not from a stale L1 line.
-    for (unsigned k = unsigned(lane); k < nsplit; k += 32)
-      s = __dadd_rn(s, __ldcg(f.partial + (size_t(c) * nsplit + k) * 2)),
-      q = __dadd_rn(q, __ldcg(f.partial + (size_t(c) * nsplit + k) * 2 + 1));
-    for (int o = 16; o > 0; o >>= 1) {
-      s = __dadd_rn(s, __shfl_down_sync(0xffffffffu, s, o));
-      q = __dadd_rn(q, __shfl_down_sync(0xffffffffu, q, o));
-    }
-    if (lane == 0) {
+    double s, q;
+    warp_sum_partials(f.partial, c, nsplit, s, q);
+    if ((t & 31) == 0) {
       const double mu = s / M, var = fmax(0.0, __dsub_rn(q / M, __dmul_rn(mu, mu)));
       f.mean[c] = float(mu);
       f.rstd[c] = float(1.0 / sqrt(var + double(f.eps)));

@@ -29,8 +29,8 @@ void conv2d_relu_backward_data_many(cudaStream_t st, const op_args::conv2d_relu_
 }
 
 void conv2d_forward_bn_stats_many(cudaStream_t st, const op_args::conv2d_forward_bn_stats* calls, int n, void* ws,
-                                  size_t bytes_per_call, unsigned* counters, bool gather, bool relu_in) {
-  conv2d_forward_bn_stats_many(calls, n, ws, bytes_per_call, counters, on_stream(st),
+                                  unsigned* counters, bool gather, bool relu_in) {
+  conv2d_forward_bn_stats_many(calls, n, ws, counters, on_stream(st),
                                gather ? ConvKernel::Gather : ConvKernel::Automatic, relu_in);
 }
 

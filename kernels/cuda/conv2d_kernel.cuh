@@ -84,23 +84,20 @@ void conv2d_relu_backward_data_many(const op_args::conv2d_relu_backward_data* ca
 // n calls of a convolution with the batch-norm statistics of its output (kernels/ops.def:
 // conv2d_forward_bn_stats, or with relu_in conv2d_relu_forward_bn_stats; planes of 64, 256 or 1024
 // pixels): the direct kernel sums them as it stores; where the gather kernel runs, the statistics'
-// own launch follows (the same order: the same bits). ws: kManyCalls * bytes_per_call of scratch,
-// counters: kManyCalls zeroed finished-block counts.
+// own launch follows (the same order: the same bits). ws and counters as batchnorm_forward_dispatch's.
 template <class Launch>
-void conv2d_forward_bn_stats_many(const op_args::conv2d_forward_bn_stats* calls, int n, void* ws, size_t bytes_per_call,
-                                  unsigned* counters, Launch&& launch, ConvKernel k = ConvKernel::Automatic,
-                                  bool relu_in = false) {
+void conv2d_forward_bn_stats_many(const op_args::conv2d_forward_bn_stats* calls, int n, void* ws, unsigned* counters,
+                                  Launch&& launch, ConvKernel k = ConvKernel::Automatic, bool relu_in = false) {
   if (!n) return;
   const ConvDims d = std::get<0>(calls[0]);
   const int C = d.Cout, P = d.Ho * d.Wo, B = d.B;
   if (!conv2d_kernels_support(d) || !tile_stats_supported(P))
     throw std::invalid_argument("cuda conv: no batch-norm statistics by naswot's kernels for this shape");
-  if (bytes_per_call < tile_stats_bytes(P, C, B))
-    throw std::invalid_argument("cuda conv: statistics scratch too small");
   ConvShape s = forward_shape(d);
   s.relu_in = relu_in;
   const bool by_gather = (k == ConvKernel::Gather && s.stride == 1) || !conv_direct_supported(s);
   s.bn_stats = !by_gather;
+  const size_t bytes = bn_workspace_bytes(C, P, B);  // each call's scratch, as batch norm places it
   for (int i0 = 0; i0 < n; i0 += kManyCalls) {
     Many<ConvCall> cm;
     Many<TileStatsCall> tm;
@@ -108,8 +105,8 @@ void conv2d_forward_bn_stats_many(const op_args::conv2d_forward_bn_stats* calls,
     for (int j = 0; j < cm.n; ++j) {
       const auto& [dims, x, w, y, eps, mean, rstd] = calls[i0 + j];
       // The next group reuses the scratch: it runs after this group's launches.
-      const TileStats st{reinterpret_cast<double*>(static_cast<char*>(ws) + size_t(j) * bytes_per_call), counters + j,
-                         mean, rstd, eps};
+      const TileStats st{reinterpret_cast<double*>(static_cast<char*>(ws) + size_t(j) * bytes), counters + j, mean,
+                         rstd, eps};
       cm.call[j] = ConvCall{x, w, y, false};
       cm.call[j].stats = st;
       tm.call[j] = TileStatsCall{y, st};

@@ -39,10 +39,10 @@ void conv2d_relu_forward_many(cudaStream_t s, const op_args::conv2d_relu_forward
 void conv2d_relu_backward_data_many(cudaStream_t s, const op_args::conv2d_relu_backward_data* calls, int n,
                                     bool gather = false);
 // A convolution with the batch-norm statistics of its output (kernels/ops.def: conv2d_forward_bn_stats,
-// or with relu_in conv2d_relu_forward_bn_stats), planes of 64, 256 or 1024 pixels: ws holds
-// min(n, kManyCalls) * bytes_per_call (batchnorm_workspace_bytes) bytes, counters as batchnorm_forward_many's.
+// or with relu_in conv2d_relu_forward_bn_stats), planes of 64, 256 or 1024 pixels: ws and counters as
+// batchnorm_forward_many's (C = d.Cout, HW = d.Ho * d.Wo).
 void conv2d_forward_bn_stats_many(cudaStream_t s, const op_args::conv2d_forward_bn_stats* calls, int n, void* ws,
-                                  size_t bytes_per_call, unsigned* counters, bool gather = false, bool relu_in = false);
+                                  unsigned* counters, bool gather = false, bool relu_in = false);
 // A batch norm's backward read through (kernels/ops.def): its statistics pass, then the convolution
 // computing its input gradient on load; ws and counters as batchnorm_backward_many's (C = d.Cout).
 void conv2d_bn_backward_data_many(cudaStream_t s, const op_args::conv2d_bn_backward_data* calls, int n, void* ws,
