@@ -65,7 +65,8 @@ for v in "streams 1|--streams 1" "streams 4|--streams 4" "streams 16|--streams 1
          "lockstep 16|--streams 4 --lockstep 16" \
          "lockstep 16 naswot conv|--streams 4 --lockstep 16 --conv-kernels naswot" \
          "hamming|--streams $streams --score hamming" \
-         "hamming lockstep 16|--streams 4 --lockstep 16 --score hamming"; do
+         "hamming lockstep 16|--streams 4 --lockstep 16 --score hamming" \
+         "hamming lockstep 16 naswot conv|--streams 4 --lockstep 16 --score hamming --conv-kernels naswot"; do
   name=${v%%|*} args=${v#*|}
   db="$tmp/var_$(echo "$name" | tr ' ' _).db"
   find_env=
@@ -81,5 +82,7 @@ $py bench/compare_scores.py "$tmp/var_sigma-solver_eigen.db" "$tmp/cuda_128.db" 
 $py bench/compare_scores.py "$tmp/cuda_128.db" "$tmp/var_sigma-precision_fp32.db" "sigma fp64" "sigma fp32" >>"$out"
 $py bench/compare_scores.py "$tmp/cuda_128.db" "$tmp/var_lockstep_16_naswot_conv.db" "cuDNN convolutions" \
   "naswot convolutions" >>"$out"
+$py bench/compare_scores.py "$tmp/var_hamming.db" "$tmp/var_hamming_lockstep_16_naswot_conv.db" "Hamming, cuDNN" \
+  "Hamming, naswot convolutions" >>"$out"
 rm -rf "$tmp"
 cat "$out"

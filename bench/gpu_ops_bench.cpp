@@ -4,9 +4,11 @@
 // architecture, by op kind, with calls and least memory traffic; host issue time against device time
 // and CUDA graphs on one stream; and the convolutions' ceiling: every deterministic cuDNN algorithm in
 // NCHW and NHWC, FMA and TF32 math, timed by cudnnFind against the backend's choice. Markdown on
-// stdout. BACKEND cpu models the CPU backend and skips the cuDNN part.
+// stdout. BACKEND cpu models the CPU backend and skips the cuDNN part. SCORE hamming models the
+// Hamming score's forward pass instead (the op table alone; its codes' accumulation counted, not timed).
 // Usage: naswot_gpu_ops_bench [BATCH=128] [REPS=20] [BACKEND=cuda] [SPACE=nb201|nb101|nats-sss]
 //        [SAMPLE=1000 (nb101, nats-sss)] [CONV_CALLS=16 (naswot's convolutions: calls per launch)]
+//        [SCORE=jacob|hamming]
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
@@ -26,6 +28,7 @@
 #include "engine/backend_trace.h"
 #include "engine/executor.h"
 #include "engine/init.h"
+#include "engine/score_hamming.h"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/cuda_kernels.h"
 #include "searchspaces/space.h"
@@ -102,11 +105,11 @@ double naswot_conv_pair(Backend& be, const ConvDims& d, int n, int reps) {
 }
 
 // Kinds of the modelled per-architecture time.
-enum Kind { kConvF, kConvB, kBnF, kBnB, kRelu, kAdd, kPool, kMaxPool, kConcat, kOther, kScore, kKinds };
+enum Kind { kConvF, kConvB, kBnF, kBnB, kRelu, kAdd, kPool, kMaxPool, kConcat, kOther, kScore, kCodes, kKinds };
 const char* kKindName[kKinds] = {
-    "conv forward",   "conv backward-data", "batch norm forward", "batch norm backward",   "relu",
-    "add / copies",   "avg pools",          "max pools",          "concat / slice copies", "other",
-    "Sigma_J + score"};
+    "conv forward",    "conv backward-data", "batch norm forward", "batch norm backward",   "relu",
+    "add / copies",    "avg pools",          "max pools",          "concat / slice copies", "other",
+    "Sigma_J + score", "Hamming codes"};
 
 // The model's kind of each op of the op table, and the least memory traffic of one call in bytes
 // (each operand read or written once per pass it needs), from the call's scalar arguments
@@ -212,6 +215,7 @@ struct Modeller {
     return v;
   }();
   Executor ex{tracer};
+  bool hamming = false;  // model the Hamming score's forward pass (not the Jacobian's passes and Sigma_J)
 
   // Cost per call of an op instance (id: the op's index, then its key), timed on its first appearance
   // (on the executor's own buffers); capturable: whether a CUDA graph may record it.
@@ -232,7 +236,20 @@ struct Modeller {
       m.add(kind, this->cost(id, c.reissue, true));
       if (cost) m.bytes[kind] += cost->bytes(c.key, pb);
     });
-    ex.jacobian(g, std::vector<float>(g.num_params()), x.data(), B, false);  // values do not matter
+    const std::vector<float> zeros(g.num_params());  // values do not matter
+    if (hamming) {
+      const auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
+      ex.hamming_kernel(g, zeros, x.data(), B, weight);
+      tracer.set_on_call(nullptr);
+      // Each ReLU site's codes: its values (or its input's, read through) read once, bits written, K
+      // read and written; counted from the graph, not timed (the accumulation is no op-table op).
+      for (const Node& n : g.nodes)
+        if (weight(n) > 0)
+          m.calls[kCodes] += 1, m.unknown[kCodes] += 1,
+              m.bytes[kCodes] += 4.0 * double(n.out.per_sample()) * pb * (1 + 1.0 / 32) + 2 * 8.0 * B * B;
+      return;
+    }
+    ex.jacobian(g, zeros, x.data(), B, false);
     tracer.set_on_call(nullptr);
     const size_t row = g.shape(0).per_sample();
     const float* J = ex.input_gradient() ? ex.input_gradient() : be.arena(row * size_t(pb));
@@ -380,16 +397,19 @@ int main(int argc, char** argv) try {
   const bool all = sp.id() == SpaceId::Nb201;
   const long n_archs = all ? sp.size() : std::min(sp.size(), argc > 5 ? std::atol(argv[5]) : 1000L);
   const int conv_calls = argc > 6 ? std::max(1, std::atoi(argv[6])) : 16;
+  const std::string score = argc > 7 ? argv[7] : "jacob";
   if (n_archs < 1) fail("SAMPLE must be at least 1");
+  if (score != "jacob" && score != "hamming") fail("SCORE must be jacob or hamming");
   const auto graph_of = [&](long k) {  // the k-th of the n_archs modelled architectures
     return sp.build(all ? k : k * (sp.size() / n_archs), NetShape{});
   };
   auto be = make_backend(backend, BackendOptions{});
-  std::printf("# Op model of %s, batch %d, %s backend (%s)\n\n", sp.title(), B, be->name().c_str(),
-              be->device().c_str());
+  std::printf("# Op model of %s, batch %d, %s backend (%s)%s\n\n", sp.title(), B, be->name().c_str(),
+              be->device().c_str(), score == "hamming" ? ", the Hamming score's forward pass" : "");
 
   const bool cuda = be->name() == "cuda";
   Modeller md{*be, B, reps, {}, cuda};
+  md.hamming = score == "hamming";
   // NASWOT_CONV_LOADS (bench/plan_env.h), e.g. to model the CUDA plan's traffic with the CPU backend.
   std::string loads;
   md.ex.set_plan_options(plan_options_from_env(loads));
@@ -403,7 +423,7 @@ int main(int argc, char** argv) try {
   for (long k = 0; k < n_archs; ++k) {
     const Graph g = graph_of(k);
     md.model(g, m);
-    flops += 2.0 * forward_flops(g) * B;
+    flops += (md.hamming ? 1.0 : 2.0) * forward_flops(g) * B;
   }
   const double N = double(n_archs);
   double sec = 0, host = 0, dev = 0, calls = 0, kernels = 0, bytes = 0;
@@ -425,7 +445,10 @@ int main(int argc, char** argv) try {
       "| kernels per call | MB per architecture | GB/s |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   for (int j = 0; j < kKinds; ++j)
-    if (m.calls[j] > 0) {  // kinds the space has
+    if (j == kCodes && m.calls[j] > 0) {  // counted, not timed
+      std::printf("| %s | n/a | | n/a | n/a | %.1f | n/a | %.1f | n/a |\n", kKindName[j], m.calls[j] / N,
+                  1e-6 * m.bytes[j] / N);
+    } else if (m.calls[j] > 0) {  // kinds the space has
       char kern[48] = "n/a";
       if (m.unknown[j] < m.calls[j])
         std::snprintf(kern, sizeof kern, "%.2f%s", m.kernels[j] / (m.calls[j] - m.unknown[j]),
@@ -440,6 +463,7 @@ int main(int argc, char** argv) try {
   std::printf("| **total** | **%.3f** | %.1f arch/s, %.2f TFLOP/s | %.3f | **%.3f** | %.1f | %s | %.1f | %.0f |\n\n",
               1e3 * sec / N, N / sec, flops / sec * 1e-12, 1e3 * host / N, 1e3 * dev / N, calls / N, kern_total,
               1e-6 * bytes / N, 1e-9 * bytes / dev);
+  if (md.hamming) return 0;  // the rest times the Jacobian's passes, Sigma_J and the convolutions
   if (cuda)
     std::printf(
         "Device ms: what the ops cost with no host in the way (%.1f arch/s, %.2f TFLOP/s on one stream); back\n"

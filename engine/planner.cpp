@@ -152,25 +152,27 @@ void fuse_relus(const Graph& g, const Schedule& s, Plan& p) {
   }
 }
 
-// ReLU + convolution, in an InputGradient plan: a ReLU whose readers are all kReLUOnLoad nodes is
-// read through (no value buffer; the mask x > 0 equals relu(x) > 0). A sole reader at the step right
-// after it also applies the mask in its backward: adjacent steps keep the backward order of the
-// ReLU's input's gradient terms (the masked term arrives where the ReLU's would have, one step
-// later), so the sums round as the plain schedule's. Weight gradients would read the ReLU's output:
-// nothing fuses there.
+// ReLU + convolution, in an InputGradient or ForwardAllReLUs plan: a ReLU whose readers are all
+// kReLUOnLoad nodes is read through (no value buffer; the mask x > 0 equals relu(x) > 0, so the
+// Hamming score's codes and captured masks come from its input). In a ForwardAllReLUs plan that
+// includes a ReLU no live node reads (off the output's path, computed for its codes alone): it runs no
+// pass at all. In an InputGradient plan a sole reader at the step right after it also applies the
+// mask in its backward: adjacent steps keep the backward order of the ReLU's input's gradient terms
+// (the masked term arrives where the ReLU's would have, one step later), so the sums round as the
+// plain schedule's. Weight gradients would read the ReLU's output: nothing fuses there.
 void fuse_relu_loads(const Graph& g, const Schedule& s, PlanMode mode, Plan& p) {
-  if (mode != PlanMode::InputGradient) return;
+  if (mode != PlanMode::InputGradient && mode != PlanMode::ForwardAllReLUs) return;
   std::vector<char> loads(g.nodes.size(), 1);  // every live reader of the node reads on load
   for (int u : p.order)
     for (int in : g.nodes[u].inputs)
       if (!has_trait(g.nodes[u].op, kReLUOnLoad)) loads[size_t(in)] = 0;
   for (int v : p.order) {
-    if (!has_trait(g.nodes[v].op, kReLUSite) || p[v].relu_computed_by >= 0 || v == s.output || s.uses[v] < 1 ||
-        !loads[size_t(v)])
+    if (!has_trait(g.nodes[v].op, kReLUSite) || p[v].relu_computed_by >= 0 || v == s.output || !loads[size_t(v)] ||
+        (s.uses[v] < 1 && mode != PlanMode::ForwardAllReLUs))
       continue;
     p.nodes[v].relu_read_through = true;
     const int c = s.consumer[v];
-    if (s.sole_use(v) && s.pos[c] == s.pos[v] + 1) p.nodes[v].relu_applied_by = c;
+    if (mode == PlanMode::InputGradient && s.sole_use(v) && s.pos[c] == s.pos[v] + 1) p.nodes[v].relu_applied_by = c;
   }
   for (int u : p.order)  // the readers (topological order: after their ReLUs are decided)
     for (int in : g.nodes[u].inputs)
@@ -237,8 +239,8 @@ Lifetimes lifetimes(const Graph& g, const Schedule& s, size_t samples, PlanMode 
       const Node& cons = g.nodes[u];
       if (std::find(cons.inputs.begin(), cons.inputs.end(), v) == cons.inputs.end()) continue;
       end = std::max(end, s.pos[u]);
-      if (p[u].relu_read_through) {  // read through the ReLU by its readers; its backward's mask
-        end = std::max(end, s.pos[s.consumer[u]]);
+      if (p[u].relu_read_through) {  // read through the ReLU by its readers (if any); its backward's mask
+        if (s.consumer[u] >= 0) end = std::max(end, s.pos[s.consumer[u]]);
         const int a = p[u].relu_applied_by;
         if (a >= 0 && p[a].needs_grad)
           end = std::max(end, s.bwd_step(a)), first_grad = std::max(first_grad, s.pos[a]);

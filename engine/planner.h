@@ -28,10 +28,11 @@ struct NodePlan {
   // runs no op.
   int relu = -1;              // kAppliesReLU node: the ReLU it computes, or -1
   int relu_computed_by = -1;  // ReLU node: the node that computes it, or -1
-  // ReLU + convolution (InputGradient plans): a ReLU read only by kReLUOnLoad nodes has no value
-  // buffer: they read its input through it, and its backward takes the mask from its input. If its
-  // only reader is the next step, that node's backward also applies the mask, into the ReLU's input's
-  // gradient, and the ReLU has no gradient buffer either.
+  // ReLU + convolution (InputGradient and ForwardAllReLUs plans): a ReLU read only by kReLUOnLoad nodes
+  // has no value buffer: they read its input through it, and its backward (or the Hamming score's
+  // codes) takes the mask from its input; in ForwardAllReLUs plans that includes a ReLU nobody reads.
+  // If its only reader is the next step (InputGradient), that node's backward also applies the mask,
+  // into the ReLU's input's gradient, and the ReLU has no gradient buffer either.
   bool relu_read_through = false;  // ReLU node: its readers read its input through it
   int relu_applied_by = -1;        // ReLU node: the one reader whose backward also applies its mask, or -1
   bool relu_on_load = false;       // kReLUOnLoad node: its input is such a ReLU (it reads the ReLU's input)

@@ -38,7 +38,7 @@ benchmarks() {
 benchmarks >"$tmp/benchmarks.log" 2>&1 &
 bench_pid=$!
 
-# Score-space on the emulated GPU (streams, lockstep, naswot's convolutions, the proxies) against the
+# Score-space on the emulated GPU (streams, lockstep, naswot's convolutions, Hamming, the proxies) against the
 # CPU backend on the same sample.
 run() {  # out backend args...
   local out=$1 be=$2
@@ -50,6 +50,9 @@ step "score-space: cuda (2 streams), cuda --lockstep 3 --conv-kernels naswot, cp
 run "$tmp/cuda.db" cuda --streams 2
 run "$tmp/lockstep.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot
 run "$tmp/cpu.db" cpu
+step "score-space: Hamming on cuda --lockstep 3 --conv-kernels naswot (ReLUs read through) and cpu"
+run "$tmp/hamming_lockstep.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot --score hamming
+run "$tmp/hamming_cpu.db" cpu --score hamming
 step "score-space: proxies on cuda and cpu"
 proxies=grad_norm,snip,fisher,grasp,synflow,zen,jacob_cov_zc,params
 run "$tmp/proxies_cuda.db" cuda --streams 2 --score "$proxies"
@@ -78,6 +81,7 @@ def compare(a, b, rel, what, status_only=()):
     print(f"{what}: {len(ra)} scores, worst relative difference {worst:.3g}")
 compare("cuda.db", "cpu.db", 1e-3, "cuda vs cpu")
 compare("lockstep.db", "cpu.db", 1e-3, "cuda lockstep, naswot convolutions vs cpu")
+compare("hamming_lockstep.db", "hamming_cpu.db", 1e-3, "Hamming, cuda lockstep, naswot convolutions vs cpu")
 # grasp (k = 3) is a signed sum that may lie near 0: its status only (tests/gpu checks its value).
 compare("proxies_cuda.db", "proxies_cpu.db", 2e-2, "proxies, cuda vs cpu", status_only=(3,))
 PY

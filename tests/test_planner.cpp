@@ -97,55 +97,80 @@ TEST_CASE("fused BN + ReLU: the batch norm writes the ReLU's value and takes its
   // slot assignment can come out a few per cent larger or smaller either way.)
 }
 
-TEST_CASE("ReLU + convolution: ReLUs read only by convolutions have no value; a sole reader next applies the mask") {
+TEST_CASE(
+    "ReLU + convolution: ReLUs read only by convolutions have no value; a sole reader next applies the mask; "
+    "the Hamming score's plans read them through too, and ReLUs nobody reads") {
   // A ReLU whose input is a batch norm read by nothing else is that batch norm's (NB201: a node that
   // is one convolution edge's output; conv_b's ReLU of a residual block; the last ReLU).
   // Network A, per cell: node 0's ReLU feeds one convolution (read through, mask applied by it); node
   // 1's is its batch norm's; node 2's feeds one (applied). Network B: node 0's feeds three
   // convolutions (read through, its own backward masks; in the first cell it is the stem's batch
-  // norm's), node 1's is its batch norm's, node 2's feeds one (applied). Residual blocks: conv_a's
-  // ReLU is applied by conv_a.
+  // norm's), node 1's is its batch norm's, node 2's feeds one (applied). Network C: node 1 is a pool
+  // of node 0 whose ReLU feeds the convolution to node 2, which nothing reads: the Jacobian's plan has
+  // neither, so node 0's ReLU (feeding the convolution to node 3) is its batch norm's but after a
+  // residual block (a sum: read through, applied); the Hamming plan computes node 1 for its ReLU's
+  // codes: that ReLU is read by no live node, and node 0's, read by the pool too, is read through in
+  // every cell. Residual blocks: conv_a's ReLU is applied by conv_a.
   struct Want {
     const char* arch;
-    int through, applied;
+    int through, applied;         // the Jacobian's plan
+    int hamming_through, unread;  // the Hamming score's; unread: read by no live node
   };
   for (const Want& want :
        {Want{"|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|",
-             15 * 2 + 2, 15 * 2 + 2},
+             15 * 2 + 2, 15 * 2 + 2, 15 * 2 + 2, 0},
         Want{"|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|",
-             15 * 2 - 1 + 2, 15 + 2}}) {
-    CAPTURE(want.arch);
+             15 * 2 - 1 + 2, 15 + 2, 15 * 2 - 1 + 2, 0},
+        Want{"|avg_pool_3x3~0|+|none~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|none~2|", 2 + 2, 2 + 2, 15 * 2 + 2,
+             15}}) {
+    CAPTURE(std::string(want.arch));
     const Graph g = nb201::build(nb201::parse(want.arch));
+    // The plan's read-through ReLUs, checked node by node against the plain plan; counts them, those
+    // a reader applies and those no live node reads.
+    const auto count = [&](const Plan& fused, const Plan& plain, int& through, int& applied, int& unread) {
+      through = applied = unread = 0;
+      for (int v : fused.order) {
+        CHECK_FALSE(plain[v].relu_read_through);
+        CHECK(plain[v].relu_applied_by == -1);
+        CHECK_FALSE(plain[v].relu_on_load);
+        const Node& n = g.nodes[v];
+        if (fused[v].relu_on_load) {
+          CHECK(n.op == OpKind::Conv2d);
+          CHECK(fused[n.inputs[0]].relu_read_through);
+        }
+        if (!fused[v].relu_read_through) {
+          CHECK(fused[v].relu_applied_by == -1);
+          continue;
+        }
+        ++through;
+        REQUIRE(n.op == OpKind::ReLU);
+        CHECK(fused[v].relu_computed_by == -1);
+        std::vector<int> readers;
+        for (int u : fused.order)
+          if (std::count(g.nodes[u].inputs.begin(), g.nodes[u].inputs.end(), v)) readers.push_back(u);
+        for (int u : readers) CHECK(fused[u].relu_on_load);
+        unread += readers.empty();
+        if (const int c = fused[v].relu_applied_by; c >= 0) {
+          ++applied;
+          CHECK(readers == std::vector<int>{c});
+        }
+      }
+    };
     const Plan fused = make_plan(g, 8), plain = make_plan(g, 8, PlanMode::InputGradient, 0, {false});
-    int through = 0, applied = 0;
-    for (int v : fused.order) {
-      CHECK_FALSE(plain[v].relu_read_through);
-      CHECK(plain[v].relu_applied_by == -1);
-      CHECK_FALSE(plain[v].relu_on_load);
-      const Node& n = g.nodes[v];
-      if (fused[v].relu_on_load) {
-        CHECK(n.op == OpKind::Conv2d);
-        CHECK(fused[n.inputs[0]].relu_read_through);
-      }
-      if (!fused[v].relu_read_through) {
-        CHECK(fused[v].relu_applied_by == -1);
-        continue;
-      }
-      ++through;
-      REQUIRE(n.op == OpKind::ReLU);
-      CHECK(fused[v].relu_computed_by == -1);
-      std::vector<int> readers;
-      for (int u : fused.order)
-        if (std::count(g.nodes[u].inputs.begin(), g.nodes[u].inputs.end(), v)) readers.push_back(u);
-      for (int u : readers) CHECK(fused[u].relu_on_load);
-      if (const int c = fused[v].relu_applied_by; c >= 0) {
-        ++applied;
-        CHECK(readers == std::vector<int>{c});
-      }
-    }
+    int through = 0, applied = 0, unread = 0;
+    count(fused, plain, through, applied, unread);
     CHECK(through == want.through);
     CHECK(applied == want.applied);
+    CHECK(unread == 0);
     CHECK(fused.arena_floats < plain.arena_floats);
+    // The Hamming score's forward plan: the same ReLUs and those nobody reads; no backward applies a mask.
+    const Plan hf = make_plan(g, 8, PlanMode::ForwardAllReLUs),
+               hp = make_plan(g, 8, PlanMode::ForwardAllReLUs, 0, {false});
+    count(hf, hp, through, applied, unread);
+    CHECK(through == want.hamming_through);
+    CHECK(applied == 0);
+    CHECK(unread == want.unread);
+    CHECK(hf.arena_floats <= hp.arena_floats);
     // Weight gradients read the convolutions' inputs: nothing fuses there.
     const Plan wg = make_plan(g, 8, PlanMode::WeightGradient);
     for (int v : wg.order) CHECK_FALSE(wg[v].relu_read_through);
@@ -247,6 +272,9 @@ TEST_CASE("fusion gives the plain schedule's Jacobians and Hamming kernels bit f
   // fused and shared terms.
   graphs.push_back(nb201::build(
       nb201::parse("|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_1x1~1|nor_conv_3x3~2|")));
+  // A pool's output whose ReLU feeds a convolution off the output's path: in the Hamming plan alone.
+  graphs.push_back(
+      nb201::build(nb201::parse("|avg_pool_3x3~0|+|none~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|none~2|")));
   graphs.push_back(test::small_nb101());
   for (size_t i = 0; i < graphs.size(); ++i) {
     CAPTURE(i);
@@ -256,6 +284,21 @@ TEST_CASE("fusion gives the plain schedule's Jacobians and Hamming kernels bit f
     CHECK(fused.jacobian(g, w, x.data(), B).jacobian == plain.jacobian(g, w, x.data(), B).jacobian);
     auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
     CHECK(fused.hamming_kernel(g, w, x.data(), B, weight).K == plain.hamming_kernel(g, w, x.data(), B, weight).K);
+  }
+  // The Hamming score's codes of ReLUs read through come from their inputs: the masks as exported.
+  fused.capture_relu_masks(true);
+  plain.capture_relu_masks(true);
+  for (size_t i : {size_t(0), graphs.size() - 2}) {
+    CAPTURE(i);
+    const auto w = init_params(graphs[i], 1, uint64_t(i));
+    auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
+    const HammingResult f = fused.hamming_kernel(graphs[i], w, x.data(), B, weight),
+                        q = plain.hamming_kernel(graphs[i], w, x.data(), B, weight);
+    REQUIRE(f.relu_masks.size() == q.relu_masks.size());
+    for (size_t m = 0; m < f.relu_masks.size(); ++m) {
+      CHECK(f.relu_masks[m].name == q.relu_masks[m].name);
+      CHECK(f.relu_masks[m].bits == q.relu_masks[m].bits);
+    }
   }
 }
 

@@ -407,6 +407,26 @@ TEST_CASE(
     }
     CHECK(score_network(other, nb101, p101, batch(), kBatch, true).jac.jacobian == j101);
   }
+  // The Hamming score's forward plan reads the same ReLUs through (their codes from their inputs) and
+  // runs nothing for a ReLU only its codes need (node 1's below, off the output's path): the kernels
+  // of the ReLUs run on their own, exactly, alone and in lockstep.
+  {
+    std::vector<Graph> hg(graphs.begin(), graphs.begin() + 3);
+    hg.push_back(nb201::build(nb201::parse("|avg_pool_3x3~0|+|none~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|none~2|")));
+    const std::vector<float> pc = init_params(hg.back(), 0, 7);
+    std::vector<Lockstep::Net> hn;
+    for (size_t i = 0; i < hg.size(); ++i) hn.push_back({&hg[i], i + 1 < hg.size() ? &params[i] : &pc});
+    const auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
+    const auto K = Lockstep(*gpu).hamming_kernels(hn, batch().data(), kBatch, weight);
+    Executor own(*gpu);
+    own.set_plan_options(own_ops);
+    for (size_t i = 0; i < hg.size(); ++i) {
+      CAPTURE(i);
+      const std::vector<int64_t> k = own.hamming_kernel(hg[i], *hn[i].params, batch().data(), kBatch, weight).K;
+      CHECK(eg.hamming_kernel(hg[i], *hn[i].params, batch().data(), kBatch, weight).K == k);
+      CHECK(K[i] == k);
+    }
+  }
   // The general (gather) kernel on every shape: the direct kernel's bits.
   o.conv = ConvKernels::NaswotGather;
   auto gather = make_backend("cuda", o);
