@@ -3,9 +3,11 @@
 // MODE host: the ops are counted, not run (a tracing backend that forwards nothing), so the figures
 // are the host's alone; MODE run: the ops run and each architecture is scored (on a GPU, issue is
 // the enqueueing and score includes waiting for the device). Markdown on stdout.
+// SAMPLE: distinct indices drawn at random, in drawn order; SAMPLE >= the space's size: every index,
+// in index order. ORDER sorted: the same indices in the space's lockstep order (score-space's groups).
 // Usage: naswot_lockstep_bench [BATCH=128] [BACKEND=cpu] [SPACE=nb201] [SAMPLE=128] [MODE=host] [KS=1,4,8,16,32]
 //        [CONV=cudnn|naswot|cudnn-graph|naswot-gather (cuda: --conv-kernels)] [WEIGHTS=host|drawn (drawn: the backend
-//        draws them)]
+//        draws them)] [ORDER=as-drawn|sorted]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -56,6 +58,8 @@ int main(int argc, char** argv) try {
   const std::string conv = argc > 7 ? argv[7] : "cudnn";
   const bool drawn = argc > 8 && std::string(argv[8]) == "drawn";
   if (argc > 8 && !drawn && std::string(argv[8]) != "host") fail("WEIGHTS: host or drawn");
+  const std::string order = argc > 9 ? argv[9] : "as-drawn";
+  if (order != "as-drawn" && order != "sorted") fail("ORDER: as-drawn or sorted");
   BackendOptions bo;
   if (B < 2 || sample < 1 || (mode != "host" && mode != "run") || !conv_kernels_named(conv, bo.conv))
     fail(
@@ -67,17 +71,28 @@ int main(int argc, char** argv) try {
   TracingBackend counted(*be, nullptr, Trace::ReportOnly);
   Backend& target = mode == "host" ? static_cast<Backend&>(counted) : *be;
 
-  // The sample: distinct indices drawn from a fixed stream, in drawn order.
+  // The sample: distinct indices drawn from a fixed stream, in drawn order (or the whole space).
   std::vector<long> indices;
+  if (sample >= sp.size())
+    for (long i = 0; i < sp.size(); ++i) indices.push_back(i);
   for (uint64_t j = 0; long(indices.size()) < std::min(sample, sp.size()); ++j) {
     const long i = long(below(stream_key(2026, 12, 5), j, uint64_t(sp.size())));
     if (std::find(indices.begin(), indices.end(), i) == indices.end()) indices.push_back(i);
   }
+  if (order == "sorted") {
+    std::vector<long> sorted;
+    for (size_t k : lockstep_order(sp, indices)) sorted.push_back(indices[k]);
+    indices = std::move(sorted);
+  }
   std::vector<float> x(size_t(B) * 3 * 32 * 32);
   for (size_t i = 0; i < x.size(); ++i) x[i] = uniform01(stream_key(7), i) - 0.5f;
 
-  std::printf("# Lockstep: %s, %zu architectures, batch %d, %s backend (%s), mode %s, weights %s%s\n\n", sp.title(),
-              indices.size(), B, be->name().c_str(), be->device().c_str(), mode.c_str(), drawn ? "drawn" : "host",
+  std::printf("# Lockstep: %s, %zu architectures (%s), batch %d, %s backend (%s), mode %s, weights %s%s\n\n",
+              sp.title(), indices.size(),
+              order == "sorted"                   ? "in the space's lockstep order"
+              : long(indices.size()) == sp.size() ? "in index order"
+                                                  : "drawn, in drawn order",
+              B, be->name().c_str(), be->device().c_str(), mode.c_str(), drawn ? "drawn" : "host",
               loads.empty() ? "" : (", fused loads and stores " + loads).c_str());
   std::printf(
       "Per architecture: launches (batched op calls) and host milliseconds by stage; arena MB: the largest\n"

@@ -1,6 +1,9 @@
 // The three search spaces behind the Space adapter (searchspaces/space.h).
 #include "searchspaces/space.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "engine/error.h"
 #include "searchspaces/nats_sss.h"
 #include "searchspaces/nb101.h"
@@ -11,6 +14,17 @@ namespace naswot {
 
 std::string Space::arch_problem(long index, const std::string& a) const {
   return a == arch(index) ? "" : "arch '" + a + "' is not " + title() + " index " + std::to_string(index);
+}
+
+std::vector<size_t> lockstep_order(const Space& space, const std::vector<long>& indices) {
+  std::vector<std::pair<std::string, size_t>> keyed;
+  keyed.reserve(indices.size());
+  for (size_t k = 0; k < indices.size(); ++k) keyed.emplace_back(space.lockstep_key(indices[k]), k);
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<size_t> order;
+  order.reserve(keyed.size());
+  for (const auto& e : keyed) order.push_back(e.second);
+  return order;
 }
 
 void Space::check_index(long index) const {
@@ -72,6 +86,10 @@ class Nb101 final : public Space {
   std::string arch(long index) const override {
     const nb101::HashedCell& h = cell(index);
     return h.hash + " " + h.cell.matrix_string() + " " + h.cell.ops_string();
+  }
+  std::string lockstep_key(long index) const override {
+    const nb101::Cell& c = cell(index).cell;
+    return c.matrix_string() + " " + c.ops_string();
   }
   std::string arch_problem(long, const std::string& a) const override {
     return nb101::is_graph_hash(a.substr(0, a.find(' ')))

@@ -46,10 +46,18 @@ class Space {
   // With the reference code's quirks reproduced: why the reference cannot score an architecture
   // (its score is then NaN, status reference_nan), or "".
   virtual std::string reference_failure(long) const { return ""; }
+  // A key whose order puts architectures with much of their op sequence in common next to each other
+  // (--lockstep scores neighbours in that order together, so more of their calls share a launch):
+  // the arch string (NB201's ops edge by edge, SSS's channels stage by stage); NB101: the cell's
+  // matrix and ops (its index order is its hashes', which says nothing of its structure).
+  virtual std::string lockstep_key(long index) const { return arch(index); }
 
   // Range check with the space's name in the message.
   void check_index(long index) const;
 };
+
+// The positions of `indices` in the order of their lockstep keys (equal keys: by position).
+std::vector<size_t> lockstep_order(const Space& space, const std::vector<long>& indices);
 
 // The space named `name`; an unknown name throws naswot::Error listing the known ones.
 const Space& space_named(const std::string& name);

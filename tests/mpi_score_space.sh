@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# mpirun -n 2 score-space: gathers into one database equal to the single-process run, and resumes.
+# mpirun -n 2 score-space: gathers into one database equal to the single-process run (also with
+# --lockstep), and resumes.
 set -euo pipefail
 naswot=$1
 data=$2
@@ -19,6 +20,10 @@ done
 echo "ok: 2 ranks on one node are node-local ranks 0 and 1"
 cmp -s <(scores "$tmp/single.db") <(scores "$tmp/mpi.db") || { echo "FAIL: 2-rank run differs from single"; exit 1; }
 echo "ok: 2 ranks gathered into one database equal to the single-process run"
+# --lockstep under MPI: each rank scores runs of neighbours in the space's lockstep order together.
+"${mpirun[@]}" "$naswot" score-space "${opts[@]}" --lockstep 4 --out "$tmp/mpi_ls.db" 2>/dev/null
+cmp -s <(scores "$tmp/single.db") <(scores "$tmp/mpi_ls.db") || { echo "FAIL: 2-rank --lockstep 4 differs"; exit 1; }
+echo "ok: 2 ranks with --lockstep 4 equal the single-process run"
 # Resume under MPI: a partial run (8 of the sample's indices) completed by a second mpirun.
 first8=$(scores "$tmp/single.db" | tail -n +2 | head -8 | cut -d, -f1 | paste -sd,)
 "${mpirun[@]}" "$naswot" score-space --space nb201 --indices "$first8" --seed 9 --batch 16 --threads 1 \

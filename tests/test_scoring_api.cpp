@@ -28,9 +28,9 @@ ScoringOptions small_cpu() {
 
 TEST_CASE("scoring API: option errors name the option") {
   if (test::data_dir().empty()) return;  // needs CIFAR-10 (CTest sets NASWOT_TEST_DATA)
-  auto fails_with = [](ScoringOptions o, const char* what, bool parallel = false) {
+  auto fails_with = [](ScoringOptions o, const char* what, ScoringUse use = ScoringUse::One) {
     CAPTURE(what);
-    CHECK_THROWS_WITH_AS(make_scoring_setup(o, parallel), doctest::Contains(what), Error);
+    CHECK_THROWS_WITH_AS(make_scoring_setup(o, use), doctest::Contains(what), Error);
   };
   ScoringOptions o = small_cpu();
   o.space = "nb999";
@@ -51,10 +51,17 @@ TEST_CASE("scoring API: option errors name the option") {
   o.workers = 2;
   fails_with(o, "--workers applies to score-space");  // a single-architecture caller
   o.streams = 2;
-  fails_with(o, "--streams is the CUDA name of --workers", true);
+  fails_with(o, "--streams is the CUDA name of --workers", ScoringUse::Many);
   o = small_cpu();
   o.devices = "0";
-  fails_with(o, "--devices applies to the CUDA backend", true);
+  fails_with(o, "--devices applies to the CUDA backend", ScoringUse::Many);
+  o = small_cpu();
+  o.workers = 2;
+  fails_with(o, "--workers applies to score-space", ScoringUse::Rank);  // an MPI rank: the ranks are the workers
+  o = small_cpu();
+  o.lockstep = 4;
+  fails_with(o, "--lockstep applies to score-space and live search");
+  CHECK(make_scoring_setup(o, ScoringUse::Rank).lockstep == 4);  // a rank scores its share through score_many
   o = small_cpu();
   o.local_rank = 1;  // an MPI rank on the CPU backend: no device to choose
   CHECK(make_scoring_setup(o).backend().name() == "cpu");
@@ -84,7 +91,7 @@ TEST_CASE("scoring API: workers in parallel threads give the single worker's bit
   ScoringSetup one = make_scoring_setup(small_cpu());
   ScoringOptions o = small_cpu();
   o.workers = 2;
-  ScoringSetup two = make_scoring_setup(o, /*parallel=*/true);
+  ScoringSetup two = make_scoring_setup(o, ScoringUse::Many);
   REQUIRE(two.workers.size() == 2);
   const long archs[] = {1, 77, 4321, 15624};
   ScoreRow a[4], b[4];
@@ -149,7 +156,8 @@ TEST_CASE("several scores in one pass equal each score alone, bit for bit") {
   CHECK_THROWS_WITH_AS(make_scoring_setup(o), doctest::Contains("unknown score 'bogus'"), Error);
   o.score = "hamming,jacob_cov";
   o.lockstep = 4;
-  CHECK_THROWS_WITH_AS(make_scoring_setup(o, true), doctest::Contains("--lockstep applies to one score"), Error);
+  CHECK_THROWS_WITH_AS(make_scoring_setup(o, ScoringUse::Many), doctest::Contains("--lockstep applies to one score"),
+                       Error);
 }
 
 TEST_CASE("runs that draw normal values carry the draws' revision in their identity; others do not") {

@@ -78,8 +78,9 @@ const std::vector<Option>& options() {
               "cuda: one stream each, default 4); scores do not depend on N"),
       integer("streams", "N", "", 1, 64, kScoring, "cuda: the same as --workers"),
       integer("lockstep", "N", std::to_string(d.lockstep), 1, 64, kScoring,
-              "score-space and live search, jacob_cov and hamming: each worker advances N architectures together, one "
-              "launch per op for all of them (more memory per worker; the same scores)"),
+              "score-space (also under mpirun) and live search, jacob_cov and hamming: each worker advances N "
+              "architectures together, neighbours in the space's lockstep order, one launch per op for all of them "
+              "(more memory per worker; the same scores)"),
       text("devices", "LIST", "0", kScoring,
            "cuda: the GPUs to use, 'all' or numbers such as 0,1 (workers round-robin over them; default 4 "
            "workers each); under mpirun each rank takes one: its node-local rank modulo the list (default all)"),

@@ -164,7 +164,7 @@ int cmd_score_space(int argc, char** argv) {
   const bool mpi = false;
   const int local_rank = -1;
 #endif
-  ScoringSetup setup = make_scoring_setup(a, /*parallel=*/!mpi, local_rank);
+  ScoringSetup setup = make_scoring_setup(a, mpi ? ScoringUse::Rank : ScoringUse::Many, local_rank);
   if (!sel.empty()) space.arch(sel[0]);  // NB101: enumerate before the timed loop and the worker threads
 #ifdef NASWOT_HAVE_MPI
   if (mpi) return score_space_mpi(setup, sel, out);

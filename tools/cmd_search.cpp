@@ -53,7 +53,7 @@ class SearchScores {
       return;
     }
     try {
-      live_ = std::make_unique<ScoringSetup>(make_scoring_setup(a, /*parallel=*/true));  // candidates in flight
+      live_ = std::make_unique<ScoringSetup>(make_scoring_setup(a, ScoringUse::Many));  // candidates in flight
     } catch (const MissingData& e) {
       // Live scoring follows --dataset; without its images, scores of other images can still be replayed.
       fail(std::string(e.what()) + ". A live search scores on --dataset " + dataset +

@@ -92,7 +92,7 @@ class Scorer {
   }
 
  public:
-  explicit Scorer(const cli::Args& options) : setup_(make_scoring_setup(options, /*parallel=*/true)) {}
+  explicit Scorer(const cli::Args& options) : setup_(make_scoring_setup(options, ScoringUse::Many)) {}
   py::dict score(const py::handle& arch) {
     const std::string spec = arch_spec(arch);
     return row_dict(locked([&] { return setup_.score_arch(spec); }), setup_.score_kinds);
@@ -175,8 +175,9 @@ score(arch) -> dict(index, arch, score, status, reason, seconds, params, scores,
 (NB201 arch string, NB101 hash, SSS channels; Python or numpy integers). score_many(archs) -> list of
 such dicts, in order, scored over the workers (archs: any iterable, e.g. a numpy array of indices);
 Ctrl-C stops it between architectures with naswot.Interrupted, whose .results keeps what was
-scored; lockstep=N (jacob_cov, hamming) scores N architectures at a time per worker, with the same
-scores. score="snip,synflow,params" computes several scores in one pass: "score" is the first, "scores"
+scored; lockstep=N (jacob_cov, hamming) scores N architectures at a time per worker (neighbours in the
+space's lockstep order; the list keeps the order given), with the same scores.
+score="snip,synflow,params" computes several scores in one pass: "score" is the first, "scores"
 and "statuses" map every name to its value and status. The keyword arguments are naswot score's
 scoring options (naswot score --help), '-' written '_'. Bad options or architectures raise
 naswot.Error (a ValueError).)")

@@ -1,11 +1,13 @@
 // MPI distribution of score-space (built with -DNASWOT_MPI=ON). Rank 0 opens the run database, checks
 // every rank's configuration (including data checksums) against it, and broadcasts what is left to do;
-// rank r scores items r, r+size, ...; rows are sent to rank 0, which commits each as it arrives, so a
-// killed job resumes like a single-process run.
+// rank r scores items r, r+size, ... (--lockstep K: runs of K neighbours in the space's lockstep order,
+// dealt in turn); rows are sent to rank 0, which commits each as it arrives, so a killed job resumes
+// like a single-process run.
 #include "tools/score_space_mpi.h"
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +16,7 @@
 
 #include "engine/error.h"
 #include "engine/io/progress.h"
+#include "searchspaces/space.h"
 
 namespace naswot {
 namespace {
@@ -92,6 +95,23 @@ bool all_ok(const std::string& err, int rank) {
   return any == 0;
 }
 
+// The indices rank `rank` of `size` scores: every size-th one of `todo`; with --lockstep K, runs of K
+// neighbours in the space's lockstep order dealt to the ranks in turn (each rank's groups then merge
+// as well as one process's would).
+std::vector<long> rank_share(const ScoringSetup& setup, const std::vector<int>& todo, int rank, int size) {
+  const std::vector<long> all(todo.begin(), todo.end());
+  std::vector<long> share;
+  if (setup.lockstep <= 1) {
+    for (size_t j = size_t(rank); j < all.size(); j += size_t(size)) share.push_back(all[j]);
+    return share;
+  }
+  const std::vector<size_t> order = lockstep_order(*setup.space, all);
+  const size_t K = size_t(setup.lockstep), step = K * size_t(size);
+  for (size_t c = K * size_t(rank); c < order.size(); c += step)
+    for (size_t j = c; j < std::min(c + K, order.size()); ++j) share.push_back(all[order[j]]);
+  return share;
+}
+
 std::string identity_text(const RunConfig& c) {
   std::string s;
   for (const auto& [k, v] : c.identity) s += k + "=" + v + "\n";
@@ -167,11 +187,13 @@ int score_space_mpi(ScoringSetup& setup, const std::vector<int>& sel, const std:
     std::fprintf(stderr, "%s\n# %s: %zu selected, %zu already stored, %zu to score on %d ranks\n",
                  setup.banner().c_str(), out.c_str(), sel.size(), sel.size() - todo.size(), todo.size(), size);
 
+  // This rank's share, scored through score_many on its one worker (--lockstep: groups of neighbours).
+  const std::vector<long> share = rank_share(setup, todo, rank, size);
   if (rank != 0) {
-    for (size_t j = size_t(rank); j < todo.size(); j += size_t(size)) {
-      const std::string msg = pack(setup.score_index(todo[j]));
+    setup.score_many(share, [&](size_t, const ScoreRow& r) {
+      const std::string msg = pack(r);
       MPI_Send(msg.data(), int(msg.size()), MPI_CHAR, 0, kTagRow, MPI_COMM_WORLD);
-    }
+    });
     MPI_Send(nullptr, 0, MPI_CHAR, 0, kTagDone, MPI_COMM_WORLD);
     return finish(0);
   }
@@ -200,11 +222,11 @@ int score_space_mpi(ScoringSetup& setup, const std::vector<int>& sel, const std:
       if (block) return;
     }
   };
-  for (size_t j = 0; j < todo.size(); j += size_t(size)) {
-    store->put(setup.score_index(todo[j]));
+  setup.score_many(share, [&](size_t, const ScoreRow& r) {
+    store->put(r);
     progress.tick();
     receive(false);
-  }
+  });
   while (finished < size - 1) receive(true);
   progress.finish();
   std::fprintf(stderr, "# done: %zu scored now on %d ranks, %ld architectures in %s\n", todo.size(), size,

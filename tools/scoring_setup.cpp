@@ -7,7 +7,7 @@
 
 namespace naswot {
 
-ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel, int local_rank) {
+ScoringSetup make_scoring_setup(const cli::Args& a, ScoringUse use, int local_rank) {
   // Integers were range-checked by the parser (tools/cli_options.cpp). Options whose absence matters
   // (given() = "": the default, and no complaint that the option does not apply) are passed as given.
   ScoringOptions o;
@@ -36,7 +36,7 @@ ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel, int local_ran
   o.lockstep = int(a.get_int("lockstep"));
   o.devices = a.given("devices");
   o.local_rank = local_rank;
-  return make_scoring_setup(o, parallel);
+  return make_scoring_setup(o, use);
 }
 
 cli::Args scoring_args(const std::map<std::string, std::string>& options) {

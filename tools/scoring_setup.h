@@ -8,9 +8,9 @@
 
 namespace naswot {
 
-// parallel: the command can keep several architectures in flight (--workers, score-space);
-// local_rank: under MPI, this rank's place on its node (it picks the rank's GPU), else -1.
-ScoringSetup make_scoring_setup(const cli::Args& a, bool parallel = false, int local_rank = -1);
+// use: what the command scores (tools/app/scoring.h); local_rank: under MPI, this rank's place on its
+// node (it picks the rank's GPU), else -1.
+ScoringSetup make_scoring_setup(const cli::Args& a, ScoringUse use = ScoringUse::One, int local_rank = -1);
 
 // Scoring options given as name -> value (names without dashes, as the option table spells them;
 // flags take any value) -> the CLI's parse of `naswot score --name value ...`: the same names, range

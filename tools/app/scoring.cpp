@@ -49,7 +49,7 @@ int device_for_local_rank(int local_rank, const std::vector<int>& devices) {
   return devices[size_t(local_rank) % devices.size()];
 }
 
-ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
+ScoringSetup make_scoring_setup(const ScoringOptions& o, ScoringUse use) {
   ScoringSetup s;
   s.space = &space_named(o.space);
   if (o.batch < 2) fail("--batch " + std::to_string(o.batch) + " is out of range (at least 2)");
@@ -170,9 +170,9 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   const int total_threads = gpu ? 0 : o.threads > 0 ? o.threads : omp_get_max_threads();
   // CPU default 1: on 2 cores, 2 workers of 1 thread ran no faster than 1 of 2 (bench/bench_workers.sh).
   const int asked = o.streams ? o.streams : o.workers;
-  const int n_workers = asked ? asked : gpu && parallel ? 4 * int(devices.size()) : 1;
+  const int n_workers = asked ? asked : gpu && use == ScoringUse::Many ? 4 * int(devices.size()) : 1;
   if (n_workers > 64) fail("--" + wkey + " " + std::to_string(n_workers) + " is out of range [1, 64]");
-  if (!parallel && n_workers > 1) fail("--" + wkey + " applies to score-space");
+  if (use != ScoringUse::Many && n_workers > 1) fail("--" + wkey + " applies to score-space");
   if (n_workers < int(devices.size()))
     fail("--devices: " + std::to_string(devices.size()) + " devices need at least as many workers (--" + wkey + ")");
   s.threads = total_threads;
@@ -197,7 +197,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel) {
   const std::string fused = o.fusion.empty() ? "on" : o.fusion;
   if (fused != "on" && fused != "off") fail("unknown --fusion '" + fused + "' (expected on or off)");
   if (o.lockstep < 1 || o.lockstep > 64) fail("--lockstep " + std::to_string(o.lockstep) + " is out of range [1, 64]");
-  if (o.lockstep > 1 && !parallel) fail("--lockstep applies to score-space and live search");
+  if (o.lockstep > 1 && use == ScoringUse::One) fail("--lockstep applies to score-space and live search");
   if (o.lockstep > 1 &&
       ((!is_jacobian_score(s.score_kind) && s.score_kind != ScoreKind::Hamming) || s.score_kinds.size() > 1))
     fail("--lockstep applies to one score: jacob_cov, jacob_cov_zc or hamming");
@@ -297,19 +297,26 @@ void ScoringSetup::score_many(const std::vector<long>& indices,
   std::atomic<size_t> next{0};
   std::exception_ptr error;
   const size_t group = size_t(std::max(1, lockstep));
+  // Lockstep groups: neighbours in the space's lockstep order, whose calls merge into fewer launches
+  // (scores do not depend on the grouping); rows still reach `done` by their position in `indices`.
+  const std::vector<size_t> order = group > 1 ? lockstep_order(*space, indices) : std::vector<size_t>{};
+  const auto at = [&](size_t j) { return group > 1 ? order[j] : j; };
   const auto work = [&](int w) {
     try {
       bind(w);
       for (size_t k0; !(stop && *stop) && (k0 = next.fetch_add(group)) < indices.size();) {
         const size_t k1 = std::min(indices.size(), k0 + group);
         std::vector<ScoreRow> rows;
-        if (group == 1)
+        if (group == 1) {
           rows.push_back(score_index(indices[k0], w));
-        else
-          rows = score_together(std::vector<long>(indices.begin() + long(k0), indices.begin() + long(k1)), w);
+        } else {
+          std::vector<long> together;
+          for (size_t j = k0; j < k1; ++j) together.push_back(indices[order[j]]);
+          rows = score_together(together, w);
+        }
         const std::lock_guard<std::mutex> lock(mu);
         if (error) return;
-        for (size_t k = k0; k < k1; ++k) done(k, rows[k - k0]);
+        for (size_t j = k0; j < k1; ++j) done(at(j), rows[j - k0]);
       }
     } catch (...) {
       const std::lock_guard<std::mutex> lock(mu);

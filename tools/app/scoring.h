@@ -50,7 +50,7 @@ struct ScoringOptions {
   std::string nb101_inplace;        // nb101: fixed (default) | reference
   std::string nb101_network;        // nb101: naswot (default: stem 16) | zero-cost (the suites' stem 128)
   std::string fusion;               // on (default) | off
-  int workers = 0;                  // architectures in flight (0 = the default: 1, or 4 on a GPU when parallel)
+  int workers = 0;                  // architectures in flight (0 = the default: 1, or 4 on a GPU for ScoringUse::Many)
   int streams = 0;                  // the CUDA spelling of workers (give one of the two)
   int lockstep = 1;                 // architectures each worker advances together (engine/lockstep.h)
   std::string devices;              // cuda: "0,2" or "all": workers spread over these GPUs ("" = GPU 0)
@@ -113,7 +113,7 @@ struct ScoringSetup {
   // gives each, except `seconds`, which is the group's time shared out equally.
   std::vector<ScoreRow> score_together(const std::vector<long>& indices, int worker = 0);
   // Every index of `indices` over all workers, one thread each (the caller's thread drives worker 0),
-  // `lockstep` at a time per worker;
+  // `lockstep` at a time per worker (neighbours in the space's lockstep order: Space::lockstep_key);
   // done(k, row) runs for indices[k] under a lock, in completion order. The first error (of scoring
   // or of done) stops the other workers and is rethrown once they have stopped. When *stop becomes
   // true, workers take no further index and score_many returns once those in flight are done.
@@ -148,8 +148,13 @@ std::vector<int> parse_devices(const std::string& spec, int count);
 // node has more ranks than GPUs).
 int device_for_local_rank(int local_rank, const std::vector<int>& devices);
 
+// What the caller scores with a setup: one architecture at a time (score, cells, the APIs' single
+// calls); many through score_many (score-space, live search, the Python API's score_many: workers and
+// --lockstep); or, as an MPI rank, many through score_many on one worker (the ranks are the workers).
+enum class ScoringUse { One, Many, Rank };
+
 // Validates the options (naswot::Error names the offending option), loads the data, draws the
-// batch and makes the backends. parallel: the caller keeps several architectures in flight (workers).
-ScoringSetup make_scoring_setup(const ScoringOptions& o, bool parallel = false);
+// batch and makes the backends.
+ScoringSetup make_scoring_setup(const ScoringOptions& o, ScoringUse use = ScoringUse::One);
 
 }  // namespace naswot
