@@ -57,7 +57,7 @@ struct DeviceMemory {
                     "--streams worker holds buffers as large as the largest network's: use fewer workers or a "
                     "smaller --batch)",
                     bytes / 1e6, free / 1e6, total / 1e6);
-      fail(buf);
+      throw OutOfMemory(buf);
     }
     NASWOT_CUDA_CHECK(st);
     ++g_allocations;

@@ -11,6 +11,12 @@ struct MissingData : Error {
   using Error::Error;
 };
 
+// Memory a buffer needs is not there (host or device; the device stays usable): a caller whose work
+// starts afresh each time may retry it smaller (score_together halves a lockstep group).
+struct OutOfMemory : Error {
+  using Error::Error;
+};
+
 [[noreturn]] inline void fail(const std::string& msg) { throw Error(msg); }
 
 }  // namespace naswot

@@ -347,12 +347,18 @@ void Lockstep::run(const std::vector<Net>& nets, int B, PlanMode mode, size_t ex
       fail("lockstep: the networks of one call take different inputs");
   const size_t input_floats = in.per_sample() * slots;
   float* base = nullptr;
-  try {
+  const auto too_large = [&](const std::string& why) {
+    return OutOfMemory("lockstep: out of memory for the arena of " + std::to_string(nets.size()) +
+                       " networks at batch " + std::to_string(B) + " (" +
+                       std::to_string((total + input_floats) * sizeof(float) >> 20) +
+                       " MiB): score fewer at a time (--lockstep) or use a smaller --batch" + why);
+  };
+  try {  // before anything is issued: a caller may retry with fewer networks
     base = be_.arena(total + input_floats);
   } catch (const std::bad_alloc&) {
-    fail("lockstep: out of memory for the arena of " + std::to_string(nets.size()) + " networks at batch " +
-         std::to_string(B) + " (" + std::to_string((total + input_floats) * sizeof(float) >> 20) +
-         " MiB): score fewer at a time (--lockstep) or use a smaller --batch");
+    throw too_large("");
+  } catch (const OutOfMemory& e) {
+    throw too_large(std::string(" (") + e.what() + ")");
   }
   stats_.arena_floats_max = std::max(stats_.arena_floats_max, total + input_floats);
   stats_.plan_s += since(t);

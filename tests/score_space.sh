@@ -69,6 +69,15 @@ check "--lockstep 4 over 2 workers equals one architecture at a time" cmp -s "$t
 "$naswot" score-space "${opts[@]}" --score hamming --out "$tmp/h1.db" 2>/dev/null
 "$naswot" score-space "${opts[@]}" --score hamming --lockstep 6 --out "$tmp/h6.db" 2>/dev/null
 check "--lockstep 6 with the Hamming score equals one at a time" cmp -s <(scores "$tmp/h1.db") <(scores "$tmp/h6.db")
+# A --lockstep group whose arena does not fit in memory is scored in halves, with the same scores (a 3 GB
+# address-space limit: groups of 32 networks at batch 32 need more, a network alone far less; batch 32
+# is whole lane blocks in every build, so the arenas are the same sizes everywhere).
+mem=(--space nb201 --sample 40 --seed 5 --batch 32 --data "$data" --threads 2)
+"$naswot" score-space "${mem[@]}" --out "$tmp/mem1.db" 2>/dev/null
+(ulimit -v 3000000 && timeout 300 "$naswot" score-space "${mem[@]}" --lockstep 32 --out "$tmp/mem32.db" 2>"$tmp/mem32.log")
+check "a --lockstep group too large for memory is scored in halves: the same scores" \
+  cmp -s <(scores "$tmp/mem1.db") <(scores "$tmp/mem32.db")
+check "the run says how many groups were halved" grep -q -- "--lockstep groups* did not fit in memory" "$tmp/mem32.log"
 # zero-cost-nas's jacob_cov is ours on a network with the dataset's classes.
 zc=$("$naswot" score --arch 1,2,10 --batch 16 --data "$data" --threads 2 --score jacob_cov_zc 2>/dev/null | cut -f1,3,4)
 ours10=$("$naswot" score --arch 1,2,10 --batch 16 --data "$data" --threads 2 --num-classes 10 2>/dev/null | cut -f1,3,4)

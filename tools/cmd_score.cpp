@@ -210,6 +210,11 @@ int cmd_score_space(int argc, char** argv) {
   const std::string nan_note = unscorable ? ", " + std::to_string(unscorable) + " reference_nan" : "";
   std::fprintf(stderr, "# done: %zu scored now (%ld degenerate%s), %ld architectures in %s\n", todo.size(), degenerate,
                nan_note.c_str(), store.count(), out.c_str());
+  if (const long split = setup.split_groups())
+    std::fprintf(stderr,
+                 "# %ld --lockstep group%s did not fit in memory and %s scored in halves (the same scores; a "
+                 "smaller --lockstep avoids the retries)\n",
+                 split, split == 1 ? "" : "s", split == 1 ? "was" : "were");
   // Throughput of this invocation's scoring loop (set-up excluded); FLOPs of convolutions and linear
   // layers, forward and input-gradient.
   std::fprintf(stderr, "# throughput: %zu architectures in %.3f s = %.2f arch/s, %.3f TFLOP/s (%d worker%s)\n",

@@ -239,6 +239,20 @@ ScoreRow ScoringSetup::score_index(long index, int worker, const std::string& ex
 }
 
 std::vector<ScoreRow> ScoringSetup::score_together(const std::vector<long>& indices, int worker) {
+  try {
+    return score_group(indices, worker);
+  } catch (const OutOfMemory&) {  // each group starts afresh: halves give the same rows
+    if (indices.size() < 2) throw;
+    ++*split_groups_;
+    const auto mid = indices.begin() + long(indices.size() / 2);
+    std::vector<ScoreRow> rows = score_together(std::vector<long>(indices.begin(), mid), worker);
+    const std::vector<ScoreRow> rest = score_together(std::vector<long>(mid, indices.end()), worker);
+    rows.insert(rows.end(), rest.begin(), rest.end());
+    return rows;
+  }
+}
+
+std::vector<ScoreRow> ScoringSetup::score_group(const std::vector<long>& indices, int worker) {
   Worker& wk = workers.at(size_t(worker));
   if (!wk.lockstep) fail("score_together needs a setup made with --lockstep above 1");
   const auto t0 = std::chrono::steady_clock::now();

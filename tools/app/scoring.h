@@ -110,8 +110,11 @@ struct ScoringSetup {
   ScoreRow score(const nb101::Cell& cell, const std::string& export_dir = "", int worker = 0);
   ScoreRow score_cell(const std::string& matrix, const std::string& ops, int worker = 0);
   // Several indices scored together on one worker (engine/lockstep.h; jacob_cov, hamming): the rows score_index
-  // gives each, except `seconds`, which is the group's time shared out equally.
+  // gives each, except `seconds`, which is the group's time shared out equally. A group whose arena does
+  // not fit in memory is scored in halves (the same rows; split_groups() counts them); one network
+  // alone that does not fit is the out-of-memory error.
   std::vector<ScoreRow> score_together(const std::vector<long>& indices, int worker = 0);
+  long split_groups() const { return *split_groups_; }
   // Every index of `indices` over all workers, one thread each (the caller's thread drives worker 0),
   // `lockstep` at a time per worker (neighbours in the space's lockstep order: Space::lockstep_key);
   // done(k, row) runs for indices[k] under a lock, in completion order. The first error (of scoring
@@ -140,6 +143,8 @@ struct ScoringSetup {
   ScoreRow score_graph(long index, const std::string& arch, const Graph& g, uint64_t arch_key,
                        const std::string& export_name, const std::string& export_dir, std::vector<double>* sigma,
                        int worker);
+  std::vector<ScoreRow> score_group(const std::vector<long>& indices, int worker);  // score_together, once
+  std::unique_ptr<std::atomic<long>> split_groups_ = std::make_unique<std::atomic<long>>(0);
 };
 
 // --devices: "all" (every CUDA device) or a comma-separated list of distinct ordinals below count.
