@@ -12,6 +12,7 @@
 #include <exception>
 #include <filesystem>
 #include <mutex>
+#include <numeric>
 #include <thread>
 
 #include "engine/error.h"
@@ -313,8 +314,11 @@ void ScoringSetup::score_many(const std::vector<long>& indices,
   const size_t group = size_t(std::max(1, lockstep));
   // Lockstep groups: neighbours in the space's lockstep order, whose calls merge into fewer launches
   // (scores do not depend on the grouping); rows still reach `done` by their position in `indices`.
-  const std::vector<size_t> order = group > 1 ? lockstep_order(*space, indices) : std::vector<size_t>{};
-  const auto at = [&](size_t j) { return group > 1 ? order[j] : j; };
+  std::vector<size_t> order(indices.size());
+  if (group > 1)
+    order = lockstep_order(*space, indices);
+  else
+    std::iota(order.begin(), order.end(), size_t(0));
   const auto work = [&](int w) {
     try {
       bind(w);
@@ -322,7 +326,7 @@ void ScoringSetup::score_many(const std::vector<long>& indices,
         const size_t k1 = std::min(indices.size(), k0 + group);
         std::vector<ScoreRow> rows;
         if (group == 1) {
-          rows.push_back(score_index(indices[k0], w));
+          rows.push_back(score_index(indices[order[k0]], w));
         } else {
           std::vector<long> together;
           for (size_t j = k0; j < k1; ++j) together.push_back(indices[order[j]]);
@@ -330,7 +334,7 @@ void ScoringSetup::score_many(const std::vector<long>& indices,
         }
         const std::lock_guard<std::mutex> lock(mu);
         if (error) return;
-        for (size_t j = k0; j < k1; ++j) done(at(j), rows[j - k0]);
+        for (size_t j = k0; j < k1; ++j) done(order[j], rows[j - k0]);
       }
     } catch (...) {
       const std::lock_guard<std::mutex> lock(mu);
