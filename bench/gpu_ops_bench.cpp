@@ -5,7 +5,7 @@
 // and CUDA graphs on one stream; and the convolutions' ceiling: every deterministic cuDNN algorithm in
 // NCHW and NHWC, FMA and TF32 math, timed by cudnnFind against the backend's choice. Markdown on
 // stdout. BACKEND cpu models the CPU backend and skips the cuDNN part. SCORE hamming models the
-// Hamming score's forward pass instead (the op table alone; its codes' accumulation counted, not timed).
+// Hamming score's forward pass instead (with its codes: relu_codes, hamming_pairs).
 // Usage: naswot_gpu_ops_bench [BATCH=128] [REPS=20] [BACKEND=cuda] [SPACE=nb201|nb101|nats-sss]
 //        [SAMPLE=1000 (nb101, nats-sss)] [CONV_CALLS=16 (naswot's convolutions: calls per launch)]
 //        [SCORE=jacob|hamming]
@@ -175,6 +175,13 @@ const std::map<std::string, OpCost>& op_costs() {
           const double o = double((k[1] + 2 * k[6] - k[4]) / k[5] + 1) * ((k[2] + 2 * k[6] - k[4]) / k[5] + 1);
           return 4.0 * k[0] * ((k[7] ? 3 : 2) * k[1] * k[2] + o) * pb;
         }}},
+      // relu_codes (D B): the values read once, the bits written; hamming_pairs (B words D weight
+      // accumulate): the codes read once, K written (and read when adding).
+      {"relu_codes",
+       {kCodes, [](const std::vector<long>& k, double pb) { return 4.0 * k[0] * pb + k[0] * k[1] / 8.0; }}},
+      {"hamming_pairs",
+       {kCodes,
+        [](const std::vector<long>& k, double) { return 8.0 * k[1] * k[0] + (k[4] ? 2 : 1) * 8.0 * k[0] * k[0]; }}},
       {"linear_forward",
        {kOther, [](const std::vector<long>& k, double) { return 4.0 * (k[0] * k[1] + k[1] * k[2] + k[0] * k[2]); }}},
       {"linear_backward_data",
@@ -241,12 +248,6 @@ struct Modeller {
       const auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
       ex.hamming_kernel(g, zeros, x.data(), B, weight);
       tracer.set_on_call(nullptr);
-      // Each ReLU site's codes: its values (or its input's, read through) read once, bits written, K
-      // read and written; counted from the graph, not timed (the accumulation is no op-table op).
-      for (const Node& n : g.nodes)
-        if (weight(n) > 0)
-          m.calls[kCodes] += 1, m.unknown[kCodes] += 1,
-              m.bytes[kCodes] += 4.0 * double(n.out.per_sample()) * pb * (1 + 1.0 / 32) + 2 * 8.0 * B * B;
       return;
     }
     ex.jacobian(g, zeros, x.data(), B, false);
@@ -445,10 +446,7 @@ int main(int argc, char** argv) try {
       "| kernels per call | MB per architecture | GB/s |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   for (int j = 0; j < kKinds; ++j)
-    if (j == kCodes && m.calls[j] > 0) {  // counted, not timed
-      std::printf("| %s | n/a | | n/a | n/a | %.1f | n/a | %.1f | n/a |\n", kKindName[j], m.calls[j] / N,
-                  1e-6 * m.bytes[j] / N);
-    } else if (m.calls[j] > 0) {  // kinds the space has
+    if (m.calls[j] > 0) {  // kinds the space has
       char kern[48] = "n/a";
       if (m.unknown[j] < m.calls[j])
         std::snprintf(kern, sizeof kern, "%.2f%s", m.kernels[j] / (m.calls[j] - m.unknown[j]),

@@ -7,7 +7,7 @@
 // in index order. ORDER sorted: the same indices in the space's lockstep order (score-space's groups).
 // Usage: naswot_lockstep_bench [BATCH=128] [BACKEND=cpu] [SPACE=nb201] [SAMPLE=128] [MODE=host] [KS=1,4,8,16,32]
 //        [CONV=cudnn|naswot|cudnn-graph|naswot-gather (cuda: --conv-kernels)] [WEIGHTS=host|drawn (drawn: the backend
-//        draws them)] [ORDER=as-drawn|sorted]
+//        draws them)] [ORDER=as-drawn|sorted] [SCORE=jacob|hamming (the Hamming score's forward pass and codes)]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +24,7 @@
 #include "engine/init.h"
 #include "engine/lockstep.h"
 #include "engine/rng.h"
+#include "engine/score_hamming.h"
 #include "searchspaces/space.h"
 #include "tests/scs_reference.h"
 
@@ -60,6 +61,9 @@ int main(int argc, char** argv) try {
   if (argc > 8 && !drawn && std::string(argv[8]) != "host") fail("WEIGHTS: host or drawn");
   const std::string order = argc > 9 ? argv[9] : "as-drawn";
   if (order != "as-drawn" && order != "sorted") fail("ORDER: as-drawn or sorted");
+  const std::string score = argc > 10 ? argv[10] : "jacob";
+  if (score != "jacob" && score != "hamming") fail("SCORE: jacob or hamming");
+  const auto site_weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
   BackendOptions bo;
   if (B < 2 || sample < 1 || (mode != "host" && mode != "run") || !conv_kernels_named(conv, bo.conv))
     fail(
@@ -87,20 +91,24 @@ int main(int argc, char** argv) try {
   std::vector<float> x(size_t(B) * 3 * 32 * 32);
   for (size_t i = 0; i < x.size(); ++i) x[i] = uniform01(stream_key(7), i) - 0.5f;
 
-  std::printf("# Lockstep: %s, %zu architectures (%s), batch %d, %s backend (%s), mode %s, weights %s%s\n\n",
+  std::printf("# Lockstep: %s, %zu architectures (%s), batch %d, %s backend (%s), mode %s, weights %s%s%s\n\n",
               sp.title(), indices.size(),
               order == "sorted"                   ? "in the space's lockstep order"
               : long(indices.size()) == sp.size() ? "in index order"
                                                   : "drawn, in drawn order",
               B, be->name().c_str(), be->device().c_str(), mode.c_str(), drawn ? "drawn" : "host",
-              loads.empty() ? "" : (", fused loads and stores " + loads).c_str());
+              loads.empty() ? "" : (", fused loads and stores " + loads).c_str(),
+              score == "hamming" ? ", the Hamming score" : "");
   std::printf(
       "Per architecture: launches (batched op calls) and host milliseconds by stage; arena MB: the largest\n"
       "arena of one lockstep call (K networks and the batch). build: the graph; init: %s;\n"
       "plan, record (executor issue into the recorder, weight upload), merge (the\n"
       "steps), issue (the steps: %s), score (%s).\n\n",
       drawn ? "the table of draws (the backend draws the weights in a step)" : "the weights on the host",
-      mode == "host" ? "counted, not run" : "run", mode == "host" ? "not run" : "Sigma_J and its score");
+      mode == "host" ? "counted, not run" : "run",
+      mode == "host"       ? "not run"
+      : score == "hamming" ? "K's download"
+                           : "Sigma_J and its score");
   std::printf(
       "| K | launches | calls per launch | arena MB | build | init | plan | record | merge | issue | score | "
       "total ms | arch/s | vs K=1 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -129,10 +137,15 @@ int main(int argc, char** argv) try {
       std::vector<Lockstep::Net> nets;
       for (size_t k = 0; k < graphs.size(); ++k)
         nets.push_back(drawn ? Lockstep::Net{&graphs[k], nullptr, &draws[k]} : Lockstep::Net{&graphs[k], &params[k]});
-      if (mode == "host")
+      if (score == "hamming") {
+        const auto K = ls.hamming_kernels(nets, x.data(), B, site_weight);
+        if (mode == "run")
+          for (const auto& k : K) hamming_logdet(k, B);
+      } else if (mode == "host") {
         ls.issue(nets, x.data(), B);
-      else
+      } else {
         ls.jacob_cov(nets, x.data(), B);
+      }
     }
     const double all_s = seconds_since(t_all);
     const LockstepStats& s = ls.stats();

@@ -90,15 +90,6 @@ class Ops {
 class ScoreKernels {
  public:
   virtual ~ScoreKernels() = default;
-  // Hamming kernel of ReLU codes: begin (K = 0, B x B), accumulate one site whose values y are
-  // per_sample units per sample (backend layout) with K[a][b] += weight * #{units where (y > 0) agrees},
-  // end (K to host).
-  virtual void hamming_begin(int B) = 0;
-  virtual void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) = 0;
-  virtual std::vector<int64_t> hamming_end() = 0;
-  // The same accumulation into K (B x B int64) in this backend's memory: lockstep scoring keeps one K
-  // per architecture (engine/lockstep.h).
-  virtual void hamming_accumulate_to(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K) = 0;
   // The v1 score of the input-gradient J (row values per sample, this backend's layout): Sigma_J and its spectrum.
   virtual JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) = 0;
   // The scores of n Jacobians, as n calls of jacob_cov_score give them (the same bits); a backend may

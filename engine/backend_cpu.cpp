@@ -76,17 +76,6 @@ class CpuBackend final : public Backend {
 #include "kernels/ops.def"
 #undef NASWOT_OP
 
-  void hamming_begin(int B) override {
-    kb_ = B;
-    K_.assign(size_t(B) * B, 0);
-  }
-  void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
-    hamming_accumulate_to(per_sample, kb_, y, weight, K_.data());
-  }
-  void hamming_accumulate_to(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K) override {
-    cpu::hamming_accumulate(per_sample, B, y, weight, K, codes_);
-  }
-  std::vector<int64_t> hamming_end() override { return std::move(K_); }
   JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {
     // Sigma_J does not depend on the order of a row's entries: read the blocked J as `row` channels
     // of one pixel, which gives each sample's entries contiguously.
@@ -100,9 +89,6 @@ class CpuBackend final : public Backend {
   int threads_;
   GrowBuffer<float, HugePageMemory> arena_, persistent_;
   std::vector<float> jt_;
-  int kb_ = 0;
-  std::vector<int64_t> K_;
-  std::vector<uint64_t> codes_;  // packing scratch, reused across sites
 };
 
 }  // namespace

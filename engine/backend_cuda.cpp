@@ -406,24 +406,6 @@ class CudaBackend final : public Backend {
     NASWOT_CUBLAS_CHECK(cublasSgemv(cublas_, CUBLAS_OP_N, Out, B, &one, dy, Out, ones_.data(), 1, &beta, dbias, 1));
   }
 
-  void hamming_begin(int B) override {
-    kb_ = B;
-    int64_t* K = hamming_K_.ensure(size_t(B) * B);
-    NASWOT_CUDA_CHECK(cudaMemsetAsync(K, 0, size_t(B) * B * sizeof(int64_t), stream_));
-  }
-  void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
-    hamming_accumulate_to(per_sample, kb_, y, weight, hamming_K_.data());
-  }
-  void hamming_accumulate_to(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K) override {
-    uint64_t* codes = hamming_codes_.ensure(cuda::hamming_codes_words(per_sample, B));
-    cuda::hamming_accumulate(stream_, per_sample, B, y, weight, K, codes);
-  }
-  std::vector<int64_t> hamming_end() override {
-    std::vector<int64_t> K(size_t(kb_) * kb_);
-    download_bytes(hamming_K_.data(), K.data(), K.size() * sizeof(int64_t));
-    return K;
-  }
-
   JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {
     return std::move(jacob_cov_scores(&J, 1, B, row, k)[0]);  // alone as in a batch: the same bits
   }
@@ -582,12 +564,10 @@ class CudaBackend final : public Backend {
   DeviceBuffer<float> arena_, persistent_;
   DeviceBuffer<std::byte> workspace_, bn_ws_;  // cuDNN's workspace; batch norm's partial sums
   DeviceBuffer<unsigned> bn_counter_buf_;
-  DeviceBuffer<int64_t> hamming_K_;
   DeviceBuffer<float> ones_;  // B ones: the linear layer's bias gradient
   DeviceBuffer<double> fisher_scratch_;
   DeviceBuffer<float> bn_tangent_coef_;  // batch norm tangents' per-channel coefficients
   int ones_b_ = 0;
-  DeviceBuffer<uint64_t> hamming_codes_;
   unsigned* bn_counters_ = nullptr;      // batch norm's finished-block counts: zero between launches
   DeviceBuffer<float> relu_scratch_;     // cuDNN's path of the fused ReLU + convolution ops
   DeviceBuffer<float> bn_grad_scratch_;  // cuDNN's path of conv2d_bn_backward_data: the batch norm's gradient
@@ -595,7 +575,6 @@ class CudaBackend final : public Backend {
   DeviceBuffer<char> sig_small_;
   DeviceBuffer<int> sig_eigen_info_;
   GrowBuffer<std::byte, PinnedMemory> staging_;
-  int kb_ = 0;
   int solver_b_ = 0, lwork_potrf_ = 0, lwork_syevd_ = 0;
 };
 

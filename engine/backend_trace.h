@@ -72,21 +72,6 @@ class TracingBackend final : public Backend {
 #include "kernels/ops.def"
 #undef NASWOT_OP
 
-  // The Hamming kernel's accumulation is no op-table op: forwarded unless nothing runs (a report's K is 0).
-  void hamming_begin(int B) override {
-    hamming_b_ = B;
-    if (mode_ != Trace::ReportOnly) inner_.hamming_begin(B);
-  }
-  void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
-    if (mode_ != Trace::ReportOnly) inner_.hamming_accumulate(per_sample, y, weight);
-  }
-  std::vector<int64_t> hamming_end() override {
-    if (mode_ == Trace::ReportOnly) return std::vector<int64_t>(size_t(hamming_b_) * size_t(hamming_b_), 0);
-    return inner_.hamming_end();
-  }
-  void hamming_accumulate_to(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K) override {
-    if (mode_ != Trace::ReportOnly) inner_.hamming_accumulate_to(per_sample, B, y, weight, K);
-  }
   JacobScore jacob_cov_score(const float* J, int B, size_t row, double k) override {
     return inner_.jacob_cov_score(J, B, row, k);
   }
@@ -112,7 +97,6 @@ class TracingBackend final : public Backend {
   Backend& inner_;
   std::function<void(const OpCall&)> on_call_;
   Trace mode_;
-  int hamming_b_ = 0;
 };
 
 }  // namespace naswot

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 
 #include "engine/error.h"
 
@@ -631,33 +632,77 @@ ReluMask Executor::mask_of(const Graph& g, int v, const float* y, int B) {
   return mk;
 }
 
+std::vector<int64_t> download_kernel(Backend& be, const int64_t* K, int B) {
+  const size_t n = size_t(B) * size_t(B);
+  std::vector<float> bits(2 * n);
+  be.download(reinterpret_cast<const float*>(K), bits.data(), bits.size());
+  std::vector<int64_t> out(n);
+  std::memcpy(out.data(), bits.data(), n * sizeof(int64_t));
+  return out;
+}
+
 HammingResult Executor::hamming_kernel(const Graph& g, const Weights& params, const float* batch_nchw, int B,
                                        const std::function<int64_t(const Node&)>& weight) {
   HammingResult r;
-  forward_hamming(g, params, batch_nchw, B, weight, nullptr, capture_masks_ ? &r.relu_masks : nullptr);
-  r.K = be_.hamming_end();
+  const int64_t* K =
+      forward_hamming(g, params, batch_nchw, B, weight, nullptr, capture_masks_ ? &r.relu_masks : nullptr);
+  r.K = download_kernel(be_, K, B);
   return r;
 }
 
-void Executor::issue_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int B,
-                             const std::function<int64_t(const Node&)>& weight, const Plan* plan) {
+const int64_t* Executor::issue_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int B,
+                                       const std::function<int64_t(const Node&)>& weight, const Plan* plan) {
   if (capture_masks_) fail("executor: issue_hamming downloads nothing: turn capture_relu_masks off");
-  forward_hamming(g, params, batch_nchw, B, weight, plan, nullptr);
+  return forward_hamming(g, params, batch_nchw, B, weight, plan, nullptr);
 }
 
-void Executor::forward_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int B,
-                               const std::function<int64_t(const Node&)>& weight, const Plan* plan,
-                               std::vector<ReluMask>* masks) {
-  be_.hamming_begin(B);
+const int64_t* Executor::forward_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int B,
+                                         const std::function<int64_t(const Node&)>& weight, const Plan* plan,
+                                         std::vector<ReluMask>* masks) {
+  const Plan own = plan ? Plan{}
+                        : make_plan(g, B, PlanMode::ForwardAllReLUs, be_.padded_batch(B),
+                                    plan_options_.for_backend(be_.convs_read_through()));
+  const Plan& p = plan ? *plan : own;
+  // The sites' codes rows, by weight (ascending), then in plan order: each weight's rows are one run,
+  // summed into K by one hamming_pairs call.
+  struct Run {
+    size_t start = 0, next = 0, words = 0;  // rows
+    int64_t units = 0;
+  };
+  std::map<int64_t, Run> runs;
+  std::vector<size_t> row_of(g.nodes.size(), 0);
+  for (int v : p.order)
+    if (const int64_t w = has_trait(g.nodes[v].op, kReLUSite) ? weight(g.nodes[v]) : 0; w > 0) {
+      Run& r = runs[w];
+      r.words += (g.nodes[v].out.per_sample() + 63) / 64;
+      r.units += int64_t(g.nodes[v].out.per_sample());
+    }
+  size_t rows = 0;
+  for (auto& [w, r] : runs) r.start = r.next = rows, rows += r.words;
+  if (rows > p.hamming_words) fail("executor: internal error, the plan has no room for the Hamming codes");
+  for (int v : p.order)
+    if (const int64_t w = has_trait(g.nodes[v].op, kReLUSite) ? weight(g.nodes[v]) : 0; w > 0) {
+      Run& r = runs.at(w);
+      row_of[size_t(v)] = r.next;
+      r.next += (g.nodes[v].out.per_sample() + 63) / 64;
+    }
+  const auto codes = [&] { return reinterpret_cast<uint64_t*>(arena_ + p.hamming_codes_off); };
   forward(
       g, params, batch_nchw, B, PlanMode::ForwardAllReLUs,
       [&](int v, const float* y) {
         const Node& n = g.nodes[v];
-        const int64_t w = weight(n);
-        if (w > 0) be_.hamming_accumulate(n.out.per_sample(), y, w);
+        if (weight(n) > 0) be_.relu_codes(n.out.per_sample(), B, y, codes() + row_of[size_t(v)] * size_t(B));
         if (masks) masks->push_back(mask_of(g, v, y, B));
       },
-      plan);
+      &p);
+  int64_t* K = reinterpret_cast<int64_t*>(arena_ + p.hamming_K_off);
+  if (runs.empty()) be_.hamming_pairs(B, 0, codes(), 0, 1, K, false);  // no site: K = 0
+  bool first = true;
+  for (const auto& [w, r] : runs) {
+    be_.hamming_pairs(B, r.words, codes() + r.start * size_t(B), r.units, w, K, !first);
+    first = false;
+  }
+  return K;
 }
 
 }  // namespace naswot

@@ -61,6 +61,9 @@ struct Weights {
   const std::vector<WeightDraw>* draws = nullptr;
 };
 
+// A Hamming kernel K (batch x batch int64 in the backend's memory, e.g. issue_hamming's) to the host.
+std::vector<int64_t> download_kernel(Backend& be, const int64_t* K, int batch);
+
 class Executor {
  public:
   explicit Executor(Backend& backend) : be_(backend) {}
@@ -113,11 +116,11 @@ class Executor {
   // Returns K (batch x batch, row-major), exact integers.
   HammingResult hamming_kernel(const Graph& g, const Weights& params, const float* batch_nchw, int batch,
                                const std::function<int64_t(const Node&)>& weight);
-  // hamming_kernel without its end: K accumulates in the backend (hamming_begin .. hamming_accumulate)
-  // and is not downloaded (engine/lockstep.h records the calls). plan: as issue_jacobian's, in
-  // ForwardAllReLUs mode.
-  void issue_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int batch,
-                     const std::function<int64_t(const Node&)>& weight, const Plan* plan = nullptr);
+  // hamming_kernel without the download: returns K in the backend's memory (batch x batch int64, in
+  // the arena: valid until the next call; engine/lockstep.h records the calls). plan: as
+  // issue_jacobian's, in ForwardAllReLUs mode.
+  const int64_t* issue_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int batch,
+                               const std::function<int64_t(const Node&)>& weight, const Plan* plan = nullptr);
   // Debug/oracle aid: also return every computed ReLU's activation mask and every max-pool's winners
   // (costs a download per site).
   void capture_relu_masks(bool on) { capture_masks_ = on; }
@@ -141,9 +144,10 @@ class Executor {
                        const std::vector<float>* tdy = nullptr);
   // Node v's tangent after its forward op (plans with tangents).
   void tangent_forward(const Graph& g, int v, int batch);
-  void forward_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int batch,
-                       const std::function<int64_t(const Node&)>& weight, const Plan* plan,
-                       std::vector<ReluMask>* masks);
+  // The forward pass with each site's codes (relu_codes), then K (hamming_pairs, one call per weight).
+  const int64_t* forward_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int batch,
+                                 const std::function<int64_t(const Node&)>& weight, const Plan* plan,
+                                 std::vector<ReluMask>* masks);
   ReluMask mask_of(const Graph& g, int node, const float* y, int batch);
   PoolArgmax argmax_of(const Graph& g, int node, const float* x, int batch);
   std::vector<PoolArgmax> pools_;  // captured during the last forward

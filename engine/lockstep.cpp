@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
-#include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
@@ -22,23 +21,12 @@
 namespace naswot {
 namespace {
 
-// A Hamming site's accumulation into one architecture's K (ScoreKernels::hamming_accumulate_to).
-struct HammingArgs {
-  size_t per_sample;
-  int B;
-  const float* y;
-  int64_t weight;
-  int64_t* K;
-};
-constexpr size_t kHammingOp = kOpCount;  // its "op index", after the table's
-
 // One recorded call: its arguments, tagged by the op (variant index = op index + 1).
 using CallArgs = std::variant<std::monostate
 #define NASWOT_OP(name, cuda, params, args) , op_args::name
 #include "kernels/ops.def"
 #undef NASWOT_OP
-                              ,
-                              HammingArgs>;
+                              >;
 
 struct Call {
   uint32_t key;  // the op and its scalar arguments, interned
@@ -63,10 +51,7 @@ class Recorder final : public Backend {
   explicit Recorder(Backend& inner) : inner_(inner) {}
   // The next calls belong to `program`, whose network's arena part is [arena, arena + floats);
   // `input` holds the input batch (`input_floats`).
-  // K: the network's Hamming kernel (B x B int64) in the inner backend's memory, or nullptr.
-  void begin(std::vector<Call>* program, float* arena, size_t floats, float* input, size_t input_floats,
-             int64_t* K = nullptr) {
-    K_ = K;
+  void begin(std::vector<Call>* program, float* arena, size_t floats, float* input, size_t input_floats) {
     program_ = program;
     arena_ = arena;
     arena_floats_ = floats;
@@ -101,21 +86,6 @@ class Recorder final : public Backend {
 #include "kernels/ops.def"
 #undef NASWOT_OP
 
-  // The Hamming score's calls into the network's own K: zeroed (as floats: zero bits), then one
-  // accumulation per ReLU site, recorded like ops.
-  void hamming_begin(int B) override {
-    if (!K_) refuse("a Hamming kernel without its K");
-    kb_ = B;
-    record<op_index("fill")>(op_args::fill(size_t(B) * size_t(B) * 2, 0.f, reinterpret_cast<float*>(K_)));
-  }
-  void hamming_accumulate(size_t per_sample, const float* y, int64_t weight) override {
-    const auto [it, added] = keys_.try_emplace({long(kHammingOp), long(per_sample)}, uint32_t(key_ops_.size()));
-    if (added) key_ops_.push_back(kHammingOp);
-    program_->push_back(
-        {it->second, CallArgs(std::in_place_index<kHammingOp + 1>, HammingArgs{per_sample, kb_, y, weight, K_})});
-  }
-  std::vector<int64_t> hamming_end() override { refuse("the end of a Hamming kernel"); }
-  void hamming_accumulate_to(size_t, int, const float*, int64_t, int64_t*) override { refuse("a Hamming kernel"); }
   JacobScore jacob_cov_score(const float*, int, size_t, double) override { refuse("a score"); }
   std::vector<JacobScore> jacob_cov_scores(const float* const*, int, int, size_t, double) override { refuse("scores"); }
 
@@ -152,8 +122,6 @@ class Recorder final : public Backend {
   std::vector<Call>* program_ = nullptr;
   float *arena_ = nullptr, *input_ = nullptr;
   size_t arena_floats_ = 0, input_floats_ = 0;
-  int64_t* K_ = nullptr;
-  int kb_ = 0;
   std::map<std::vector<long>, uint32_t> keys_;
   std::vector<size_t> key_ops_;
   std::deque<std::vector<const float*>> owned_;
@@ -173,12 +141,6 @@ void run_step(Backend& be, size_t op, const std::vector<const CallArgs*>& calls)
   }
 #include "kernels/ops.def"
 #undef NASWOT_OP
-    case kHammingOp:  // one call each (the codes scratch is the backend's)
-      for (const CallArgs* c : calls) {
-        const HammingArgs& h = std::get<kHammingOp + 1>(*c);
-        be.hamming_accumulate_to(h.per_sample, h.B, h.y, h.weight, h.K);
-      }
-      return;
     default: fail("lockstep: internal error, unknown op");
   }
 }
@@ -302,7 +264,7 @@ std::vector<JacobScore> Lockstep::jacob_cov(const std::vector<Net>& nets, const 
 
 std::vector<const float*> Lockstep::issue(const std::vector<Net>& nets, const float* batch_nchw, int B) {
   std::vector<const float*> J(nets.size());
-  run(nets, B, PlanMode::InputGradient, 0, [&](Executor& ex, size_t i, const Plan& plan, float*) {
+  run(nets, B, PlanMode::InputGradient, [&](Executor& ex, size_t i, const Plan& plan) {
     J[i] = ex.issue_jacobian(*nets[i].graph, nets[i].weights(), batch_nchw, B, &plan);
   });
   return J;
@@ -310,25 +272,19 @@ std::vector<const float*> Lockstep::issue(const std::vector<Net>& nets, const fl
 
 std::vector<std::vector<int64_t>> Lockstep::hamming_kernels(const std::vector<Net>& nets, const float* batch_nchw,
                                                             int B, const std::function<int64_t(const Node&)>& weight) {
-  const size_t k_floats = size_t(B) * size_t(B) * 2;  // B x B int64 in float slots
-  std::vector<float*> K(nets.size());
-  run(nets, B, PlanMode::ForwardAllReLUs, k_floats, [&](Executor& ex, size_t i, const Plan& plan, float* k) {
-    K[i] = k;
-    ex.issue_hamming(*nets[i].graph, nets[i].weights(), batch_nchw, B, weight, &plan);
+  std::vector<const int64_t*> K(nets.size());
+  run(nets, B, PlanMode::ForwardAllReLUs, [&](Executor& ex, size_t i, const Plan& plan) {
+    K[i] = ex.issue_hamming(*nets[i].graph, nets[i].weights(), batch_nchw, B, weight, &plan);
   });
   auto t = Clock::now();
-  std::vector<std::vector<int64_t>> out(nets.size(), std::vector<int64_t>(size_t(B) * size_t(B)));
-  std::vector<float> bits(k_floats);
-  for (size_t i = 0; i < nets.size(); ++i) {
-    be_.download(K[i], bits.data(), k_floats);
-    std::memcpy(out[i].data(), bits.data(), k_floats * sizeof(float));
-  }
+  std::vector<std::vector<int64_t>> out;
+  for (const int64_t* k : K) out.push_back(download_kernel(be_, k, B));
   stats_.score_s += since(t);
   return out;
 }
 
-void Lockstep::run(const std::vector<Net>& nets, int B, PlanMode mode, size_t extra_floats,
-                   const std::function<void(Executor&, size_t, const Plan&, float* extra)>& issue_one) {
+void Lockstep::run(const std::vector<Net>& nets, int B, PlanMode mode,
+                   const std::function<void(Executor&, size_t, const Plan&)>& issue_one) {
   if (nets.empty()) return;
   auto t = Clock::now();
   const size_t slots = be_.padded_batch(B);
@@ -338,7 +294,7 @@ void Lockstep::run(const std::vector<Net>& nets, int B, PlanMode mode, size_t ex
   for (const Net& n : nets) {
     plans.push_back(make_plan(*n.graph, B, mode, slots, options_.for_backend(be_.convs_read_through())));
     offsets.push_back(total);
-    total += aligned(plans.back().arena_floats) + aligned(extra_floats);  // the network's part, then its extra
+    total += aligned(plans.back().arena_floats);
   }
   input_ = plans[0].input;
   const Shape in = nets[0].graph->shape(input_);
@@ -370,11 +326,8 @@ void Lockstep::run(const std::vector<Net>& nets, int B, PlanMode mode, size_t ex
   std::vector<std::vector<Call>> programs(nets.size());
   be_.range_push("record");
   for (size_t i = 0; i < nets.size(); ++i) {
-    float* part = base + offsets[i];
-    float* extra = part + aligned(plans[i].arena_floats);
-    rec.begin(&programs[i], part, plans[i].arena_floats, base + total, input_floats,
-              extra_floats ? reinterpret_cast<int64_t*>(extra) : nullptr);
-    issue_one(ex, i, plans[i], extra);
+    rec.begin(&programs[i], base + offsets[i], plans[i].arena_floats, base + total, input_floats);
+    issue_one(ex, i, plans[i]);
   }
   be_.range_pop();
   stats_.record_s += since(t);

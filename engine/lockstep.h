@@ -68,10 +68,10 @@ class Lockstep {
   void observe_programs(std::function<void(const std::vector<std::vector<uint32_t>>&)> f) { observe_ = std::move(f); }
 
  private:
-  // Plans the nets in `mode`, gives each its part of one arena (and extra_floats more: its K),
-  // records issue_one(executor, i, plan, extra) for each, merges and runs the steps.
-  void run(const std::vector<Net>& nets, int batch, PlanMode mode, size_t extra_floats,
-           const std::function<void(Executor&, size_t, const Plan&, float* extra)>& issue_one);
+  // Plans the nets in `mode`, gives each its part of one arena, records issue_one(executor, i, plan)
+  // for each, merges and runs the steps.
+  void run(const std::vector<Net>& nets, int batch, PlanMode mode,
+           const std::function<void(Executor&, size_t, const Plan&)>& issue_one);
   Backend& be_;
   PlanOptions options_;
   LockstepStats stats_;

@@ -322,6 +322,13 @@ void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner
       p.zeros_off = region(p.zeros_floats);
     }
   }
+  if (mode == PlanMode::ForwardAllReLUs) {  // 64-bit words in float pairs, on 64-byte boundaries
+    for (int v : p.order)
+      if (has_trait(g.nodes[v].op, kReLUSite)) p.hamming_words += (g.nodes[v].out.per_sample() + 63) / 64;
+    p.hamming_codes_off = (stats + 15) / 16 * 16;
+    p.hamming_K_off = (p.hamming_codes_off + 2 * p.hamming_words * size_t(p.batch) + 15) / 16 * 16;
+    stats = p.hamming_K_off + 2 * size_t(p.batch) * size_t(p.batch);
+  }
   for (int v : p.order)
     if (has_trait(g.nodes[v].op, kBatchStats)) {
       p.nodes[v].stats_off = stats;

@@ -66,6 +66,9 @@ struct Plan {
   bool tangent = false;
   size_t param_tangents_off = 0, param_tgrads_off = 0, scratch_off = 0, zeros_off = 0;
   size_t scratch_floats = 0, zeros_floats = 0;
+  // ForwardAllReLUs: the Hamming score's ReLU codes, hamming_words rows of `batch` 64-bit words (every
+  // live ReLU's ceil(per_sample / 64) rows; kernels/ops.def, relu_codes), and its K (batch x batch int64).
+  size_t hamming_codes_off = 0, hamming_words = 0, hamming_K_off = 0;
   size_t arena_floats = 0;  // total
   size_t naive_floats = 0;  // what one buffer per value and gradient would need (for reporting)
   const NodePlan& operator[](int v) const { return nodes[size_t(v)]; }

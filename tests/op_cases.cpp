@@ -1,6 +1,9 @@
 // Test cases of every op of the op table on small, odd shapes (tests/op_cases.h).
 #include "tests/op_cases.h"
 
+#include <cmath>
+#include <cstring>
+
 #include "engine/init.h"
 #include "engine/rng.h"
 #include "tests/test_util.h"
@@ -496,6 +499,79 @@ void draw_cases(std::vector<OpCase>& v) {
   v.push_back(draw_case("230 tensors of every kind", many, size_t(offset) + 1));
 }
 
+// The Hamming score's codes: relu_codes at a word boundary's either side (with the ReLU's edges: exact
+// zeros, -0 and NaN are off), hamming_pairs writing and adding (its definition: K's int64 bits, exact)
+// on codes with every bit pattern.
+std::vector<float> words_as_floats(const std::vector<uint64_t>& w) {
+  std::vector<float> f(2 * w.size());
+  std::memcpy(f.data(), w.data(), w.size() * sizeof(uint64_t));
+  return f;
+}
+std::vector<uint64_t> floats_as_words(const std::vector<float>& f) {
+  std::vector<uint64_t> w(f.size() / 2);
+  std::memcpy(w.data(), f.data(), w.size() * sizeof(uint64_t));
+  return w;
+}
+void hamming_cases(std::vector<OpCase>& v) {
+  for (const int D : {64, 130}) {
+    const size_t words = size_t(D + 63) / 64;
+    HostTensor y = rnd(D, 1, 81);
+    for (size_t i = 0; i < y.v.size(); i += 5) y.v[i] = i % 3 == 0 ? 0.f : i % 3 == 1 ? -0.f : std::nanf("");
+    OpCase c{"relu_codes",
+             std::to_string(D) + " units",
+             {y},
+             {raw_rnd(2 * words * B, 82)},  // overwritten, padding bits included
+             false,
+             [=](Backend& be, const std::vector<float*>& p, bool) {
+               be.relu_codes(size_t(D), B, p[0], reinterpret_cast<uint64_t*>(p[1]));
+             }};
+    c.exact = true;
+    c.host = [=](const std::vector<HostTensor>& in) {
+      std::vector<uint64_t> codes(words * B, 0);
+      for (int b = 0; b < B; ++b)
+        for (int e = 0; e < D; ++e)
+          if (in[0].v[size_t(b) * D + size_t(e)] > 0.f)
+            codes[size_t(e / 64) * B + size_t(b)] |= uint64_t(1) << (e % 64);
+      return std::vector<std::vector<float>>{words_as_floats(codes)};
+    };
+    v.push_back(c);
+  }
+  for (const bool add : {false, true}) {
+    const int Bk = 5;
+    const size_t words = 3;
+    const int64_t D = 150, weight = 3;  // units: any count; the codes' bits past them are set too
+    std::vector<uint64_t> codes(words * Bk), k0(size_t(Bk) * Bk);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (uint64_t& c : codes) c = x = x * 6364136223846793005u + 1442695040888963407u;
+    for (size_t i = 0; i < k0.size(); ++i) k0[i] = uint64_t(0x3f8000003f800000) + 977 * i;  // normal floats
+    OpCase c{"hamming_pairs",
+             add ? "adding" : "writing",
+             {raw(words_as_floats(codes))},
+             {raw(words_as_floats(k0))},
+             false,
+             [=](Backend& be, const std::vector<float*>& p, bool) {
+               be.hamming_pairs(Bk, words, reinterpret_cast<const uint64_t*>(p[0]), D, weight,
+                                reinterpret_cast<int64_t*>(p[1]), add);
+             }};
+    c.exact = true;
+    c.host = [=](const std::vector<HostTensor>& in) {
+      const std::vector<uint64_t> cw = floats_as_words(in[0].v);
+      std::vector<uint64_t> K(k0.size());
+      for (int a = 0; a < Bk; ++a)
+        for (int b = 0; b < Bk; ++b) {
+          int64_t differ = 0;
+          for (size_t w = 0; w < words; ++w)
+            for (int bit = 0; bit < 64; ++bit)
+              differ += ((cw[w * Bk + size_t(a)] >> bit) & 1) != ((cw[w * Bk + size_t(b)] >> bit) & 1);
+          const size_t at = size_t(a) * Bk + size_t(b);
+          K[at] = (add ? k0[at] : 0) + uint64_t(weight * (D - differ));
+        }
+      return std::vector<std::vector<float>>{words_as_floats(K)};
+    };
+    v.push_back(c);
+  }
+}
+
 }  // namespace
 
 const std::vector<OpCase>& op_cases() {
@@ -507,6 +583,7 @@ const std::vector<OpCase>& op_cases() {
     pool_and_linear_cases(v);
     tangent_cases(v);
     draw_cases(v);
+    hamming_cases(v);
     return v;
   }();
   return cases;

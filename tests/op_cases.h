@@ -24,6 +24,7 @@ struct OpCase {
   bool accumulates = false;      // call(..., true) adds the result to outs[0]
   Call call;
   double gpu_tol = 1e-5;  // CUDA vs CPU, relative to the output's scale
+  bool exact = false;     // outputs are integer words in float slots: compared bit for bit (gpu_tol unused)
   // Definition on the host (outs for accumulate = false), where the op has a short one.
   Host host;
   // Backward ops: ins = {dy, x, weights...}, outs[0] = dx; `forward` computes y from p = {x,
@@ -63,7 +64,10 @@ inline void check_cases_against(Backend& ref, Backend& be) {
       const auto want = run(ref, c.ins, c.outs, [&](const std::vector<float*>& p) { c.call(ref, p, acc); });
       for (size_t i = 0; i < want.size(); ++i) {
         CAPTURE(i);
-        CHECK(rel_diff(got[i], want[i]) <= c.gpu_tol);
+        if (c.exact)
+          CHECK(same_bits(got[i], want[i]));
+        else
+          CHECK(rel_diff(got[i], want[i]) <= c.gpu_tol);
       }
     }
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -57,6 +58,11 @@ inline std::vector<std::vector<float>> run(Backend& be, const std::vector<HostTe
     res.push_back(std::move(r));
   }
   return res;
+}
+
+// The same bits (integer words kept in float slots: NaN patterns compare too).
+inline bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 // max |a - b| relative to max(|b|, floor).

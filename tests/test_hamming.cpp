@@ -11,35 +11,44 @@
 
 using namespace naswot;
 
-TEST_CASE("popcount of xor over awkward word counts") {
+TEST_CASE("xor popcounts over awkward row lengths") {
   std::mt19937_64 gen(3);
   for (size_t n : {1, 7, 8, 9, 15, 16, 17, 63, 257}) {
-    std::vector<uint64_t> a(n), b(n);
-    uint64_t naive = 0;
+    std::vector<uint64_t> row(n), acc(n);
+    std::vector<uint64_t> naive(n);
+    const uint64_t c = gen();
     for (size_t i = 0; i < n; ++i) {
-      a[i] = gen();
-      b[i] = gen();
-      for (int k = 0; k < 64; ++k) naive += ((a[i] >> k) & 1) != ((b[i] >> k) & 1);
+      row[i] = gen();
+      acc[i] = naive[i] = gen() >> 8;  // what the counts add to
+      for (int k = 0; k < 64; ++k) naive[i] += ((c >> k) & 1) != ((row[i] >> k) & 1);
     }
     CAPTURE(n);
-    CHECK(cpu::popcount_xor(a.data(), b.data(), n) == naive);
+    cpu::xor_popcount_add(c, row.data(), acc.data(), n);
+    CHECK(acc == naive);
   }
 }
 
 TEST_CASE("Hamming kernel equals the naive count of agreeing ReLU states") {
-  for (auto [D, B] : {std::pair<size_t, int>{1, 3}, {100, 5}, {257, 37}, {4096, 16}}) {
+  // Two sites of different sizes, their codes rows concatenated, summed by one hamming_pairs call:
+  // K = 5 (what was there) + 3 * (units whose states agree, over both sites).
+  for (auto [D, B] : {std::pair<size_t, int>{1, 3}, {100, 5}, {257, 37}, {4096, 16}, {5000, 130}}) {
     CAPTURE(D);
-    auto y = test::random_vec(D * size_t(B), uint32_t(D + B));
+    CAPTURE(B);
+    const size_t D2 = D + 70, words = (D + 63) / 64 + (D2 + 63) / 64;
+    auto y = test::random_vec(D * size_t(B), uint32_t(D + B)), y2 = test::random_vec(D2 * size_t(B), 9);
     for (size_t i = 0; i < y.size(); i += 7) y[i] = 0.f;  // exact zeros count as inactive (x > 0 is strict)
-    std::vector<int64_t> K(size_t(B) * B, 5);             // accumulates onto what is there
-    std::vector<uint64_t> scratch;
+    std::vector<uint64_t> codes(words * size_t(B), ~uint64_t(0));
     // y is NCHW-like (B x D); the kernel reads the blocked layout (D channels of one pixel).
-    cpu::hamming_accumulate(D, B, test::blocked(y, B, int(D), 1).data(), 3, K.data(), scratch);
+    cpu::relu_codes(D, B, test::blocked(y, B, int(D), 1).data(), codes.data());
+    cpu::relu_codes(D2, B, test::blocked(y2, B, int(D2), 1).data(), codes.data() + (D + 63) / 64 * size_t(B));
+    std::vector<int64_t> K(size_t(B) * B, 5);  // accumulates onto what is there
+    cpu::hamming_pairs(B, words, codes.data(), int64_t(D + D2), 3, K.data(), true);
     bool all = true;
     for (int a = 0; a < B; ++a)
       for (int b = 0; b < B; ++b) {
         int64_t agree = 0;
         for (size_t e = 0; e < D; ++e) agree += (y[a * D + e] > 0) == (y[b * D + e] > 0);
+        for (size_t e = 0; e < D2; ++e) agree += (y2[a * D2 + e] > 0) == (y2[b * D2 + e] > 0);
         all &= K[size_t(a) * B + b] == 5 + 3 * agree;
       }
     CHECK(all);

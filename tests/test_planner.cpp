@@ -252,6 +252,55 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("Hamming plans: the codes and K lie apart from every buffer, and K's diagonal counts every unit") {
+  // The diagonal K[a][a] = sum over sites of weight * units (a sample agrees with itself everywhere),
+  // with the sites' weights in two runs (Reference: ReLUs inside ReLU-Conv-BN blocks twice) or one.
+  const int B = 5;
+  const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 12);
+  const auto be = make_cpu_backend(1);
+  for (const std::string arch :
+       {"|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|",
+        "|avg_pool_3x3~0|+|none~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|none~2|"})
+    for (const bool loads : {false, true}) {
+      CAPTURE(arch);
+      CAPTURE(loads);
+      const Graph g = nb201::build(nb201::parse(arch));
+      PlanOptions o;
+      o.conv_loads = loads ? PlanOptions::ConvLoads::On : PlanOptions::ConvLoads::Off;
+      const Plan p = make_plan(g, B, PlanMode::ForwardAllReLUs, be->padded_batch(B), o);
+      size_t words = 0;
+      for (int v : p.order)
+        if (g.nodes[v].op == OpKind::ReLU) words += (g.nodes[v].out.per_sample() + 63) / 64;
+      CHECK(p.hamming_words == words);
+      const size_t codes_end = p.hamming_codes_off + 2 * words * B, k_end = p.hamming_K_off + 2 * size_t(B) * B;
+      CHECK(p.hamming_codes_off % 16 == 0);
+      CHECK(p.hamming_K_off % 16 == 0);
+      CHECK(p.hamming_codes_off >= g.num_params());
+      CHECK(codes_end <= p.hamming_K_off);
+      CHECK(k_end <= p.arena_floats);
+      const size_t slots = be->padded_batch(B);
+      for (int v : p.order) {  // batch statistics and values: none inside the two regions
+        const auto apart = [&](size_t a, size_t n) { return a + n <= p.hamming_codes_off || k_end <= a; };
+        if (has_trait(g.nodes[v].op, kBatchStats)) CHECK(apart(p[v].stats_off, 2 * size_t(g.nodes[v].out.c)));
+        if (p[v].sum_into < 0 && p[v].relu < 0 && !p[v].relu_read_through)
+          CHECK(apart(p[v].value_off, g.nodes[v].out.per_sample() * slots));
+      }
+      Executor ex(*be);
+      ex.set_plan_options(o);
+      const std::vector<float> w = init_params(g, 0, 3);
+      for (const ReluSites mode : {ReluSites::Each, ReluSites::Reference}) {
+        const auto weight = [&](const Node& n) { return relu_site_weight(n, mode); };
+        int64_t diag = 0;
+        for (int v : p.order) diag += weight(g.nodes[v]) * int64_t(g.nodes[v].out.per_sample());
+        const std::vector<int64_t> K = ex.hamming_kernel(g, w, x.data(), B, weight).K;
+        for (int a = 0; a < B; ++a) CHECK(K[size_t(a) * B + a] == diag);
+        for (int a = 0; a < B; ++a)
+          for (int b = 0; b < B; ++b)
+            CHECK((K[size_t(a) * B + b] == K[size_t(b) * B + a] && K[size_t(a) * B + b] <= diag));
+      }
+    }
+}
+
 TEST_CASE("fusion gives the plain schedule's Jacobians and Hamming kernels bit for bit") {
   const int B = 12;
   const auto x = test::random_vec(size_t(B) * 3 * 32 * 32, 6);

@@ -8,7 +8,6 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 #include "kernels/op_table.h"
 
@@ -36,12 +35,7 @@ using naswot::WeightDraw;
 // batchnorm_forward's statistics alone (what batchnorm_apply then applies).
 void batchnorm_statistics(int C, int P, int B, const float* x, float eps, float* mean, float* rstd);
 
-// Hamming kernel of one ReLU site: codes c_b = (y[., b] > 0) over the D = per_sample units of each
-// real sample (y in the blocked layout; the order of units within a code does not change K),
-// K[a][b] += weight * (D - popcount(c_a xor c_b)), exactly, for all a, b < B. scratch holds packed codes.
-void hamming_accumulate(size_t per_sample, int B, const float* y, int64_t weight, int64_t* K,
-                        std::vector<uint64_t>& scratch);
-// The popcount of a xor b over n 64-bit words (exposed for tests).
-uint64_t popcount_xor(const uint64_t* a, const uint64_t* b, size_t n);
+// acc[j] += popcount(c ^ row[j]) for j < n: hamming_pairs' inner loop (exposed for tests).
+void xor_popcount_add(uint64_t c, const uint64_t* row, uint64_t* acc, size_t n);
 
 }  // namespace naswot::cpu

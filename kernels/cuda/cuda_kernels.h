@@ -84,12 +84,6 @@ void batchnorm_tangent_backward(cudaStream_t s, int C, int HW, int B, const floa
 void fisher_terms(cudaStream_t s, int C, int HW, int B, const float* act, const float* grad, float* out,
                   bool accumulate, double* scratch);
 
-// K (B x B int64, device) += weight * #{units whose (y > 0) agrees}; y: B x per_sample.
-// codes: hamming_codes_words(per_sample, B) 64-bit words of scratch.
-size_t hamming_codes_words(size_t per_sample, int B);
-void hamming_accumulate(cudaStream_t s, size_t per_sample, int B, const float* y, int64_t weight, int64_t* K,
-                        uint64_t* codes);
-
 // Sigma_J of n architectures at once (J[a]: B rows of `row` values). sigma_rows: per row its mean and
 // 1 / sqrt(sum of squared deviations) (stats: n * B * 2 doubles) and flags[a * B + b] = 0 ok, 1
 // non-finite entry, 2 zero variance. sigma_gram: S (n * B * B, each B x B column-major, lower

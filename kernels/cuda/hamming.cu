@@ -1,14 +1,16 @@
-// The ReLU-code Hamming kernel on the GPU: the launchers of kernels/cuda/hamming_kernels.cuh on a stream.
+// The Hamming score's ReLU codes on the GPU: the launchers of kernels/cuda/hamming_kernels.cuh on a stream.
 #include "kernels/cuda/cuda_kernels.h"
 #include "kernels/cuda/hamming_kernels.cuh"
 #include "kernels/cuda/on_stream.cuh"
 
 namespace naswot::cuda {
 
-size_t hamming_codes_words(size_t per_sample, int B) { return codes_words(per_sample, B); }
+void relu_codes_many(cudaStream_t s, const op_args::relu_codes* calls, int n) {
+  relu_codes_many(calls, n, on_stream(s));
+}
 
-void hamming_accumulate(cudaStream_t s, size_t D, int B, const float* y, int64_t weight, int64_t* K, uint64_t* codes) {
-  hamming_accumulate(D, B, y, weight, K, codes, on_stream(s));
+void hamming_pairs_many(cudaStream_t s, const op_args::hamming_pairs* calls, int n) {
+  hamming_pairs_many(calls, n, on_stream(s));
 }
 
 }  // namespace naswot::cuda

@@ -432,23 +432,44 @@ TEST_CASE("cuda: linear forward and backward-data") {
          [&](Backend& be, auto& p) { be.linear_backward_data(B, In, Out, p[0], p[1], p[2], acc); });
 }
 
-TEST_CASE("cuda: Hamming kernel is exact") {
-  const int B = 37;
-  for (size_t D : {size_t(1), size_t(100), size_t(1024), size_t(4133)}) {
-    CAPTURE(D);
-    auto y = random_vec(D * B, uint32_t(D));
-    for (size_t i = 0; i < y.size(); i += 7) y[i] = 0.f;  // exact zeros are inactive
-    std::vector<std::vector<int64_t>> K;
-    for (Backend* be : {backends().cpu.get(), backends().gpu.get()}) {
-      run(*be, {act(y, B)}, {}, [&](const std::vector<float*>& p) {
-        be->hamming_begin(B);
-        be->hamming_accumulate(D, p[0], 3);
-        be->hamming_accumulate(D, p[0], 2);
-      });
-      K.push_back(be->hamming_end());
+// Shapes beyond the op cases': several 32 x 32 tiles of K (B = 37, 70), a K split over chunks of words
+// (D = 20000: 313 rows), several calls per launch with mixed writing and adding, and weights.
+TEST_CASE("cuda: Hamming codes and pairs equal the CPU's, alone and several per launch") {
+  for (const int B : {37, 70})
+    for (const size_t D : {size_t(1), size_t(100), size_t(4133), size_t(20000)}) {
+      CAPTURE(B);
+      CAPTURE(D);
+      const size_t words = (D + 63) / 64, kk = size_t(B) * size_t(B);
+      std::vector<HostTensor> ins;
+      for (uint32_t k = 0; k < 3; ++k) {
+        auto y = random_vec(D * size_t(B), uint32_t(D) + 7 * k);
+        for (size_t i = k; i < y.size(); i += 7) y[i] = 0.f;  // exact zeros are off
+        ins.push_back(act(y, B));
+      }
+      // Outs: three codes, three K (starting from normal floats' bits: what adding adds to).
+      std::vector<HostTensor> outs(3, raw(std::vector<float>(2 * words * size_t(B))));
+      for (uint32_t k = 0; k < 3; ++k) outs.push_back(raw(random_vec(2 * kk, 90 + k, 1.f, 2.f)));
+      std::vector<std::vector<std::vector<float>>> got;
+      for (Backend* be : {backends().cpu.get(), backends().gpu.get()})
+        got.push_back(run(*be, ins, outs, [&](const std::vector<float*>& p) {
+          std::vector<op_args::relu_codes> codes;
+          std::vector<op_args::hamming_pairs> pairs;
+          for (int k = 0; k < 3; ++k) {
+            auto* c = reinterpret_cast<uint64_t*>(p[size_t(3 + k)]);
+            codes.emplace_back(D, B, p[size_t(k)], c);
+            pairs.emplace_back(B, words, c, int64_t(D), int64_t(3), reinterpret_cast<int64_t*>(p[size_t(6 + k)]),
+                               k == 1);
+          }
+          be->relu_codes(D, B, p[0], reinterpret_cast<uint64_t*>(p[3]));  // alone, then with the others
+          be->relu_codes_many(codes.data(), 3);
+          be->hamming_pairs_many(pairs.data(), 3);
+          be->hamming_pairs(B, words, std::get<2>(pairs[0]), int64_t(D), int64_t(2), std::get<5>(pairs[0]), true);
+        }));
+      for (size_t i = 0; i < got[0].size(); ++i) {
+        CAPTURE(i);
+        CHECK(same_bits(got[1][i], got[0][i]));
+      }
     }
-    CHECK(K[0] == K[1]);
-  }
 }
 
 TEST_CASE("cuda: Sigma_J score, both solvers, against the CPU") {
