@@ -28,6 +28,9 @@ benchmarks() {
   step "lockstep run, --conv-kernels naswot, NASWOT_CONV_LOADS=off"
   NASWOT_CONV_LOADS=off "$bin/naswot_lockstep_bench_emulated" 2 cuda nb201 3 run 1,2 naswot drawn >"$tmp/loads_off.md"
   grep -q 'fused loads and stores off' "$tmp/loads_off.md"
+  step "lockstep run, the Hamming score, --conv-kernels naswot"
+  "$bin/naswot_lockstep_bench_emulated" 2 cuda nb201 3 run 1,2 naswot drawn as-drawn hamming >"$tmp/hamming.md"
+  grep -q 'the Hamming score' "$tmp/hamming.md"
   step "lockstep host cost, NB101"
   "$bin/naswot_lockstep_bench_emulated" 2 cuda nb101 3 host 1,2 cudnn host | tail -2
   for conv in cudnn naswot cudnn-graph; do

@@ -104,6 +104,9 @@ done
 # What naswot's fused loads and stores pay (ReLUs, batch-norm statistics and gradients; on above): off.
 NASWOT_CONV_LOADS=off timeout "$(cap 30)" "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,16 naswot drawn 2>&1 |
   tee -a "$OUT/lockstep.md"
+# The Hamming score's forward pass and codes (relu_codes, hamming_pairs), one at a time and 16 per launch.
+timeout "$(cap 30)" "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,16 naswot drawn as-drawn hamming 2>&1 |
+  tee -a "$OUT/lockstep.md"
 echo "== host cost per NB101 architecture on this machine's CPU: weights, and lockstep's stages ($(left)s left)"
 timeout "$(cap 20)" "$bin/naswot_init_bench" nb101 200 5 2>&1 | tee "$OUT/host_cost.md"
 for w in host drawn; do
