@@ -31,6 +31,8 @@ benchmarks() {
   step "lockstep run, the Hamming score, --conv-kernels naswot"
   "$bin/naswot_lockstep_bench_emulated" 2 cuda nb201 3 run 1,2 naswot drawn as-drawn hamming >"$tmp/hamming.md"
   grep -q 'the Hamming score' "$tmp/hamming.md"
+  step "Hamming codes: the op table's kernels against 0.2.0's (K equal, or the exit status says not)"
+  "$bin/naswot_hamming_bench_emulated" 5 3 1 nb201 | tail -2
   step "lockstep host cost, NB101"
   "$bin/naswot_lockstep_bench_emulated" 2 cuda nb101 3 host 1,2 cudnn host | tail -2
   for conv in cudnn naswot cudnn-graph; do

@@ -3,7 +3,8 @@
 # (bench/gpu_ops_bench.cpp: back-to-back, host and device time per op), an Nsight Compute kernel
 # summary of one architecture (bench/ncu_summary.py), lockstep against one architecture at a time
 # (bench/lockstep_bench.cpp, the three convolution paths; naswot's with and without its fused loads
-# and stores), the host's cost per NB101 architecture
+# and stores; the Hamming score), the Hamming codes' kernels against 0.2.0's (bench/hamming_bench.cpp),
+# the host's cost per NB101 architecture
 # (bench/init_bench.cpp), warm single-architecture latency through the C++ API
 # (bench/latency_bench.cpp; cuDNN's legacy calls, its graph API and naswot's convolutions), the
 # throughput benchmark, and whole-NB201 runs (one at a time, then --lockstep 16 --conv-kernels naswot
@@ -43,7 +44,7 @@ if [ -f .devbundle/bundle.tar.xz ]; then
 else
   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DNASWOT_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 >/dev/null &&
     cmake --build build-gpu -j"$(nproc)" --target naswot naswot_gpu_tests naswot_gpu_ops_bench naswot_lockstep_bench \
-      naswot_latency_bench naswot_init_bench >/dev/null ||
+      naswot_latency_bench naswot_init_bench naswot_hamming_bench >/dev/null ||
     { echo "build failed"; exit 1; }
   bin=build-gpu data=${NASWOT_DATA:-../shared/data} libs=
   cp build-gpu/tests/naswot_gpu_tests build-gpu/ 2>/dev/null
@@ -107,6 +108,8 @@ NASWOT_CONV_LOADS=off timeout "$(cap 30)" "$bin/naswot_lockstep_bench" 128 cuda 
 # The Hamming score's forward pass and codes (relu_codes, hamming_pairs), one at a time and 16 per launch.
 timeout "$(cap 30)" "$bin/naswot_lockstep_bench" 128 cuda nb201 256 run 1,16 naswot drawn as-drawn hamming 2>&1 |
   tee -a "$OUT/lockstep.md"
+echo "== Hamming codes: the op table's kernels against engine 0.2.0's, 500 NB201 architectures ($(left)s left)"
+timeout "$(cap 20)" "$bin/naswot_hamming_bench" 128 500 5 nb201 2>&1 | tee "$OUT/hamming_codes.md"
 echo "== host cost per NB101 architecture on this machine's CPU: weights, and lockstep's stages ($(left)s left)"
 timeout "$(cap 20)" "$bin/naswot_init_bench" nb101 200 5 2>&1 | tee "$OUT/host_cost.md"
 for w in host drawn; do
