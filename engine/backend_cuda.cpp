@@ -130,6 +130,7 @@ class CudaBackend final : public Backend {
                                                        : "");
     description_ = buf;
     model_ = std::string(p.name) + " sm_" + std::to_string(p.major) + std::to_string(p.minor);
+    tensor_tf32_ = p.major >= 8;  // mma.sync with TF32 operands: sm_80 and later
     NASWOT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     NASWOT_CUDNN_CHECK(cudnnCreate(&cudnn_));
     NASWOT_CUDNN_CHECK(cudnnSetStream(cudnn_, stream_));
@@ -201,21 +202,25 @@ class CudaBackend final : public Backend {
 #undef NASWOT_OP_CUDA_KERNEL
 
   void conv2d_forward_many(const op_args::conv2d_forward* calls, int n) override {
-    if (own_conv(std::get<0>(calls[0])))
+    if (own_tf32_conv(std::get<0>(calls[0])))
+      cuda::conv2d_tf32_forward_many(stream_, calls, n);
+    else if (own_conv(std::get<0>(calls[0])))
       cuda::conv2d_forward_many(stream_, calls, n, gather());
     else
       Backend::conv2d_forward_many(calls, n);  // one cuDNN call each
   }
   void conv2d_backward_data_many(const op_args::conv2d_backward_data* calls, int n) override {
-    if (own_conv(std::get<0>(calls[0])))
+    if (own_tf32_conv(std::get<0>(calls[0])))
+      cuda::conv2d_tf32_backward_data_many(stream_, calls, n);
+    else if (own_conv(std::get<0>(calls[0])))
       cuda::conv2d_backward_data_many(stream_, calls, n, gather());
     else
       Backend::conv2d_backward_data_many(calls, n);
   }
   void conv2d_forward(const ConvDims& d, const float* x, const float* w, float* y) override {
-    if (own_conv(d)) {
+    if (own_tf32_conv(d) || own_conv(d)) {
       const op_args::conv2d_forward call(d, x, w, y);
-      return cuda::conv2d_forward_many(stream_, &call, 1, gather());
+      return conv2d_forward_many(&call, 1);
     }
     if (graph_convs_) return graph_convs_->forward(d, x, w, y);
     const ConvPlan& c = conv_plan(d);
@@ -225,9 +230,9 @@ class CudaBackend final : public Backend {
         cudnnConvolutionForward(cudnn_, &one, c.x, x, c.w, w, c.conv, c.fwd, ws, c.fwd_ws, &zero, c.y, y));
   }
   void conv2d_backward_data(const ConvDims& d, const float* dy, const float* w, float* dx, bool acc) override {
-    if (own_conv(d)) {
+    if (own_tf32_conv(d) || own_conv(d)) {
       const op_args::conv2d_backward_data call(d, dy, w, dx, acc);
-      return cuda::conv2d_backward_data_many(stream_, &call, 1, gather());
+      return conv2d_backward_data_many(&call, 1);
     }
     if (graph_convs_) return graph_convs_->backward_data(d, dy, w, dx, acc);
     const ConvPlan& c = conv_plan(d);
@@ -455,6 +460,10 @@ class CudaBackend final : public Backend {
   bool own_conv(const ConvDims& d) const {
     return (conv_ == ConvKernels::Naswot || gather()) && !tf32_ && cuda::conv2d_supported(d);
   }
+  // --conv-kernels naswot with --precision tf32: the tensor-core kernels, where they take the shape.
+  bool own_tf32_conv(const ConvDims& d) const {
+    return conv_ == ConvKernels::Naswot && tf32_ && tensor_tf32_ && cuda::conv2d_tf32_supported(d);
+  }
   bool gather() const { return conv_ == ConvKernels::NaswotGather; }
   // Batch norm's scratch for n calls of one launch group (they run kManyCalls at a time).
   void* bn_scratch(int C, int HW, int B, int n) {
@@ -550,7 +559,7 @@ class CudaBackend final : public Backend {
   }
 
   int device_;
-  bool tf32_, find_ = false;
+  bool tf32_, find_ = false, tensor_tf32_ = false;
   SigmaSolver solver_;
   SigmaPrecision sigma_;
   ConvKernels conv_;

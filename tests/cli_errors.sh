@@ -73,6 +73,8 @@ expect_error "normal_, which is not replayed" score --data "$data" --space nb101
 expect_error "--precision tf32 needs the CUDA backend" score --data "$data" --arch 1 --backend cpu --precision tf32
 expect_error "unknown --conv-kernels 'fast' (expected cudnn, cudnn-graph, naswot or naswot-gather)" score --data "$data" --arch 1 --conv-kernels fast
 expect_error "--conv-kernels applies to the CUDA backend" score --data "$data" --arch 1 --backend cpu --conv-kernels cudnn-graph
+expect_error "--conv-kernels naswot-gather computes in fp32: not with --precision tf32" score --data "$data" --arch 1 \
+  --backend cuda --precision tf32 --conv-kernels naswot-gather
 expect_error "--streams applies to the CUDA backend" score-space --data "$data" --backend cpu --streams 2 --out "$tmp/s.db"
 expect_error "--streams is the CUDA name of --workers" score-space --data "$data" --streams 2 --workers 2 --out "$tmp/s.db"
 expect_error "--workers applies to score-space" score --data "$data" --arch 1 --workers 2

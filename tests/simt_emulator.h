@@ -1,6 +1,7 @@
 // Runs CUDA kernel code on the CPU, for tests on machines without a GPU: every thread of a block is a
-// fiber (its own stack); __syncthreads() and the warp primitives (__shfl_down_sync, __ballot_sync) switch
-// to the other threads until every thread of the block (or warp) has arrived; __shared__ variables are
+// fiber (its own stack); __syncthreads() and the warp primitives (__shfl_down_sync, __ballot_sync, the
+// TF32 mma.sync of kernels/cuda/mma_tf32.cuh) switch to the other threads until every thread of the block
+// (or warp) has arrived; __shared__ variables are
 // one static copy (blocks run one after another, in blockIdx order); atomics are plain (one thread runs
 // at a time). __fmaf_rn and __fadd_rn round as the GPU does (IEEE fused multiply-add, plain add), so a
 // kernel whose threads each sum in a fixed order gives the device's bits. Strict where CUDA is
@@ -81,6 +82,7 @@ class Block {
     while (fibers_.size() < threads) fibers_.push_back(std::make_unique<Fiber>());  // never moved: contexts
     active_ = threads;
     exchange_.assign(2 * size_t(threads), 0);
+    words_.assign(2 * size_t(threads) * kWords, 0);
     round_.assign(threads, 0);
     body_ = &body;
     current() = this;
@@ -143,6 +145,9 @@ class Block {
   // between two sets of slots, so one rendezvous per primitive suffices: a lane that has gone on to
   // write the next round's slot cannot overwrite one that a slower lane still has to read.
   uint64_t& slot(unsigned reader, unsigned t) { return exchange_[size_t(round_[reader]) * active_ + t]; }
+  // The same for warp primitives that share several words per thread (mma: its A and B fragments).
+  static constexpr unsigned kWords = 8;
+  uint32_t* words(unsigned reader, unsigned t) { return &words_[(size_t(round_[reader]) * active_ + t) * kWords]; }
   void next_round(unsigned t) { round_[t] ^= 1; }
   size_t threads() const { return active_; }
 
@@ -267,6 +272,7 @@ class Block {
   std::vector<std::unique_ptr<Fiber>> fibers_;
   unsigned active_ = 0;               // the running block's threads
   std::vector<uint64_t> exchange_;    // the warp primitives' values: two rounds of one per thread
+  std::vector<uint32_t> words_;       // and of kWords per thread (mma's fragments)
   std::vector<unsigned char> round_;  // each thread's round (0 or 1)
   void* scheduler_jump_[5] = {};
   const std::function<void()>* body_ = nullptr;
@@ -315,6 +321,52 @@ T exchange(T v, unsigned from_lane, bool valid) {
   if (valid && w0 + from_lane < b.threads()) std::memcpy(&r, &b.slot(t, w0 + from_lane), sizeof(T));
   b.next_round(t);
   return r;
+}
+
+// TF32 rounding as cvt.rna.tf32.f32: to 10 mantissa bits, to nearest, ties away from zero (infinities and
+// NaN kept); the result's bits (the low 13 zero).
+inline uint32_t tf32_rna(float x) {
+  uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  if ((u & 0x7f800000u) == 0x7f800000u) return u;
+  return (u + 0x1000u) & 0xffffe000u;
+}
+
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 with D = C (d in place): the PTX ISA's fragments
+// (groupID g = lane / 4, t = lane % 4; A: a0 (g, t), a1 (g + 8, t), a2 (g, t + 4), a3 (g + 8, t + 4);
+// B: b0 (t, g), b1 (t + 4, g); C: c0 (g, 2t), c1 (g, 2t + 1), c2 (g + 8, 2t), c3 (g + 8, 2t + 1)),
+// gathered from the warp in one rendezvous. TF32 products are exact in float; each output's eight
+// products are summed in k order, then added to C (the device's internal order and precision may
+// differ: tests compare it within TF32's bound, not bit for bit).
+inline void mma_m16n8k8_tf32(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+  Block& blk = *Block::current();
+  const unsigned t = blk.running(), w0 = t & ~31u, lane = t & 31u;
+  if (w0 + 32 > blk.threads()) throw std::logic_error("simt: mma.sync in a partial warp");
+  uint32_t* mine = blk.words(t, t);
+  for (int r = 0; r < 4; ++r) mine[r] = a[r];
+  mine[4] = b[0], mine[5] = b[1];
+  blk.warp_barrier();
+  const auto value = [](uint32_t bits) {
+    float f;
+    bits &= 0xffffe000u;  // a .tf32 operand's low 13 bits are not read
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+  };
+  float A[16][8], B[8][8];
+  for (unsigned l = 0; l < 32; ++l) {
+    const uint32_t* w = blk.words(t, w0 + l);
+    const unsigned g = l >> 2, q = l & 3u;
+    A[g][q] = value(w[0]), A[g + 8][q] = value(w[1]), A[g][q + 4] = value(w[2]), A[g + 8][q + 4] = value(w[3]);
+    B[q][g] = value(w[4]), B[q + 4][g] = value(w[5]);
+  }
+  blk.next_round(t);
+  const unsigned g = lane >> 2, q = lane & 3u;
+  for (unsigned i = 0; i < 4; ++i) {
+    const unsigned row = g + 8 * (i >> 1), col = 2 * q + (i & 1u);
+    float sum = 0.f;
+    for (int k = 0; k < 8; ++k) sum += A[row][k] * B[k][col];
+    d[i] += sum;
+  }
 }
 
 }  // namespace simt

@@ -34,6 +34,11 @@ void add_bias(cudaStream_t s, int B, int Out, const float* bias, float* y);  // 
 bool conv2d_supported(const ConvDims& d);
 void conv2d_forward_many(cudaStream_t s, const op_args::conv2d_forward* calls, int n, bool gather = false);
 void conv2d_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_data* calls, int n, bool gather = false);
+// --precision tf32: the tensor cores' implicit matrix product (kernels/cuda/conv2d_tf32_kernel.cuh) for
+// stride-1 "same" convolutions of odd kernel size, n calls of one shape; conv2d_tf32_supported says which.
+bool conv2d_tf32_supported(const ConvDims& d);
+void conv2d_tf32_forward_many(cudaStream_t s, const op_args::conv2d_forward* calls, int n);
+void conv2d_tf32_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_data* calls, int n);
 // The same with a ReLU fused into the input (kernels/ops.def): relu(x) on load; x > 0 as dx's mask on store.
 void conv2d_relu_forward_many(cudaStream_t s, const op_args::conv2d_relu_forward* calls, int n, bool gather = false);
 void conv2d_relu_backward_data_many(cudaStream_t s, const op_args::conv2d_relu_backward_data* calls, int n,

@@ -422,6 +422,71 @@ TEST_CASE("cuda: pools") {
   }
 }
 
+// --precision tf32 --conv-kernels naswot: the tensor cores' convolutions within TF32's bound of the CPU's
+// float32 ones. Each operand rounded to TF32 moves by at most 2^-11 of itself, so each product by about
+// 2^-10 of |x w|; float32 sums add far less: |gpu - cpu| <= 2^-9 sum |x| |w| (the CPU's convolution of
+// |x| and |w|) per output, plus float32 rounding of what accumulating adds to. Odd shapes (channels
+// that fill no tile, a non-square image, a 5x5 kernel) and several calls per launch included.
+TEST_CASE("cuda: TF32 tensor-core convolutions within TF32's bound of the CPU's") {
+  BackendOptions o;
+  o.conv = ConvKernels::Naswot;
+  o.tf32 = true;
+  const auto tc = make_backend("cuda", o);
+  Backend& cpu = *backends().cpu;
+  for (const ConvDims& d : {ConvDims{4, 16, 32, 32, 16, 3, 1, 1, 32, 32}, ConvDims{4, 32, 16, 16, 32, 1, 1, 0, 16, 16},
+                            ConvDims{3, 5, 7, 9, 70, 3, 1, 1, 7, 9}, ConvDims{2, 24, 8, 8, 40, 5, 1, 2, 8, 8}}) {
+    CAPTURE(d.Cin);
+    CAPTURE(d.Cout);
+    CAPTURE(d.k);
+    REQUIRE(cuda::conv2d_tf32_supported(d));
+    const int P = d.H * d.W;
+    const auto x = random_vec(size_t(d.B) * d.Cin * P, 5), w = random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 6),
+               dy = random_vec(size_t(d.B) * d.Cout * P, 7), dx0 = random_vec(x.size(), 8);
+    const auto abs_of = [](std::vector<float> v) {
+      for (float& f : v) f = std::fabs(f);
+      return v;
+    };
+    for (const bool backward : {false, true})
+      for (const bool acc : {false, true}) {
+        if (!backward && acc) continue;
+        CAPTURE(backward);
+        CAPTURE(acc);
+        const auto op = [&](Backend& be, const std::vector<float>& in, const std::vector<float>& wt,
+                            const std::vector<float>& out0, bool add, int calls) {
+          const int Pin = P, Cin = backward ? d.Cout : d.Cin;
+          std::vector<HostTensor> outs(size_t(calls), act(out0, d.B, P));
+          return run(be, {act(in, d.B, Pin), raw(wt)}, outs, [&](const std::vector<float*>& p) {
+            (void)Cin;
+            if (backward) {
+              std::vector<op_args::conv2d_backward_data> c;
+              for (int k = 0; k < calls; ++k) c.emplace_back(d, p[0], p[1], p[size_t(2 + k)], add);
+              be.conv2d_backward_data_many(c.data(), calls);
+            } else {
+              std::vector<op_args::conv2d_forward> c;
+              for (int k = 0; k < calls; ++k) c.emplace_back(d, p[0], p[1], p[size_t(2 + k)]);
+              be.conv2d_forward_many(c.data(), calls);
+            }
+          });
+        };
+        const auto& in = backward ? dy : x;
+        const std::vector<float> out0 = backward ? dx0 : std::vector<float>(size_t(d.B) * d.Cout * P);
+        const auto want = op(cpu, in, w, out0, acc, 1)[0];
+        const auto bound = op(cpu, abs_of(in), abs_of(w), std::vector<float>(out0.size()), false, 1)[0];
+        const auto got = op(*tc, in, w, out0, acc, 3);
+        double worst = 0;  // the largest error as a fraction of its bound
+        for (const auto& g : got) {
+          CHECK(g == got[0]);  // a call alone or beside others: the same bits
+          for (size_t i = 0; i < g.size(); ++i)
+            worst = std::max(worst, std::fabs(double(g[i]) - want[i]) /
+                                        (std::ldexp(double(bound[i]), -9) + 1e-6 * std::fabs(double(out0[i])) + 1e-30));
+        }
+        MESSAGE("worst error / bound " << worst);
+        CHECK(worst <= 1.0);
+        CHECK(worst > 0.0);  // rounded to TF32: not the float32 result
+      }
+  }
+}
+
 TEST_CASE("cuda: linear forward and backward-data") {
   const int B = 6, In = 64, Out = 10;
   const HostTensor w = raw(random_vec(size_t(Out) * In, 61)), bias = raw(random_vec(size_t(Out), 62));

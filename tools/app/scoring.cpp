@@ -133,8 +133,8 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, ScoringUse use) {
   const std::string conv = o.conv_kernels.empty() ? "cudnn" : o.conv_kernels;
   if (!conv_kernels_named(conv, bo.conv))
     fail("unknown --conv-kernels '" + conv + "' (expected cudnn, cudnn-graph, naswot or naswot-gather)");
-  if ((bo.conv == ConvKernels::Naswot || bo.conv == ConvKernels::NaswotGather) && bo.tf32)
-    fail("--conv-kernels " + conv + " computes in fp32: not with --precision tf32");
+  if (bo.conv == ConvKernels::NaswotGather && bo.tf32)  // naswot's TF32 kernels: --conv-kernels naswot
+    fail("--conv-kernels naswot-gather computes in fp32: not with --precision tf32 (use --conv-kernels naswot)");
   s.conv_kernels = bo.conv;
   const std::string solver = o.sigma_solver.empty() ? "auto" : o.sigma_solver;
   if (solver == "auto")
