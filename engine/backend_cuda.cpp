@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include "engine/backend.h"
@@ -245,21 +246,25 @@ class CudaBackend final : public Backend {
   // mask on store (backward-data); cuDNN's path runs the ReLU (or the mask) beside the call through a
   // scratch tensor, with the same bits.
   void conv2d_relu_forward_many(const op_args::conv2d_relu_forward* calls, int n) override {
-    if (own_conv(std::get<0>(calls[0])))
+    if (own_tf32_conv(std::get<0>(calls[0])))
+      cuda::conv2d_tf32_relu_forward_many(stream_, calls, n);
+    else if (own_conv(std::get<0>(calls[0])))
       cuda::conv2d_relu_forward_many(stream_, calls, n, gather());
     else
       Backend::conv2d_relu_forward_many(calls, n);
   }
   void conv2d_relu_backward_data_many(const op_args::conv2d_relu_backward_data* calls, int n) override {
-    if (own_conv(std::get<0>(calls[0])))
+    if (own_tf32_conv(std::get<0>(calls[0])))
+      cuda::conv2d_tf32_relu_backward_data_many(stream_, calls, n);
+    else if (own_conv(std::get<0>(calls[0])))
       cuda::conv2d_relu_backward_data_many(stream_, calls, n, gather());
     else
       Backend::conv2d_relu_backward_data_many(calls, n);
   }
   void conv2d_relu_forward(const ConvDims& d, const float* x, const float* w, float* y) override {
-    if (own_conv(d)) {
+    if (own_tf32_conv(d) || own_conv(d)) {
       const op_args::conv2d_relu_forward call(d, x, w, y);
-      return cuda::conv2d_relu_forward_many(stream_, &call, 1, gather());
+      return conv2d_relu_forward_many(&call, 1);
     }
     const size_t n = size_t(d.B) * d.Cin * d.H * d.W;
     float* r = relu_scratch_.ensure(n);
@@ -268,9 +273,9 @@ class CudaBackend final : public Backend {
   }
   void conv2d_relu_backward_data(const ConvDims& d, const float* dy, const float* w, const float* x, float* dx,
                                  bool acc) override {
-    if (own_conv(d)) {
+    if (own_tf32_conv(d) || own_conv(d)) {
       const op_args::conv2d_relu_backward_data call(d, dy, w, x, dx, acc);
-      return cuda::conv2d_relu_backward_data_many(stream_, &call, 1, gather());
+      return conv2d_relu_backward_data_many(&call, 1);
     }
     const size_t n = size_t(d.B) * d.Cin * d.H * d.W;
     float* g = relu_scratch_.ensure(n);
@@ -451,8 +456,9 @@ class CudaBackend final : public Backend {
   }
 
   // naswot's kernels stage each input value once: a ReLU or a batch norm's gradient costs one pass over
-  // the staged tile (cuDNN's path would run it beside the call through a scratch tensor).
-  bool convs_read_through() const override { return (conv_ == ConvKernels::Naswot || gather()) && !tf32_; }
+  // the staged tile (cuDNN's path would run it beside the call through a scratch tensor). The TF32
+  // kernels read ReLUs through; the batch norms' fused ops run as their compositions there.
+  bool convs_read_through() const override { return conv_ == ConvKernels::Naswot || (gather() && !tf32_); }
 
  private:
   // --conv-kernels naswot (or naswot-gather) and a shape the batched kernels cover (in fp32: TF32 stays
@@ -475,6 +481,21 @@ class CudaBackend final : public Backend {
     void* ws = bn_scratch(C, HW, d.B, n);
     if (own_conv(d) && cuda::batchnorm_tile_stats(HW))
       return cuda::conv2d_forward_bn_stats_many(stream_, calls, n, ws, bn_counters_, gather(), relu);
+    if (own_tf32_conv(d)) {  // the convolutions in one launch, then each one's statistics
+      static_assert(std::is_same_v<op_args::conv2d_forward, op_args::conv2d_relu_forward>, "(d, x, w, y) both");
+      std::vector<op_args::conv2d_forward> convs;
+      for (int i = 0; i < n; ++i)
+        convs.emplace_back(d, std::get<1>(calls[i]), std::get<2>(calls[i]), std::get<3>(calls[i]));
+      if (relu)
+        cuda::conv2d_tf32_relu_forward_many(stream_, convs.data(), n);
+      else
+        cuda::conv2d_tf32_forward_many(stream_, convs.data(), n);
+      for (int i = 0; i < n; ++i) {
+        const auto& [dims, x, w, y, eps, mean, rstd] = calls[i];
+        cuda::batchnorm_statistics(stream_, C, HW, d.B, y, eps, mean, rstd, ws, bn_counters_);
+      }
+      return;
+    }
     for (int i = 0; i < n; ++i) {
       const auto& [dims, x, w, y, eps, mean, rstd] = calls[i];
       if (relu)

@@ -23,6 +23,14 @@ void conv2d_tf32_backward_data_many(cudaStream_t st, const op_args::conv2d_backw
   conv2d_tf32_backward_data_many(calls, n, on_stream(st));
 }
 
+void conv2d_tf32_relu_forward_many(cudaStream_t st, const op_args::conv2d_relu_forward* calls, int n) {
+  conv2d_tf32_relu_forward_many(calls, n, on_stream(st));
+}
+
+void conv2d_tf32_relu_backward_data_many(cudaStream_t st, const op_args::conv2d_relu_backward_data* calls, int n) {
+  conv2d_tf32_relu_backward_data_many(calls, n, on_stream(st));
+}
+
 void conv2d_forward_many(cudaStream_t st, const op_args::conv2d_forward* calls, int n, bool gather) {
   conv2d_forward_many(calls, n, on_stream(st), gather ? ConvKernel::Gather : ConvKernel::Automatic);
 }

@@ -3,7 +3,9 @@
 // out[m][n] (+)= sum over k of A[m][k] B[k][n], m a pixel (b, y, x), n an output channel, k an input
 // channel and tap. A block computes 64 pixels x 32 channels with four warps (16 pixels x 4 tiles of 8
 // channels each), staging 8 k at a time in shared memory, rounded to TF32. Several calls per launch
-// (blockIdx.z; kernels/cuda/many.cuh). Device code without launch syntax (conv2d.cu launches it).
+// (blockIdx.z; kernels/cuda/many.cuh). A ReLU before the convolution may be fused as the FP32 kernels
+// fuse it (kernels/ops.def: conv2d_relu_*): applied as the input is staged, its mask as dx is stored.
+// Device code without launch syntax (conv2d.cu launches it).
 #pragma once
 #include <cstdint>
 
@@ -17,7 +19,8 @@ namespace {  // one copy per translation unit: the GPU build's and the emulation
 struct Tf32ConvCall {
   const float* in;  // x (forward) or dy (backward-data)
   const float* w;
-  float* out;  // y or dx
+  float* out;           // y or dx
+  const float* relu_x;  // backward-data with kRelu: the ReLU's input, whose mask dx takes
   bool acc;
 };
 constexpr int kTf32M = 64, kTf32N = 32, kTf32Threads = 128;
@@ -25,7 +28,8 @@ constexpr int kTf32M = 64, kTf32N = 32, kTf32Threads = 128;
 // Forward: A[m][k] = x[b][c][y + ky - p][x + kx - p] over Cin channels, B[k][n] = w[n][c][ky][kx].
 // Backward-data (dx = the transposed convolution of dy): A likewise from dy over Cout channels,
 // B[k][n] = w[c][n][KS - 1 - ky][KS - 1 - kx] (p = (KS - 1) / 2, so the flipped taps line up).
-template <bool kBackward>
+// kRelu: forward, x > 0 ? x : 0 as staged (relu_forward's values); backward, dx's terms where relu_x > 0.
+template <bool kBackward, bool kRelu>
 __global__ void __launch_bounds__(kTf32Threads) conv_tf32_k(ConvDims d, Many<Tf32ConvCall> calls) {
   __shared__ uint32_t As[kTf32M][12];  // 8 k, padded: the fragments' reads hit distinct banks
   __shared__ uint32_t Bs[8][kTf32N + 8];
@@ -45,6 +49,7 @@ __global__ void __launch_bounds__(kTf32Threads) conv_tf32_k(ConvDims d, Many<Tf3
         const int b = int(m / P), p = int(m % P), ci = k / KK, r = k % KK;
         const int iy = p / W + r / KS - pad, ix = p % W + r % KS - pad;
         if (iy >= 0 && iy < H && ix >= 0 && ix < W) v = c.in[((size_t(b) * Ci + ci) * H + iy) * W + ix];
+        if (kRelu && !kBackward) v = v > 0.f ? v : 0.f;
       }
       As[mm][kk] = to_tf32(v);
     }
@@ -71,8 +76,9 @@ __global__ void __launch_bounds__(kTf32Threads) conv_tf32_k(ConvDims d, Many<Tf3
       const long m = m0 + 16 * warp + g + 8 * (i >> 1);
       const int n = n0 + 8 * j + 2 * q + (i & 1);
       if (m >= M || n >= Co) continue;
-      float& o = c.out[(size_t(m / P) * Co + n) * P + size_t(m % P)];
-      o = c.acc ? o + acc[j][i] : acc[j][i];
+      const size_t at = (size_t(m / P) * Co + n) * P + size_t(m % P);
+      const float v = kRelu && kBackward && !(c.relu_x[at] > 0.f) ? 0.f : acc[j][i];
+      c.out[at] = c.acc ? c.out[at] + v : v;
     }
 }
 
@@ -82,36 +88,59 @@ inline bool conv_tf32_supports(const ConvDims& d) {
          d.Cin > 0 && d.Cout > 0 && long(d.B) * d.H * d.W <= 0x7fffffffL;
 }
 
-template <bool kBackward, class Launch>
+template <bool kBackward, bool kRelu, class Launch>
 void conv_tf32_launch(const ConvDims& d, const Many<Tf32ConvCall>& m, Launch&& launch) {
   const long M = long(d.B) * d.H * d.W;
   const int Co = kBackward ? d.Cin : d.Cout;
-  launch(conv_tf32_k<kBackward>, dim3(unsigned((M + kTf32M - 1) / kTf32M), unsigned((Co + kTf32N - 1) / kTf32N), m.n),
-         unsigned(kTf32Threads), d, m);
+  launch(conv_tf32_k<kBackward, kRelu>,
+         dim3(unsigned((M + kTf32M - 1) / kTf32M), unsigned((Co + kTf32N - 1) / kTf32N), m.n), unsigned(kTf32Threads),
+         d, m);
 }
 
+// The op table's calls (kernels/ops.def) as Tf32ConvCall launches.
+template <bool kBackward, bool kRelu, class Args, class Pack, class Launch>
+void conv_tf32_many(const Args* calls, int n, Pack pack, Launch&& launch) {
+  if (!n) return;
+  const ConvDims d = std::get<0>(calls[0]);
+  for_launches<Tf32ConvCall>(calls, n, pack,
+                             [&](const Many<Tf32ConvCall>& m) { conv_tf32_launch<kBackward, kRelu>(d, m, launch); });
+}
 template <class Launch>
 void conv2d_tf32_forward_many(const op_args::conv2d_forward* calls, int n, Launch&& launch) {
-  if (!n) return;
-  const ConvDims d = std::get<0>(calls[0]);
-  for_launches<Tf32ConvCall>(
+  conv_tf32_many<false, false>(
       calls, n,
-      [](const op_args::conv2d_forward& a) {
-        return Tf32ConvCall{std::get<1>(a), std::get<2>(a), std::get<3>(a), false};
+      [](const auto& a) {
+        return Tf32ConvCall{std::get<1>(a), std::get<2>(a), std::get<3>(a), nullptr, false};
       },
-      [&](const Many<Tf32ConvCall>& m) { conv_tf32_launch<false>(d, m, launch); });
+      launch);
 }
-
+template <class Launch>
+void conv2d_tf32_relu_forward_many(const op_args::conv2d_relu_forward* calls, int n, Launch&& launch) {
+  conv_tf32_many<false, true>(
+      calls, n,
+      [](const auto& a) {
+        return Tf32ConvCall{std::get<1>(a), std::get<2>(a), std::get<3>(a), nullptr, false};
+      },
+      launch);
+}
 template <class Launch>
 void conv2d_tf32_backward_data_many(const op_args::conv2d_backward_data* calls, int n, Launch&& launch) {
-  if (!n) return;
-  const ConvDims d = std::get<0>(calls[0]);
-  for_launches<Tf32ConvCall>(
+  conv_tf32_many<true, false>(
       calls, n,
-      [](const op_args::conv2d_backward_data& a) {
-        return Tf32ConvCall{std::get<1>(a), std::get<2>(a), std::get<3>(a), std::get<4>(a)};
+      [](const auto& a) {
+        return Tf32ConvCall{std::get<1>(a), std::get<2>(a), std::get<3>(a), nullptr, std::get<4>(a)};
       },
-      [&](const Many<Tf32ConvCall>& m) { conv_tf32_launch<true>(d, m, launch); });
+      launch);
+}
+template <class Launch>
+void conv2d_tf32_relu_backward_data_many(const op_args::conv2d_relu_backward_data* calls, int n, Launch&& launch) {
+  // (d, dy, w, x, dx, accumulate)
+  conv_tf32_many<true, true>(
+      calls, n,
+      [](const auto& a) {
+        return Tf32ConvCall{std::get<1>(a), std::get<2>(a), std::get<4>(a), std::get<3>(a), std::get<5>(a)};
+      },
+      launch);
 }
 
 }  // namespace

@@ -39,6 +39,8 @@ void conv2d_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_da
 bool conv2d_tf32_supported(const ConvDims& d);
 void conv2d_tf32_forward_many(cudaStream_t s, const op_args::conv2d_forward* calls, int n);
 void conv2d_tf32_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_data* calls, int n);
+void conv2d_tf32_relu_forward_many(cudaStream_t s, const op_args::conv2d_relu_forward* calls, int n);
+void conv2d_tf32_relu_backward_data_many(cudaStream_t s, const op_args::conv2d_relu_backward_data* calls, int n);
 // The same with a ReLU fused into the input (kernels/ops.def): relu(x) on load; x > 0 as dx's mask on store.
 void conv2d_relu_forward_many(cudaStream_t s, const op_args::conv2d_relu_forward* calls, int n, bool gather = false);
 void conv2d_relu_backward_data_many(cudaStream_t s, const op_args::conv2d_relu_backward_data* calls, int n,

@@ -426,7 +426,8 @@ TEST_CASE("cuda: pools") {
 // float32 ones. Each operand rounded to TF32 moves by at most 2^-11 of itself, so each product by about
 // 2^-10 of |x w|; float32 sums add far less: |gpu - cpu| <= 2^-9 sum |x| |w| (the CPU's convolution of
 // |x| and |w|) per output, plus float32 rounding of what accumulating adds to. Odd shapes (channels
-// that fill no tile, a non-square image, a 5x5 kernel) and several calls per launch included.
+// that fill no tile, a non-square image, a 5x5 kernel) and several calls per launch included; the fused
+// ReLU's variants give the unfused bits.
 TEST_CASE("cuda: TF32 tensor-core convolutions within TF32's bound of the CPU's") {
   BackendOptions o;
   o.conv = ConvKernels::Naswot;
@@ -484,6 +485,11 @@ TEST_CASE("cuda: TF32 tensor-core convolutions within TF32's bound of the CPU's"
         CHECK(worst <= 1.0);
         CHECK(worst > 0.0);  // rounded to TF32: not the float32 result
       }
+    // A ReLU fused into the input (applied as staged, its mask as dx is stored): the bits of the ReLU
+    // (or its mask) on its own beside the TF32 convolution; zeros and -0 at the ReLU's edge.
+    auto xz = x;
+    for (size_t i = 0; i < xz.size(); i += 7) xz[i] = (i / 7) % 2 ? 0.f : -0.f;
+    check_relu_conv_fusion(*tc, d, xz, w, dy, dx0);
   }
 }
 
