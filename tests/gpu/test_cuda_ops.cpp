@@ -454,10 +454,8 @@ TEST_CASE("cuda: TF32 tensor-core convolutions within TF32's bound of the CPU's"
         CAPTURE(acc);
         const auto op = [&](Backend& be, const std::vector<float>& in, const std::vector<float>& wt,
                             const std::vector<float>& out0, bool add, int calls) {
-          const int Pin = P, Cin = backward ? d.Cout : d.Cin;
           std::vector<HostTensor> outs(size_t(calls), act(out0, d.B, P));
-          return run(be, {act(in, d.B, Pin), raw(wt)}, outs, [&](const std::vector<float*>& p) {
-            (void)Cin;
+          return run(be, {act(in, d.B, P), raw(wt)}, outs, [&](const std::vector<float*>& p) {
             if (backward) {
               std::vector<op_args::conv2d_backward_data> c;
               for (int k = 0; k < calls; ++k) c.emplace_back(d, p[0], p[1], p[size_t(2 + k)], add);
