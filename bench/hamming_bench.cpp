@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -27,54 +26,43 @@ using namespace naswot;
 
 namespace {
 
-struct Site {
-  size_t units;
-  int64_t weight;
-};
-// An architecture's sites in plan order, and its runs of equal weight (ascending): rows and units.
+// An architecture's sites (plan order) and the op table's layout of their codes.
 struct Arch {
-  std::vector<Site> sites;
-  std::map<int64_t, std::pair<size_t, int64_t>> runs;
-  size_t rows = 0;
+  std::vector<std::pair<size_t, int64_t>> sites;  // units, weight
+  HammingLayout layout;
+  std::vector<size_t> rows;  // each site's first row
 };
 
 Arch sites_of(const Graph& g, int B) {
   const Plan p = make_plan(g, B, PlanMode::ForwardAllReLUs);
+  const auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
   Arch a;
+  a.layout = hamming_layout(g, p.order, weight);
   for (int v : p.order)
-    if (const int64_t w = relu_site_weight(g.nodes[v], ReluSites::Each); w > 0) {
-      const size_t units = g.nodes[v].out.per_sample();
-      a.sites.push_back({units, w});
-      auto& [rows, total] = a.runs[w];
-      rows += (units + 63) / 64;
-      total += int64_t(units);
-      a.rows += (units + 63) / 64;
+    if (a.layout.row[size_t(v)] != HammingLayout::kNoSite) {
+      a.sites.emplace_back(g.nodes[v].out.per_sample(), weight(g.nodes[v]));
+      a.rows.push_back(a.layout.row[size_t(v)]);
     }
   return a;
 }
 
-// The op table's path: each site's codes into its row of its weight's run, then one sum per run.
+// The op table's path (the executor's): each site's codes into its rows, then one sum per weight.
 void run_new(cudaStream_t s, const Arch& a, int B, const float* y, uint64_t* codes, int64_t* K) {
-  std::map<int64_t, size_t> next, start;
-  size_t row = 0;
-  for (const auto& [w, run] : a.runs) start[w] = next[w] = row, row += run.first;
-  for (const Site& site : a.sites) {
-    const op_args::relu_codes call(site.units, B, y, codes + next[site.weight] * size_t(B));
+  for (size_t i = 0; i < a.sites.size(); ++i) {
+    const op_args::relu_codes call(a.sites[i].first, B, y, codes + a.rows[i] * size_t(B));
     cuda::relu_codes_many(s, &call, 1);
-    next[site.weight] += (site.units + 63) / 64;
   }
-  bool first = true;
-  for (const auto& [w, run] : a.runs) {
-    const op_args::hamming_pairs call(B, run.first, codes + start[w] * size_t(B), run.second, w, K, !first);
+  for (size_t i = 0; i < a.layout.runs.size(); ++i) {
+    const HammingLayout::Run& r = a.layout.runs[i];
+    const op_args::hamming_pairs call(B, r.words, codes + r.start * size_t(B), r.units, r.weight, K, i > 0);
     cuda::hamming_pairs_many(s, &call, 1);
-    first = false;
   }
 }
 
 // 0.2.0's path: K zeroed, then each site packed and counted on its own.
 void run_v020(cudaStream_t s, const Arch& a, int B, const float* y, uint64_t* codes, int64_t* K) {
   NASWOT_CUDA_CHECK(cudaMemsetAsync(K, 0, size_t(B) * B * sizeof(int64_t), s));
-  for (const Site& site : a.sites) bench_v020::accumulate(s, site.units, B, y, site.weight, K, codes);
+  for (const auto& [units, weight] : a.sites) bench_v020::accumulate(s, units, B, y, weight, K, codes);
 }
 
 double seconds(const std::chrono::steady_clock::time_point& t0) {
@@ -93,8 +81,8 @@ int main(int argc, char** argv) try {
   size_t max_units = 0, max_rows = 0, sites = 0;
   for (long i = 0; i < n; ++i) {  // an even spread over the space's indices
     archs.push_back(sites_of(sp.build(i * (sp.size() / n), NetShape{}), B));
-    for (const Site& s : archs.back().sites) max_units = std::max(max_units, s.units);
-    max_rows = std::max(max_rows, archs.back().rows);
+    for (const auto& site : archs.back().sites) max_units = std::max(max_units, site.first);
+    max_rows = std::max(max_rows, archs.back().layout.rows);
     sites += archs.back().sites.size();
   }
   std::vector<float> host_y(max_units * size_t(B));
@@ -132,7 +120,8 @@ int main(int argc, char** argv) try {
       (op_table ? best_new : best_old) = std::min(op_table ? best_new : best_old, seconds(t0));
     }
   size_t launches = 0;  // the op table's: a pack per site, a sum per weight, K zeroed before the first
-  for (const Arch& arch : archs) launches += arch.sites.size() + arch.runs.size() + (arch.runs.empty() ? 0 : 1);
+  for (const Arch& arch : archs)
+    launches += arch.sites.size() + arch.layout.runs.size() + (arch.layout.runs.empty() ? 0 : 1);
   cudaDeviceProp prop{};
   int dev = 0;
   NASWOT_CUDA_CHECK(cudaGetDevice(&dev));

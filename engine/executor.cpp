@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 
 #include "engine/error.h"
+#include "engine/score_hamming.h"
 
 namespace naswot {
 namespace {
@@ -659,48 +659,28 @@ const int64_t* Executor::issue_hamming(const Graph& g, const Weights& params, co
 const int64_t* Executor::forward_hamming(const Graph& g, const Weights& params, const float* batch_nchw, int B,
                                          const std::function<int64_t(const Node&)>& weight, const Plan* plan,
                                          std::vector<ReluMask>* masks) {
-  const Plan own = plan ? Plan{}
-                        : make_plan(g, B, PlanMode::ForwardAllReLUs, be_.padded_batch(B),
-                                    plan_options_.for_backend(be_.convs_read_through()));
-  const Plan& p = plan ? *plan : own;
-  // The sites' codes rows, by weight (ascending), then in plan order: each weight's rows are one run,
-  // summed into K by one hamming_pairs call.
-  struct Run {
-    size_t start = 0, next = 0, words = 0;  // rows
-    int64_t units = 0;
-  };
-  std::map<int64_t, Run> runs;
-  std::vector<size_t> row_of(g.nodes.size(), 0);
-  for (int v : p.order)
-    if (const int64_t w = has_trait(g.nodes[v].op, kReLUSite) ? weight(g.nodes[v]) : 0; w > 0) {
-      Run& r = runs[w];
-      r.words += (g.nodes[v].out.per_sample() + 63) / 64;
-      r.units += int64_t(g.nodes[v].out.per_sample());
-    }
-  size_t rows = 0;
-  for (auto& [w, r] : runs) r.start = r.next = rows, rows += r.words;
-  if (rows > p.hamming_words) fail("executor: internal error, the plan has no room for the Hamming codes");
-  for (int v : p.order)
-    if (const int64_t w = has_trait(g.nodes[v].op, kReLUSite) ? weight(g.nodes[v]) : 0; w > 0) {
-      Run& r = runs.at(w);
-      row_of[size_t(v)] = r.next;
-      r.next += (g.nodes[v].out.per_sample() + 63) / 64;
-    }
-  const auto codes = [&] { return reinterpret_cast<uint64_t*>(arena_ + p.hamming_codes_off); };
+  if (!plan) {  // planned here, where forward() would plan it: the codes' layout needs the plan first
+    plan_ = make_plan(g, B, PlanMode::ForwardAllReLUs, be_.padded_batch(B),
+                      plan_options_.for_backend(be_.convs_read_through()));
+    plan = &plan_;
+  }
+  const HammingLayout layout = hamming_layout(g, plan->order, weight);
+  if (layout.rows > plan->hamming_words) fail("executor: internal error, the plan has no room for the Hamming codes");
+  const size_t codes_off = plan->hamming_codes_off, k_off = plan->hamming_K_off;
+  const auto codes = [&] { return reinterpret_cast<uint64_t*>(arena_ + codes_off); };
   forward(
       g, params, batch_nchw, B, PlanMode::ForwardAllReLUs,
       [&](int v, const float* y) {
-        const Node& n = g.nodes[v];
-        if (weight(n) > 0) be_.relu_codes(n.out.per_sample(), B, y, codes() + row_of[size_t(v)] * size_t(B));
+        if (const size_t row = layout.row[size_t(v)]; row != HammingLayout::kNoSite)
+          be_.relu_codes(g.nodes[v].out.per_sample(), B, y, codes() + row * size_t(B));
         if (masks) masks->push_back(mask_of(g, v, y, B));
       },
-      &p);
-  int64_t* K = reinterpret_cast<int64_t*>(arena_ + p.hamming_K_off);
-  if (runs.empty()) be_.hamming_pairs(B, 0, codes(), 0, 1, K, false);  // no site: K = 0
-  bool first = true;
-  for (const auto& [w, r] : runs) {
-    be_.hamming_pairs(B, r.words, codes() + r.start * size_t(B), r.units, w, K, !first);
-    first = false;
+      plan);
+  int64_t* K = reinterpret_cast<int64_t*>(arena_ + k_off);
+  if (layout.runs.empty()) be_.hamming_pairs(B, 0, codes(), 0, 1, K, false);  // no site: K = 0
+  for (size_t i = 0; i < layout.runs.size(); ++i) {
+    const HammingLayout::Run& r = layout.runs[i];
+    be_.hamming_pairs(B, r.words, codes() + r.start * size_t(B), r.units, r.weight, K, i > 0);
   }
   return K;
 }

@@ -296,9 +296,13 @@ void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner
     }
   p.params_off = 0;
   size_t stats = g.num_params();
+  const auto region = [&](size_t floats) {  // the next `floats` after `stats`, on a 64-byte boundary
+    const size_t at = (stats + 15) / 16 * 16;
+    stats = at + floats;
+    return at;
+  };
   if (mode == PlanMode::WeightGradient) {
-    p.param_grads_off = (stats + 15) / 16 * 16;
-    stats = p.param_grads_off + g.num_params();
+    p.param_grads_off = region(g.num_params());
     p.fisher_off = stats;
     if (opt.fisher)
       for (int v : p.order)
@@ -311,23 +315,17 @@ void assign_offsets(const Graph& g, Lifetimes& lt, const std::vector<int>& owner
           p.scratch_floats = std::max(p.scratch_floats, lt.sizes[v]);
           p.zeros_floats = std::max(p.zeros_floats, size_t(g.nodes[v].out.c));
         }
-      const auto region = [&](size_t floats) {
-        const size_t at = (stats + 15) / 16 * 16;
-        stats = at + floats;
-        return at;
-      };
       p.param_tangents_off = region(g.num_params());
       p.param_tgrads_off = region(g.num_params());
       p.scratch_off = region(p.scratch_floats);
       p.zeros_off = region(p.zeros_floats);
     }
   }
-  if (mode == PlanMode::ForwardAllReLUs) {  // 64-bit words in float pairs, on 64-byte boundaries
+  if (mode == PlanMode::ForwardAllReLUs) {  // 64-bit words in float pairs
     for (int v : p.order)
       if (has_trait(g.nodes[v].op, kReLUSite)) p.hamming_words += (g.nodes[v].out.per_sample() + 63) / 64;
-    p.hamming_codes_off = (stats + 15) / 16 * 16;
-    p.hamming_K_off = (p.hamming_codes_off + 2 * p.hamming_words * size_t(p.batch) + 15) / 16 * 16;
-    stats = p.hamming_K_off + 2 * size_t(p.batch) * size_t(p.batch);
+    p.hamming_codes_off = region(2 * p.hamming_words * size_t(p.batch));
+    p.hamming_K_off = region(2 * size_t(p.batch) * size_t(p.batch));
   }
   for (int v : p.order)
     if (has_trait(g.nodes[v].op, kBatchStats)) {

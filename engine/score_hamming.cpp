@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 
 #include "engine/error.h"
 
@@ -22,6 +23,26 @@ const char* relu_sites_name(ReluSites m) { return m == ReluSites::Each ? "each" 
 int64_t relu_site_weight(const Node& n, ReluSites mode) {
   if (!has_trait(n.op, kReLUSite)) return 0;
   return int64_t(n.relu_modules) * (mode == ReluSites::Reference && n.relu_in_block ? 2 : 1);
+}
+
+HammingLayout hamming_layout(const Graph& g, const std::vector<int>& order,
+                             const std::function<int64_t(const Node&)>& weight) {
+  HammingLayout l;
+  l.row.assign(g.nodes.size(), HammingLayout::kNoSite);
+  std::map<int64_t, std::vector<int>> sites;  // by weight, ascending
+  for (int v : order)
+    if (const int64_t w = has_trait(g.nodes[v].op, kReLUSite) ? weight(g.nodes[v]) : 0; w > 0) sites[w].push_back(v);
+  for (const auto& [w, vs] : sites) {
+    HammingLayout::Run r{w, l.rows, 0, 0};
+    for (int v : vs) {
+      l.row[size_t(v)] = l.rows + r.words;
+      r.words += (g.nodes[v].out.per_sample() + 63) / 64;
+      r.units += int64_t(g.nodes[v].out.per_sample());
+    }
+    l.rows += r.words;
+    l.runs.push_back(r);
+  }
+  return l;
 }
 
 HammingScore hamming_logdet(const std::vector<int64_t>& K, int B) {

@@ -24,7 +24,7 @@ void conv2d_tf32_backward_data_many(cudaStream_t st, const op_args::conv2d_backw
 }
 
 void conv2d_tf32_relu_forward_many(cudaStream_t st, const op_args::conv2d_relu_forward* calls, int n) {
-  conv2d_tf32_relu_forward_many(calls, n, on_stream(st));
+  conv2d_tf32_forward_many(calls, n, on_stream(st), true);
 }
 
 void conv2d_tf32_relu_backward_data_many(cudaStream_t st, const op_args::conv2d_relu_backward_data* calls, int n) {

@@ -105,23 +105,16 @@ void conv_tf32_many(const Args* calls, int n, Pack pack, Launch&& launch) {
   for_launches<Tf32ConvCall>(calls, n, pack,
                              [&](const Many<Tf32ConvCall>& m) { conv_tf32_launch<kBackward, kRelu>(d, m, launch); });
 }
+// conv2d_forward and conv2d_relu_forward take the same arguments (d, x, w, y); relu: the latter.
 template <class Launch>
-void conv2d_tf32_forward_many(const op_args::conv2d_forward* calls, int n, Launch&& launch) {
-  conv_tf32_many<false, false>(
-      calls, n,
-      [](const auto& a) {
-        return Tf32ConvCall{std::get<1>(a), std::get<2>(a), std::get<3>(a), nullptr, false};
-      },
-      launch);
-}
-template <class Launch>
-void conv2d_tf32_relu_forward_many(const op_args::conv2d_relu_forward* calls, int n, Launch&& launch) {
-  conv_tf32_many<false, true>(
-      calls, n,
-      [](const auto& a) {
-        return Tf32ConvCall{std::get<1>(a), std::get<2>(a), std::get<3>(a), nullptr, false};
-      },
-      launch);
+void conv2d_tf32_forward_many(const op_args::conv2d_forward* calls, int n, Launch&& launch, bool relu = false) {
+  const auto pack = [](const auto& a) {
+    return Tf32ConvCall{std::get<1>(a), std::get<2>(a), std::get<3>(a), nullptr, false};
+  };
+  if (relu)
+    conv_tf32_many<false, true>(calls, n, pack, launch);
+  else
+    conv_tf32_many<false, false>(calls, n, pack, launch);
 }
 template <class Launch>
 void conv2d_tf32_backward_data_many(const op_args::conv2d_backward_data* calls, int n, Launch&& launch) {
