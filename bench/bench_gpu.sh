@@ -2,7 +2,7 @@
 # GPU benchmark: architectures per second over a fixed random sample of NB201 architectures
 # (score-space --sample N --seed 0) at batch 128 and 256, naswot's CUDA backend against eager PyTorch
 # (bench/torch_cuda_reference.py) in the same run on the same GPU; plus solver, precision, Sigma_J precision,
-# stream, fusion, cuDNN-find, lockstep (cuDNN and naswot convolutions, naswot's TF32 ones) and Hamming variants
+# stream, fusion, cuDNN-find, lockstep (cuDNN and naswot convolutions, naswot's TF32 and 3xTF32 ones) and Hamming variants
 # at batch 128, and what they do to scores and rankings.
 # Usage: bench/bench_gpu.sh NASWOT_BIN OUT.md [N=1000] [TORCH_SECONDS=60]   (NASWOT_DATA must be set)
 set -uo pipefail
@@ -65,6 +65,7 @@ for v in "streams 1|--streams 1" "streams 4|--streams 4" "streams 16|--streams 1
          "lockstep 16|--streams 4 --lockstep 16" \
          "lockstep 16 naswot conv|--streams 4 --lockstep 16 --conv-kernels naswot" \
          "lockstep 16 naswot tf32|--streams 4 --lockstep 16 --conv-kernels naswot --precision tf32" \
+         "lockstep 16 naswot 3xtf32|--streams 4 --lockstep 16 --conv-kernels naswot --precision 3xtf32" \
          "hamming|--streams $streams --score hamming" \
          "hamming lockstep 16|--streams 4 --lockstep 16 --score hamming" \
          "hamming lockstep 16 naswot conv|--streams 4 --lockstep 16 --score hamming --conv-kernels naswot"; do
@@ -85,6 +86,8 @@ $py bench/compare_scores.py "$tmp/cuda_128.db" "$tmp/var_lockstep_16_naswot_conv
   "naswot convolutions" >>"$out"
 $py bench/compare_scores.py "$tmp/cuda_128.db" "$tmp/var_lockstep_16_naswot_tf32.db" "fp32, cuDNN" \
   "tf32, naswot's tensor-core convolutions" "$acc" >>"$out"
+$py bench/compare_scores.py "$tmp/var_lockstep_16_naswot_conv.db" "$tmp/var_lockstep_16_naswot_3xtf32.db" \
+  "fp32, naswot's FMA convolutions" "3xtf32, naswot's tensor-core convolutions" >>"$out"
 $py bench/compare_scores.py "$tmp/var_hamming.db" "$tmp/var_hamming_lockstep_16_naswot_conv.db" "Hamming, cuDNN" \
   "Hamming, naswot convolutions" >>"$out"
 rm -rf "$tmp"

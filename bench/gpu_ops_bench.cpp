@@ -82,8 +82,9 @@ double conv_flops(const ConvDims& d) { return 2.0 * d.Cout * d.Cin * d.k * d.k *
 // naswot's convolution kernels (a backend with --conv-kernels naswot or naswot-gather): device seconds per
 // forward + backward-data pair of shape d with n calls per launch (distinct inputs and outputs, one
 // weight tensor), per call; -1 where the kernels do not take the shape or the time is unknown.
-double naswot_conv_pair(Backend& be, const ConvDims& d, int n, int reps) {
-  if (!cuda::conv2d_supported(d)) return -1;
+double naswot_conv_pair(Backend& be, const ConvDims& d, int n, int reps,
+                        bool (*supported)(const ConvDims&) = cuda::conv2d_supported) {
+  if (!supported(d)) return -1;
   const size_t xs = size_t(d.B) * d.Cin * d.H * d.W, ws = size_t(d.Cout) * d.Cin * d.k * d.k,
                ys = size_t(d.B) * d.Cout * d.Ho * d.Wo;
   float* A = be.arena(ws + size_t(n) * (xs + ys));
@@ -525,16 +526,17 @@ int main(int argc, char** argv) try {
         "naswot-gather: the general kernel, its baseline, same bits; stride 2: the direct kernel in both),\n"
         "device microseconds per forward + backward-data pair with one call per launch / with %d calls per\n"
         "launch (per call), and the direct kernel's GFLOP/s at %d calls per launch; n/a: a shape they do not\n"
-        "take.\n\n",
-        conv_calls, conv_calls);
+        "take. naswot tf32 / 3xtf32: the tensor-core kernels (--precision tf32 / 3xtf32 --conv-kernels naswot),\n"
+        "one call / %d calls per launch, device microseconds per pair and call.\n\n",
+        conv_calls, conv_calls, conv_calls);
   std::printf(
       "| Cin HxW Cout k s | GFLOP (f+b) | back to back | host | device | kernels | GFLOP/s (device) |%s\n"
       "|---|---|---|---|---|---|---|%s\n",
-      cuda ? " graph API | naswot direct | naswot gather | direct GFLOP/s | NCHW fp32 | NHWC fp32 | NCHW tf32 |"
-             " NHWC tf32 |"
+      cuda ? " graph API | naswot direct | naswot gather | direct GFLOP/s | naswot tf32 | naswot 3xtf32 | NCHW fp32 |"
+             " NHWC fp32 | NCHW tf32 | NHWC tf32 |"
            : "",
-      cuda ? "---|---|---|---|---|---|---|---|" : "");
-  std::unique_ptr<Backend> graph_be, direct_be, gather_be;
+      cuda ? "---|---|---|---|---|---|---|---|---|---|" : "");
+  std::unique_ptr<Backend> graph_be, direct_be, gather_be, tf32_be, tf32x3_be;
   if (cuda) {
     BackendOptions go;
     go.conv = ConvKernels::CudnnGraph;
@@ -543,6 +545,11 @@ int main(int argc, char** argv) try {
     direct_be = make_backend("cuda", go);
     go.conv = ConvKernels::NaswotGather;
     gather_be = make_backend("cuda", go);
+    go.conv = ConvKernels::Naswot;
+    go.precision = Precision::Tf32;
+    tf32_be = make_backend("cuda", go);
+    go.precision = Precision::Tf32x3;
+    tf32x3_be = make_backend("cuda", go);
   }
   struct Cfg {
     cudnnTensorFormat_t fmt;
@@ -614,6 +621,14 @@ int main(int argc, char** argv) try {
         std::printf(" %.0f |", gf / direct16);
       else
         std::printf(" n/a |");
+      for (Backend* b : {tf32_be.get(), tf32x3_be.get()}) {
+        const double one = naswot_conv_pair(*b, d, 1, reps, cuda::conv2d_tf32_supported),
+                     many = naswot_conv_pair(*b, d, conv_calls, reps, cuda::conv2d_tf32_supported);
+        if (one < 0 || many < 0)
+          std::printf(" n/a |");
+        else
+          std::printf(" %.1f / %.1f |", 1e6 * one, 1e6 * many);
+      }
     }
     if (cuda)
       for (const Cfg& c : cfgs) {

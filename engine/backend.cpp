@@ -9,6 +9,10 @@
 
 namespace naswot {
 
+void Device::download_many(const float* const* src, float* const* host, int n, size_t floats) {
+  for (int i = 0; i < n; ++i) download(src[i], host[i], floats);
+}
+
 Device::Captured Device::capture(const std::function<void()>&) {
   fail("the " + name() + " backend runs ops at once: nothing to capture into a graph");
 }

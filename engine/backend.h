@@ -46,6 +46,9 @@ class Device {
   virtual float* persistent(size_t floats) = 0;
   virtual void upload(const float* host, float* dst, size_t n) = 0;
   virtual void download(const float* src, float* host, size_t n) = 0;
+  // n downloads of `floats` each, host[i] <- src[i], with one wait where downloads wait (CUDA: one
+  // stream synchronisation for all, not one each). The default downloads them one by one.
+  virtual void download_many(const float* const* src, float* const* host, int n, size_t floats);
 
   // Profiler ranges (NVTX on CUDA) around the stages of scoring; no-ops elsewhere.
   virtual void range_push(const char*) {}
@@ -109,6 +112,14 @@ class Backend : public Device, public Ops, public ScoreKernels {};
 // spectrum when the factorisation fails. The CPU always uses the spectrum.
 enum class SigmaSolver { Auto, Eigen, Cholesky };
 
+// out = the value that name names in a table of option names; false (out untouched) for another name.
+template <class E, size_t N>
+bool value_named(const std::pair<const char*, E> (&names)[N], const std::string& name, E& out) {
+  for (const auto& [n, v] : names)
+    if (name == n) return out = v, true;
+  return false;
+}
+
 // The CUDA backend's convolutions: cuDNN's legacy calls (the general path), naswot's own batched
 // kernels for the shapes they cover (kernels/cuda/conv2d.cu: stride 1 and the spaces' 3x3 stride 2;
 // one launch per lockstep step; cuDNN for the rest), or cuDNN's graph API with execution plans cached per shape
@@ -122,14 +133,24 @@ inline bool conv_kernels_named(const std::string& name, ConvKernels& out) {
                                                               {"naswot", ConvKernels::Naswot},
                                                               {"cudnn-graph", ConvKernels::CudnnGraph},
                                                               {"naswot-gather", ConvKernels::NaswotGather}};
-  for (const auto& [n, k] : names)
-    if (name == n) return out = k, true;
-  return false;
+  return value_named(names, name, out);
+}
+
+// The CUDA backend's arithmetic (--precision): Fp32, FMA in float32 everywhere; Tf32, TF32 tensor
+// cores allowed in convolutions and GEMMs (operands rounded to 10 mantissa bits); Tf32x3 (3xtf32), with
+// --conv-kernels naswot on sm_80 and later, the stride-1 convolutions on the tensor cores as three TF32
+// products of each operand's two TF32 parts (float32's accuracy class), everything else as Fp32.
+enum class Precision { Fp32, Tf32, Tf32x3 };
+// Their names (--precision): fp32, tf32, 3xtf32; false for another name.
+inline bool precision_named(const std::string& name, Precision& out) {
+  static const std::pair<const char*, Precision> names[] = {
+      {"fp32", Precision::Fp32}, {"tf32", Precision::Tf32}, {"3xtf32", Precision::Tf32x3}};
+  return value_named(names, name, out);
 }
 
 struct BackendOptions {
-  int threads = 0;    // CPU: OpenMP threads of this instance (0 = all)
-  bool tf32 = false;  // CUDA: allow TF32 tensor cores in convolutions and GEMMs (--precision tf32)
+  int threads = 0;                        // CPU: OpenMP threads of this instance (0 = all)
+  Precision precision = Precision::Fp32;  // CUDA (--precision)
   SigmaSolver solver = SigmaSolver::Auto;
   SigmaPrecision sigma_precision = SigmaPrecision::Fp64;  // both backends (--sigma-precision)
   int device = 0;                                         // CUDA device ordinal

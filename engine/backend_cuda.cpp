@@ -118,20 +118,29 @@ const Perf* pick(const Perf* r, int n, bool tf32) {
 class CudaBackend final : public Backend {
  public:
   explicit CudaBackend(const BackendOptions& o)
-      : device_(o.device), tf32_(o.tf32), solver_(o.solver), sigma_(o.sigma_precision), conv_(o.conv) {
+      : device_(o.device),
+        tf32_(o.precision == Precision::Tf32),
+        split_(o.precision == Precision::Tf32x3),
+        solver_(o.solver),
+        sigma_(o.sigma_precision),
+        conv_(o.conv) {
     NASWOT_CUDA_CHECK(cudaSetDevice(device_));
     cudaDeviceProp p{};
     NASWOT_CUDA_CHECK(cudaGetDeviceProperties(&p, device_));
+    tensor_tf32_ = p.major >= 8;  // mma.sync with TF32 operands: sm_80 and later
+    // 3xtf32 without tensor cores or without naswot's kernels is fp32: the description says what runs.
+    const bool split_runs = split_ && tensor_tf32_ && conv_ == ConvKernels::Naswot;
     char buf[400];
     std::snprintf(buf, sizeof buf, "%s (cuda:%d, sm_%d%d, %s%s)", p.name, device_, p.major, p.minor,
-                  tf32_ ? "tf32" : "fp32",
+                  tf32_        ? "tf32"
+                  : split_runs ? "3xtf32"
+                               : "fp32",
                   conv_ == ConvKernels::Naswot         ? ", naswot convolutions"
                   : conv_ == ConvKernels::NaswotGather ? ", naswot convolutions (gather kernel)"
                   : conv_ == ConvKernels::CudnnGraph   ? ", cuDNN graph-API convolutions"
                                                        : "");
     description_ = buf;
     model_ = std::string(p.name) + " sm_" + std::to_string(p.major) + std::to_string(p.minor);
-    tensor_tf32_ = p.major >= 8;  // mma.sync with TF32 operands: sm_80 and later
     NASWOT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     NASWOT_CUDNN_CHECK(cudnnCreate(&cudnn_));
     NASWOT_CUDNN_CHECK(cudnnSetStream(cudnn_, stream_));
@@ -186,6 +195,14 @@ class CudaBackend final : public Backend {
     NASWOT_CUDA_CHECK(cudaStreamSynchronize(stream_));  // the staging buffer is reused by the next call
   }
   void download(const float* src, float* host, size_t n) override { download_bytes(src, host, n * sizeof(float)); }
+  void download_many(const float* const* src, float* const* host, int n, size_t floats) override {
+    const size_t bytes = floats * sizeof(float);
+    std::byte* st = staging_.ensure(size_t(n) * bytes);
+    for (int i = 0; i < n; ++i)
+      NASWOT_CUDA_CHECK(cudaMemcpyAsync(st + size_t(i) * bytes, src[i], bytes, cudaMemcpyDeviceToHost, stream_));
+    NASWOT_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    for (int i = 0; i < n; ++i) std::memcpy(host[i], st + size_t(i) * bytes, bytes);
+  }
 
   // The op table's KERNEL rows, each forwarded to its launcher in kernels/cuda (one call or a lockstep
   // step's calls); the OWN rows follow.
@@ -204,7 +221,7 @@ class CudaBackend final : public Backend {
 
   void conv2d_forward_many(const op_args::conv2d_forward* calls, int n) override {
     if (own_tf32_conv(std::get<0>(calls[0])))
-      cuda::conv2d_tf32_forward_many(stream_, calls, n);
+      cuda::conv2d_tf32_forward_many(stream_, calls, n, split_);
     else if (own_conv(std::get<0>(calls[0])))
       cuda::conv2d_forward_many(stream_, calls, n, gather());
     else
@@ -212,7 +229,7 @@ class CudaBackend final : public Backend {
   }
   void conv2d_backward_data_many(const op_args::conv2d_backward_data* calls, int n) override {
     if (own_tf32_conv(std::get<0>(calls[0])))
-      cuda::conv2d_tf32_backward_data_many(stream_, calls, n);
+      cuda::conv2d_tf32_backward_data_many(stream_, calls, n, split_);
     else if (own_conv(std::get<0>(calls[0])))
       cuda::conv2d_backward_data_many(stream_, calls, n, gather());
     else
@@ -247,7 +264,7 @@ class CudaBackend final : public Backend {
   // scratch tensor, with the same bits.
   void conv2d_relu_forward_many(const op_args::conv2d_relu_forward* calls, int n) override {
     if (own_tf32_conv(std::get<0>(calls[0])))
-      cuda::conv2d_tf32_relu_forward_many(stream_, calls, n);
+      cuda::conv2d_tf32_relu_forward_many(stream_, calls, n, split_);
     else if (own_conv(std::get<0>(calls[0])))
       cuda::conv2d_relu_forward_many(stream_, calls, n, gather());
     else
@@ -255,7 +272,7 @@ class CudaBackend final : public Backend {
   }
   void conv2d_relu_backward_data_many(const op_args::conv2d_relu_backward_data* calls, int n) override {
     if (own_tf32_conv(std::get<0>(calls[0])))
-      cuda::conv2d_tf32_relu_backward_data_many(stream_, calls, n);
+      cuda::conv2d_tf32_relu_backward_data_many(stream_, calls, n, split_);
     else if (own_conv(std::get<0>(calls[0])))
       cuda::conv2d_relu_backward_data_many(stream_, calls, n, gather());
     else
@@ -289,6 +306,8 @@ class CudaBackend final : public Backend {
     if (own_conv(d))
       cuda::conv2d_bn_backward_data_many(stream_, calls, n, bn_scratch(d.Cout, d.Ho * d.Wo, d.B, n), bn_counters_,
                                          gather());
+    else if (own_tf32_conv(d))
+      bn_backward_then_convs(calls, n);
     else
       Backend::conv2d_bn_backward_data_many(calls, n);
   }
@@ -461,16 +480,40 @@ class CudaBackend final : public Backend {
   bool convs_read_through() const override { return conv_ == ConvKernels::Naswot || (gather() && !tf32_); }
 
  private:
-  // --conv-kernels naswot (or naswot-gather) and a shape the batched kernels cover (in fp32: TF32 stays
-  // with cuDNN).
+  // --conv-kernels naswot (or naswot-gather) and a shape the batched FMA kernels cover (in fp32: TF32
+  // stays with cuDNN), where the tensor-core kernels do not take it.
   bool own_conv(const ConvDims& d) const {
-    return (conv_ == ConvKernels::Naswot || gather()) && !tf32_ && cuda::conv2d_supported(d);
+    return (conv_ == ConvKernels::Naswot || gather()) && !tf32_ && cuda::conv2d_supported(d) && !own_tf32_conv(d);
   }
-  // --conv-kernels naswot with --precision tf32: the tensor-core kernels, where they take the shape.
+  // --conv-kernels naswot with --precision tf32 or 3xtf32 (split_): the tensor-core kernels, where they
+  // take the shape.
   bool own_tf32_conv(const ConvDims& d) const {
-    return conv_ == ConvKernels::Naswot && tf32_ && tensor_tf32_ && cuda::conv2d_tf32_supported(d);
+    return conv_ == ConvKernels::Naswot && (tf32_ || split_) && tensor_tf32_ && cuda::conv2d_tf32_supported(d);
   }
   bool gather() const { return conv_ == ConvKernels::NaswotGather; }
+  // The tensor-core kernels do not read a batch norm's gradient through: the composition, with each pass
+  // batched (the batch norms' gradients into scratch, one per call, then the convolutions in one launch
+  // for the calls with a ReLU's mask and one for the others).
+  void bn_backward_then_convs(const op_args::conv2d_bn_backward_data* calls, int n) {
+    const ConvDims& d = std::get<0>(calls[0]);
+    const size_t each = size_t(d.B) * d.Cout * d.Ho * d.Wo;
+    float* g = bn_grad_scratch_.ensure(each * size_t(n));
+    std::vector<op_args::batchnorm_backward> bns;
+    std::vector<op_args::conv2d_backward_data> plain;
+    std::vector<op_args::conv2d_relu_backward_data> masked;
+    for (int i = 0; i < n; ++i) {
+      const auto& [dims, bn, w, relu_x, dx, acc] = calls[i];
+      float* gi = g + size_t(i) * each;
+      bns.emplace_back(d.Cout, d.Ho * d.Wo, d.B, bn.dy, bn.x, bn.gamma, bn.mean, bn.rstd, bn.relu_y, gi, false);
+      if (relu_x)
+        masked.emplace_back(d, gi, w, relu_x, dx, acc);
+      else
+        plain.emplace_back(d, gi, w, dx, acc);
+    }
+    batchnorm_backward_many(bns.data(), n);
+    if (!plain.empty()) conv2d_backward_data_many(plain.data(), int(plain.size()));
+    if (!masked.empty()) conv2d_relu_backward_data_many(masked.data(), int(masked.size()));
+  }
   // Batch norm's scratch for n calls of one launch group (they run kManyCalls at a time).
   void* bn_scratch(int C, int HW, int B, int n) {
     return bn_ws_.ensure(size_t(std::min(n, cuda::kManyCalls)) * cuda::batchnorm_workspace_bytes(C, HW, B));
@@ -481,29 +524,17 @@ class CudaBackend final : public Backend {
     void* ws = bn_scratch(C, HW, d.B, n);
     if (own_conv(d) && cuda::batchnorm_tile_stats(HW))
       return cuda::conv2d_forward_bn_stats_many(stream_, calls, n, ws, bn_counters_, gather(), relu);
-    if (own_tf32_conv(d)) {  // the convolutions in one launch, then each one's statistics
-      static_assert(std::is_same_v<op_args::conv2d_forward, op_args::conv2d_relu_forward>, "(d, x, w, y) both");
-      std::vector<op_args::conv2d_forward> convs;
-      for (int i = 0; i < n; ++i)
-        convs.emplace_back(d, std::get<1>(calls[i]), std::get<2>(calls[i]), std::get<3>(calls[i]));
-      if (relu)
-        cuda::conv2d_tf32_relu_forward_many(stream_, convs.data(), n);
-      else
-        cuda::conv2d_tf32_forward_many(stream_, convs.data(), n);
-      for (int i = 0; i < n; ++i) {
-        const auto& [dims, x, w, y, eps, mean, rstd] = calls[i];
-        cuda::batchnorm_statistics(stream_, C, HW, d.B, y, eps, mean, rstd, ws, bn_counters_);
-      }
-      return;
-    }
-    for (int i = 0; i < n; ++i) {
-      const auto& [dims, x, w, y, eps, mean, rstd] = calls[i];
-      if (relu)
-        conv2d_relu_forward(d, x, w, y);
-      else
-        conv2d_forward(d, x, w, y);
-      cuda::batchnorm_statistics(stream_, C, HW, d.B, y, eps, mean, rstd, ws, bn_counters_);
-    }
+    // Otherwise the convolutions (one launch for all on the tensor cores, one call each on cuDNN), then
+    // their statistics in launches of several.
+    static_assert(std::is_same_v<op_args::conv2d_forward, op_args::conv2d_relu_forward>, "(d, x, w, y) both");
+    std::vector<op_args::conv2d_forward> convs;
+    for (int i = 0; i < n; ++i)
+      convs.emplace_back(d, std::get<1>(calls[i]), std::get<2>(calls[i]), std::get<3>(calls[i]));
+    if (relu)
+      conv2d_relu_forward_many(convs.data(), n);
+    else
+      conv2d_forward_many(convs.data(), n);
+    cuda::batchnorm_statistics_many(stream_, calls, n, ws, bn_counters_);
   }
   // Sigma_J's cuSOLVER paths (S: B x B lower triangles): the factorisations where sigma_cholesky does
   // not take B, the spectrum where the factorisation fails or is not asked for.
@@ -580,7 +611,7 @@ class CudaBackend final : public Backend {
   }
 
   int device_;
-  bool tf32_, find_ = false, tensor_tf32_ = false;
+  bool tf32_, split_, find_ = false, tensor_tf32_ = false;
   SigmaSolver solver_;
   SigmaPrecision sigma_;
   ConvKernels conv_;

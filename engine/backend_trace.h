@@ -54,6 +54,9 @@ class TracingBackend final : public Backend {
   void download(const float* src, float* host, size_t n) override {
     if (mode_ == Trace::Run) inner_.download(src, host, n);
   }
+  void download_many(const float* const* src, float* const* host, int n, size_t floats) override {
+    if (mode_ == Trace::Run) inner_.download_many(src, host, n, floats);
+  }
   void range_push(const char* s) override { inner_.range_push(s); }
   void range_pop() override { inner_.range_pop(); }
   void synchronize() override { inner_.synchronize(); }

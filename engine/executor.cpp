@@ -632,12 +632,19 @@ ReluMask Executor::mask_of(const Graph& g, int v, const float* y, int B) {
   return mk;
 }
 
-std::vector<int64_t> download_kernel(Backend& be, const int64_t* K, int B) {
+std::vector<std::vector<int64_t>> download_kernels(Backend& be, const std::vector<const int64_t*>& K, int B) {
   const size_t n = size_t(B) * size_t(B);
-  std::vector<float> bits(2 * n);
-  be.download(reinterpret_cast<const float*>(K), bits.data(), bits.size());
-  std::vector<int64_t> out(n);
-  std::memcpy(out.data(), bits.data(), n * sizeof(int64_t));
+  static_assert(sizeof(int64_t) == 2 * sizeof(float), "a K entry is two float slots");
+  std::vector<float> bits(K.size() * 2 * n);
+  std::vector<const float*> src;
+  std::vector<float*> host;
+  for (size_t i = 0; i < K.size(); ++i) {
+    src.push_back(reinterpret_cast<const float*>(K[i]));
+    host.push_back(bits.data() + i * 2 * n);
+  }
+  be.download_many(src.data(), host.data(), int(K.size()), 2 * n);
+  std::vector<std::vector<int64_t>> out(K.size(), std::vector<int64_t>(n));
+  for (size_t i = 0; i < K.size(); ++i) std::memcpy(out[i].data(), host[i], n * sizeof(int64_t));
   return out;
 }
 
@@ -646,7 +653,7 @@ HammingResult Executor::hamming_kernel(const Graph& g, const Weights& params, co
   HammingResult r;
   const int64_t* K =
       forward_hamming(g, params, batch_nchw, B, weight, nullptr, capture_masks_ ? &r.relu_masks : nullptr);
-  r.K = download_kernel(be_, K, B);
+  r.K = std::move(download_kernels(be_, {K}, B)[0]);
   return r;
 }
 

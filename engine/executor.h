@@ -61,8 +61,9 @@ struct Weights {
   const std::vector<WeightDraw>* draws = nullptr;
 };
 
-// A Hamming kernel K (batch x batch int64 in the backend's memory, e.g. issue_hamming's) to the host.
-std::vector<int64_t> download_kernel(Backend& be, const int64_t* K, int batch);
+// Hamming kernels K (batch x batch int64 in the backend's memory, e.g. issue_hamming's) to the host,
+// all with one wait (Device::download_many).
+std::vector<std::vector<int64_t>> download_kernels(Backend& be, const std::vector<const int64_t*>& K, int batch);
 
 class Executor {
  public:

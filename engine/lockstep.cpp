@@ -277,8 +277,7 @@ std::vector<std::vector<int64_t>> Lockstep::hamming_kernels(const std::vector<Ne
     K[i] = ex.issue_hamming(*nets[i].graph, nets[i].weights(), batch_nchw, B, weight, &plan);
   });
   auto t = Clock::now();
-  std::vector<std::vector<int64_t>> out;
-  for (const int64_t* k : K) out.push_back(download_kernel(be_, k, B));
+  std::vector<std::vector<int64_t>> out = download_kernels(be_, K, B);
   stats_.score_s += since(t);
   return out;
 }

@@ -71,6 +71,10 @@ expect_error "which is not augmented: use --augment none" score --data "$data" -
 expect_error "needs all five official batches" score --data "$tmp/tiny" --arch 1 --sampler reference-v2 --batch 8
 expect_error "normal_, which is not replayed" score --data "$data" --space nb101 --arch 0 --init reference-v2
 expect_error "--precision tf32 needs the CUDA backend" score --data "$data" --arch 1 --backend cpu --precision tf32
+expect_error "--precision 3xtf32 needs the CUDA backend" score --data "$data" --arch 1 --backend cpu --precision 3xtf32 \
+  --conv-kernels naswot
+expect_error "--precision 3xtf32 runs on naswot's tensor-core convolutions: give --conv-kernels naswot" score --data "$data" \
+  --arch 1 --backend cuda --precision 3xtf32
 expect_error "unknown --conv-kernels 'fast' (expected cudnn, cudnn-graph, naswot or naswot-gather)" score --data "$data" --arch 1 --conv-kernels fast
 expect_error "--conv-kernels applies to the CUDA backend" score --data "$data" --arch 1 --backend cpu --conv-kernels cudnn-graph
 expect_error "--conv-kernels naswot-gather computes in fp32: not with --precision tf32" score --data "$data" --arch 1 \

@@ -51,10 +51,11 @@ run() {  # out backend args...
   "$bin/naswot_emulated" score-space --backend "$be" --batch 4 --sample 4 --seed 3 --data "$data" --out "$out" "$@" \
     2>"$out.log" >/dev/null || { tail -5 "$out.log"; exit 1; }
 }
-step "score-space: cuda (2 streams), cuda --lockstep 3 --conv-kernels naswot (fp32, tf32), cpu"
+step "score-space: cuda (2 streams), cuda --lockstep 3 --conv-kernels naswot (fp32, tf32, 3xtf32), cpu"
 run "$tmp/cuda.db" cuda --streams 2
 run "$tmp/lockstep.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot
 run "$tmp/tf32.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot --precision tf32
+run "$tmp/tf32x3.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot --precision 3xtf32
 run "$tmp/cpu.db" cpu
 step "score-space: Hamming on cuda --lockstep 3 --conv-kernels naswot (ReLUs read through) and cpu"
 run "$tmp/hamming_lockstep.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot --score hamming
@@ -90,6 +91,7 @@ compare("lockstep.db", "cpu.db", 1e-3, "cuda lockstep, naswot convolutions vs cp
 # TF32 (its operands lose 13 bits): a smoke bound for these four networks (7.8e-4 here); the GPU tests hold
 # TF32 scores to their networks' conditioning (tests/gpu/test_cuda_networks.cpp).
 compare("tf32.db", "cpu.db", 4e-3, "cuda lockstep, naswot TF32 tensor-core convolutions vs cpu")
+compare("tf32x3.db", "cpu.db", 1e-3, "cuda lockstep, naswot 3xTF32 tensor-core convolutions vs cpu")
 compare("hamming_lockstep.db", "hamming_cpu.db", 1e-3, "Hamming, cuda lockstep, naswot convolutions vs cpu")
 # grasp (k = 3) is a signed sum that may lie near 0: its status only (tests/gpu checks its value).
 compare("proxies_cuda.db", "proxies_cpu.db", 2e-2, "proxies, cuda vs cpu", status_only=(3,))

@@ -145,8 +145,9 @@ class Block {
   // between two sets of slots, so one rendezvous per primitive suffices: a lane that has gone on to
   // write the next round's slot cannot overwrite one that a slower lane still has to read.
   uint64_t& slot(unsigned reader, unsigned t) { return exchange_[size_t(round_[reader]) * active_ + t]; }
-  // The same for warp primitives that share several words per thread (mma: its A and B fragments).
-  static constexpr unsigned kWords = 8;
+  // The same for warp primitives that share several words per thread (mma: its A and B fragments, up
+  // to three products' worth).
+  static constexpr unsigned kWords = 18;
   uint32_t* words(unsigned reader, unsigned t) { return &words_[(size_t(round_[reader]) * active_ + t) * kWords]; }
   void next_round(unsigned t) { round_[t] ^= 1; }
   size_t threads() const { return active_; }
@@ -332,19 +333,23 @@ inline uint32_t tf32_rna(float x) {
   return (u + 0x1000u) & 0xffffe000u;
 }
 
-// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 with D = C (d in place): the PTX ISA's fragments
-// (groupID g = lane / 4, t = lane % 4; A: a0 (g, t), a1 (g + 8, t), a2 (g, t + 4), a3 (g + 8, t + 4);
-// B: b0 (t, g), b1 (t + 4, g); C: c0 (g, 2t), c1 (g, 2t + 1), c2 (g + 8, 2t), c3 (g + 8, 2t + 1)),
-// gathered from the warp in one rendezvous. TF32 products are exact in float; each output's eight
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 with D = C (d in place), n times in a row for the
+// pairs (a[p], b[p]) (3xTF32's three products in one rendezvous; the same results as n calls): the PTX
+// ISA's fragments (groupID g = lane / 4, t = lane % 4; A: a0 (g, t), a1 (g + 8, t), a2 (g, t + 4),
+// a3 (g + 8, t + 4); B: b0 (t, g), b1 (t + 4, g); C: c0 (g, 2t), c1 (g, 2t + 1), c2 (g + 8, 2t),
+// c3 (g + 8, 2t + 1)), gathered from the warp. TF32 products are exact in float; each output's eight
 // products are summed in k order, then added to C (the device's internal order and precision may
 // differ: tests compare it within TF32's bound, not bit for bit).
-inline void mma_m16n8k8_tf32(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+inline void mma_m16n8k8_tf32_chain(float d[4], const uint32_t* const a[], const uint32_t* const b[], int n) {
   Block& blk = *Block::current();
   const unsigned t = blk.running(), w0 = t & ~31u, lane = t & 31u;
   if (w0 + 32 > blk.threads()) throw std::logic_error("simt: mma.sync in a partial warp");
+  if (n < 1 || 6 * unsigned(n) > Block::kWords) throw std::logic_error("simt: too many products in one chain");
   uint32_t* mine = blk.words(t, t);
-  for (int r = 0; r < 4; ++r) mine[r] = a[r];
-  mine[4] = b[0], mine[5] = b[1];
+  for (int p = 0; p < n; ++p) {
+    for (int r = 0; r < 4; ++r) mine[6 * p + r] = a[p][r];
+    mine[6 * p + 4] = b[p][0], mine[6 * p + 5] = b[p][1];
+  }
   blk.warp_barrier();
   const auto value = [](uint32_t bits) {
     float f;
@@ -352,21 +357,27 @@ inline void mma_m16n8k8_tf32(float d[4], const uint32_t a[4], const uint32_t b[2
     std::memcpy(&f, &bits, sizeof f);
     return f;
   };
-  float A[16][8], B[8][8];
+  float A[3][16][8], B[3][8][8];
   for (unsigned l = 0; l < 32; ++l) {
     const uint32_t* w = blk.words(t, w0 + l);
     const unsigned g = l >> 2, q = l & 3u;
-    A[g][q] = value(w[0]), A[g + 8][q] = value(w[1]), A[g][q + 4] = value(w[2]), A[g + 8][q + 4] = value(w[3]);
-    B[q][g] = value(w[4]), B[q + 4][g] = value(w[5]);
+    for (int p = 0; p < n; ++p, w += 6) {
+      A[p][g][q] = value(w[0]), A[p][g + 8][q] = value(w[1]), A[p][g][q + 4] = value(w[2]);
+      A[p][g + 8][q + 4] = value(w[3]), B[p][q][g] = value(w[4]), B[p][q + 4][g] = value(w[5]);
+    }
   }
   blk.next_round(t);
   const unsigned g = lane >> 2, q = lane & 3u;
-  for (unsigned i = 0; i < 4; ++i) {
-    const unsigned row = g + 8 * (i >> 1), col = 2 * q + (i & 1u);
-    float sum = 0.f;
-    for (int k = 0; k < 8; ++k) sum += A[row][k] * B[k][col];
-    d[i] += sum;
-  }
+  for (int p = 0; p < n; ++p)
+    for (unsigned i = 0; i < 4; ++i) {
+      const unsigned row = g + 8 * (i >> 1), col = 2 * q + (i & 1u);
+      float sum = 0.f;
+      for (int k = 0; k < 8; ++k) sum += A[p][row][k] * B[p][k][col];
+      d[i] += sum;
+    }
+}
+inline void mma_m16n8k8_tf32(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+  mma_m16n8k8_tf32_chain(d, &a, &b, 1);
 }
 
 }  // namespace simt

@@ -84,7 +84,10 @@ const std::vector<Option>& options() {
       text("devices", "LIST", "0", kScoring,
            "cuda: the GPUs to use, 'all' or numbers such as 0,1 (workers round-robin over them; default 4 "
            "workers each); under mpirun each rank takes one: its node-local rank modulo the list (default all)"),
-      text("precision", "P", "fp32", kScoring, "cuda: fp32 (FMA convolutions) or tf32 (tensor cores)"),
+      text("precision", "P", "fp32", kScoring,
+           "cuda: fp32 (FMA convolutions), tf32 (tensor cores) or 3xtf32 (with --conv-kernels naswot: the "
+           "stride-1 convolutions on the tensor cores as three TF32 products, float32's accuracy; sm_80 and "
+           "later, else fp32)"),
       text("conv-kernels", "K", "cudnn", kScoring,
            "cuda: cudnn (legacy calls), cudnn-graph (cuDNN's graph API, execution plans cached per shape) "
            "or, in fp32, naswot (batched kernels for the spaces' convolutions: one launch per --lockstep step; "

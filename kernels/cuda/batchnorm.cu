@@ -13,9 +13,9 @@ void batchnorm_forward_many(cudaStream_t s, const op_args::batchnorm_forward* ca
   batchnorm_forward_dispatch(calls, n, ws, counters, on_stream(s));
 }
 
-void batchnorm_statistics(cudaStream_t s, int C, int HW, int B, const float* x, float eps, float* mean, float* rstd,
-                          void* ws, unsigned* counters) {
-  batchnorm_statistics_dispatch(C, HW, B, x, eps, mean, rstd, ws, counters, on_stream(s));
+void batchnorm_statistics_many(cudaStream_t s, const op_args::conv2d_forward_bn_stats* calls, int n, void* ws,
+                               unsigned* counters) {
+  batchnorm_statistics_dispatch(calls, n, ws, counters, on_stream(s));
 }
 
 void batchnorm_apply_many(cudaStream_t s, const op_args::batchnorm_apply* calls, int n) {

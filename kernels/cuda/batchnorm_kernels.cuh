@@ -309,19 +309,30 @@ void batchnorm_forward_dispatch(const op_args::batchnorm_forward* calls, int n, 
       });
 }
 
-// The forward statistics alone of one call (a convolution's output where the convolution does not sum them).
+// The forward statistics alone of convolutions' outputs y where the convolutions do not sum them: n
+// calls (d, x, w, y, eps, mean, rstd) of one shape, several per launch.
 template <class Launch>
-void batchnorm_statistics_dispatch(int C, int HW, int B, const float* x, float eps, float* mean, float* rstd, void* ws,
-                                   unsigned* counters, Launch&& launch) {
+void batchnorm_statistics_dispatch(const op_args::conv2d_forward_bn_stats* calls, int n, void* ws, unsigned* counters,
+                                   Launch&& launch) {
+  if (!n) return;
+  const ConvDims& d = std::get<0>(calls[0]);
+  const int C = d.Cout, HW = d.Ho * d.Wo, B = d.B;
   check_sum_extent(B, HW);
   if (C <= 0 || B <= 0 || HW <= 0) return;
-  Many<BnCall> m;
-  m.n = 1;
-  BnCall& f = m.call[0];
-  f = BnCall{};
-  f.x = x, f.eps = eps, f.mean_out = mean, f.rstd_out = rstd, f.counter = counters;
-  place_scratch(f, C, HW, B, ws, 0);
-  forward_statistics(C, HW, B, m, launch);
+  int k = 0;
+  for_launches<BnCall>(
+      calls, n,
+      [&](const op_args::conv2d_forward_bn_stats& c) {
+        BnCall f{};
+        f.x = std::get<3>(c), f.eps = std::get<4>(c), f.mean_out = std::get<5>(c), f.rstd_out = std::get<6>(c);
+        f.counter = counters + k;
+        place_scratch(f, C, HW, B, ws, k++);
+        return f;
+      },
+      [&](const Many<BnCall>& m) {
+        k = 0;  // the next launch reuses the scratch: it runs after this one on the stream
+        forward_statistics(C, HW, B, m, launch);
+      });
 }
 
 // batchnorm_apply: the forward's element-wise pass from given statistics.

@@ -1,7 +1,7 @@
 // The spaces' convolutions, several calls (architectures) per launch: forward y = conv(x, w) and
 // backward-data dx = conv(dy, w flipped and transposed), both [B][C][H][W] float32 with FMA
 // accumulation in a fixed order (deterministic, independent of the grouping and of the kernel: direct
-// or gather, kernels/cuda/conv2d_kernel.cuh), or with --precision tf32 on the tensor cores
+// or gather, kernels/cuda/conv2d_kernel.cuh), or with --precision tf32 / 3xtf32 on the tensor cores
 // (kernels/cuda/conv2d_tf32_kernel.cuh); here their launchers. cuDNN stays the
 // general path and the on-device reference these are tested against (tests/gpu/test_cuda_ops.cpp).
 #include "kernels/cuda/conv2d_kernel.cuh"
@@ -15,20 +15,21 @@ bool conv2d_supported(const ConvDims& d) { return conv2d_kernels_support(d); }
 
 bool conv2d_tf32_supported(const ConvDims& d) { return conv_tf32_supports(d); }
 
-void conv2d_tf32_forward_many(cudaStream_t st, const op_args::conv2d_forward* calls, int n) {
-  conv2d_tf32_forward_many(calls, n, on_stream(st));
+void conv2d_tf32_forward_many(cudaStream_t st, const op_args::conv2d_forward* calls, int n, bool split) {
+  conv2d_tf32_forward_many(calls, n, on_stream(st), split, false);
 }
 
-void conv2d_tf32_backward_data_many(cudaStream_t st, const op_args::conv2d_backward_data* calls, int n) {
-  conv2d_tf32_backward_data_many(calls, n, on_stream(st));
+void conv2d_tf32_backward_data_many(cudaStream_t st, const op_args::conv2d_backward_data* calls, int n, bool split) {
+  conv2d_tf32_backward_data_many(calls, n, on_stream(st), split);
 }
 
-void conv2d_tf32_relu_forward_many(cudaStream_t st, const op_args::conv2d_relu_forward* calls, int n) {
-  conv2d_tf32_forward_many(calls, n, on_stream(st), true);
+void conv2d_tf32_relu_forward_many(cudaStream_t st, const op_args::conv2d_relu_forward* calls, int n, bool split) {
+  conv2d_tf32_forward_many(calls, n, on_stream(st), split, true);
 }
 
-void conv2d_tf32_relu_backward_data_many(cudaStream_t st, const op_args::conv2d_relu_backward_data* calls, int n) {
-  conv2d_tf32_relu_backward_data_many(calls, n, on_stream(st));
+void conv2d_tf32_relu_backward_data_many(cudaStream_t st, const op_args::conv2d_relu_backward_data* calls, int n,
+                                         bool split) {
+  conv2d_tf32_relu_backward_data_many(calls, n, on_stream(st), split);
 }
 
 void conv2d_forward_many(cudaStream_t st, const op_args::conv2d_forward* calls, int n, bool gather) {

@@ -36,11 +36,13 @@ void conv2d_forward_many(cudaStream_t s, const op_args::conv2d_forward* calls, i
 void conv2d_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_data* calls, int n, bool gather = false);
 // --precision tf32: the tensor cores' implicit matrix product (kernels/cuda/conv2d_tf32_kernel.cuh) for
 // stride-1 "same" convolutions of odd kernel size, n calls of one shape; conv2d_tf32_supported says which.
+// split (--precision 3xtf32): each operand as two TF32 parts, three products (float32's accuracy class).
 bool conv2d_tf32_supported(const ConvDims& d);
-void conv2d_tf32_forward_many(cudaStream_t s, const op_args::conv2d_forward* calls, int n);
-void conv2d_tf32_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_data* calls, int n);
-void conv2d_tf32_relu_forward_many(cudaStream_t s, const op_args::conv2d_relu_forward* calls, int n);
-void conv2d_tf32_relu_backward_data_many(cudaStream_t s, const op_args::conv2d_relu_backward_data* calls, int n);
+void conv2d_tf32_forward_many(cudaStream_t s, const op_args::conv2d_forward* calls, int n, bool split);
+void conv2d_tf32_backward_data_many(cudaStream_t s, const op_args::conv2d_backward_data* calls, int n, bool split);
+void conv2d_tf32_relu_forward_many(cudaStream_t s, const op_args::conv2d_relu_forward* calls, int n, bool split);
+void conv2d_tf32_relu_backward_data_many(cudaStream_t s, const op_args::conv2d_relu_backward_data* calls, int n,
+                                         bool split);
 // The same with a ReLU fused into the input (kernels/ops.def): relu(x) on load; x > 0 as dx's mask on store.
 void conv2d_relu_forward_many(cudaStream_t s, const op_args::conv2d_relu_forward* calls, int n, bool gather = false);
 void conv2d_relu_backward_data_many(cudaStream_t s, const op_args::conv2d_relu_backward_data* calls, int n,
@@ -65,9 +67,10 @@ size_t batchnorm_workspace_bytes(int C, int HW, int B);
 bool batchnorm_tile_stats(int HW);  // whether the forward statistics of such planes are in tile order
 void batchnorm_forward_many(cudaStream_t s, const op_args::batchnorm_forward* calls, int n, void* ws,
                             unsigned* counters);
-// batchnorm_forward's statistics alone (one call), and its output from given statistics (kernels/ops.def).
-void batchnorm_statistics(cudaStream_t s, int C, int HW, int B, const float* x, float eps, float* mean, float* rstd,
-                          void* ws, unsigned* counters);
+// batchnorm_forward's statistics alone, of the outputs y of n convolutions (d, x, w, y, eps, mean, rstd)
+// that did not sum them, and its output from given statistics (kernels/ops.def).
+void batchnorm_statistics_many(cudaStream_t s, const op_args::conv2d_forward_bn_stats* calls, int n, void* ws,
+                               unsigned* counters);
 void batchnorm_apply_many(cudaStream_t s, const op_args::batchnorm_apply* calls, int n);
 void batchnorm_backward_many(cudaStream_t s, const op_args::batchnorm_backward* calls, int n, void* ws,
                              unsigned* counters);

@@ -127,14 +127,15 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, ScoringUse use) {
   BackendOptions bo;
   bo.threads = o.threads;
   const std::string precision = o.precision.empty() ? "fp32" : o.precision;
-  if (precision != "fp32" && precision != "tf32")
-    fail("unknown --precision '" + precision + "' (expected fp32 or tf32)");
-  bo.tf32 = precision == "tf32";
+  if (!precision_named(precision, bo.precision))
+    fail("unknown --precision '" + precision + "' (expected fp32, tf32 or 3xtf32)");
   const std::string conv = o.conv_kernels.empty() ? "cudnn" : o.conv_kernels;
   if (!conv_kernels_named(conv, bo.conv))
     fail("unknown --conv-kernels '" + conv + "' (expected cudnn, cudnn-graph, naswot or naswot-gather)");
-  if (bo.conv == ConvKernels::NaswotGather && bo.tf32)  // naswot's TF32 kernels: --conv-kernels naswot
+  if (bo.conv == ConvKernels::NaswotGather && bo.precision == Precision::Tf32)  // TF32: --conv-kernels naswot
     fail("--conv-kernels naswot-gather computes in fp32: not with --precision tf32 (use --conv-kernels naswot)");
+  if (bo.precision == Precision::Tf32x3 && bo.conv != ConvKernels::Naswot)  // cuDNN has no 3xTF32
+    fail("--precision 3xtf32 runs on naswot's tensor-core convolutions: give --conv-kernels naswot");
   s.conv_kernels = bo.conv;
   const std::string solver = o.sigma_solver.empty() ? "auto" : o.sigma_solver;
   if (solver == "auto")
@@ -161,7 +162,7 @@ ScoringSetup make_scoring_setup(const ScoringOptions& o, ScoringUse use) {
   bo.device = devices[0];
   s.workers.push_back({make_backend(o.backend, bo), nullptr, nullptr});
   const bool gpu = s.workers[0].backend->name() == "cuda";
-  if (!gpu && bo.tf32) fail("--precision tf32 needs the CUDA backend");
+  if (!gpu && bo.precision != Precision::Fp32) fail("--precision " + precision + " needs the CUDA backend");
   if (!gpu && !o.conv_kernels.empty()) fail("--conv-kernels applies to the CUDA backend");
   // Workers: architectures in flight at once, each on its own backend instance (CUDA: its own stream).
   if (o.streams && o.workers) fail("--streams is the CUDA name of --workers: give one of them");
@@ -523,7 +524,12 @@ RunConfig ScoringSetup::run_config() const {
   // Bits depend on the CPU kernels' variant or the GPU model: runs and MPI ranks that differ there are
   // not mixed (resume, merge and ranks refuse them).
   c.identity[backend().name() == "cuda" ? "gpu" : "cpu_kernels"] = backend().model();
-  if (backend().device().find("tf32") != std::string::npos) c.identity["precision"] = "tf32";
+  // The precision the backend runs (its description names it: 3xtf32 falls back to fp32 before sm_80).
+  for (const char* p : {"3xtf32", "tf32"})
+    if (backend().device().find(std::string(", ") + p) != std::string::npos) {
+      c.identity["precision"] = p;
+      break;
+    }
   if (backend().name() == "cuda") {
     // Revision of the CUDA kernels' arithmetic: 2 = the average pools' own kernels (runs of earlier
     // builds, on cuDNN's pools, are not mixed with these); 3 = Sigma_J's product and factorisation on

@@ -43,7 +43,7 @@ struct ScoringOptions {
   std::string relu_sites;           // hamming: each (default) | reference
   std::string backend = "auto";     // cpu | cuda | auto
   int threads = 0;                  // CPU threads in all (0 = every core)
-  std::string precision;            // cuda: fp32 (default) | tf32
+  std::string precision;            // cuda: fp32 (default) | tf32 | 3xtf32
   std::string conv_kernels;         // cuda: cudnn (default) | cudnn-graph | naswot | naswot-gather
   std::string sigma_solver;         // cuda: auto (default) | cholesky | eigen
   std::string sigma_precision;      // jacob_cov: fp64 (default) | fp32
