@@ -153,6 +153,10 @@ class CudaBackend final : public Backend {
     NASWOT_CUDA_CHECK(cudaMemsetAsync(bn_counters_, 0, cuda::kManyCalls * sizeof(unsigned), stream_));
     const char* find = std::getenv("NASWOT_CUDNN_FIND");  // set, non-empty and not "0"
     find_ = find && *find && std::strcmp(find, "0") != 0;
+    // The batch norms' gradients before the tensor-core convolutions: scratch of at most this many bytes
+    // (256 MB; at least one call's). NASWOT_BN_SCRATCH_BYTES sets it (tests split a step with it).
+    if (const char* b = std::getenv("NASWOT_BN_SCRATCH_BYTES"); b && *b)
+      bn_grad_budget_ = std::strtoull(b, nullptr, 10);
     if (conv_ == ConvKernels::CudnnGraph)
       graph_convs_ =
           std::make_unique<CudnnGraphConvs>(cudnn_, tf32_, [this](size_t b) -> void* { return workspace_.ensure(b); });
@@ -475,15 +479,16 @@ class CudaBackend final : public Backend {
   }
 
   // naswot's kernels stage each input value once: a ReLU or a batch norm's gradient costs one pass over
-  // the staged tile (cuDNN's path would run it beside the call through a scratch tensor). The TF32
-  // kernels read ReLUs through; the batch norms' fused ops run as their compositions there.
+  // the staged tile (cuDNN's path would run it beside the call through a scratch tensor). The tensor-core
+  // kernels read ReLUs through; the batch norms' fused ops run as batched compositions there.
   bool convs_read_through() const override { return conv_ == ConvKernels::Naswot || (gather() && !tf32_); }
 
  private:
-  // --conv-kernels naswot (or naswot-gather) and a shape the batched FMA kernels cover (in fp32: TF32
-  // stays with cuDNN), where the tensor-core kernels do not take it.
+  // --conv-kernels naswot (or naswot-gather, fp32 only) and a shape the batched FMA kernels cover, where
+  // the tensor-core kernels do not take it: in every precision the spaces' stride-2 convolutions run
+  // here, batched, rather than one cuDNN call each (with --precision tf32, in float32: more exact).
   bool own_conv(const ConvDims& d) const {
-    return (conv_ == ConvKernels::Naswot || gather()) && !tf32_ && cuda::conv2d_supported(d) && !own_tf32_conv(d);
+    return (conv_ == ConvKernels::Naswot || (gather() && !tf32_)) && cuda::conv2d_supported(d) && !own_tf32_conv(d);
   }
   // --conv-kernels naswot with --precision tf32 or 3xtf32 (split_): the tensor-core kernels, where they
   // take the shape.
@@ -493,10 +498,16 @@ class CudaBackend final : public Backend {
   bool gather() const { return conv_ == ConvKernels::NaswotGather; }
   // The tensor-core kernels do not read a batch norm's gradient through: the composition, with each pass
   // batched (the batch norms' gradients into scratch, one per call, then the convolutions in one launch
-  // for the calls with a ReLU's mask and one for the others).
+  // for the calls with a ReLU's mask and one for the others), in groups whose scratch stays within
+  // bn_grad_budget_ (NB101's 128-channel stages at batch 128 take 64 MB a call).
   void bn_backward_then_convs(const op_args::conv2d_bn_backward_data* calls, int n) {
     const ConvDims& d = std::get<0>(calls[0]);
     const size_t each = size_t(d.B) * d.Cout * d.Ho * d.Wo;
+    const int group = int(std::clamp<size_t>(bn_grad_budget_ / (each * sizeof(float)), 1, size_t(n)));
+    if (group < n) {
+      for (int i = 0; i < n; i += group) bn_backward_then_convs(calls + i, std::min(group, n - i));
+      return;
+    }
     float* g = bn_grad_scratch_.ensure(each * size_t(n));
     std::vector<op_args::batchnorm_backward> bns;
     std::vector<op_args::conv2d_backward_data> plain;
@@ -612,6 +623,7 @@ class CudaBackend final : public Backend {
 
   int device_;
   bool tf32_, split_, find_ = false, tensor_tf32_ = false;
+  size_t bn_grad_budget_ = size_t(256) << 20;
   SigmaSolver solver_;
   SigmaPrecision sigma_;
   ConvKernels conv_;

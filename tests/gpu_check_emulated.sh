@@ -92,6 +92,16 @@ compare("lockstep.db", "cpu.db", 1e-3, "cuda lockstep, naswot convolutions vs cp
 # TF32 scores to their networks' conditioning (tests/gpu/test_cuda_networks.cpp).
 compare("tf32.db", "cpu.db", 4e-3, "cuda lockstep, naswot TF32 tensor-core convolutions vs cpu")
 compare("tf32x3.db", "cpu.db", 1e-3, "cuda lockstep, naswot 3xTF32 tensor-core convolutions vs cpu")
+# The run identities name what computed them (runs that differ are not mixed): the precision, and with
+# TF32 the stride-2 convolutions on naswot's FMA kernels ("naswot 3").
+def identity(db):
+    con = sqlite3.connect(f"{tmp}/{db}")
+    return dict(con.execute("SELECT key, value FROM naswot_meta WHERE kind = 'identity'"))
+for db, precision, conv in (("lockstep.db", None, "naswot 2"), ("tf32.db", "tf32", "naswot 3"),
+                            ("tf32x3.db", "3xtf32", "naswot 2")):
+    got = identity(db)
+    assert (got.get("precision"), got.get("conv")) == (precision, conv), f"{db}: identity {got}"
+print("identities: precision and convolution kernels as run")
 compare("hamming_lockstep.db", "hamming_cpu.db", 1e-3, "Hamming, cuda lockstep, naswot convolutions vs cpu")
 # grasp (k = 3) is a signed sum that may lie near 0: its status only (tests/gpu checks its value).
 compare("proxies_cuda.db", "proxies_cpu.db", 2e-2, "proxies, cuda vs cpu", status_only=(3,))

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <thread>
@@ -248,12 +249,13 @@ TEST_CASE("cuda: networks on cuDNN's graph API match the CPU backend; plans cach
 }
 
 // --precision tf32 with naswot's convolutions: the stride-1 convolutions on the tensor cores (the
-// reduction blocks' stride-2 ones on cuDNN, also in TF32). TF32 moves every convolution's operands by up
-// to 2^-11 of themselves, so a score moves as far as its network's conditioning lets such a change move
-// it: statuses equal, and each score within 1e-3 of the CPU's or within 4 times the CPU's own change when
-// every weight moves by 2^-11 of itself (up or down at random; two draws; a common factor would move
-// nothing: the batch norms normalise it away). Near-linear networks (all average pools) have
-// nearly equal Jacobian rows, so their Sigma_J is ill-conditioned and moves furthest.
+// reduction blocks' stride-2 ones on naswot's FMA kernels, in float32). TF32 moves every convolution's
+// operands by up to 2^-11 of themselves, so a score moves as far as its network's conditioning lets
+// such a change move it: statuses equal, and each score within 1e-3 of the CPU's or within 4 times the
+// CPU's own change when every weight moves by 2^-11 of itself (up or down at random; two draws; a
+// common factor would move nothing: the batch norms normalise it away). Near-linear networks (all
+// average pools) have nearly equal Jacobian rows, so their Sigma_J is ill-conditioned and moves
+// furthest.
 TEST_CASE("cuda: --precision tf32 on naswot's tensor-core convolutions scores near the CPU") {
   BackendOptions o;
   o.conv = ConvKernels::Naswot;
@@ -377,7 +379,7 @@ TEST_CASE("cuda: lockstep (several networks per launch) scores as one network at
   // kernels as a single call, so the same bits. 20 NB201 networks (more than the 16 calls of one
   // launch) and a small NB101 one, mixed in one lockstep call. On cuDNN's convolutions (one call each,
   // the batch norms' statistics batched after them) and on the TF32 tensor-core kernels (batch norms'
-  // statistics and gradients as batched compositions around them).
+  // statistics and gradients as batched compositions around them, also in groups of one call).
   BackendOptions tf32;
   tf32.conv = ConvKernels::Naswot;
   tf32.precision = Precision::Tf32;
@@ -393,8 +395,13 @@ TEST_CASE("cuda: lockstep (several networks per launch) scores as one network at
   std::vector<Lockstep::Net> nets;
   for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
   const auto be_tf32 = make_backend("cuda", tf32);
-  Lockstep ls(*be), ls_tf32(*be_tf32);
-  for (const auto& [b, l] : {std::pair{be.get(), &ls}, std::pair{be_tf32.get(), &ls_tf32}}) {
+  // And with the batch norms' gradient scratch too small for two calls: a step in groups of one.
+  setenv("NASWOT_BN_SCRATCH_BYTES", "1", 1);
+  const auto be_tf32_split = make_backend("cuda", tf32);
+  unsetenv("NASWOT_BN_SCRATCH_BYTES");
+  Lockstep ls(*be), ls_tf32(*be_tf32), ls_tf32_split(*be_tf32_split);
+  for (const auto& [b, l] :
+       {std::pair{be.get(), &ls}, std::pair{be_tf32.get(), &ls_tf32}, std::pair{be_tf32_split.get(), &ls_tf32_split}}) {
     CAPTURE(b->device());
     std::vector<JacobScore> alone;
     {

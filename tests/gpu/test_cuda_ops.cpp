@@ -506,6 +506,33 @@ TEST_CASE("cuda: tensor-core convolutions (TF32, 3xTF32) within their bounds of 
   }
 }
 
+// The reduction blocks' stride-2 convolutions, which the tensor-core kernels do not take: with either
+// tensor-core precision they run on naswot's FMA kernels (batched) with fp32's bits, not on cuDNN's
+// one-call-each (TF32) path.
+TEST_CASE("cuda: with --precision tf32 or 3xtf32, stride-2 convolutions give naswot's fp32 bits") {
+  const ConvDims d{4, 16, 16, 16, 32, 3, 2, 1, 8, 8};
+  REQUIRE(!cuda::conv2d_tf32_supported(d));
+  REQUIRE(cuda::conv2d_supported(d));
+  const int P = d.H * d.W, Po = d.Ho * d.Wo;
+  const auto x = random_vec(size_t(d.B) * d.Cin * P, 71), w = random_vec(size_t(d.Cout) * d.Cin * 9, 72),
+             dy = random_vec(size_t(d.B) * d.Cout * Po, 73);
+  const auto conv = [&](Backend& be) {
+    return run(be, {act(x, d.B, P), raw(w), act(dy, d.B, Po)},
+               {act(std::vector<float>(dy.size()), d.B, Po), act(std::vector<float>(x.size()), d.B, P)},
+               [&](const std::vector<float*>& p) {
+                 be.conv2d_forward(d, p[0], p[1], p[3]);
+                 be.conv2d_backward_data(d, p[2], p[1], p[4], false);
+               });
+  };
+  BackendOptions o;
+  o.conv = ConvKernels::Naswot;
+  const auto want = conv(*make_backend("cuda", o));
+  for (const Precision precision : {Precision::Tf32, Precision::Tf32x3}) {
+    o.precision = precision;
+    CHECK(conv(*make_backend("cuda", o)) == want);
+  }
+}
+
 TEST_CASE("cuda: linear forward and backward-data") {
   const int B = 6, In = 64, Out = 10;
   const HostTensor w = raw(random_vec(size_t(Out) * In, 61)), bias = raw(random_vec(size_t(Out), 62));

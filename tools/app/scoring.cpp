@@ -539,8 +539,9 @@ RunConfig ScoringSetup::run_config() const {
     // (kernels/cuda/bn_tile_stats.cuh), the output with one FMA per value.
     c.identity["gpu_kernels"] = "4";
     // naswot's kernels (both give the same bits); "2": stride-2 convolutions on them too, not cuDNN's.
+    // "3": with --precision tf32, the stride-2 ones on naswot's FMA kernels too, not cuDNN's TF32 calls.
     if (conv_kernels == ConvKernels::Naswot || conv_kernels == ConvKernels::NaswotGather)
-      c.identity["conv"] = "naswot 2";
+      c.identity["conv"] = c.identity.count("precision") && c.identity["precision"] == "tf32" ? "naswot 3" : "naswot 2";
     if (conv_kernels == ConvKernels::CudnnGraph)
       c.identity["conv"] = "cudnn-graph";  // other engines may round otherwise
     // The spectrum rounds otherwise than the factorisation (auto and cholesky: the same path).
