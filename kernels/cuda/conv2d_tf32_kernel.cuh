@@ -129,10 +129,13 @@ __global__ void __launch_bounds__(kTf32Threads) conv_tf32_k(ConvDims d, Many<Tf3
     }
 }
 
-// The shapes these kernels take: stride 1, odd kernel, "same" padding.
+// The shapes these kernels take: stride 1, odd kernel, "same" padding; pixels, a sample's input (the
+// table's tap offsets) and the weights (its weight offsets) indexable by int.
 inline bool conv_tf32_supports(const ConvDims& d) {
+  const long C = d.Cin > d.Cout ? d.Cin : d.Cout;
   return d.stride == 1 && d.k % 2 == 1 && d.pad == (d.k - 1) / 2 && d.Ho == d.H && d.Wo == d.W && d.B > 0 &&
-         d.Cin > 0 && d.Cout > 0 && long(d.B) * d.H * d.W <= 0x7fffffffL;
+         d.Cin > 0 && d.Cout > 0 && long(d.B) * d.H * d.W <= 0x7fffffffL && C * d.H * d.W <= 0x7fffffffL &&
+         long(d.Cin) * d.Cout * d.k * d.k <= 0x7fffffffL;
 }
 
 template <bool kBackward, bool kRelu, class Launch>
