@@ -437,6 +437,10 @@ TEST_CASE("cuda: pools") {
 // image, a 5x5 kernel) and several calls per launch included; the fused ReLU's variants give the unfused
 // bits.
 TEST_CASE("cuda: tensor-core convolutions (TF32, 3xTF32) within their bounds of the CPU's") {
+  // Shapes whose tap offsets would overflow the kernels' int tables are left to the other kernels.
+  CHECK(cuda::conv2d_tf32_supported(ConvDims{1, 1024, 1024, 1024, 8, 3, 1, 1, 1024, 1024}));  // 2^30 values
+  CHECK(!cuda::conv2d_tf32_supported(ConvDims{1, 4096, 1024, 1024, 8, 3, 1, 1, 1024, 1024}));
+  CHECK(!cuda::conv2d_tf32_supported(ConvDims{1, 8, 8, 8, 4096, 3, 2, 1, 4, 4}));  // stride 2
   Backend& cpu = *backends().cpu;
   for (const Precision precision : {Precision::Tf32, Precision::Tf32x3}) {
     const bool split = precision == Precision::Tf32x3;
