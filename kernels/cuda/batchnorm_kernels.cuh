@@ -283,6 +283,26 @@ void forward_statistics(int C, int HW, int B, const Many<BnCall>& m, Launch&& la
          B, m);
 }
 
+// for_launches over calls whose BnCall (fill(call): the call's own fields) gets the scratch and counter
+// of its place in its launch; each(m) issues a launch. The next launch reuses them: it runs after this
+// one on the stream.
+template <class Args, class Fill, class Each>
+void bn_launches(const Args* calls, int n, int C, int HW, int B, void* ws, unsigned* counters, Fill fill, Each each) {
+  int k = 0;
+  for_launches<BnCall>(
+      calls, n,
+      [&](const Args& c) {
+        BnCall f = fill(c);
+        f.counter = counters + k;
+        place_scratch(f, C, HW, B, ws, k++);
+        return f;
+      },
+      [&](const Many<BnCall>& m) {
+        k = 0;
+        each(m);
+      });
+}
+
 // The launches of n calls of each pass, through launch(kernel, grid, threads, args...).
 template <class Launch>
 void batchnorm_forward_dispatch(const op_args::batchnorm_forward* calls, int n, void* ws, unsigned* counters,
@@ -290,20 +310,16 @@ void batchnorm_forward_dispatch(const op_args::batchnorm_forward* calls, int n, 
   if (!n) return;
   const int C = std::get<0>(calls[0]), HW = std::get<1>(calls[0]), B = std::get<2>(calls[0]);
   check_sum_extent(B, HW);
-  int k = 0;
-  for_launches<BnCall>(
-      calls, n,
-      [&](const op_args::batchnorm_forward& c) {
+  bn_launches(
+      calls, n, C, HW, B, ws, counters,
+      [](const op_args::batchnorm_forward& c) {
         BnCall f{};
         f.x = std::get<3>(c), f.gamma = std::get<4>(c), f.beta = std::get<5>(c), f.eps = std::get<6>(c);
         f.out = std::get<7>(c), f.mean = f.mean_out = std::get<8>(c), f.rstd = f.rstd_out = std::get<9>(c);
         f.mode = int(std::get<10>(c));
-        f.counter = counters + k;
-        place_scratch(f, C, HW, B, ws, k++);
         return f;
       },
       [&](const Many<BnCall>& m) {
-        k = 0;  // the next launch reuses the scratch: it runs after this one on the stream
         forward_statistics(C, HW, B, m, launch);
         launch(bn_apply_k, dim3(plane_grid(B, C), unsigned(m.n)), plane_threads(HW), C, HW, m);
       });
@@ -319,20 +335,14 @@ void batchnorm_statistics_dispatch(const op_args::conv2d_forward_bn_stats* calls
   const int C = d.Cout, HW = d.Ho * d.Wo, B = d.B;
   check_sum_extent(B, HW);
   if (C <= 0 || B <= 0 || HW <= 0) return;
-  int k = 0;
-  for_launches<BnCall>(
-      calls, n,
-      [&](const op_args::conv2d_forward_bn_stats& c) {
+  bn_launches(
+      calls, n, C, HW, B, ws, counters,
+      [](const op_args::conv2d_forward_bn_stats& c) {
         BnCall f{};
         f.x = std::get<3>(c), f.eps = std::get<4>(c), f.mean_out = std::get<5>(c), f.rstd_out = std::get<6>(c);
-        f.counter = counters + k;
-        place_scratch(f, C, HW, B, ws, k++);
         return f;
       },
-      [&](const Many<BnCall>& m) {
-        k = 0;  // the next launch reuses the scratch: it runs after this one on the stream
-        forward_statistics(C, HW, B, m, launch);
-      });
+      [&](const Many<BnCall>& m) { forward_statistics(C, HW, B, m, launch); });
 }
 
 // batchnorm_apply: the forward's element-wise pass from given statistics.
@@ -361,20 +371,16 @@ void batchnorm_backward_dispatch(const op_args::batchnorm_backward* calls, int n
   const int C = std::get<0>(calls[0]), HW = std::get<1>(calls[0]), B = std::get<2>(calls[0]);
   check_sum_extent(B, HW);
   const int nsplit = splits_for(C, B);
-  int k = 0;
-  for_launches<BnCall>(
-      calls, n,
-      [&](const op_args::batchnorm_backward& c) {
+  bn_launches(
+      calls, n, C, HW, B, ws, counters,
+      [](const op_args::batchnorm_backward& c) {
         BnCall f{};
         f.dy = std::get<3>(c), f.x = std::get<4>(c), f.gamma = std::get<5>(c), f.mean = std::get<6>(c);
         f.rstd = std::get<7>(c), f.relu_y = std::get<8>(c), f.out = std::get<9>(c);
         f.mode = std::get<10>(c) ? 1 : 0;
-        f.counter = counters + k;
-        place_scratch(f, C, HW, B, ws, k++);
         return f;
       },
       [&](const Many<BnCall>& m) {
-        k = 0;
         launch(channel_sums_k<true>, dim3(unsigned(C), unsigned(nsplit), unsigned(m.n)), unsigned(kThreads), C, HW, B,
                m);
         launch(bn_backward_apply_k, dim3(plane_grid(B, C), unsigned(m.n)), plane_threads(HW), C, HW, m);
