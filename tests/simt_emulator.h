@@ -10,7 +10,9 @@
 // kernel that reads a buffer before waiting reads stale data) or, with simt::early_copies(), as early
 // (when issued: a kernel that overwrites a buffer other threads still read corrupts it). Include it
 // after the standard headers and before the kernels' headers; launch with simt::on_grid(), the
-// emulator's form of the kernel headers' launch(kernel, grid, threads, args...).
+// emulator's form of the kernel headers' launch(kernel, grid, threads, args...). Blocks, and threads
+// between waits, run in simt::schedule_order() (tests/simt_order.h): forward, or reverse to expose
+// kernels whose results depend on it.
 #pragma once
 #include <ucontext.h>
 
@@ -27,6 +29,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "tests/simt_order.h"
 
 namespace simt {
 
@@ -72,6 +76,7 @@ class Block {
   // or warp-primitive waits the last block made.
   void run(unsigned threads, const std::function<void()>& body, bool direct = false) {
     waits_ = 0;
+    reverse_ = schedule_order() == Order::Reverse;
     if (async_.size() < threads) async_.resize(threads);
     for (unsigned t = 0; t < threads; ++t)  // copies a block never waited for never land
       async_[t].open.clear(), async_[t].committed.clear();
@@ -105,8 +110,7 @@ class Block {
     // A pass runs every Ready thread until it waits or ends, each handing over to the next Ready one
     // (one switch per thread, not two through the scheduler); the last returns here.
     for (;;) {
-      unsigned first = 0;
-      while (first < threads && fibers_[first]->state != Ready) ++first;
+      const unsigned first = next_ready(reverse_ ? threads : ~0u);
       if (first < threads && __builtin_setjmp(scheduler_jump_) == 0) start(first);
       for (unsigned t = 0; t < threads; ++t)
         if (fibers_[t]->error) std::rethrow_exception(std::exchange(fibers_[t]->error, nullptr));
@@ -197,9 +201,21 @@ class Block {
   // thread of this pass, or returns to the scheduler after the last.
   [[gnu::noinline]] void hand_over(Fiber& f) {
     if (__builtin_setjmp(f.jump) != 0) return;
-    for (unsigned t = running_ + 1; t < active_; ++t)
-      if (fibers_[t]->state == Ready) start(t);
+    const unsigned t = next_ready(running_);
+    if (t < active_) start(t);
     jump_to(scheduler_jump_);
+  }
+  // The first Ready thread after `after` in schedule order (forward from ~0u, reverse from active_
+  // start the pass), or active_ when none is.
+  unsigned next_ready(unsigned after) const {
+    if (reverse_) {
+      for (unsigned t = after; t-- > 0;)
+        if (fibers_[t]->state == Ready) return t;
+      return active_;
+    }
+    for (unsigned t = after + 1; t < active_; ++t)
+      if (fibers_[t]->state == Ready) return t;
+    return active_;
   }
   void run_direct(unsigned threads, const std::function<void()>& body) {
     direct_ = true;
@@ -207,7 +223,8 @@ class Block {
     current() = this;
     const dim3 d = here().block_dim;
     try {
-      for (unsigned t = 0; t < threads; ++t) {
+      for (unsigned i = 0; i < threads; ++i) {
+        const unsigned t = reverse_ ? threads - 1 - i : i;
         running_ = t;
         here().thread = {t % d.x, t / d.x % d.y, t / (d.x * d.y)};
         body();
@@ -280,9 +297,11 @@ class Block {
   unsigned running_ = 0;
   size_t waits_ = 0;
   bool direct_ = false;
+  bool reverse_ = false;  // this block's threads in reverse order
 };
 
-// kernel<<<grid, block>>>(...) as launch(grid, block, [&] { kernel(...); }): the blocks in order.
+// kernel<<<grid, block>>>(...) as launch(grid, block, [&] { kernel(...); }): the blocks one after another,
+// in schedule order.
 // kernel: the kernel's identity, or nullptr. A kernel whose first block ever run made no barrier or
 // warp-primitive wait runs its threads as plain calls from then on (no fibers: most element-wise
 // kernels); should one of its later blocks wait after all, that is an error, not a wrong result.
@@ -293,13 +312,14 @@ inline void launch(dim3 grid, dim3 block, const std::function<void()>& body, con
   bool direct = seen != barrier_free.end() && seen->second, decided = !kernel || seen != barrier_free.end();
   here().grid = grid;
   here().block_dim = block;
-  for (unsigned z = 0; z < grid.z; ++z)
-    for (unsigned y = 0; y < grid.y; ++y)
-      for (unsigned x = 0; x < grid.x; ++x) {
-        here().block = {x, y, z};
-        runner.run(block.x * block.y * block.z, body, direct);
-        if (!decided) direct = barrier_free[kernel] = runner.barriers() == 0, decided = true;
-      }
+  const size_t blocks = size_t(grid.x) * grid.y * grid.z;
+  const bool reverse = schedule_order() == Order::Reverse;
+  for (size_t i = 0; i < blocks; ++i) {
+    const size_t b = reverse ? blocks - 1 - i : i;
+    here().block = {unsigned(b % grid.x), unsigned(b / grid.x % grid.y), unsigned(b / (size_t(grid.x) * grid.y))};
+    runner.run(block.x * block.y * block.z, body, direct);
+    if (!decided) direct = barrier_free[kernel] = runner.barriers() == 0, decided = true;
+  }
 }
 
 // The kernel headers' launch(kernel, grid, threads, args...), run by the emulator.
@@ -357,22 +377,25 @@ inline void mma_m16n8k8_tf32_chain(float d[4], const uint32_t* const a[], const 
     std::memcpy(&f, &bits, sizeof f);
     return f;
   };
-  float A[3][16][8], B[3][8][8];
-  for (unsigned l = 0; l < 32; ++l) {
-    const uint32_t* w = blk.words(t, w0 + l);
-    const unsigned g = l >> 2, q = l & 3u;
-    for (int p = 0; p < n; ++p, w += 6) {
-      A[p][g][q] = value(w[0]), A[p][g + 8][q] = value(w[1]), A[p][g][q + 4] = value(w[2]);
-      A[p][g + 8][q + 4] = value(w[3]), B[p][q][g] = value(w[4]), B[p][q + 4][g] = value(w[5]);
+  // This lane's outputs need rows g and g + 8 of A (from the four lanes of group g) and columns 2q
+  // and 2q + 1 of B (from those of groups 2q and 2q + 1): 12 lanes' fragments, not all 32.
+  const unsigned g = lane >> 2, q = lane & 3u;
+  float A[3][2][8], B[3][2][8];  // [product][row g, g + 8 / column 2q, 2q + 1][k]
+  for (unsigned k = 0; k < 4; ++k) {
+    const uint32_t* a_from = blk.words(t, w0 + 4 * g + k);
+    const uint32_t* b_from[2] = {blk.words(t, w0 + 8 * q + k), blk.words(t, w0 + 8 * q + 4 + k)};
+    for (int p = 0; p < n; ++p) {
+      const uint32_t* w = a_from + 6 * p;
+      A[p][0][k] = value(w[0]), A[p][1][k] = value(w[1]), A[p][0][k + 4] = value(w[2]), A[p][1][k + 4] = value(w[3]);
+      for (int c = 0; c < 2; ++c)
+        B[p][c][k] = value(b_from[c][6 * p + 4]), B[p][c][k + 4] = value(b_from[c][6 * p + 5]);
     }
   }
   blk.next_round(t);
-  const unsigned g = lane >> 2, q = lane & 3u;
   for (int p = 0; p < n; ++p)
     for (unsigned i = 0; i < 4; ++i) {
-      const unsigned row = g + 8 * (i >> 1), col = 2 * q + (i & 1u);
       float sum = 0.f;
-      for (int k = 0; k < 8; ++k) sum += A[p][row][k] * B[p][k][col];
+      for (int k = 0; k < 8; ++k) sum += A[p][i >> 1][k] * B[p][i & 1u][k];
       d[i] += sum;
     }
 }

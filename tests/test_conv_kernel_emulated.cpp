@@ -265,3 +265,39 @@ TEST_CASE("simt emulator: barriers order the threads; a divergent barrier is an 
                                }),
                   std::logic_error);
 }
+
+TEST_CASE("simt emulator: reverse schedule order runs blocks and threads backwards and exposes a missing barrier") {
+  // Each thread writes its slot and reads its neighbour's: with a barrier between, the same in both
+  // orders; without, what the reader sees depends on which thread ran first.
+  const auto neighbours = [](bool barrier) {
+    std::vector<int> slots(64, -1), seen(64, -2);
+    simt::launch(dim3(1), dim3(64), [&] {
+      const unsigned t = threadIdx.x;
+      slots[t] = int(t);
+      if (barrier) __syncthreads();
+      seen[t] = slots[(t + 1) % 64];
+    });
+    return seen;
+  };
+  std::vector<unsigned> blocks;
+  const auto record_blocks = [&] {
+    blocks.clear();
+    simt::launch(dim3(2, 2), dim3(1), [&] { blocks.push_back(blockIdx.y * 2 + blockIdx.x); });
+    return blocks;
+  };
+  const std::vector<int> forward = neighbours(true), racy_forward = neighbours(false);
+  CHECK(record_blocks() == std::vector<unsigned>{0, 1, 2, 3});
+  {
+    simt::ScheduleOrder reverse(simt::Order::Reverse);
+    CHECK(neighbours(true) == forward);
+    const std::vector<int> racy_reverse = neighbours(false);
+    // Forward, every thread but the last reads before its neighbour writes; reverse, only the last.
+    for (size_t t = 0; t < 64; ++t) {
+      CAPTURE(t);
+      CHECK(racy_forward[t] == (t < 63 ? -1 : 0));
+      CHECK(racy_reverse[t] == (t < 63 ? int(t) + 1 : -1));
+    }
+    CHECK(record_blocks() == std::vector<unsigned>{3, 2, 1, 0});
+  }
+  CHECK(simt::schedule_order() == simt::Order::Forward);
+}

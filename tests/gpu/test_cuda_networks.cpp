@@ -26,6 +26,9 @@
 #include "searchspaces/space.h"
 #include "tests/op_harness.h"
 #include "tests/test_util.h"
+#ifdef NASWOT_EMULATED_CUDA
+#include "tests/simt_order.h"
+#endif
 
 using namespace naswot;
 
@@ -510,6 +513,49 @@ TEST_CASE(
     CHECK(std::memcmp(&gathered[i].score, &together[i].score, sizeof(double)) == 0);
   }
 }
+
+#ifdef NASWOT_EMULATED_CUDA
+// On the emulator only (see test_cuda_ops.cpp's reverse-order case): whole networks in lockstep, so the
+// batched launches and the Sigma_J score's kernels too, with the blocks and threads of every kernel run
+// backwards: the same scores (and, on cuDNN's path, the same Hamming kernels), bit for bit. The tensor
+// cores as TF32: 3xTF32's kernel stages its tiles alike, at three times the emulator's mma work.
+TEST_CASE("cuda (emulator): networks in lockstep give the same bits with blocks and threads run in reverse order") {
+  std::vector<Graph> graphs;
+  graphs.push_back(nb201::build(sample_archs().back()));  // every edge a 3x3 convolution
+  graphs.push_back(test::small_nb101(16));
+  std::vector<std::vector<float>> params;
+  for (size_t i = 0; i < graphs.size(); ++i) params.push_back(init_params(graphs[i], 0, uint64_t(i) * 17 + 3));
+  std::vector<Lockstep::Net> nets;
+  for (size_t i = 0; i < graphs.size(); ++i) nets.push_back({&graphs[i], &params[i]});
+  const auto weight = [](const Node& n) { return relu_site_weight(n, ReluSites::Each); };
+  for (const auto& path :
+       {std::pair{ConvKernels::Cudnn, Precision::Fp32}, std::pair{ConvKernels::Naswot, Precision::Tf32}}) {
+    BackendOptions o;
+    o.conv = path.first;
+    o.precision = path.second;
+    const auto be = make_backend("cuda", o);
+    CAPTURE(be->device());
+    const bool hamming = o.conv == ConvKernels::Cudnn;
+    const auto run_all = [&] {
+      Lockstep ls(*be);
+      std::pair<std::vector<JacobScore>, std::vector<std::vector<int64_t>>> r{
+          ls.jacob_cov(nets, batch().data(), kBatch), {}};
+      if (hamming) r.second = ls.hamming_kernels(nets, batch().data(), kBatch, weight);
+      return r;
+    };
+    const auto forward = run_all();
+    simt::ScheduleOrder reverse(simt::Order::Reverse);
+    const auto backward = run_all();
+    REQUIRE(backward.first.size() == graphs.size());
+    for (size_t i = 0; i < graphs.size(); ++i) {
+      CAPTURE(i);
+      CHECK(backward.first[i].status == forward.first[i].status);
+      CHECK(std::memcmp(&backward.first[i].score, &forward.first[i].score, sizeof(double)) == 0);
+    }
+    CHECK(backward.second == forward.second);
+  }
+}
+#endif
 
 TEST_CASE("cuda: weight gradients of the cross-entropy (grad_norm, snip, fisher, grasp) match the CPU backend") {
   auto cpu = make_cpu_backend(0);

@@ -9,6 +9,9 @@
 #include "tests/op_cases.h"
 #include "tests/op_harness.h"
 #include "tests/test_util.h"
+#ifdef NASWOT_EMULATED_CUDA
+#include "tests/simt_order.h"
+#endif
 
 using namespace naswot;
 using namespace naswot::op_test;
@@ -769,3 +772,61 @@ TEST_CASE("cuda: every case of the op table against the CPU backend, writing and
   auto& b = backends();
   check_cases_against(*b.cpu, *b.gpu);
 }
+
+#ifdef NASWOT_EMULATED_CUDA
+// On the emulator only: a kernel whose result depends on the order its blocks, warps or threads run in
+// (a missing barrier, shared memory read before it is written, a block that counts on running after
+// another) gives other bits when they run backwards. Every op-table case, and several convolutions per
+// launch on the kernels' larger tiles, on every convolution path and precision: the same bits both ways.
+TEST_CASE("cuda (emulator): every kernel gives the same bits with blocks and threads run in reverse order") {
+  std::vector<std::unique_ptr<Backend>> bes = conv_kernel_backends();
+  for (const Precision precision : {Precision::Tf32, Precision::Tf32x3}) {
+    BackendOptions o;
+    o.conv = ConvKernels::Naswot;
+    o.precision = precision;
+    bes.push_back(make_backend("cuda", o));
+  }
+  const auto both_orders = [](const std::function<std::vector<std::vector<float>>()>& f) {
+    const auto forward = f();
+    simt::ScheduleOrder reverse(simt::Order::Reverse);
+    const auto backward = f();
+    REQUIRE(backward.size() == forward.size());
+    for (size_t i = 0; i < forward.size(); ++i) {
+      CAPTURE(i);
+      CHECK(same_bits(backward[i], forward[i]));
+    }
+  };
+  for (const auto& be : bes) {
+    CAPTURE(be->device());
+    for (const OpCase& c : op_cases())
+      for (const bool acc : {false, true}) {
+        if (acc && !c.accumulates) continue;
+        CAPTURE(c.op);
+        CAPTURE(c.what);
+        CAPTURE(acc);
+        both_orders(
+            [&] { return run(*be, c.ins, c.outs, [&](const std::vector<float*>& p) { c.call(*be, p, acc); }); });
+      }
+    for (const ConvDims& d : fusion_shapes()) {
+      CAPTURE(d.Cin);
+      CAPTURE(d.Cout);
+      CAPTURE(d.stride);
+      const int P = d.H * d.W, Po = d.Ho * d.Wo;
+      const auto x = random_vec(size_t(d.B) * d.Cin * P, 91), w = random_vec(size_t(d.Cout) * d.Cin * d.k * d.k, 92),
+                 dy = random_vec(size_t(d.B) * d.Cout * Po, 93);
+      std::vector<HostTensor> outs(3, act(std::vector<float>(dy.size()), d.B, Po));
+      outs.resize(6, act(random_vec(x.size(), 94), d.B, P));
+      both_orders([&] {
+        return run(*be, {act(x, d.B, P), raw(w), act(dy, d.B, Po)}, outs, [&](const std::vector<float*>& p) {
+          std::vector<op_args::conv2d_forward> f;
+          std::vector<op_args::conv2d_backward_data> b;
+          for (size_t k = 0; k < 3; ++k)
+            f.emplace_back(d, p[0], p[1], p[3 + k]), b.emplace_back(d, p[2], p[1], p[6 + k], k > 0);
+          be->conv2d_forward_many(f.data(), 3);
+          be->conv2d_backward_data_many(b.data(), 3);
+        });
+      });
+    }
+  }
+}
+#endif
