@@ -3,7 +3,8 @@
 # the op model, lockstep, latency and the proxies take their CUDA paths end to end on the CPU, so a
 # device's minutes are not spent on a crash, a refused option or a misused library call. Scores of
 # the CUDA runs are checked against the CPU backend's, and one lockstep run against itself with every
-# kernel's blocks and threads in reverse order (bit for bit); nothing here is a measurement.
+# kernel's blocks and threads in reverse order and its copies landing early (bit for bit); nothing here
+# is a measurement.
 # Usage: tests/gpu_check_emulated.sh BIN_DIR DATA_DIR
 set -euo pipefail
 bin=$1 data=$2
@@ -58,8 +59,8 @@ run "$tmp/lockstep.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot
 run "$tmp/tf32.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot --precision tf32
 run "$tmp/tf32x3.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot --precision 3xtf32
 run "$tmp/cpu.db" cpu
-step "score-space: cuda --lockstep 3 --conv-kernels naswot, every kernel's blocks and threads in reverse order"
-NASWOT_SIMT_ORDER=reverse run "$tmp/lockstep_reverse.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot
+step "score-space: cuda --lockstep 3 --conv-kernels naswot, the emulator's schedule reversed"
+NASWOT_SIMT_ORDER=reverse NASWOT_SIMT_COPIES=early run "$tmp/lockstep_reverse.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot
 step "score-space: Hamming on cuda --lockstep 3 --conv-kernels naswot (ReLUs read through) and cpu"
 run "$tmp/hamming_lockstep.db" cuda --streams 2 --lockstep 3 --conv-kernels naswot --score hamming
 run "$tmp/hamming_cpu.db" cpu --score hamming
@@ -91,7 +92,7 @@ def compare(a, b, rel, what, status_only=()):
     print(f"{what}: {len(ra)} scores, worst relative difference {worst:.3g}")
 compare("cuda.db", "cpu.db", 1e-3, "cuda vs cpu")
 compare("lockstep.db", "cpu.db", 1e-3, "cuda lockstep, naswot convolutions vs cpu")
-compare("lockstep_reverse.db", "lockstep.db", 0.0, "the same, kernels run in reverse order (same bits)")
+compare("lockstep_reverse.db", "lockstep.db", 0.0, "the same, the emulator's schedule reversed (same bits)")
 # TF32 (its operands lose 13 bits): a smoke bound for these four networks (7.8e-4 here); the GPU tests hold
 # TF32 scores to their networks' conditioning (tests/gpu/test_cuda_networks.cpp).
 compare("tf32.db", "cpu.db", 4e-3, "cuda lockstep, naswot TF32 tensor-core convolutions vs cpu")

@@ -7,12 +7,12 @@
 // kernel whose threads each sum in a fixed order gives the device's bits. Strict where CUDA is
 // undefined: a barrier that some threads of the block (or warp) never reach is an error. Asynchronous
 // copies (__pipeline_memcpy_async) land as late as CUDA allows (when their thread waits for them: a
-// kernel that reads a buffer before waiting reads stale data) or, with simt::early_copies(), as early
-// (when issued: a kernel that overwrites a buffer other threads still read corrupts it). Include it
+// kernel that reads a buffer before waiting reads stale data) or, with Copies::Early, as early (when
+// issued: a kernel that overwrites a buffer other threads still read corrupts it). Include it
 // after the standard headers and before the kernels' headers; launch with simt::on_grid(), the
 // emulator's form of the kernel headers' launch(kernel, grid, threads, args...). Blocks, and threads
-// between waits, run in simt::schedule_order() (tests/simt_order.h): forward, or reverse to expose
-// kernels whose results depend on it.
+// between waits, run forward or in reverse, and copies land late or early, as simt::schedule() says
+// (tests/simt_schedule.h).
 #pragma once
 #include <ucontext.h>
 
@@ -30,7 +30,7 @@
 #include <utility>
 #include <vector>
 
-#include "tests/simt_order.h"
+#include "tests/simt_schedule.h"
 
 namespace simt {
 
@@ -57,13 +57,6 @@ inline Coordinates& here() {
   return c;
 }
 
-// Asynchronous copies land when issued (true) or when waited for (false, the default); tests run a
-// kernel both ways (tests/test_conv_kernel_emulated.cpp).
-inline bool& early_copies() {
-  static bool early = false;
-  return early;
-}
-
 class Block {
  public:
   static Block*& current() {
@@ -76,7 +69,7 @@ class Block {
   // or warp-primitive waits the last block made.
   void run(unsigned threads, const std::function<void()>& body, bool direct = false) {
     waits_ = 0;
-    reverse_ = schedule_order() == Order::Reverse;
+    reverse_ = schedule().order == Order::Reverse;
     if (async_.size() < threads) async_.resize(threads);
     for (unsigned t = 0; t < threads; ++t)  // copies a block never waited for never land
       async_[t].open.clear(), async_[t].committed.clear();
@@ -124,18 +117,18 @@ class Block {
   // The running thread's asynchronous copies (CUDA's pipeline primitives): queued, committed in
   // groups, and carried out when the thread waits for them.
   void async_copy(void* dst, const void* src, size_t bytes, size_t zfill) {
-    if (early_copies())
+    if (schedule().copies == Copies::Early)
       land({dst, src, bytes, zfill});
     else
       async_[running_].open.push_back({dst, src, bytes, zfill});
   }
   void async_commit() {
-    Copies& c = async_[running_];
+    CopyQueue& c = async_[running_];
     c.committed.push_back(std::move(c.open));
     c.open.clear();
   }
   void async_wait_prior(size_t pending) {
-    Copies& c = async_[running_];
+    CopyQueue& c = async_[running_];
     for (; c.committed.size() > pending; c.committed.pop_front())
       for (const AsyncCopy& a : c.committed.front()) land(a);
   }
@@ -282,11 +275,11 @@ class Block {
     std::memcpy(a.dst, a.src, a.bytes - a.zfill);
     std::memset(static_cast<char*>(a.dst) + (a.bytes - a.zfill), 0, a.zfill);
   }
-  struct Copies {
+  struct CopyQueue {
     std::vector<AsyncCopy> open;
     std::deque<std::vector<AsyncCopy>> committed;
   };
-  std::vector<Copies> async_;  // per thread of the running block
+  std::vector<CopyQueue> async_;  // per thread of the running block
   std::vector<std::unique_ptr<Fiber>> fibers_;
   unsigned active_ = 0;               // the running block's threads
   std::vector<uint64_t> exchange_;    // the warp primitives' values: two rounds of one per thread
@@ -313,7 +306,7 @@ inline void launch(dim3 grid, dim3 block, const std::function<void()>& body, con
   here().grid = grid;
   here().block_dim = block;
   const size_t blocks = size_t(grid.x) * grid.y * grid.z;
-  const bool reverse = schedule_order() == Order::Reverse;
+  const bool reverse = schedule().order == Order::Reverse;
   for (size_t i = 0; i < blocks; ++i) {
     const size_t b = reverse ? blocks - 1 - i : i;
     here().block = {unsigned(b % grid.x), unsigned(b / grid.x % grid.y), unsigned(b / (size_t(grid.x) * grid.y))};

@@ -114,8 +114,7 @@ TEST_CASE("naswot's direct convolution kernel, emulated: every width, channel gr
   // Its asynchronous copies landing as late and as early as CUDA allows (a wait or a barrier too few
   // shows in one or the other).
   const auto copies = [](bool early) {
-    simt::early_copies() = early;
-    return std::unique_ptr<bool, void (*)(bool*)>(&simt::early_copies(), [](bool* e) { *e = false; });
+    return simt::Scheduled({simt::Order::Forward, early ? simt::Copies::Early : simt::Copies::Late});
   };
   for (const auto& [c, early] : {std::pair{Case{3, 17, 8, 16, 3}, false},
                                  {Case{1, 16, 32, 16, 3}, true},
@@ -213,32 +212,44 @@ TEST_CASE("naswot's direct convolution kernel, emulated: every width, channel gr
     CHECK_FALSE(cuda::conv_direct_supported(cuda::forward_shape(o)));
 }
 
-TEST_CASE("simt emulator: asynchronous copies land when their thread waits for them") {
+TEST_CASE("simt emulator: asynchronous copies land when their thread waits for them, or early when issued") {
   // Thread t copies src[t] into shared slot t in two groups; before its wait it still sees the old
   // value, after __pipeline_wait_prior(1) the first group, after (0) both (the second zero-filled).
   std::vector<float> src(8), seen(24, -1.f);
   for (int i = 0; i < 8; ++i) src[size_t(i)] = float(i + 1);
-  simt::launch(dim3(1), dim3(4), [&] {
-    __shared__ float slot[8];
-    const unsigned t = threadIdx.x;
-    slot[t] = slot[t + 4] = -2.f;
-    __pipeline_memcpy_async(&slot[t], &src[t], 4);
-    __pipeline_commit();
-    __pipeline_memcpy_async(&slot[t + 4], &src[t + 4], 4, 4);
-    __pipeline_commit();
-    seen[t] = slot[t];
-    __pipeline_wait_prior(1);
-    seen[t + 4] = slot[t];
-    seen[t + 8] = slot[t + 4];
-    __pipeline_wait_prior(0);
-    seen[t + 12] = slot[t + 4];
-  });
+  const auto copy_twice = [&] {
+    simt::launch(dim3(1), dim3(4), [&] {
+      __shared__ float slot[8];
+      const unsigned t = threadIdx.x;
+      slot[t] = slot[t + 4] = -2.f;
+      __pipeline_memcpy_async(&slot[t], &src[t], 4);
+      __pipeline_commit();
+      __pipeline_memcpy_async(&slot[t + 4], &src[t + 4], 4, 4);
+      __pipeline_commit();
+      seen[t] = slot[t];
+      __pipeline_wait_prior(1);
+      seen[t + 4] = slot[t];
+      seen[t + 8] = slot[t + 4];
+      __pipeline_wait_prior(0);
+      seen[t + 12] = slot[t + 4];
+    });
+  };
+  copy_twice();
   for (int t = 0; t < 4; ++t) {
     CHECK(seen[size_t(t)] == -2.f);
     CHECK(seen[size_t(t + 4)] == float(t + 1));
     CHECK(seen[size_t(t + 8)] == -2.f);
     CHECK(seen[size_t(t + 12)] == 0.f);
   }
+  {
+    simt::Scheduled early({simt::Order::Forward, simt::Copies::Early});
+    copy_twice();
+  }
+  for (int t = 0; t < 4; ++t) {
+    CHECK(seen[size_t(t)] == float(t + 1));
+    CHECK(seen[size_t(t + 8)] == 0.f);
+  }
+  CHECK(simt::schedule().copies == simt::Copies::Late);
   alignas(16) float from[8] = {};
   CHECK_THROWS_AS(simt::launch(dim3(1), dim3(1),
                                [&] {
@@ -288,7 +299,7 @@ TEST_CASE("simt emulator: reverse schedule order runs blocks and threads backwar
   const std::vector<int> forward = neighbours(true), racy_forward = neighbours(false);
   CHECK(record_blocks() == std::vector<unsigned>{0, 1, 2, 3});
   {
-    simt::ScheduleOrder reverse(simt::Order::Reverse);
+    simt::Scheduled reverse({simt::Order::Reverse, simt::Copies::Late});
     CHECK(neighbours(true) == forward);
     const std::vector<int> racy_reverse = neighbours(false);
     // Forward, every thread but the last reads before its neighbour writes; reverse, only the last.
@@ -299,5 +310,5 @@ TEST_CASE("simt emulator: reverse schedule order runs blocks and threads backwar
     }
     CHECK(record_blocks() == std::vector<unsigned>{3, 2, 1, 0});
   }
-  CHECK(simt::schedule_order() == simt::Order::Forward);
+  CHECK(simt::schedule().order == simt::Order::Forward);
 }

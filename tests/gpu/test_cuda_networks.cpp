@@ -27,7 +27,7 @@
 #include "tests/op_harness.h"
 #include "tests/test_util.h"
 #ifdef NASWOT_EMULATED_CUDA
-#include "tests/simt_order.h"
+#include "tests/simt_schedule.h"
 #endif
 
 using namespace naswot;
@@ -515,11 +515,12 @@ TEST_CASE(
 }
 
 #ifdef NASWOT_EMULATED_CUDA
-// On the emulator only (see test_cuda_ops.cpp's reverse-order case): whole networks in lockstep, so the
-// batched launches and the Sigma_J score's kernels too, with the blocks and threads of every kernel run
-// backwards: the same scores (and, on cuDNN's path, the same Hamming kernels), bit for bit. The tensor
-// cores as TF32: 3xTF32's kernel stages its tiles alike, at three times the emulator's mma work.
-TEST_CASE("cuda (emulator): networks in lockstep give the same bits with blocks and threads run in reverse order") {
+// On the emulator only (see test_cuda_ops.cpp's reversed-schedule case): whole networks in lockstep, so
+// the batched launches and the Sigma_J score's kernels too, with every kernel's blocks and threads run
+// backwards and its copies landing early: the same scores (and, on cuDNN's path, the same Hamming
+// kernels), bit for bit. The tensor cores as TF32: 3xTF32's kernel stages its tiles alike, at three
+// times the emulator's mma work.
+TEST_CASE("cuda (emulator): networks in lockstep give the same bits when the emulator's schedule is reversed") {
   std::vector<Graph> graphs;
   graphs.push_back(nb201::build(sample_archs().back()));  // every edge a 3x3 convolution
   graphs.push_back(test::small_nb101(16));
@@ -544,7 +545,7 @@ TEST_CASE("cuda (emulator): networks in lockstep give the same bits with blocks 
       return r;
     };
     const auto forward = run_all();
-    simt::ScheduleOrder reverse(simt::Order::Reverse);
+    simt::Scheduled reversed(simt::kReversed);
     const auto backward = run_all();
     REQUIRE(backward.first.size() == graphs.size());
     for (size_t i = 0; i < graphs.size(); ++i) {

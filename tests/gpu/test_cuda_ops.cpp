@@ -10,7 +10,7 @@
 #include "tests/op_harness.h"
 #include "tests/test_util.h"
 #ifdef NASWOT_EMULATED_CUDA
-#include "tests/simt_order.h"
+#include "tests/simt_schedule.h"
 #endif
 
 using namespace naswot;
@@ -774,11 +774,12 @@ TEST_CASE("cuda: every case of the op table against the CPU backend, writing and
 }
 
 #ifdef NASWOT_EMULATED_CUDA
-// On the emulator only: a kernel whose result depends on the order its blocks, warps or threads run in
-// (a missing barrier, shared memory read before it is written, a block that counts on running after
-// another) gives other bits when they run backwards. Every op-table case, and several convolutions per
-// launch on the kernels' larger tiles, on every convolution path and precision: the same bits both ways.
-TEST_CASE("cuda (emulator): every kernel gives the same bits with blocks and threads run in reverse order") {
+// On the emulator only: a kernel whose result depends on how CUDA schedules it (a missing barrier or
+// wait, shared memory read before this block wrote it, a block that counts on running after another)
+// gives other bits when its blocks and threads run backwards and its asynchronous copies land as early as
+// CUDA allows instead of as late. Every op-table case, and several convolutions per launch on the
+// kernels' larger tiles, on every convolution path and precision: the same bits both ways.
+TEST_CASE("cuda (emulator): every kernel gives the same bits when the emulator's schedule is reversed") {
   std::vector<std::unique_ptr<Backend>> bes = conv_kernel_backends();
   for (const Precision precision : {Precision::Tf32, Precision::Tf32x3}) {
     BackendOptions o;
@@ -788,7 +789,7 @@ TEST_CASE("cuda (emulator): every kernel gives the same bits with blocks and thr
   }
   const auto both_orders = [](const std::function<std::vector<std::vector<float>>()>& f) {
     const auto forward = f();
-    simt::ScheduleOrder reverse(simt::Order::Reverse);
+    simt::Scheduled reversed(simt::kReversed);
     const auto backward = f();
     REQUIRE(backward.size() == forward.size());
     for (size_t i = 0; i < forward.size(); ++i) {
