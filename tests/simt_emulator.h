@@ -244,9 +244,13 @@ class Block {
     for (unsigned t = 0; t < threads; ++t)
       done += fibers_[t]->state == Done, at_block += fibers_[t]->state == WaitBlock;
     if (done == threads) return false;
+    // Warps whose every thread waits at the warp rendezvous: forward, all of them (the warps advance
+    // together); reverse, only the last such warp, so that it runs on alone until it reaches a
+    // __syncthreads or ends before the warp below it moves (warps as far apart as CUDA allows).
     bool released = false;
-    for (unsigned w0 = 0; w0 < threads; w0 += 32) {  // warps whose every thread waits at the warp rendezvous
-      const unsigned w1 = std::min(threads, w0 + 32);
+    const unsigned warps = (threads + 31) / 32;
+    for (unsigned i = 0; i < warps && !(released && reverse_); ++i) {
+      const unsigned w0 = 32 * (reverse_ ? warps - 1 - i : i), w1 = std::min(threads, w0 + 32);
       unsigned waiting = 0, gone = 0;
       for (unsigned t = w0; t < w1; ++t) waiting += fibers_[t]->state == WaitWarp, gone += fibers_[t]->state == Done;
       if (waiting == 0) continue;
