@@ -2,10 +2,10 @@
 // which it runs a launch's blocks and, between two waits, a block's threads (forward: blockIdx and
 // threadIdx ascending, the warps advancing together from one warp primitive to the next; or reverse:
 // descending, each warp running alone from the last until it reaches a __syncthreads or ends), and
-// when asynchronous copies land (late: when their thread waits for them, or early: when issued). A kernel without races gives the same bits under every schedule; a
-// missing barrier or wait, a read of shared memory this block has not written, or a block that counts
-// on running after another usually does not. Kept apart from the emulator (whose macros a test's own
-// code must not see) so that tests can switch it.
+// when asynchronous copies land (late: when their thread waits for them, or early: when issued). A kernel without races
+// gives the same bits under every schedule; a missing barrier or wait, a read of shared memory this block has not
+// written, or a block that counts on running after another usually does not. Kept apart from the emulator (whose macros
+// a test's own code must not see) so that tests can switch it.
 #pragma once
 #include <cstdlib>
 #include <stdexcept>

@@ -277,7 +277,8 @@ TEST_CASE("simt emulator: barriers order the threads; a divergent barrier is an 
                   std::logic_error);
 }
 
-TEST_CASE("simt emulator: reverse schedule order runs blocks and threads backwards and exposes a missing barrier") {
+TEST_CASE(
+    "simt emulator: reverse schedule order runs blocks, warps and threads backwards and exposes a missing barrier") {
   // Each thread writes its slot and reads its neighbour's: with a barrier between, the same in both
   // orders; without, what the reader sees depends on which thread ran first.
   const auto neighbours = [](bool barrier) {
@@ -296,7 +297,22 @@ TEST_CASE("simt emulator: reverse schedule order runs blocks and threads backwar
     simt::launch(dim3(2, 2), dim3(1), [&] { blocks.push_back(blockIdx.y * 2 + blockIdx.x); });
     return blocks;
   };
-  const std::vector<int> forward = neighbours(true), racy_forward = neighbours(false);
+  // Two warps: each thread writes its slot between two shuffles (warp rendezvous, not barriers), then
+  // reads the other warp's. Forward, the warps advance together: every slot is written before any is
+  // read. Reverse, warp 1 runs alone up to its end and reads warp 0's slots unwritten.
+  const auto across_warps = [] {
+    std::vector<int> slots(64, -1), seen(64, -2);
+    simt::launch(dim3(1), dim3(64), [&] {
+      const unsigned t = threadIdx.x;
+      int v = __shfl_down_sync(0xffffffffu, int(t), 1);
+      slots[t] = v - 1 + int(t == 31 || t == 63);  // t (the last lane keeps its own value)
+      v = __shfl_down_sync(0xffffffffu, v, 1);
+      seen[t] = slots[(t + 32) % 64];
+    });
+    return seen;
+  };
+  const std::vector<int> forward = neighbours(true), racy_forward = neighbours(false), warps_forward = across_warps();
+  for (size_t t = 0; t < 64; ++t) CHECK(warps_forward[t] == int((t + 32) % 64));
   CHECK(record_blocks() == std::vector<unsigned>{0, 1, 2, 3});
   {
     simt::Scheduled reverse({simt::Order::Reverse, simt::Copies::Late});
@@ -309,6 +325,8 @@ TEST_CASE("simt emulator: reverse schedule order runs blocks and threads backwar
       CHECK(racy_reverse[t] == (t < 63 ? int(t) + 1 : -1));
     }
     CHECK(record_blocks() == std::vector<unsigned>{3, 2, 1, 0});
+    const std::vector<int> warps_reverse = across_warps();
+    for (size_t t = 0; t < 64; ++t) CHECK(warps_reverse[t] == (t >= 32 ? -1 : int(t + 32)));
   }
   CHECK(simt::schedule().order == simt::Order::Forward);
 }
