@@ -829,5 +829,53 @@ TEST_CASE("cuda (emulator): every kernel gives the same bits when the emulator's
       });
     }
   }
+  // The Sigma_J scores' kernels (product, centring, the Cholesky blocks' flags and factorisation) on
+  // Jacobians with a non-finite entry, a constant row and near-dependent rows, every solver and
+  // precision: the same statuses, reasons and bits.
+  const size_t row = 200;
+  for (const int B : {24, 64}) {
+    std::vector<HostTensor> ins;
+    for (int a = 0; a < 6; ++a) {
+      auto J = random_vec(size_t(B) * row, 700 + uint32_t(a) + 10 * uint32_t(B));
+      if (a == 1) J[5 * row + 3] = std::numeric_limits<float>::quiet_NaN();
+      if (a == 2)
+        for (size_t c = 0; c < row; ++c) J[7 * row + c] = 0.25f;
+      if (a == 3)
+        for (size_t c = 0; c < row; ++c) J[2 * row + c] = 0.7f * J[c] + 0.001f * J[row + c];
+      ins.push_back(act(std::move(J), B));
+    }
+    for (const SigmaSolver solver : {SigmaSolver::Auto, SigmaSolver::Eigen})
+      for (const SigmaPrecision precision : {SigmaPrecision::Fp64, SigmaPrecision::Fp32}) {
+        BackendOptions o;
+        o.solver = solver;
+        o.sigma_precision = precision;
+        const auto be = make_backend("cuda", o);
+        CAPTURE(B);
+        CAPTURE(int(solver));
+        CAPTURE(int(precision));
+        const auto scores = [&] {
+          std::vector<JacobScore> out;
+          run(*be, ins, {}, [&](const std::vector<float*>& p) {
+            const std::vector<const float*> ptrs(p.begin(), p.end());
+            out = be->jacob_cov_scores(ptrs.data(), int(ptrs.size()), B, row, kJacobK);
+          });
+          return out;
+        };
+        const std::vector<JacobScore> forward = scores();
+        simt::Scheduled reversed(simt::kReversed);
+        const std::vector<JacobScore> backward = scores();
+        REQUIRE(backward.size() == forward.size());
+        CHECK(forward[1].status == ScoreStatus::Degenerate);
+        for (size_t i = 0; i < forward.size(); ++i) {
+          CAPTURE(i);
+          CHECK(backward[i].status == forward[i].status);
+          CHECK(backward[i].reason == forward[i].reason);
+          CHECK(std::memcmp(&backward[i].score, &forward[i].score, sizeof(double)) == 0);
+          const auto& e = backward[i].eigenvalues;
+          CHECK((e.size() == forward[i].eigenvalues.size() &&
+                 std::memcmp(e.data(), forward[i].eigenvalues.data(), e.size() * sizeof(double)) == 0));
+        }
+      }
+  }
 }
 #endif
