@@ -8,7 +8,7 @@ shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # About half the time each (the network cases dominate; --duration=true, 2026-12-06: 211 s and 204 s).
-slow='cuda: synflow*,cuda: Cholesky*,cuda: NB201 networks*,cuda: 16x16*,cuda: Hamming kernels of*,cuda: NB101*,cuda: lockstep (several*'
+slow='cuda: synflow*,cuda: Cholesky*,cuda: NB201 networks*,cuda: 16x16*,cuda: Hamming kernels of*,cuda: NB101*,cuda: lockstep (several*,cuda (emulator): networks*'
 "$bin" -tc="$slow" "$@" >"$tmp/1.log" 2>&1 &
 p1=$!
 "$bin" -tce="$slow" "$@" >"$tmp/2.log" 2>&1 &

@@ -198,15 +198,18 @@ class Block {
     if (t < active_) start(t);
     jump_to(scheduler_jump_);
   }
-  // The first Ready thread after `after` in schedule order (forward from ~0u, reverse from active_
-  // start the pass), or active_ when none is.
+  // The next Ready thread after `after` in schedule order, within after's warp (a pass runs one warp),
+  // or active_ when none is. From ~0u (forward) or active_ (reverse): the first Ready thread of all.
   unsigned next_ready(unsigned after) const {
+    const bool start = after >= active_;
     if (reverse_) {
-      for (unsigned t = after; t-- > 0;)
+      const unsigned stop = start ? 0 : after & ~31u;
+      for (unsigned t = start ? active_ : after; t-- > stop;)
         if (fibers_[t]->state == Ready) return t;
       return active_;
     }
-    for (unsigned t = after + 1; t < active_; ++t)
+    const unsigned stop = start ? active_ : std::min(active_, (after | 31u) + 1);
+    for (unsigned t = start ? 0 : after + 1; t < stop; ++t)
       if (fibers_[t]->state == Ready) return t;
     return active_;
   }
@@ -244,23 +247,25 @@ class Block {
     for (unsigned t = 0; t < threads; ++t)
       done += fibers_[t]->state == Done, at_block += fibers_[t]->state == WaitBlock;
     if (done == threads) return false;
-    // Warps whose every thread waits at the warp rendezvous: forward, all of them (the warps advance
-    // together); reverse, only the last such warp, so that it runs on alone until it reaches a
-    // __syncthreads or ends before the warp below it moves (warps as far apart as CUDA allows).
-    bool released = false;
+    // One warp runs at a time, the first in schedule order that can: from its warp primitive, or on
+    // from the last __syncthreads, until it reaches the next __syncthreads or ends (warps as far
+    // apart as CUDA allows: forward, warp 0 runs ahead of the others; reverse, the last warp does).
     const unsigned warps = (threads + 31) / 32;
-    for (unsigned i = 0; i < warps && !(released && reverse_); ++i) {
+    for (unsigned i = 0; i < warps; ++i) {
       const unsigned w0 = 32 * (reverse_ ? warps - 1 - i : i), w1 = std::min(threads, w0 + 32);
-      unsigned waiting = 0, gone = 0;
-      for (unsigned t = w0; t < w1; ++t) waiting += fibers_[t]->state == WaitWarp, gone += fibers_[t]->state == Done;
+      unsigned waiting = 0, gone = 0, ready = 0;
+      for (unsigned t = w0; t < w1; ++t) {
+        const State st = fibers_[t]->state;
+        waiting += st == WaitWarp, gone += st == Done, ready += st == Ready;
+      }
+      if (ready) return true;  // released at the last __syncthreads, not run yet
       if (waiting == 0) continue;
       if (gone) fail("a warp primitive that " + std::to_string(gone) + " threads of the warp have returned before");
       if (waiting == w1 - w0) {
         for (unsigned t = w0; t < w1; ++t) fibers_[t]->state = Ready;
-        released = true;
+        return true;
       }
     }
-    if (released) return true;
     if (at_block == threads - done && at_block) {
       if (done) fail("__syncthreads() that " + std::to_string(done) + " threads of the block have returned before");
       for (unsigned t = 0; t < threads; ++t) fibers_[t]->state = Ready;

@@ -1,8 +1,8 @@
 // How the SIMT emulator (tests/simt_emulator.h) schedules what CUDA leaves unordered: the order in
-// which it runs a launch's blocks and, between two waits, a block's threads (forward: blockIdx and
-// threadIdx ascending, the warps advancing together from one warp primitive to the next; or reverse:
-// descending, each warp running alone from the last until it reaches a __syncthreads or ends), and
-// when asynchronous copies land (late: when their thread waits for them, or early: when issued). A kernel without races
+// which it runs a launch's blocks and warps, and a warp's threads between two waits (forward: blockIdx,
+// warps and threadIdx ascending, or reverse: descending; either way one warp runs alone until it
+// reaches a __syncthreads or ends, before the next one moves), and when asynchronous copies land (late:
+// when their thread waits for them, or early: when issued). A kernel without races
 // gives the same bits under every schedule; a missing barrier or wait, a read of shared memory this block has not
 // written, or a block that counts on running after another usually does not. Kept apart from the emulator (whose macros
 // a test's own code must not see) so that tests can switch it.
@@ -52,8 +52,8 @@ class Scheduled {
   Schedule saved_;
 };
 
-// The schedule farthest from the default that CUDA allows: blocks, warps and threads backwards, warps
-// apart, copies early.
+// The schedule farthest from the default that CUDA allows: blocks, warps and threads backwards, copies
+// early.
 inline constexpr Schedule kReversed{Order::Reverse, Copies::Early};
 
 }  // namespace simt
