@@ -243,10 +243,6 @@ class Block {
   // Releases the barriers every member has reached; false when all threads are done. A barrier that
   // some member cannot reach (it returned, or waits elsewhere with nothing left to run) is an error.
   bool release(unsigned threads) {
-    unsigned done = 0, at_block = 0;
-    for (unsigned t = 0; t < threads; ++t)
-      done += fibers_[t]->state == Done, at_block += fibers_[t]->state == WaitBlock;
-    if (done == threads) return false;
     // One warp runs at a time, the first in schedule order that can: from its warp primitive, or on
     // from the last __syncthreads, until it reaches the next __syncthreads or ends (warps as far
     // apart as CUDA allows: forward, warp 0 runs ahead of the others; reverse, the last warp does).
@@ -266,6 +262,10 @@ class Block {
         return true;
       }
     }
+    unsigned done = 0, at_block = 0;
+    for (unsigned t = 0; t < threads; ++t)
+      done += fibers_[t]->state == Done, at_block += fibers_[t]->state == WaitBlock;
+    if (done == threads) return false;
     if (at_block == threads - done && at_block) {
       if (done) fail("__syncthreads() that " + std::to_string(done) + " threads of the block have returned before");
       for (unsigned t = 0; t < threads; ++t) fibers_[t]->state = Ready;

@@ -4,8 +4,11 @@
 #include <chrono>
 #include <cstdio>
 
-#include "kernels/cuda/reduce.cuh"
+// The emulator first: it defines CUDA's keywords for the kernel header.
+// clang-format off
 #include "tests/simt_emulator.h"
+#include "kernels/cuda/reduce.cuh"
+// clang-format on
 __global__ void k(double* out) {
   __shared__ double scratch[32];
   double v = threadIdx.x;
