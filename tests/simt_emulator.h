@@ -10,9 +10,9 @@
 // kernel that reads a buffer before waiting reads stale data) or, with Copies::Early, as early (when
 // issued: a kernel that overwrites a buffer other threads still read corrupts it). Include it
 // after the standard headers and before the kernels' headers; launch with simt::on_grid(), the
-// emulator's form of the kernel headers' launch(kernel, grid, threads, args...). Blocks, and threads
-// between waits, run forward or in reverse, and copies land late or early, as simt::schedule() says
-// (tests/simt_schedule.h).
+// emulator's form of the kernel headers' launch(kernel, grid, threads, args...). Blocks, warps (one at
+// a time until it reaches a __syncthreads) and threads between waits run forward or in reverse, and
+// copies land late or early, as simt::schedule() says (tests/simt_schedule.h).
 #pragma once
 #include <ucontext.h>
 
